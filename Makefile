@@ -1,0 +1,84 @@
+# mxspool - build, test and run.  See README.md.
+#
+#   make          build build/mxspool-ingest and build/mxspool-replay
+#   make deps     install the Debian packages (scripts/deps.sh; idempotent)
+#   make test     deps, build, unit tests (plain and ASan/UBSan), then every
+#                 tests/e2e/*.sh against real servers
+#   make run      deps, build, start the demo stack (scripts/run-demo.sh)
+#   make lint     banned-function check (style.md)
+#
+# O=DIR puts the objects elsewhere (helpers and parallel checkouts use it);
+# SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer.
+
+O	?= build
+CC	?= cc
+PKGS	= openssl sqlite3 libcurl libmicrohttpd libevent libevent_openssl libevent_pthreads jansson inih
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
+	   -Wno-unused-parameter -D_GNU_SOURCE -Icommon -I$(O)/gen
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lcurl -lmicrohttpd -levent -levent_openssl -levent_pthreads -ljansson -linih) -lpthread -lm
+ifeq ($(SAN),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+COMMON_SRC = $(sort $(wildcard common/*.c))
+INGEST_SRC = $(sort $(wildcard ingest/*.c))
+REPLAY_SRC = $(sort $(wildcard replay/*.c))
+UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
+EMBED	   = $(sort $(wildcard schema/*.sql) $(wildcard replay/assets/*))
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(O)/%.o) $(O)/gen/embed.o
+INGEST_OBJ = $(INGEST_SRC:%.c=$(O)/%.o)
+REPLAY_OBJ = $(REPLAY_SRC:%.c=$(O)/%.o)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+all: $(O)/mxspool-ingest $(O)/mxspool-replay
+
+$(O)/%.o: %.c $(wildcard common/*.h ingest/*.h replay/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/gen/embed.c: $(EMBED) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ $(EMBED)
+
+$(O)/gen/embed.o: $(O)/gen/embed.c
+	$(CC) $(CFLAGS) -Wno-overlength-strings -c -o $@ $<
+
+$(O)/libmxcommon.a: $(COMMON_OBJ)
+	ar rcs $@ $^
+
+$(O)/mxspool-ingest: $(INGEST_OBJ) $(O)/libmxcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/mxspool-replay: $(REPLAY_OBJ) $(O)/libmxcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: tests/unit/%.c $(O)/libmxcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libmxcommon.a $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+
+deps:
+	@sh scripts/deps.sh all
+
+lint:
+	@! git grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|strtok)[[:space:]]*\(' -- '*.c' '*.h' \
+		|| { echo "lint: banned functions above (see style.md)"; exit 1; }
+
+test: deps
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory O=build-san SAN=1 all unit
+	@sh tests/run.sh
+
+run: deps all
+	@sh scripts/run-demo.sh
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all unit deps lint test run clean
+.SECONDARY:

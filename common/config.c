@@ -1,0 +1,302 @@
+/*
+ * config.c - INI configuration with typed, bounded getters; see config.h.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "log.h"
+
+struct config_kv {
+	char	*sec;
+	char	*key;
+	char	*val;
+};
+
+struct config {
+	char			*path;
+	struct config_kv	*kv;
+	size_t			 n, cap;
+	int			 oom;
+};
+
+/* config_handler - inih callback: keep every pair; later duplicates win */
+static int
+config_handler(void *arg, const char *sec, const char *key, const char *val)
+{
+	struct config	*c = arg;
+	struct config_kv *nkv;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 32;
+		if ((nkv = reallocarray(c->kv, c->cap, sizeof(*nkv))) == NULL) {
+			c->oom = 1;
+			return 0;
+		}
+		c->kv = nkv;
+	}
+	c->kv[c->n].sec = strdup(sec);
+	c->kv[c->n].key = strdup(key);
+	c->kv[c->n].val = strdup(val);
+	if (!c->kv[c->n].sec || !c->kv[c->n].key || !c->kv[c->n].val) {
+		c->oom = 1;
+		return 0;
+	}
+	c->n++;
+	return 1;
+}
+
+static struct config *
+config_finish(struct config *c, int rc, char *err, size_t errlen)
+{
+	if (rc == 0 && !c->oom)
+		return c;
+	if (rc == -1)
+		snprintf(err, errlen, "%s: cannot open: %s", c->path, strerror(errno));
+	else if (c->oom)
+		snprintf(err, errlen, "%s: out of memory", c->path);
+	else
+		snprintf(err, errlen, "%s:%d: syntax error", c->path, rc);
+	config_free(c);
+	return NULL;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct config *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = strdup(path)) == NULL) {
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return config_finish(c, ini_parse(path, config_handler, c), err, errlen);
+}
+
+struct config *
+config_from_string(const char *name, const char *text, char *err, size_t errlen)
+{
+	struct config *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = strdup(name)) == NULL) {
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return config_finish(c, ini_parse_string(text, config_handler, c), err, errlen);
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++) {
+		free(c->kv[i].sec);
+		free(c->kv[i].key);
+		free(c->kv[i].val);
+	}
+	free(c->kv);
+	free(c->path);
+	free(c);
+}
+
+const char *
+config_path(const struct config *c)
+{
+	return c->path;
+}
+
+const char *
+config_path_default(const char *arg)
+{
+	const char *env;
+
+	if (arg != NULL)
+		return arg;
+	if ((env = getenv("MXSPOOL_CONFIG")) != NULL && *env != '\0')
+		return env;
+	return "/etc/mxspool/mxspool.conf";
+}
+
+/* config_raw - the last value of sec/key, or NULL */
+static const char *
+config_raw(const struct config *c, const char *sec, const char *key)
+{
+	size_t i;
+
+	for (i = c->n; i-- > 0;)
+		if (strcmp(c->kv[i].sec, sec) == 0 && strcmp(c->kv[i].key, key) == 0)
+			return c->kv[i].val;
+	return NULL;
+}
+
+const char *
+config_str(const struct config *c, const char *sec, const char *key, const char *def)
+{
+	const char *v = config_raw(c, sec, key), *e;
+
+	if (v == NULL)
+		return def;
+	if (strncmp(v, "env:", 4) == 0) {
+		if ((e = getenv(v + 4)) == NULL)
+			fatalx("%s: [%s] %s: environment variable %s is not set",
+			    c->path, sec, key, v + 4);
+		return e;
+	}
+	return v;
+}
+
+int
+config_parse_num(const char *s, long long min, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* config_parse_scaled - number with an optional one-letter unit from units/mult */
+static int
+config_parse_scaled(const char *s, const char *units, const long long *mult, long long *out)
+{
+	char		*end;
+	const char	*u;
+	long long	 v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0') {
+		if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+			return -1;
+		if (v > __LONG_LONG_MAX__ / mult[u - units])
+			return -1;
+		v *= mult[u - units];
+	}
+	*out = v;
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, long long *out)
+{
+	static const long long mult[] = { 1, 60, 3600, 86400, 1, 60, 3600, 86400 };
+
+	return config_parse_scaled(s, "smhdSMHD", mult, out);
+}
+
+int
+config_parse_size(const char *s, long long *out)
+{
+	static const long long mult[] = { 1024, 1024 * 1024, 1024 * 1024 * 1024,
+	    1024, 1024 * 1024, 1024 * 1024 * 1024 };
+
+	return config_parse_scaled(s, "kmgKMG", mult, out);
+}
+
+/* config_scaled - shared body of the bounded getters */
+static long long
+config_scaled(const struct config *c, const char *sec, const char *key, long long def,
+    long long min, long long max, int (*parse)(const char *, long long *), const char *what)
+{
+	const char	*v = config_str(c, sec, key, NULL);
+	long long	 n;
+
+	if (v == NULL)
+		return def;
+	if (parse(v, &n) == -1 || n < min || n > max)
+		fatalx("%s: [%s] %s = \"%s\": want %s from %lld to %lld", c->path, sec, key, v,
+		    what, min, max);
+	return n;
+}
+
+static int
+config_parse_plain(const char *s, long long *out)
+{
+	return config_parse_num(s, -__LONG_LONG_MAX__, __LONG_LONG_MAX__, out);
+}
+
+long long
+config_num(const struct config *c, const char *sec, const char *key, long long def,
+    long long min, long long max)
+{
+	return config_scaled(c, sec, key, def, min, max, config_parse_plain, "a number");
+}
+
+long long
+config_duration(const struct config *c, const char *sec, const char *key, long long def,
+    long long min, long long max)
+{
+	return config_scaled(c, sec, key, def, min, max, config_parse_duration,
+	    "a duration in seconds (suffix s, m, h or d)");
+}
+
+long long
+config_size(const struct config *c, const char *sec, const char *key, long long def,
+    long long min, long long max)
+{
+	return config_scaled(c, sec, key, def, min, max, config_parse_size,
+	    "a size in bytes (suffix k, M or G)");
+}
+
+int
+config_bool(const struct config *c, const char *sec, const char *key, int def)
+{
+	const char *v = config_str(c, sec, key, NULL);
+
+	if (v == NULL)
+		return def;
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on") ||
+	    !strcmp(v, "1"))
+		return 1;
+	if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcasecmp(v, "off") ||
+	    !strcmp(v, "0"))
+		return 0;
+	fatalx("%s: [%s] %s = \"%s\": want yes or no", c->path, sec, key, v);
+}
+
+void
+config_foreach(const struct config *c, const char *sec,
+    void (*fn)(const char *, const char *, void *), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->kv[i].sec, sec) == 0)
+			fn(c->kv[i].key, c->kv[i].val, arg);
+}
+
+void
+config_sections(const struct config *c, const char *prefix,
+    void (*fn)(const char *, void *), void *arg)
+{
+	size_t i, j, plen = strlen(prefix);
+
+	for (i = 0; i < c->n; i++) {
+		if (strncmp(c->kv[i].sec, prefix, plen) != 0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(c->kv[j].sec, c->kv[i].sec) == 0)
+				break;
+		if (j == i)
+			fn(c->kv[i].sec, arg);
+	}
+}

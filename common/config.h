@@ -1,0 +1,54 @@
+/*
+ * config.h - the one INI configuration file that ingest and replay share.
+ *
+ * Parsed with inih into a list of (section, key, value).  Each module reads
+ * its own keys with the typed getters below; a bad value is a start-up error
+ * that names the file, section and key (config_* call fatalx()).  Section
+ * names may carry an argument: "[domain example.test]" is section
+ * "domain example.test".  Values "env:NAME" are read from the environment
+ * (for secrets kept out of the file).
+ *
+ * Units: durations accept s/m/h/d suffixes (default seconds); sizes accept
+ * k/m/g (powers of 1024).
+ */
+#ifndef MXS_CONFIG_H
+#define MXS_CONFIG_H
+#include <stddef.h>
+
+struct config;
+
+/* config_load - parse path; NULL with a reason in err on failure */
+struct config	*config_load(const char *path, char *err, size_t errlen);
+/* config_from_string - parse text (tests); name is used in messages */
+struct config	*config_from_string(const char *name, const char *text, char *err, size_t errlen);
+void		 config_free(struct config *);
+const char	*config_path(const struct config *);
+
+/* config_path_default - -c argument, else $MXSPOOL_CONFIG, else /etc/mxspool/mxspool.conf */
+const char	*config_path_default(const char *arg);
+
+/* getters: def is returned when the key is absent */
+const char	*config_str(const struct config *, const char *sec, const char *key, const char *def);
+long long	 config_num(const struct config *, const char *sec, const char *key,
+		    long long def, long long min, long long max);
+int		 config_bool(const struct config *, const char *sec, const char *key, int def);
+/* config_duration - seconds; "90", "90s", "5m", "2h", "7d" */
+long long	 config_duration(const struct config *, const char *sec, const char *key,
+		    long long def, long long min, long long max);
+/* config_size - bytes; "512", "64k", "50M", "2g" */
+long long	 config_size(const struct config *, const char *sec, const char *key,
+		    long long def, long long min, long long max);
+
+/* config_foreach - call fn for each key of section sec, in file order */
+void		 config_foreach(const struct config *, const char *sec,
+		    void (*fn)(const char *key, const char *value, void *arg), void *arg);
+/* config_sections - call fn for each distinct section name starting with prefix */
+void		 config_sections(const struct config *, const char *prefix,
+		    void (*fn)(const char *sec, void *arg), void *arg);
+
+/* parse helpers shared with CLI flags; 0 ok, -1 bad */
+int		 config_parse_duration(const char *, long long *);
+int		 config_parse_size(const char *, long long *);
+int		 config_parse_num(const char *, long long min, long long max, long long *);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * index.h - the SQLite index: what is stored, where, and its delivery state.
+ *
+ * Only the index modules run SQL (index*.c).  One file is shared by the
+ * ingest, the replay worker and the CLI: WAL, synchronous=FULL, a busy
+ * timeout.  Migrations are the embedded schema/NNN_*.sql files, applied in
+ * order at open while PRAGMA user_version is below NNN.
+ *
+ * A handle belongs to one thread at a time (open one per thread).
+ * Functions return enum index_status; a failure leaves a reason in
+ * index_error().
+ *
+ * Companion headers, one per concern:
+ *   index.h          open, migrations, messages in/out (this file)
+ *   index_replay.h   leases, per-recipient outcomes, attempts, queue ops
+ *   index_stats.h    backlog figures for status/metrics/qshape
+ *   index_verify.h   recipient verification cache, ingest counters
+ */
+#ifndef MXS_INDEX_H
+#define MXS_INDEX_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envelope.h"
+
+struct sqlite3;
+
+enum index_status {
+	INDEX_OK = 0,
+	INDEX_NOTFOUND,
+	INDEX_EXISTS,		/* insert of an id already present */
+	INDEX_TEMPFAIL,		/* busy/locked beyond the timeout, I/O error, disk full */
+	INDEX_PERMFAIL,		/* corrupt, schema newer than this program, bad argument */
+};
+
+/* where the message bytes are */
+enum index_location {
+	INDEX_LOC_STORE = 0,	/* in the object store at object_key */
+	INDEX_LOC_SPOOL,	/* in the local fallback spool at spool_path, not yet uploaded */
+};
+
+struct index;
+
+/* index_open - open or create path and migrate; NULL with reason in err */
+struct index	*index_open(const char *path, char *err, size_t errlen);
+/* index_open_existing - as index_open but fail (INDEX_NOTFOUND-like) if the file is absent:
+ * the CLI must not create an empty index by mistake */
+struct index	*index_open_existing(const char *path, char *err, size_t errlen);
+void		 index_close(struct index *);
+const char	*index_error(const struct index *);
+struct sqlite3	*index_db(struct index *);	/* for the other index_*.c modules only */
+int		 index_schema_version(struct index *);
+
+/* index_begin/commit/rollback - BEGIN IMMEDIATE ... for multi-call transactions */
+enum index_status index_begin(struct index *);
+enum index_status index_commit(struct index *);
+void		 index_rollback(struct index *);
+
+/*
+ * index_add_message - insert a message and its recipients (state queued,
+ * due now) in one transaction; the commit is durable (synchronous=FULL)
+ * when INDEX_OK returns.
+ */
+enum index_status index_add_message(struct index *, const struct envelope *,
+		    const char *object_key, enum index_location, const char *spool_path);
+/* index_set_location - the spool uploader moved a message to the store */
+enum index_status index_set_location(struct index *, const char *id, enum index_location,
+		    const char *object_key, const char *spool_path);
+/* index_get_envelope - load the envelope and location of id */
+enum index_status index_get_message(struct index *, const char *id, struct envelope *,
+		    char *object_key, size_t keylen, enum index_location *loc,
+		    char *spool_path, size_t spoollen);
+/* index_has_message - INDEX_OK if present, INDEX_NOTFOUND if not */
+enum index_status index_has_message(struct index *, const char *id);
+/* index_foreach_spooled - messages still in the fallback spool, oldest first */
+enum index_status index_foreach_spooled(struct index *, int (*fn)(const char *id,
+		    const char *object_key, const char *spool_path, void *), void *arg);
+/* index_foreach_message - every message id (for reindex reconciliation) */
+enum index_status index_foreach_message(struct index *, int (*fn)(const char *id,
+		    const char *object_key, enum index_location, void *), void *arg);
+/* index_mark_missing - reindex found no object for id: state 'missing' (kept for audit) */
+enum index_status index_mark_missing(struct index *, const char *id);
+
+/* index_kv_get/set - the control table (paused, rate, ...); value malloc'd or NULL */
+enum index_status index_kv_get(struct index *, const char *key, char **value);
+enum index_status index_kv_set(struct index *, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * limits.h - every fixed limit of mxspool, in one place, with its source.
+ *
+ * Limits that an operator may change are configurable; the value here is
+ * then the default, and the config key is named.  The hard *_MAX values
+ * bound buffers and cannot be raised without a rebuild.
+ */
+#ifndef MXS_LIMITS_H
+#define MXS_LIMITS_H
+
+/* RFC 5321 4.5.3.1.1: local-part 64 octets; 4.5.3.1.2: domain 255 octets;
+ * 4.5.3.1.3: path 256 octets including the angle brackets. */
+#define MXS_LOCALPART_MAX	64
+#define MXS_DOMAIN_MAX		255
+#define MXS_PATH_MAX		256
+#define MXS_ADDR_MAX		(MXS_LOCALPART_MAX + 1 + MXS_DOMAIN_MAX)
+
+/* RFC 5321 4.5.3.1.4: command line 512 octets including CRLF; SMTP extensions
+ * (SIZE, DSN's ORCPT/ENVID, SMTPUTF8) lengthen MAIL/RCPT, so allow more
+ * (RFC 1869 4.1.2 permits it). Config: [ingest] max_line_length. */
+#define SMTP_CMDLINE_MAX	2048
+/* RFC 5321 4.5.3.1.6: text line 1000 octets including CRLF. We accept longer
+ * lines up to this default (senders do send them); config: [ingest] max_data_line. */
+#define SMTP_DATALINE_DEFAULT	8192
+/* RFC 5321 4.5.3.1.5: reply line 512 octets; the replay client tolerates more
+ * but bounds a whole multi-line reply (hostile or broken primaries). */
+#define SMTP_REPLYLINE_MAX	4096
+#define SMTP_REPLY_MAX		65536
+#define SMTP_REPLY_LINES_MAX	64
+/* RFC 5321 4.5.3.1.8: at least 100 recipients must be buffered. Config:
+ * [ingest] max_recipients (default 100, as Postfix smtpd_recipient_limit 1000
+ * is a large-site default; we are a backup MX). */
+#define SMTP_RCPT_DEFAULT	100
+#define SMTP_RCPT_MAX		10000
+/* RFC 3461 4.2: ENVID is at most 100 characters; 4.2 ORCPT at most 500. */
+#define DSN_ENVID_MAX		100
+#define DSN_ORCPT_MAX		500
+/* Default maximum message size (Postfix message_size_limit is 10240000);
+ * config: [ingest] max_message_size. */
+#define SMTP_MSGSIZE_DEFAULT	(50LL * 1024 * 1024)
+
+/* Message id: 26-char ULID, '.', node id. */
+#define MSGID_NODE_MAX		32
+#define MSGID_MAX		(26 + 1 + MSGID_NODE_MAX + 1)
+/* Object keys: prefix/node/yyyy/mm/dd/id.eml */
+#define OBJKEY_PREFIX_MAX	128
+#define OBJKEY_MAX		512
+
+/* S3: user metadata is limited to 2 KB in total (AWS S3 user guide,
+ * "Object metadata"); envelopes larger than this go in a sidecar object. */
+#define S3_META_INLINE_MAX	1800
+/* S3 multipart: parts are 5 MiB to 5 GiB, at most 10,000 parts. */
+#define S3_PART_MIN		(5LL * 1024 * 1024)
+#define S3_PARTS_MAX		10000
+/* Bounded error/response bodies read from S3 (XML error documents, listings). */
+#define S3_RESPONSE_MAX		(4 * 1024 * 1024)
+
+/* Object metadata pairs kept per object (both backends). */
+#define OBJMETA_MAX		16
+#define OBJMETA_NAME_MAX	64
+
+/* HTTP request bodies (status/control endpoint). */
+#define HTTP_BODY_MAX		4096
+
+/* Error text buffers passed down for a one-line reason. */
+#define ERRSTR_MAX		256
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * store.h - the durable commit path: object store + fallback spool + index.
+ *
+ * store_commit() is what the ingest calls at end-of-data.  It returns
+ * STORE_OK only when the message bytes are durable (S3 acknowledged the
+ * object, or the local fallback spool file and its directory were fsync'd)
+ * AND the index row is committed; the caller then answers 250.  Anything
+ * else is a 4xx.  Order: (sidecar envelope) -> object -> index; a crash
+ * between leaves an object without an index row, which reindex reports and
+ * adopts - a duplicate at worst, never a loss.
+ *
+ * The fallback spool ([spool] dir, max_size) holds messages the object store
+ * refused temporarily; store_spool_flush() uploads them and moves the index
+ * row to the store; the ingest runs it from a background thread.
+ *
+ * A handle belongs to one thread at a time.
+ */
+#ifndef MXS_STORE_H
+#define MXS_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "envelope.h"
+
+struct config;
+struct objstore;
+struct index;
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_TEMPFAIL,		/* 451 4.3.0: nothing acknowledged, sender retries */
+	STORE_NOSPACE,		/* 452 4.3.1: spool full and object store down */
+};
+
+struct store;
+
+/* store_open - objstore + index + spool from config; NULL + err on bad config */
+struct store	*store_open(const struct config *, char *err, size_t errlen);
+void		 store_close(struct store *);
+struct objstore	*store_objstore(struct store *);
+struct index	*store_index(struct store *);
+const char	*store_prefix(const struct store *);	/* [storage] prefix */
+
+/*
+ * store_commit - make the message in fd (size bytes, read with pread from 0)
+ * durable and indexed.  env must be complete (id, size, sha256, envelope).
+ * On failure reason gets a short text for the log (not for the peer).
+ */
+enum store_status store_commit(struct store *, const struct envelope *, int fd, off_t size,
+		    char *reason, size_t reasonlen);
+
+/* store_fetch - write the bytes of message id (store or spool) to fd */
+enum store_status store_fetch(struct store *, const char *id, int fd);
+
+/* store_spool_flush - upload spooled messages; returns how many remain, -1 on index error */
+int		 store_spool_flush(struct store *);
+/* store_spool_usage - bytes and messages in the spool */
+void		 store_spool_usage(struct store *, int64_t *bytes, int64_t *count);
+/* store_healthy - 1 if an object could be stored now (store reachable or spool has room) */
+int		 store_healthy(struct store *, char *why, size_t whylen);
+/* store_purge - delete the object (and sidecar) of a delivered message past retention */
+enum store_status store_purge(struct store *, const char *id);
+
+/*
+ * store_reindex - rebuild or reconcile the index from the bucket.
+ * node: only that node's objects (NULL: all).  repair: add messages found in
+ * the bucket but not in the index, mark index rows whose object is gone as
+ * 'missing'; without repair only report.  report() gets one line per finding.
+ */
+struct reindex_result {
+	int64_t	objects;	/* .eml objects seen */
+	int64_t	added;		/* index rows created (repair) or that would be */
+	int64_t	missing;	/* index rows without object */
+	int64_t	incomplete;	/* objects without a readable envelope */
+	int64_t	ok;		/* in both */
+};
+enum store_status store_reindex(struct store *, const char *node, int repair,
+		    void (*report)(const char *line, void *), void *arg, struct reindex_result *);
+
+#endif

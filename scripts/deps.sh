@@ -1,0 +1,49 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages mxspool needs to build, test and run.
+#
+# Idempotent and quick when everything is present: dpkg is asked first, and
+# apt-get runs only for what is missing.  Groups:
+#   build  - compilers' libraries: OpenSSL, SQLite, libcurl (SigV4), libmicrohttpd,
+#            libevent, jansson (JSON), inih (config), cmocka (unit tests)
+#   test   - real peers: Ceph RGW (S3), Postfix (smtp-sink/smtp-source, benchmark),
+#            Dovecot LMTP, swaks, openssl CLI, awscli, Chromium, promtool
+#   docker - Docker engine, compose and debootstrap for the compose-stack test
+# Usage: deps.sh [build|test|docker|all]   (default: all)
+set -eu
+
+build="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
+ libmicrohttpd-dev libevent-dev libjansson-dev libinih-dev libcmocka-dev xxd"
+test="radosgw ceph-mon ceph-osd postfix swaks dovecot-core dovecot-lmtpd openssl curl
+ awscli chromium prometheus python3 procps iproute2 bc psmisc"
+docker="docker.io docker-compose debootstrap"
+
+case "${1:-all}" in
+build)	want="$build" ;;
+test)	want="$build $test" ;;
+docker)	want="$docker" ;;
+all)	want="$build $test $docker" ;;
+*)	echo "usage: $0 [build|test|docker|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+# Postfix asks how to configure itself; we only use its binaries, never its
+# system instance, so tell debconf "No configuration".
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Package scripts may start daemons on a machine with an init; mxspool's tests
+# start their own copies on free ports.
+for s in postfix dovecot docker; do
+	$SUDO service "$s" stop >/dev/null 2>&1 || true
+done
+echo "deps: done"

@@ -1,0 +1,61 @@
+# common.sh - sourced by tests/e2e/*.sh.  Helpers for real-server tests.
+#
+#   BUILD       where the binaries are (default build; ASan run: build-san)
+#   T           this test's scratch directory (removed on success)
+#   free_port   a free TCP port on 127.0.0.1
+#   fail MSG    print and exit 1;  ok MSG  print a progress line
+#   wait_port PORT [SECS]   until something listens on 127.0.0.1:PORT
+#   cleanup_add CMD         run CMD at exit (LIFO), whatever happens
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+INGEST=$BUILD/mxspool-ingest
+REPLAY=$BUILD/mxspool-replay
+TNAME=$(basename "$0" .sh)
+T=$(mktemp -d "/tmp/mxs-$TNAME.XXXXXX")
+export PATH="$PATH:/usr/sbin:/usr/lib/postfix/sbin"
+
+_cleanups=""
+cleanup_add() { _cleanups="$*; $_cleanups"; }
+_on_exit() {
+	rc=$?
+	set +e
+	eval "$_cleanups" >/dev/null 2>&1
+	if [ "$rc" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$T"; else echo "  (scratch kept: $T)"; fi
+	exit $rc
+}
+trap _on_exit EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "FAIL: $TNAME: $*" >&2; exit 1; }
+ok() { echo "  ok - $*"; }
+
+free_port() {
+	python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+wait_port() {
+	_p=$1; _n=$(( ${2:-30} * 10 ))
+	while [ "$_n" -gt 0 ]; do
+		python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$_p)))" 2>/dev/null && return 0
+		sleep 0.1; _n=$((_n - 1))
+	done
+	return 1
+}
+
+# wait_for CMD [SECS] - until CMD succeeds
+wait_for() {
+	_c=$1; _n=$(( ${2:-30} * 10 ))
+	while [ "$_n" -gt 0 ]; do
+		eval "$_c" >/dev/null 2>&1 && return 0
+		sleep 0.1; _n=$((_n - 1))
+	done
+	return 1
+}
