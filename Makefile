@@ -32,8 +32,10 @@ COMMON_OBJ = $(COMMON_SRC:%.c=$(O)/%.o) $(O)/gen/embed.o
 INGEST_OBJ = $(INGEST_SRC:%.c=$(O)/%.o)
 REPLAY_OBJ = $(REPLAY_SRC:%.c=$(O)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+TOOL_SRC   = $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN   = $(TOOL_SRC:tests/tools/%.c=$(O)/tests/tools/%)
 
-all: $(O)/mxspool-ingest $(O)/mxspool-replay
+all: $(O)/mxspool-ingest $(O)/mxspool-replay $(TOOL_BIN)
 
 $(O)/%.o: %.c $(wildcard common/*.h ingest/*.h replay/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -58,6 +60,11 @@ $(O)/mxspool-replay: $(REPLAY_OBJ) $(O)/libmxcommon.a
 $(O)/tests/%: tests/unit/%.c $(O)/libmxcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libmxcommon.a $(LDLIBS) -lcmocka
+
+# small programs the e2e tests drive (not installed)
+$(O)/tests/tools/%: tests/tools/%.c $(O)/libmxcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libmxcommon.a $(LDLIBS)
 
 unit: $(UNIT_BIN)
 

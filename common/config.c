@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "msgid.h"
 
 struct config_kv {
 	char	*sec;
@@ -299,4 +300,42 @@ config_sections(const struct config *c, const char *prefix,
 		if (j == i)
 			fn(c->kv[i].sec, arg);
 	}
+}
+
+const char *
+config_node(const struct config *c)
+{
+	const char *n = config_str(c, "general", "node", "mx1");
+
+	if (!msgid_node_valid(n))
+		fatalx("%s: [general] node = \"%s\": want 1 to %d of a-z, 0-9, -", c->path, n,
+		    MSGID_NODE_MAX);
+	return n;
+}
+
+const char *
+config_data_dir(const struct config *c)
+{
+	return config_str(c, "general", "data_dir", "/var/lib/mxspool");
+}
+
+void
+config_data_path(const struct config *c, const char *sec, const char *key, const char *rel,
+    char *out, size_t outlen)
+{
+	const char	*v = config_str(c, sec, key, NULL);
+	int		 n;
+
+	if (v != NULL)
+		n = snprintf(out, outlen, "%s", v);
+	else
+		n = snprintf(out, outlen, "%s/%s", config_data_dir(c), rel);
+	if (n < 0 || (size_t)n >= outlen)
+		fatalx("%s: [%s] %s: path too long", c->path, sec, key);
+}
+
+void
+config_index_path(const struct config *c, char *out, size_t outlen)
+{
+	config_data_path(c, "general", "index", "index.sqlite", out, outlen);
 }

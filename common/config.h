@@ -46,6 +46,21 @@ void		 config_foreach(const struct config *, const char *sec,
 void		 config_sections(const struct config *, const char *prefix,
 		    void (*fn)(const char *sec, void *arg), void *arg);
 
+/*
+ * [general] keys every program shares:
+ *   node      this gateway's node id, [a-z0-9-] (default "mx1")
+ *   data_dir  default /var/lib/mxspool
+ *   index     SQLite file (default <data_dir>/index.sqlite)
+ * config_node() fatalx()s on a bad node id.
+ */
+const char	*config_node(const struct config *);
+const char	*config_data_dir(const struct config *);
+/* config_data_path - value of sec/key, else <data_dir>/<rel>, into out */
+void		 config_data_path(const struct config *, const char *sec, const char *key,
+		    const char *rel, char *out, size_t outlen);
+/* config_index_path - [general] index */
+void		 config_index_path(const struct config *, char *out, size_t outlen);
+
 /* parse helpers shared with CLI flags; 0 ok, -1 bad */
 int		 config_parse_duration(const char *, long long *);
 int		 config_parse_size(const char *, long long *);
