@@ -50,6 +50,8 @@ void		 index_close(struct index *);
 const char	*index_error(const struct index *);
 struct sqlite3	*index_db(struct index *);	/* for the other index_*.c modules only */
 int		 index_schema_version(struct index *);
+/* index_set_busy_timeout - wait up to ms for another process's lock (default 5000) */
+void		 index_set_busy_timeout(struct index *, int ms);
 
 /* index_begin/commit/rollback - BEGIN IMMEDIATE ... for multi-call transactions */
 enum index_status index_begin(struct index *);
@@ -78,6 +80,9 @@ enum index_status index_foreach_spooled(struct index *, int (*fn)(const char *id
 /* index_foreach_message - every message id (for reindex reconciliation) */
 enum index_status index_foreach_message(struct index *, int (*fn)(const char *id,
 		    const char *object_key, enum index_location, void *), void *arg);
+/* index_get_state - state name and purged_ms (0 if not purged) of id (reindex) */
+enum index_status index_get_state(struct index *, const char *id, char *state, size_t statelen,
+		    int64_t *purged_ms);
 /* index_mark_missing - reindex found no object for id: state 'missing' (kept for audit) */
 enum index_status index_mark_missing(struct index *, const char *id);
 

@@ -65,4 +65,28 @@
 /* Error text buffers passed down for a one-line reason. */
 #define ERRSTR_MAX		256
 
+/* One user metadata value (both backends); S3 bounds all user metadata of an
+ * object to 2 KB (AWS S3 user guide, "Object metadata"). */
+#define OBJMETA_VALUE_MAX	2048
+
+/* HTTP status endpoint ([http] keys): concurrent connections, idle timeout
+ * (seconds), domains listed in /status and /metrics (label cardinality), the
+ * window of "recent" delivery errors and of the backlog chart (seconds). */
+#define HTTP_CONN_DEFAULT	32
+#define HTTP_CONN_MAX		1024
+#define HTTP_TIMEOUT_DEFAULT	30
+#define HTTP_DOMAINS_DEFAULT	50
+#define HTTP_DOMAINS_MAX	10000
+#define HTTP_ERRWINDOW_DEFAULT	3600
+#define HTTP_HISTORY_DEFAULT	(6 * 3600)
+/* Bearer token of the control API ([http] token). */
+#define HTTP_TOKEN_MAX		256
+/* Replay rate an operator may set through the control API (messages/s). */
+#define HTTP_RATE_MAX		100000
+
+/* ingest: default command line cap ([ingest] max_line_length, 512 .. SMTP_CMDLINE_MAX) and
+ * the largest accepted data line setting (DATA is streamed, so this bounds no buffer). */
+#define SMTP_CMDLINE_DEFAULT	SMTP_CMDLINE_MAX
+#define SMTP_DATALINE_MAX	(1024 * 1024)
+
 #endif

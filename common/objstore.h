@@ -24,6 +24,8 @@
  *   connect_timeout, timeout   durations
  *   retries      attempts after the first on 5xx/timeout/connection errors
  *   multipart_threshold, part_size   sizes (part_size >= 5M)
+ *   max_upload_rate   bytes/s per upload, 0 = unlimited (default)
+ * See docs/storage.md.  Backend internals: objstore_impl.h.
  */
 #ifndef MXS_OBJSTORE_H
 #define MXS_OBJSTORE_H
@@ -77,13 +79,18 @@ enum objstore_status objstore_put_fd(struct objstore *, const char *key, int fd,
 		    const struct objmeta *);
 enum objstore_status objstore_put_buf(struct objstore *, const char *key, const void *, size_t,
 		    const struct objmeta *);
-/* objstore_get_fd - write the object's bytes to fd; meta and info may be NULL */
+/*
+ * objstore_get_fd - write the object's bytes to fd; meta and info may be NULL.
+ * get and head (re)initialise meta: the caller frees it with objmeta_free().
+ */
 enum objstore_status objstore_get_fd(struct objstore *, const char *key, int fd,
 		    struct objmeta *meta, struct objinfo *info);
 enum objstore_status objstore_head(struct objstore *, const char *key, struct objmeta *meta,
 		    struct objinfo *info);
 /* objstore_delete - OBJ_OK also when the key did not exist (S3 semantics) */
 enum objstore_status objstore_delete(struct objstore *, const char *key);
+/* size of a next/token buffer for objstore_list (S3 tokens may exceed a key) */
+#define OBJSTORE_TOKEN_MAX	1024
 /*
  * objstore_list - one page of keys under prefix, in lexicographic order,
  * after the opaque token (NULL or "" for the first page).  fn is called for

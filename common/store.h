@@ -31,6 +31,7 @@ enum store_status {
 	STORE_OK = 0,
 	STORE_TEMPFAIL,		/* 451 4.3.0: nothing acknowledged, sender retries */
 	STORE_NOSPACE,		/* 452 4.3.1: spool full and object store down */
+	STORE_NOTFOUND,		/* store_fetch/store_purge: no such message (never from commit) */
 };
 
 struct store;

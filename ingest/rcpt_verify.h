@@ -54,11 +54,16 @@ int		 verify_is_local_domain(struct verify *, const char *domain);
 /*
  * Monitoring mode ([ingest] monitor = smtp://primary:25, monitor_interval):
  * a background probe of the primary.  While the primary is healthy the
- * ingest answers 4xx so senders keep trying it.
+ * ingest answers 4xx so senders keep trying it.  monitor_start() returns
+ * NULL with err[0] == '\0' when monitoring is off, NULL with a reason in err
+ * on a bad setting.  Keys: monitor_interval (30s), monitor_timeout (10s),
+ * monitor_healthy_after (3 good probes), monitor_unhealthy_after (2 bad).
  */
 struct monitor;
 struct monitor	*monitor_start(const struct config *, char *err, size_t errlen); /* NULL if off */
 int		 monitor_primary_healthy(struct monitor *);	/* 1 healthy, 0 not/unknown */
 void		 monitor_stop(struct monitor *);
+/* monitor_probes - probes completed so far (tools and tests wait on it) */
+long		 monitor_probes(struct monitor *);
 
 #endif

@@ -43,6 +43,7 @@ struct deliver_opts {
 	int			 connect_timeout;	/* seconds */
 	int			 command_timeout;
 	int			 data_timeout;
+	int			 auth_plaintext;	/* AUTH allowed without TLS (default 0) */
 };
 
 /* one recipient in, its outcome out */
@@ -75,6 +76,9 @@ enum deliver_status {
 int	deliver_route_parse(const char *spec, struct deliver_route *);
 /* deliver_opts_load - [deliver] section */
 void	deliver_opts_load(const struct config *, struct deliver_opts *);
+/* deliver_route_lookup - [routes] entry for domain (exact, then parent domains ".example.test",
+ * then "*"); 0 found, -1 none; a bad route is a start-up error (fatalx) */
+int	deliver_route_lookup(const struct config *, const char *domain, struct deliver_route *);
 
 struct deliver_conn;
 

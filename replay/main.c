@@ -1,14 +1,177 @@
 /*
- * main.c - mxspool-replay entry point (placeholder until the replay lands).
+ * main.c - mxspool-replay: the replay worker daemon and the operator CLI.
+ *
+ *   mxspool-replay [-c CONFIG] COMMAND [options] [args]
+ *
+ * The command table (cli_cmds) is the single place listing the commands,
+ * their accepted options, usage and help; `--help` and `help COMMAND` print
+ * from it.  Exit codes are the sysexits.h values of enum cli_exit (cli.h).
  */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "cli.h"
+#include "config.h"
+#include "index.h"
 #include "log.h"
+#include "store.h"
+
+#define F_OPTS	"[--state S] [--domain D] [--rcpt A] [--sender A] [--since T] [--until T]" \
+		" [--older-than DUR]"
+#define F_HELP	"filters: " F_OPTS "\n"								\
+		"  --state S        backlog (default), all, queued, active, hold, quarantine,\n" \
+		"                   delivered, expired, deleted, missing\n"			\
+		"  --domain D       a recipient in domain D     --rcpt A  recipient A\n"	\
+		"  --sender A       sender A (<> for the null sender)\n"			\
+		"  --since/--until  received at/after, before: 2026-11-23T06:00, @EPOCH,\n"	\
+		"                   or a duration ago (2h)\n"					\
+		"  --older-than DUR received more than DUR ago (30m, 2h, 1d)\n"
+
+const struct cli_cmd cli_cmds[] = {
+	{ "serve", cli_serve, 0, "",
+	  "Run the replay worker: deliver the backlog to the primary under [replay] rate\n"
+	  "control, obey pause/resume/rate from the index, serve [http] status if set.\n" },
+	{ "status", cli_status, CLI_O_JSON, "[--json]",
+	  "Backlog figures, messages per state, and the control values (paused, rate,\n"
+	  "achieved rate, primary health).\n" },
+	{ "list", cli_list, CLI_O_FILTER | CLI_O_JSON | CLI_O_LIMIT,
+	  "[filters] [--limit N] [--json]",
+	  "List messages like postqueue -p (oldest first). Marks: * active, ! hold,\n"
+	  "# quarantine.\n" F_HELP },
+	{ "show", cli_show, CLI_O_JSON, "[--json] ID",
+	  "Envelope, recipients with their state, every delivery attempt, and the headers.\n" },
+	{ "export", cli_export, 0, "ID",
+	  "Write the stored message bytes to stdout (e.g. | sendmail -i, > file.eml).\n" },
+	{ "drain", cli_drain, CLI_O_FILTER | CLI_O_LIMIT | CLI_O_DRAIN,
+	  "[--to TARGET] [--rate R] [--concurrency N] [--limit N] [--dry-run] [filters]",
+	  "Deliver queued messages now, in the foreground (postqueue -f / -s), also those\n"
+	  "waiting for a retry.  --to smtp://host:port overrides [routes]; --rate 5 or\n"
+	  "300/m; --dry-run prints what would be sent and sends nothing.  Ctrl-C stops\n"
+	  "cleanly; running drain again resumes.  Exit 0 all delivered, 75 some deferred\n"
+	  "or interrupted, 65 some quarantined (5xx).\n" F_HELP },
+	{ "hold", cli_hold, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
+	  "Put messages on hold (postsuper -h): no delivery until release.\n" },
+	{ "release", cli_release, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
+	  "Release held messages (postsuper -H); they are due at once.\n" },
+	{ "requeue", cli_requeue, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
+	  "Make queued (deferred) messages due now (postsuper -r semantics for timing).\n" },
+	{ "quarantine", cli_quarantine, CLI_O_FILTER | CLI_O_ALL | CLI_O_JSON | CLI_O_YES |
+	  CLI_O_LIMIT, "list [filters] | release ID...|--all | delete ID...|--all [--yes]",
+	  "Messages with recipients the primary refused with 5xx.  release: those\n"
+	  "recipients are pending again and the message due now; delete: remove them.\n" },
+	{ "delete", cli_delete, CLI_O_FILTER | CLI_O_ALL | CLI_O_YES,
+	  "[--yes] ID... | --all [filters]",
+	  "Delete messages and their stored objects for good (postsuper -d).  Asks on a\n"
+	  "terminal; needs --yes when stdin is not a terminal.\n" },
+	{ "qshape", cli_qshape, CLI_O_FILTER | CLI_O_JSON | CLI_O_LIMIT, "[filters] [--json]",
+	  "Backlog by recipient domain and age in minutes, like Postfix qshape.\n" },
+	{ "reindex", cli_reindex, CLI_O_REINDEX, "[--repair] [--node N]",
+	  "Compare the index with the bucket; --repair adds missing rows and marks rows\n"
+	  "without object 'missing' (and may create a lost index).\n" },
+	{ "pause", cli_pause, 0, "", "Tell serve to start no new deliveries.\n" },
+	{ "resume", cli_resume, 0, "", "Tell serve to deliver again (slow start).\n" },
+	{ "rate", cli_rate, 0, "[R]", "Show or set serve's rate cap (messages/s, 600/m; 0 = "
+	  "unlimited).\n" },
+	{ NULL, NULL, 0, NULL, NULL },
+};
+
+/* main_usage - the command list */
+static void
+main_usage(FILE *f)
+{
+	fprintf(f, "usage: mxspool-replay [-c CONFIG] COMMAND [options] [args]\n"
+	    "       mxspool-replay help COMMAND | COMMAND --help\n\ncommands:\n");
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		fprintf(f, "  %-11s %s\n", c->name, c->usage);
+	fprintf(f, "\nCONFIG defaults to $MXSPOOL_CONFIG, else /etc/mxspool/mxspool.conf.\n"
+	    "Exit codes: 0 ok, 64 usage, 65 quarantined (drain), 66 no such message or no\n"
+	    "index, 69 storage unreachable, 70 index corrupt, 75 temporary failure (retry),\n"
+	    "78 configuration error.\n");
+}
+
+/* main_find - the command named name, or NULL */
+static const struct cli_cmd *
+main_find(const char *name)
+{
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
 
 int
 main(int argc, char *argv[])
 {
+	const struct cli_cmd	*cmd;
+	struct cli		 c;
+	char			 err[ERRSTR_MAX];
+	const char		*cfgarg = NULL;
+	int			 o, rc;
+
 	log_init("mxspool-replay");
-	fprintf(stderr, "usage: mxspool-replay [-c config]\n");
-	return 64;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((o = getopt_long(argc, argv, "+c:hv", longopts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			cfgarg = optarg;
+			break;
+		case 'v':
+			log_setlevel(LOG_LVL_DEBUG);
+			break;
+		case 'h':
+			main_usage(stdout);
+			return CLI_OK;
+		default:
+			main_usage(stderr);
+			return CLI_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		main_usage(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc < 2) {
+			main_usage(stdout);
+			return CLI_OK;
+		}
+		if ((cmd = main_find(argv[1])) == NULL) {
+			fprintf(stderr, "mxspool-replay: no command %s\n", argv[1]);
+			return CLI_USAGE;
+		}
+		printf("usage: mxspool-replay [-c config] %s %s\n%s", cmd->name, cmd->usage,
+		    cmd->help);
+		return CLI_OK;
+	}
+	if ((cmd = main_find(argv[0])) == NULL) {
+		fprintf(stderr, "mxspool-replay: no command %s\n", argv[0]);
+		main_usage(stderr);
+		return CLI_USAGE;
+	}
+	memset(&c, 0, sizeof(c));
+	c.cmd = cmd->name;
+	if ((rc = cli_getopt(&c, cmd, argc, argv)) != 0)
+		return rc;
+	c.config_path = config_path_default(cfgarg);
+	if ((c.cfg = config_load(c.config_path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mxspool-replay: %s\n", err);
+		return CLI_CONFIG;
+	}
+	rc = cmd->fn(&c);
+	if (c.store)
+		store_close(c.store);
+	if (c.ix)
+		index_close(c.ix);
+	config_free(c.cfg);
+	return rc;
 }

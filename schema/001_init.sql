@@ -37,7 +37,9 @@ CREATE TABLE messages (
 -- next due message, oldest first
 CREATE INDEX messages_due ON messages(state, next_attempt_ms, received_ms);
 CREATE INDEX messages_received ON messages(received_ms);
-CREATE INDEX messages_location ON messages(location) WHERE location <> 0;
+CREATE INDEX messages_location ON messages(location, received_ms) WHERE location <> 0;
+-- backlog by age/size (count, bytes, oldest per state) without touching the table
+CREATE INDEX messages_backlog ON messages(state, received_ms, size);
 
 -- One row per accepted recipient.  state:
 --   pending     not delivered yet
@@ -55,9 +57,12 @@ CREATE TABLE recipients (
 	last_text	TEXT,
 	updated_ms	INTEGER,
 	dsn_ms		INTEGER,
+	seq		INTEGER NOT NULL DEFAULT 0,	-- order of RCPT TO in the envelope
 	PRIMARY KEY (message_id, rcpt)
 ) WITHOUT ROWID;
 CREATE INDEX recipients_domain ON recipients(domain, state);
+-- backlog by domain: pending recipients grouped by domain
+CREATE INDEX recipients_state ON recipients(state, domain);
 CREATE INDEX recipients_rcpt ON recipients(rcpt);
 
 -- Audit trail: one row per recipient per delivery attempt.

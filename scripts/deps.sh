@@ -13,7 +13,7 @@ set -eu
 
 build="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
  libmicrohttpd-dev libevent-dev libjansson-dev libinih-dev libcmocka-dev xxd"
-test="radosgw ceph-mon ceph-osd postfix swaks dovecot-core dovecot-lmtpd openssl curl
+test="radosgw ceph-mon ceph-osd postfix swaks libnet-ssleay-perl dovecot-core dovecot-lmtpd openssl curl
  awscli chromium prometheus python3 procps iproute2 bc psmisc"
 docker="docker.io docker-compose debootstrap"
 

@@ -1,0 +1,862 @@
+/*
+ * index_replay.c - the delivery queue SQL: leases, outcomes, operator
+ * operations, listings (see index_replay.h).
+ *
+ * Every statement is prepared here with bound parameters; the optional
+ * filters of struct index_filter become fixed SQL fragments with named
+ * parameters, bound only when present.  Multi-statement changes run inside
+ * index_begin() (BEGIN IMMEDIATE), which is what makes a lease exclusive.
+ *
+ * Errors: SQLITE_BUSY/LOCKED/IOERR/FULL map to INDEX_TEMPFAIL, anything else
+ * to INDEX_PERMFAIL; the reason is kept per thread for index_replay_error().
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "index_replay.h"
+#include "log.h"
+
+#define BACKLOG_STATES	"('queued','active','hold','quarantine')"
+
+static __thread char	ir_err[ERRSTR_MAX];
+
+/* ir_fail - remember why a statement failed and classify it */
+static enum index_status
+ir_fail(sqlite3 *db, const char *what)
+{
+	int code = sqlite3_extended_errcode(db) & 0xff;
+
+	snprintf(ir_err, sizeof(ir_err), "index: %s: %s", what, sqlite3_errmsg(db));
+	switch (code) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+		return INDEX_TEMPFAIL;
+	default:
+		return INDEX_PERMFAIL;
+	}
+}
+
+/* index_replay_error - reason of the last failure in this thread */
+const char *
+index_replay_error(void)
+{
+	return ir_err;
+}
+
+/* ir_prep - prepare sql; NULL after ir_fail */
+static sqlite3_stmt *
+ir_prep(sqlite3 *db, const char *sql, enum index_status *st)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		*st = ir_fail(db, "prepare");
+		return NULL;
+	}
+	*st = INDEX_OK;
+	return s;
+}
+
+/* ir_bind_* - bind a named parameter if the statement has it */
+static void
+ir_bind_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (i > 0)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void
+ir_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (i > 0)
+		sqlite3_bind_int64(s, i, v);
+}
+
+/* ir_text - column text or "" */
+static const char *
+ir_text(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return t ? (const char *)t : "";
+}
+
+/* ir_step_done - step a statement that returns no rows, then finalize it */
+static enum index_status
+ir_step_done(sqlite3 *db, sqlite3_stmt *s, const char *what)
+{
+	enum index_status st = INDEX_OK;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = ir_fail(db, what);
+	sqlite3_finalize(s);
+	return st;
+}
+
+/*
+ * ir_filter_sql - append the WHERE fragments of f (which must follow a
+ * "WHERE ..." already in sql).  pending: the domain/rcpt match must be a
+ * recipient still pending (for leasing).  with_state: apply f->state.
+ */
+static int
+ir_filter_sql(struct buf *sql, const struct index_filter *f, int with_state, int pending)
+{
+	const char *pend = pending ? " AND r.state = 'pending'" : "";
+
+	if (with_state) {
+		if (f->state == NULL || strcmp(f->state, "backlog") == 0)
+			buf_addstr(sql, " AND m.state IN " BACKLOG_STATES);
+		else if (strcmp(f->state, "all") != 0)
+			buf_addstr(sql, " AND m.state = :f_state");
+	}
+	if (f->domain)
+		buf_printf(sql, " AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id"
+		    " AND lower(r.domain) = lower(:f_domain)%s)", pend);
+	if (f->rcpt)
+		buf_printf(sql, " AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id"
+		    " AND lower(r.rcpt) = lower(:f_rcpt)%s)", pend);
+	if (f->sender)
+		buf_addstr(sql, " AND lower(m.mail_from) = lower(:f_sender)");
+	if (f->id)
+		buf_addstr(sql, " AND m.id = :f_id");
+	if (f->since_ms)
+		buf_addstr(sql, " AND m.received_ms >= :f_since");
+	if (f->until_ms)
+		buf_addstr(sql, " AND m.received_ms < :f_until");
+	return 0;
+}
+
+/* ir_filter_bind - bind what ir_filter_sql asked for */
+static void
+ir_filter_bind(sqlite3_stmt *s, const struct index_filter *f)
+{
+	if (f->state)
+		ir_bind_text(s, ":f_state", f->state);
+	if (f->domain)
+		ir_bind_text(s, ":f_domain", f->domain);
+	if (f->rcpt)
+		ir_bind_text(s, ":f_rcpt", f->rcpt);
+	if (f->sender)
+		ir_bind_text(s, ":f_sender", f->sender);
+	if (f->id)
+		ir_bind_text(s, ":f_id", f->id);
+	ir_bind_int(s, ":f_since", f->since_ms);
+	ir_bind_int(s, ":f_until", f->until_ms);
+	ir_bind_int(s, ":f_limit", f->limit > 0 ? f->limit : -1);
+}
+
+/* ir_prep_buf - prepare the statement in sql, checking the buffer did not overflow */
+static sqlite3_stmt *
+ir_prep_buf(sqlite3 *db, struct buf *sql, int overflow, enum index_status *st)
+{
+	if (overflow || sql->data == NULL) {
+		snprintf(ir_err, sizeof(ir_err), "index: query too long");
+		*st = INDEX_PERMFAIL;
+		return NULL;
+	}
+	return ir_prep(db, sql->data, st);
+}
+
+enum index_status
+index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lease_ms,
+    int64_t lifetime_ms, int64_t flush_before, const struct index_filter *f,
+    char (*ids)[MSGID_MAX], int max, int *n)
+{
+	static const struct index_filter none;
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s = NULL, *u = NULL;
+	struct buf	 sql;
+	enum index_status st;
+	int		 rc;
+
+	*n = 0;
+	if (f == NULL)
+		f = &none;
+	buf_init(&sql, 4096);
+	buf_addstr(&sql, "SELECT m.id FROM messages m WHERE ((m.state = 'queued' AND"
+	    " (m.next_attempt_ms <= :now OR COALESCE(m.expires_ms, m.received_ms + :life) <= :now"
+	    " OR (:flush > 0 AND COALESCE(m.last_attempt_ms, 0) < :flush)))"
+	    " OR (m.state = 'active' AND m.lease_until_ms < :now))");
+	rc = ir_filter_sql(&sql, f, 0, 1);
+	rc |= buf_addstr(&sql, " ORDER BY m.received_ms, m.id LIMIT :max");
+	if ((st = index_begin(ix)) != INDEX_OK) {
+		buf_free(&sql);
+		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+		return st;
+	}
+	if ((s = ir_prep_buf(db, &sql, rc, &st)) == NULL)
+		goto fail;
+	if ((u = ir_prep(db, "UPDATE messages SET state = 'active', lease_owner = :o,"
+	    " lease_until_ms = :u, state_ms = :now WHERE id = :id", &st)) == NULL)
+		goto fail;
+	ir_bind_int(s, ":now", now);
+	ir_bind_int(s, ":life", lifetime_ms);
+	ir_bind_int(s, ":flush", flush_before);
+	ir_bind_int(s, ":max", max);
+	ir_filter_bind(s, f);
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		snprintf(ids[(*n)++], MSGID_MAX, "%s", ir_text(s, 0));
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		st = ir_fail(db, "lease select");
+		goto fail;
+	}
+	for (int i = 0; i < *n; i++) {
+		sqlite3_reset(u);
+		ir_bind_text(u, ":o", owner);
+		ir_bind_int(u, ":u", now + lease_ms);
+		ir_bind_int(u, ":now", now);
+		ir_bind_text(u, ":id", ids[i]);
+		if (sqlite3_step(u) != SQLITE_DONE) {
+			st = ir_fail(db, "lease update");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(u);
+	buf_free(&sql);
+	if ((st = index_commit(ix)) != INDEX_OK) {
+		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
+		*n = 0;
+	}
+	return st;
+fail:
+	sqlite3_finalize(s);
+	sqlite3_finalize(u);
+	buf_free(&sql);
+	index_rollback(ix);
+	*n = 0;
+	return st;
+}
+
+enum index_status
+index_replay_renew(struct index *ix, const char *id, const char *owner, int64_t until_ms)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	enum index_status st;
+
+	if ((s = ir_prep(db, "UPDATE messages SET lease_until_ms = :u WHERE id = :id"
+	    " AND state = 'active' AND lease_owner = :o", &st)) == NULL)
+		return st;
+	ir_bind_int(s, ":u", until_ms);
+	ir_bind_text(s, ":id", id);
+	ir_bind_text(s, ":o", owner);
+	if ((st = ir_step_done(db, s, "renew")) == INDEX_OK && sqlite3_changes(db) == 0)
+		st = INDEX_NOTFOUND;
+	return st;
+}
+
+enum index_status
+index_replay_unlease(struct index *ix, const char *id, const char *owner)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	enum index_status st;
+
+	if ((s = ir_prep(db, "UPDATE messages SET state = 'queued', lease_owner = NULL,"
+	    " lease_until_ms = NULL WHERE id = :id AND state = 'active' AND lease_owner = :o",
+	    &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	ir_bind_text(s, ":o", owner);
+	return ir_step_done(db, s, "unlease");
+}
+
+enum index_status
+index_replay_unlease_owner(struct index *ix, const char *owner, int *n)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	enum index_status st;
+
+	*n = 0;
+	if ((s = ir_prep(db, "UPDATE messages SET state = 'queued', lease_owner = NULL,"
+	    " lease_until_ms = NULL WHERE state = 'active' AND lease_owner = :o", &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":o", owner);
+	if ((st = ir_step_done(db, s, "unlease owner")) == INDEX_OK)
+		*n = sqlite3_changes(db);
+	return st;
+}
+
+enum index_status
+index_replay_lease_owners(struct index *ix, void (*fn)(const char *, void *), void *arg)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	enum index_status st;
+	int		 rc;
+
+	if ((s = ir_prep(db, "SELECT DISTINCT lease_owner FROM messages WHERE state = 'active'"
+	    " AND lease_owner IS NOT NULL", &st)) == NULL)
+		return st;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(ir_text(s, 0), arg);
+	if (rc != SQLITE_DONE)
+		st = ir_fail(db, "lease owners");
+	sqlite3_finalize(s);
+	return st;
+}
+
+/* ir_record - attempts rows and recipient states of one attempt (inside a transaction) */
+static enum index_status
+ir_record(sqlite3 *db, const char *id, const struct index_outcome *o, size_t n,
+    const char *worker, int64_t now)
+{
+	sqlite3_stmt	*a = NULL, *r = NULL;
+	enum index_status st;
+
+	if ((a = ir_prep(db, "INSERT INTO attempts (message_id, rcpt, at_ms, target, code,"
+	    " enhanced, text, worker) VALUES (:id, :r, :now, :t, :c, :e, :x, :w)", &st)) == NULL)
+		return st;
+	if ((r = ir_prep(db, "UPDATE recipients SET state = :s, last_code = :c, last_text = :x,"
+	    " updated_ms = :now WHERE message_id = :id AND rcpt = :r AND state = 'pending'",
+	    &st)) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(a);
+		sqlite3_reset(r);
+		ir_bind_text(a, ":id", id);
+		ir_bind_text(a, ":r", o[i].rcpt);
+		ir_bind_int(a, ":now", now);
+		ir_bind_text(a, ":t", o[i].target ? o[i].target : "");
+		ir_bind_int(a, ":c", o[i].code);
+		ir_bind_text(a, ":e", o[i].enhanced ? o[i].enhanced : "");
+		ir_bind_text(a, ":x", o[i].text ? o[i].text : "");
+		ir_bind_text(a, ":w", worker ? worker : "");
+		if (sqlite3_step(a) != SQLITE_DONE) {
+			st = ir_fail(db, "insert attempt");
+			goto out;
+		}
+		ir_bind_text(r, ":s", o[i].state);
+		ir_bind_int(r, ":c", o[i].code);
+		ir_bind_text(r, ":x", o[i].text ? o[i].text : "");
+		ir_bind_int(r, ":now", now);
+		ir_bind_text(r, ":id", id);
+		ir_bind_text(r, ":r", o[i].rcpt);
+		if (sqlite3_step(r) != SQLITE_DONE) {
+			st = ir_fail(db, "update recipient");
+			goto out;
+		}
+	}
+out:
+	sqlite3_finalize(a);
+	sqlite3_finalize(r);
+	return st;
+}
+
+/* ir_next_state - 'queued' if a recipient is pending, else quarantine or delivered */
+static enum index_status
+ir_next_state(sqlite3 *db, const char *id, const char **state)
+{
+	sqlite3_stmt	*s;
+	enum index_status st;
+
+	if ((s = ir_prep(db, "SELECT COALESCE(sum(state = 'pending'), 0),"
+	    " COALESCE(sum(state = 'quarantine'), 0) FROM recipients WHERE message_id = :id",
+	    &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		st = ir_fail(db, "count recipients");
+	} else if (sqlite3_column_int64(s, 0) > 0)
+		*state = "queued";
+	else
+		*state = sqlite3_column_int64(s, 1) > 0 ? "quarantine" : "delivered";
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum index_status
+index_replay_finish(struct index *ix, const char *id, const char *owner,
+    const struct index_outcome *o, size_t n, const char *worker, int64_t now, int64_t next_ms)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	const char	*state = "queued";
+	enum index_status st;
+
+	if ((st = index_begin(ix)) != INDEX_OK) {
+		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+		return st;
+	}
+	if ((st = ir_record(db, id, o, n, worker, now)) != INDEX_OK ||
+	    (st = ir_next_state(db, id, &state)) != INDEX_OK)
+		goto fail;
+	/* only while we still own the lease: the operator or a new owner decides otherwise */
+	if ((s = ir_prep(db, "UPDATE messages SET state = :s, next_attempt_ms = :next,"
+	    " attempts = attempts + 1, last_attempt_ms = :now, lease_owner = NULL,"
+	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state = 'active'"
+	    " AND lease_owner = :o", &st)) == NULL)
+		goto fail;
+	ir_bind_text(s, ":s", state);
+	ir_bind_int(s, ":next", next_ms);
+	ir_bind_int(s, ":now", now);
+	ir_bind_text(s, ":id", id);
+	ir_bind_text(s, ":o", owner);
+	if ((st = ir_step_done(db, s, "finish")) != INDEX_OK)
+		goto fail;
+	if ((st = index_commit(ix)) != INDEX_OK)
+		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
+	return st;
+fail:
+	index_rollback(ix);
+	return st;
+}
+
+/* ir_leased_update - one UPDATE on a message we lease: binds :id :o :now :next :note :sent */
+static enum index_status
+ir_leased_update(struct index *ix, const char *sql, const char *what, const char *id,
+    const char *owner, int64_t now, int64_t next_ms, const char *note, int sent)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	enum index_status st;
+
+	if ((s = ir_prep(db, sql, &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	ir_bind_text(s, ":o", owner);
+	ir_bind_int(s, ":now", now);
+	ir_bind_int(s, ":next", next_ms);
+	ir_bind_int(s, ":sent", sent);
+	if (note)
+		ir_bind_text(s, ":note", note);
+	return ir_step_done(db, s, what);
+}
+
+enum index_status
+index_replay_defer(struct index *ix, const char *id, const char *owner, int64_t now,
+    int64_t next_ms, const char *note)
+{
+	return ir_leased_update(ix, "UPDATE messages SET state = 'queued', next_attempt_ms = :next,"
+	    " attempts = attempts + 1, last_attempt_ms = :now, note = :note, lease_owner = NULL,"
+	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state = 'active'"
+	    " AND lease_owner = :o", "defer", id, owner, now, next_ms, note, 0);
+}
+
+enum index_status
+index_replay_hold_note(struct index *ix, const char *id, const char *owner, int64_t now,
+    const char *note)
+{
+	return ir_leased_update(ix, "UPDATE messages SET state = 'hold', note = :note,"
+	    " lease_owner = NULL, lease_until_ms = NULL, state_ms = :now WHERE id = :id"
+	    " AND state = 'active' AND lease_owner = :o", "hold", id, owner, now, 0, note, 0);
+}
+
+enum index_status
+index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t now,
+    int dsn_sent, const char *note)
+{
+	enum index_status st;
+
+	if ((st = index_begin(ix)) != INDEX_OK) {
+		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+		return st;
+	}
+	st = ir_leased_update(ix, "UPDATE recipients SET state = 'expired', updated_ms = :now,"
+	    " dsn_ms = CASE WHEN :sent THEN :now END WHERE message_id = :id AND state = 'pending'"
+	    " AND EXISTS (SELECT 1 FROM messages WHERE id = :id AND state = 'active'"
+	    " AND lease_owner = :o)", "expire recipients", id, owner, now, 0, NULL, dsn_sent);
+	if (st == INDEX_OK)
+		st = ir_leased_update(ix, "UPDATE messages SET state = 'expired', note = :note,"
+		    " lease_owner = NULL, lease_until_ms = NULL, state_ms = :now WHERE id = :id"
+		    " AND state = 'active' AND lease_owner = :o", "expire", id, owner, now, 0,
+		    note, 0);
+	if (st != INDEX_OK) {
+		index_rollback(ix);
+		return st;
+	}
+	if ((st = index_commit(ix)) != INDEX_OK)
+		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
+	return st;
+}
+
+#define IR_MSG_COLS "m.id, m.state, m.mail_from, COALESCE(m.note, ''),"			\
+	" COALESCE(m.lease_owner, ''), m.received_ms, m.size, m.next_attempt_ms, m.state_ms,"	\
+	" COALESCE(m.lease_until_ms, 0), COALESCE(m.expires_ms, 0),"				\
+	" COALESCE(m.last_attempt_ms, 0), m.attempts,"						\
+	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"			\
+	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"				\
+	" AND r.state = 'pending')"
+
+/* ir_msg_row - fill row from a statement selecting IR_MSG_COLS */
+static void
+ir_msg_row(sqlite3_stmt *s, struct index_msg_row *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->id, sizeof(m->id), "%s", ir_text(s, 0));
+	m->state = ir_text(s, 1);
+	m->mail_from = ir_text(s, 2);
+	m->note = ir_text(s, 3);
+	m->lease_owner = ir_text(s, 4);
+	m->received_ms = sqlite3_column_int64(s, 5);
+	m->size = sqlite3_column_int64(s, 6);
+	m->next_attempt_ms = sqlite3_column_int64(s, 7);
+	m->state_ms = sqlite3_column_int64(s, 8);
+	m->lease_until_ms = sqlite3_column_int64(s, 9);
+	m->expires_ms = sqlite3_column_int64(s, 10);
+	m->last_attempt_ms = sqlite3_column_int64(s, 11);
+	m->attempts = sqlite3_column_int(s, 12);
+	m->nrcpts = sqlite3_column_int(s, 13);
+	m->npending = sqlite3_column_int(s, 14);
+}
+
+enum index_status
+index_replay_get(struct index *ix, const char *id, struct index_msg_row *m)
+{
+	/* the row's strings outlive the statement (which must not keep a read
+	 * transaction open): copies per thread, valid until the next call */
+	static __thread struct {
+		char	state[32];
+		char	mail_from[MXS_PATH_MAX + 1];
+		char	note[512];
+		char	owner[160];
+	} keep;
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	enum index_status st;
+	int		 rc;
+
+	if ((s = ir_prep(db, "SELECT " IR_MSG_COLS " FROM messages m WHERE m.id = :id",
+	    &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ir_msg_row(s, m);
+		snprintf(keep.state, sizeof(keep.state), "%s", m->state);
+		snprintf(keep.mail_from, sizeof(keep.mail_from), "%s", m->mail_from);
+		snprintf(keep.note, sizeof(keep.note), "%s", m->note);
+		snprintf(keep.owner, sizeof(keep.owner), "%s", m->lease_owner);
+		m->state = keep.state;
+		m->mail_from = keep.mail_from;
+		m->note = keep.note;
+		m->lease_owner = keep.owner;
+	} else
+		st = rc == SQLITE_DONE ? INDEX_NOTFOUND : ir_fail(db, "get message");
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum index_status
+index_replay_list(struct index *ix, const struct index_filter *f,
+    int (*fn)(const struct index_msg_row *, void *), void *arg)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	struct buf	 sql;
+	struct index_msg_row m;
+	enum index_status st;
+	int		 rc;
+
+	buf_init(&sql, 4096);
+	buf_addstr(&sql, "SELECT " IR_MSG_COLS " FROM messages m WHERE 1");
+	rc = ir_filter_sql(&sql, f, 1, 0);
+	rc |= buf_addstr(&sql, " ORDER BY m.received_ms, m.id LIMIT :f_limit");
+	s = ir_prep_buf(db, &sql, rc, &st);
+	buf_free(&sql);
+	if (s == NULL)
+		return st;
+	ir_filter_bind(s, f);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ir_msg_row(s, &m);
+		if (fn(&m, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st = ir_fail(db, "list");
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum index_status
+index_replay_rcpts(struct index *ix, const char *id,
+    int (*fn)(const struct index_rcpt_row *, void *), void *arg)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	struct index_rcpt_row r;
+	enum index_status st;
+	int		 rc;
+
+	if ((s = ir_prep(db, "SELECT rcpt, domain, params, state, COALESCE(last_code, 0),"
+	    " COALESCE(last_text, ''), COALESCE(updated_ms, 0), COALESCE(dsn_ms, 0)"
+	    " FROM recipients WHERE message_id = :id ORDER BY rcpt", &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.rcpt = ir_text(s, 0);
+		r.domain = ir_text(s, 1);
+		r.params = ir_text(s, 2);
+		r.state = ir_text(s, 3);
+		r.last_code = sqlite3_column_int(s, 4);
+		r.last_text = ir_text(s, 5);
+		r.updated_ms = sqlite3_column_int64(s, 6);
+		r.dsn_ms = sqlite3_column_int64(s, 7);
+		if (fn(&r, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st = ir_fail(db, "recipients");
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum index_status
+index_replay_attempts(struct index *ix, const char *id,
+    int (*fn)(const struct index_attempt_row *, void *), void *arg)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	struct index_attempt_row a;
+	enum index_status st;
+	int		 rc;
+
+	if ((s = ir_prep(db, "SELECT at_ms, rcpt, target, code, enhanced, text, worker"
+	    " FROM attempts WHERE message_id = :id ORDER BY at_ms, id", &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a.at_ms = sqlite3_column_int64(s, 0);
+		a.rcpt = ir_text(s, 1);
+		a.target = ir_text(s, 2);
+		a.code = sqlite3_column_int(s, 3);
+		a.enhanced = ir_text(s, 4);
+		a.text = ir_text(s, 5);
+		a.worker = ir_text(s, 6);
+		if (fn(&a, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st = ir_fail(db, "attempts");
+	sqlite3_finalize(s);
+	return st;
+}
+
+/* ir_exists - INDEX_OK if message id exists */
+static enum index_status
+ir_exists(sqlite3 *db, const char *id)
+{
+	sqlite3_stmt	*s;
+	enum index_status st;
+	int		 rc;
+
+	if ((s = ir_prep(db, "SELECT 1 FROM messages WHERE id = :id", &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	rc = sqlite3_step(s);
+	st = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
+	    ir_fail(db, "lookup");
+	sqlite3_finalize(s);
+	return st;
+}
+
+/* ir_op - run an operator UPDATE on id; binds :id :now :life; *changed = rows changed */
+static enum index_status
+ir_op(struct index *ix, const char *sql, const char *id, int64_t now, int64_t life,
+    int *changed)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	enum index_status st;
+
+	*changed = 0;
+	if ((st = ir_exists(db, id)) != INDEX_OK)
+		return st;
+	if ((s = ir_prep(db, sql, &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	ir_bind_int(s, ":now", now);
+	ir_bind_int(s, ":life", life);
+	if ((st = ir_step_done(db, s, "update")) == INDEX_OK)
+		*changed = sqlite3_changes(db) > 0;
+	return st;
+}
+
+enum index_status
+index_replay_hold(struct index *ix, const char *id, int64_t now, int *changed)
+{
+	return ir_op(ix, "UPDATE messages SET state = 'hold', lease_owner = NULL,"
+	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id"
+	    " AND state IN ('queued', 'active', 'quarantine')", id, now, 0, changed);
+}
+
+enum index_status
+index_replay_release(struct index *ix, const char *id, int64_t now, int64_t lifetime_ms,
+    int *changed)
+{
+	return ir_op(ix, "UPDATE messages SET state = 'queued', next_attempt_ms = :now,"
+	    " note = NULL, state_ms = :now, expires_ms = CASE WHEN COALESCE(expires_ms,"
+	    " received_ms + :life) <= :now THEN :now + :life ELSE expires_ms END"
+	    " WHERE id = :id AND state = 'hold'", id, now, lifetime_ms, changed);
+}
+
+enum index_status
+index_replay_requeue(struct index *ix, const char *id, int64_t now, int *changed)
+{
+	return ir_op(ix, "UPDATE messages SET next_attempt_ms = :now WHERE id = :id"
+	    " AND state = 'queued'", id, now, 0, changed);
+}
+
+enum index_status
+index_replay_qrelease(struct index *ix, const char *id, int64_t now, int *changed)
+{
+	enum index_status st;
+	int		 dummy;
+
+	if ((st = index_begin(ix)) != INDEX_OK) {
+		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+		return st;
+	}
+	st = ir_op(ix, "UPDATE recipients SET state = 'pending', updated_ms = :now"
+	    " WHERE message_id = :id AND state = 'quarantine'", id, now, 0, changed);
+	if (st == INDEX_OK && *changed)
+		st = ir_op(ix, "UPDATE messages SET state = 'queued', next_attempt_ms = :now,"
+		    " state_ms = :now, note = NULL WHERE id = :id"
+		    " AND state IN ('quarantine', 'queued')", id, now, 0, &dummy);
+	if (st != INDEX_OK) {
+		index_rollback(ix);
+		return st;
+	}
+	if ((st = index_commit(ix)) != INDEX_OK)
+		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
+	return st;
+}
+
+enum index_status
+index_replay_delete(struct index *ix, const char *id, int64_t now, int *changed)
+{
+	enum index_status st;
+	int		 dummy;
+
+	if ((st = index_begin(ix)) != INDEX_OK) {
+		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+		return st;
+	}
+	st = ir_op(ix, "UPDATE messages SET state = 'deleted', lease_owner = NULL,"
+	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state <> 'deleted'",
+	    id, now, 0, changed);
+	if (st == INDEX_OK)
+		st = ir_op(ix, "UPDATE recipients SET state = 'deleted', updated_ms = :now"
+		    " WHERE message_id = :id AND state IN ('pending', 'quarantine')", id, now, 0,
+		    &dummy);
+	if (st != INDEX_OK) {
+		index_rollback(ix);
+		return st;
+	}
+	if ((st = index_commit(ix)) != INDEX_OK)
+		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
+	return st;
+}
+
+enum index_status
+index_replay_purgeable(struct index *ix, int64_t cutoff, int limit,
+    int (*fn)(const char *, void *), void *arg)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	enum index_status st;
+	int		 rc;
+
+	if ((s = ir_prep(db, "SELECT id FROM messages WHERE state = 'delivered'"
+	    " AND state_ms < :c AND purged_ms IS NULL ORDER BY state_ms LIMIT :l", &st)) == NULL)
+		return st;
+	ir_bind_int(s, ":c", cutoff);
+	ir_bind_int(s, ":l", limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn(ir_text(s, 0), arg) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st = ir_fail(db, "purgeable");
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum index_status
+index_replay_mark_purged(struct index *ix, const char *id, int64_t now)
+{
+	int changed;
+
+	return ir_op(ix, "UPDATE messages SET purged_ms = :now WHERE id = :id", id, now, 0,
+	    &changed);
+}
+
+enum index_status
+index_replay_qshape(struct index *ix, const struct index_filter *f, int64_t now,
+    void (*fn)(const char *, int64_t, void *), void *arg)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	struct buf	 sql;
+	enum index_status st;
+	int		 rc;
+
+	buf_init(&sql, 4096);
+	buf_addstr(&sql, "SELECT DISTINCT m.id, lower(q.domain), m.received_ms FROM messages m"
+	    " JOIN recipients q ON q.message_id = m.id AND q.state = 'pending' WHERE 1");
+	rc = ir_filter_sql(&sql, f, 1, 0);
+	s = ir_prep_buf(db, &sql, rc, &st);
+	buf_free(&sql);
+	if (s == NULL)
+		return st;
+	ir_filter_bind(s, f);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(ir_text(s, 1), now - sqlite3_column_int64(s, 2), arg);
+	if (rc != SQLITE_DONE)
+		st = ir_fail(db, "qshape");
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum index_status
+index_replay_count(struct index *ix, const struct index_filter *f, int64_t *count,
+    int64_t *bytes, int64_t *oldest_ms)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	struct buf	 sql;
+	enum index_status st;
+	int		 rc;
+
+	buf_init(&sql, 4096);
+	buf_addstr(&sql, "SELECT count(*), COALESCE(sum(m.size), 0), COALESCE(min(m.received_ms),"
+	    " 0) FROM messages m WHERE 1");
+	rc = ir_filter_sql(&sql, f, 1, 0);
+	s = ir_prep_buf(db, &sql, rc, &st);
+	buf_free(&sql);
+	if (s == NULL)
+		return st;
+	ir_filter_bind(s, f);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(s, 0);
+		*bytes = sqlite3_column_int64(s, 1);
+		*oldest_ms = sqlite3_column_int64(s, 2);
+	} else
+		st = ir_fail(db, "count");
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum index_status
+index_replay_sample(struct index *ix, int64_t now)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*s;
+	enum index_status st;
+
+	if ((s = ir_prep(db, "INSERT OR REPLACE INTO backlog_samples (at_ms, count, bytes,"
+	    " oldest_ms) SELECT :now, count(*), COALESCE(sum(size), 0), min(received_ms)"
+	    " FROM messages WHERE state IN " BACKLOG_STATES, &st)) == NULL)
+		return st;
+	ir_bind_int(s, ":now", now);
+	return ir_step_done(db, s, "sample");
+}

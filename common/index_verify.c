@@ -1,0 +1,199 @@
+/*
+ * index_verify.c - verify_cache and counters SQL; see index_verify.h.
+ *
+ * Entry points: index_verify_get/put/delete/purge, index_counter_add/get.
+ * Each call prepares its statement, binds every value with sqlite3_bind_*,
+ * steps once (or to the end) and finalizes: these run a few times per RCPT
+ * at most, so statement caching is not worth the per-handle state.
+ * Errors: SQLITE_BUSY/LOCKED/IOERR/FULL map to INDEX_TEMPFAIL, anything else
+ * to INDEX_PERMFAIL; the cause is logged here once (callers do not log again).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "index_verify.h"
+#include "log.h"
+
+/* index_verify_status - map a SQLite result code, logging the cause once */
+static enum index_status
+index_verify_status(sqlite3 *db, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return INDEX_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_NOMEM:
+		log_warnx("- index %s tempfail error=\"%s\"", what, sqlite3_errmsg(db));
+		return INDEX_TEMPFAIL;
+	default:
+		log_warnx("- index %s failed error=\"%s\"", what, sqlite3_errmsg(db));
+		return INDEX_PERMFAIL;
+	}
+}
+
+/* index_verify_prepare - prepare sql on the handle's database */
+static enum index_status
+index_verify_prepare(struct index *idx, const char *sql, sqlite3_stmt **st, const char *what)
+{
+	sqlite3	*db = index_db(idx);
+	int	 rc;
+
+	*st = NULL;
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, st, NULL)) != SQLITE_OK)
+		return index_verify_status(db, rc, what);
+	return INDEX_OK;
+}
+
+/* index_verify_finish - finalize st after a step that returned rc */
+static enum index_status
+index_verify_finish(struct index *idx, sqlite3_stmt *st, int rc, const char *what)
+{
+	enum index_status s = index_verify_status(index_db(idx), rc, what);
+
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* index_verify_get - the row of addr; INDEX_NOTFOUND if none */
+enum index_status
+index_verify_get(struct index *idx, const char *addr, struct index_verify_entry *e)
+{
+	static const char sql[] = "SELECT result, code, text, checked_ms, expires_ms "
+	    "FROM verify_cache WHERE address = ?1";
+	sqlite3_stmt		*st;
+	const unsigned char	*t;
+	enum index_status	 s;
+	int			 rc;
+
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_get")) != INDEX_OK)
+		return s;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		e->result = sqlite3_column_int(st, 0);
+		e->code = sqlite3_column_int(st, 1);
+		t = sqlite3_column_text(st, 2);
+		snprintf(e->text, sizeof(e->text), "%s", t ? (const char *)t : "");
+		e->checked_ms = sqlite3_column_int64(st, 3);
+		e->expires_ms = sqlite3_column_int64(st, 4);
+		sqlite3_finalize(st);
+		return INDEX_OK;
+	}
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return INDEX_NOTFOUND;
+	}
+	return index_verify_finish(idx, st, rc, "verify_get");
+}
+
+/* index_verify_put - insert or replace the row of addr */
+enum index_status
+index_verify_put(struct index *idx, const char *addr, const struct index_verify_entry *e)
+{
+	static const char sql[] = "INSERT OR REPLACE INTO verify_cache "
+	    "(address, result, code, text, checked_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	sqlite3_stmt		*st;
+	enum index_status	 s;
+
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_put")) != INDEX_OK)
+		return s;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, e->result ? 1 : 0);
+	sqlite3_bind_int(st, 3, e->code);
+	sqlite3_bind_text(st, 4, e->text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, e->checked_ms);
+	sqlite3_bind_int64(st, 6, e->expires_ms);
+	return index_verify_finish(idx, st, sqlite3_step(st), "verify_put");
+}
+
+/* index_verify_delete - forget addr */
+enum index_status
+index_verify_delete(struct index *idx, const char *addr)
+{
+	static const char sql[] = "DELETE FROM verify_cache WHERE address = ?1";
+	sqlite3_stmt		*st;
+	enum index_status	 s;
+
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_delete")) != INDEX_OK)
+		return s;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	return index_verify_finish(idx, st, sqlite3_step(st), "verify_delete");
+}
+
+/* index_verify_purge - drop expired negatives and positives too stale to use */
+enum index_status
+index_verify_purge(struct index *idx, int64_t now_ms, int64_t stale_before_ms,
+    long long *deleted)
+{
+	static const char sql[] = "DELETE FROM verify_cache WHERE "
+	    "(result = 0 AND expires_ms <= ?1) OR (result <> 0 AND checked_ms < ?2)";
+	sqlite3_stmt		*st;
+	enum index_status	 s;
+
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_purge")) != INDEX_OK)
+		return s;
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, stale_before_ms);
+	s = index_verify_status(index_db(idx), sqlite3_step(st), "verify_purge");
+	if (s == INDEX_OK && deleted != NULL)
+		*deleted = sqlite3_changes(index_db(idx));
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* index_verify_now_ms - wall clock in ms (counters.updated_ms) */
+static int64_t
+index_verify_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* index_counter_add - counters(name, label) += delta */
+enum index_status
+index_counter_add(struct index *idx, const char *name, const char *label, long long delta)
+{
+	static const char sql[] = "INSERT INTO counters (name, label, value, updated_ms) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name, label) DO UPDATE SET "
+	    "value = value + excluded.value, updated_ms = excluded.updated_ms";
+	sqlite3_stmt		*st;
+	enum index_status	 s;
+
+	if ((s = index_verify_prepare(idx, sql, &st, "counter_add")) != INDEX_OK)
+		return s;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, label ? label : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, delta);
+	sqlite3_bind_int64(st, 4, index_verify_now_ms());
+	return index_verify_finish(idx, st, sqlite3_step(st), "counter_add");
+}
+
+/* index_counter_get - current value (0 when absent) */
+enum index_status
+index_counter_get(struct index *idx, const char *name, const char *label, long long *value)
+{
+	static const char sql[] = "SELECT value FROM counters WHERE name = ?1 AND label = ?2";
+	sqlite3_stmt		*st;
+	enum index_status	 s;
+	int			 rc;
+
+	if ((s = index_verify_prepare(idx, sql, &st, "counter_get")) != INDEX_OK)
+		return s;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, label ? label : "", -1, SQLITE_STATIC);
+	*value = 0;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*value = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	return index_verify_finish(idx, st, rc, "counter_get");
+}

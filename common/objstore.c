@@ -1,0 +1,326 @@
+/*
+ * objstore.c - object store front: backend dispatch, argument checks,
+ * metadata helpers, status names; see objstore.h.
+ *
+ * Entry points: objstore_open() picks the backend by the [storage] url scheme
+ * (file:// -> objstore_file.c, http:// or https:// -> objstore_s3.c); every
+ * operation checks its key and arguments here, so backends may rely on a
+ * non-empty key of at most OBJKEY_MAX-1 printable ASCII bytes.
+ * Invariant: after a failed call, o->err holds a one-line reason that never
+ * contains a secret (backends only put keys, hosts and server codes in it).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "objstore.h"
+#include "objstore_impl.h"
+
+/* objstore_open - backend by url scheme; see objstore.h */
+struct objstore *
+objstore_open(const struct config *cf, char *err, size_t errlen)
+{
+	struct objstore	*o;
+	const char	*url = config_str(cf, "storage", "url", NULL);
+	int		 rc;
+
+	if (url == NULL || *url == '\0') {
+		snprintf(err, errlen, "%s: [storage] url is not set (file:///path or https://host)",
+		    config_path(cf));
+		return NULL;
+	}
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (strncmp(url, "file://", 7) == 0)
+		rc = objstore_file_init(o, cf, url, err, errlen);
+	else if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
+		rc = objstore_s3_init(o, cf, url, err, errlen);
+	else {
+		snprintf(err, errlen, "%s: [storage] url = \"%s\": want file:///path, http:// or "
+		    "https://", config_path(cf), url);
+		rc = -1;
+	}
+	if (rc == -1) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* objstore_close - backend cleanup, then the handle */
+void
+objstore_close(struct objstore *o)
+{
+	if (o == NULL)
+		return;
+	o->ops->close(o);
+	free(o);
+}
+
+/* objstore_describe - "file:///path" or "s3://bucket@endpoint" */
+const char *
+objstore_describe(const struct objstore *o)
+{
+	return o->desc;
+}
+
+/* objstore_error - reason for the last failure */
+const char *
+objstore_error(const struct objstore *o)
+{
+	return o->err;
+}
+
+/* objstore_fail - record the reason and return st */
+enum objstore_status
+objstore_fail(struct objstore *o, enum objstore_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(o->err, sizeof(o->err), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* objstore_key_check - non-empty, bounded, printable ASCII without spaces */
+static int
+objstore_key_check(struct objstore *o, const char *key)
+{
+	size_t i, n;
+
+	if (key == NULL || (n = strlen(key)) == 0 || n >= OBJKEY_MAX) {
+		objstore_fail(o, OBJ_PERMFAIL, "invalid object key: empty or longer than %d",
+		    OBJKEY_MAX - 1);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (key[i] <= 0x20 || key[i] >= 0x7f) {
+			objstore_fail(o, OBJ_PERMFAIL, "invalid object key: byte 0x%02x at %zu",
+			    (unsigned char)key[i], i);
+			return -1;
+		}
+	return 0;
+}
+
+/* objstore_src_read - pread from the fd, or copy from the buffer */
+ssize_t
+objstore_src_read(const struct objstore_src *s, off_t off, void *p, size_t n)
+{
+	ssize_t r;
+
+	if (off >= s->size)
+		return 0;
+	if ((off_t)n > s->size - off)
+		n = s->size - off;
+	if (s->fd == -1) {
+		memcpy(p, s->buf + off, n);
+		return n;
+	}
+	do
+		r = pread(s->fd, p, n, off);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/* objstore_write_all - write everything, retrying short writes and EINTR */
+int
+objstore_write_all(int fd, const void *p, size_t n)
+{
+	const char	*c = p;
+	ssize_t		 w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* objstore_put_fd - check, then the backend put reading fd with pread */
+enum objstore_status
+objstore_put_fd(struct objstore *o, const char *key, int fd, off_t size,
+    const struct objmeta *meta)
+{
+	struct objstore_src s = { fd, NULL, size };
+
+	if (objstore_key_check(o, key) == -1)
+		return OBJ_PERMFAIL;
+	if (fd < 0 || size < 0)
+		return objstore_fail(o, OBJ_PERMFAIL, "put %s: bad fd or size", key);
+	return o->ops->put(o, key, &s, meta);
+}
+
+/* objstore_put_buf - check, then the backend put reading the buffer */
+enum objstore_status
+objstore_put_buf(struct objstore *o, const char *key, const void *buf, size_t len,
+    const struct objmeta *meta)
+{
+	struct objstore_src s = { -1, buf, (off_t)len };
+
+	if (objstore_key_check(o, key) == -1)
+		return OBJ_PERMFAIL;
+	if (buf == NULL && len > 0)
+		return objstore_fail(o, OBJ_PERMFAIL, "put %s: NULL buffer", key);
+	if (buf == NULL)
+		s.buf = "";
+	return o->ops->put(o, key, &s, meta);
+}
+
+/* objstore_get_fd - reset meta/info, check, then the backend get */
+enum objstore_status
+objstore_get_fd(struct objstore *o, const char *key, int fd, struct objmeta *meta,
+    struct objinfo *info)
+{
+	if (meta != NULL)
+		objmeta_init(meta);
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (objstore_key_check(o, key) == -1)
+		return OBJ_PERMFAIL;
+	return o->ops->get(o, key, fd, meta, info);
+}
+
+/* objstore_head - reset meta/info, check, then the backend head */
+enum objstore_status
+objstore_head(struct objstore *o, const char *key, struct objmeta *meta, struct objinfo *info)
+{
+	if (meta != NULL)
+		objmeta_init(meta);
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (objstore_key_check(o, key) == -1)
+		return OBJ_PERMFAIL;
+	return o->ops->head(o, key, meta, info);
+}
+
+/* objstore_delete - check, then the backend delete */
+enum objstore_status
+objstore_delete(struct objstore *o, const char *key)
+{
+	if (objstore_key_check(o, key) == -1)
+		return OBJ_PERMFAIL;
+	return o->ops->del(o, key);
+}
+
+/* objstore_list - bound the arguments, then the backend list */
+enum objstore_status
+objstore_list(struct objstore *o, const char *prefix, const char *token, int max_keys,
+    void (*fn)(const char *, const struct objinfo *, void *), void *arg, char *next,
+    size_t nextlen)
+{
+	if (prefix == NULL)
+		prefix = "";
+	if (token == NULL)
+		token = "";
+	if (nextlen > 0)
+		next[0] = '\0';
+	if (max_keys < 1 || max_keys > 1000 || nextlen < OBJKEY_MAX || fn == NULL)
+		return objstore_fail(o, OBJ_PERMFAIL, "list: bad arguments (max_keys %d)",
+		    max_keys);
+	if (strlen(prefix) >= OBJKEY_MAX || strlen(token) >= nextlen)
+		return objstore_fail(o, OBJ_PERMFAIL, "list: prefix or token too long");
+	return o->ops->list(o, prefix, token, max_keys, fn, arg, next, nextlen);
+}
+
+/* objmeta_init - empty set */
+void
+objmeta_init(struct objmeta *m)
+{
+	m->n = 0;
+}
+
+/* objmeta_name_ok - lower-case [a-z0-9-], 1..OBJMETA_NAME_MAX-1 */
+static int
+objmeta_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n >= OBJMETA_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* objmeta_set - add or replace; -1 on a bad name/value or a full set */
+int
+objmeta_set(struct objmeta *m, const char *name, const char *value)
+{
+	size_t	 i, n;
+	char	*v;
+
+	if (!objmeta_name_ok(name) || (n = strlen(value)) > OBJMETA_VALUE_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (value[i] < 0x20 || value[i] > 0x7e)
+			return -1;
+	if ((v = strdup(value)) == NULL)
+		return -1;
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->kv[i].name, name) == 0) {
+			free(m->kv[i].value);
+			m->kv[i].value = v;
+			return 0;
+		}
+	if (m->n == OBJMETA_MAX) {
+		free(v);
+		return -1;
+	}
+	snprintf(m->kv[m->n].name, sizeof(m->kv[m->n].name), "%s", name);
+	m->kv[m->n++].value = v;
+	return 0;
+}
+
+/* objmeta_get - value of name, or NULL */
+const char *
+objmeta_get(const struct objmeta *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->kv[i].name, name) == 0)
+			return m->kv[i].value;
+	return NULL;
+}
+
+/* objmeta_free - free the values; the set is empty again */
+void
+objmeta_free(struct objmeta *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->kv[i].value);
+	m->n = 0;
+}
+
+/* objstore_strstatus - a status for humans */
+const char *
+objstore_strstatus(enum objstore_status st)
+{
+	switch (st) {
+	case OBJ_OK:
+		return "ok";
+	case OBJ_NOTFOUND:
+		return "not found";
+	case OBJ_TEMPFAIL:
+		return "temporary failure";
+	case OBJ_PERMFAIL:
+		return "permanent failure";
+	}
+	return "unknown";
+}

@@ -1,0 +1,340 @@
+/*
+ * reindex.c - rebuild or reconcile the index from the object store.
+ *
+ * Entry point: store_reindex() (declared in store.h).
+ * The bucket is the source of truth for bytes and envelopes: each
+ * "<prefix>/<node>/.../<id>.eml" carries its envelope in metadata (base64
+ * JSON) or a sidecar "<id>.env.json".  Pass 1 lists the objects (sorted
+ * keys kept in memory) and adds what the index lacks; pass 2 walks the index
+ * and finds rows whose object is gone.  Rows in the spool, deleted by the
+ * operator or purged after retention are expected to have no object.
+ * Repair inserts in batches of REINDEX_BATCH per transaction.
+ * Errors: STORE_TEMPFAIL when listing or the index fails; per-object problems
+ * are findings (incomplete), reported through report() and not fatal.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "index.h"
+#include "log.h"
+#include "msgid.h"
+#include "objstore.h"
+#include "spool.h"
+#include "store.h"
+#include "store_impl.h"
+
+#define REINDEX_BATCH		256
+#define REINDEX_ENVELOPE_MAX	(4 * 1024 * 1024)
+
+struct reindex_ctx {
+	struct store		*st;
+	int			 repair;
+	void			(*report)(const char *, void *);
+	void			*arg;
+	struct reindex_result	*res;
+	char			**keys;		/* listed .eml keys, sorted */
+	size_t			 nkeys, capkeys;
+	int			 oom;
+	int			 intx;		/* repair transaction open */
+	int			 batch;
+	const char		*prefix;	/* listing prefix, rows outside it are skipped */
+};
+
+/* reindex_say - one finding line */
+static void __attribute__((format(printf, 2, 3)))
+reindex_say(struct reindex_ctx *rc, const char *fmt, ...)
+{
+	char	line[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (rc->report)
+		rc->report(line, rc->arg);
+}
+
+/* reindex_collect - listing callback: keep .eml keys */
+static void
+reindex_collect(const char *key, const struct objinfo *info, void *arg)
+{
+	struct reindex_ctx	*rc = arg;
+	char			 id[MSGID_MAX], **k;
+
+	if (msgid_from_key(key, ".eml", id, sizeof(id)) == -1)
+		return;
+	if (rc->nkeys == rc->capkeys) {
+		k = realloc(rc->keys, (rc->capkeys ? rc->capkeys * 2 : 1024) * sizeof(*k));
+		if (k == NULL) {
+			rc->oom = 1;
+			return;
+		}
+		rc->keys = k;
+		rc->capkeys = rc->capkeys ? rc->capkeys * 2 : 1024;
+	}
+	if ((rc->keys[rc->nkeys] = strdup(key)) == NULL) {
+		rc->oom = 1;
+		return;
+	}
+	rc->nkeys++;
+}
+
+static int
+reindex_keycmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* reindex_sidecar - read "<id>.env.json" into a malloc'd string */
+static char *
+reindex_sidecar(struct store *st, const char *id, char *why, size_t whylen)
+{
+	struct objinfo		 info;
+	enum objstore_status	 s;
+	char			 key[OBJKEY_MAX], *json = NULL;
+	FILE			*f;
+	size_t			 n;
+
+	if (msgid_key(st->prefix, id, ".env.json", key, sizeof(key)) == -1 ||
+	    (f = tmpfile()) == NULL) {
+		snprintf(why, whylen, "sidecar: no key or temp file");
+		return NULL;
+	}
+	s = objstore_get_fd(st->os, key, fileno(f), NULL, &info);
+	if (s != OBJ_OK) {
+		snprintf(why, whylen, "sidecar: %s: %s", objstore_strstatus(s),
+		    objstore_error(st->os));
+		goto done;
+	}
+	if (info.size > REINDEX_ENVELOPE_MAX || (json = malloc(info.size + 1)) == NULL) {
+		snprintf(why, whylen, "sidecar: too large");
+		goto done;
+	}
+	n = pread(fileno(f), json, info.size, 0) == info.size ? (size_t)info.size : 0;
+	if (n == 0) {
+		snprintf(why, whylen, "sidecar: short read");
+		free(json);
+		json = NULL;
+		goto done;
+	}
+	json[n] = '\0';
+done:
+	fclose(f);
+	return json;
+}
+
+/*
+ * reindex_envelope - the envelope of object key (metadata or sidecar).
+ * 0 ok; -1 incomplete (why set); -2 the store failed (temporary).
+ */
+static int
+reindex_envelope(struct store *st, const char *key, const char *id, struct envelope *e,
+    char *why, size_t whylen)
+{
+	struct objmeta		 meta;
+	enum objstore_status	 s;
+	const char		*v;
+	char			*json = NULL, err[ERRSTR_MAX];
+	int			 rc = -1;
+
+	objmeta_init(&meta);
+	envelope_init(e);
+	s = objstore_head(st->os, key, &meta, NULL);
+	if (s != OBJ_OK) {
+		snprintf(why, whylen, "head: %s: %s", objstore_strstatus(s),
+		    objstore_error(st->os));
+		rc = s == OBJ_NOTFOUND ? -1 : -2;
+		goto done;
+	}
+	if ((v = objmeta_get(&meta, "envelope")) == NULL) {
+		snprintf(why, whylen, "no envelope metadata");
+		goto done;
+	}
+	if (strcmp(v, "sidecar") == 0)
+		json = reindex_sidecar(st, id, why, whylen);
+	else if ((json = store_unb64(v, NULL)) == NULL)
+		snprintf(why, whylen, "envelope metadata is not base64");
+	if (json == NULL)
+		goto done;
+	if (envelope_from_json(json, strlen(json), e, err, sizeof(err)) == -1) {
+		snprintf(why, whylen, "envelope: %s", err);
+		goto done;
+	}
+	if (strcmp(e->id, id) != 0) {
+		snprintf(why, whylen, "envelope id %s does not match the key", e->id);
+		envelope_free(e);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(json);
+	objmeta_free(&meta);
+	return rc;
+}
+
+/* reindex_add - one object the index lacks: report, and add it when repairing */
+static int
+reindex_add(struct reindex_ctx *rc, const char *key, const char *id)
+{
+	struct store		*st = rc->st;
+	struct envelope		 e;
+	enum index_status	 is;
+	char			 why[ERRSTR_MAX * 2];
+	int			 r;
+
+	if ((r = reindex_envelope(st, key, id, &e, why, sizeof(why))) != 0) {
+		if (r == -2) {
+			log_warnx("%s reindex tempfail key=%s reason=\"%s\"", id, key, why);
+			return -1;
+		}
+		rc->res->incomplete++;
+		reindex_say(rc, "%s incomplete key=%s reason=\"%s\"", id, key, why);
+		return 0;
+	}
+	rc->res->added++;
+	if (!rc->repair) {
+		reindex_say(rc, "%s unindexed key=%s rcpts=%zu (--repair adds it)", id, key,
+		    e.nrcpts);
+		envelope_free(&e);
+		return 0;
+	}
+	if (!rc->intx) {
+		if (index_begin(st->ix) != INDEX_OK)
+			goto fail;
+		rc->intx = 1;
+	}
+	is = index_add_message(st->ix, &e, key, INDEX_LOC_STORE, NULL);
+	if (is != INDEX_OK && is != INDEX_EXISTS)
+		goto fail;
+	reindex_say(rc, "%s added key=%s rcpts=%zu", id, key, e.nrcpts);
+	envelope_free(&e);
+	if (++rc->batch >= REINDEX_BATCH) {
+		rc->intx = rc->batch = 0;
+		if (index_commit(st->ix) != INDEX_OK)
+			goto fail_nofree;
+	}
+	return 0;
+fail:
+	envelope_free(&e);
+fail_nofree:
+	log_warnx("%s reindex tempfail reason=\"%s\"", id, index_error(st->ix));
+	if (rc->intx)
+		index_rollback(st->ix);
+	rc->intx = 0;
+	return -1;
+}
+
+/* reindex_row - pass 2: an index row whose object is not in the listing */
+static int
+reindex_row(const char *id, const char *key, enum index_location loc, void *arg)
+{
+	struct reindex_ctx	*rc = arg;
+	const char		*k = key;
+	char			 state[32];
+	int64_t			 purged = 0;
+
+	if (loc == INDEX_LOC_SPOOL || strncmp(key, rc->prefix, strlen(rc->prefix)) != 0)
+		return 0;
+	if (rc->nkeys > 0 &&
+	    bsearch(&k, rc->keys, rc->nkeys, sizeof(*rc->keys), reindex_keycmp) != NULL)
+		return 0;
+	if (index_get_state(rc->st->ix, id, state, sizeof(state), &purged) != INDEX_OK)
+		return 0;
+	if (purged != 0 || strcmp(state, "deleted") == 0)
+		return 0;
+	rc->res->missing++;
+	if (strcmp(state, "missing") == 0) {
+		reindex_say(rc, "%s missing key=%s (already marked)", id, key);
+		return 0;
+	}
+	if (!rc->repair) {
+		reindex_say(rc, "%s missing key=%s state=%s (--repair marks it missing)", id, key,
+		    state);
+		return 0;
+	}
+	if (index_mark_missing(rc->st->ix, id) != INDEX_OK) {
+		log_warnx("%s reindex tempfail reason=\"%s\"", id, index_error(rc->st->ix));
+		return 1;
+	}
+	reindex_say(rc, "%s missing key=%s state=%s marked missing", id, key, state);
+	return 0;
+}
+
+/* reindex_list - every .eml key under prefix, sorted */
+static int
+reindex_list(struct reindex_ctx *rc, const char *prefix)
+{
+	enum objstore_status	s;
+	char			token[1024] = "", next[1024];
+
+	do {
+		s = objstore_list(rc->st->os, prefix, token, 1000, reindex_collect, rc, next,
+		    sizeof(next));
+		if (s != OBJ_OK) {
+			log_warnx("reindex list tempfail prefix=%s reason=\"%s\"", prefix,
+			    objstore_error(rc->st->os));
+			return -1;
+		}
+		if (rc->oom)
+			return -1;
+		memcpy(token, next, sizeof(token));
+	} while (token[0] != '\0');
+	if (rc->nkeys > 0)
+		qsort(rc->keys, rc->nkeys, sizeof(*rc->keys), reindex_keycmp);
+	return 0;
+}
+
+/* store_reindex - reconcile bucket and index; see store.h */
+enum store_status
+store_reindex(struct store *st, const char *node, int repair,
+    void (*report)(const char *, void *), void *arg, struct reindex_result *res)
+{
+	struct reindex_ctx	 rc;
+	enum store_status	 ret = STORE_TEMPFAIL;
+	char			 prefix[OBJKEY_MAX], id[MSGID_MAX];
+	size_t			 i;
+	enum index_status	 is;
+
+	memset(res, 0, sizeof(*res));
+	memset(&rc, 0, sizeof(rc));
+	rc.st = st;
+	rc.repair = repair;
+	rc.report = report;
+	rc.arg = arg;
+	rc.res = res;
+	snprintf(prefix, sizeof(prefix), "%s%s%s%s", st->prefix, *st->prefix ? "/" : "",
+	    node ? node : "", node ? "/" : "");
+	rc.prefix = prefix;
+	if (reindex_list(&rc, prefix) == -1)
+		goto done;
+	for (i = 0; i < rc.nkeys; i++) {
+		res->objects++;
+		msgid_from_key(rc.keys[i], ".eml", id, sizeof(id));
+		is = index_has_message(st->ix, id);
+		if (is == INDEX_OK) {
+			res->ok++;
+			continue;
+		}
+		if (is != INDEX_NOTFOUND || reindex_add(&rc, rc.keys[i], id) == -1)
+			goto done;
+	}
+	if (rc.intx && index_commit(st->ix) != INDEX_OK) {
+		rc.intx = 0;
+		log_warnx("reindex tempfail reason=\"%s\"", index_error(st->ix));
+		goto done;
+	}
+	rc.intx = 0;
+	if (index_foreach_message(st->ix, reindex_row, &rc) != INDEX_OK)
+		goto done;
+	ret = STORE_OK;
+done:
+	if (rc.intx)
+		index_rollback(st->ix);
+	for (i = 0; i < rc.nkeys; i++)
+		free(rc.keys[i]);
+	free(rc.keys);
+	return ret;
+}

@@ -1,0 +1,361 @@
+/*
+ * spool.c - the local fallback spool for messages the object store refused.
+ *
+ * Entry points: spool_open/close, spool_put, spool_remove, spool_usage,
+ * spool_room, spool_foreach, spool_read_file, spool_copy_fd.
+ * Layout: <dir>/<id>.eml and <id>.env.json, written as <dir>/.tmp.* first,
+ * fsync'd, renamed and the directory fsync'd, so a name that exists is
+ * complete.  The envelope is written before the message: an .eml in the spool
+ * always has its envelope beside it.  Temporary files left by a crash are
+ * removed at open.  Usage (bytes, count) is scanned from the directory, so
+ * several processes sharing it agree; the scan is cached for a second.
+ * Errors: SPOOL_NOSPACE over [spool] max_size or ENOSPC/EDQUOT; SPOOL_FAIL
+ * with a reason for other I/O errors.  Nothing is logged here.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msgid.h"
+#include "spool.h"
+
+#define SPOOL_SCAN_CACHE_MS	1000
+/* keep this much free on the file system for the index and logs */
+#define SPOOL_FS_RESERVE	(16LL * 1024 * 1024)
+
+struct spool {
+	char	dir[1024];
+	int64_t	max_size;
+	int64_t	bytes;
+	int64_t	count;
+	int64_t	scanned_ms;	/* 0: never */
+};
+
+/* spool_clean_tmp - remove temporaries left by a crash in the middle of spool_put */
+static void
+spool_clean_tmp(struct spool *sp)
+{
+	DIR		*d;
+	struct dirent	*de;
+
+	if ((d = opendir(sp->dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, ".tmp.", 5) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+/* spool_open - the spool at dir, created (0700) if missing */
+struct spool *
+spool_open(const char *dir, int64_t max_size, char *err, size_t errlen)
+{
+	struct spool	*sp;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "spool %s: mkdir: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (access(dir, W_OK | X_OK) == -1) {
+		snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if ((sp = calloc(1, sizeof(*sp))) == NULL) {
+		snprintf(err, errlen, "spool: out of memory");
+		return NULL;
+	}
+	if ((size_t)snprintf(sp->dir, sizeof(sp->dir), "%s", dir) >= sizeof(sp->dir)) {
+		snprintf(err, errlen, "spool %s: path too long", dir);
+		free(sp);
+		return NULL;
+	}
+	sp->max_size = max_size;
+	spool_clean_tmp(sp);
+	return sp;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	free(sp);
+}
+
+const char *
+spool_dir(const struct spool *sp)
+{
+	return sp->dir;
+}
+
+int
+spool_path(const struct spool *sp, const char *id, const char *suffix, char *out, size_t outlen)
+{
+	int	n = snprintf(out, outlen, "%s/%s%s", sp->dir, id, suffix);
+
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* spool_fsync_dir - make renames and unlinks in the directory durable */
+static int
+spool_fsync_dir(const struct spool *sp)
+{
+	int	fd, rc;
+
+	if ((fd = open(sp->dir, O_RDONLY | O_DIRECTORY)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* spool_copy_fd - copy size bytes of in (from offset 0) to out */
+int
+spool_copy_fd(int in, int out, off_t size)
+{
+	char	buf[65536];
+	off_t	off = 0;
+	ssize_t	n, w, done;
+
+	while (off < size) {
+		n = pread(in, buf, size - off < (off_t)sizeof(buf) ? (size_t)(size - off) :
+		    sizeof(buf), off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* shorter than announced */
+			return -1;
+		}
+		for (done = 0; done < n; done += w) {
+			w = write(out, buf + done, n - done);
+			if (w == -1 && errno == EINTR)
+				w = 0;
+			else if (w == -1)
+				return -1;
+		}
+		off += n;
+	}
+	return 0;
+}
+
+/* spool_write_tmp - a new temp file holding either fd's bytes or buf; path into tmp */
+static int
+spool_write_tmp(struct spool *sp, const char *id, int in, off_t size, const char *buf,
+    char *tmp, size_t tmplen)
+{
+	int	fd, saved;
+
+	snprintf(tmp, tmplen, "%s/.tmp.%s.XXXXXX", sp->dir, id);
+	if ((fd = mkstemp(tmp)) == -1)
+		return -1;
+	if (buf == NULL && spool_copy_fd(in, fd, size) == -1)
+		goto fail;
+	if (buf != NULL) {
+		size_t	len = strlen(buf), done = 0;
+		ssize_t	w;
+
+		while (done < len) {
+			if ((w = write(fd, buf + done, len - done)) == -1) {
+				if (errno == EINTR)
+					continue;
+				goto fail;
+			}
+			done += w;
+		}
+	}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+/* spool_put - envelope first, then the message, each temp+fsync+rename, then fsync dir */
+enum spool_status
+spool_put(struct spool *sp, const char *id, int fd, off_t size, const char *json, char *err,
+    size_t errlen)
+{
+	char	tenv[1100], tmsg[1100], penv[1100], pmsg[1100];
+
+	if (!spool_room(sp, (int64_t)size + (int64_t)strlen(json))) {
+		snprintf(err, errlen, "spool %s full (max_size %lld)", sp->dir,
+		    (long long)sp->max_size);
+		return SPOOL_NOSPACE;
+	}
+	if (spool_path(sp, id, ".env.json", penv, sizeof(penv)) == -1 ||
+	    spool_path(sp, id, ".eml", pmsg, sizeof(pmsg)) == -1) {
+		snprintf(err, errlen, "spool %s: path too long", sp->dir);
+		return SPOOL_FAIL;
+	}
+	if (spool_write_tmp(sp, id, -1, 0, json, tenv, sizeof(tenv)) == -1)
+		goto fail;
+	if (rename(tenv, penv) == -1) {
+		unlink(tenv);
+		goto fail;
+	}
+	if (spool_write_tmp(sp, id, fd, size, NULL, tmsg, sizeof(tmsg)) == -1)
+		goto fail_env;
+	if (rename(tmsg, pmsg) == -1) {
+		unlink(tmsg);
+		goto fail_env;
+	}
+	if (spool_fsync_dir(sp) == -1) {
+		unlink(pmsg);
+		goto fail_env;
+	}
+	sp->bytes += size;
+	sp->count++;
+	return SPOOL_OK;
+fail_env:
+	{
+		int saved = errno;
+
+		unlink(penv);
+		errno = saved;
+	}
+fail:
+	snprintf(err, errlen, "spool %s: write %s: %s", sp->dir, id, strerror(errno));
+	return (errno == ENOSPC || errno == EDQUOT) ? SPOOL_NOSPACE : SPOOL_FAIL;
+}
+
+/* spool_remove - after upload: the message, then its envelope */
+void
+spool_remove(struct spool *sp, const char *id)
+{
+	char		p[1100];
+	struct stat	sb;
+
+	if (spool_path(sp, id, ".eml", p, sizeof(p)) == 0) {
+		if (stat(p, &sb) == 0 && unlink(p) == 0) {
+			sp->bytes -= sb.st_size;
+			sp->count--;
+		}
+	}
+	if (spool_path(sp, id, ".env.json", p, sizeof(p)) == 0)
+		unlink(p);
+	spool_fsync_dir(sp);
+}
+
+/* spool_scan - recount the directory */
+static void
+spool_scan(struct spool *sp)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	size_t		 len;
+
+	sp->bytes = sp->count = 0;
+	if ((d = opendir(sp->dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".eml") != 0 || de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, 0) == 0) {
+			sp->bytes += sb.st_size;
+			sp->count++;
+		}
+	}
+	closedir(d);
+	sp->scanned_ms = now_ms();
+}
+
+void
+spool_usage(struct spool *sp, int64_t *bytes, int64_t *count)
+{
+	if (sp->scanned_ms == 0 || now_ms() - sp->scanned_ms > SPOOL_SCAN_CACHE_MS)
+		spool_scan(sp);
+	if (bytes)
+		*bytes = sp->bytes;
+	if (count)
+		*count = sp->count;
+}
+
+/* spool_room - under max_size and leaving SPOOL_FS_RESERVE free on the file system */
+int
+spool_room(struct spool *sp, int64_t size)
+{
+	struct statvfs	vfs;
+	int64_t		bytes;
+
+	spool_usage(sp, &bytes, NULL);
+	if (bytes + size > sp->max_size)
+		return 0;
+	if (statvfs(sp->dir, &vfs) == 0 &&
+	    (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize < size + SPOOL_FS_RESERVE)
+		return 0;
+	return 1;
+}
+
+/* spool_foreach - each complete message file, with its mtime */
+int
+spool_foreach(struct spool *sp, int (*fn)(const char *, int64_t, void *), void *arg)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	char		 id[MSGID_MAX];
+	int		 n = 0;
+
+	if ((d = opendir(sp->dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    msgid_from_key(de->d_name, ".eml", id, sizeof(id)) == -1)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, 0) == -1)
+			continue;
+		n++;
+		if (fn(id, (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000,
+		    arg) != 0)
+			break;
+	}
+	closedir(d);
+	return n;
+}
+
+/* spool_read_file - a whole small file, NUL-terminated */
+char *
+spool_read_file(const char *path, size_t max, size_t *lenp)
+{
+	char	*s;
+	int	 fd;
+	ssize_t	 n;
+	size_t	 len = 0;
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	if ((s = malloc(max + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (len < max && (n = read(fd, s + len, max - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			free(s);
+			close(fd);
+			return NULL;
+		}
+		len += n;
+	}
+	close(fd);
+	s[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return s;
+}

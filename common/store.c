@@ -1,0 +1,436 @@
+/*
+ * store.c - the durable commit path: object store, fallback spool, index.
+ *
+ * Entry points: store_open/close, store_commit, store_fetch,
+ * store_spool_flush, store_spool_usage, store_healthy, store_purge (and
+ * store_reindex in reindex.c).
+ * Commit order: sidecar envelope (if the envelope does not fit in metadata)
+ * -> message object -> index row.  A crash before the index commit leaves an
+ * unindexed object that reindex adopts (a duplicate at worst); the index never
+ * points at bytes that are not durable.  When the object store fails, the
+ * bytes go to the local spool (envelope file first, then the message, each
+ * fsync'd, then the directory) and the row says INDEX_LOC_SPOOL.
+ * Errors: the cause of a storage failure is logged once here
+ * ("<id> store tempfail reason=..."); callers map the status to SMTP.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "index.h"
+#include "log.h"
+#include "msgid.h"
+#include "objstore.h"
+#include "spool.h"
+#include "store.h"
+#include "store_impl.h"
+
+/* an unindexed spool file younger than this may be a commit in progress */
+#define STORE_SPOOL_ADOPT_MS	(60 * 1000)
+#define STORE_SPOOL_MAX_DEFAULT	(1LL << 30)
+
+/* store_open - objstore + index + spool from the configuration */
+struct store *
+store_open(const struct config *cf, char *err, size_t errlen)
+{
+	struct store	*st;
+	char		 path[1024];
+	const char	*prefix;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "store: out of memory");
+		return NULL;
+	}
+	prefix = config_str(cf, "storage", "prefix", "mail");
+	if (strlen(prefix) > OBJKEY_PREFIX_MAX || strspn(prefix,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") !=
+	    strlen(prefix) || prefix[0] == '/' || (*prefix && prefix[strlen(prefix) - 1] == '/')) {
+		snprintf(err, errlen, "%s: [storage] prefix: want [A-Za-z0-9/._-], at most %d,"
+		    " no leading or trailing '/'", config_path(cf), OBJKEY_PREFIX_MAX);
+		goto fail;
+	}
+	snprintf(st->prefix, sizeof(st->prefix), "%s", prefix);
+	st->spool_max = config_size(cf, "spool", "max_size", STORE_SPOOL_MAX_DEFAULT, 0,
+	    1LL << 50);
+	if ((st->os = objstore_open(cf, err, errlen)) == NULL)
+		goto fail;
+	config_index_path(cf, path, sizeof(path));
+	if ((st->ix = index_open(path, err, errlen)) == NULL)
+		goto fail;
+	config_data_path(cf, "spool", "dir", "spool", path, sizeof(path));
+	if ((st->sp = spool_open(path, st->spool_max, err, errlen)) == NULL)
+		goto fail;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->sp)
+		spool_close(st->sp);
+	if (st->ix)
+		index_close(st->ix);
+	if (st->os)
+		objstore_close(st->os);
+	free(st);
+}
+
+struct objstore *
+store_objstore(struct store *st)
+{
+	return st->os;
+}
+
+struct index *
+store_index(struct store *st)
+{
+	return st->ix;
+}
+
+const char *
+store_prefix(const struct store *st)
+{
+	return st->prefix;
+}
+
+/* store_b64 - base64 of len bytes, malloc'd (no line breaks) */
+static char *
+store_b64(const char *in, size_t len)
+{
+	char	*out;
+
+	if ((out = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
+	return out;
+}
+
+/* store_unb64 - decode base64 into a malloc'd NUL-terminated string, or NULL */
+char *
+store_unb64(const char *in, size_t *lenp)
+{
+	size_t	 len = strlen(in);
+	char	*out;
+	int	 n;
+
+	if (len == 0 || len % 4 != 0 || (out = malloc(len / 4 * 3 + 1)) == NULL)
+		return NULL;
+	n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
+	if (n < 0) {
+		free(out);
+		return NULL;
+	}
+	if (in[len - 1] == '=')
+		n--;
+	if (in[len - 2] == '=')
+		n--;
+	out[n] = '\0';
+	if (lenp)
+		*lenp = (size_t)n;
+	return out;
+}
+
+/*
+ * store_put_object - sidecar (if needed) then the object with its metadata.
+ * Returns the objstore status; the reason stays in objstore_error().
+ */
+enum objstore_status
+store_put_object(struct store *st, const struct envelope *e, const char *json, int fd,
+    off_t size)
+{
+	struct objmeta		 meta;
+	enum objstore_status	 s;
+	char			 key[OBJKEY_MAX], *b64;
+
+	if ((b64 = store_b64(json, strlen(json))) == NULL)
+		return OBJ_TEMPFAIL;
+	objmeta_init(&meta);
+	if (strlen(b64) > S3_META_INLINE_MAX) {
+		if (msgid_key(st->prefix, e->id, ".env.json", key, sizeof(key)) == -1) {
+			s = OBJ_PERMFAIL;
+			goto done;
+		}
+		s = objstore_put_buf(st->os, key, json, strlen(json), NULL);
+		if (s != OBJ_OK)
+			goto done;
+		objmeta_set(&meta, "envelope", "sidecar");
+	} else
+		objmeta_set(&meta, "envelope", b64);
+	objmeta_set(&meta, "id", e->id);
+	objmeta_set(&meta, "sha256", e->sha256);
+	if (msgid_key(st->prefix, e->id, ".eml", key, sizeof(key)) == -1) {
+		s = OBJ_PERMFAIL;
+		goto done;
+	}
+	s = objstore_put_fd(st->os, key, fd, size, &meta);
+done:
+	objmeta_free(&meta);
+	free(b64);
+	return s;
+}
+
+/* store_commit - bytes durable (store or spool), then the index row */
+enum store_status
+store_commit(struct store *st, const struct envelope *e, int fd, off_t size, char *reason,
+    size_t reasonlen)
+{
+	enum objstore_status	 os;
+	enum spool_status	 ss;
+	enum index_status	 is;
+	enum index_location	 loc = INDEX_LOC_STORE;
+	char			 key[OBJKEY_MAX], spath[1100], why[ERRSTR_MAX], *json;
+
+	snprintf(reason, reasonlen, "ok");
+	if (msgid_key(st->prefix, e->id, ".eml", key, sizeof(key)) == -1 || e->nrcpts == 0) {
+		snprintf(reason, reasonlen, "bad envelope (id or recipients)");
+		log_warnx("%s store tempfail reason=\"%s\"", e->id, reason);
+		return STORE_TEMPFAIL;
+	}
+	if ((json = envelope_to_json(e)) == NULL) {
+		snprintf(reason, reasonlen, "out of memory");
+		log_warnx("%s store tempfail reason=\"%s\"", e->id, reason);
+		return STORE_TEMPFAIL;
+	}
+	os = store_put_object(st, e, json, fd, size);
+	if (os != OBJ_OK) {
+		log_warnx("%s store tempfail reason=\"objstore %s: %s\" fallback=spool", e->id,
+		    objstore_strstatus(os), objstore_error(st->os));
+		ss = spool_put(st->sp, e->id, fd, size, json, why, sizeof(why));
+		if (ss != SPOOL_OK) {
+			snprintf(reason, reasonlen, "object store %s; %s", objstore_strstatus(os),
+			    why);
+			log_warnx("%s store %s reason=\"%s\"", e->id, ss == SPOOL_NOSPACE ?
+			    "nospace" : "tempfail", why);
+			free(json);
+			return ss == SPOOL_NOSPACE ? STORE_NOSPACE : STORE_TEMPFAIL;
+		}
+		loc = INDEX_LOC_SPOOL;
+		spool_path(st->sp, e->id, ".eml", spath, sizeof(spath));
+	}
+	free(json);
+	is = index_add_message(st->ix, e, key, loc, loc == INDEX_LOC_SPOOL ? spath : NULL);
+	if (is != INDEX_OK) {
+		snprintf(reason, reasonlen, "index: %s", index_error(st->ix));
+		log_warnx("%s store tempfail reason=\"%s\"", e->id, reason);
+		/* a spooled copy nobody indexed would be adopted later: drop it, the
+		 * sender retries after our 4xx */
+		if (loc == INDEX_LOC_SPOOL)
+			spool_remove(st->sp, e->id);
+		return STORE_TEMPFAIL;
+	}
+	if (loc == INDEX_LOC_SPOOL)
+		snprintf(reason, reasonlen, "spooled");
+	return STORE_OK;
+}
+
+/* store_fetch_spool - copy the spooled file to fd: 0 ok, -1 not there, -2 failed midway */
+static int
+store_fetch_spool(struct store *st, const char *path, int fd)
+{
+	struct stat	sb;
+	int		in, rc;
+
+	if ((in = open(path, O_RDONLY)) == -1)
+		return -1;
+	rc = fstat(in, &sb) == -1 || spool_copy_fd(in, fd, sb.st_size) == -1 ? -2 : 0;
+	close(in);
+	return rc;
+}
+
+/* store_fetch - the message bytes, wherever they are now */
+enum store_status
+store_fetch(struct store *st, const char *id, int fd)
+{
+	struct envelope		 e;
+	enum index_location	 loc;
+	enum index_status	 is;
+	enum objstore_status	 os;
+	char			 key[OBJKEY_MAX], spath[1100];
+
+	is = index_get_message(st->ix, id, &e, key, sizeof(key), &loc, spath, sizeof(spath));
+	envelope_free(&e);
+	if (is == INDEX_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (is != INDEX_OK) {
+		log_warnx("%s store fetch reason=\"%s\"", id, index_error(st->ix));
+		return STORE_TEMPFAIL;
+	}
+	if (loc == INDEX_LOC_SPOOL) {
+		switch (store_fetch_spool(st, spath, fd)) {
+		case 0:
+			return STORE_OK;
+		case -2:
+			log_warn("%s store fetch spool=%s", id, spath);
+			return STORE_TEMPFAIL;
+		}
+		/* flushed meanwhile: the object is in the store now */
+	}
+	os = objstore_get_fd(st->os, key, fd, NULL, NULL);
+	if (os == OBJ_OK)
+		return STORE_OK;
+	log_warnx("%s store fetch reason=\"objstore %s: %s\"", id, objstore_strstatus(os),
+	    objstore_error(st->os));
+	return os == OBJ_NOTFOUND ? STORE_NOTFOUND : STORE_TEMPFAIL;
+}
+
+struct flush_ctx {
+	struct store	*st;
+	int		 remaining;
+	int		 index_error;
+	int		 store_down;
+	int64_t		 now;
+};
+
+/* store_flush_one - upload one spooled message, then move its row, then unlink */
+static int
+store_flush_one(const char *id, int64_t mtime_ms, void *arg)
+{
+	struct flush_ctx	*fc = arg;
+	struct store		*st = fc->st;
+	struct envelope		 e;
+	enum index_status	 is;
+	enum objstore_status	 os;
+	char			 path[1100], key[OBJKEY_MAX], err[ERRSTR_MAX], *json;
+	struct stat		 sb;
+	int			 fd, rc = 0;
+
+	is = index_has_message(st->ix, id);
+	if (is != INDEX_OK && is != INDEX_NOTFOUND) {
+		fc->index_error = 1;
+		return 1;
+	}
+	/* unindexed and recent: a commit may be between spool and index */
+	if (is == INDEX_NOTFOUND && fc->now - mtime_ms < STORE_SPOOL_ADOPT_MS) {
+		fc->remaining++;
+		return 0;
+	}
+	if (fc->store_down) {
+		fc->remaining++;
+		return 0;
+	}
+	spool_path(st->sp, id, ".env.json", path, sizeof(path));
+	if ((json = spool_read_file(path, 1 << 22, NULL)) == NULL ||
+	    envelope_from_json(json, strlen(json), &e, err, sizeof(err)) == -1) {
+		log_warnx("%s store spool-flush skipped reason=\"envelope %s: %s\"", id, path,
+		    json ? err : strerror(errno));
+		free(json);
+		fc->remaining++;
+		return 0;
+	}
+	spool_path(st->sp, id, ".eml", path, sizeof(path));
+	if ((fd = open(path, O_RDONLY)) == -1 || fstat(fd, &sb) == -1) {
+		if (fd != -1)
+			close(fd);
+		goto out;	/* removed meanwhile (another flusher) */
+	}
+	os = store_put_object(st, &e, json, fd, sb.st_size);
+	close(fd);
+	if (os != OBJ_OK) {
+		log_warnx("%s store spool-flush tempfail reason=\"objstore %s: %s\"", id,
+		    objstore_strstatus(os), objstore_error(st->os));
+		fc->store_down = 1;
+		fc->remaining++;
+		goto out;
+	}
+	msgid_key(st->prefix, id, ".eml", key, sizeof(key));
+	if (is == INDEX_OK)
+		is = index_set_location(st->ix, id, INDEX_LOC_STORE, key, NULL);
+	else {
+		is = index_add_message(st->ix, &e, key, INDEX_LOC_STORE, NULL);
+		if (is == INDEX_OK)
+			log_info("%s store spool-adopt key=%s", id, key);
+	}
+	if (is != INDEX_OK && is != INDEX_EXISTS) {
+		log_warnx("%s store spool-flush tempfail reason=\"%s\"", id, index_error(st->ix));
+		fc->index_error = 1;
+		rc = 1;
+		goto out;
+	}
+	spool_remove(st->sp, id);
+	log_info("%s store spool-flush key=%s size=%lld", id, key, (long long)sb.st_size);
+out:
+	envelope_free(&e);
+	free(json);
+	return rc;
+}
+
+/* store_spool_flush - upload every spooled message; how many remain, -1 on index error */
+int
+store_spool_flush(struct store *st)
+{
+	struct flush_ctx	fc;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.st = st;
+	fc.now = now_ms();
+	if (spool_foreach(st->sp, store_flush_one, &fc) == -1) {
+		log_warn("store spool-flush: %s", spool_dir(st->sp));
+		return -1;
+	}
+	return fc.index_error ? -1 : fc.remaining;
+}
+
+void
+store_spool_usage(struct store *st, int64_t *bytes, int64_t *count)
+{
+	spool_usage(st->sp, bytes, count);
+}
+
+/* store_healthy - reachable store (a HEAD answers), else a spool with room */
+int
+store_healthy(struct store *st, char *why, size_t whylen)
+{
+	enum objstore_status	s;
+	char			key[OBJKEY_MAX];
+
+	snprintf(key, sizeof(key), "%s%shealthcheck", st->prefix, *st->prefix ? "/" : "");
+	s = objstore_head(st->os, key, NULL, NULL);
+	if (s == OBJ_OK || s == OBJ_NOTFOUND) {
+		snprintf(why, whylen, "object store reachable");
+		return 1;
+	}
+	if (spool_room(st->sp, 1 << 20)) {
+		snprintf(why, whylen, "object store %s (%s); spool has room",
+		    objstore_strstatus(s), objstore_error(st->os));
+		return 1;
+	}
+	snprintf(why, whylen, "object store %s (%s) and spool full", objstore_strstatus(s),
+	    objstore_error(st->os));
+	return 0;
+}
+
+/* store_purge - delete the object, then its sidecar (and a spooled copy) */
+enum store_status
+store_purge(struct store *st, const char *id)
+{
+	enum objstore_status	s;
+	char			key[OBJKEY_MAX];
+
+	/* object first: a crash in between leaves a stray sidecar, never an
+	 * object whose envelope is gone */
+	if (msgid_key(st->prefix, id, ".eml", key, sizeof(key)) == -1)
+		return STORE_NOTFOUND;
+	if ((s = objstore_delete(st->os, key)) == OBJ_OK) {
+		msgid_key(st->prefix, id, ".env.json", key, sizeof(key));
+		s = objstore_delete(st->os, key);
+	}
+	if (s != OBJ_OK) {
+		log_warnx("%s store purge reason=\"objstore %s: %s\"", id, objstore_strstatus(s),
+		    objstore_error(st->os));
+		return STORE_TEMPFAIL;
+	}
+	spool_remove(st->sp, id);
+	return STORE_OK;
+}

@@ -1,0 +1,28 @@
+/*
+ * store_impl.h - what store.c shares with reindex.c (not for other modules).
+ */
+#ifndef MXS_STORE_IMPL_H
+#define MXS_STORE_IMPL_H
+#include <sys/types.h>
+
+#include "envelope.h"
+#include "limits.h"
+#include "objstore.h"
+
+struct spool;
+
+struct store {
+	struct objstore	*os;
+	struct index	*ix;
+	struct spool	*sp;
+	int64_t		 spool_max;
+	char		 prefix[OBJKEY_PREFIX_MAX + 1];
+};
+
+/* store_put_object - sidecar (if the envelope is too big for metadata) then the object */
+enum objstore_status store_put_object(struct store *, const struct envelope *, const char *json,
+		    int fd, off_t size);
+/* store_unb64 - decode base64 metadata; malloc'd NUL-terminated, or NULL if invalid */
+char	*store_unb64(const char *in, size_t *lenp);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * counters.c - ingest event counters, kept in memory and flushed to the index.
+ *
+ * counters_inc() is a lock-free atomic add, safe from any session thread.
+ * counters_flush() (the housekeeping thread, every [ingest] counters_interval)
+ * moves the deltas into the index counters table in one transaction; on
+ * failure the deltas are added back, so nothing is lost or counted twice.
+ * Names as in /metrics: ingest_messages{label=accepted} and
+ * ingest_rejects{label=<reason>}.
+ */
+#include <stddef.h>
+
+#include "index_ingest.h"
+#include "ingest.h"
+
+static long long counters_val[COUNTERS_N];
+
+static const char *counters_label[COUNTERS_N] = {
+	[COUNTERS_ACCEPTED] = "accepted",
+	[COUNTERS_REJ_RELAY] = "relay",
+	[COUNTERS_REJ_UNKNOWN_USER] = "unknown_user",
+	[COUNTERS_REJ_VERIFY_TEMPFAIL] = "verify_tempfail",
+	[COUNTERS_REJ_SIZE] = "size",
+	[COUNTERS_REJ_RCPT_LIMIT] = "recipient_limit",
+	[COUNTERS_REJ_SYNTAX] = "protocol",
+	[COUNTERS_REJ_PIPELINING] = "pipelining",
+	[COUNTERS_REJ_PREGREET] = "pregreet",
+	[COUNTERS_REJ_BARE_NEWLINE] = "bare_newline",
+	[COUNTERS_REJ_NUL] = "nul",
+	[COUNTERS_REJ_LONG_LINE] = "line_length",
+	[COUNTERS_REJ_STORE_TEMPFAIL] = "store_tempfail",
+	[COUNTERS_REJ_STORE_NOSPACE] = "store_nospace",
+	[COUNTERS_REJ_DISK] = "low_disk",
+	[COUNTERS_REJ_RATE] = "rate",
+	[COUNTERS_REJ_CONCURRENCY] = "concurrency",
+	[COUNTERS_REJ_MONITOR] = "primary_up",
+	[COUNTERS_REJ_TLS_REQUIRED] = "tls_required",
+	[COUNTERS_REJ_HTTP] = "http",
+	[COUNTERS_REJ_ERRORS] = "error_limit",
+	[COUNTERS_REJ_TIMEOUT] = "timeout",
+};
+
+/* counters_inc - one event */
+void
+counters_inc(enum counters_id id)
+{
+	if ((unsigned int)id < COUNTERS_N)
+		__atomic_add_fetch(&counters_val[id], 1, __ATOMIC_RELAXED);
+}
+
+/* counters_flush - deltas to the index; 0 ok, -1 kept for the next flush */
+int
+counters_flush(struct index *idx)
+{
+	struct index_ingest_counter	c[COUNTERS_N];
+	size_t				i;
+
+	for (i = 0; i < COUNTERS_N; i++) {
+		c[i].name = i == COUNTERS_ACCEPTED ? "ingest_messages" : "ingest_rejects";
+		c[i].label = counters_label[i];
+		c[i].delta = __atomic_exchange_n(&counters_val[i], 0, __ATOMIC_RELAXED);
+	}
+	if (index_ingest_counters(idx, c, COUNTERS_N) == INDEX_OK)
+		return 0;
+	for (i = 0; i < COUNTERS_N; i++)
+		__atomic_add_fetch(&counters_val[i], c[i].delta, __ATOMIC_RELAXED);
+	return -1;
+}

@@ -1,0 +1,217 @@
+/*
+ * monitor.c - monitoring mode: probe the primary in the background.
+ *
+ * Entry points: monitor_start(), monitor_primary_healthy(), monitor_probes(),
+ * monitor_stop().  One thread probes [ingest] monitor = smtp://host:port
+ * every monitor_interval (connect, 220, EHLO, QUIT; callout_probe()) and
+ * keeps a health state with hysteresis: unknown at start, healthy after
+ * monitor_healthy_after consecutive good probes, unhealthy after
+ * monitor_unhealthy_after consecutive bad ones.  Unknown counts as not
+ * healthy: the gateway then accepts mail, which is the safe side (a
+ * message taken needlessly is replayed; a message deferred while the
+ * primary is down is delayed).  Transitions are logged once each.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "callout.h"
+#include "config.h"
+#include "limits.h"
+#include "log.h"
+#include "rcpt_verify.h"
+
+enum monitor_state {
+	MONITOR_UNKNOWN = 0,
+	MONITOR_HEALTHY,
+	MONITOR_UNHEALTHY,
+};
+
+struct monitor {
+	struct callout_target	 target;
+	char			 helo[256];
+	long long		 interval_ms;
+	int			 timeout_ms;
+	int			 up_after, down_after;
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;	/* stop requests */
+	int			 stop;
+	enum monitor_state	 state;
+	int			 good, bad;	/* consecutive */
+	long			 probes;
+};
+
+/* monitor_update - one probe result into the hysteresis; under m->mu */
+static void
+monitor_update(struct monitor *m, int ok, const char *why)
+{
+	static const char *const sname[] = { "unknown", "healthy", "unhealthy" };
+	enum monitor_state old = m->state;
+
+	m->probes++;
+	if (ok) {
+		m->bad = 0;
+		if (++m->good >= m->up_after)
+			m->state = MONITOR_HEALTHY;
+	} else {
+		m->good = 0;
+		if (++m->bad >= m->down_after)
+			m->state = MONITOR_UNHEALTHY;
+	}
+	if (m->state != old)
+		log_info("- monitor primary %s -> %s target=%s:%s%s%s%s", sname[old],
+		    sname[m->state], m->target.host, m->target.port, ok ? "" : " why=\"",
+		    ok ? "" : why, ok ? "" : "\"");
+}
+
+/* monitor_main - the probe loop; sleeps on the condition variable so stop is prompt */
+static void *
+monitor_main(void *arg)
+{
+	struct monitor	*m = arg;
+	struct timespec	 ts;
+	char		 why[ERRSTR_MAX];
+	int		 ok;
+
+	pthread_mutex_lock(&m->mu);
+	while (!m->stop) {
+		pthread_mutex_unlock(&m->mu);
+		why[0] = '\0';
+		ok = callout_probe(&m->target, m->helo, m->timeout_ms, why, sizeof(why)) == 0;
+		pthread_mutex_lock(&m->mu);
+		monitor_update(m, ok, why);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += m->interval_ms / 1000;
+		ts.tv_nsec += (m->interval_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &ts) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+/* monitor_key - bounded number/duration from [ingest]; -1 + err when bad */
+static int
+monitor_key(const struct config *cfg, const char *key, int duration, long long def,
+    long long min, long long max, long long *out, char *err, size_t errlen)
+{
+	const char	*s = config_str(cfg, "ingest", key, NULL);
+	int		 rc;
+
+	*out = def;
+	if (s == NULL)
+		return 0;
+	rc = duration ? config_parse_duration(s, out) : config_parse_num(s, min, max, out);
+	if (rc == 0 && *out >= min && *out <= max)
+		return 0;
+	snprintf(err, errlen, "%s: [ingest] %s = \"%s\": want %s from %lld to %lld",
+	    config_path(cfg), key, s, duration ? "a duration in seconds" : "a number", min, max);
+	return -1;
+}
+
+/* monitor_start - start probing when [ingest] monitor is set; NULL if off or bad */
+struct monitor *
+monitor_start(const struct config *cfg, char *err, size_t errlen)
+{
+	struct monitor		*m;
+	pthread_condattr_t	 ca;
+	const char		*url, *s;
+	long long		 iv, to, up, down;
+	char			 why[ERRSTR_MAX];
+
+	err[0] = '\0';
+	if ((url = config_str(cfg, "ingest", "monitor", NULL)) == NULL || *url == '\0')
+		return NULL;
+	if (monitor_key(cfg, "monitor_interval", 1, 30, 1, 86400, &iv, err, errlen) == -1 ||
+	    monitor_key(cfg, "monitor_timeout", 1, 10, 1, 3600, &to, err, errlen) == -1 ||
+	    monitor_key(cfg, "monitor_healthy_after", 0, 3, 1, 1000, &up, err, errlen) == -1 ||
+	    monitor_key(cfg, "monitor_unhealthy_after", 0, 2, 1, 1000, &down, err, errlen) == -1)
+		return NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		snprintf(err, errlen, "monitor: out of memory");
+		return NULL;
+	}
+	if (callout_parse_url(url, &m->target, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: [ingest] monitor = %s", config_path(cfg), why);
+		free(m);
+		return NULL;
+	}
+	if ((s = config_str(cfg, "ingest", "hostname", NULL)) != NULL)
+		snprintf(m->helo, sizeof(m->helo), "%s", s);
+	else if (gethostname(m->helo, sizeof(m->helo) - 1) == -1 || m->helo[0] == '\0')
+		snprintf(m->helo, sizeof(m->helo), "localhost");
+	m->interval_ms = iv * 1000;
+	m->timeout_ms = (int)to * 1000;
+	m->up_after = (int)up;
+	m->down_after = (int)down;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((errno = pthread_create(&m->thread, NULL, monitor_main, m)) != 0) {
+		snprintf(err, errlen, "monitor: thread: %s", strerror(errno));
+		pthread_cond_destroy(&m->cv);
+		pthread_mutex_destroy(&m->mu);
+		free(m);
+		return NULL;
+	}
+	log_info("- monitor start target=%s:%s interval=%llds healthy_after=%d "
+	    "unhealthy_after=%d", m->target.host, m->target.port, iv, m->up_after,
+	    m->down_after);
+	return m;
+}
+
+/* monitor_primary_healthy - 1 healthy, 0 unhealthy or not known yet (or m NULL) */
+int
+monitor_primary_healthy(struct monitor *m)
+{
+	int h;
+
+	if (m == NULL)
+		return 0;
+	pthread_mutex_lock(&m->mu);
+	h = m->state == MONITOR_HEALTHY;
+	pthread_mutex_unlock(&m->mu);
+	return h;
+}
+
+/* monitor_probes - probes completed so far */
+long
+monitor_probes(struct monitor *m)
+{
+	long n;
+
+	if (m == NULL)
+		return 0;
+	pthread_mutex_lock(&m->mu);
+	n = m->probes;
+	pthread_mutex_unlock(&m->mu);
+	return n;
+}
+
+/* monitor_stop - stop the thread (waits for a probe in progress) and free m */
+void
+monitor_stop(struct monitor *m)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->stop = 1;
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	pthread_join(m->thread, NULL);
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}

@@ -1,0 +1,859 @@
+/*
+ * rcpt_verify.c - relay protection and recipient verification; see rcpt_verify.h.
+ *
+ * Entry points: verify_load(), verify_free(), verify_rcpt(), verify_is_local_domain().
+ * A struct verify is immutable after verify_load() except for the callout
+ * bookkeeping (in-flight table, per-domain back-off, cache handle), which
+ * is guarded by mutexes; so a reload builds a new one and never edits one in
+ * use.  Policy, in order (first answer wins):
+ *   1. domain not configured, or a routing character ('%', '!', '@') in the
+ *      local part                                     -> VERIFY_NO_DOMAIN
+ *   2. the address (or its base without +tag) is in the plain or the hashed
+ *      list, or the domain is catch-all               -> VERIFY_OK
+ *   3. callout configured: fresh cache row -> its answer; else ask the
+ *      primary; no answer -> a positive row younger than positive_stale
+ *      (expired TTL or not) -> VERIFY_OK, else       -> VERIFY_TEMPFAIL
+ *   4. otherwise                                      -> VERIFY_NO_USER
+ * Load errors return NULL with a message naming the file or key; nothing
+ * here calls fatalx() on configuration content (a SIGHUP must not kill).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <linux/limits.h>	/* PATH_MAX; <limits.h> is common/limits.h here */
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "callout.h"
+#include "config.h"
+#include "index.h"
+#include "index_verify.h"
+#include "limits.h"
+#include "log.h"
+#include "rcpt_verify.h"
+
+/* list file lines longer than this are an error (an address is at most MXS_ADDR_MAX) */
+#define VERIFY_LINE_MAX		1024
+#define VERIFY_DELIM_MAX	8
+
+struct verify_domain {
+	char			 name[MXS_DOMAIN_MAX + 1];	/* lower case */
+	char			**list;		/* sorted normalised "local@domain" */
+	size_t			 nlist, caplist;
+	unsigned char		(*hashes)[32];	/* sorted SHA-256 digests */
+	size_t			 nhashes, caphashes;
+	int			 catchall;
+	int			 subaddress;
+	char			 delim[VERIFY_DELIM_MAX + 1];
+	int			 callout_on;
+	struct callout_target	 callout;
+	char			 sender[MXS_ADDR_MAX + 1];
+	int			 timeout_ms;
+	long long		 positive_ttl, negative_ttl, positive_stale, backoff;	/* s */
+	int64_t			 down_until;	/* monotonic ms; under verify.mu */
+};
+
+struct verify_inflight {
+	struct verify_inflight	*next;
+	char			 addr[MXS_ADDR_MAX + 2];
+	int			 done, waiters;
+	enum callout_result	 res;
+	int			 code;
+	char			 text[INDEX_VERIFY_TEXT_MAX];
+};
+
+struct verify {
+	struct verify_domain	*dom;		/* sorted by name */
+	size_t			 ndom;
+	int			 case_sensitive;
+	char			 helo[256];
+	char			 index_path[PATH_MAX];
+	struct index		*idx;		/* NULL: no callout domain */
+	pthread_mutex_t		 idx_mu;
+	pthread_mutex_t		 mu;		/* inflight, ninflight, down_until */
+	pthread_cond_t		 cv;
+	struct verify_inflight	*inflight;
+	int			 ninflight, max_inflight;
+};
+
+struct verify_loadctx {
+	const struct config	*cfg;
+	struct verify		*v;
+	char			*err;
+	size_t			 errlen;
+	int			 failed;
+};
+
+/* verify_now_ms - wall clock ms (cache rows) */
+static int64_t
+verify_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* verify_mono_ms - monotonic ms (back-off, waits) */
+static int64_t
+verify_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* verify_lower - ASCII lower case in place (8-bit bytes unchanged) */
+static void
+verify_lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = *s - 'A' + 'a';
+}
+
+static int
+verify_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+verify_hashcmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static int
+verify_domcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct verify_domain *)a)->name,
+	    ((const struct verify_domain *)b)->name);
+}
+
+/* verify_sha256 - digest of s */
+static void
+verify_sha256(const char *s, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	if (EVP_Digest(s, strlen(s), out, &n, EVP_sha256(), NULL) != 1)
+		fatalx("verify: SHA-256 unavailable");
+}
+
+/*
+ * verify_normalise - split addr into a normalised "local@domain" in out
+ * (domain lower case without a trailing dot; local part lower case unless
+ * case-sensitive); *local_len gets the local part's length.  -1: no '@',
+ * empty part, over RFC 5321 4.5.3.1 lengths, or control characters.
+ */
+static int
+verify_normalise(const char *addr, int case_sensitive, char *out, size_t outlen,
+    size_t *local_len)
+{
+	const char	*at = strrchr(addr, '@'), *p;
+	size_t		 llen, dlen;
+
+	if (at == NULL)
+		return -1;
+	llen = at - addr;
+	dlen = strlen(at + 1);
+	if (dlen > 0 && at[dlen] == '.')
+		dlen--;
+	if (llen == 0 || llen > MXS_LOCALPART_MAX || dlen == 0 || dlen > MXS_DOMAIN_MAX ||
+	    llen + 1 + dlen >= outlen)
+		return -1;
+	for (p = addr; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+	memcpy(out, addr, llen + 1 + dlen);
+	out[llen + 1 + dlen] = '\0';
+	verify_lower(out + llen + 1);
+	if (!case_sensitive) {
+		out[llen] = '\0';
+		verify_lower(out);
+		out[llen] = '@';
+	}
+	*local_len = llen;
+	return 0;
+}
+
+/* verify_find_domain - the domain entry of a lower-case name, or NULL */
+static struct verify_domain *
+verify_find_domain(struct verify *v, const char *name)
+{
+	struct verify_domain key;
+
+	if (snprintf(key.name, sizeof(key.name), "%s", name) >= (int)sizeof(key.name))
+		return NULL;
+	return bsearch(&key, v->dom, v->ndom, sizeof(*v->dom), verify_domcmp);
+}
+
+/* verify_is_local_domain - 1 if domain (any case, optional trailing dot) is configured */
+int
+verify_is_local_domain(struct verify *v, const char *domain)
+{
+	char	name[MXS_DOMAIN_MAX + 2];
+	size_t	n;
+
+	if (snprintf(name, sizeof(name), "%s", domain) >= (int)sizeof(name))
+		return 0;
+	n = strlen(name);
+	if (n > 0 && name[n - 1] == '.')
+		name[n - 1] = '\0';
+	verify_lower(name);
+	return verify_find_domain(v, name) != NULL;
+}
+
+/* verify_fail - record the first load error */
+static void __attribute__((format(printf, 2, 3)))
+verify_fail(struct verify_loadctx *lc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lc->failed++)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(lc->err, lc->errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* verify_key_bool - yes/no key of sec; def when absent */
+static int
+verify_key_bool(struct verify_loadctx *lc, const char *sec, const char *key, int def)
+{
+	const char *s = config_str(lc->cfg, sec, key, NULL);
+
+	if (s == NULL)
+		return def;
+	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "on") ||
+	    !strcmp(s, "1"))
+		return 1;
+	if (!strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off") ||
+	    !strcmp(s, "0"))
+		return 0;
+	verify_fail(lc, "%s: [%s] %s = \"%s\": want yes or no", config_path(lc->cfg), sec, key,
+	    s);
+	return def;
+}
+
+/* verify_key_num - bounded number or duration (seconds) of sec; def when absent */
+static long long
+verify_key_num(struct verify_loadctx *lc, const char *sec, const char *key, int duration,
+    long long def, long long min, long long max)
+{
+	const char	*s = config_str(lc->cfg, sec, key, NULL);
+	long long	 n;
+	int		 rc;
+
+	if (s == NULL)
+		return def;
+	rc = duration ? config_parse_duration(s, &n) : config_parse_num(s, min, max, &n);
+	if (rc == -1 || n < min || n > max) {
+		verify_fail(lc, "%s: [%s] %s = \"%s\": want %s from %lld to %lld",
+		    config_path(lc->cfg), sec, key, s,
+		    duration ? "a duration in seconds (suffix s, m, h or d)" : "a number",
+		    min, max);
+		return def;
+	}
+	return n;
+}
+
+/* verify_token - first whitespace-separated token of a list line; NULL: blank/comment */
+static char *
+verify_token(char *line)
+{
+	char *p = line + strspn(line, " \t\r\n");
+
+	if (*p == '\0' || *p == '#')
+		return NULL;
+	p[strcspn(p, " \t\r\n")] = '\0';
+	return p;
+}
+
+/* verify_hex - 64 hex digits to 32 bytes; -1 if not exactly that */
+static int
+verify_hex(const char *s, unsigned char out[32])
+{
+	int i, hi, lo;
+
+	if (strlen(s) != 64)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		hi = isxdigit((unsigned char)s[2 * i]) ? s[2 * i] : -1;
+		lo = isxdigit((unsigned char)s[2 * i + 1]) ? s[2 * i + 1] : -1;
+		if (hi == -1 || lo == -1)
+			return -1;
+		hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
+		lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
+		out[i] = hi << 4 | lo;
+	}
+	return 0;
+}
+
+/* verify_add_plain - one plain-list token: "local", "local@domain" or "@domain" */
+static int
+verify_add_plain(struct verify *v, struct verify_domain *d, const char *tok)
+{
+	char	 full[MXS_ADDR_MAX + 2], norm[MXS_ADDR_MAX + 2], **nl;
+	size_t	 llen;
+
+	if (tok[0] == '@') {
+		if (strcasecmp(tok + 1, d->name) != 0)
+			return 0;	/* another domain's line in a shared file */
+		d->catchall = 1;	/* Postfix relay_recipient_maps "@domain" */
+		return 0;
+	}
+	if (strchr(tok, '@') != NULL)
+		snprintf(full, sizeof(full), "%s", tok);
+	else if (snprintf(full, sizeof(full), "%s@%s", tok, d->name) >= (int)sizeof(full))
+		return -1;
+	if (verify_normalise(full, v->case_sensitive, norm, sizeof(norm), &llen) == -1 ||
+	    strcspn(norm, "%!@") < llen)
+		return -1;	/* such local parts are never accepted: a typo */
+	if (d->nlist == d->caplist) {
+		d->caplist = d->caplist ? d->caplist * 2 : 64;
+		if ((nl = reallocarray(d->list, d->caplist, sizeof(*nl))) == NULL)
+			return -1;
+		d->list = nl;
+	}
+	if ((d->list[d->nlist] = strdup(norm)) == NULL)
+		return -1;
+	d->nlist++;
+	return 0;
+}
+
+/* verify_add_hash - one hashed-list token: 64 hex digits (sha256sum output is fine) */
+static int
+verify_add_hash(struct verify *v, struct verify_domain *d, const char *tok)
+{
+	unsigned char	(*nh)[32];
+
+	if (d->nhashes == d->caphashes) {
+		d->caphashes = d->caphashes ? d->caphashes * 2 : 64;
+		if ((nh = reallocarray(d->hashes, d->caphashes, sizeof(*nh))) == NULL)
+			return -1;
+		d->hashes = nh;
+	}
+	if (verify_hex(tok, d->hashes[d->nhashes]) == -1)
+		return -1;
+	d->nhashes++;
+	return 0;
+}
+
+/* verify_read_list - feed every token of file path to add(); errors name file:line */
+static void
+verify_read_list(struct verify_loadctx *lc, struct verify_domain *d, const char *path,
+    int (*add)(struct verify *, struct verify_domain *, const char *), const char *what)
+{
+	FILE	*fp;
+	char	*line = NULL, *tok, esc[80];
+	size_t	 cap = 0;
+	ssize_t	 n;
+	long	 lineno = 0;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		verify_fail(lc, "%s: cannot open %s list for domain %s: %s", path, what, d->name,
+		    strerror(errno));
+		return;
+	}
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if (n > VERIFY_LINE_MAX) {
+			verify_fail(lc, "%s:%ld: line longer than %d bytes", path, lineno,
+			    VERIFY_LINE_MAX);
+			break;
+		}
+		if ((tok = verify_token(line)) == NULL)
+			continue;
+		if (add(lc->v, d, tok) == -1) {
+			verify_fail(lc, "%s:%ld: bad %s entry \"%s\"", path, lineno, what,
+			    log_escape(tok, strlen(tok), esc, sizeof(esc)));
+			break;
+		}
+	}
+	if (ferror(fp))
+		verify_fail(lc, "%s: read error: %s", path, strerror(errno));
+	free(line);
+	fclose(fp);
+}
+
+/* verify_read_lists - "FILE[, FILE...]" relative to the config file's directory */
+static void
+verify_read_lists(struct verify_loadctx *lc, struct verify_domain *d, const char *files,
+    int (*add)(struct verify *, struct verify_domain *, const char *), const char *what)
+{
+	const char	*p = files, *cpath = config_path(lc->cfg), *slash;
+	char		 path[PATH_MAX];
+	size_t		 n;
+	int		 dirlen;
+
+	slash = strrchr(cpath, '/');
+	dirlen = slash == NULL ? 0 : (int)(slash - cpath);
+	while (*(p += strspn(p, ", \t")) != '\0') {
+		n = strcspn(p, ", \t");
+		if (*p == '/' || slash == NULL)
+			snprintf(path, sizeof(path), "%.*s", (int)n, p);
+		else if (snprintf(path, sizeof(path), "%.*s/%.*s", dirlen, cpath, (int)n, p) >=
+		    (int)sizeof(path))
+			path[0] = '\0';
+		if (path[0] == '\0' || n >= sizeof(path))
+			verify_fail(lc, "%s: %s list path too long", config_path(lc->cfg), what);
+		else
+			verify_read_list(lc, d, path, add, what);
+		p += n;
+	}
+}
+
+/* verify_check_key - warn about keys a [domain] section does not know (typos) */
+static void
+verify_check_key(const char *key, const char *value, void *arg)
+{
+	static const char *const known[] = { "recipients", "hashed", "catchall", "subaddress",
+	    "delimiter", "callout", "callout_timeout", "callout_sender", "positive_ttl",
+	    "negative_ttl", "positive_stale", "callout_backoff", NULL };
+	const struct verify_domain	*d = arg;
+	int				 i;
+
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(key, known[i]) == 0)
+			return;
+	log_warnx("- verify config unknown_key domain=%s key=%s", d->name, key);
+}
+
+/* verify_domain_callout - callout keys of section sec */
+static void
+verify_domain_callout(struct verify_loadctx *lc, struct verify_domain *d, const char *sec)
+{
+	const char	*s;
+	char		 why[ERRSTR_MAX], norm[MXS_ADDR_MAX + 2];
+	size_t		 llen;
+
+	d->timeout_ms = 1000 * verify_key_num(lc, sec, "callout_timeout", 1, 10, 1, 3600);
+	d->positive_ttl = verify_key_num(lc, sec, "positive_ttl", 1, 7 * 86400, 0,
+	    3650LL * 86400);
+	d->negative_ttl = verify_key_num(lc, sec, "negative_ttl", 1, 3600, 0, 3650LL * 86400);
+	d->positive_stale = verify_key_num(lc, sec, "positive_stale", 1, 30 * 86400, 0,
+	    3650LL * 86400);
+	d->backoff = verify_key_num(lc, sec, "callout_backoff", 1, 30, 0, 86400);
+	s = config_str(lc->cfg, sec, "callout_sender", "");
+	if (*s != '\0' && verify_normalise(s, 1, norm, sizeof(norm), &llen) == -1)
+		verify_fail(lc, "%s: [%s] callout_sender = \"%s\": want an address or nothing",
+		    config_path(lc->cfg), sec, s);
+	snprintf(d->sender, sizeof(d->sender), "%s", s);
+	if ((s = config_str(lc->cfg, sec, "callout", NULL)) == NULL)
+		return;
+	if (callout_parse_url(s, &d->callout, why, sizeof(why)) == -1) {
+		verify_fail(lc, "%s: [%s] callout = %s", config_path(lc->cfg), sec, why);
+		return;
+	}
+	d->callout_on = 1;
+}
+
+/* verify_domain_load - config_sections callback for "domain NAME" */
+static void
+verify_domain_load(const char *sec, void *arg)
+{
+	struct verify_loadctx	*lc = arg;
+	struct verify		*v = lc->v;
+	struct verify_domain	*d = &v->dom[v->ndom];
+	const char		*name = sec + strlen("domain "), *s;
+	size_t			 i, n = strlen(name);
+
+	if (lc->failed)
+		return;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '.')
+			break;
+	if (n == 0 || i < n || n > MXS_DOMAIN_MAX || name[0] == '.' || name[n - 1] == '.') {
+		verify_fail(lc, "%s: [%s]: not a domain name", config_path(lc->cfg), sec);
+		return;
+	}
+	memset(d, 0, sizeof(*d));
+	memcpy(d->name, name, n + 1);
+	verify_lower(d->name);
+	v->ndom++;
+	config_foreach(lc->cfg, sec, verify_check_key, d);
+	if ((s = config_str(lc->cfg, sec, "recipients", NULL)) != NULL)
+		verify_read_lists(lc, d, s, verify_add_plain, "recipients");
+	if ((s = config_str(lc->cfg, sec, "hashed", NULL)) != NULL)
+		verify_read_lists(lc, d, s, verify_add_hash, "hashed");
+	d->catchall |= verify_key_bool(lc, sec, "catchall", 0);
+	d->subaddress = verify_key_bool(lc, sec, "subaddress", 0);
+	s = config_str(lc->cfg, sec, "delimiter", "+");
+	for (i = 0; s[i] != '\0'; i++)
+		if (isalnum((unsigned char)s[i]) || s[i] == '@' || s[i] == '.' ||
+		    (unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			break;
+	if (i == 0 || s[i] != '\0' || i > VERIFY_DELIM_MAX)
+		verify_fail(lc, "%s: [%s] delimiter = \"%s\": want 1 to %d punctuation characters",
+		    config_path(lc->cfg), sec, s, VERIFY_DELIM_MAX);
+	else
+		memcpy(d->delim, s, i + 1);
+	verify_domain_callout(lc, d, sec);
+	if (!lc->failed && d->nlist == 0 && d->nhashes == 0 && !d->catchall && !d->callout_on &&
+	    config_str(lc->cfg, sec, "recipients", NULL) == NULL &&
+	    config_str(lc->cfg, sec, "hashed", NULL) == NULL)
+		verify_fail(lc, "%s: [%s]: no recipient source: set recipients, hashed, "
+		    "catchall = yes or callout", config_path(lc->cfg), sec);
+	if (d->nlist > 0)
+		qsort(d->list, d->nlist, sizeof(*d->list), verify_strcmp);
+	if (d->nhashes > 0)
+		qsort(d->hashes, d->nhashes, sizeof(*d->hashes), verify_hashcmp);
+}
+
+/* verify_count_domain - config_sections callback: count sections */
+static void
+verify_count_domain(const char *sec, void *arg)
+{
+	(*(size_t *)arg)++;
+}
+
+/* verify_open_cache - the index handle for callout answers, and a purge of dead rows */
+static int
+verify_open_cache(struct verify_loadctx *lc)
+{
+	struct verify	*v = lc->v;
+	long long	 stale = 0, n = 0;
+	size_t		 i;
+
+	for (i = 0; i < v->ndom; i++)
+		if (v->dom[i].callout_on && v->dom[i].positive_stale > stale)
+			stale = v->dom[i].positive_stale;
+	for (i = 0; i < v->ndom && !v->dom[i].callout_on; i++)
+		;
+	if (i == v->ndom)
+		return 0;
+	config_index_path(lc->cfg, v->index_path, sizeof(v->index_path));
+	if ((v->idx = index_open(v->index_path, lc->err, lc->errlen)) == NULL) {
+		lc->failed++;
+		return -1;
+	}
+	if (index_verify_purge(v->idx, verify_now_ms(), verify_now_ms() - stale * 1000, &n) ==
+	    INDEX_OK && n > 0)
+		log_info("- verify cache purged rows=%lld", n);
+	return 0;
+}
+
+/* verify_load - domain tables, lists and callout settings; NULL + err */
+struct verify *
+verify_load(const struct config *cfg, char *err, size_t errlen)
+{
+	struct verify_loadctx	 lc = { .cfg = cfg, .err = err, .errlen = errlen };
+	struct verify		*v;
+	pthread_condattr_t	 ca;
+	size_t			 n = 0, i;
+	const char		*s;
+
+	config_sections(cfg, "domain ", verify_count_domain, &n);
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    (v->dom = calloc(n ? n : 1, sizeof(*v->dom))) == NULL) {
+		free(v);
+		snprintf(err, errlen, "verify: out of memory");
+		return NULL;
+	}
+	lc.v = v;
+	pthread_mutex_init(&v->idx_mu, NULL);
+	pthread_mutex_init(&v->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* verify_waitcv deadlines */
+	pthread_cond_init(&v->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	v->case_sensitive = verify_key_bool(&lc, "ingest", "case_sensitive_local", 0);
+	v->max_inflight = verify_key_num(&lc, "ingest", "callout_concurrency", 0, 8, 1, 1000);
+	if ((s = config_str(cfg, "ingest", "hostname", NULL)) != NULL)
+		snprintf(v->helo, sizeof(v->helo), "%s", s);
+	else if (gethostname(v->helo, sizeof(v->helo) - 1) == -1 || v->helo[0] == '\0')
+		snprintf(v->helo, sizeof(v->helo), "localhost");
+	if (n == 0)
+		verify_fail(&lc, "%s: no [domain NAME] section: the gateway would accept no mail",
+		    config_path(cfg));
+	config_sections(cfg, "domain ", verify_domain_load, &lc);
+	qsort(v->dom, v->ndom, sizeof(*v->dom), verify_domcmp);
+	for (i = 1; i < v->ndom && !lc.failed; i++)
+		if (strcmp(v->dom[i - 1].name, v->dom[i].name) == 0)
+			verify_fail(&lc, "%s: [domain %s] appears twice", config_path(cfg),
+			    v->dom[i].name);
+	if (!lc.failed)
+		verify_open_cache(&lc);
+	if (lc.failed) {
+		verify_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* verify_free - release v (no session may use it any more) */
+void
+verify_free(struct verify *v)
+{
+	struct verify_inflight	*f;
+	size_t			 i, j;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->ndom; i++) {
+		for (j = 0; j < v->dom[i].nlist; j++)
+			free(v->dom[i].list[j]);
+		free(v->dom[i].list);
+		free(v->dom[i].hashes);
+	}
+	while ((f = v->inflight) != NULL) {
+		v->inflight = f->next;
+		free(f);
+	}
+	index_close(v->idx);
+	pthread_mutex_destroy(&v->idx_mu);
+	pthread_mutex_destroy(&v->mu);
+	pthread_cond_destroy(&v->cv);
+	free(v->dom);
+	free(v);
+}
+
+/* verify_listed - 1 if the normalised address is in the plain or hashed list */
+static int
+verify_listed(const struct verify_domain *d, const char *norm)
+{
+	unsigned char	h[32];
+	const char	*key = norm;
+
+	if (d->nlist > 0 && bsearch(&key, d->list, d->nlist, sizeof(*d->list),
+	    verify_strcmp) != NULL)
+		return 1;
+	if (d->nhashes > 0) {
+		verify_sha256(norm, h);
+		if (bsearch(h, d->hashes, d->nhashes, sizeof(*d->hashes), verify_hashcmp) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* verify_base - norm without its +tag (first delimiter, not at the start) into out */
+static int
+verify_base(const struct verify_domain *d, const char *norm, size_t llen, char *out,
+    size_t outlen)
+{
+	size_t i = strcspn(norm, d->delim);
+
+	if (!d->subaddress || i == 0 || i >= llen)
+		return -1;
+	snprintf(out, outlen, "%.*s%s", (int)i, norm, norm + llen);
+	return 0;
+}
+
+/* verify_waitcv - wait on v->cv until the monotonic deadline; -1 once it passed */
+static int
+verify_waitcv(struct verify *v, int64_t deadline)
+{
+	struct timespec ts;
+
+	if (verify_mono_ms() >= deadline)
+		return -1;
+	ts.tv_sec = deadline / 1000;
+	ts.tv_nsec = (deadline % 1000) * 1000000;
+	return pthread_cond_timedwait(&v->cv, &v->mu, &ts) == ETIMEDOUT ? -1 : 0;
+}
+
+/* verify_join - under v->mu: wait for the callout f already running for the same address */
+static enum callout_result
+verify_join(struct verify *v, struct verify_inflight *f, int64_t deadline, int *code,
+    char *text, size_t textlen)
+{
+	enum callout_result res = CALLOUT_UNKNOWN;
+
+	f->waiters++;
+	while (!f->done && verify_waitcv(v, deadline) == 0)
+		;
+	*code = 0;
+	snprintf(text, textlen, "timed out waiting for a callout in progress");
+	if (f->done) {
+		res = f->res;
+		*code = f->code;
+		snprintf(text, textlen, "%s", f->text);
+	}
+	if (--f->waiters == 0 && f->done)
+		free(f);
+	return res;
+}
+
+/*
+ * verify_callout - ask the primary, at most callout_concurrency at once and
+ * once per address at a time (concurrent RCPTs for one address share the
+ * answer); a connection-level failure starts the domain's back-off, during
+ * which callouts answer CALLOUT_UNKNOWN at once instead of waiting for a
+ * timeout per RCPT.
+ */
+static enum callout_result
+verify_callout(struct verify *v, struct verify_domain *d, const char *addr, int *code,
+    char *text, size_t textlen)
+{
+	struct verify_inflight	*f, **pp;
+	enum callout_result	 res;
+	int64_t			 deadline = verify_mono_ms() + d->timeout_ms;
+
+	*code = 0;
+	pthread_mutex_lock(&v->mu);
+	for (;;) {
+		if (d->down_until > verify_mono_ms()) {
+			pthread_mutex_unlock(&v->mu);
+			snprintf(text, textlen, "primary unreachable, callouts paused");
+			return CALLOUT_UNKNOWN;
+		}
+		for (f = v->inflight; f != NULL && strcmp(f->addr, addr) != 0; f = f->next)
+			;
+		if (f != NULL) {
+			res = verify_join(v, f, deadline, code, text, textlen);
+			pthread_mutex_unlock(&v->mu);
+			return res;
+		}
+		if (v->ninflight < v->max_inflight)
+			break;
+		if (verify_waitcv(v, deadline) == -1) {
+			pthread_mutex_unlock(&v->mu);
+			snprintf(text, textlen, "callout_concurrency reached");
+			return CALLOUT_UNKNOWN;
+		}
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		pthread_mutex_unlock(&v->mu);
+		snprintf(text, textlen, "out of memory");
+		return CALLOUT_UNKNOWN;
+	}
+	snprintf(f->addr, sizeof(f->addr), "%s", addr);
+	f->next = v->inflight;
+	v->inflight = f;
+	v->ninflight++;
+	pthread_mutex_unlock(&v->mu);
+
+	res = callout_rcpt(&d->callout, v->helo, d->sender, addr, d->timeout_ms, code, text,
+	    textlen);
+
+	pthread_mutex_lock(&v->mu);
+	for (pp = &v->inflight; *pp != f; pp = &(*pp)->next)
+		;
+	*pp = f->next;
+	v->ninflight--;
+	f->done = 1;
+	f->res = res;
+	f->code = *code;
+	snprintf(f->text, sizeof(f->text), "%s", text);
+	if (res == CALLOUT_UNKNOWN && *code == 0)
+		d->down_until = d->backoff > 0 ? verify_mono_ms() + d->backoff * 1000 : 0;
+	else
+		d->down_until = 0;
+	pthread_cond_broadcast(&v->cv);
+	if (f->waiters == 0)
+		free(f);
+	pthread_mutex_unlock(&v->mu);
+	return res;
+}
+
+/* verify_cache_put - remember a definite callout answer */
+static void
+verify_cache_put(struct verify *v, const char *addr, int result, int code, const char *text,
+    int64_t now, long long ttl)
+{
+	struct index_verify_entry e = { .result = result, .code = code, .checked_ms = now,
+	    .expires_ms = now + ttl * 1000 };
+
+	snprintf(e.text, sizeof(e.text), "%s", text);
+	pthread_mutex_lock(&v->idx_mu);
+	(void)index_verify_put(v->idx, addr, &e);	/* logged there; the answer stands */
+	pthread_mutex_unlock(&v->idx_mu);
+}
+
+/* verify_by_callout - cache, then the primary, then a stale positive; see the file header */
+static enum verify_result
+verify_by_callout(struct verify *v, struct verify_domain *d, const char *addr, char *text,
+    size_t textlen)
+{
+	static const char *const rname[] = { "exists", "nouser", "unknown" };
+	struct index_verify_entry	 e;
+	enum callout_result		 res;
+	int64_t				 now = verify_now_ms();
+	int				 have, stale, code;
+	char				 why[INDEX_VERIFY_TEXT_MAX], esc[MXS_ADDR_MAX * 4 + 8];
+
+	pthread_mutex_lock(&v->idx_mu);
+	have = index_verify_get(v->idx, addr, &e) == INDEX_OK;
+	pthread_mutex_unlock(&v->idx_mu);
+	if (have && now < e.expires_ms) {
+		snprintf(text, textlen, e.result ? "Recipient OK" :
+		    "Recipient address rejected: User unknown");
+		return e.result ? VERIFY_OK : VERIFY_NO_USER;
+	}
+	stale = have && e.result && now - e.checked_ms < d->positive_stale * 1000;
+	res = verify_callout(v, d, addr, &code, why, sizeof(why));
+	log_info("- verify callout domain=%s rcpt=%s result=%s code=%d reply=\"%s\"%s", d->name,
+	    log_escape(addr, strlen(addr), esc, sizeof(esc)), rname[res], code, why,
+	    res == CALLOUT_UNKNOWN && stale ? " stale_positive=used" : "");
+	switch (res) {
+	case CALLOUT_EXISTS:
+		verify_cache_put(v, addr, 1, code, why, now, d->positive_ttl);
+		snprintf(text, textlen, "Recipient OK");
+		return VERIFY_OK;
+	case CALLOUT_NOUSER:
+		verify_cache_put(v, addr, 0, code, why, now, d->negative_ttl);
+		snprintf(text, textlen, "Recipient address rejected: User unknown");
+		return VERIFY_NO_USER;
+	default:
+		if (stale) {
+			snprintf(text, textlen, "Recipient OK");
+			return VERIFY_OK;
+		}
+		snprintf(text, textlen, "Recipient address verification unavailable, "
+		    "try again later");
+		return VERIFY_TEMPFAIL;
+	}
+}
+
+/* verify_rcpt - is addr a recipient we accept? see rcpt_verify.h */
+enum verify_result
+verify_rcpt(struct verify *v, const char *addr, char *text, size_t textlen)
+{
+	struct verify_domain	*d;
+	const char		*at = strrchr(addr, '@');
+	char			 dom[MXS_DOMAIN_MAX + 2], norm[MXS_ADDR_MAX + 2];
+	char			 base[MXS_ADDR_MAX + 2];
+	size_t			 llen, n;
+	int			 has_base;
+
+	if (at == NULL || snprintf(dom, sizeof(dom), "%s", at + 1) >= (int)sizeof(dom)) {
+		snprintf(text, textlen, "Relay access denied");
+		return VERIFY_NO_DOMAIN;
+	}
+	n = strlen(dom);
+	if (n > 0 && dom[n - 1] == '.')
+		dom[n - 1] = '\0';
+	verify_lower(dom);
+	if ((d = verify_find_domain(v, dom)) == NULL) {
+		snprintf(text, textlen, "Relay access denied");
+		return VERIFY_NO_DOMAIN;
+	}
+	/* no percent hack, bang path or quoted/source-routed '@': never route elsewhere */
+	if (strcspn(addr, "%!@") < (size_t)(at - addr)) {
+		snprintf(text, textlen, "Relay access denied: routing characters in local part");
+		return VERIFY_NO_DOMAIN;
+	}
+	if (verify_normalise(addr, v->case_sensitive, norm, sizeof(norm), &llen) == -1) {
+		snprintf(text, textlen, "Recipient address rejected: malformed local part");
+		return VERIFY_NO_USER;
+	}
+	has_base = verify_base(d, norm, llen, base, sizeof(base)) == 0;
+	if (d->catchall || verify_listed(d, norm) || (has_base && verify_listed(d, base))) {
+		snprintf(text, textlen, "Recipient OK");
+		return VERIFY_OK;
+	}
+	if (d->callout_on)
+		return verify_by_callout(v, d, has_base ? base : norm, text, textlen);
+	snprintf(text, textlen, "Recipient address rejected: User unknown");
+	return VERIFY_NO_USER;
+}

@@ -1,0 +1,76 @@
+/*
+ * smtp.h - the SMTP session shared by smtp_session.c, smtp_cmd.c, smtp_data.c.
+ *
+ * struct smtp_session is the connection (socket, TLS, HELO, error count,
+ * input buffer); struct smtp_tx is one transaction, created by MAIL and
+ * freed by RSET, HELO/EHLO, STARTTLS, end of data and disconnect.
+ * Replies go through smtp_reply(); every reply carries an enhanced status
+ * code (RFC 2034).  I/O helpers return -1 when the session must end (peer
+ * gone, timeout, shutdown), after having sent the final 421 when possible.
+ */
+#ifndef MXS_SMTP_H
+#define MXS_SMTP_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "envelope.h"
+#include "ingest.h"
+
+#define SMTP_INBUF	4096
+
+enum smtp_helo {
+	SMTP_HELO_NONE = 0,
+	SMTP_HELO_HELO,
+	SMTP_HELO_EHLO,
+};
+
+struct smtp_tx {
+	struct envelope	 env;
+	int		 utf8;		/* SMTPUTF8 given at MAIL */
+	int		 rcpt_tried;	/* any RCPT attempted */
+	long long	 size_decl;	/* SIZE= or 0 */
+};
+
+struct smtp_session {
+	int			 fd;
+	SSL			*ssl;
+	struct ingest_rt	*rt;
+	const struct ingest_conf *ic;
+	char			 id[20];
+	char			 addr[64];
+	int			 port;
+	enum smtp_helo		 helo_kind;
+	char			 helo[256];
+	char			 tls_desc[128];	/* "TLSv1.3 TLS_AES_..." or "" */
+	int			 errors;
+	int			 quit;
+	int			 limits_counted;
+	struct smtp_tx		*tx;
+	/* input: bytes read but not consumed are in[inpos..inlen) */
+	unsigned char		 in[SMTP_INBUF];
+	size_t			 inpos, inlen;
+	char			*line;		/* current command line, max_line_length */
+};
+
+/* smtp_session.c */
+int	smtp_reply(struct smtp_session *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	smtp_write(struct smtp_session *, const void *, size_t);
+/* smtp_fill - read more input into in[]; 1 got bytes, 0 EOF, -1 error/timeout (reply sent) */
+int	smtp_fill(struct smtp_session *, int timeout);
+int	smtp_starttls(struct smtp_session *);
+void	smtp_tx_free(struct smtp_session *);
+/* smtp_error - count a protocol error; tarpit; 1 if the hard limit closed the session */
+int	smtp_error(struct smtp_session *);
+void	smtp_log(struct smtp_session *, const char *event, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* smtp_cmd.c - returns 0 to go on, -1 to end the session */
+int	smtp_cmd_dispatch(struct smtp_session *, char *line, size_t len);
+
+/* smtp_data.c */
+int	smtp_data_run(struct smtp_session *);
+
+#endif

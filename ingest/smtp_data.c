@@ -1,0 +1,382 @@
+/*
+ * smtp_data.c - the DATA phase: stage, check, commit, reply.
+ *
+ * The message is streamed to an anonymous file in the staging directory
+ * (never whole in memory), behind our Received: header (RFC 5321 4.4); size
+ * and SHA-256 are of exactly the stored bytes.  Only CR LF "." CR LF ends the
+ * data; a bare CR or LF never starts a line, so no smuggling variant
+ * ("\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", ...) can end a message early, and
+ * by default (bare_newline = reject) the whole message is refused.  Limits
+ * (size, line length, NUL) are checked while reading; the rest is read and
+ * discarded to the terminating dot so the session stays in sync.  250 only
+ * when store_commit() said STORE_OK (commit.c runs it on a worker thread).
+ * Entry point: smtp_data_run(); -1 ends the session.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "log.h"
+#include "msgid.h"
+#include "smtp.h"
+
+#define DATA_OUTBUF	16384
+
+struct data_state {
+	int		 fd;
+	EVP_MD_CTX	*md;
+	unsigned char	*out;
+	size_t		 outlen;
+	off_t		 size;		/* bytes written to the file */
+	long long	 body;		/* message bytes (after unstuffing) */
+	long long	 max;
+	size_t		 maxline;
+	size_t		 linelen;
+	int		 bol, cr, dot, end;
+	int		 bare, nul, longline, toobig, werr;
+};
+
+/* data_flush - buffered bytes to the staging file and the hash */
+static void
+data_flush(struct data_state *d)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	if (d->werr || d->outlen == 0) {
+		d->outlen = 0;
+		return;
+	}
+	EVP_DigestUpdate(d->md, d->out, d->outlen);
+	while (off < d->outlen) {
+		n = write(d->fd, d->out + off, d->outlen - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			d->werr = errno ? errno : EIO;
+			break;
+		}
+		off += n;
+	}
+	d->size += d->outlen;
+	d->outlen = 0;
+}
+
+/* data_raw - append bytes that do not count against the size limit */
+static void
+data_raw(struct data_state *d, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t k;
+
+	while (n > 0) {
+		if (d->outlen == DATA_OUTBUF)
+			data_flush(d);
+		k = DATA_OUTBUF - d->outlen < n ? DATA_OUTBUF - d->outlen : n;
+		memcpy(d->out + d->outlen, b, k);
+		d->outlen += k;
+		b += k;
+		n -= k;
+	}
+}
+
+/* data_put - message bytes: once over the limit, stop storing (keep reading) */
+static void
+data_put(struct data_state *d, const void *p, size_t n)
+{
+	if (d->toobig || d->werr)
+		return;
+	if (d->body + (long long)n > d->max) {
+		d->toobig = 1;
+		return;
+	}
+	d->body += n;
+	data_raw(d, p, n);
+}
+
+/* data_line_char - account one character of a text line */
+static void
+data_linelen(struct data_state *d, size_t n)
+{
+	d->linelen += n;
+	if (d->linelen + 2 > d->maxline)
+		d->longline = 1;
+}
+
+/*
+ * data_scan - run the byte state machine over in[inpos..inlen).  States:
+ * bol (at the start of a line: after CR LF or the 354), dot (the line so far
+ * is exactly the '.' at its start, which was dropped: RFC 5321 4.5.2; any
+ * further byte clears it), cr (last byte was CR).  CR LF with dot set ends.
+ */
+static void
+data_scan(struct smtp_session *s, struct data_state *d)
+{
+	const unsigned char	*p = s->in + s->inpos, *e = s->in + s->inlen, *q;
+	unsigned char		 c;
+
+	while (p < e && !d->end) {
+		if (!d->cr && !d->bol) {
+			for (q = p; q < e && *q != '\r' && *q != '\n' && *q != '\0'; q++)
+				;
+			if (q > p) {
+				d->dot = 0;
+				data_put(d, p, q - p);
+				data_linelen(d, q - p);
+				p = q;
+				continue;
+			}
+		}
+		c = *p++;
+		if (d->cr) {
+			d->cr = 0;
+			if (c == '\n') {
+				if (d->dot) {
+					d->end = 1;
+					break;
+				}
+				data_put(d, "\r\n", 2);
+				d->bol = 1;
+				d->dot = 0;
+				d->linelen = 0;
+				continue;
+			}
+			d->bare = 1;		/* bare CR: content, never a line end */
+			d->dot = 0;
+			data_put(d, "\r", 1);
+			data_linelen(d, 1);
+		}
+		if (c == '\r') {
+			d->cr = 1;
+			d->bol = 0;
+			continue;
+		}
+		if (c == '\n') {
+			d->bare = 1;		/* bare LF: content, not a line start */
+			d->bol = 0;
+			d->dot = 0;
+			data_put(d, "\n", 1);
+			continue;
+		}
+		if (c == '\0')
+			d->nul = 1;
+		d->dot = 0;
+		if (d->bol) {
+			d->bol = 0;
+			if (c == '.') {
+				d->dot = 1;
+				data_linelen(d, 1);
+				continue;
+			}
+		}
+		data_put(d, &c, 1);
+		data_linelen(d, 1);
+	}
+	s->inpos = p - s->in;
+}
+
+/* data_received - the Received: header of RFC 5321 4.4 (trace information) */
+static void
+data_received(struct smtp_session *s, struct data_state *d, const char *id)
+{
+	char		 date[64], hdr[2048];
+	struct tm	 tm;
+	time_t		 t = time(NULL);
+	const char	*proto;
+	int		 n;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	if (s->tx->utf8)
+		proto = s->ssl ? "UTF8SMTPS" : "UTF8SMTP";
+	else if (s->helo_kind == SMTP_HELO_EHLO)
+		proto = s->ssl ? "ESMTPS" : "ESMTP";
+	else
+		proto = "SMTP";
+	n = snprintf(hdr, sizeof(hdr), "Received: from %s ([%s%s])\r\n", s->helo,
+	    strchr(s->addr, ':') ? "IPv6:" : "", s->addr);
+	if (s->ssl != NULL)
+		n += snprintf(hdr + n, sizeof(hdr) - n, "\t(using %s)\r\n", s->tls_desc);
+	n += snprintf(hdr + n, sizeof(hdr) - n, "\tby %s (mxspool) with %s id %s\r\n",
+	    s->ic->hostname, proto, id);
+	if (s->tx->env.nrcpts == 1)
+		n += snprintf(hdr + n, sizeof(hdr) - n, "\tfor <%s>", s->tx->env.rcpts[0].addr);
+	else
+		n += snprintf(hdr + n, sizeof(hdr) - n, "\t");
+	n += snprintf(hdr + n, sizeof(hdr) - n, "; %s\r\n", date);
+	if (n > 0 && (size_t)n < sizeof(hdr))
+		data_raw(d, hdr, n);
+	else
+		d->werr = EOVERFLOW;
+}
+
+/* data_staging - an anonymous file in the staging directory */
+static int
+data_staging(const char *dir)
+{
+	char	path[PATH_MAX];
+	int	fd;
+
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+	if (snprintf(path, sizeof(path), "%s/stage.XXXXXX", dir) >= (int)sizeof(path))
+		return -1;
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* data_read - until the terminating dot; 0 done, -1 session over */
+static int
+data_read(struct smtp_session *s, struct data_state *d)
+{
+	struct timespec	ts;
+	time_t		start, now;
+	long long	left;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	start = ts.tv_sec;
+	for (;;) {
+		data_scan(s, d);
+		if (d->end)
+			return 0;
+		/* Postfix smtpd_min_data_rate: each byte buys 1/rate s more time */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = ts.tv_sec;
+		left = s->ic->data_timeout;
+		if (s->ic->min_data_rate > 0) {
+			left = start + s->ic->data_timeout + d->body / s->ic->min_data_rate - now;
+			if (left > s->ic->data_timeout)
+				left = s->ic->data_timeout;
+			if (left < 1)
+				left = 1;
+		}
+		if (smtp_fill(s, (int)left) <= 0)
+			return -1;
+	}
+}
+
+/* data_commit - envelope complete; store it; the reply */
+static int
+data_commit(struct smtp_session *s, struct data_state *d, const char *id, int64_t rcv_ms)
+{
+	struct envelope		*env = &s->tx->env;
+	unsigned char		 md[32];
+	unsigned int		 mdlen = 0, i;
+	char			 reason[ERRSTR_MAX];
+	enum store_status	 st;
+
+	EVP_DigestFinal_ex(d->md, md, &mdlen);
+	for (i = 0; i < 32; i++)
+		snprintf(env->sha256 + 2 * i, 3, "%02x", md[i]);
+	snprintf(env->id, sizeof(env->id), "%s", id);
+	snprintf(env->node, sizeof(env->node), "%s", config_node(ingest.config));
+	env->received_ms = rcv_ms;
+	env->size = d->size;
+	if ((env->client_addr = strdup(s->addr)) == NULL ||
+	    (env->client_name = strdup("")) == NULL || (env->helo = strdup(s->helo)) == NULL ||
+	    (env->tls = strdup(s->tls_desc)) == NULL)
+		return smtp_reply(s, "451 4.3.0 Error: out of memory");
+	reason[0] = '\0';
+	st = commit_submit(env, d->fd, d->size, reason, sizeof(reason));
+	switch (st) {
+	case STORE_OK:
+		counters_inc(COUNTERS_ACCEPTED);
+		log_info("%s ingest queued session=%s from=<%s> nrcpt=%zu size=%lld sha256=%s",
+		    id, s->id, env->mail_from, env->nrcpts, (long long)d->size, env->sha256);
+		return smtp_reply(s, "250 2.0.0 Ok: queued as %s", id);
+	case STORE_NOSPACE:
+		counters_inc(COUNTERS_REJ_STORE_NOSPACE);
+		log_warnx("%s ingest store_nospace session=%s reason=\"%s\"", id, s->id, reason);
+		return smtp_reply(s, "452 4.3.1 Error: insufficient system storage, try later");
+	default:
+		counters_inc(COUNTERS_REJ_STORE_TEMPFAIL);
+		log_warnx("%s ingest store_tempfail session=%s reason=\"%s\"", id, s->id, reason);
+		return smtp_reply(s, "451 4.3.0 Error: queue file write error, try later");
+	}
+}
+
+/* data_verdict - reply for a message that failed a check; 1 if one applied */
+static int
+data_verdict(struct smtp_session *s, struct data_state *d, const char *id, int *r)
+{
+	const struct ingest_conf *ic = s->ic;
+
+	if (d->werr) {
+		log_warnx("%s ingest staging_error session=%s error=\"%s\"", id, s->id,
+		    strerror(d->werr));
+		counters_inc(COUNTERS_REJ_STORE_TEMPFAIL);
+		*r = smtp_reply(s, "451 4.3.0 Error: local error in processing");
+	} else if (d->toobig) {
+		counters_inc(COUNTERS_REJ_SIZE);
+		*r = smtp_reply(s, "552 5.3.4 Error: message size exceeds fixed limit");
+	} else if (d->bare && ic->bare_newline == INGEST_BARE_REJECT) {
+		counters_inc(COUNTERS_REJ_BARE_NEWLINE);
+		*r = smtp_reply(s, "550 5.6.0 Error: bare CR or LF in message data "
+		    "(RFC 5321 2.3.8)");
+	} else if (d->nul && ic->nul_policy == INGEST_BARE_REJECT) {
+		counters_inc(COUNTERS_REJ_NUL);
+		*r = smtp_reply(s, "550 5.6.0 Error: NUL byte in message data");
+	} else if (d->longline) {
+		counters_inc(COUNTERS_REJ_LONG_LINE);
+		*r = smtp_reply(s, "550 5.6.0 Error: message line longer than %d octets",
+		    ic->max_data_line);
+	} else
+		return 0;
+	log_info("%s ingest reject session=%s reason=%s size=%lld", id, s->id,
+	    d->werr ? "staging" : d->toobig ? "size" : d->bare ? "bare_newline" :
+	    d->nul ? "nul" : "line_length", d->body);
+	return 1;
+}
+
+/* smtp_data_run - 354, read, check, commit; the transaction ends here */
+int
+smtp_data_run(struct smtp_session *s)
+{
+	struct data_state	 d;
+	char			 id[MSGID_MAX];
+	int64_t			 rcv_ms = now_ms();
+	int			 r = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.fd = -1;
+	d.max = s->ic->max_message_size;
+	d.maxline = s->ic->max_data_line;
+	d.bol = 1;
+	if (msgid_new(config_node(ingest.config), rcv_ms, id, sizeof(id)) != 0 ||
+	    (d.fd = data_staging(s->ic->staging_dir)) < 0 ||
+	    (d.out = malloc(DATA_OUTBUF)) == NULL || (d.md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(d.md, EVP_sha256(), NULL) != 1) {
+		log_warn("%s ingest staging_error dir=%s", s->id, s->ic->staging_dir);
+		r = smtp_reply(s, "451 4.3.0 Error: local error in processing");
+		goto out;
+	}
+	if (smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>") != 0) {
+		r = -1;
+		goto out;
+	}
+	data_received(s, &d, id);
+	if (data_read(s, &d) != 0) {
+		smtp_log(s, "data_aborted", "addr=%s msg=%s bytes=%lld", s->addr, id, d.body);
+		r = -1;
+		goto out;
+	}
+	data_flush(&d);
+	if (!data_verdict(s, &d, id, &r))
+		r = data_commit(s, &d, id, rcv_ms);
+out:
+	if (d.md != NULL)
+		EVP_MD_CTX_free(d.md);
+	free(d.out);
+	if (d.fd >= 0)
+		close(d.fd);
+	smtp_tx_free(s);
+	return r == 0 ? 0 : -1;
+}

@@ -1,0 +1,363 @@
+/*
+ * cli.c - shared plumbing of the operator commands: option parsing, opening
+ * the index or the store, times, confirmation, per-id or --all operations.
+ *
+ * Invariant: no command creates an index file (index_open_existing); only
+ * `reindex --repair` may, to rebuild a lost index from the bucket.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "msgid.h"
+#include "rate.h"
+#include "store.h"
+
+enum {
+	OPT_STATE = 256, OPT_DOMAIN, OPT_RCPT, OPT_SENDER, OPT_SINCE, OPT_UNTIL, OPT_OLDER,
+	OPT_JSON, OPT_LIMIT, OPT_YES, OPT_ALL, OPT_TO, OPT_RATE, OPT_CONC, OPT_DRY, OPT_REPAIR,
+	OPT_NODE, OPT_HELP,
+};
+
+static const struct option cli_longopts[] = {
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "rcpt", required_argument, NULL, OPT_RCPT },
+	{ "sender", required_argument, NULL, OPT_SENDER },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "older-than", required_argument, NULL, OPT_OLDER },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "yes", no_argument, NULL, OPT_YES },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "concurrency", required_argument, NULL, OPT_CONC },
+	{ "dry-run", no_argument, NULL, OPT_DRY },
+	{ "repair", no_argument, NULL, OPT_REPAIR },
+	{ "node", required_argument, NULL, OPT_NODE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *const cli_states[] = {
+	"backlog", "all", "queued", "active", "hold", "quarantine", "delivered", "expired",
+	"deleted", "missing", NULL,
+};
+
+int
+cli_err(struct cli *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mxspool-replay: %s: ", c->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* cli_optmask - which option bit an option belongs to */
+static int
+cli_optmask(int o)
+{
+	switch (o) {
+	case OPT_STATE: case OPT_DOMAIN: case OPT_RCPT: case OPT_SENDER: case OPT_SINCE:
+	case OPT_UNTIL: case OPT_OLDER:
+		return CLI_O_FILTER;
+	case OPT_JSON:
+		return CLI_O_JSON;
+	case OPT_LIMIT:
+		return CLI_O_LIMIT;
+	case OPT_YES:
+		return CLI_O_YES;
+	case OPT_ALL:
+		return CLI_O_ALL;
+	case OPT_TO: case OPT_RATE: case OPT_CONC: case OPT_DRY:
+		return CLI_O_DRAIN;
+	case OPT_REPAIR: case OPT_NODE:
+		return CLI_O_REINDEX;
+	}
+	return 0;
+}
+
+/* cli_usage - the command's usage line and help to f */
+static void
+cli_usage(const struct cli_cmd *cmd, FILE *f)
+{
+	fprintf(f, "usage: mxspool-replay [-c config] %s %s\n%s", cmd->name, cmd->usage,
+	    cmd->help);
+}
+
+/* cli_setopt - apply one parsed option; exit code or 0 */
+static int
+cli_setopt(struct cli *c, int o, const char *arg, int64_t now)
+{
+	long long	v;
+	double		d;
+	int64_t		t;
+	int		i;
+
+	switch (o) {
+	case OPT_STATE:
+		for (i = 0; cli_states[i] && strcmp(cli_states[i], arg) != 0; i++)
+			;
+		if (cli_states[i] == NULL)
+			return cli_err(c, CLI_USAGE, "--state %s: want backlog, all, queued, active,"
+			    " hold, quarantine, delivered, expired, deleted or missing", arg);
+		c->f.state = arg;
+		break;
+	case OPT_DOMAIN: c->f.domain = arg; break;
+	case OPT_RCPT: c->f.rcpt = arg; break;
+	case OPT_SENDER:
+		c->f.sender = strcmp(arg, "<>") == 0 ? "" : arg;
+		break;
+	case OPT_SINCE: case OPT_UNTIL:
+		if (cli_parse_time(arg, now, &t) == -1)
+			return cli_err(c, CLI_USAGE, "%s %s: want YYYY-MM-DD[THH:MM[:SS]] (UTC),"
+			    " @EPOCH or a duration ago like 2h", o == OPT_SINCE ? "--since" :
+			    "--until", arg);
+		if (o == OPT_SINCE)
+			c->f.since_ms = t;
+		else
+			c->f.until_ms = t;
+		break;
+	case OPT_OLDER:
+		if (config_parse_duration(arg, &v) == -1)
+			return cli_err(c, CLI_USAGE, "--older-than %s: want a duration like 30m", arg);
+		c->f.until_ms = now - v * 1000;
+		break;
+	case OPT_JSON: c->json = 1; break;
+	case OPT_LIMIT:
+		if (config_parse_num(arg, 1, 1LL << 40, &v) == -1)
+			return cli_err(c, CLI_USAGE, "--limit %s: want a positive number", arg);
+		c->f.limit = v;
+		break;
+	case OPT_YES: c->yes = 1; break;
+	case OPT_ALL: c->all = 1; break;
+	case OPT_TO: c->to = arg; break;
+	case OPT_RATE:
+		if (rate_parse(arg, &d) == -1)
+			return cli_err(c, CLI_USAGE, "--rate %s: want messages/s like 10, 0.5,"
+			    " 600/m (0 = unlimited)", arg);
+		c->rate = arg;
+		break;
+	case OPT_CONC:
+		if (config_parse_num(arg, 1, 256, &v) == -1)
+			return cli_err(c, CLI_USAGE, "--concurrency %s: want 1..256", arg);
+		c->concurrency = (int)v;
+		break;
+	case OPT_DRY: c->dry_run = 1; break;
+	case OPT_REPAIR: c->repair = 1; break;
+	case OPT_NODE:
+		if (!msgid_node_valid(arg))
+			return cli_err(c, CLI_USAGE, "--node %s: not a node id ([a-z0-9-])", arg);
+		c->node = arg;
+		break;
+	}
+	return 0;
+}
+
+int
+cli_getopt(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv)
+{
+	int64_t	now = now_ms();
+	int	o, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+h", cli_longopts, NULL)) != -1) {
+		if (o == 'h' || o == OPT_HELP) {
+			cli_usage(cmd, stdout);
+			exit(CLI_OK);
+		}
+		if (o == '?' || o == ':' || (cli_optmask(o) & cmd->opts) == 0) {
+			fprintf(stderr, "mxspool-replay: %s: unknown or misplaced option %s\n",
+			    cmd->name, argv[optind - 1]);
+			cli_usage(cmd, stderr);
+			return CLI_USAGE;
+		}
+		if ((rc = cli_setopt(c, o, optarg, now)) != 0)
+			return rc;
+	}
+	c->nargs = argc - optind;
+	c->args = argv + optind;
+	return 0;
+}
+
+int
+cli_index_exit(struct cli *c, enum index_status st, const char *what)
+{
+	switch (st) {
+	case INDEX_OK:
+		return CLI_OK;
+	case INDEX_NOTFOUND:
+		return cli_err(c, CLI_NOINPUT, "%s: not found", what);
+	case INDEX_TEMPFAIL:
+		return cli_err(c, CLI_TEMPFAIL, "%s: index busy or unavailable (%s); try again",
+		    what, index_replay_error());
+	default:
+		return cli_err(c, CLI_SOFTWARE, "%s: %s", what, index_replay_error());
+	}
+}
+
+int
+cli_index(struct cli *c)
+{
+	char path[1024], err[ERRSTR_MAX];
+
+	if (c->ix)
+		return 0;
+	config_index_path(c->cfg, path, sizeof(path));
+	if ((c->ix = index_open_existing(path, err, sizeof(err))) == NULL) {
+		if (access(path, F_OK) == -1)
+			return cli_err(c, CLI_NOINPUT, "no index at %s ([general] index); nothing is"
+			    " spooled here, or rebuild it with: mxspool-replay reindex --repair", path);
+		return cli_err(c, CLI_TEMPFAIL, "%s", err);
+	}
+	return 0;
+}
+
+int
+cli_store(struct cli *c, int create)
+{
+	char	err[ERRSTR_MAX];
+	int	rc;
+
+	if (c->store)
+		return 0;
+	if (!create && (rc = cli_index(c)) != 0)
+		return rc;
+	if ((c->store = store_open(c->cfg, err, sizeof(err))) == NULL)
+		return cli_err(c, CLI_UNAVAILABLE, "storage: %s", err);
+	return 0;
+}
+
+void
+cli_time(int64_t ms, char *out, size_t outlen)
+{
+	time_t		t = (time_t)(ms / 1000);
+	struct tm	tm;
+
+	if (ms <= 0 || gmtime_r(&t, &tm) == NULL || strftime(out, outlen, "%Y-%m-%d %H:%M:%S",
+	    &tm) == 0)
+		snprintf(out, outlen, "-");
+}
+
+int
+cli_parse_time(const char *s, int64_t now, int64_t *ms)
+{
+	static const char *const fmts[] = {
+		"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+		"%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d", NULL,
+	};
+	struct tm	tm;
+	long long	v;
+	const char	*end;
+
+	if (s[0] == '@')
+		return config_parse_num(s + 1, 0, 1LL << 40, &v) == 0 ? (*ms = v * 1000, 0) : -1;
+	if (config_parse_duration(s, &v) == 0) {
+		*ms = now - v * 1000;
+		return 0;
+	}
+	for (int i = 0; fmts[i]; i++) {
+		memset(&tm, 0, sizeof(tm));
+		if ((end = strptime(s, fmts[i], &tm)) != NULL && *end == '\0') {
+			*ms = (int64_t)timegm(&tm) * 1000;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+cli_confirm(struct cli *c, const char *prompt)
+{
+	char line[16];
+
+	if (c->yes)
+		return 1;
+	if (!isatty(STDIN_FILENO)) {
+		cli_err(c, CLI_USAGE, "refusing without --yes: stdin is not a terminal");
+		return 0;
+	}
+	fprintf(stderr, "%s [y/N] ", prompt);
+	fflush(stderr);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+struct cli_ids {
+	char	(*ids)[MSGID_MAX];
+	size_t	  n, cap;
+};
+
+/* cli_collect - index_replay_list callback: remember ids */
+static int
+cli_collect(const struct index_msg_row *m, void *arg)
+{
+	struct cli_ids	*l = arg;
+	void		*p;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((p = reallocarray(l->ids, l->cap, MSGID_MAX)) == NULL)
+			return 1;
+		l->ids = p;
+	}
+	snprintf(l->ids[l->n++], MSGID_MAX, "%s", m->id);
+	return 0;
+}
+
+int
+cli_foreach_target(struct cli *c, const char *default_state,
+    int (*fn)(struct cli *, const char *, int *), const char *verb)
+{
+	struct cli_ids	l = { NULL, 0, 0 };
+	enum index_status st;
+	int		rc, worst = CLI_OK, changed, nchanged = 0;
+
+	if ((rc = cli_index(c)) != 0)
+		return rc;
+	if (c->all == (c->nargs > 0))
+		return cli_err(c, CLI_USAGE, "give message ids or --all [filters], not both");
+	if (c->all) {
+		if (c->f.state == NULL)
+			c->f.state = default_state;
+		if ((st = index_replay_list(c->ix, &c->f, cli_collect, &l)) != INDEX_OK) {
+			free(l.ids);
+			return cli_index_exit(c, st, "list");
+		}
+		for (size_t i = 0; i < l.n; i++) {
+			rc = fn(c, l.ids[i], &changed);
+			worst = rc > worst ? rc : worst;
+			nchanged += changed;
+		}
+		free(l.ids);
+	} else {
+		for (int i = 0; i < c->nargs; i++) {
+			if (!msgid_valid(c->args[i])) {
+				worst = cli_err(c, CLI_USAGE, "%s: not a message id", c->args[i]);
+				continue;
+			}
+			rc = fn(c, c->args[i], &changed);
+			worst = rc > worst ? rc : worst;
+			nchanged += changed;
+			if (rc == CLI_OK && !changed)
+				fprintf(stderr, "mxspool-replay: %s: %s: not in a state to %s\n",
+				    c->cmd, c->args[i], verb);
+		}
+	}
+	printf("%s: %d message%s\n", verb, nchanged, nchanged == 1 ? "" : "s");
+	return worst;
+}

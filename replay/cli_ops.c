@@ -1,0 +1,218 @@
+/*
+ * cli_ops.c - commands that change the queue (postsuper's job): hold,
+ * release, requeue, quarantine list|release|delete, delete, reindex, and the
+ * control of a running `serve`: pause, resume, rate.
+ *
+ * Each takes message ids, or --all with the list filters.  delete asks for
+ * confirmation on a terminal (or --yes) and refuses without --yes when stdin
+ * is not a terminal; it marks the row 'deleted' first (no worker will start
+ * it again) and then deletes the object.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "msgid.h"
+#include "rate.h"
+#include "store.h"
+
+/* cli_lifetime_ms - [replay] max_lifetime */
+static int64_t
+cli_lifetime_ms(struct cli *c)
+{
+	return config_duration(c->cfg, "replay", "max_lifetime", 7 * 86400, 60,
+	    365LL * 86400) * 1000;
+}
+
+static int
+cli_do_hold(struct cli *c, const char *id, int *changed)
+{
+	return cli_index_exit(c, index_replay_hold(c->ix, id, now_ms(), changed), id);
+}
+
+static int
+cli_do_release(struct cli *c, const char *id, int *changed)
+{
+	return cli_index_exit(c, index_replay_release(c->ix, id, now_ms(), cli_lifetime_ms(c),
+	    changed), id);
+}
+
+static int
+cli_do_requeue(struct cli *c, const char *id, int *changed)
+{
+	return cli_index_exit(c, index_replay_requeue(c->ix, id, now_ms(), changed), id);
+}
+
+static int
+cli_do_qrelease(struct cli *c, const char *id, int *changed)
+{
+	return cli_index_exit(c, index_replay_qrelease(c->ix, id, now_ms(), changed), id);
+}
+
+/* cli_do_delete - mark deleted, then delete the object (again, if an earlier try failed) */
+static int
+cli_do_delete(struct cli *c, const char *id, int *changed)
+{
+	enum store_status	ss;
+	int			rc;
+
+	if ((rc = cli_index_exit(c, index_replay_delete(c->ix, id, now_ms(), changed), id)) != 0)
+		return rc;
+	if ((ss = store_purge(c->store, id)) != STORE_OK && ss != STORE_NOTFOUND)
+		return cli_err(c, CLI_UNAVAILABLE, "%s: marked deleted, but the object could not"
+		    " be deleted (storage unreachable); run delete again later", id);
+	index_replay_mark_purged(c->ix, id, now_ms());
+	*changed = 1;
+	return CLI_OK;
+}
+
+int
+cli_hold(struct cli *c)
+{
+	return cli_foreach_target(c, "backlog", cli_do_hold, "hold");
+}
+
+int
+cli_release(struct cli *c)
+{
+	return cli_foreach_target(c, "hold", cli_do_release, "release");
+}
+
+int
+cli_requeue(struct cli *c)
+{
+	return cli_foreach_target(c, "queued", cli_do_requeue, "requeue");
+}
+
+/* cli_delete_ids - delete with confirmation */
+static int
+cli_delete_ids(struct cli *c, const char *state)
+{
+	char	prompt[128];
+	int	rc;
+
+	if ((rc = cli_store(c, 0)) != 0)
+		return rc;
+	if (c->all)
+		snprintf(prompt, sizeof(prompt), "Delete every matching message for good?");
+	else
+		snprintf(prompt, sizeof(prompt), "Delete %d message%s for good?", c->nargs,
+		    c->nargs == 1 ? "" : "s");
+	if (c->all == (c->nargs > 0))
+		return cli_err(c, CLI_USAGE, "give message ids or --all [filters], not both");
+	if (!cli_confirm(c, prompt))
+		return c->yes ? CLI_OK : CLI_USAGE;
+	return cli_foreach_target(c, state, cli_do_delete, "delete");
+}
+
+int
+cli_delete(struct cli *c)
+{
+	return cli_delete_ids(c, "backlog");
+}
+
+int
+cli_quarantine(struct cli *c)
+{
+	const char *sub;
+
+	if (c->nargs < 1)
+		return cli_err(c, CLI_USAGE, "want list, release ID... or delete ID...");
+	sub = c->args[0];
+	c->nargs--;
+	c->args++;
+	if (strcmp(sub, "list") == 0) {
+		if (c->nargs)
+			return cli_err(c, CLI_USAGE, "list takes filters, not ids");
+		c->f.state = "quarantine";
+		return cli_list(c);
+	}
+	if (c->all)
+		c->f.state = "quarantine";
+	if (strcmp(sub, "release") == 0)
+		return cli_foreach_target(c, "quarantine", cli_do_qrelease, "release");
+	if (strcmp(sub, "delete") == 0)
+		return cli_delete_ids(c, "quarantine");
+	return cli_err(c, CLI_USAGE, "%s: want list, release or delete", sub);
+}
+
+/* cli_reindex_line - store_reindex report callback */
+static void
+cli_reindex_line(const char *line, void *arg)
+{
+	printf("%s\n", line);
+}
+
+int
+cli_reindex(struct cli *c)
+{
+	struct reindex_result	r;
+	enum store_status	ss;
+	int			rc;
+
+	if (c->nargs)
+		return cli_err(c, CLI_USAGE, "no operands expected");
+	/* only a repair may create the index: rebuilding a lost one is its purpose */
+	if ((rc = cli_store(c, c->repair)) != 0)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	ss = store_reindex(c->store, c->node, c->repair, cli_reindex_line, NULL, &r);
+	printf("reindex%s: %lld objects, %lld ok, %lld %s, %lld missing, %lld incomplete\n",
+	    c->repair ? " --repair" : "", (long long)r.objects, (long long)r.ok,
+	    (long long)r.added, c->repair ? "added" : "not indexed", (long long)r.missing,
+	    (long long)r.incomplete);
+	if (ss != STORE_OK)
+		return cli_err(c, CLI_UNAVAILABLE, "object storage unreachable: incomplete run");
+	return CLI_OK;
+}
+
+/* cli_set - write a control key */
+static int
+cli_set(struct cli *c, const char *key, const char *value, const char *msg)
+{
+	int rc;
+
+	if ((rc = cli_index(c)) != 0)
+		return rc;
+	if ((rc = cli_index_exit(c, index_kv_set(c->ix, key, value), key)) != 0)
+		return rc;
+	printf("%s\n", msg);
+	return CLI_OK;
+}
+
+int
+cli_pause(struct cli *c)
+{
+	return cli_set(c, CTL_PAUSED, "1", "paused: serve finishes what is in flight, starts"
+	    " nothing new");
+}
+
+int
+cli_resume(struct cli *c)
+{
+	return cli_set(c, CTL_PAUSED, "0", "resumed");
+}
+
+int
+cli_rate(struct cli *c)
+{
+	char	*v = NULL, buf[64];
+	double	 d;
+	int	 rc;
+
+	if (c->nargs == 0) {
+		if ((rc = cli_index(c)) != 0)
+			return rc;
+		index_kv_get(c->ix, CTL_RATE, &v);
+		printf("rate: %s messages/s%s\n", v ? v : config_str(c->cfg, "replay", "rate",
+		    "10"), v ? "" : " (from the configuration)");
+		free(v);
+		return CLI_OK;
+	}
+	if (c->nargs != 1 || rate_parse(c->args[0], &d) == -1)
+		return cli_err(c, CLI_USAGE, "want messages/s like 10, 0.5 or 600/m (0 = unlimited)");
+	snprintf(buf, sizeof(buf), "%.6g", d);
+	return cli_set(c, CTL_RATE, buf, "rate set");
+}

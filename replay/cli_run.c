@@ -1,0 +1,313 @@
+/*
+ * cli_run.c - the commands that deliver: `serve` (the worker daemon, with the
+ * HTTP status server when [http] listen is set) and `drain` (foreground
+ * delivery of a selection, like postqueue -f / -s with a rate, a progress
+ * bar and a clean Ctrl-C).
+ *
+ * Both build a struct sched_conf from [replay], [routes] and [deliver] and
+ * run the scheduler.  A first SIGINT/SIGTERM stops leasing and lets in-flight
+ * messages finish (their leases released); a second one exits at once (the
+ * next run reclaims the leases of this dead process).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "log.h"
+#include "msgid.h"
+#include "rate.h"
+#include "sched.h"
+#include "status.h"
+
+static volatile sig_atomic_t	cli_stop;
+
+/* cli_on_signal - first: stop cleanly; second: leave now */
+static void
+cli_on_signal(int sig)
+{
+	static const char msg[] = "mxspool-replay: stopping at once; leases are reclaimed on"
+	    " the next run\n";
+
+	if (cli_stop) {
+		(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		_exit(130);
+	}
+	cli_stop = 1;
+}
+
+/* cli_signals - install the handlers */
+static void
+cli_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cli_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct cli_route_check {
+	struct cli	*c;
+	int		 bad;
+};
+
+/* cli_route_check - config_foreach callback: every [routes] value must parse */
+static void
+cli_route_check(const char *key, const char *value, void *arg)
+{
+	struct cli_route_check	*rc = arg;
+	struct deliver_route	 r;
+
+	if (deliver_route_parse(value, &r) == -1) {
+		cli_err(rc->c, CLI_CONFIG, "%s: [routes] %s = %s: want smtp://host[:port],"
+		    " lmtp://host[:port], smtp:unix:/path or lmtp:unix:/path",
+		    config_path(rc->c->cfg), key, value);
+		rc->bad = 1;
+	}
+}
+
+/* cli_sched_conf - [replay] [routes] [deliver] into sc; exit code or 0 */
+static int
+cli_sched_conf(struct cli *c, struct sched_conf *sc)
+{
+	const struct config	*cfg = c->cfg;
+	struct cli_route_check	 rc = { c, 0 };
+	const char		*v;
+	char			 host[256];
+
+	memset(sc, 0, sizeof(*sc));
+	sc->wc.cfg = cfg;
+	deliver_opts_load(cfg, &sc->wc.dopts);
+	sched_owner(sc->wc.owner, sizeof(sc->wc.owner));
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(sc->wc.reporting_mta, sizeof(sc->wc.reporting_mta), "%s",
+	    config_str(cfg, "replay", "hostname", host));
+	config_foreach(cfg, "routes", cli_route_check, &rc);
+	if (rc.bad)
+		return CLI_CONFIG;
+	if ((v = config_str(cfg, "replay", "dsn_relay", NULL)) != NULL && *v) {
+		if (deliver_route_parse(v, &sc->wc.dsn_relay) == -1)
+			return cli_err(c, CLI_CONFIG, "%s: [replay] dsn_relay = %s: want"
+			    " smtp://host[:port]", config_path(cfg), v);
+		sc->wc.has_dsn_relay = 1;
+	}
+	sc->wc.min_backoff_ms = config_duration(cfg, "replay", "min_backoff", 60, 1, 86400) * 1000;
+	sc->wc.max_backoff_ms = config_duration(cfg, "replay", "max_backoff", 3600, 1,
+	    7 * 86400) * 1000;
+	if (sc->wc.max_backoff_ms < sc->wc.min_backoff_ms)
+		sc->wc.max_backoff_ms = sc->wc.min_backoff_ms;
+	sc->wc.lifetime_ms = config_duration(cfg, "replay", "max_lifetime", 7 * 86400, 1,
+	    365LL * 86400) * 1000;
+	sc->wc.lease_ms = config_duration(cfg, "replay", "lease_time", 600, 10, 86400) * 1000;
+	sc->retention_ms = config_duration(cfg, "replay", "retention", 7 * 86400, 0,
+	    3650LL * 86400) * 1000;
+	v = config_str(cfg, "replay", "rate", "10");
+	if (rate_parse(v, &sc->rate) == -1)
+		return cli_err(c, CLI_CONFIG, "%s: [replay] rate = %s: want messages/s like 10,"
+		    " 0.5 or 600/m (0 = unlimited)", config_path(cfg), v);
+	sc->concurrency = (int)config_num(cfg, "replay", "concurrency", 4, 1, 256);
+	sc->ramp_s = (double)config_duration(cfg, "replay", "ramp", 30, 1, 86400);
+	sc->poll_ms = config_duration(cfg, "replay", "poll_interval", 1, 1, 3600) * 1000;
+	sc->probe_ms = config_duration(cfg, "replay", "probe_interval", 30, 0, 86400) * 1000;
+	sc->start_paused = config_bool(cfg, "replay", "start_paused", 0);
+	sc->autostart_probes = (int)config_num(cfg, "replay", "autostart_probes", 0, 0, 100000);
+	return 0;
+}
+
+int
+cli_serve(struct cli *c)
+{
+	struct sched_conf	 sc;
+	struct sched_stats	 st;
+	struct status_server	*http = NULL;
+	char			 err[ERRSTR_MAX];
+	int			 rc;
+
+	if (c->nargs)
+		return cli_err(c, CLI_USAGE, "no operands expected");
+	if ((rc = cli_sched_conf(c, &sc)) != 0)
+		return rc;
+	sc.use_control = 1;
+	cli_signals();
+	if (config_str(c->cfg, "http", "listen", NULL) != NULL &&
+	    (http = status_start(c->cfg, err, sizeof(err))) == NULL)
+		return cli_err(c, CLI_UNAVAILABLE, "http: %s", err);
+	log_info("- replay start owner=%s rate=%.3f concurrency=%d start_paused=%s",
+	    sc.wc.owner, sc.rate, sc.concurrency, sc.start_paused ? "yes" : "no");
+	rc = sched_run(&sc, &cli_stop, &st) == -1 ? CLI_UNAVAILABLE : CLI_OK;
+	log_info("- replay stop attempts=%lld delivered=%lld deferred=%lld quarantined=%lld",
+	    (long long)st.done, (long long)st.delivered, (long long)st.deferred,
+	    (long long)st.quarantined);
+	status_stop(http);
+	return rc;
+}
+
+struct cli_progress {
+	int	tty;
+	int64_t	total;		/* messages selected at the start */
+	int64_t	start_ms;
+};
+
+/* cli_bar - redraw the progress bar (terminal) */
+static void
+cli_bar(const struct cli_progress *p, const struct sched_stats *st)
+{
+	char	bar[31];
+	int	fill = p->total > 0 ? (int)(st->done * 30 / p->total) : 30;
+	double	el = (double)(now_ms() - p->start_ms) / 1000.0;
+	double	r = el > 0 ? (double)st->done / el : 0;
+	long	eta = r > 0 ? (long)((double)(p->total - st->done) / r) : -1;
+
+	if (fill > 30)
+		fill = 30;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, '.', (size_t)(30 - fill));
+	bar[30] = '\0';
+	fprintf(stdout, "\r[%s] %lld/%lld %.1f msg/s ETA %s%ld:%02ld  delivered=%lld"
+	    " deferred=%lld quarantined=%lld ", bar, (long long)st->done, (long long)p->total, r,
+	    eta < 0 ? "?" : "", eta < 0 ? 0 : eta / 60, eta < 0 ? 0 : eta % 60,
+	    (long long)st->delivered, (long long)st->deferred, (long long)st->quarantined);
+	fflush(stdout);
+}
+
+/* cli_progress - sched progress callback: a bar on a terminal, else a line per message */
+static void
+cli_progress(const struct sched_stats *st, const char *id, const struct worker_result *r,
+    void *arg)
+{
+	struct cli_progress *p = arg;
+
+	if (p->tty) {
+		cli_bar(p, st);
+		return;
+	}
+	if (id == NULL || r == NULL || r->lost)
+		return;
+	printf("%s delivered=%d deferred=%d quarantined=%d expired=%d\n", id, r->delivered,
+	    r->deferred, r->quarantined, r->expired);
+	fflush(stdout);
+}
+
+struct cli_dry {
+	struct cli	*c;
+	int64_t		 n;
+};
+
+/* cli_dry_rcpt - dry run: one recipient that would be sent */
+static int
+cli_dry_rcpt(const struct index_rcpt_row *r, void *arg)
+{
+	struct cli_dry		*d = arg;
+	struct cli		*c = d->c;
+	struct deliver_route	 rt;
+	const char		*target = "(no route: would stay queued)";
+
+	if (strcmp(r->state, RCPT_PENDING) != 0 || (c->f.domain &&
+	    strcasecmp(r->domain, c->f.domain) != 0) || (c->f.rcpt &&
+	    strcasecmp(r->rcpt, c->f.rcpt) != 0))
+		return 0;
+	if (c->to)
+		target = c->to;
+	else if (deliver_route_lookup(c->cfg, r->domain, &rt) == 0)
+		target = rt.target;
+	printf("  -> <%s> via %s\n", r->rcpt, target);
+	return 0;
+}
+
+/* cli_dry_msg - dry run: one message that would be leased */
+static int
+cli_dry_msg(const struct index_msg_row *m, void *arg)
+{
+	struct cli_dry *d = arg;
+
+	printf("would send %s from <%s> (%lld bytes)\n", m->id, m->mail_from,
+	    (long long)m->size);
+	index_replay_rcpts(d->c->ix, m->id, cli_dry_rcpt, d);
+	d->n++;
+	return 0;
+}
+
+/* cli_drain_dry - print what drain would send; sends nothing, leases nothing */
+static int
+cli_drain_dry(struct cli *c)
+{
+	struct cli_dry		d = { c, 0 };
+	enum index_status	st;
+
+	c->f.state = "queued";
+	if ((st = index_replay_list(c->ix, &c->f, cli_dry_msg, &d)) != INDEX_OK)
+		return cli_index_exit(c, st, "list");
+	printf("dry run: %lld message%s would be sent; nothing was sent\n", (long long)d.n,
+	    d.n == 1 ? "" : "s");
+	return CLI_OK;
+}
+
+int
+cli_drain(struct cli *c)
+{
+	struct sched_conf	sc;
+	struct sched_stats	st;
+	struct cli_progress	p;
+	int64_t			bytes, oldest;
+	int			rc;
+
+	if (c->nargs)
+		return cli_err(c, CLI_USAGE, "no operands expected (use --rcpt, --domain ...)");
+	if (c->f.state && strcmp(c->f.state, "queued") != 0)
+		return cli_err(c, CLI_USAGE, "drain sends queued messages; release held or"
+		    " quarantined ones first");
+	if ((rc = cli_index(c)) != 0 || (rc = cli_sched_conf(c, &sc)) != 0)
+		return rc;
+	if (c->to && deliver_route_parse(c->to, &sc.wc.override) == -1)
+		return cli_err(c, CLI_USAGE, "--to %s: want smtp://host[:port], lmtp://host[:port],"
+		    " smtp:unix:/path or lmtp:unix:/path", c->to);
+	sc.wc.has_override = c->to != NULL;
+	if (c->dry_run)
+		return cli_drain_dry(c);
+	if (c->rate)
+		rate_parse(c->rate, &sc.rate);
+	if (c->concurrency)
+		sc.concurrency = c->concurrency;
+	sc.wc.only_domain = c->f.domain;
+	sc.wc.only_rcpt = c->f.rcpt;
+	sc.filter = c->f;
+	sc.limit = c->f.limit;
+	sc.filter.limit = 0;
+	sc.filter.state = NULL;
+	sc.exit_when_empty = 1;
+	sc.probe_ms = 0;
+	sc.poll_ms = 1000;
+	sc.flush_before = now_ms();
+	memset(&p, 0, sizeof(p));
+	p.tty = isatty(STDOUT_FILENO);
+	p.start_ms = sc.flush_before;
+	c->f.state = "queued";
+	if (index_replay_count(c->ix, &c->f, &p.total, &bytes, &oldest) != INDEX_OK)
+		p.total = 0;
+	if (c->f.limit && p.total > c->f.limit)
+		p.total = c->f.limit;
+	sc.progress = cli_progress;
+	sc.progress_arg = &p;
+	cli_signals();
+	if (sched_run(&sc, &cli_stop, &st) == -1)
+		return cli_err(c, CLI_UNAVAILABLE, "cannot start (see the log above)");
+	if (p.tty)
+		fputc('\n', stdout);
+	printf("drain: %lld message%s attempted: %lld recipients delivered, %lld deferred,"
+	    " %lld quarantined, %lld expired%s\n", (long long)st.done, st.done == 1 ? "" : "s",
+	    (long long)st.delivered, (long long)st.deferred, (long long)st.quarantined,
+	    (long long)st.expired, cli_stop ? " (interrupted: run drain again to resume)" : "");
+	if (cli_stop || st.deferred > 0)
+		return CLI_TEMPFAIL;
+	return st.quarantined > 0 ? CLI_DATAERR : CLI_OK;
+}

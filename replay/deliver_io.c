@@ -1,0 +1,470 @@
+/*
+ * deliver_io.c - socket, TLS and the bounded reply reader of the delivery client.
+ *
+ * Entry points: deliver_io_connect(), deliver_io_write(), deliver_io_reply(),
+ * deliver_io_starttls(), deliver_io_idle(), deliver_io_close() (deliver_io.h).
+ * Sockets are non-blocking; every wait is a poll() against a deadline, so a
+ * stalled primary costs at most the configured timeout.  A reply is bounded
+ * three ways (SMTP_REPLYLINE_MAX per line, SMTP_REPLY_LINES_MAX lines,
+ * SMTP_REPLY_MAX bytes) and must carry one valid code on every line
+ * (RFC 5321 4.2, 4.2.1); anything else fails the connection with a reason.
+ * Errors: -1 and a one-line reason in io->why (peer bytes escaped).
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* -Icommon makes <limits.h> find common/limits.h, which lacks INT_MAX that err.h needs */
+#ifndef INT_MAX
+#define INT_MAX __INT_MAX__
+#endif
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "deliver.h"
+#include "deliver_io.h"
+
+/* deliver_io_fail - set the reason; returns -1 */
+static int __attribute__((format(printf, 2, 3)))
+deliver_io_fail(struct deliver_io *io, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(io->why, sizeof(io->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* deliver_io_now - monotonic milliseconds */
+static long long
+deliver_io_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* deliver_io_wait - poll for events until deadline; 0 ready, -1 timeout/error */
+static int
+deliver_io_wait(struct deliver_io *io, short events, long long deadline)
+{
+	struct pollfd	pfd;
+	long long	left;
+	int		r;
+
+	for (;;) {
+		left = deadline - deliver_io_now();
+		if (left <= 0)
+			return deliver_io_fail(io, "timeout");
+		pfd.fd = io->fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r == -1 && errno != EINTR)
+			return deliver_io_fail(io, "poll: %s", strerror(errno));
+	}
+}
+
+void
+deliver_io_init(struct deliver_io *io)
+{
+	memset(io, 0, sizeof(*io));
+	io->fd = -1;
+}
+
+/* deliver_io_try - non-blocking connect of one address within the deadline */
+static int
+deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, socklen_t salen,
+    long long deadline)
+{
+	int		err = 0;
+	socklen_t	len = sizeof(err);
+
+	if ((io->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return deliver_io_fail(io, "socket: %s", strerror(errno));
+	if (connect(io->fd, sa, salen) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EAGAIN)
+		err = errno;
+	else if (deliver_io_wait(io, POLLOUT, deadline) == -1)
+		err = ETIMEDOUT;
+	else if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == 0)
+		return 0;
+	close(io->fd);
+	io->fd = -1;
+	return deliver_io_fail(io, "connect: %s", strerror(err));
+}
+
+int
+deliver_io_connect(struct deliver_io *io, const struct deliver_route *r, int timeout)
+{
+	struct sockaddr_un	 sun;
+	struct addrinfo		 hints, *res, *ai;
+	char			 port[16];
+	long long		 deadline = deliver_io_now() + (long long)timeout * 1000;
+	int			 e;
+
+	if (r->unix_path[0] != '\0') {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", r->unix_path);
+		return deliver_io_try(io, AF_UNIX, (struct sockaddr *)&sun, sizeof(sun), deadline);
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", r->port);
+	if ((e = getaddrinfo(r->host, port, &hints, &res)) != 0)
+		return deliver_io_fail(io, "resolve %s: %s", r->host, gai_strerror(e));
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (deliver_io_try(io, ai->ai_family, ai->ai_addr, ai->ai_addrlen, deadline) == 0)
+			break;
+	freeaddrinfo(res);
+	return io->fd == -1 ? -1 : 0;
+}
+
+/* deliver_io_ssl_wait - wait as SSL_get_error says; 0 retry, -1 failure */
+static int
+deliver_io_ssl_wait(struct deliver_io *io, int rc, long long deadline, const char *what)
+{
+	unsigned long	e;
+	char		msg[160];
+
+	switch (SSL_get_error(io->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		return deliver_io_wait(io, POLLIN, deadline);
+	case SSL_ERROR_WANT_WRITE:
+		return deliver_io_wait(io, POLLOUT, deadline);
+	case SSL_ERROR_ZERO_RETURN:
+		return deliver_io_fail(io, "%s: TLS connection closed by peer", what);
+	case SSL_ERROR_SYSCALL:
+		if ((e = ERR_get_error()) == 0)
+			return deliver_io_fail(io, "%s: %s", what,
+			    errno ? strerror(errno) : "connection closed by peer");
+		break;
+	default:
+		e = ERR_get_error();
+	}
+	ERR_error_string_n(e, msg, sizeof(msg));
+	ERR_clear_error();
+	return deliver_io_fail(io, "%s: TLS: %s", what, msg);
+}
+
+int
+deliver_io_write(struct deliver_io *io, const void *p, size_t n, int timeout)
+{
+	const char	*s = p;
+	long long	 deadline = deliver_io_now() + (long long)timeout * 1000;
+	ssize_t		 w;
+	int		 rc;
+
+	while (n > 0) {
+		if (io->ssl != NULL) {
+			ERR_clear_error();
+			rc = SSL_write(io->ssl, s, n > 1 << 30 ? 1 << 30 : (int)n);
+			if (rc <= 0) {
+				if (deliver_io_ssl_wait(io, rc, deadline, "write") == -1)
+					return -1;
+				continue;
+			}
+			w = rc;
+		} else if ((w = send(io->fd, s, n, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return deliver_io_fail(io, "write: %s", strerror(errno));
+			if (deliver_io_wait(io, POLLOUT, deadline) == -1)
+				return deliver_io_fail(io, "timeout after %ds writing to primary",
+				    timeout);
+			continue;
+		}
+		s += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* deliver_io_read - read more into io->in; 0 ok, -1 error/EOF/timeout */
+static int
+deliver_io_read(struct deliver_io *io, long long deadline, int timeout)
+{
+	size_t	room = sizeof(io->in) - io->inlen;
+	ssize_t	r;
+	int	rc;
+
+	for (;;) {
+		if (io->ssl != NULL) {
+			ERR_clear_error();
+			rc = SSL_read(io->ssl, io->in + io->inlen, (int)room);
+			if (rc > 0) {
+				io->inlen += rc;
+				return 0;
+			}
+			if (deliver_io_ssl_wait(io, rc, deadline, "read") == -1)
+				goto fail;
+			continue;
+		}
+		r = read(io->fd, io->in + io->inlen, room);
+		if (r > 0) {
+			io->inlen += r;
+			return 0;
+		}
+		if (r == 0)
+			return deliver_io_fail(io, "connection closed by primary");
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return deliver_io_fail(io, "read: %s", strerror(errno));
+		if (deliver_io_wait(io, POLLIN, deadline) == -1)
+			goto fail;
+	}
+fail:
+	if (strcmp(io->why, "timeout") == 0)
+		deliver_io_fail(io, "timeout after %ds waiting for a reply", timeout);
+	return -1;
+}
+
+/* deliver_io_enhanced - RFC 3463 "c.s.d" at the start of t whose class matches code */
+static size_t
+deliver_io_enhanced(const char *t, size_t n, int code, char *out, size_t outlen)
+{
+	size_t	i = 0, part, digits;
+
+	if (n < 5 || t[0] - '0' != code / 100)
+		return 0;
+	for (part = 0; part < 3; part++) {
+		if (part > 0) {
+			if (i >= n || t[i] != '.')
+				return 0;
+			i++;
+		}
+		for (digits = 0; i < n && t[i] >= '0' && t[i] <= '9'; i++)
+			digits++;
+		if (digits == 0 || digits > 3 || (part == 0 && digits != 1))
+			return 0;
+	}
+	if (i < n && t[i] != ' ')
+		return 0;
+	if (out != NULL && i < outlen) {
+		memcpy(out, t, i);
+		out[i] = '\0';
+	}
+	return i;
+}
+
+/* deliver_io_line - check one reply line, add its text; 1 last line, 0 more, -1 bad */
+static int
+deliver_io_line(struct deliver_io *io, struct deliver_reply *r, const char *l, size_t n)
+{
+	char	esc[80];
+	int	code;
+
+	if (n < 3 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '5' ||
+	    l[2] < '0' || l[2] > '9' || (n > 3 && l[3] != ' ' && l[3] != '-'))
+		return deliver_io_fail(io, "malformed reply line \"%s\"",
+		    log_escape(l, n, esc, sizeof(esc)));
+	code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
+	if (r->nlines > 0 && code != r->code)
+		return deliver_io_fail(io, "inconsistent reply codes %d and %d", r->code, code);
+	if (++r->nlines > SMTP_REPLY_LINES_MAX)
+		return deliver_io_fail(io, "reply has more than %d lines", SMTP_REPLY_LINES_MAX);
+	if ((r->total += n + 2) > SMTP_REPLY_MAX)
+		return deliver_io_fail(io, "reply longer than %d bytes", SMTP_REPLY_MAX);
+	r->code = code;
+	if (r->nlines > 1)
+		buf_add(&r->text, "\n", 1);
+	if (n > 4)
+		buf_add(&r->text, l + 4, n - 4);
+	if (r->nlines == 1)
+		deliver_io_enhanced(n > 4 ? l + 4 : "", n > 4 ? n - 4 : 0, code, r->enhanced,
+		    sizeof(r->enhanced));
+	return n > 3 && l[3] == '-' ? 0 : 1;
+}
+
+int
+deliver_io_reply(struct deliver_io *io, struct deliver_reply *r, int timeout)
+{
+	long long	 deadline = deliver_io_now() + (long long)timeout * 1000;
+	char		*nl;
+	size_t		 n, len;
+	int		 rc;
+
+	r->code = r->nlines = 0;
+	r->total = 0;
+	r->enhanced[0] = '\0';
+	buf_reset(&r->text);
+	for (;;) {
+		if ((nl = memchr(io->in, '\n', io->inlen)) == NULL) {
+			if (io->inlen >= SMTP_REPLYLINE_MAX)
+				return deliver_io_fail(io, "reply line longer than %d bytes",
+				    SMTP_REPLYLINE_MAX);
+			if (deliver_io_read(io, deadline, timeout) == -1)
+				return -1;
+			continue;
+		}
+		len = nl - io->in + 1;
+		if (len > SMTP_REPLYLINE_MAX)
+			return deliver_io_fail(io, "reply line longer than %d bytes",
+			    SMTP_REPLYLINE_MAX);
+		n = len - 1;
+		if (n > 0 && io->in[n - 1] == '\r')
+			n--;
+		rc = deliver_io_line(io, r, io->in, n);
+		memmove(io->in, io->in + len, io->inlen - len);
+		io->inlen -= len;
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
+	}
+}
+
+size_t
+deliver_io_pending(const struct deliver_io *io)
+{
+	return io->inlen;
+}
+
+/* deliver_io_tls_ctx - client context: TLS 1.2+, verification per opts */
+static int
+deliver_io_tls_ctx(struct deliver_io *io, const char *host, const struct deliver_opts *o)
+{
+	unsigned char	 ip[16];
+	int		 isip;
+
+	if ((io->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		return deliver_io_fail(io, "TLS: cannot create context");
+	SSL_CTX_set_min_proto_version(io->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(io->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (o->tls_verify) {
+		if (o->ca_file != NULL && o->ca_file[0] != '\0') {
+			if (SSL_CTX_load_verify_locations(io->ctx, o->ca_file, NULL) != 1)
+				return deliver_io_fail(io, "TLS: cannot load ca_file %s", o->ca_file);
+		} else if (SSL_CTX_set_default_verify_paths(io->ctx) != 1)
+			return deliver_io_fail(io, "TLS: cannot load the default CA store");
+		SSL_CTX_set_verify(io->ctx, SSL_VERIFY_PEER, NULL);
+	} else
+		SSL_CTX_set_verify(io->ctx, SSL_VERIFY_NONE, NULL);
+	if ((io->ssl = SSL_new(io->ctx)) == NULL || SSL_set_fd(io->ssl, io->fd) != 1)
+		return deliver_io_fail(io, "TLS: cannot create session");
+	isip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+	if (host[0] != '\0' && !isip)
+		SSL_set_tlsext_host_name(io->ssl, host);
+	if (o->tls_verify && host[0] != '\0') {
+		if (isip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(io->ssl), host) != 1 :
+		    SSL_set1_host(io->ssl, host) != 1)
+			return deliver_io_fail(io, "TLS: cannot set the name to verify");
+	}
+	return 0;
+}
+
+int
+deliver_io_starttls(struct deliver_io *io, const char *host, const struct deliver_opts *o,
+    int timeout)
+{
+	long long	deadline = deliver_io_now() + (long long)timeout * 1000;
+	long		vr;
+	int		rc;
+
+	if (deliver_io_tls_ctx(io, host, o) == -1)
+		return -1;
+	for (;;) {
+		ERR_clear_error();
+		if ((rc = SSL_connect(io->ssl)) == 1)
+			break;
+		if (deliver_io_ssl_wait(io, rc, deadline, "TLS handshake") == -1) {
+			if ((vr = SSL_get_verify_result(io->ssl)) != X509_V_OK)
+				deliver_io_fail(io, "TLS handshake: certificate verification failed: "
+				    "%s", X509_verify_cert_error_string(vr));
+			SSL_free(io->ssl);	/* no close_notify on a failed handshake */
+			io->ssl = NULL;
+			return -1;
+		}
+	}
+	snprintf(io->tls_info, sizeof(io->tls_info), "%s %s", SSL_get_version(io->ssl),
+	    SSL_get_cipher_name(io->ssl));
+	return 0;
+}
+
+int
+deliver_io_idle(struct deliver_io *io)
+{
+	struct pollfd pfd;
+
+	if (io->fd == -1 || io->inlen > 0 || (io->ssl != NULL && SSL_pending(io->ssl) > 0))
+		return 0;
+	pfd.fd = io->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
+void
+deliver_io_close(struct deliver_io *io, int clean)
+{
+	if (io->ssl != NULL) {
+		if (clean)
+			SSL_shutdown(io->ssl);
+		SSL_free(io->ssl);
+		io->ssl = NULL;
+	}
+	if (io->ctx != NULL) {
+		SSL_CTX_free(io->ctx);
+		io->ctx = NULL;
+	}
+	if (io->fd != -1) {
+		close(io->fd);
+		io->fd = -1;
+	}
+	io->inlen = 0;
+}
+
+void
+deliver_reply_init(struct deliver_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->text, SMTP_REPLY_MAX);
+}
+
+void
+deliver_reply_free(struct deliver_reply *r)
+{
+	buf_free(&r->text);
+}
+
+void
+deliver_reply_text(const struct deliver_reply *r, char *out, size_t outlen)
+{
+	struct buf	 b;
+	const char	*p = r->text.data, *end = r->text.data + r->text.len, *nl;
+	size_t		 skip;
+
+	buf_init(&b, SMTP_REPLY_MAX);
+	while (p != NULL && p < end) {
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			nl = end;
+		skip = deliver_io_enhanced(p, nl - p, r->code, NULL, 0);
+		while (p + skip < nl && p[skip] == ' ')
+			skip++;
+		if (b.len > 0)
+			buf_add(&b, " ", 1);
+		buf_add(&b, p + skip, nl - p - skip);
+		p = nl + 1;
+	}
+	log_escape(b.data != NULL ? b.data : "", b.len, out, outlen);
+	buf_free(&b);
+}

@@ -1,0 +1,556 @@
+/*
+ * sched.c - lease loop, worker pool, control table and housekeeping (see sched.h).
+ *
+ * One scheduler thread owns the rate control and its own store/index handle;
+ * it leases one message per token, pushes its id on a queue, and collects
+ * results from the workers.  Worker threads only run worker_run().  A probe
+ * thread (serve) connects to the default route now and then and keeps the
+ * primary's health for the status page and for autostart.
+ *
+ * Exactly-one delivery across processes comes from the index lease (BEGIN
+ * IMMEDIATE in index_replay_lease); this file adds no locking of its own
+ * beyond the queue mutex.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "index_replay.h"
+#include "index_stats.h"
+#include "log.h"
+#include "msgid.h"
+#include "rate.h"
+#include "sched.h"
+#include "store.h"
+
+#define SCHED_SAMPLE_MS		60000
+#define SCHED_PURGE_MS		60000
+#define SCHED_PURGE_BATCH	100
+#define SCHED_CONTROL_MS	1000
+#define SCHED_IDLE_CLOSE_S	5	/* workers close cached connections when idle this long */
+
+struct sched_done {
+	char			id[MSGID_MAX];
+	struct worker_result	r;
+};
+
+struct sched {
+	struct sched_conf	*conf;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 work_cv;	/* workers wait for ids */
+	pthread_cond_t		 done_cv;	/* the scheduler waits for results */
+	pthread_cond_t		 probe_cv;	/* the probe thread sleeps on it */
+	char			(*q)[MSGID_MAX];
+	int			 qhead, qlen, qcap;
+	struct sched_done	*done;
+	int			 ndone, donecap;
+	int			 stopping;
+	struct worker		**workers;
+	pthread_t		*threads;
+	/* probe thread */
+	pthread_t		 probe;
+	int			 probing;
+	int			 health;	/* 1 up, 0 down, -1 unknown */
+	int			 healthy_run;	/* consecutive healthy probes */
+};
+
+void
+sched_owner(char *out, size_t outlen)
+{
+	char host[128];
+
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, outlen, "%s:%ld", host, (long)getpid());
+}
+
+/* sched_reclaim_one - lease_owners callback: unlease owners that are dead processes here */
+static void
+sched_reclaim_one(const char *owner, void *arg)
+{
+	char	me[160], host[160];
+	char	(*dead)[160] = arg;
+	const char *colon = strrchr(owner, ':');
+	long long pid;
+
+	sched_owner(me, sizeof(me));
+	if (colon == NULL || config_parse_num(colon + 1, 1, 1LL << 31, &pid) == -1)
+		return;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - owner), owner);
+	if (strncmp(me, host, strlen(host)) != 0 || me[strlen(host)] != ':' ||
+	    pid == (long long)getpid())
+		return;
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH) {
+		for (int i = 0; i < 16; i++)
+			if (dead[i][0] == '\0') {
+				snprintf(dead[i], sizeof(dead[i]), "%s", owner);
+				break;
+			}
+	}
+}
+
+int
+sched_reclaim(struct index *ix)
+{
+	char	dead[16][160];
+	int	n, total = 0;
+
+	memset(dead, 0, sizeof(dead));
+	if (index_replay_lease_owners(ix, sched_reclaim_one, dead) != INDEX_OK)
+		return 0;
+	for (int i = 0; i < 16 && dead[i][0]; i++)
+		if (index_replay_unlease_owner(ix, dead[i], &n) == INDEX_OK && n > 0) {
+			log_info("- replay reclaim owner=%s messages=%d reason=\"process gone\"",
+			    dead[i], n);
+			total += n;
+		}
+	return total;
+}
+
+/* sched_wait - wait on cv for at most ms (mu held) */
+static void
+sched_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
+struct sched_warg {
+	struct sched	*s;
+	int		 n;
+};
+
+/* sched_worker - worker thread: take ids, deliver, report */
+static void *
+sched_worker(void *arg)
+{
+	struct sched_warg	*wa = arg;
+	struct sched		*s = wa->s;
+	struct worker		*w = s->workers[wa->n];
+	struct sched_done	 d;
+	time_t			 idle = time(NULL);
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		if (s->qlen == 0 && s->stopping)
+			break;
+		if (s->qlen == 0) {
+			sched_wait(&s->work_cv, &s->mu, 1000);
+			if (s->qlen == 0 && time(NULL) - idle >= SCHED_IDLE_CLOSE_S) {
+				pthread_mutex_unlock(&s->mu);
+				worker_idle(w);
+				pthread_mutex_lock(&s->mu);
+				idle = time(NULL) + 3600;
+			}
+			continue;
+		}
+		snprintf(d.id, sizeof(d.id), "%s", s->q[s->qhead]);
+		s->qhead = (s->qhead + 1) % s->qcap;
+		s->qlen--;
+		pthread_mutex_unlock(&s->mu);
+		worker_run(w, d.id, &d.r);
+		idle = time(NULL);
+		pthread_mutex_lock(&s->mu);
+		if (s->ndone < s->donecap)
+			s->done[s->ndone++] = d;
+		pthread_cond_signal(&s->done_cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(wa);
+	return NULL;
+}
+
+/* sched_probe - probe thread: deliver_connect to the default route every probe_ms */
+static void *
+sched_probe(void *arg)
+{
+	struct sched		*s = arg;
+	struct deliver_route	 rt;
+	struct deliver_conn	*c;
+	char			 err[ERRSTR_MAX];
+	int			 code, up, stopping;
+
+	if (deliver_route_lookup(s->conf->wc.cfg, "*", &rt) == -1)
+		return NULL;	/* no default route: health stays unknown */
+	for (;;) {
+		c = deliver_connect(&rt, &s->conf->wc.dopts, &code, err, sizeof(err));
+		up = c != NULL;
+		deliver_close(c);
+		pthread_mutex_lock(&s->mu);
+		if (up != s->health)
+			log_info("- replay primary health=%s target=%s%s%s", up ? "up" : "down",
+			    rt.target, up ? "" : " reason=", up ? "" : err);
+		s->health = up;
+		s->healthy_run = up ? s->healthy_run + 1 : 0;
+		if (!s->stopping)
+			sched_wait(&s->probe_cv, &s->mu, s->conf->probe_ms);
+		stopping = s->stopping;
+		pthread_mutex_unlock(&s->mu);
+		if (stopping)
+			break;
+	}
+	return NULL;
+}
+
+/* sched_ctl_bool - "1"/"yes"/"true" */
+static int
+sched_ctl_bool(const char *v)
+{
+	return v && (strcmp(v, "1") == 0 || strcasecmp(v, "yes") == 0 ||
+	    strcasecmp(v, "true") == 0);
+}
+
+struct sched_paused_at {
+	const char	*value;
+	int64_t		 updated_ms;
+};
+
+/* sched_paused_cb - index_stats_control callback: the "paused" row */
+static int
+sched_paused_cb(const char *key, const char *value, int64_t updated_ms, void *arg)
+{
+	struct sched_paused_at *p = arg;
+
+	if (strcmp(key, CTL_PAUSED) == 0)
+		p->updated_ms = updated_ms;
+	return 0;
+}
+
+/* sched_setf - write a number to the control table */
+static void
+sched_setf(struct index *ix, const char *key, double v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.3f", v);
+	(void)index_kv_set(ix, key, buf);
+}
+
+/*
+ * sched_control - serve: read paused/rate, publish the figures, autostart.
+ * Returns the paused flag.  *auto_ms is when we paused at start (0: not us).
+ */
+static int
+sched_control(struct sched *s, struct index *ix, struct rate *r, int64_t now,
+    struct sched_stats *st, int64_t *auto_ms, int was_paused)
+{
+	struct sched_conf	*c = s->conf;
+	struct sched_paused_at	 pa = { NULL, 0 };
+	char			*v = NULL;
+	double			 cap = c->rate;
+	int			 paused, health, run;
+
+	if (index_kv_get(ix, CTL_PAUSED, &v) != INDEX_OK)
+		return was_paused;	/* index busy: keep the last decision */
+	paused = sched_ctl_bool(v);
+	free(v);
+	v = NULL;
+	if (index_kv_get(ix, CTL_RATE, &v) == INDEX_OK && v != NULL && rate_parse(v, &cap) == -1) {
+		log_warnx("- replay control bad rate=\"%s\": keeping %.3f", v, r->cap);
+		cap = r->cap;
+	}
+	free(v);
+	if (cap != r->cap) {
+		log_info("- replay rate cap=%.3f", cap);
+		rate_set_cap(r, cap, now);
+	}
+	pthread_mutex_lock(&s->mu);
+	health = s->health;
+	run = s->healthy_run;
+	pthread_mutex_unlock(&s->mu);
+	if (paused && *auto_ms && c->autostart_probes > 0 && run >= c->autostart_probes &&
+	    index_stats_control(ix, sched_paused_cb, &pa) == INDEX_OK && pa.updated_ms == *auto_ms) {
+		log_info("- replay autostart healthy_probes=%d", run);
+		if (index_kv_set(ix, CTL_PAUSED, "0") == INDEX_OK)
+			paused = 0;
+		*auto_ms = 0;
+	}
+	if (paused != was_paused) {
+		log_info("- replay %s", paused ? "paused" : "resumed");
+		if (!paused)
+			rate_restart(r, now);
+	}
+	st->achieved = rate_achieved(r, now);
+	st->target = paused ? 0 : rate_current(r, now);
+	sched_setf(ix, CTL_ACHIEVED_RATE, st->achieved);
+	sched_setf(ix, CTL_TARGET_RATE, st->target);
+	(void)index_kv_set(ix, CTL_PRIMARY_HEALTH, health == 1 ? "up" : health == 0 ? "down" :
+	    "unknown");
+	return paused;
+}
+
+struct sched_purge {
+	char	(*ids)[MSGID_MAX];
+	int	  n;
+};
+
+/* sched_purge_cb - collect ids to purge */
+static int
+sched_purge_cb(const char *id, void *arg)
+{
+	struct sched_purge *p = arg;
+
+	snprintf(p->ids[p->n++], MSGID_MAX, "%s", id);
+	return p->n >= SCHED_PURGE_BATCH;
+}
+
+/* sched_housekeeping - serve, once a minute: backlog sample, retention purge */
+static void
+sched_housekeeping(struct sched *s, struct store *st, int64_t now)
+{
+	struct index		*ix = store_index(st);
+	struct sched_purge	 p;
+	enum store_status	 ss;
+
+	if (index_replay_sample(ix, now) != INDEX_OK)
+		log_warnx("- replay sample reason=\"%s\"", index_replay_error());
+	if ((p.ids = calloc(SCHED_PURGE_BATCH, MSGID_MAX)) == NULL)
+		return;
+	p.n = 0;
+	if (index_replay_purgeable(ix, now - s->conf->retention_ms, SCHED_PURGE_BATCH,
+	    sched_purge_cb, &p) == INDEX_OK) {
+		for (int i = 0; i < p.n; i++) {
+			if ((ss = store_purge(st, p.ids[i])) == STORE_OK || ss == STORE_NOTFOUND) {
+				index_replay_mark_purged(ix, p.ids[i], now);
+				log_info("%s replay purged reason=retention", p.ids[i]);
+			}
+		}
+	}
+	free(p.ids);
+}
+
+/* sched_collect - take the workers' results: rate feedback and stats */
+static void
+sched_collect(struct sched *s, struct rate *r, struct sched_stats *st)
+{
+	struct sched_done	d;
+	int64_t			now;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		if (s->ndone == 0) {
+			pthread_mutex_unlock(&s->mu);
+			return;
+		}
+		d = s->done[--s->ndone];
+		pthread_mutex_unlock(&s->mu);
+		now = now_ms();
+		rate_release(r, now, d.r.congested ? RATE_CONGESTED : RATE_OK);
+		st->done++;
+		st->final += d.r.final;
+		st->delivered += d.r.delivered;
+		st->deferred += d.r.deferred;
+		st->quarantined += d.r.quarantined;
+		st->expired += d.r.expired;
+		st->lost += d.r.lost;
+		st->inflight = r->inflight;
+		st->achieved = rate_achieved(r, now);
+		if (s->conf->progress)
+			s->conf->progress(st, d.id, &d.r, s->conf->progress_arg);
+	}
+}
+
+/* sched_start - open the workers and start the threads; -1 on failure (logged) */
+static int
+sched_start(struct sched *s)
+{
+	struct sched_conf	*c = s->conf;
+	struct sched_warg	*wa;
+	char			 err[ERRSTR_MAX];
+
+	s->qcap = s->donecap = c->concurrency;
+	s->q = calloc(s->qcap, MSGID_MAX);
+	s->done = calloc(s->donecap, sizeof(*s->done));
+	s->workers = calloc(c->concurrency, sizeof(*s->workers));
+	s->threads = calloc(c->concurrency, sizeof(*s->threads));
+	if (!s->q || !s->done || !s->workers || !s->threads) {
+		log_warnx("- replay start reason=\"out of memory\"");
+		return -1;
+	}
+	for (int i = 0; i < c->concurrency; i++)
+		if ((s->workers[i] = worker_open(&c->wc, i, err, sizeof(err))) == NULL) {
+			log_warnx("- replay start reason=\"%s\"", err);
+			return -1;
+		}
+	for (int i = 0; i < c->concurrency; i++) {
+		if ((wa = malloc(sizeof(*wa))) == NULL)
+			return -1;
+		wa->s = s;
+		wa->n = i;
+		if (pthread_create(&s->threads[i], NULL, sched_worker, wa) != 0) {
+			free(wa);
+			log_warnx("- replay start reason=\"cannot start threads\"");
+			return -1;
+		}
+	}
+	if (c->probe_ms > 0 && pthread_create(&s->probe, NULL, sched_probe, s) == 0)
+		s->probing = 1;
+	return 0;
+}
+
+/* sched_stop - give back unstarted leases, let in-flight finish, join, free */
+static void
+sched_stop(struct sched *s, struct index *ix, struct rate *r, struct sched_stats *st)
+{
+	char	id[MSGID_MAX];
+
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	while (s->qlen > 0) {
+		snprintf(id, sizeof(id), "%s", s->q[s->qhead]);
+		s->qhead = (s->qhead + 1) % s->qcap;
+		s->qlen--;
+		pthread_mutex_unlock(&s->mu);
+		index_replay_unlease(ix, id, s->conf->wc.owner);
+		rate_cancel(r);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_cond_broadcast(&s->work_cv);
+	pthread_cond_broadcast(&s->probe_cv);
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; s->threads && i < s->conf->concurrency; i++)
+		if (s->workers && s->workers[i] && s->threads[i])
+			pthread_join(s->threads[i], NULL);
+	if (s->probing)
+		pthread_join(s->probe, NULL);
+	sched_collect(s, r, st);
+	for (int i = 0; s->workers && i < s->conf->concurrency; i++)
+		worker_close(s->workers[i]);
+	free(s->workers);
+	free(s->threads);
+	free(s->q);
+	free(s->done);
+}
+
+/* sched_lease_one - lease one message and queue it; 1 queued, 0 none due, -1 index error */
+static int
+sched_lease_one(struct sched *s, struct index *ix, int64_t now)
+{
+	struct sched_conf	*c = s->conf;
+	char			 id[1][MSGID_MAX];
+	enum index_status	 st;
+	int			 n;
+
+	st = index_replay_lease(ix, c->wc.owner, now, c->wc.lease_ms, c->wc.lifetime_ms,
+	    c->flush_before, &c->filter, id, 1, &n);
+	if (st != INDEX_OK) {
+		log_warnx("- replay lease reason=\"%s\"", index_replay_error());
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	snprintf(s->q[(s->qhead + s->qlen) % s->qcap], MSGID_MAX, "%s", id[0]);
+	s->qlen++;
+	pthread_cond_signal(&s->work_cv);
+	pthread_mutex_unlock(&s->mu);
+	return 1;
+}
+
+int
+sched_run(struct sched_conf *c, volatile sig_atomic_t *stop, struct sched_stats *st)
+{
+	struct sched	 s;
+	struct store	*store;
+	struct index	*ix;
+	struct rate	 r;
+	char		 err[ERRSTR_MAX];
+	int64_t		 now, wait, last_ctl = 0, last_sample = 0, auto_ms = 0, idle_ms = 0;
+	int		 paused = 0, rc;
+
+	memset(st, 0, sizeof(*st));
+	memset(&s, 0, sizeof(s));
+	s.conf = c;
+	s.health = -1;
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.work_cv, NULL);
+	pthread_cond_init(&s.done_cv, NULL);
+	pthread_cond_init(&s.probe_cv, NULL);
+	if ((store = store_open(c->wc.cfg, err, sizeof(err))) == NULL) {
+		log_warnx("- replay start reason=\"%s\"", err);
+		return -1;
+	}
+	ix = store_index(store);
+	sched_reclaim(ix);
+	if (c->use_control && c->start_paused) {
+		index_kv_set(ix, CTL_PAUSED, "1");
+		auto_ms = -1;
+	}
+	rate_init(&r, c->rate, c->concurrency, c->ramp_s, now_ms());
+	if (sched_start(&s) == -1) {
+		sched_stop(&s, ix, &r, st);
+		store_close(store);
+		return -1;
+	}
+	while (!*stop) {
+		sched_collect(&s, &r, st);
+		now = now_ms();
+		if (c->use_control && now - last_ctl >= SCHED_CONTROL_MS) {
+			paused = sched_control(&s, ix, &r, now, st, &auto_ms, paused);
+			if (auto_ms == -1) {
+				struct sched_paused_at pa = { NULL, 0 };
+
+				if (index_stats_control(ix, sched_paused_cb, &pa) == INDEX_OK)
+					auto_ms = pa.updated_ms;
+			}
+			last_ctl = now;
+			if (now - last_sample >= SCHED_SAMPLE_MS) {
+				sched_housekeeping(&s, store, now);
+				last_sample = now;
+			}
+		}
+		if (!c->use_control && c->progress && now - last_ctl >= 1000) {
+			st->achieved = rate_achieved(&r, now);
+			st->target = rate_current(&r, now);
+			c->progress(st, NULL, NULL, c->progress_arg);
+			last_ctl = now;
+		}
+		wait = c->poll_ms;
+		if (paused || (c->limit > 0 && st->leased >= c->limit) || idle_ms > now) {
+			if (c->exit_when_empty && r.inflight == 0 && !paused)
+				break;
+		} else if (rate_acquire(&r, now, &wait)) {
+			if ((rc = sched_lease_one(&s, ix, now)) == 1) {
+				st->leased++;
+				st->inflight = r.inflight;
+				continue;
+			}
+			rate_cancel(&r);
+			if (rc == 0 && c->exit_when_empty && r.inflight == 0)
+				break;
+			idle_ms = now + (rc == 0 && c->exit_when_empty ? 50 : c->poll_ms);
+			wait = idle_ms - now;
+		} else if (wait == 0 || wait > c->poll_ms)
+			wait = c->poll_ms;
+		pthread_mutex_lock(&s.mu);
+		if (s.ndone == 0)
+			sched_wait(&s.done_cv, &s.mu, wait > 0 ? wait : 1);
+		pthread_mutex_unlock(&s.mu);
+	}
+	sched_stop(&s, ix, &r, st);
+	if (c->use_control) {
+		sched_setf(ix, CTL_ACHIEVED_RATE, 0);
+		sched_setf(ix, CTL_TARGET_RATE, 0);
+	}
+	store_close(store);
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.work_cv);
+	pthread_cond_destroy(&s.done_cv);
+	pthread_cond_destroy(&s.probe_cv);
+	return 0;
+}

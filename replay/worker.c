@@ -1,0 +1,569 @@
+/*
+ * worker.c - deliver one leased message (see worker.h).
+ *
+ * Steps: check the lease is still ours, load the envelope and the pending
+ * recipients, expire it if past its deadline, else fetch its bytes into an
+ * unlinked temp file, group the recipients by route, one transaction per
+ * route, then one index_replay_finish() with every recipient's outcome.
+ * Only 'pending' recipients are ever sent, so a re-run after a crash re-sends
+ * at most what was in flight.
+ *
+ * Errors: storage failures defer the message (no attempt recorded, note set);
+ * a missing object puts it on hold for the operator.  Logged here, once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dsn.h"
+#include "envelope.h"
+#include "index_replay.h"
+#include "log.h"
+#include "msgid.h"
+#include "store.h"
+#include "worker.h"
+
+#define WORKER_CONNS	4	/* cached connections per worker (distinct targets) */
+
+struct worker_conn {
+	char			 target[300];
+	struct deliver_conn	*c;
+};
+
+struct worker {
+	const struct worker_conf *wc;
+	struct store		*st;
+	struct index		*ix;
+	char			 name[160];	/* attempts.worker */
+	struct worker_conn	 conns[WORKER_CONNS];
+};
+
+/* a pending recipient as loaded from the index */
+struct worker_rcpt {
+	char	*addr;
+	char	*domain;
+	char	*params;
+	char	*last_text;
+	int	 last_code;
+	int	 group;		/* route group index, -1 no route */
+	int	 skip;		/* filtered out by drain */
+};
+
+struct worker_job {
+	const struct worker_conf *wc;
+	int			 oom;
+	struct worker_rcpt	*r;
+	size_t			 n, cap;
+};
+
+struct worker *
+worker_open(const struct worker_conf *wc, int n, char *err, size_t errlen)
+{
+	struct worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->wc = wc;
+	if ((w->st = store_open(wc->cfg, err, errlen)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	w->ix = store_index(w->st);
+	snprintf(w->name, sizeof(w->name), "%s/w%d", wc->owner, n);
+	return w;
+}
+
+void
+worker_idle(struct worker *w)
+{
+	for (int i = 0; i < WORKER_CONNS; i++) {
+		deliver_close(w->conns[i].c);
+		w->conns[i].c = NULL;
+	}
+}
+
+void
+worker_close(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	worker_idle(w);
+	store_close(w->st);
+	free(w);
+}
+
+int64_t
+worker_backoff_ms(const struct worker_conf *wc, int attempts, uint32_t rnd)
+{
+	double	d = (double)wc->min_backoff_ms;
+	double	u = (double)rnd / 4294967296.0;
+
+	for (int i = 1; i < attempts && d < (double)wc->max_backoff_ms; i++)
+		d *= 2;
+	d *= 0.75 + 0.5 * u;	/* jitter: workers that failed together do not retry together */
+	if (d > (double)wc->max_backoff_ms)
+		d = (double)wc->max_backoff_ms;
+	if (d < (double)wc->min_backoff_ms)
+		d = (double)wc->min_backoff_ms;
+	return (int64_t)d;
+}
+
+/* worker_collect - index_replay_rcpts callback: keep pending (and filtered) recipients */
+static int
+worker_collect(const struct index_rcpt_row *row, void *arg)
+{
+	struct worker_job	*j = arg;
+	struct worker_rcpt	*nr;
+
+	if (strcmp(row->state, RCPT_PENDING) != 0)
+		return 0;
+	if (j->n == j->cap) {
+		j->cap = j->cap ? j->cap * 2 : 8;
+		if ((nr = reallocarray(j->r, j->cap, sizeof(*nr))) == NULL)
+			return 1;
+		j->r = nr;
+	}
+	nr = &j->r[j->n++];
+	nr->addr = strdup(row->rcpt);
+	nr->domain = strdup(row->domain);
+	nr->params = strdup(row->params);
+	nr->last_text = strdup(row->last_text);
+	nr->last_code = row->last_code;
+	nr->group = -1;
+	/* drain --domain/--rcpt: the others stay pending for later (not at expiry) */
+	nr->skip = (j->wc->only_domain && strcasecmp(row->domain, j->wc->only_domain) != 0) ||
+	    (j->wc->only_rcpt && strcasecmp(row->rcpt, j->wc->only_rcpt) != 0);
+	if (nr->addr == NULL || nr->domain == NULL || nr->params == NULL || nr->last_text == NULL)
+		return 1;
+	return 0;
+}
+
+/* worker_job_free - free the loaded recipients */
+static void
+worker_job_free(struct worker_job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->r[i].addr);
+		free(j->r[i].domain);
+		free(j->r[i].params);
+		free(j->r[i].last_text);
+	}
+	free(j->r);
+}
+
+/* worker_tmpfile - an unlinked read/write file for the message bytes, or -1 */
+static int
+worker_tmpfile(void)
+{
+	const char	*dir = getenv("TMPDIR");
+	char		 path[512];
+	int		 fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) != -1)
+		return fd;
+	snprintf(path, sizeof(path), "%s/mxspool-replay.XXXXXX", dir);
+	if ((fd = mkstemp(path)) != -1)
+		unlink(path);
+	return fd;
+}
+
+/* worker_conn - a usable connection to route, from the cache or new; NULL + code/err */
+static struct deliver_conn *
+worker_conn(struct worker *w, const struct deliver_route *rt, int *code, char *err,
+    size_t errlen)
+{
+	struct worker_conn *slot = NULL;
+
+	for (int i = 0; i < WORKER_CONNS; i++)
+		if (w->conns[i].c && strcmp(w->conns[i].target, rt->target) == 0) {
+			if (deliver_usable(w->conns[i].c))
+				return w->conns[i].c;
+			deliver_close(w->conns[i].c);
+			w->conns[i].c = NULL;
+		}
+	for (int i = 0; i < WORKER_CONNS && slot == NULL; i++)
+		if (w->conns[i].c == NULL)
+			slot = &w->conns[i];
+	if (slot == NULL) {
+		slot = &w->conns[0];
+		deliver_close(slot->c);
+		slot->c = NULL;
+	}
+	if ((slot->c = deliver_connect(rt, &w->wc->dopts, code, err, errlen)) != NULL)
+		snprintf(slot->target, sizeof(slot->target), "%s", rt->target);
+	return slot->c;
+}
+
+/* worker_drop - forget a cached connection that is no longer usable */
+static void
+worker_drop(struct worker *w, struct deliver_conn *c)
+{
+	for (int i = 0; i < WORKER_CONNS; i++)
+		if (w->conns[i].c == c && !deliver_usable(c)) {
+			deliver_close(c);
+			w->conns[i].c = NULL;
+		}
+}
+
+/* worker_verdict - recipient state for a reply code */
+static const char *
+worker_verdict(int code)
+{
+	if (code >= 200 && code < 300)
+		return RCPT_DELIVERED;
+	if (code >= 500 && code < 600)
+		return RCPT_QUARANTINE;
+	return RCPT_PENDING;
+}
+
+/* worker_log_outcome - one line per recipient outcome */
+static void
+worker_log_outcome(const char *id, const struct index_outcome *o)
+{
+	log_info("%s replay rcpt to=<%s> target=%s code=%d enhanced=%s state=%s text=\"%s\"", id,
+	    o->rcpt, o->target, o->code, o->enhanced[0] ? o->enhanced : "-", o->state, o->text);
+}
+
+/*
+ * worker_send_group - one transaction for the recipients of group g over route
+ * rt; their outcomes go to all[] (indexed like j->r).  Returns 1 if the
+ * primary pushed back (4xx, no reply, connection failure).
+ */
+static int
+worker_send_group(struct worker *w, const char *id, const struct envelope *env, int fd,
+    off_t size, struct worker_job *j, int g, const struct deliver_route *rt,
+    struct deliver_rcpt *all)
+{
+	struct deliver_rcpt	*tmp;
+	struct deliver_msg	 m;
+	struct deliver_conn	*c;
+	char			 err[ERRSTR_MAX];
+	size_t			 i, k = 0;
+	int			 code = 0, congested = 0;
+	enum deliver_status	 ds;
+
+	if ((tmp = calloc(j->n, sizeof(*tmp))) == NULL)
+		return 1;
+	for (i = 0; i < j->n; i++)
+		if (j->r[i].group == g) {
+			tmp[k].addr = j->r[i].addr;
+			tmp[k++].params = j->r[i].params;
+		}
+	memset(&m, 0, sizeof(m));
+	m.mail_from = env->mail_from;
+	m.mail_params = env->mail_params ? env->mail_params : "";
+	m.rcpts = tmp;
+	m.nrcpts = k;
+	m.fd = fd;
+	m.size = size;
+	err[0] = '\0';
+	(void)index_replay_renew(w->ix, id, w->wc->owner, now_ms() + w->wc->lease_ms);
+	if ((c = worker_conn(w, rt, &code, err, sizeof(err))) == NULL) {
+		for (i = 0; i < k; i++) {
+			tmp[i].code = code;
+			snprintf(tmp[i].text, sizeof(tmp[i].text), "%s", err);
+		}
+		congested = 1;
+	} else {
+		ds = deliver_send(c, &m, err, sizeof(err));
+		/* a transaction that failed delivered nothing we may count on: a 2xx left
+		 * from RCPT is not the end-of-data reply (a duplicate beats a loss) */
+		for (i = 0; ds != DELIVER_OK && i < k; i++)
+			if (tmp[i].code / 100 == 2) {
+				tmp[i].code = 0;
+				tmp[i].enhanced[0] = '\0';
+				tmp[i].text[0] = '\0';
+			}
+		for (i = 0; i < k; i++)
+			if (tmp[i].code == 0 && tmp[i].text[0] == '\0')
+				snprintf(tmp[i].text, sizeof(tmp[i].text), "%s",
+				    err[0] ? err : "no reply");
+		if (ds == DELIVER_TEMPFAIL)
+			congested = 1;
+		worker_drop(w, c);
+	}
+	for (i = 0, k = 0; i < j->n; i++)
+		if (j->r[i].group == g) {
+			all[i] = tmp[k++];
+			all[i].addr = j->r[i].addr;
+			all[i].params = j->r[i].params;
+			if (all[i].code == 0 || all[i].code / 100 == 4)
+				congested = 1;
+		}
+	free(tmp);
+	return congested;
+}
+
+/* worker_group - assign route groups to the recipients to send; routes[] gets them */
+static int
+worker_group(struct worker *w, struct worker_job *j, struct deliver_route *routes)
+{
+	struct deliver_route	rt;
+	int			ng = 0, g;
+
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->r[i].skip)
+			continue;
+		if (w->wc->has_override)
+			rt = w->wc->override;
+		else if (deliver_route_lookup(w->wc->cfg, j->r[i].domain, &rt) == -1)
+			continue;	/* no route: stays pending, recorded below */
+		for (g = 0; g < ng && strcmp(routes[g].target, rt.target) != 0; g++)
+			;
+		if (g == ng)
+			routes[ng++] = rt;
+		j->r[i].group = g;
+	}
+	return ng;
+}
+
+/* worker_fetch - message bytes into a temp fd; -1 after deferring or holding the message */
+static int
+worker_fetch(struct worker *w, const char *id, int attempts, off_t *size)
+{
+	enum store_status	ss;
+	struct stat		sb;
+	int64_t			now = now_ms();
+	int			fd;
+
+	if ((fd = worker_tmpfile()) == -1) {
+		log_warn("%s replay tmpfile", id);
+		index_replay_defer(w->ix, id, w->wc->owner, now, now + w->wc->min_backoff_ms,
+		    "cannot create a temporary file");
+		return -1;
+	}
+	if ((ss = store_fetch(w->st, id, fd)) == STORE_OK && fstat(fd, &sb) == 0) {
+		*size = sb.st_size;
+		return fd;
+	}
+	close(fd);
+	if (ss == STORE_NOTFOUND) {
+		log_warnx("%s replay hold reason=\"object missing from the store\"", id);
+		index_replay_hold_note(w->ix, id, w->wc->owner, now,
+		    "object missing from the store (see reindex)");
+	} else {
+		log_warnx("%s replay defer reason=\"storage unavailable\"", id);
+		index_replay_defer(w->ix, id, w->wc->owner, now, now +
+		    worker_backoff_ms(w->wc, attempts + 1, arc4random()), "storage unavailable");
+	}
+	return -1;
+}
+
+/* worker_deliver - send the pending recipients by route and record the outcome */
+static void
+worker_deliver(struct worker *w, const char *id, const struct envelope *env, int attempts,
+    struct worker_job *j, struct worker_result *res)
+{
+	struct deliver_route	*routes = NULL;
+	struct deliver_rcpt	*all = NULL;
+	struct index_outcome	*out = NULL;
+	off_t			 size = 0;
+	size_t			 n = 0;
+	int			 fd = -1, ng, g;
+	int64_t			 now;
+
+	routes = calloc(j->n + 1, sizeof(*routes));
+	all = calloc(j->n + 1, sizeof(*all));
+	out = calloc(j->n + 1, sizeof(*out));
+	if (routes == NULL || all == NULL || out == NULL) {
+		index_replay_unlease(w->ix, id, w->wc->owner);
+		goto done;
+	}
+	ng = worker_group(w, j, routes);
+	if (ng > 0 && (fd = worker_fetch(w, id, attempts, &size)) == -1)
+		goto done;
+	for (g = 0; g < ng; g++)
+		res->congested |= worker_send_group(w, id, env, fd, size, j, g, &routes[g], all);
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->r[i].skip)
+			continue;
+		out[n].rcpt = j->r[i].addr;
+		if (j->r[i].group < 0) {
+			out[n].target = "";
+			out[n].state = RCPT_PENDING;
+			out[n].enhanced = "";
+			out[n].text = "no route for this domain in [routes]";
+		} else {
+			out[n].target = routes[j->r[i].group].target;
+			out[n].code = all[i].code;
+			out[n].state = worker_verdict(all[i].code);
+			out[n].enhanced = all[i].enhanced;
+			out[n].text = all[i].text;
+		}
+		worker_log_outcome(id, &out[n]);
+		res->delivered += strcmp(out[n].state, RCPT_DELIVERED) == 0;
+		res->quarantined += strcmp(out[n].state, RCPT_QUARANTINE) == 0;
+		res->deferred += strcmp(out[n].state, RCPT_PENDING) == 0;
+		n++;
+	}
+	now = now_ms();
+	if (index_replay_finish(w->ix, id, w->wc->owner, out, n, w->name, now,
+	    now + worker_backoff_ms(w->wc, attempts + 1, arc4random())) != INDEX_OK)
+		log_warnx("%s replay finish reason=\"%s\"", id, index_replay_error());
+done:
+	if (fd != -1)
+		close(fd);
+	free(routes);
+	free(all);
+	free(out);
+}
+
+/* worker_dsn_send - send the DSN in fd to the original sender through dsn_relay; 0 sent */
+static int
+worker_dsn_send(struct worker *w, const char *id, const struct envelope *env, int fd,
+    char *why, size_t whylen)
+{
+	struct deliver_rcpt	 r;
+	struct deliver_msg	 m;
+	struct deliver_conn	*c;
+	struct stat		 sb;
+	int			 code = 0;
+
+	if (fstat(fd, &sb) == -1) {
+		snprintf(why, whylen, "fstat: %s", strerror(errno));
+		return -1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.addr = env->mail_from;
+	r.params = "";
+	memset(&m, 0, sizeof(m));
+	m.mail_from = "";
+	m.mail_params = "";
+	m.rcpts = &r;
+	m.nrcpts = 1;
+	m.fd = fd;
+	m.size = sb.st_size;
+	if ((c = worker_conn(w, &w->wc->dsn_relay, &code, why, whylen)) == NULL)
+		return -1;
+	(void)deliver_send(c, &m, why, whylen);
+	worker_drop(w, c);
+	log_info("%s replay dsn to=<%s> relay=%s code=%d text=\"%s\"", id, env->mail_from,
+	    w->wc->dsn_relay.target, r.code, r.text);
+	if (r.code / 100 == 2)
+		return 0;
+	if (r.code != 0) {
+		/* bounded: the reply text is cut to fit */
+		if (snprintf(why, whylen, "%d %.200s", r.code, r.text) < 0)
+			why[0] = '\0';
+	}
+	return -1;
+}
+
+/*
+ * worker_expire - the deadline passed: DSN for the pending recipients through
+ * dsn_relay (none for <> or NOTIFY=NEVER), or hold for the operator without a
+ * relay.  A relay failure defers: the DSN is retried like a delivery.
+ */
+static void
+worker_expire(struct worker *w, const char *id, const struct envelope *env, int attempts,
+    struct worker_job *j, struct worker_result *res)
+{
+	struct dsn_rcpt	*dr;
+	char		 why[ERRSTR_MAX], note[ERRSTR_MAX + 64];
+	off_t		 size;
+	int		 fd, out = -1, rc;
+	int64_t		 now = now_ms();
+
+	res->expired = (int)j->n;
+	if (env->mail_from[0] == '\0') {
+		log_info("%s replay expired dsn=none reason=\"null sender\"", id);
+		index_replay_expire(w->ix, id, w->wc->owner, now, 0,
+		    "lifetime exceeded; null sender: no DSN");
+		res->final = 1;
+		return;
+	}
+	if (!w->wc->has_dsn_relay) {
+		log_warnx("%s replay hold reason=\"lifetime exceeded, no [replay] dsn_relay\"", id);
+		index_replay_hold_note(w->ix, id, w->wc->owner, now,
+		    "lifetime exceeded; no [replay] dsn_relay: held for the operator");
+		return;
+	}
+	if ((dr = calloc(j->n + 1, sizeof(*dr))) == NULL ||
+	    (fd = worker_fetch(w, id, attempts, &size)) == -1) {
+		free(dr);
+		return;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		dr[i].addr = j->r[i].addr;
+		dr[i].params = j->r[i].params;
+		dr[i].last_code = j->r[i].last_code;
+		dr[i].last_text = j->r[i].last_text;
+	}
+	rc = -1;
+	if ((out = worker_tmpfile()) != -1)
+		rc = dsn_build(env, dr, j->n, fd, w->wc->reporting_mta, now, out);
+	close(fd);
+	free(dr);
+	if (rc == 1) {
+		log_info("%s replay expired dsn=none reason=\"NOTIFY\"", id);
+		index_replay_expire(w->ix, id, w->wc->owner, now, 0,
+		    "lifetime exceeded; no DSN requested");
+		res->final = 1;
+	} else if (rc == 0 && worker_dsn_send(w, id, env, out, why, sizeof(why)) == 0) {
+		snprintf(note, sizeof(note), "lifetime exceeded; DSN sent to <%s>", env->mail_from);
+		index_replay_expire(w->ix, id, w->wc->owner, now_ms(), 1, note);
+		res->final = 1;
+	} else {
+		if (rc != 0)
+			snprintf(why, sizeof(why), "cannot build the DSN");
+		log_warnx("%s replay dsn defer reason=\"%s\"", id, why);
+		snprintf(note, sizeof(note), "lifetime exceeded; DSN not sent: %s", why);
+		index_replay_defer(w->ix, id, w->wc->owner, now, now +
+		    worker_backoff_ms(w->wc, attempts + 1, arc4random()), note);
+		res->congested = 1;
+	}
+	if (out != -1)
+		close(out);
+}
+
+void
+worker_run(struct worker *w, const char *id, struct worker_result *res)
+{
+	struct index_msg_row	row;
+	struct envelope		env;
+	struct worker_job	j;
+	char			key[OBJKEY_MAX], spool[512];
+	enum index_location	loc;
+	int64_t			deadline;
+	int			attempts;
+
+	memset(res, 0, sizeof(*res));
+	memset(&j, 0, sizeof(j));
+	j.wc = w->wc;
+	envelope_init(&env);
+	if (index_replay_get(w->ix, id, &row) != INDEX_OK || strcmp(row.state, "active") != 0 ||
+	    strcmp(row.lease_owner, w->wc->owner) != 0) {
+		res->lost = 1;
+		return;
+	}
+	attempts = row.attempts;
+	deadline = row.expires_ms ? row.expires_ms : row.received_ms + w->wc->lifetime_ms;
+	if (index_get_message(w->ix, id, &env, key, sizeof(key), &loc, spool,
+	    sizeof(spool)) != INDEX_OK ||
+	    index_replay_rcpts(w->ix, id, worker_collect, &j) != INDEX_OK) {
+		log_warnx("%s replay load reason=\"%s\"", id, index_error(w->ix));
+		index_replay_unlease(w->ix, id, w->wc->owner);
+		res->lost = 1;
+		goto out;
+	}
+	if (now_ms() >= deadline && j.n > 0)
+		worker_expire(w, id, &env, attempts, &j, res);
+	else
+		worker_deliver(w, id, &env, attempts, &j, res);
+	if (!res->final && index_replay_get(w->ix, id, &row) == INDEX_OK)
+		res->final = strcmp(row.state, "delivered") == 0 ||
+		    strcmp(row.state, "quarantine") == 0 || strcmp(row.state, "expired") == 0;
+out:
+	worker_job_free(&j);
+	envelope_free(&env);
+}

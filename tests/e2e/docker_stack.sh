@@ -1,0 +1,226 @@
+#!/bin/bash
+# docker_stack.sh - the docker-compose standby stack (deploy/docker/), for
+# real: a private dockerd, images built from a debootstrap base (no registry),
+# the compose file plus docker-compose.test.yml (Ceph RGW as the object
+# store, a Postfix smtp-sink as the primary), mail sent through BOTH
+# gateways on their ports published on 127.0.0.1, replayed to the primary,
+# checked there message by message, and the dashboard's /status JSON and
+# HTML page.  Then compose down -v, dockerd stopped, its data root removed.
+# Cold cache (debootstrap of two base images): about 4 minutes; warm: ~2.
+# MXS_TEST_CACHE (default /var/cache/mxspool-test) holds the base tarballs.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/docker.sh"
+DD=$TOP/deploy/docker
+N_PER_GW=${N_PER_GW:-4}
+t0=$(date +%s)
+el() { echo "$(( $(date +%s) - t0 ))s"; }
+
+[ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first: $INGEST, $REPLAY"
+# our dockerd does no NAT and no forwarding; if the host forwards anyway,
+# container traffic could be routed off the machine: refuse.
+[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 0 ] ||
+	fail "net.ipv4.ip_forward=1 on this host: the stack's containers could route off it"
+
+docker_start
+docker_base_images
+ok "dockerd on $DOCKER_HOST, base images imported ($(el))"
+
+# --- images: mxspool (host-built binaries) and the RGW object store ----------
+ctx=$T/ctx
+mkdir -p "$ctx"
+cp "$INGEST" "$REPLAY" "$DD"/Dockerfile.local "$DD"/entrypoint.sh "$DD"/healthcheck.sh \
+	"$DD"/setup-image.sh "$ctx"/ || fail "staging the build context"
+dk build -q -f "$ctx/Dockerfile.local" --build-arg BASE_IMAGE=mxs-test/base:run \
+	-t mxs-test/mxspool "$ctx" >"$T/build.log" 2>&1 || { cat "$T/build.log"; fail "build mxspool"; }
+dk build -q -f "$DD/test/Dockerfile.rgw" --build-arg BASE_IMAGE=mxs-test/base:rgw \
+	-t mxs-test/rgw "$DD/test" >>"$T/build.log" 2>&1 || { cat "$T/build.log"; fail "build rgw"; }
+[ "$(dk run --rm --entrypoint id mxs-test/mxspool -u)" = 10025 ] ||
+	fail "the mxspool image does not run as its unprivileged user"
+ok "images mxs-test/mxspool (uid 10025) and mxs-test/rgw built ($(el))"
+
+# --- addresses: two free /24s in 10/8, bridges named by us ---------------------
+for _try in 1 2 3 4 5 6 7 8; do
+	a=$(( RANDOM % 200 + 40 )); b=$(( (RANDOM % 120) * 2 ))
+	ip route | grep -qE "^10\.$a\.($b|$((b + 1)))\." || break
+done
+tag=mxs$(printf '%04x' $((RANDOM % 65536)))
+P1=$(free_port); P2=$(free_port); PH1=$(free_port); PH2=$(free_port); PR=$(free_port)
+TOKEN=tok$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+mkdir -p "$T/sink" "$T/config/tls"
+chmod 1777 "$T/sink"
+
+# --- configuration, TLS material and secrets, as an operator would write them -
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.example.test \
+	-keyout "$T/config/tls/key.pem" -out "$T/config/tls/cert.pem" 2>/dev/null ||
+	fail "openssl req"
+chown 10025:10025 "$T/config/tls/key.pem"
+chmod 0600 "$T/config/tls/key.pem"
+printf 'alice\nbob\ncarol\n' >"$T/config/recipients-example.test"
+cat >"$T/config/mxspool.conf" <<EOF
+[general]
+node = env:MXSPOOL_NODE
+data_dir = env:MXSPOOL_DATA_DIR
+index = /var/lib/mxspool/index.sqlite
+
+[storage]
+url = http://s3:9000
+bucket = mxspool
+path_style = yes
+
+[ingest]
+hostname = mx.example.test
+listen = 0.0.0.0:2525
+health_listen = 0.0.0.0:8080
+tls_cert = /etc/mxspool/tls/cert.pem
+tls_key = /etc/mxspool/tls/key.pem
+
+[domain example.test]
+recipients = /etc/mxspool/recipients-example.test
+
+[routes]
+example.test = smtp://primary:2525
+
+[http]
+listen = 0.0.0.0:8025
+token = env:MXSPOOL_HTTP_TOKEN
+EOF
+chmod -R a+rX "$T/config"
+
+cat >"$T/test.env" <<EOF
+MXSPOOL_IMAGE=mxs-test/mxspool
+MXS_RGW_IMAGE=mxs-test/rgw
+MXS_BASE_IMAGE=mxs-test/base:run
+MXSPOOL_CONFIG_DIR=$T/config
+MXSPOOL_S3_ACCESS_KEY=MXS$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n' | tr a-f A-F)
+MXSPOOL_S3_SECRET_KEY=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+MXSPOOL_HTTP_TOKEN=$TOKEN
+MINIO_ROOT_USER=unused
+MINIO_ROOT_PASSWORD=unused
+MX1_SMTP_BIND=127.0.0.1:$P1
+MX2_SMTP_BIND=127.0.0.1:$P2
+MX1_HEALTH_BIND=127.0.0.1:$PH1
+MX2_HEALTH_BIND=127.0.0.1:$PH2
+REPLAY_HTTP_BIND=127.0.0.1:$PR
+MXS_NET_BACKEND=10.$a.$b
+MXS_NET_EDGE=10.$a.$((b + 1))
+MXS_BRIDGE=$tag
+MXS_SINK_DIR=$T/sink
+EOF
+
+compose() {
+	docker-compose --env-file "$T/test.env" -p "$tag" -f "$DD/docker-compose.yml" \
+		-f "$DD/docker-compose.test.yml" "$@"
+}
+# down first (containers, volumes, networks), then dockerd (cleanup is LIFO);
+# bridges by name in case dockerd died before removing them
+cleanup_add "ip link del ${tag}e; ip link del ${tag}b"
+cleanup_add "compose down -v --timeout 20"
+compose config -q || fail "compose config rejects the files"
+
+compose up -d --no-build >"$T/up.log" 2>&1 || { cat "$T/up.log"; fail "compose up"; }
+cid() { compose ps -q "$1"; }
+health() { dk inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$(cid "$1")"; }
+for s in s3 mx1 mx2 replay; do
+	wait_for "[ \"\$(health $s)\" = healthy ]" 240 || {
+		compose ps; compose logs --tail=30 "$s"; fail "$s is $(health "$s"), not healthy"; }
+done
+ok "compose up: s3 (RGW), mx1, mx2, replay healthy ($(el))"
+
+# --- the published ports: only 127.0.0.1 ---------------------------------------
+for p in $P1 $P2 $PH1 $PH2 $PR; do
+	ss -Hltn "sport = :$p" | awk '{print $4}' | grep -qx "127.0.0.1:$p" ||
+		fail "port $p is not published on 127.0.0.1"
+done
+curl -fsS "http://127.0.0.1:$PH1/healthz" >/dev/null || fail "mx1 /healthz"
+curl -fsS "http://127.0.0.1:$PH2/healthz" >/dev/null || fail "mx2 /healthz"
+ok "published on 127.0.0.1 only; /healthz of both gateways answers 200"
+
+# --- mail through both gateways --------------------------------------------------
+# each message carries a unique marker; -tls on every other one (STARTTLS
+# with the mounted certificate)
+mkdir -p "$T/msgs"
+i=0
+for gw in 1 2; do
+	port=$P1; [ "$gw" = 2 ] && port=$P2
+	for _n in $(seq "$N_PER_GW"); do
+		i=$((i + 1))
+		m=mxs-docker-$tag-$i
+		rcpt=alice; [ $((i % 3)) = 0 ] && rcpt=bob
+		tls=; [ $((i % 2)) = 0 ] && tls=-tls
+		{
+			printf 'From: sender%d@remote.test\r\nTo: %s@example.test\r\n' "$i" "$rcpt"
+			printf 'Subject: %s\r\nMessage-ID: <%s@remote.test>\r\n\r\n' "$m" "$m"
+			printf 'marker %s via mx%s\r\n' "$m" "$gw"
+			head -c $((3000 * i)) /dev/urandom | base64 -w 76 | sed 's/$/\r/'
+		} >"$T/msgs/$m.eml"
+		swaks --server 127.0.0.1 --port "$port" $tls --helo client.remote.test \
+			--from "sender$i@remote.test" --to "$rcpt@example.test" \
+			--data "@$T/msgs/$m.eml" >"$T/swaks-$i.log" 2>&1 ||
+			{ cat "$T/swaks-$i.log"; fail "message $i via mx$gw not accepted"; }
+	done
+done
+ok "$i messages accepted: $N_PER_GW via mx1, $N_PER_GW via mx2 (half with STARTTLS)"
+
+# a domain that is not ours is refused, through either gateway
+swaks --server 127.0.0.1 --port "$P2" --from a@remote.test --to x@elsewhere.test \
+	--quit-after RCPT >"$T/swaks-relay.log" 2>&1
+grep -qE '<\*\* +5[0-9][0-9]' "$T/swaks-relay.log" || { cat "$T/swaks-relay.log"; fail "relay not denied"; }
+ok "relay to a foreign domain denied (5xx)"
+
+# --- replay to the primary: every message, once, intact -------------------------
+total=$i
+wait_for "[ \$(find $T/sink -type f | wc -l) -ge $total ]" 180 || {
+	compose logs --tail=40 replay; fail "$(find "$T/sink" -type f | wc -l) of $total at the primary"; }
+python3 - "$T/msgs" "$T/sink" "$total" <<'PY' || fail "delivered messages differ from the sent ones"
+import os, sys
+msgs, sink, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+dumps = []
+for d, _, fs in os.walk(sink):
+    dumps += [open(os.path.join(d, f), "rb").read().replace(b"\r\n", b"\n") for f in fs]
+if len(dumps) != total:
+    sys.exit("%d messages at the primary, expected %d" % (len(dumps), total))
+sent = rcvd = 0
+for f in sorted(os.listdir(msgs)):
+    body = open(os.path.join(msgs, f), "rb").read().replace(b"\r\n", b"\n")
+    hits = [d for d in dumps if body in d]
+    if len(hits) != 1:
+        sys.exit("%s: found %d times at the primary" % (f, len(hits)))
+    sent += len(body); rcvd += len(hits[0])
+print("  %d bytes sent, %d bytes at the primary (with trace headers)" % (sent, rcvd))
+PY
+ok "all $total messages at the primary exactly once, bytes intact ($(el))"
+
+# --- the dashboard ------------------------------------------------------------
+curl -fsS "http://127.0.0.1:$PR/status" >"$T/status.json" || fail "GET /status"
+python3 - "$T/status.json" "$total" <<'PY' || { cat "$T/status.json"; fail "/status numbers"; }
+import json, sys
+s = json.load(open(sys.argv[1])); total = int(sys.argv[2])
+def find(o, key):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == key:
+                return v
+            r = find(v, key)
+            if r is not None:
+                return r
+    return None
+delivered = find(s, "delivered")
+pending = find(s, "pending")
+if delivered is None or int(delivered) < total:
+    sys.exit("delivered=%r, expected >= %d" % (delivered, total))
+print("  /status: delivered=%s pending=%s" % (delivered, pending))
+PY
+curl -fsS -D "$T/index.hdr" "http://127.0.0.1:$PR/" >"$T/index.html" || fail "GET /"
+grep -qi '^content-type: text/html' "$T/index.hdr" || fail "GET / is not text/html"
+grep -qi '<html' "$T/index.html" || fail "GET / is not an HTML page"
+ok "dashboard: /status JSON shows the deliveries, / is the HTML page"
+
+# --- the operator CLI through compose -------------------------------------------
+compose exec -T replay mxspool-replay status >"$T/cli-status.txt" 2>&1 ||
+	{ cat "$T/cli-status.txt"; fail "docker-compose exec replay mxspool-replay status"; }
+ok "docker-compose exec replay mxspool-replay status works"
+
+compose down -v --timeout 20 >"$T/down.log" 2>&1 || { cat "$T/down.log"; fail "compose down"; }
+[ -z "$(dk ps -aq)" ] || fail "containers left after compose down"
+[ -z "$(dk volume ls -q)" ] || fail "volumes left after compose down -v"
+ok "compose down -v: no containers, no volumes left ($(el) in all)"

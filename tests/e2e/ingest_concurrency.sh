@@ -1,0 +1,108 @@
+#!/bin/bash
+# ingest_concurrency.sh - many sessions and the per-client limits.
+#   1. 1,000 idle connections held open; a new client still gets its banner
+#      and can send a message; the ingest's RSS is reported (not asserted).
+#   2. client_connection_count_limit = 3: the 4th concurrent connection from
+#      one address gets 421 4.7.0; after one closes, a new one is served.
+#   3. client_connection_rate_limit = 5/min: the 6th connection gets 421 4.7.0.
+#   4. client_message_rate_limit = 2/min: the 3rd MAIL gets 450 4.7.1.
+. "$(dirname "$0")/../lib/common.sh"
+[ -x "$INGEST" ] || fail "no $INGEST (build first)"
+mkdir -p "$T/run"
+printf 'postmaster\nalice\n' > "$T/run/rcpts"
+start_ingest() {	# NAME EXTRA
+	_port=$(free_port)
+	cat > "$T/$1.conf" <<CONF
+[general]
+node = mx1
+data_dir = $T/run
+[storage]
+url = file://$T/run/store
+[ingest]
+listen = 127.0.0.1:$_port
+hostname = mx.test
+user =
+greet_delay = 0
+min_free_space = 0
+$2
+[domain example.test]
+recipients = $T/run/rcpts
+CONF
+	"$INGEST" -c "$T/$1.conf" > "$T/$1.log" 2>&1 &
+	_pid=$!
+	cleanup_add "kill -9 $_pid"
+	wait_port "$_port" 20 || { cat "$T/$1.log"; fail "ingest $1 did not start"; }
+	eval "PORT_$1=$_port PID_$1=$_pid"
+}
+
+start_ingest many "client_connection_count_limit = 0
+max_sessions = 1500"
+python3 - "$PORT_many" "$PID_many" <<'PY' || fail "1,000 idle sessions"
+import resource, smtplib, socket, sys
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+conns = []
+for i in range(1000):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    conns.append(s)
+for s in conns:
+    b = s.recv(100)
+    assert b.startswith(b"220 "), b
+rss = [l for l in open("/proc/%d/status" % pid) if l.startswith(("VmRSS", "Threads"))]
+s = smtplib.SMTP("127.0.0.1", port, timeout=60)
+s.ehlo("new.test")
+s.sendmail("bob@other.test", ["alice@example.test"], b"Subject: still served\r\n\r\nhi\r\n")
+s.quit()
+print("  1000 idle sessions held; " + " ".join(x.split()[0] + x.split()[1] for x in rss) + " kB")
+for c in conns:
+    c.close()
+PY
+ok "1,000 idle sessions: a new client still got its banner and sent a message"
+
+start_ingest count "client_connection_count_limit = 3"
+python3 - "$PORT_count" <<'PY' || fail "connection count limit"
+import socket, sys
+port = int(sys.argv[1])
+def banner():
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    return s, s.makefile("rb").readline()
+held = [banner() for _ in range(3)]
+assert all(b.startswith(b"220 ") for _, b in held), held
+s, b = banner()
+assert b.startswith(b"421 4.7.0 mx.test Error: too many connections from 127.0.0.1"), b
+held[0][0].close()
+import time
+for _ in range(50):
+    s, b = banner()
+    if b.startswith(b"220"):
+        break
+    time.sleep(0.1)
+assert b.startswith(b"220"), b
+PY
+ok "client_connection_count_limit: 4th concurrent connection 421 4.7.0, served again after a close"
+
+start_ingest rate "client_connection_rate_limit = 5
+client_message_rate_limit = 2"
+python3 - "$PORT_rate" <<'PY' || fail "rate limits"
+import socket, sys
+port = int(sys.argv[1])
+got = []
+# wait_port's probe was the first connection of this minute: 4 more are allowed
+for i in range(4):
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    f = s.makefile("rb")
+    got.append(f.readline())
+    if i == 0:
+        for n in range(3):
+            s.sendall(b"HELO r.test\r\n" if n == 0 else b"RSET\r\n"); f.readline()
+            s.sendall(b"MAIL FROM:<bob@other.test>\r\n")
+            r = f.readline()
+            assert r.startswith(b"250" if n < 2 else b"450 4.7.1 Error: too much mail"), (n, r)
+    s.close()
+assert all(b.startswith(b"220") for b in got), got
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+b = s.makefile("rb").readline()
+assert b.startswith(b"421 4.7.0"), b
+PY
+ok "client_connection_rate_limit 5/min: 6th connection 421; client_message_rate_limit 2/min: 3rd MAIL 450 4.7.1"

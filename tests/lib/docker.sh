@@ -1,0 +1,102 @@
+# docker.sh - a private Docker daemon and registry-free base images for the
+# compose-stack test.  Sourced after common.sh; needs root (dockerd).
+#
+#   docker_start        dockerd on $T/docker.sock (data root $T/docker, vfs, no
+#                       iptables, no default bridge, no ip_forward change);
+#                       sets DOCKER_HOST; stopped and its data removed at exit
+#   docker_base_images  imports mxs-test/base:run (Debian 12 minbase + mxspool's
+#                       runtime libraries + curl + postfix for smtp-sink) and
+#                       mxs-test/base:rgw (minbase + radosgw, ceph-mon, ceph-osd)
+#   dk ARGS...          the docker CLI against that daemon
+#
+# The base images come from debootstrap on the host (the only step that uses
+# the network: the Debian mirror of /etc/apt/sources.list*), cached as root
+# file system tarballs in $MXS_TEST_CACHE (default /var/cache/mxspool-test):
+# ~2 min the first time, seconds after.  Nothing is pulled from a registry.
+MXS_TEST_CACHE=${MXS_TEST_CACHE:-/var/cache/mxspool-test}
+DK_RUN_PKGS="ca-certificates,curl,libcurl4,libsqlite3-0,libssl3,libmicrohttpd12,libevent-2.1-7"
+DK_RUN_PKGS="$DK_RUN_PKGS,libevent-openssl-2.1-7,libevent-pthreads-2.1-7,libjansson4,libinih1,postfix"
+DK_RGW_PKGS="ca-certificates,curl,radosgw,ceph-mon,ceph-osd,ceph-common"
+
+# the Debian 12 packages' CLI: the client of the daemon we start (20.10)
+dk() {
+	if [ -x /usr/bin/docker ]; then /usr/bin/docker "$@"; else docker "$@"; fi
+}
+
+docker_start() {
+	for _c in dockerd docker-compose debootstrap; do
+		command -v "$_c" >/dev/null || fail "$_c not installed (scripts/deps.sh docker)"
+	done
+	[ "$(id -u)" -eq 0 ] || fail "the docker stack test starts its own dockerd: run as root"
+	DK_DIR=$T/docker
+	mkdir -p "$DK_DIR"
+	export DOCKER_HOST=unix://$DK_DIR/docker.sock
+	# --iptables=false: leave the host's firewall alone; --ip-forward=false:
+	# do not turn on routing, so containers cannot reach past this host.
+	# --bridge=none: no docker0; compose creates its own named bridges.
+	dockerd --host "$DOCKER_HOST" --data-root "$DK_DIR/data" --exec-root "$DK_DIR/exec" \
+		--pidfile "$DK_DIR/docker.pid" --storage-driver=vfs --iptables=false \
+		--ip-forward=false --bridge=none --log-level=warn >"$DK_DIR/dockerd.log" 2>&1 &
+	DK_PID=$!
+	cleanup_add docker_stop
+	wait_for "dk version" 60 || { tail -20 "$DK_DIR/dockerd.log"; fail "dockerd did not start"; }
+}
+
+docker_stop() {
+	[ -n "${DK_PID:-}" ] || return 0
+	kill "$DK_PID" 2>/dev/null
+	wait_for "! kill -0 $DK_PID" 30 || kill -9 "$DK_PID" 2>/dev/null
+	# containerd-shims outlive a killed dockerd; end only ours (by pid file)
+	for _f in "$DK_DIR"/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/*/shim.pid; do
+		[ -e "$_f" ] && kill -9 "$(cat "$_f")" 2>/dev/null
+	done
+	grep -q " $DK_DIR/" /proc/mounts && awk -v d="$DK_DIR/" 'index($2, d) == 1 {print $2}' \
+		/proc/mounts | sort -r | xargs -r -n1 umount -l
+	rm -rf "$DK_DIR/data" "$DK_DIR/exec"
+	DK_PID=
+}
+
+# docker_mirror - the Debian mirror the host's apt uses (deb.debian.org if none)
+docker_mirror() {
+	[ -n "${MXS_DEBIAN_MIRROR:-}" ] && { echo "$MXS_DEBIAN_MIRROR"; return; }
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
+		2>/dev/null | grep -E '^(deb |URIs:)' | grep -oE 'https?://[^ ]+/debian/?( |$)' |
+		grep -v security | head -1 | tr -d ' ' | grep . || echo http://deb.debian.org/debian
+}
+
+# docker_rootfs NAME PKGS - path of the cached tarball, debootstrap'ed if missing
+docker_rootfs() {
+	_name=$1; _pkgs=$2
+	_sum=$(printf '%s' "$_pkgs" | sha256sum | cut -c1-12)
+	_tar=$MXS_TEST_CACHE/bookworm-$_name-$_sum.tar
+	mkdir -p "$MXS_TEST_CACHE/debs"
+	(
+		flock 9
+		[ -s "$_tar" ] && exit 0
+		_root=$MXS_TEST_CACHE/rootfs-$_name.$$
+		rm -rf "$_root"
+		echo "  (debootstrap $_name from $(docker_mirror): about a minute, cached after)" >&2
+		debootstrap --variant=minbase --cache-dir="$MXS_TEST_CACHE/debs" --include="$_pkgs" \
+			bookworm "$_root" "$(docker_mirror)" >"$T/debootstrap-$_name.log" 2>&1 ||
+			{ tail -5 "$T/debootstrap-$_name.log" >&2; rm -rf "$_root"; exit 1; }
+		rm -rf "$_root"/var/cache/apt/archives/*.deb "$_root"/var/lib/apt/lists/* \
+			"$_root"/usr/share/doc/* "$_root"/usr/share/man/* "$_root"/usr/share/locale/*
+		tar --numeric-owner -C "$_root" -cf "$_tar.tmp" . && mv "$_tar.tmp" "$_tar"
+		_rc=$?
+		rm -rf "$_root"
+		exit $_rc
+	) 9>"$MXS_TEST_CACHE/$_name.lock" || return 1
+	echo "$_tar"
+}
+
+docker_base_images() {
+	# both debootstraps at once on a cold cache
+	docker_rootfs run "$DK_RUN_PKGS" >"$T/rootfs-run.path" &
+	_p1=$!
+	docker_rootfs rgw "$DK_RGW_PKGS" >"$T/rootfs-rgw.path" &
+	_p2=$!
+	wait $_p1 || fail "debootstrap of the runtime base failed (see above)"
+	wait $_p2 || fail "debootstrap of the RGW base failed (see above)"
+	dk import "$(cat "$T/rootfs-run.path")" mxs-test/base:run >/dev/null || fail "docker import run"
+	dk import "$(cat "$T/rootfs-rgw.path")" mxs-test/base:rgw >/dev/null || fail "docker import rgw"
+}

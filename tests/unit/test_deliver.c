@@ -1,0 +1,520 @@
+/*
+ * test_deliver.c - route parsing, the bounded reply reader, and client sessions against
+ * a scripted server thread (crafted replies: multiline, endless continuation, missing
+ * code, oversize line, data injected after the STARTTLS 220, LMTP per-rcpt replies,
+ * dot-stuffing, a short message file).  Beside the real-peer e2e tests
+ * (tests/e2e/deliver_sink.sh with smtp-sink, deliver_lmtp.sh with Dovecot).
+ * The deliver sources are compiled in (unit tests link only libmxcommon.a).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include "../../replay/deliver_route.c"
+#include "../../replay/deliver_io.c"
+#include "../../replay/deliver.c"
+
+static void
+test_route_parse(void **state)
+{
+	static const struct {
+		const char *spec; int rc; int proto; const char *host; int port; const char *path;
+	} t[] = {
+		{ "smtp://10.0.0.5:25", 0, DELIVER_SMTP, "10.0.0.5", 25, "" },
+		{ "smtp://primary.internal", 0, DELIVER_SMTP, "primary.internal", 25, "" },
+		{ "lmtp://mail.example.test", 0, DELIVER_LMTP, "mail.example.test", 24, "" },
+		{ "lmtp://[::1]:2424", 0, DELIVER_LMTP, "::1", 2424, "" },
+		{ "smtp://[2001:db8::5]", 0, DELIVER_SMTP, "2001:db8::5", 25, "" },
+		{ "lmtp:unix:/run/dovecot/lmtp", 0, DELIVER_LMTP, "", 0, "/run/dovecot/lmtp" },
+		{ "smtp:unix:/var/spool/s", 0, DELIVER_SMTP, "", 0, "/var/spool/s" },
+		{ "smtp://h:0", -1, 0, "", 0, "" },
+		{ "smtp://h:65536", -1, 0, "", 0, "" },
+		{ "smtp://h:25x", -1, 0, "", 0, "" },
+		{ "smtp://h:", -1, 0, "", 0, "" },
+		{ "smtp://", -1, 0, "", 0, "" },
+		{ "smtp://[::1", -1, 0, "", 0, "" },
+		{ "smtp://[::1]x", -1, 0, "", 0, "" },
+		{ "smtp://a b", -1, 0, "", 0, "" },
+		{ "smtp://.bad", -1, 0, "", 0, "" },
+		{ "lmtp:unix:relative", -1, 0, "", 0, "" },
+		{ "http://h", -1, 0, "", 0, "" },
+		{ "smtp:h:25", -1, 0, "", 0, "" },
+		{ "", -1, 0, "", 0, "" },
+	};
+	struct deliver_route	r;
+	size_t			i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = deliver_route_parse(t[i].spec, &r);
+
+		if (rc != t[i].rc)
+			fail_msg("%s: got %d, want %d", t[i].spec, rc, t[i].rc);
+		if (rc == 0) {
+			assert_int_equal(r.proto, t[i].proto);
+			assert_string_equal(r.host, t[i].host);
+			assert_int_equal(r.port, t[i].port);
+			assert_string_equal(r.unix_path, t[i].path);
+			assert_string_equal(r.target, t[i].spec);
+		}
+	}
+}
+
+static void
+test_route_lookup(void **state)
+{
+	struct deliver_route	 r;
+	struct config		*c;
+	char			 err[256];
+
+	c = config_from_string("t.conf", "[routes]\nexample.test = smtp://10.0.0.5:25\n"
+	    ".sub.test = lmtp://[::1]:24\n* = smtp:unix:/run/p\n", err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(deliver_route_lookup(c, "example.test", &r), 0);
+	assert_string_equal(r.host, "10.0.0.5");
+	assert_int_equal(deliver_route_lookup(c, "a.b.sub.test", &r), 0);
+	assert_string_equal(r.host, "::1");
+	assert_int_equal(deliver_route_lookup(c, "other.test", &r), 0);
+	assert_string_equal(r.unix_path, "/run/p");
+	config_free(c);
+	c = config_from_string("t.conf", "[routes]\na.test = smtp://x\n", err, sizeof(err));
+	assert_int_equal(deliver_route_lookup(c, "b.test", &r), -1);
+	config_free(c);
+}
+
+/* reply_of - feed bytes through a socketpair and read one reply; returns rc */
+static int
+reply_of(const char *bytes, size_t n, int close_after, struct deliver_io *io,
+    struct deliver_reply *r)
+{
+	int	sv[2];
+	int	rc;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	deliver_io_init(io);
+	io->fd = sv[0];
+	assert_int_equal(write(sv[1], bytes, n), (ssize_t)n);
+	if (close_after)
+		close(sv[1]);
+	rc = deliver_io_reply(io, r, 1);
+	deliver_io_close(io, 0);
+	if (!close_after)
+		close(sv[1]);
+	return rc;
+}
+
+static void
+test_reply_parser(void **state)
+{
+	static const struct {
+		const char *in; int rc; int code; const char *enh; const char *text;
+		const char *why;
+	} t[] = {
+		{ "250 ok\r\n", 0, 250, "", "ok", "" },
+		{ "250-first\r\n250-second\r\n250 third\r\n", 0, 250, "", "first second third", "" },
+		{ "550 5.1.1 <u@x>: no such user\r\n", 0, 550, "5.1.1", "<u@x>: no such user", "" },
+		{ "250-2.0.0 a\r\n250 2.0.0 b\r\n", 0, 250, "2.0.0", "a b", "" },
+		{ "451 5.1.1 class mismatch\r\n", 0, 451, "", "5.1.1 class mismatch", "" },
+		{ "250\r\n", 0, 250, "", "", "" },
+		{ "220 lf only\n", 0, 220, "", "lf only", "" },
+		{ "hello there\r\n", -1, 0, "", "", "malformed reply line" },
+		{ "25 short\r\n", -1, 0, "", "", "malformed" },
+		{ "650 bad class\r\n", -1, 0, "", "", "malformed" },
+		{ "250x\r\n", -1, 0, "", "", "malformed" },
+		{ "250-a\r\n251 b\r\n", -1, 0, "", "", "inconsistent reply codes" },
+		{ "250-a\r\n\r\n", -1, 0, "", "", "malformed" },
+		{ "250-a\r\n250-b", -1, 0, "", "", "connection closed" },
+		{ "", -1, 0, "", "", "connection closed" },
+	};
+	struct deliver_io	io;
+	struct deliver_reply	r;
+	char			text[512];
+	size_t			i;
+
+	deliver_reply_init(&r);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = reply_of(t[i].in, strlen(t[i].in), 1, &io, &r);
+
+		if (rc != t[i].rc)
+			fail_msg("%zu: got rc %d, want %d (%s)", i, rc, t[i].rc, io.why);
+		if (rc == 0) {
+			assert_int_equal(r.code, t[i].code);
+			assert_string_equal(r.enhanced, t[i].enh);
+			deliver_reply_text(&r, text, sizeof(text));
+			assert_string_equal(text, t[i].text);
+		} else if (strstr(io.why, t[i].why) == NULL)
+			fail_msg("%zu: got why \"%s\", want \"%s\"", i, io.why, t[i].why);
+	}
+	deliver_reply_free(&r);
+}
+
+static void
+test_reply_bounds(void **state)
+{
+	struct deliver_io	 io;
+	struct deliver_reply	 r;
+	struct buf		 b;
+	int			 i;
+
+	deliver_reply_init(&r);
+	buf_init(&b, 1 << 20);
+	/* endless continuation: more lines than SMTP_REPLY_LINES_MAX, never a last line */
+	for (i = 0; i < SMTP_REPLY_LINES_MAX + 10; i++)
+		buf_addstr(&b, "250-more\r\n");
+	assert_int_equal(reply_of(b.data, b.len, 0, &io, &r), -1);
+	assert_non_null(strstr(io.why, "more than"));
+	/* one line over SMTP_REPLYLINE_MAX, no newline at all */
+	buf_reset(&b);
+	buf_addstr(&b, "250 ");
+	for (i = 0; i < SMTP_REPLYLINE_MAX + 100; i++)
+		buf_add(&b, "x", 1);
+	assert_int_equal(reply_of(b.data, b.len, 0, &io, &r), -1);
+	assert_non_null(strstr(io.why, "reply line longer than"));
+	/* many long lines: over SMTP_REPLY_MAX in total */
+	buf_reset(&b);
+	for (i = 0; i < 20; i++) {	/* 20 x 3990 > SMTP_REPLY_MAX */
+		buf_addstr(&b, "250-");
+		while (b.len % 4000 != 3990)
+			buf_add(&b, "y", 1);
+		buf_addstr(&b, "\r\n");
+	}
+	assert_int_equal(reply_of(b.data, b.len, 0, &io, &r), -1);
+	assert_non_null(strstr(io.why, "reply longer than"));
+	/* a stalled reply: timeout, not a hang */
+	assert_int_equal(reply_of("250-wait", 8, 0, &io, &r), -1);
+	assert_non_null(strstr(io.why, "timeout"));
+	buf_free(&b);
+	deliver_reply_free(&r);
+}
+
+/*
+ * The scripted server: a thread on a unix socket; each step waits for a line that
+ * starts with expect (NULL: none) and then writes send.  expect "<BODY>" reads the
+ * data up to CRLF.CRLF into srv.body (or EOF: srv.eof_in_body).
+ */
+struct step { const char *expect; const char *send; };
+struct srv {
+	char			 path[108];
+	int			 lfd;
+	const struct step	*steps;
+	pthread_t		 th;
+	struct buf		 body;
+	int			 eof_in_body;
+	char			 mismatch[512];
+};
+
+/* srv_line - read one line (byte by byte: simple and exact); 0 ok, -1 EOF */
+static int
+srv_line(int fd, char *out, size_t outlen)
+{
+	size_t	n = 0;
+	char	ch;
+
+	while (read(fd, &ch, 1) == 1) {
+		if (n + 1 < outlen)
+			out[n++] = ch;
+		if (ch == '\n') {
+			out[n] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void *
+srv_main(void *arg)
+{
+	struct srv	*s = arg;
+	char		 line[SMTP_CMDLINE_MAX + 2];
+	int		 fd, i;
+
+	if ((fd = accept(s->lfd, NULL, NULL)) == -1)
+		return NULL;
+	for (i = 0; s->steps[i].expect != NULL || s->steps[i].send != NULL; i++) {
+		if (s->steps[i].expect != NULL && strcmp(s->steps[i].expect, "<BODY>") == 0) {
+			for (;;) {
+				if (srv_line(fd, line, sizeof(line)) == -1) {
+					s->eof_in_body = 1;
+					goto out;
+				}
+				if (strcmp(line, ".\r\n") == 0)
+					break;
+				buf_addstr(&s->body, line);
+			}
+		} else if (s->steps[i].expect != NULL) {
+			if (srv_line(fd, line, sizeof(line)) == -1)
+				goto out;
+			if (strncmp(line, s->steps[i].expect, strlen(s->steps[i].expect)) != 0) {
+				snprintf(s->mismatch, sizeof(s->mismatch), "step %d: got %.200s want %.200s",
+				    i, line, s->steps[i].expect);
+				goto out;
+			}
+		}
+		if (s->steps[i].send != NULL && write(fd, s->steps[i].send,
+		    strlen(s->steps[i].send)) == -1)
+			goto out;
+	}
+	while (srv_line(fd, line, sizeof(line)) == 0)	/* until the client closes */
+		;
+out:
+	close(fd);
+	return NULL;
+}
+
+static void
+srv_start(struct srv *s, const struct step *steps, struct deliver_route *r, const char *proto)
+{
+	struct sockaddr_un	sun;
+	char			spec[200];
+
+	memset(s, 0, sizeof(*s));
+	buf_init(&s->body, 1 << 20);
+	s->steps = steps;
+	snprintf(s->path, sizeof(s->path), "/tmp/test_deliver.%d.sock", (int)getpid());
+	unlink(s->path);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s->path);
+	assert_int_not_equal(s->lfd = socket(AF_UNIX, SOCK_STREAM, 0), -1);
+	assert_int_equal(bind(s->lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(s->lfd, 1), 0);
+	assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
+	snprintf(spec, sizeof(spec), "%s:unix:%s", proto, s->path);
+	assert_int_equal(deliver_route_parse(spec, r), 0);
+}
+
+static void
+srv_stop(struct srv *s)
+{
+	pthread_join(s->th, NULL);
+	close(s->lfd);
+	unlink(s->path);
+}
+
+static void
+opts_default(struct deliver_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->tls = DELIVER_TLS_REQUIRED;
+	o->helo_name = "replay.test";
+	o->connect_timeout = o->command_timeout = o->data_timeout = 5;
+}
+
+static void
+test_starttls_injection(void **state)
+{
+	static const struct step steps[] = {
+		{ NULL, "220 primary ESMTP\r\n" },
+		{ "EHLO replay.test", "250-primary\r\n250 STARTTLS\r\n" },
+		/* the 220 and an injected reply in one segment, before any handshake */
+		{ "STARTTLS", "220 2.0.0 go ahead\r\n250 2.1.0 injected\r\n" },
+		{ NULL, NULL },
+	};
+	struct deliver_route	r;
+	struct deliver_opts	o;
+	struct srv		s;
+	char			err[512];
+	int			code;
+
+	srv_start(&s, steps, &r, "smtp");
+	opts_default(&o);
+	assert_null(deliver_connect(&r, &o, &code, err, sizeof(err)));
+	if (strstr(err, "STARTTLS: primary sent 20 unexpected bytes") == NULL)
+		fail_msg("got %s", err);
+	srv_stop(&s);
+	buf_free(&s.body);
+}
+
+static void
+test_tls_required_missing(void **state)
+{
+	static const struct step steps[] = {
+		{ NULL, "220 primary ESMTP\r\n" },
+		{ "EHLO replay.test", "250-primary\r\n250 8BITMIME\r\n" },
+		{ NULL, NULL },
+	};
+	struct deliver_route	r;
+	struct deliver_opts	o;
+	struct srv		s;
+	char			err[512];
+	int			code;
+
+	srv_start(&s, steps, &r, "smtp");
+	opts_default(&o);
+	assert_null(deliver_connect(&r, &o, &code, err, sizeof(err)));
+	assert_non_null(strstr(err, "does not offer STARTTLS"));
+	srv_stop(&s);
+	buf_free(&s.body);
+}
+
+/* msg_file - a temp file with bytes; returns the fd */
+static int
+msg_file(const char *bytes, size_t n)
+{
+	char	path[] = "/tmp/test_deliver.XXXXXX";
+	int	fd = mkstemp(path);
+
+	assert_int_not_equal(fd, -1);
+	unlink(path);
+	assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+	return fd;
+}
+
+static void
+test_lmtp_per_rcpt(void **state)
+{
+	static const char body[] = "Subject: x\r\n\r\n.dot\r\nmid\r\n..two\r\n.\r\nend";
+	static const struct step steps[] = {
+		{ NULL, "220 lmtp ready\r\n" },
+		{ "LHLO replay.test", "250-lmtp\r\n250-PIPELINING\r\n250-DSN\r\n250-SIZE\r\n"
+		    "250 ENHANCEDSTATUSCODES\r\n" },
+		{ "MAIL FROM:<s@x.test> SIZE=38 RET=HDRS\r\n", "250 2.1.0 ok\r\n" },
+		{ "RCPT TO:<a@y.test> NOTIFY=NEVER\r\n", "250 2.1.5 ok\r\n" },
+		{ "RCPT TO:<b@y.test>\r\n", "550 5.1.1 <b@y.test> unknown\r\n" },
+		{ "RCPT TO:<c@y.test>\r\n", "250 2.1.5 ok\r\n" },
+		{ "DATA", "354 go\r\n" },
+		{ "<BODY>", "250 2.0.0 <a@y.test> saved\r\n452 4.2.2 <c@y.test> over quota\r\n" },
+		/* second transaction on the same connection: RSET first; all refused: no DATA */
+		{ "RSET", "250 2.0.0 ok\r\n" },
+		{ "MAIL FROM", "250 2.1.0 ok\r\n" },
+		{ "RCPT TO:<a@y.test>", "450 4.2.1 busy\r\n" },
+		{ "RCPT TO:<b@y.test>", "550 5.1.1 unknown\r\n" },
+		{ "RCPT TO:<c@y.test>", "550 5.1.1 unknown\r\n" },
+		{ "RSET", "250 2.0.0 ok\r\n" },
+		{ NULL, NULL },
+	};
+	struct deliver_rcpt	 rc[3] = { { "a@y.test", "NOTIFY=NEVER FOO=1", 0, "", "" },
+	    { "b@y.test", "", 0, "", "" }, { "c@y.test", "", 0, "", "" } };
+	struct deliver_msg	 m = { "s@x.test", "BODY=8BITMIME RET=HDRS", rc, 3, -1, 0 };
+	struct deliver_route	 r;
+	struct deliver_opts	 o;
+	struct deliver_conn	*c;
+	struct srv		 s;
+	char			 err[512];
+	int			 code;
+
+	srv_start(&s, steps, &r, "lmtp");
+	opts_default(&o);
+	o.tls = DELIVER_TLS_OPPORTUNISTIC;
+	m.fd = msg_file(body, sizeof(body) - 1);
+	m.size = sizeof(body) - 1;
+	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
+		fail_msg("connect: %s", err);
+	if (deliver_send(c, &m, err, sizeof(err)) != DELIVER_OK)
+		fail_msg("send: %s (%s)", err, s.mismatch);
+	assert_int_equal(rc[0].code, 250);
+	assert_string_equal(rc[0].enhanced, "2.0.0");
+	assert_string_equal(rc[0].text, "<a@y.test> saved");
+	assert_int_equal(rc[1].code, 550);
+	assert_string_equal(rc[1].enhanced, "5.1.1");
+	assert_int_equal(rc[2].code, 452);
+	assert_string_equal(rc[2].text, "<c@y.test> over quota");
+	assert_true(deliver_usable(c));
+	assert_int_equal(deliver_send(c, &m, err, sizeof(err)), DELIVER_OK);
+	assert_int_equal(rc[0].code, 450);
+	assert_int_equal(rc[1].code, 550);
+	deliver_close(c);
+	srv_stop(&s);
+	assert_string_equal(s.mismatch, "");
+	/* dot-stuffed, CRLF added at the end (the "." line was stripped by the server loop) */
+	assert_string_equal(s.body.data ? s.body.data : "",
+	    "Subject: x\r\n\r\n..dot\r\nmid\r\n...two\r\n..\r\nend\r\n");
+	buf_free(&s.body);
+	close(m.fd);
+}
+
+static void
+test_short_file_no_dot(void **state)
+{
+	static const struct step steps[] = {
+		{ NULL, "220 smtp\r\n" },
+		{ "EHLO", "250-smtp\r\n250 SMTPUTF8\r\n" },
+		{ "MAIL FROM:<s@x.test>\r\n", "250 ok\r\n" },
+		{ "RCPT TO:<a@y.test>", "250 ok\r\n" },
+		{ "DATA", "354 go\r\n" },
+		{ "<BODY>", "250 should not happen\r\n" },
+		{ NULL, NULL },
+	};
+	struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
+	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
+	struct deliver_route	 r;
+	struct deliver_opts	 o;
+	struct deliver_conn	*c;
+	struct srv		 s;
+	char			 err[512];
+	int			 code;
+
+	srv_start(&s, steps, &r, "smtp");
+	opts_default(&o);
+	o.tls = DELIVER_TLS_NONE;
+	m.fd = msg_file("Subject: x\r\n\r\nshort\r\n", 21);
+	m.size = 5000;		/* the index says more than the file holds */
+	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
+		fail_msg("connect: %s", err);
+	assert_int_equal(deliver_send(c, &m, err, sizeof(err)), DELIVER_TEMPFAIL);
+	assert_non_null(strstr(err, "file shorter than its size"));
+	assert_int_equal(rc[0].code, 0);
+	assert_false(deliver_usable(c));
+	deliver_close(c);
+	srv_stop(&s);
+	buf_free(&s.body);
+	assert_true(s.eof_in_body);	/* the server never saw the final dot */
+	close(m.fd);
+}
+
+static void
+test_injected_envelope(void **state)
+{
+	static const struct step steps[] = {
+		{ NULL, "220 smtp\r\n" },
+		{ "EHLO", "250 smtp\r\n" },
+		{ NULL, NULL },
+	};
+	struct deliver_rcpt	 rc[1] = { { "a@y.test>\r\nRSET", "", 0, "", "" } };
+	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
+	struct deliver_route	 r;
+	struct deliver_opts	 o;
+	struct deliver_conn	*c;
+	struct srv		 s;
+	char			 err[512];
+	int			 code;
+
+	srv_start(&s, steps, &r, "smtp");
+	opts_default(&o);
+	o.tls = DELIVER_TLS_NONE;
+	m.fd = msg_file("x\r\n", 3);
+	m.size = 3;
+	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
+		fail_msg("connect: %s", err);
+	assert_int_equal(deliver_send(c, &m, err, sizeof(err)), DELIVER_PERMFAIL);
+	assert_int_equal(rc[0].code, 550);
+	deliver_close(c);
+	srv_stop(&s);
+	buf_free(&s.body);
+	close(m.fd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_route_parse),
+		cmocka_unit_test(test_route_lookup),
+		cmocka_unit_test(test_reply_parser),
+		cmocka_unit_test(test_reply_bounds),
+		cmocka_unit_test(test_starttls_injection),
+		cmocka_unit_test(test_tls_required_missing),
+		cmocka_unit_test(test_lmtp_per_rcpt),
+		cmocka_unit_test(test_short_file_no_dot),
+		cmocka_unit_test(test_injected_envelope),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,360 @@
+/*
+ * test_index_replay.c - the queue SQL of common/index_replay.c on a real
+ * SQLite file: leases (exclusive across two handles, expiry, filters, flush,
+ * deadline), outcomes and message states, operator operations, purge,
+ * counts and qshape.  Times are passed in: no sleeps.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "envelope.h"
+#include "index_replay.h"
+#include "msgid.h"
+
+struct fx {
+	char		 dir[64];
+	char		 path[128];
+	struct index	*a, *b;		/* two handles: two workers */
+	char		 id[3][MSGID_MAX];
+	int64_t		 t0;
+};
+
+/* add - one message received at t with the given recipients */
+static void
+add(struct fx *f, int i, int64_t t, const char *from, const char *r1, const char *r2)
+{
+	struct envelope e;
+
+	envelope_init(&e);
+	assert_int_equal(msgid_new("mx1", t, f->id[i], sizeof(f->id[i])), 0);
+	snprintf(e.id, sizeof(e.id), "%s", f->id[i]);
+	snprintf(e.node, sizeof(e.node), "mx1");
+	e.received_ms = t;
+	e.size = 100 * (i + 1);
+	snprintf(e.sha256, sizeof(e.sha256), "%064d", 0);
+	e.mail_from = strdup(from);
+	e.mail_params = strdup("");
+	assert_int_equal(envelope_add_rcpt(&e, r1, ""), 0);
+	if (r2)
+		assert_int_equal(envelope_add_rcpt(&e, r2, "NOTIFY=FAILURE"), 0);
+	assert_int_equal(index_add_message(f->a, &e, "k", INDEX_LOC_STORE, NULL), INDEX_OK);
+	envelope_free(&e);
+}
+
+static int
+setup(void **state)
+{
+	struct fx	*f = calloc(1, sizeof(*f));
+	char		 err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_index_replay.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/index.sqlite", f->dir);
+	f->a = index_open(f->path, err, sizeof(err));
+	assert_non_null(f->a);
+	f->b = index_open_existing(f->path, err, sizeof(err));
+	assert_non_null(f->b);
+	f->t0 = now_ms();
+	add(f, 0, f->t0 - 3000, "s@x.test", "a@one.test", "b@two.test");
+	add(f, 1, f->t0 - 2000, "", "c@one.test", NULL);
+	add(f, 2, f->t0 - 1000, "s@x.test", "d@two.test", NULL);
+	/* "now" of the tests: after the inserts made them due (next_attempt_ms = insert time) */
+	f->t0 += 60000;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx	*f = *state;
+	char		 p[200];
+
+	index_close(f->a);
+	index_close(f->b);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+#define DAY	(86400LL * 1000)
+
+/* lease - lease up to max on ix at now; returns how many */
+static int
+lease(struct index *ix, const char *owner, int64_t now, const struct index_filter *flt,
+    int64_t flush, char (*ids)[MSGID_MAX], int max)
+{
+	int n = -1;
+
+	assert_int_equal(index_replay_lease(ix, owner, now, 60000, 7 * DAY, flush, flt, ids, max,
+	    &n), INDEX_OK);
+	return n;
+}
+
+static void
+test_lease_exclusive_oldest_first(void **state)
+{
+	struct fx	*f = *state;
+	char		 ids[8][MSGID_MAX];
+	struct index_msg_row m;
+
+	assert_int_equal(lease(f->a, "h:1", f->t0, NULL, 0, ids, 2), 2);
+	assert_string_equal(ids[0], f->id[0]);
+	assert_string_equal(ids[1], f->id[1]);
+	/* the other worker gets only what is left */
+	assert_int_equal(lease(f->b, "h:2", f->t0, NULL, 0, ids, 8), 1);
+	assert_string_equal(ids[0], f->id[2]);
+	assert_int_equal(lease(f->b, "h:2", f->t0, NULL, 0, ids, 8), 0);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_string_equal(m.state, "active");
+	assert_string_equal(m.lease_owner, "h:1");
+	/* an expired lease (crashed worker) is due again, for anyone */
+	assert_int_equal(lease(f->b, "h:2", f->t0 + 60001, NULL, 0, ids, 8), 3);
+	/* renew/unlease only by the owner */
+	assert_int_equal(index_replay_renew(f->a, f->id[0], "h:1", f->t0 + 99), INDEX_NOTFOUND);
+	assert_int_equal(index_replay_renew(f->a, f->id[0], "h:2", f->t0 + 99999), INDEX_OK);
+}
+
+static void
+test_finish_states(void **state)
+{
+	struct fx	*f = *state;
+	char		 ids[8][MSGID_MAX];
+	struct index_msg_row m;
+	struct index_outcome o[2] = {
+		{ "a@one.test", "smtp://p", RCPT_DELIVERED, 250, "2.0.0", "ok" },
+		{ "b@two.test", "smtp://p", RCPT_PENDING, 421, "4.3.0", "later" },
+	};
+	int		 changed;
+
+	assert_int_equal(lease(f->a, "h:1", f->t0, NULL, 0, ids, 1), 1);
+	assert_int_equal(index_replay_finish(f->a, f->id[0], "h:1", o, 2, "h:1/w0", f->t0,
+	    f->t0 + 5000), INDEX_OK);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.attempts, 1);
+	assert_int_equal(m.npending, 1);
+	assert_int_equal(m.next_attempt_ms, f->t0 + 5000);
+	assert_string_equal(m.lease_owner, "");
+	/* not due before next_attempt_ms (the others are leased away first) */
+	assert_int_equal(lease(f->b, "h:2", f->t0 + 1, NULL, 0, ids, 8), 2);
+	assert_int_equal(lease(f->b, "h:2", f->t0 + 1, NULL, 0, ids, 8), 0);
+	assert_int_equal(lease(f->b, "h:2", f->t0 + 5000, NULL, 0, ids, 8), 1);
+	/* a re-sent delivered recipient is ignored: only pending ones change */
+	o[0].state = RCPT_QUARANTINE;
+	o[1].state = RCPT_QUARANTINE;
+	o[1].code = 550;
+	assert_int_equal(index_replay_finish(f->b, f->id[0], "h:2", o, 2, "h:2/w0",
+	    f->t0 + 5000, f->t0 + 9000), INDEX_OK);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_string_equal(m.state, "quarantine");
+	assert_int_equal(m.npending, 0);
+	/* the operator releases the quarantine: pending again, due now */
+	assert_int_equal(index_replay_qrelease(f->a, f->id[0], f->t0 + 6000, &changed), INDEX_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.npending, 1);
+	assert_int_equal(lease(f->a, "h:1", f->t0 + 6000, NULL, 0, ids, 8), 1);
+	o[1].state = RCPT_DELIVERED;
+	o[1].code = 250;
+	assert_int_equal(index_replay_finish(f->a, f->id[0], "h:1", &o[1], 1, "w", f->t0 + 6000,
+	    0), INDEX_OK);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_string_equal(m.state, "delivered");
+}
+
+static int
+count_attempts(const struct index_attempt_row *a, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_finish_lost_lease(void **state)
+{
+	struct fx	*f = *state;
+	char		 ids[8][MSGID_MAX];
+	struct index_msg_row m;
+	struct index_outcome o = { "c@one.test", "t", RCPT_DELIVERED, 250, "", "ok" };
+	int		 n = 0;
+
+	assert_int_equal(lease(f->a, "h:1", f->t0, NULL, 0, ids, 2), 2);
+	/* h:1 stalls, its lease expires and h:2 takes message 1 */
+	assert_int_equal(lease(f->b, "h:2", f->t0 + 70000, NULL, 0, ids, 1), 1);
+	assert_string_equal(ids[0], f->id[0]);
+	assert_int_equal(lease(f->b, "h:2", f->t0 + 70000, NULL, 0, ids, 1), 1);
+	assert_string_equal(ids[0], f->id[1]);
+	/* h:1 finishes late: the recipient outcome counts, the message stays h:2's */
+	assert_int_equal(index_replay_finish(f->a, f->id[1], "h:1", &o, 1, "w", f->t0 + 70001,
+	    0), INDEX_OK);
+	assert_int_equal(index_replay_get(f->a, f->id[1], &m), INDEX_OK);
+	assert_string_equal(m.state, "active");
+	assert_string_equal(m.lease_owner, "h:2");
+	assert_int_equal(m.npending, 0);
+	assert_int_equal(index_replay_attempts(f->a, f->id[1], count_attempts, &n), INDEX_OK);
+	assert_int_equal(n, 1);
+	/* crash recovery: give back every lease of h:2 */
+	assert_int_equal(index_replay_unlease_owner(f->a, "h:2", &n), INDEX_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_string_equal(m.state, "queued");
+}
+
+static void
+test_filters_flush_deadline(void **state)
+{
+	struct fx	*f = *state;
+	char		 ids[8][MSGID_MAX];
+	struct index_filter flt = { 0 };
+	struct index_outcome o = { "d@two.test", "t", RCPT_PENDING, 451, "", "later" };
+
+	flt.domain = "TWO.test";
+	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 8), 2);
+	assert_string_equal(ids[0], f->id[0]);
+	assert_string_equal(ids[1], f->id[2]);
+	index_replay_unlease(f->a, f->id[0], "h:1");
+	assert_int_equal(index_replay_finish(f->a, f->id[2], "h:1", &o, 1, "w", f->t0,
+	    f->t0 + DAY), INDEX_OK);
+	memset(&flt, 0, sizeof(flt));
+	flt.sender = "";
+	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 8), 1);
+	assert_string_equal(ids[0], f->id[1]);
+	index_replay_unlease(f->a, f->id[1], "h:1");
+	/* message 2 waits a day; a drain that began after its attempt does not take it... */
+	memset(&flt, 0, sizeof(flt));
+	flt.id = f->id[2];
+	assert_int_equal(lease(f->a, "h:1", f->t0 + 10, &flt, f->t0 - 1, ids, 8), 0);
+	/* ...one that began before it does */
+	assert_int_equal(lease(f->a, "h:1", f->t0 + 10, &flt, f->t0 + 5, ids, 8), 1);
+	index_replay_unlease(f->a, f->id[2], "h:1");
+	/* past its deadline it is due whatever next_attempt_ms says */
+	assert_int_equal(index_replay_finish(f->a, f->id[2], "h:1", &o, 0, "w", f->t0,
+	    f->t0 + DAY), INDEX_OK);
+	assert_int_equal(lease(f->a, "h:1", f->t0 + 7 * DAY, &flt, 0, ids, 8), 1);
+}
+
+static void
+test_operator_ops(void **state)
+{
+	struct fx	*f = *state;
+	char		 ids[8][MSGID_MAX];
+	struct index_msg_row m;
+	int		 changed;
+	int64_t		 n, bytes, oldest;
+	struct index_filter flt = { 0 };
+
+	assert_int_equal(index_replay_hold(f->a, f->id[0], f->t0, &changed), INDEX_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(index_replay_hold(f->a, f->id[0], f->t0, &changed), INDEX_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(index_replay_hold(f->a, "01JDAB3K8QW2E5R7T9Y1U3I5O7.mx9", f->t0,
+	    &changed), INDEX_NOTFOUND);
+	/* held messages are not leased */
+	assert_int_equal(lease(f->a, "h:1", f->t0, NULL, 0, ids, 8), 2);
+	index_replay_unlease_owner(f->a, "h:1", &changed);
+	flt.state = "hold";
+	assert_int_equal(index_replay_count(f->a, &flt, &n, &bytes, &oldest), INDEX_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(bytes, 100);
+	/* release of a message past its deadline gives it a new lifetime */
+	assert_int_equal(index_replay_release(f->a, f->id[0], f->t0 + 8 * DAY, 7 * DAY,
+	    &changed), INDEX_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.expires_ms, f->t0 + 15 * DAY);
+	assert_int_equal(index_replay_requeue(f->a, f->id[1], f->t0 - 5, &changed), INDEX_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(index_replay_delete(f->a, f->id[2], f->t0, &changed), INDEX_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(index_replay_get(f->a, f->id[2], &m), INDEX_OK);
+	assert_string_equal(m.state, "deleted");
+	assert_int_equal(m.npending, 0);
+	flt.state = NULL;	/* backlog */
+	assert_int_equal(index_replay_count(f->a, &flt, &n, &bytes, &oldest), INDEX_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(oldest, f->t0 - 63000);
+}
+
+struct qs {
+	int	one, two;
+};
+
+static void
+qs_cb(const char *domain, int64_t age, void *arg)
+{
+	struct qs *q = arg;
+
+	if (strcmp(domain, "one.test") == 0)
+		q->one++;
+	if (strcmp(domain, "two.test") == 0)
+		q->two++;
+}
+
+static int
+purge_cb(const char *id, void *arg)
+{
+	snprintf(arg, MSGID_MAX, "%s", id);
+	return 0;
+}
+
+static void
+test_qshape_purge_sample(void **state)
+{
+	struct fx	*f = *state;
+	char		 ids[8][MSGID_MAX], got[MSGID_MAX] = "";
+	struct index_outcome o = { "c@one.test", "t", RCPT_DELIVERED, 250, "", "ok" };
+	struct index_filter flt = { 0 };
+	struct qs	 q = { 0, 0 };
+	int64_t		 n, bytes, oldest;
+
+	assert_int_equal(index_replay_qshape(f->a, &flt, f->t0, qs_cb, &q), INDEX_OK);
+	assert_int_equal(q.one, 2);
+	assert_int_equal(q.two, 2);
+	flt.id = f->id[1];
+	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 8), 1);
+	assert_int_equal(index_replay_finish(f->a, f->id[1], "h:1", &o, 1, "w", f->t0, 0),
+	    INDEX_OK);
+	/* delivered: purgeable only after the retention cutoff, once */
+	assert_int_equal(index_replay_purgeable(f->a, f->t0, 10, purge_cb, got), INDEX_OK);
+	assert_string_equal(got, "");
+	assert_int_equal(index_replay_purgeable(f->a, f->t0 + 1, 10, purge_cb, got), INDEX_OK);
+	assert_string_equal(got, f->id[1]);
+	assert_int_equal(index_replay_mark_purged(f->a, f->id[1], f->t0 + 1), INDEX_OK);
+	got[0] = '\0';
+	assert_int_equal(index_replay_purgeable(f->a, f->t0 + 1, 10, purge_cb, got), INDEX_OK);
+	assert_string_equal(got, "");
+	assert_int_equal(index_replay_sample(f->a, f->t0), INDEX_OK);
+	memset(&flt, 0, sizeof(flt));
+	assert_int_equal(index_replay_count(f->a, &flt, &n, &bytes, &oldest), INDEX_OK);
+	assert_int_equal(n, 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lease_exclusive_oldest_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_lost_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filters_flush_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_operator_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qshape_purge_sample, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,371 @@
+/*
+ * test_index_stats.c - index_stats against a real SQLite index: messages
+ * added through index_add_message(); states, attempts, counters, control and
+ * samples set up with SQL on the test's own handle (what the worker and the
+ * ingest would write).  Each figure is checked as "got X, want Y".
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "envelope.h"
+#include "index.h"
+#include "index_stats.h"
+#include "msgid.h"
+
+#define NOW	1800000000000LL		/* a fixed "now" in ms */
+#define MIN	60000LL
+
+struct fixture {
+	char		 dir[64];
+	char		 path[128];
+	struct index	*idx;
+	char		 ids[8][MSGID_MAX];
+};
+
+/* add - one message received age_min minutes before NOW, size bytes, to rcpts */
+static void
+add(struct fixture *f, int n, int64_t age_min, int64_t size, enum index_location loc,
+    const char *r1, const char *r2)
+{
+	struct envelope e;
+
+	envelope_init(&e);
+	snprintf(e.node, sizeof(e.node), "mx1");
+	e.received_ms = NOW - age_min * MIN;
+	e.size = size;
+	snprintf(e.sha256, sizeof(e.sha256), "%064d", 0);
+	assert_int_equal(msgid_new("mx1", e.received_ms, e.id, sizeof(e.id)), 0);
+	e.mail_from = strdup("s@x.test");
+	assert_int_equal(envelope_add_rcpt(&e, r1, ""), 0);
+	if (r2 != NULL)
+		assert_int_equal(envelope_add_rcpt(&e, r2, ""), 0);
+	assert_int_equal(index_add_message(f->idx, &e, "k", loc,
+	    loc == INDEX_LOC_SPOOL ? "/spool/x" : NULL), INDEX_OK);
+	snprintf(f->ids[n], MSGID_MAX, "%s", e.id);
+	envelope_free(&e);
+}
+
+/* sql - run setup SQL with one text parameter (may be NULL) */
+static void
+sql(struct fixture *f, const char *q, const char *p1)
+{
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_prepare_v2(index_db(f->idx), q, -1, &st, NULL), SQLITE_OK);
+	if (p1 != NULL)
+		sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture	*f = calloc(1, sizeof(*f));
+	char		 err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_index_stats.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/index.sqlite", f->dir);
+	f->idx = index_open(f->path, err, sizeof(err));
+	assert_non_null(f->idx);
+	/* 0: 2 min old, two domains; 1: 7 min; 2: 100 min, spooled; 3: 2000 min, held;
+	 * 4: 30 min, quarantined; 5: delivered (not backlog) */
+	add(f, 0, 2, 100, INDEX_LOC_STORE, "a@one.test", "b@two.test");
+	add(f, 1, 7, 200, INDEX_LOC_STORE, "c@one.test", NULL);
+	add(f, 2, 100, 400, INDEX_LOC_SPOOL, "d@one.test", NULL);
+	add(f, 3, 2000, 800, INDEX_LOC_STORE, "e@two.test", NULL);
+	add(f, 4, 30, 1600, INDEX_LOC_STORE, "f@three.test", NULL);
+	add(f, 5, 3000, 3200, INDEX_LOC_STORE, "g@three.test", NULL);
+	sql(f, "UPDATE messages SET state = 'hold' WHERE id = ?1", f->ids[3]);
+	sql(f, "UPDATE messages SET state = 'quarantine' WHERE id = ?1", f->ids[4]);
+	sql(f, "UPDATE recipients SET state = 'quarantine' WHERE message_id = ?1", f->ids[4]);
+	sql(f, "UPDATE messages SET state = 'delivered' WHERE id = ?1", f->ids[5]);
+	sql(f, "UPDATE recipients SET state = 'delivered' WHERE message_id = ?1", f->ids[5]);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	char		 p[160];
+
+	index_close(f->idx);
+	snprintf(p, sizeof(p), "%s/index.sqlite-wal", f->dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/index.sqlite-shm", f->dir);
+	unlink(p);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+test_bucket_edges(void **state)
+{
+	static const struct { int64_t age_ms; int want; } t[] = {
+		{ 0, 0 }, { 5 * MIN - 1, 0 }, { 5 * MIN, 1 }, { 10 * MIN, 2 }, { 39 * MIN, 3 },
+		{ 640 * MIN - 1, 7 }, { 640 * MIN, 8 }, { 1280 * MIN - 1, 8 }, { 1280 * MIN, 9 },
+		{ 100000 * MIN, 9 }, { -5, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (index_stats_bucket(t[i].age_ms) != t[i].want)
+			fail_msg("age %lld ms: got bucket %d, want %d", (long long)t[i].age_ms,
+			    index_stats_bucket(t[i].age_ms), t[i].want);
+	}
+}
+
+static void
+test_backlog(void **state)
+{
+	struct fixture			*f = *state;
+	struct index_stats_backlog	 b;
+	static const int64_t		 want[INDEX_STATS_NBUCKETS] = { 1, 1, 0, 1, 0, 1, 0, 0,
+					    0, 1 };
+	int				 i;
+
+	assert_int_equal(index_stats_backlog(f->idx, NOW, &b), INDEX_OK);
+	assert_int_equal(b.messages, 5);		/* 0..4; the delivered one is not */
+	assert_int_equal(b.bytes, 100 + 200 + 400 + 800 + 1600);
+	assert_int_equal(b.oldest_ms, NOW - 2000 * MIN);
+	assert_int_equal(b.recipients, 5);		/* pending only: f@ is quarantined */
+	assert_int_equal(b.quarantine, 1);
+	assert_int_equal(b.quarantine_rcpts, 1);
+	assert_int_equal(b.spool_messages, 1);
+	assert_int_equal(b.spool_bytes, 400);
+	assert_int_equal(b.total_messages, 6);
+	for (i = 0; i < INDEX_STATS_NBUCKETS; i++)
+		if (b.buckets[i] != want[i])
+			fail_msg("bucket %d: got %lld, want %lld", i, (long long)b.buckets[i],
+			    (long long)want[i]);
+}
+
+static void
+test_backlog_edges(void **state)
+{
+	struct fixture			*f = *state;
+	struct index_stats_backlog	 b;
+	char				 q[160];
+
+	/* exactly 5 minutes old belongs to [5,10), as in index_stats_bucket() */
+	snprintf(q, sizeof(q), "UPDATE messages SET received_ms = %lld WHERE id = ?1",
+	    NOW - 5 * MIN);
+	sql(f, q, f->ids[0]);
+	assert_int_equal(index_stats_backlog(f->idx, NOW, &b), INDEX_OK);
+	assert_int_equal(b.buckets[0], 0);
+	assert_int_equal(b.buckets[1], 2);
+	snprintf(q, sizeof(q), "UPDATE messages SET received_ms = %lld WHERE id = ?1",
+	    NOW - 5 * MIN + 1);
+	sql(f, q, f->ids[0]);
+	assert_int_equal(index_stats_backlog(f->idx, NOW, &b), INDEX_OK);
+	assert_int_equal(b.buckets[0], 1);
+	assert_int_equal(b.buckets[1], 1);
+}
+
+static void
+test_backlog_empty(void **state)
+{
+	struct fixture			*f = *state;
+	struct index_stats_backlog	 b;
+
+	sql(f, "UPDATE messages SET state = 'delivered'", NULL);
+	assert_int_equal(index_stats_backlog(f->idx, NOW, &b), INDEX_OK);
+	assert_int_equal(b.messages, 0);
+	assert_int_equal(b.oldest_ms, 0);		/* none, not "epoch" */
+	assert_int_equal(b.bytes, 0);
+}
+
+struct seen {
+	char	names[8][32];
+	int64_t	a[8], b[8];
+	int64_t	bk[8][INDEX_STATS_NBUCKETS];
+	int	n;
+};
+
+static int
+state_cb(const char *state, int64_t messages, int64_t bytes, void *arg)
+{
+	struct seen *s = arg;
+
+	snprintf(s->names[s->n], sizeof(s->names[0]), "%s", state);
+	s->a[s->n] = messages;
+	s->b[s->n++] = bytes;
+	return 0;
+}
+
+static void
+test_states(void **state)
+{
+	struct fixture	*f = *state;
+	struct seen	 s = { .n = 0 };
+
+	assert_int_equal(index_stats_states(f->idx, state_cb, &s), INDEX_OK);
+	assert_int_equal(s.n, 4);		/* sorted by name */
+	assert_string_equal(s.names[0], "delivered");
+	assert_string_equal(s.names[1], "hold");
+	assert_string_equal(s.names[2], "quarantine");
+	assert_string_equal(s.names[3], "queued");
+	assert_int_equal(s.a[3], 3);
+	assert_int_equal(s.b[3], 700);
+}
+
+static int
+domain_cb(const struct index_stats_domain *d, void *arg)
+{
+	struct seen *s = arg;
+
+	snprintf(s->names[s->n], sizeof(s->names[0]), "%s", d->domain);
+	s->a[s->n] = d->recipients;
+	s->b[s->n] = d->oldest_ms;
+	memcpy(s->bk[s->n++], d->buckets, sizeof(d->buckets));
+	return 0;
+}
+
+static void
+test_domains(void **state)
+{
+	struct fixture	*f = *state;
+	struct seen	 s = { .n = 0 };
+	int64_t		 n = -1;
+
+	assert_int_equal(index_stats_domains(f->idx, NOW, 0, domain_cb, &s, &n), INDEX_OK);
+	/* one.test 3 pending, two.test 2; three.test has none pending */
+	assert_int_equal(n, 2);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.names[0], "one.test");
+	assert_int_equal(s.a[0], 3);
+	assert_int_equal(s.b[0], NOW - 100 * MIN);
+	assert_int_equal(s.bk[0][0], 1);
+	assert_int_equal(s.bk[0][1], 1);
+	assert_int_equal(s.bk[0][5], 1);
+	assert_string_equal(s.names[1], "two.test");
+	assert_int_equal(s.bk[1][9], 1);
+	/* the limit keeps the largest; the total is still reported */
+	s.n = 0;
+	assert_int_equal(index_stats_domains(f->idx, NOW, 1, domain_cb, &s, &n), INDEX_OK);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(n, 2);
+}
+
+struct err_seen {
+	int	n;
+	char	target[4][64];
+	int	code[4];
+	int64_t	count[4];
+	char	text[4][64];
+};
+
+static int
+err_cb(const char *target, int code, int64_t count, int64_t last_ms, const char *text,
+    void *arg)
+{
+	struct err_seen *s = arg;
+
+	snprintf(s->target[s->n], sizeof(s->target[0]), "%s", target);
+	s->code[s->n] = code;
+	s->count[s->n] = count;
+	snprintf(s->text[s->n++], sizeof(s->text[0]), "%s", text);
+	return 0;
+}
+
+static void
+test_errors(void **state)
+{
+	struct fixture	*f = *state;
+	struct err_seen	 s = { .n = 0 };
+	char		 q[512];
+
+	snprintf(q, sizeof(q), "INSERT INTO attempts (message_id, rcpt, at_ms, target, code,"
+	    " text) VALUES ('x', 'a', %lld, 'p:25', 421, 'busy 1'), ('x', 'a', %lld, 'p:25',"
+	    " 421, 'busy 2'), ('x', 'a', %lld, 'p:25', 550, 'no user'), ('x', 'a', %lld,"
+	    " 'p:25', 250, 'ok'), ('x', 'a', %lld, 'p:25', 421, 'too old')",
+	    NOW - 10 * MIN, NOW - 5 * MIN, NOW - 1 * MIN, NOW - 1 * MIN, NOW - 120 * MIN);
+	sql(f, q, NULL);
+	assert_int_equal(index_stats_errors(f->idx, NOW - 60 * MIN, err_cb, &s), INDEX_OK);
+	assert_int_equal(s.n, 2);		/* 2xx is not an error; 'too old' out of window */
+	assert_int_equal(s.code[0], 421);
+	assert_int_equal(s.count[0], 2);
+	assert_string_equal(s.text[0], "busy 2");	/* the latest text */
+	assert_int_equal(s.code[1], 550);
+}
+
+static int
+ctr_cb(const char *name, const char *label, int64_t value, void *arg)
+{
+	struct seen *s = arg;
+
+	snprintf(s->names[s->n], sizeof(s->names[0]), "%s/%s", name, label);
+	s->a[s->n++] = value;
+	return 0;
+}
+
+static int
+sample_cb(int64_t at, int64_t messages, int64_t bytes, int64_t oldest, void *arg)
+{
+	struct seen *s = arg;
+
+	s->a[s->n] = at;
+	s->b[s->n++] = oldest;
+	return 0;
+}
+
+static void
+test_counters_control_samples(void **state)
+{
+	struct fixture	*f = *state;
+	struct seen	 s = { .n = 0 };
+	char		 q[256];
+
+	sql(f, "INSERT INTO counters VALUES ('ingest_rejected', 'relay', 7, 1),"
+	    " ('ingest_accepted', '', 42, 1)", NULL);
+	assert_int_equal(index_stats_counters(f->idx, ctr_cb, &s), INDEX_OK);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.names[0], "ingest_accepted/");
+	assert_int_equal(s.a[0], 42);
+	assert_string_equal(s.names[1], "ingest_rejected/relay");
+
+	s.n = 0;
+	assert_int_equal(index_kv_set(f->idx, "paused", "1"), INDEX_OK);
+	assert_int_equal(index_stats_control(f->idx, ctr_cb, &s), INDEX_OK);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.names[0], "paused/1");
+
+	s.n = 0;
+	snprintf(q, sizeof(q), "INSERT INTO backlog_samples VALUES (%lld, 1, 2, NULL),"
+	    " (%lld, 3, 4, 5), (%lld, 6, 7, 8)", NOW - 600 * MIN, NOW - 2 * MIN, NOW - MIN);
+	sql(f, q, NULL);
+	assert_int_equal(index_stats_samples(f->idx, NOW - 60 * MIN, sample_cb, &s), INDEX_OK);
+	assert_int_equal(s.n, 2);		/* oldest first, window applied */
+	assert_int_equal(s.a[0], NOW - 2 * MIN);
+	assert_int_equal(s.b[0], 5);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bucket_edges),
+		cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters_control_samples, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,590 @@
+/*
+ * test_rcpt_verify.c - recipient verification: domains, lists, hashed lists,
+ * catch-all, sub-addresses, routing-character rejection, reloads, the
+ * callout cache policy (against a refused port), the RCPT reply verdict,
+ * address quoting and the monitor hysteresis.  Table-driven.
+ *
+ * The ingest modules are compiled in (unit tests link only libmxcommon.a).
+ * Real callouts against real Postfix are in tests/e2e/ingest_verify.sh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "../../ingest/callout.c"
+#include "../../ingest/monitor.c"
+#include "../../ingest/rcpt_verify.c"
+
+static char tdir[] = "/tmp/test_rcpt_verify.XXXXXX";
+
+struct tcase {
+	const char		*addr;
+	enum verify_result	 want;
+};
+
+static const char *const rname[] = { "ok", "nodomain", "nouser", "tempfail" };
+
+/* put - write text to tdir/name */
+static void
+put(const char *name, const char *text)
+{
+	char	 path[PATH_MAX];
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", tdir, name);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* load - a struct verify from config text (file tdir/t.conf, so lists are relative) */
+static struct verify *
+load(const char *text, char *err, size_t errlen)
+{
+	struct config	*c;
+	struct verify	*v;
+	char		 path[PATH_MAX];
+
+	put("t.conf", text);
+	snprintf(path, sizeof(path), "%s/t.conf", tdir);
+	assert_non_null(c = config_load(path, err, errlen));
+	v = verify_load(c, err, errlen);
+	config_free(c);
+	return v;
+}
+
+/* run - check every case; "got X, want Y" on failure */
+static void
+run(struct verify *v, const struct tcase *tc, size_t n)
+{
+	enum verify_result	r;
+	char			text[256];
+	size_t			i;
+	int			bad = 0;
+
+	for (i = 0; i < n; i++) {
+		r = verify_rcpt(v, tc[i].addr, text, sizeof(text));
+		if (r != tc[i].want) {
+			print_error("%s: got %s (%s), want %s\n", tc[i].addr, rname[r], text,
+			    rname[tc[i].want]);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void
+test_domains_and_lists(void **state)
+{
+	static const struct tcase tc[] = {
+		{ "alice@example.test", VERIFY_OK },
+		{ "ALICE@EXAMPLE.TEST", VERIFY_OK },		/* case folded */
+		{ "alice@Example.Test.", VERIFY_OK },		/* trailing dot */
+		{ "bob@example.test", VERIFY_OK },		/* full address line */
+		{ "carol@example.test", VERIFY_OK },		/* line with a right-hand side */
+		{ "dan@example.test", VERIFY_NO_USER },		/* commented out */
+		{ "zed@example.test", VERIFY_NO_USER },
+		{ "alice@other.test", VERIFY_NO_DOMAIN },	/* listed, domain not ours */
+		{ "alice@sub.example.test", VERIFY_NO_DOMAIN },	/* no subdomain matching */
+		{ "alice@example.test.evil", VERIFY_NO_DOMAIN },
+		{ "alice", VERIFY_NO_DOMAIN },
+		{ "alice@", VERIFY_NO_DOMAIN },
+		{ "@example.test", VERIFY_NO_USER },
+		{ "anyone@all.test", VERIFY_OK },		/* "@all.test" line: catch-all */
+		{ "x\ry@example.test", VERIFY_NO_USER },	/* control character */
+		{ "a234567890123456789012345678901234567890123456789012345678901234"
+		  "5@all.test", VERIFY_NO_USER },		/* 65-octet local part */
+	};
+	struct verify	*v;
+	char		 err[256];
+
+	put("users.txt", "# our users\nalice\n  Bob@EXAMPLE.test\ncarol@example.test OK\n"
+	    "#dan\n\nalice@other.test\n");
+	put("all.txt", "@all.test\n@unrelated.test\n");
+	v = load("[domain Example.TEST]\nrecipients = users.txt\n"
+	    "[domain all.test]\nrecipients = all.txt\n", err, sizeof(err));
+	if (v == NULL)
+		fail_msg("%s", err);
+	run(v, tc, sizeof(tc) / sizeof(tc[0]));
+	assert_int_equal(verify_is_local_domain(v, "EXAMPLE.test"), 1);
+	assert_int_equal(verify_is_local_domain(v, "example.test."), 1);
+	assert_int_equal(verify_is_local_domain(v, "other.test"), 0);
+	assert_int_equal(verify_is_local_domain(v, "unrelated.test"), 0);
+	verify_free(v);
+}
+
+static void
+test_hashed_catchall_subaddress(void **state)
+{
+	static const struct tcase tc[] = {
+		{ "alice@example.test", VERIFY_OK },		/* sha256sum output line */
+		{ "Alice@Example.Test", VERIFY_OK },		/* normalised before hashing */
+		{ "bob@example.test", VERIFY_OK },		/* upper-case hex */
+		{ "carol@example.test", VERIFY_NO_USER },
+		{ "alice+news@example.test", VERIFY_OK },	/* sub-address, hashed base */
+		{ "alice-news@example.test", VERIFY_OK },	/* second delimiter */
+		{ "alice+a+b@example.test", VERIFY_OK },	/* first delimiter splits */
+		{ "+alice@example.test", VERIFY_NO_USER },	/* delimiter first: no base */
+		{ "carol+x@example.test", VERIFY_NO_USER },
+		{ "alice+x@plain.test", VERIFY_NO_USER },	/* subaddress off */
+		{ "alice@plain.test", VERIFY_OK },
+		{ "whoever@catch.test", VERIFY_OK },
+		{ "WHO+ever@catch.test", VERIFY_OK },
+		{ "x@nocatch.test", VERIFY_NO_DOMAIN },
+	};
+	struct verify	*v;
+	char		 err[256];
+
+	/* as `printf '%s' alice@example.test | sha256sum` prints it; bob's in upper case */
+	{
+		unsigned char	h[32];
+		char		hex[2][65], text[400];
+		int		i, k;
+		const char	*a[2] = { "alice@example.test", "bob@example.test" };
+
+		for (k = 0; k < 2; k++) {
+			verify_sha256(a[k], h);
+			for (i = 0; i < 32; i++)
+				snprintf(hex[k] + 2 * i, 3, k ? "%02X" : "%02x", h[i]);
+		}
+		snprintf(text, sizeof(text), "# hashes\n%s  -\n\n%s\n"
+		    "e0b2b4e7a0ec4d6c6b7d3ba2f0b4d93dca4bd0f1d0c6d2b3e3f0f29a3f0fd0ab\n",
+		    hex[0], hex[1]);
+		put("hashed.txt", text);
+	}
+	put("plain.txt", "alice\n");
+	v = load("[domain example.test]\nhashed = hashed.txt\nsubaddress = yes\ndelimiter = +-\n"
+	    "[domain plain.test]\nrecipients = plain.txt\n"
+	    "[domain catch.test]\ncatchall = yes\nsubaddress = yes\n", err, sizeof(err));
+	if (v == NULL)
+		fail_msg("%s", err);
+	run(v, tc, sizeof(tc) / sizeof(tc[0]));
+	verify_free(v);
+}
+
+static void
+test_routing_characters(void **state)
+{
+	static const struct tcase tc[] = {
+		{ "user%evil.test@catch.test", VERIFY_NO_DOMAIN },	/* percent hack */
+		{ "evil.test!user@catch.test", VERIFY_NO_DOMAIN },	/* bang path */
+		{ "user@evil.test@catch.test", VERIFY_NO_DOMAIN },	/* quoted "user@evil" */
+		{ "@a.test,@b.test:user@catch.test", VERIFY_NO_DOMAIN },	/* source route */
+		{ "user@catch.test", VERIFY_OK },
+		{ "user@evil.test", VERIFY_NO_DOMAIN },
+		{ "user%catch.test@evil.test", VERIFY_NO_DOMAIN },
+		{ "Alice@cs.test", VERIFY_OK },				/* case_sensitive_local */
+		{ "alice@cs.test", VERIFY_NO_USER },
+		{ "Alice@CS.TEST", VERIFY_OK },				/* the domain still folds */
+	};
+	struct verify	*v;
+	char		 err[256];
+
+	put("cs.txt", "Alice\n");
+	v = load("[ingest]\ncase_sensitive_local = yes\n[domain catch.test]\ncatchall = yes\n"
+	    "[domain cs.test]\nrecipients = cs.txt\n", err, sizeof(err));
+	if (v == NULL)
+		fail_msg("%s", err);
+	run(v, tc, sizeof(tc) / sizeof(tc[0]));
+	verify_free(v);
+}
+
+static void
+test_reload(void **state)
+{
+	static const struct tcase before[] = {
+		{ "old@example.test", VERIFY_OK }, { "new@example.test", VERIFY_NO_USER },
+	};
+	static const struct tcase after[] = {
+		{ "old@example.test", VERIFY_NO_USER }, { "new@example.test", VERIFY_OK },
+	};
+	static const char conf[] = "[domain example.test]\nrecipients = r.txt\n";
+	struct verify	*v1, *v2;
+	char		 err[256];
+
+	put("r.txt", "old\n");
+	assert_non_null(v1 = load(conf, err, sizeof(err)));
+	put("r.txt", "new\n");
+	assert_non_null(v2 = load(conf, err, sizeof(err)));
+	run(v1, before, 2);		/* the old struct is untouched by the reload */
+	run(v2, after, 2);
+	/* a list that fails to load: NULL, the message names the file and line */
+	put("r.txt", "new\nbad%entry@example.test\n");
+	assert_null(load(conf, err, sizeof(err)));
+	assert_non_null(strstr(err, "r.txt:2"));
+	run(v2, after, 2);
+	verify_free(v1);
+	verify_free(v2);
+}
+
+static void
+test_load_errors(void **state)
+{
+	static const struct { const char *conf, *want; } tc[] = {
+		{ "[domain a.test]\nrecipients = missing.txt\n", "missing.txt" },
+		{ "[domain a.test]\nhashed = bad.txt\n", "bad.txt:1" },
+		{ "[domain a.test]\nsubaddress = yes\n", "no recipient source" },
+		{ "[general]\nnode = x\n", "no [domain NAME] section" },
+		{ "[domain a_b.test]\ncatchall = yes\n", "not a domain name" },
+		{ "[domain a.test]\ncatchall = maybe\n", "catchall" },
+		{ "[domain a.test]\ncallout = http://x\n", "callout" },
+		{ "[domain a.test]\ncallout = smtp://h:99999\n", "callout" },
+		{ "[domain a.test]\ncallout = smtp://h\ncallout_timeout = 0\n", "callout_timeout" },
+		{ "[domain a.test]\ncatchall = yes\npositive_ttl = 3x\n", "positive_ttl" },
+		{ "[domain a.test]\ncatchall = yes\nsubaddress = yes\ndelimiter = x\n",
+		    "delimiter" },
+		{ "[domain A.test]\ncatchall = yes\n[domain a.TEST]\ncatchall = yes\n", "twice" },
+		{ "[ingest]\ncallout_concurrency = 0\n[domain a.test]\ncatchall = yes\n",
+		    "callout_concurrency" },
+	};
+	size_t	i;
+	char	err[256];
+
+	put("bad.txt", "not-a-hash\n");
+	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		err[0] = '\0';
+		if (load(tc[i].conf, err, sizeof(err)) != NULL)
+			fail_msg("case %zu: loaded, want an error with \"%s\"", i, tc[i].want);
+		if (strstr(err, tc[i].want) == NULL)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err, tc[i].want);
+	}
+}
+
+/* refused_port - a bound, non-listening socket: connecting to it is refused */
+static int
+refused_port(int *fd)
+{
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	socklen_t		len = sizeof(sin);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((*fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+static void
+test_cache_policy_primary_down(void **state)
+{
+	static const struct {
+		const char		*addr;
+		int			 result;
+		int64_t			 checked_ago, expires_in;	/* s */
+		enum verify_result	 want;
+	} tc[] = {
+		{ "fresh-pos@example.test", 1, 10, 3600, VERIFY_OK },
+		{ "stale-pos@example.test", 1, 8 * 86400, -86400, VERIFY_OK },	/* TTL over */
+		{ "dead-pos@example.test", 1, 40 * 86400, -33 * 86400, VERIFY_TEMPFAIL },
+		{ "fresh-neg@example.test", 0, 10, 3000, VERIFY_NO_USER },
+		{ "old-neg@example.test", 0, 7200, -3600, VERIFY_TEMPFAIL },	/* expired */
+		{ "never@example.test", -1, 0, 0, VERIFY_TEMPFAIL },
+		{ "fresh-pos+tag@example.test", -1, 0, 0, VERIFY_OK },		/* base cached */
+		{ "listed@example.test", -1, 0, 0, VERIFY_OK },		/* list before callout */
+		{ "x%y@example.test", -1, 0, 0, VERIFY_NO_DOMAIN },
+	};
+	struct index_verify_entry	 e;
+	struct verify			*v;
+	struct index			*idx;
+	char				 conf[PATH_MAX + 512], err[256], path[PATH_MAX], text[256];
+	int				 fd, port;
+	int64_t				 now = verify_now_ms();
+	size_t				 i;
+	enum verify_result		 r;
+
+	port = refused_port(&fd);
+	snprintf(path, sizeof(path), "%s/index.sqlite", tdir);
+	assert_non_null(idx = index_open(path, err, sizeof(err)));
+	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		if (tc[i].result < 0)
+			continue;
+		memset(&e, 0, sizeof(e));
+		e.result = tc[i].result;
+		e.code = tc[i].result ? 250 : 550;
+		e.checked_ms = now - tc[i].checked_ago * 1000;
+		e.expires_ms = now + tc[i].expires_in * 1000;
+		assert_int_equal(index_verify_put(idx, tc[i].addr, &e), INDEX_OK);
+	}
+	index_close(idx);
+	put("l.txt", "listed\n");
+	snprintf(conf, sizeof(conf), "[general]\nindex = %s\n[domain example.test]\n"
+	    "recipients = l.txt\nsubaddress = yes\ncallout = smtp://127.0.0.1:%d\n"
+	    "callout_timeout = 5s\n", path, port);
+	if ((v = load(conf, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		r = verify_rcpt(v, tc[i].addr, text, sizeof(text));
+		if (r != tc[i].want)
+			fail_msg("%s: got %s (%s), want %s", tc[i].addr, rname[r], text,
+			    rname[tc[i].want]);
+	}
+	verify_free(v);
+	/* the load purged what can no longer answer: the expired negative, the dead positive */
+	assert_non_null(idx = index_open(path, err, sizeof(err)));
+	assert_int_equal(index_verify_get(idx, "old-neg@example.test", &e), INDEX_NOTFOUND);
+	assert_int_equal(index_verify_get(idx, "dead-pos@example.test", &e), INDEX_NOTFOUND);
+	assert_int_equal(index_verify_get(idx, "stale-pos@example.test", &e), INDEX_OK);
+	index_close(idx);
+	close(fd);
+}
+
+static void
+test_callout_verdict_and_path(void **state)
+{
+	static const struct { int code; const char *text; enum callout_result want; } vt[] = {
+		{ 250, "250 2.1.5 Ok", CALLOUT_EXISTS },
+		{ 251, "251 2.1.5 will forward", CALLOUT_EXISTS },
+		{ 550, "550 5.1.1 <x>: User unknown", CALLOUT_NOUSER },
+		{ 551, "551 5.1.6 moved", CALLOUT_NOUSER },
+		{ 553, "553 5.1.3 bad address syntax", CALLOUT_NOUSER },
+		{ 550, "550 no such user", CALLOUT_NOUSER },	/* no enhanced code */
+		{ 550, "550 5.7.1 policy rejection", CALLOUT_UNKNOWN },
+		{ 554, "554 5.7.1 Relay access denied", CALLOUT_UNKNOWN },
+		{ 552, "552 5.2.2 over quota", CALLOUT_UNKNOWN },
+		{ 450, "450 4.1.1 try later", CALLOUT_UNKNOWN },
+		{ 421, "421 4.3.2 shutting down", CALLOUT_UNKNOWN },
+	};
+	static const struct { const char *addr, *want; } pt[] = {
+		{ "alice@example.test", "<alice@example.test>" },
+		{ "a.b+c@example.test", "<a.b+c@example.test>" },
+		{ "we ird@example.test", "<\"we ird\"@example.test>" },
+		{ "a..b@example.test", "<\"a..b\"@example.test>" },
+		{ "q\"x\\y@example.test", "<\"q\\\"x\\\\y\"@example.test>" },
+		{ "cr\r\nRCPT TO:<x>@example.test", NULL },	/* never sent */
+		{ "nodomain", NULL },
+	};
+	char	out[300];
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < sizeof(vt) / sizeof(vt[0]); i++)
+		if (callout_verdict(vt[i].code, vt[i].text) != vt[i].want)
+			fail_msg("%s: got %d, want %d", vt[i].text,
+			    callout_verdict(vt[i].code, vt[i].text), vt[i].want);
+	for (i = 0; i < sizeof(pt) / sizeof(pt[0]); i++) {
+		rc = callout_path(pt[i].addr, out, sizeof(out));
+		if (pt[i].want == NULL)
+			assert_int_equal(rc, -1);
+		else {
+			assert_int_equal(rc, 0);
+			assert_string_equal(out, pt[i].want);
+		}
+	}
+}
+
+/*
+ * A scripted SMTP server for the reply parser (a mock beside the real Postfix of
+ * tests/e2e/ingest_verify.sh): it sends say[0] as the greeting, then for each line
+ * received records it and sends the next say[]; NULL closes; "" sends nothing and
+ * waits for the client to give up.
+ */
+struct fake {
+	int		 lfd;
+	const char	*say[8];
+	char		 heard[1024];
+};
+
+static void *
+fake_main(void *arg)
+{
+	struct fake	*f = arg;
+	char		 c;
+	int		 fd, i = 0;
+	size_t		 h = 0;
+
+	if ((fd = accept(f->lfd, NULL, NULL)) == -1)
+		return NULL;
+	for (;;) {
+		if (f->say[i] == NULL)
+			break;
+		if (*f->say[i] != '\0' && write(fd, f->say[i], strlen(f->say[i])) < 0)
+			break;
+		if (*f->say[i++] == '\0') {
+			while (read(fd, &c, 1) == 1)
+				;
+			break;
+		}
+		while (read(fd, &c, 1) == 1 && h + 1 < sizeof(f->heard)) {
+			if (c != '\r')
+				f->heard[h++] = c == '\n' ? '|' : c;
+			if (c == '\n')
+				break;
+		}
+	}
+	f->heard[h] = '\0';
+	close(fd);
+	return NULL;
+}
+
+static void
+test_callout_dialogue(void **state)
+{
+	static const struct {
+		const char		*say[8];
+		int			 timeout_ms;
+		enum callout_result	 want;
+		int			 code;
+		const char		*heard;	/* prefix of the commands received */
+	} tc[] = {
+		{ { "220 p ESMTP\r\n", "250-p\r\n250-PIPELINING\r\n250 8BITMIME\r\n", "250 ok\r\n",
+		    "250 2.1.5 ok\r\n", "250 reset\r\n", "221 bye\r\n", NULL }, 5000,
+		    CALLOUT_EXISTS, 250,
+		    "EHLO mx.test|MAIL FROM:<>|RCPT TO:<alice@example.test>|RSET|QUIT|" },
+		{ { "220-p\r\n220 ESMTP\r\n", "250 p\r\n", "250 ok\r\n",
+		    "550-5.1.1 no\r\n550 5.1.1 such user\r\n", NULL }, 5000, CALLOUT_NOUSER, 550,
+		    "EHLO mx.test|MAIL FROM:<>|RCPT" },
+		{ { "554 5.3.2 go away\r\n", "221 bye\r\n", NULL }, 5000, CALLOUT_UNKNOWN, 554,
+		    "QUIT|" },
+		{ { "220 p\r\n", "502 5.5.2 what\r\n", "250 p\r\n", "250 ok\r\n", "250 ok\r\n",
+		    NULL }, 5000, CALLOUT_EXISTS, 250, "EHLO mx.test|HELO mx.test|MAIL" },
+		{ { "220 p\r\n", "250 p\r\n", "250 ok\r\n", "250-x\r\n550 y\r\n", NULL }, 5000,
+		    CALLOUT_UNKNOWN, 0, "EHLO" },
+		{ { "220 p\r\n", "250 p\r\n", "553 5.1.8 sender refused\r\n", NULL }, 5000,
+		    CALLOUT_UNKNOWN, 553, "EHLO mx.test|MAIL FROM:<>|QUIT" },
+		{ { "220 p\r\n", "250 p\r\n", "250 ok\r\n", "451 4.3.0 later\r\n", NULL }, 5000,
+		    CALLOUT_UNKNOWN, 451, "EHLO" },
+		{ { "220 p\r\n", "250 p\r\n", "250 ok\r\n", "hello there\r\n", NULL }, 5000,
+		    CALLOUT_UNKNOWN, 0, "EHLO" },
+		{ { "220 p\r\n", NULL }, 5000, CALLOUT_UNKNOWN, 0, "EHLO" },	/* closed */
+		{ { "", NULL }, 300, CALLOUT_UNKNOWN, 0, "" },		/* silent: timeout */
+	};
+	struct sockaddr_in	 sin = { .sin_family = AF_INET };
+	socklen_t		 len = sizeof(sin);
+	struct callout_target	 t;
+	struct fake		 f;
+	pthread_t		 th;
+	enum callout_result	 r;
+	char			 text[512], big[SMTP_REPLYLINE_MAX + 100];
+	size_t			 i;
+	int			 code;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i <= sizeof(tc) / sizeof(tc[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		if (i < sizeof(tc) / sizeof(tc[0]))
+			memcpy(f.say, tc[i].say, sizeof(f.say));
+		else {	/* an endless greeting line: the bounded buffer gives up */
+			memset(big, 'x', sizeof(big) - 1);
+			big[sizeof(big) - 1] = '\0';
+			memcpy(big, "220 ", 4);
+			f.say[0] = big;
+		}
+		assert_true((f.lfd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+		sin.sin_port = 0;
+		assert_int_equal(bind(f.lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+		assert_int_equal(listen(f.lfd, 1), 0);
+		assert_int_equal(getsockname(f.lfd, (struct sockaddr *)&sin, &len), 0);
+		snprintf(t.host, sizeof(t.host), "127.0.0.1");
+		snprintf(t.port, sizeof(t.port), "%d", ntohs(sin.sin_port));
+		assert_int_equal(pthread_create(&th, NULL, fake_main, &f), 0);
+		r = callout_rcpt(&t, "mx.test", "", "alice@example.test",
+		    i < sizeof(tc) / sizeof(tc[0]) ? tc[i].timeout_ms : 5000, &code, text,
+		    sizeof(text));
+		pthread_join(th, NULL);
+		close(f.lfd);
+		if (i == sizeof(tc) / sizeof(tc[0])) {
+			assert_int_equal(r, CALLOUT_UNKNOWN);
+			assert_non_null(strstr(text, "longer than"));
+			continue;
+		}
+		if (r != tc[i].want || code != tc[i].code ||
+		    strncmp(f.heard, tc[i].heard, strlen(tc[i].heard)) != 0)
+			fail_msg("case %zu: got %d code %d heard \"%s\" (%s), want %d code %d "
+			    "heard \"%s\"", i, r, code, f.heard, text, tc[i].want, tc[i].code,
+			    tc[i].heard);
+	}
+}
+
+static void
+test_monitor_hysteresis(void **state)
+{
+	/* probes as a string of g(ood)/b(ad); state after each: u(nknown) h u(nhealthy) */
+	static const struct { const char *probes, *want; } tc[] = {
+		{ "ggg", "uuh" },
+		{ "gggb", "uuhh" },
+		{ "gggbb", "uuhhU" },
+		{ "bb", "uU" },
+		{ "bbgg", "uUUU" },
+		{ "bbggg", "uUUUh" },
+		{ "gbgbgb", "uuuuuu" },
+		{ "gggbgbb", "uuhhhhU" },
+	};
+	struct monitor	m;
+	size_t		i, j;
+	char		got[16];
+
+	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		m.up_after = 3;
+		m.down_after = 2;
+		for (j = 0; tc[i].probes[j] != '\0'; j++) {
+			monitor_update(&m, tc[i].probes[j] == 'g', "test");
+			got[j] = m.state == MONITOR_HEALTHY ? 'h' :
+			    m.state == MONITOR_UNHEALTHY ? 'U' : 'u';
+		}
+		got[j] = '\0';
+		if (strcmp(got, tc[i].want) != 0)
+			fail_msg("%s: got %s, want %s", tc[i].probes, got, tc[i].want);
+		assert_int_equal(m.probes, (long)j);
+	}
+}
+
+static void
+test_monitor_off_and_bad(void **state)
+{
+	struct config	*c;
+	char		 err[256];
+
+	assert_non_null(c = config_from_string("m.conf", "[ingest]\nx = 1\n", err, sizeof(err)));
+	assert_null(monitor_start(c, err, sizeof(err)));
+	assert_string_equal(err, "");
+	config_free(c);
+	assert_non_null(c = config_from_string("m.conf", "[ingest]\nmonitor = smtp://h:1\n"
+	    "monitor_interval = 0\n", err, sizeof(err)));
+	assert_null(monitor_start(c, err, sizeof(err)));
+	assert_non_null(strstr(err, "monitor_interval"));
+	config_free(c);
+}
+
+static int
+setup(void **state)
+{
+	log_init("test_rcpt_verify");
+	log_setlevel(LOG_LVL_WARN);
+	return mkdtemp(tdir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_domains_and_lists),
+		cmocka_unit_test(test_hashed_catchall_subaddress),
+		cmocka_unit_test(test_routing_characters),
+		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_cache_policy_primary_down),
+		cmocka_unit_test(test_callout_verdict_and_path),
+		cmocka_unit_test(test_callout_dialogue),
+		cmocka_unit_test(test_monitor_hysteresis),
+		cmocka_unit_test(test_monitor_off_and_bad),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,360 @@
+/*
+ * test_store.c - the commit path with the file backend: store, fallback to
+ * the spool when the object store fails, flush, spool full, reindex.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "index.h"
+#include "log.h"
+#include "msgid.h"
+#include "objstore.h"
+#include "store.h"
+#include "store_impl.h"
+
+static char	top[] = "/tmp/test_store.XXXXXX";
+static char	dir[300];
+static int	ndir;
+
+/* conf - a config for the current scratch directory */
+static struct config *
+conf(const char *spool_max)
+{
+	char		 text[2048], err[256];
+	struct config	*c;
+
+	snprintf(text, sizeof(text), "[general]\nnode = mx1\ndata_dir = %s\n"
+	    "[storage]\nurl = file://%s/store\nprefix = mail\n[spool]\nmax_size = %s\n",
+	    dir, dir, spool_max);
+	c = config_from_string("test.conf", text, err, sizeof(err));
+	assert_non_null(c);
+	return c;
+}
+
+static int
+setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "%s/%d", top, ++ndir);
+	return mkdir(dir, 0700);
+}
+
+/* message - a temp file of n bytes and its envelope with nr recipients */
+static int
+message(struct envelope *e, size_t n, int nr)
+{
+	char	path[400], a[64];
+	FILE	*f;
+	size_t	i;
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s/msg.XXXXXX", dir);
+	fd = mkstemp(path);
+	assert_true(fd != -1);
+	unlink(path);
+	f = fdopen(dup(fd), "w");
+	fprintf(f, "Subject: test\r\n\r\n");
+	for (i = 17; i < n; i++)
+		fputc('a' + i % 26, f);
+	fclose(f);
+	envelope_init(e);
+	snprintf(e->node, sizeof(e->node), "mx1");
+	msgid_new("mx1", now_ms(), e->id, sizeof(e->id));
+	e->received_ms = now_ms();
+	e->size = n;
+	memset(e->sha256, 'b', 64);
+	e->mail_from = strdup("s@example.org");
+	e->mail_params = strdup("SIZE=10");
+	e->client_addr = strdup("127.0.0.1");
+	e->client_name = strdup("");
+	e->helo = strdup("h");
+	e->tls = strdup("");
+	for (i = 0; i < (size_t)nr; i++) {
+		snprintf(a, sizeof(a), "user%zu@example.test", i);
+		envelope_add_rcpt(e, a, i % 2 ? "NOTIFY=NEVER ORCPT=rfc822;x@y" : "");
+	}
+	return fd;
+}
+
+/* where - location of id per the index */
+static enum index_location
+where(struct store *st, const char *id)
+{
+	struct envelope		e;
+	enum index_location	loc;
+	char			key[OBJKEY_MAX], sp[512];
+
+	assert_int_equal(index_get_message(store_index(st), id, &e, key, sizeof(key), &loc, sp,
+	    sizeof(sp)), INDEX_OK);
+	envelope_free(&e);
+	return loc;
+}
+
+/* store_break/mend - make the file store unusable (a file where its root was) */
+static void
+store_break(void)
+{
+	char	a[400], b[400];
+
+	snprintf(a, sizeof(a), "%s/store", dir);
+	snprintf(b, sizeof(b), "%s/store.away", dir);
+	assert_int_equal(rename(a, b), 0);
+	close(open(a, O_CREAT | O_WRONLY, 0600));
+}
+
+static void
+store_mend(void)
+{
+	char	a[400], b[400];
+
+	snprintf(a, sizeof(a), "%s/store", dir);
+	snprintf(b, sizeof(b), "%s/store.away", dir);
+	assert_int_equal(unlink(a), 0);
+	assert_int_equal(rename(b, a), 0);
+}
+
+static void
+test_commit_spool_flush(void **state)
+{
+	struct config	*c = conf("1M");
+	struct store	*st;
+	struct envelope	 e1, e2;
+	struct objinfo	 info;
+	char		 err[512], key[OBJKEY_MAX], out[400];
+	int64_t		 bytes, count;
+	int		 fd1, fd2, ofd;
+	struct stat	 sb;
+
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	fd1 = message(&e1, 5000, 2);
+	assert_int_equal(store_commit(st, &e1, fd1, 5000, err, sizeof(err)), STORE_OK);
+	assert_int_equal(where(st, e1.id), INDEX_LOC_STORE);
+	msgid_key("mail", e1.id, ".eml", key, sizeof(key));
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, &info), OBJ_OK);
+	assert_int_equal(info.size, 5000);
+
+	store_break();
+	fd2 = message(&e2, 7000, 1);
+	assert_int_equal(store_commit(st, &e2, fd2, 7000, err, sizeof(err)), STORE_OK);
+	assert_string_equal(err, "spooled");
+	assert_int_equal(where(st, e2.id), INDEX_LOC_SPOOL);
+	store_spool_usage(st, &bytes, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(bytes, 7000);
+	/* readable from the spool while the store is down */
+	snprintf(out, sizeof(out), "%s/fetched", dir);
+	ofd = open(out, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	assert_int_equal(store_fetch(st, e2.id, ofd), STORE_OK);
+	assert_int_equal(fstat(ofd, &sb), 0);
+	assert_int_equal(sb.st_size, 7000);
+	close(ofd);
+	assert_int_equal(store_spool_flush(st), 1);	/* still down: stays */
+
+	store_mend();
+	assert_int_equal(store_spool_flush(st), 0);
+	assert_int_equal(where(st, e2.id), INDEX_LOC_STORE);
+	msgid_key("mail", e2.id, ".eml", key, sizeof(key));
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, &info), OBJ_OK);
+	assert_int_equal(info.size, 7000);
+	store_spool_usage(st, &bytes, &count);
+	assert_int_equal(count, 0);
+	ofd = open(out, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	assert_int_equal(store_fetch(st, e2.id, ofd), STORE_OK);
+	assert_int_equal(fstat(ofd, &sb), 0);
+	assert_int_equal(sb.st_size, 7000);
+	close(ofd);
+	assert_int_equal(store_fetch(st, "01JDAB3K8QW2E5R7T9Y1V3X5Z7.mx1", ofd), STORE_NOTFOUND);
+	assert_int_equal(store_purge(st, e2.id), STORE_OK);
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_NOTFOUND);
+
+	close(fd1);
+	close(fd2);
+	envelope_free(&e1);
+	envelope_free(&e2);
+	store_close(st);
+	config_free(c);
+}
+
+static void
+test_spool_full(void **state)
+{
+	struct config	*c = conf("4k");
+	struct store	*st;
+	struct envelope	 e;
+	char		 err[512];
+	int		 fd;
+
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	store_break();
+	fd = message(&e, 8000, 1);
+	assert_int_equal(store_commit(st, &e, fd, 8000, err, sizeof(err)), STORE_NOSPACE);
+	assert_int_equal(index_has_message(store_index(st), e.id), INDEX_NOTFOUND);
+	store_mend();
+	assert_int_equal(store_healthy(st, err, sizeof(err)), 1);
+	assert_string_equal(err, "object store reachable");
+	close(fd);
+	envelope_free(&e);
+	store_close(st);
+	config_free(c);
+}
+
+struct snap {
+	char	*json[3];
+};
+
+static void
+count_line(const char *line, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* show - the indexed envelope as JSON (what reindex must reproduce) */
+static char *
+show(struct store *st, const char *id)
+{
+	struct envelope		 e;
+	enum index_location	 loc;
+	char			 key[OBJKEY_MAX], sp[512], *j;
+
+	if (index_get_message(store_index(st), id, &e, key, sizeof(key), &loc, sp,
+	    sizeof(sp)) != INDEX_OK)
+		return NULL;
+	j = envelope_to_json(&e);
+	envelope_free(&e);
+	return j;
+}
+
+static void
+test_reindex(void **state)
+{
+	struct config		*c = conf("1M");
+	struct store		*st;
+	struct envelope		 e[3], orphan;
+	struct reindex_result	 r;
+	struct snap		 s;
+	char			 err[512], path[400], key[OBJKEY_MAX], *j;
+	int			 fd[3], fdo, i, lines = 0;
+	static const int	 nr[3] = { 1, 200, 3 };
+
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	for (i = 0; i < 3; i++) {
+		fd[i] = message(&e[i], 3000 + i, nr[i]);
+		assert_int_equal(store_commit(st, &e[i], fd[i], 3000 + i, err, sizeof(err)),
+		    STORE_OK);
+		s.json[i] = show(st, e[i].id);
+	}
+	/* the 200-recipient envelope went to a sidecar */
+	msgid_key("mail", e[1].id, ".env.json", key, sizeof(key));
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_OK);
+	assert_int_equal(store_reindex(st, NULL, 0, NULL, NULL, &r), STORE_OK);
+	assert_int_equal(r.objects, 3);
+	assert_int_equal(r.ok, 3);
+	assert_int_equal(r.added + r.missing + r.incomplete, 0);
+	store_close(st);
+
+	/* a new host: the index is gone, the bucket rebuilds it */
+	snprintf(path, sizeof(path), "%s/index.sqlite", dir);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/index.sqlite-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/index.sqlite-shm", dir);
+	unlink(path);
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_reindex(st, NULL, 0, count_line, &lines, &r), STORE_OK);
+	assert_int_equal(r.added, 3);
+	assert_int_equal(lines, 3);
+	assert_int_equal(index_has_message(store_index(st), e[0].id), INDEX_NOTFOUND);
+	assert_int_equal(store_reindex(st, "mx1", 1, NULL, NULL, &r), STORE_OK);
+	assert_int_equal(r.added, 3);
+	for (i = 0; i < 3; i++) {
+		j = show(st, e[i].id);
+		assert_non_null(j);
+		assert_string_equal(j, s.json[i]);
+		free(j);
+		free(s.json[i]);
+	}
+	assert_int_equal(store_reindex(st, "other", 1, NULL, NULL, &r), STORE_OK);
+	assert_int_equal(r.objects, 0);
+	assert_int_equal(r.missing, 0);		/* rows of other nodes are not judged */
+
+	/* orphans both ways: an object without a row, a row without object */
+	fdo = message(&orphan, 100, 2);
+	j = envelope_to_json(&orphan);
+	assert_int_equal(store_put_object(st, &orphan, j, fdo, 100), OBJ_OK);
+	free(j);
+	msgid_key("mail", e[0].id, ".eml", key, sizeof(key));
+	assert_int_equal(objstore_delete(store_objstore(st), key), OBJ_OK);
+	assert_int_equal(store_reindex(st, NULL, 0, NULL, NULL, &r), STORE_OK);
+	assert_int_equal(r.objects, 3);
+	assert_int_equal(r.added, 1);
+	assert_int_equal(r.missing, 1);
+	assert_int_equal(index_has_message(store_index(st), orphan.id), INDEX_NOTFOUND);
+	assert_int_equal(store_reindex(st, NULL, 1, NULL, NULL, &r), STORE_OK);
+	assert_int_equal(index_has_message(store_index(st), orphan.id), INDEX_OK);
+	{
+		char	st_name[32];
+		int64_t	purged;
+
+		assert_int_equal(index_get_state(store_index(st), e[0].id, st_name, sizeof(st_name),
+		    &purged), INDEX_OK);
+		assert_string_equal(st_name, "missing");
+	}
+	/* an object with unreadable envelope metadata is incomplete, not added */
+	{
+		struct objmeta	m;
+
+		objmeta_init(&m);
+		objmeta_set(&m, "envelope", "bm90IGpzb24=");	/* "not json" */
+		msgid_key("mail", "01JDAB3K8QW2E5R7T9Y1V3X5Z7.mx1", ".eml", key, sizeof(key));
+		assert_int_equal(objstore_put_buf(store_objstore(st), key, "x", 1, &m), OBJ_OK);
+		objmeta_free(&m);
+	}
+	assert_int_equal(store_reindex(st, NULL, 1, NULL, NULL, &r), STORE_OK);
+	assert_int_equal(r.incomplete, 1);
+	assert_int_equal(r.added, 0);
+	for (i = 0; i < 3; i++) {
+		close(fd[i]);
+		envelope_free(&e[i]);
+	}
+	close(fdo);
+	envelope_free(&orphan);
+	store_close(st);
+	config_free(c);
+}
+
+static int
+cleanup(void **state)
+{
+	char	cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+	return system(cmd) == -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_commit_spool_flush, setup),
+		cmocka_unit_test_setup(test_spool_full, setup),
+		cmocka_unit_test_setup(test_reindex, setup),
+	};
+
+	log_init("test_store");
+	if (mkdtemp(top) == NULL)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, cleanup);
+}
