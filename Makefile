@@ -15,7 +15,7 @@ CC	?= cc
 PKGS	= openssl sqlite3 libcurl libmicrohttpd libevent libevent_openssl libevent_pthreads jansson inih
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
-	   -Wno-unused-parameter -D_GNU_SOURCE -Icommon -I$(O)/gen
+	   -Wno-unused-parameter -D_GNU_SOURCE -iquote common -iquote $(O)/gen
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lcurl -lmicrohttpd -levent -levent_openssl -levent_pthreads -ljansson -linih) -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -51,20 +51,29 @@ $(O)/gen/embed.o: $(O)/gen/embed.c
 $(O)/libmxcommon.a: $(COMMON_OBJ)
 	ar rcs $@ $^
 
+# The programs' modules without main(), for the unit tests and test tools.
+$(O)/libmxingest.a: $(filter-out $(O)/ingest/main.o,$(INGEST_OBJ))
+	ar rcs $@ $^
+
+$(O)/libmxreplay.a: $(filter-out $(O)/replay/main.o,$(REPLAY_OBJ))
+	ar rcs $@ $^
+
+TESTLIBS = $(O)/libmxingest.a $(O)/libmxreplay.a $(O)/libmxcommon.a
+
 $(O)/mxspool-ingest: $(INGEST_OBJ) $(O)/libmxcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/mxspool-replay: $(REPLAY_OBJ) $(O)/libmxcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/tests/%: tests/unit/%.c $(O)/libmxcommon.a
+$(O)/tests/%: tests/unit/%.c $(TESTLIBS) $(wildcard common/*.h ingest/*.h replay/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libmxcommon.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -iquote tests/unit $(LDFLAGS) -o $@ $< $(TESTLIBS) $(LDLIBS) -lcmocka
 
 # small programs the e2e tests drive (not installed)
-$(O)/tests/tools/%: tests/tools/%.c $(O)/libmxcommon.a
+$(O)/tests/tools/%: tests/tools/%.c $(TESTLIBS) $(wildcard common/*.h ingest/*.h replay/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libmxcommon.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIBS) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 
