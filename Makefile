@@ -68,12 +68,12 @@ $(O)/mxspool-replay: $(REPLAY_OBJ) $(O)/libmxcommon.a
 
 $(O)/tests/%: tests/unit/%.c $(TESTLIBS) $(wildcard common/*.h ingest/*.h replay/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -iquote tests/unit $(LDFLAGS) -o $@ $< $(TESTLIBS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -iquote tests/unit -iquote ingest -iquote replay $(LDFLAGS) -o $@ $< $(TESTLIBS) $(LDLIBS) -lcmocka
 
 # small programs the e2e tests drive (not installed)
 $(O)/tests/tools/%: tests/tools/%.c $(TESTLIBS) $(wildcard common/*.h ingest/*.h replay/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -iquote ingest -iquote replay $(LDFLAGS) -o $@ $< $(TESTLIBS) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 
