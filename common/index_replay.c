@@ -481,12 +481,12 @@ index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t
 	return st;
 }
 
-#define IR_MSG_COLS "m.id, m.state, m.mail_from, COALESCE(m.note, ''),"			\
-	" COALESCE(m.lease_owner, ''), m.received_ms, m.size, m.next_attempt_ms, m.state_ms,"	\
-	" COALESCE(m.lease_until_ms, 0), COALESCE(m.expires_ms, 0),"				\
-	" COALESCE(m.last_attempt_ms, 0), m.attempts,"						\
-	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"			\
-	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"				\
+#define IR_MSG_COLS "m.id, m.state, m.mail_from, COALESCE(m.note, ''),"		\
+	" COALESCE(m.lease_owner, ''), m.received_ms, m.size, m.next_attempt_ms,"	\
+	" m.state_ms, COALESCE(m.lease_until_ms, 0), COALESCE(m.expires_ms, 0),"	\
+	" COALESCE(m.last_attempt_ms, 0), m.attempts,"					\
+	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"		\
+	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"			\
 	" AND r.state = 'pending')"
 
 /* ir_msg_row - fill row from a statement selecting IR_MSG_COLS */

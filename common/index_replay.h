@@ -95,7 +95,7 @@ struct index_attempt_row {
 struct index_outcome {
 	const char	*rcpt;
 	const char	*target;
-	const char	*state;		/* RCPT_PENDING (retry), RCPT_DELIVERED, RCPT_QUARANTINE */
+	const char	*state;		/* RCPT_PENDING (retry), _DELIVERED, _QUARANTINE */
 	int		 code;		/* 0: no reply */
 	const char	*enhanced;
 	const char	*text;

@@ -81,8 +81,6 @@
 #define HTTP_HISTORY_DEFAULT	(6 * 3600)
 /* Bearer token of the control API ([http] token). */
 #define HTTP_TOKEN_MAX		256
-/* Replay rate an operator may set through the control API (messages/s). */
-#define HTTP_RATE_MAX		100000
 
 /* ingest: default command line cap ([ingest] max_line_length, 512 .. SMTP_CMDLINE_MAX) and
  * the largest accepted data line setting (DATA is streamed, so this bounds no buffer). */

@@ -82,6 +82,8 @@ enum objstore_status objstore_put_buf(struct objstore *, const char *key, const 
 /*
  * objstore_get_fd - write the object's bytes to fd; meta and info may be NULL.
  * get and head (re)initialise meta: the caller frees it with objmeta_free().
+ * On failure fd may hold part of the object (S3 retries restart from the fd's
+ * starting offset when fd is seekable): discard it.
  */
 enum objstore_status objstore_get_fd(struct objstore *, const char *key, int fd,
 		    struct objmeta *meta, struct objinfo *info);

@@ -5,8 +5,8 @@
  * counters_flush() (the housekeeping thread, every [ingest] counters_interval)
  * moves the deltas into the index counters table in one transaction; on
  * failure the deltas are added back, so nothing is lost or counted twice.
- * Names as in /metrics: ingest_messages{label=accepted} and
- * ingest_rejects{label=<reason>}.
+ * Names as the status endpoint reads them (docs/status.md): ingest_accepted
+ * (label "") and ingest_rejected (label = reason).
  */
 #include <stddef.h>
 
@@ -56,8 +56,8 @@ counters_flush(struct index *idx)
 	size_t				i;
 
 	for (i = 0; i < COUNTERS_N; i++) {
-		c[i].name = i == COUNTERS_ACCEPTED ? "ingest_messages" : "ingest_rejects";
-		c[i].label = counters_label[i];
+		c[i].name = i == COUNTERS_ACCEPTED ? "ingest_accepted" : "ingest_rejected";
+		c[i].label = i == COUNTERS_ACCEPTED ? "" : counters_label[i];
 		c[i].delta = __atomic_exchange_n(&counters_val[i], 0, __ATOMIC_RELAXED);
 	}
 	if (index_ingest_counters(idx, c, COUNTERS_N) == INDEX_OK)

@@ -16,17 +16,12 @@
  */
 #ifndef MXS_INGEST_H
 #define MXS_INGEST_H
-#include <linux/limits.h>
+#include <linux/limits.h>	/* PATH_MAX */
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "store.h"
-
-/* -Icommon makes <limits.h> find common/limits.h; OpenSSL's err.h needs INT_MAX */
-#ifndef INT_MAX
-#define INT_MAX __INT_MAX__
-#endif
 
 struct config;
 struct verify;

@@ -14,8 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ingest.h"	/* INT_MAX for err.h, see there */
-
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -123,7 +121,8 @@ ingest_tls_ctx(const struct ingest_conf *ic, char *err, size_t errlen)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
 	if (SSL_CTX_use_certificate_chain_file(ctx, ic->tls_cert) != 1) {
-		snprintf(err, errlen, "[ingest] tls_cert %s: cannot load certificate", ic->tls_cert);
+		snprintf(err, errlen, "[ingest] tls_cert %s: cannot load certificate",
+		    ic->tls_cert);
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, ic->tls_key, SSL_FILETYPE_PEM) != 1 ||
@@ -145,7 +144,8 @@ ingest_rt_build(const struct config *c, char *err, size_t errlen)
 {
 	struct ingest_rt *rt;
 
-	if ((rt = calloc(1, sizeof(*rt))) == NULL || (rt->conf = calloc(1, sizeof(*rt->conf))) == NULL) {
+	if ((rt = calloc(1, sizeof(*rt))) == NULL ||
+	    (rt->conf = calloc(1, sizeof(*rt->conf))) == NULL) {
 		free(rt);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -154,7 +154,8 @@ ingest_rt_build(const struct config *c, char *err, size_t errlen)
 	ingest_conf_load(c, rt->conf);
 	if ((rt->verify = verify_load(c, err, errlen)) == NULL)
 		goto fail;
-	if (rt->conf->tls_cert[0] != '\0' && (rt->tls = ingest_tls_ctx(rt->conf, err, errlen)) == NULL)
+	if (rt->conf->tls_cert[0] != '\0' &&
+	    (rt->tls = ingest_tls_ctx(rt->conf, err, errlen)) == NULL)
 		goto fail;
 	return rt;
 fail:

@@ -56,7 +56,8 @@ struct verify_domain {
 	struct callout_target	 callout;
 	char			 sender[MXS_ADDR_MAX + 1];
 	int			 timeout_ms;
-	long long		 positive_ttl, negative_ttl, positive_stale, backoff;	/* s */
+	long long		 positive_ttl, negative_ttl;	/* seconds */
+	long long		 positive_stale, backoff;	/* seconds */
 	int64_t			 down_until;	/* monotonic ms; under verify.mu */
 };
 

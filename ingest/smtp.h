@@ -61,6 +61,8 @@ int	smtp_write(struct smtp_session *, const void *, size_t);
 /* smtp_fill - read more input into in[]; 1 got bytes, 0 EOF, -1 error/timeout (reply sent) */
 int	smtp_fill(struct smtp_session *, int timeout);
 int	smtp_starttls(struct smtp_session *);
+/* smtp_gone - 421 for a timeout (why 0) or a shutdown (why 1); the session ends */
+void	smtp_gone(struct smtp_session *, int why);
 void	smtp_tx_free(struct smtp_session *);
 /* smtp_error - count a protocol error; tarpit; 1 if the hard limit closed the session */
 int	smtp_error(struct smtp_session *);

@@ -425,7 +425,8 @@ static int
 cmd_starttls(struct smtp_session *s, char *args)
 {
 	if (s->rt->tls == NULL)
-		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "502 5.5.1 Error: command not implemented");
+		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
+		    "502 5.5.1 Error: command not implemented");
 	if (s->ssl != NULL)
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "554 5.5.1 Error: TLS already active");
 	if (*args != '\0')
@@ -502,7 +503,8 @@ smtp_cmd_dispatch(struct smtp_session *s, char *line, size_t len)
 	if (c->verb == NULL) {
 		smtp_log(s, "unknown_command", "addr=%s verb=\"%s\"", s->addr,
 		    log_escape(line, vlen, esc, sizeof(esc)));
-		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "500 5.5.2 Error: command not recognized");
+		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
+		    "500 5.5.2 Error: command not recognized");
 	}
 	if (s->ic->require_tls && s->ssl == NULL && !(c->flags & CMD_PRETLS))
 		return cmd_reject(s, COUNTERS_REJ_TLS_REQUIRED,

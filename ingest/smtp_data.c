@@ -255,8 +255,10 @@ data_read(struct smtp_session *s, struct data_state *d)
 			left = start + s->ic->data_timeout + d->body / s->ic->min_data_rate - now;
 			if (left > s->ic->data_timeout)
 				left = s->ic->data_timeout;
-			if (left < 1)
-				left = 1;
+			if (left <= 0) {
+				smtp_gone(s, 0);
+				return -1;
+			}
 		}
 		if (smtp_fill(s, (int)left) <= 0)
 			return -1;

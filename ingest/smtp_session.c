@@ -21,8 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ingest.h"	/* INT_MAX for err.h, see there */
-
 #include <openssl/err.h>
 
 #include "log.h"
@@ -89,8 +87,8 @@ smtp_wait(struct smtp_session *s, short ev, int64_t deadline_ms)
 	}
 }
 
-/* smtp_gone - say 421 for a timeout or shutdown before closing */
-static void
+/* smtp_gone - say 421 for a timeout (why 0) or shutdown (1) before closing */
+void
 smtp_gone(struct smtp_session *s, int why)
 {
 	if (why == 0) {

@@ -111,8 +111,9 @@ cli_setopt(struct cli *c, int o, const char *arg, int64_t now)
 		for (i = 0; cli_states[i] && strcmp(cli_states[i], arg) != 0; i++)
 			;
 		if (cli_states[i] == NULL)
-			return cli_err(c, CLI_USAGE, "--state %s: want backlog, all, queued, active,"
-			    " hold, quarantine, delivered, expired, deleted or missing", arg);
+			return cli_err(c, CLI_USAGE, "--state %s: want backlog, all, queued,"
+			    " active, hold, quarantine, delivered, expired, deleted or missing",
+			    arg);
 		c->f.state = arg;
 		break;
 	case OPT_DOMAIN: c->f.domain = arg; break;
@@ -132,7 +133,8 @@ cli_setopt(struct cli *c, int o, const char *arg, int64_t now)
 		break;
 	case OPT_OLDER:
 		if (config_parse_duration(arg, &v) == -1)
-			return cli_err(c, CLI_USAGE, "--older-than %s: want a duration like 30m", arg);
+			return cli_err(c, CLI_USAGE, "--older-than %s: want a duration like 30m",
+			    arg);
 		c->f.until_ms = now - v * 1000;
 		break;
 	case OPT_JSON: c->json = 1; break;
@@ -219,8 +221,9 @@ cli_index(struct cli *c)
 	config_index_path(c->cfg, path, sizeof(path));
 	if ((c->ix = index_open_existing(path, err, sizeof(err))) == NULL) {
 		if (access(path, F_OK) == -1)
-			return cli_err(c, CLI_NOINPUT, "no index at %s ([general] index); nothing is"
-			    " spooled here, or rebuild it with: mxspool-replay reindex --repair", path);
+			return cli_err(c, CLI_NOINPUT, "no index at %s ([general] index); nothing"
+			    " is spooled here, or rebuild it with: mxspool-replay reindex"
+			    " --repair", path);
 		return cli_err(c, CLI_TEMPFAIL, "%s", err);
 	}
 	return 0;

@@ -21,12 +21,13 @@ enum cli_exit {
 	CLI_NOINPUT	= 66,	/* no such message, or no index file */
 	CLI_UNAVAILABLE	= 69,	/* object storage unreachable */
 	CLI_SOFTWARE	= 70,	/* index corrupt or newer than this program */
-	CLI_TEMPFAIL	= 75,	/* index busy; drain: messages left deferred or interrupted */
+	CLI_TEMPFAIL	= 75,	/* index busy; drain: messages deferred, or interrupted */
 	CLI_CONFIG	= 78,	/* configuration file unusable */
 };
 
 /* which options a command accepts (cli_getopt) */
-#define CLI_O_FILTER	0x0001	/* --state --domain --rcpt --sender --since --until --older-than */
+/* --state --domain --rcpt --sender --since --until --older-than */
+#define CLI_O_FILTER	0x0001
 #define CLI_O_JSON	0x0002
 #define CLI_O_LIMIT	0x0004
 #define CLI_O_YES	0x0008

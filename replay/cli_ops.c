@@ -212,7 +212,8 @@ cli_rate(struct cli *c)
 		return CLI_OK;
 	}
 	if (c->nargs != 1 || rate_parse(c->args[0], &d) == -1)
-		return cli_err(c, CLI_USAGE, "want messages/s like 10, 0.5 or 600/m (0 = unlimited)");
+		return cli_err(c, CLI_USAGE, "want messages/s like 10, 0.5 or 600/m"
+		    " (0 = unlimited)");
 	snprintf(buf, sizeof(buf), "%.6g", d);
 	return cli_set(c, CTL_RATE, buf, "rate set");
 }

@@ -284,7 +284,8 @@ cli_show(struct cli *c)
 		return CLI_OK;
 	}
 	cli_time(m.received_ms, t, sizeof(t));
-	printf("Message %s\n  state:      %s%s%s%s\n  received:   %s UTC from %s [%s] helo=%s%s%s\n",
+	printf("Message %s\n  state:      %s%s%s%s\n"
+	    "  received:   %s UTC from %s [%s] helo=%s%s%s\n",
 	    m.id, m.state, m.note[0] ? " (" : "", m.note, m.note[0] ? ")" : "", t,
 	    env.client_name ? env.client_name : "", env.client_addr ? env.client_addr : "",
 	    env.helo ? env.helo : "", env.tls && env.tls[0] ? " tls=" : "", env.tls ? env.tls : "");

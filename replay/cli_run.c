@@ -21,6 +21,7 @@
 #include "log.h"
 #include "msgid.h"
 #include "rate.h"
+#include "route_rate.h"
 #include "sched.h"
 #include "status.h"
 
@@ -81,7 +82,7 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	const struct config	*cfg = c->cfg;
 	struct cli_route_check	 rc = { c, 0 };
 	const char		*v;
-	char			 host[256];
+	char			 host[256], err[ERRSTR_MAX];
 
 	memset(sc, 0, sizeof(*sc));
 	sc->wc.cfg = cfg;
@@ -121,6 +122,9 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	sc->probe_ms = config_duration(cfg, "replay", "probe_interval", 30, 0, 86400) * 1000;
 	sc->start_paused = config_bool(cfg, "replay", "start_paused", 0);
 	sc->autostart_probes = (int)config_num(cfg, "replay", "autostart_probes", 0, 0, 100000);
+	if ((sc->wc.route_rates = route_rate_load(cfg, sc->ramp_s, err, sizeof(err))) == NULL &&
+	    err[0])
+		return cli_err(c, CLI_CONFIG, "%s: %s", config_path(cfg), err);
 	return 0;
 }
 
@@ -140,11 +144,14 @@ cli_serve(struct cli *c)
 	sc.use_control = 1;
 	cli_signals();
 	if (config_str(c->cfg, "http", "listen", NULL) != NULL &&
-	    (http = status_start(c->cfg, err, sizeof(err))) == NULL)
+	    (http = status_start(c->cfg, err, sizeof(err))) == NULL) {
+		route_rate_free(sc.wc.route_rates);
 		return cli_err(c, CLI_UNAVAILABLE, "http: %s", err);
+	}
 	log_info("- replay start owner=%s rate=%.3f concurrency=%d start_paused=%s",
 	    sc.wc.owner, sc.rate, sc.concurrency, sc.start_paused ? "yes" : "no");
 	rc = sched_run(&sc, &cli_stop, &st) == -1 ? CLI_UNAVAILABLE : CLI_OK;
+	route_rate_free(sc.wc.route_rates);
 	log_info("- replay stop attempts=%lld delivered=%lld deferred=%lld quarantined=%lld",
 	    (long long)st.done, (long long)st.delivered, (long long)st.deferred,
 	    (long long)st.quarantined);
@@ -268,12 +275,18 @@ cli_drain(struct cli *c)
 		    " quarantined ones first");
 	if ((rc = cli_index(c)) != 0 || (rc = cli_sched_conf(c, &sc)) != 0)
 		return rc;
-	if (c->to && deliver_route_parse(c->to, &sc.wc.override) == -1)
+	if (c->to && deliver_route_parse(c->to, &sc.wc.override) == -1) {
+		route_rate_free(sc.wc.route_rates);
 		return cli_err(c, CLI_USAGE, "--to %s: want smtp://host[:port], lmtp://host[:port],"
 		    " smtp:unix:/path or lmtp:unix:/path", c->to);
+	}
 	sc.wc.has_override = c->to != NULL;
-	if (c->dry_run)
+	if (c->dry_run) {
+		route_rate_free(sc.wc.route_rates);
 		return cli_drain_dry(c);
+	}
+	/* like postqueue -f: no rate cap unless asked; [replay] concurrency still bounds it */
+	sc.rate = 0;
 	if (c->rate)
 		rate_parse(c->rate, &sc.rate);
 	if (c->concurrency)
@@ -299,7 +312,9 @@ cli_drain(struct cli *c)
 	sc.progress = cli_progress;
 	sc.progress_arg = &p;
 	cli_signals();
-	if (sched_run(&sc, &cli_stop, &st) == -1)
+	rc = sched_run(&sc, &cli_stop, &st);
+	route_rate_free(sc.wc.route_rates);
+	if (rc == -1)
 		return cli_err(c, CLI_UNAVAILABLE, "cannot start (see the log above)");
 	if (p.tty)
 		fputc('\n', stdout);

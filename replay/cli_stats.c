@@ -191,10 +191,10 @@ cli_status(struct cli *c)
 		return CLI_OK;
 	}
 	cli_time(b.oldest_ms, t, sizeof(t));
-	printf("Backlog: %lld messages, %lld recipients, %lld bytes; oldest %s UTC",
-	    (long long)b.messages, (long long)b.recipients, (long long)b.bytes, t);
+	printf("Backlog: %lld messages, %lld recipients, %lld bytes", (long long)b.messages,
+	    (long long)b.recipients, (long long)b.bytes);
 	if (b.oldest_ms)
-		printf(" (%lld min ago)", (long long)(now - b.oldest_ms) / 60000);
+		printf("; oldest %s UTC (%lld min ago)", t, (long long)(now - b.oldest_ms) / 60000);
 	printf("\nQuarantine: %lld messages (%lld recipients)\n", (long long)b.quarantine,
 	    (long long)b.quarantine_rcpts);
 	if (b.spool_messages)

@@ -425,7 +425,7 @@ deliver_mail_cmd(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *
 		o += snprintf(line + o, len - o, " SIZE=%lld", (long long)m->size);
 	if ((c->ext & DELIVER_EXT_8BITMIME) && deliver_param(m->mail_params, "BODY", v,
 	    sizeof(v)) && o < len)
-		/* no BDAT here: BINARYMIME content goes as 8BITMIME (CRLF lines, checked at ingest) */
+		/* no BDAT here: BINARYMIME goes as 8BITMIME (CRLF lines, checked at ingest) */
 		o += snprintf(line + o, len - o, " BODY=%s",
 		    strcasecmp(v, "7BIT") == 0 ? "7BIT" : "8BITMIME");
 	if (utf8 && (c->ext & DELIVER_EXT_SMTPUTF8) && o < len)
@@ -520,8 +520,10 @@ deliver_envelope(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *
 			mail_ok = c->rep.code / 100 == 2;
 			for (k = 0; !mail_ok && k < m->nrcpts; k++)
 				deliver_set(c, &m->rcpts[k]);
-			if (c->rep.code == 421)
+			if (c->rep.code == 421) {
+				deliver_refused(c, "MAIL FROM");
 				goto out;
+			}
 		}
 		for (; i < j; i++) {
 			if (deliver_reply(c, c->opts.command_timeout, "RCPT TO") == -1)
@@ -530,8 +532,10 @@ deliver_envelope(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *
 				deliver_set(c, &m->rcpts[i]);
 				acc[i] = c->rep.code / 100 == 2;
 			}
-			if (c->rep.code == 421)
+			if (c->rep.code == 421) {	/* later rcpts stay without a reply */
+				deliver_refused(c, "RCPT TO");
 				goto out;
+			}
 		}
 		if (deliver_quiet(c, "RCPT TO") == -1)
 			goto out;

@@ -23,10 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* -Icommon makes <limits.h> find common/limits.h, which lacks INT_MAX that err.h needs */
-#ifndef INT_MAX
-#define INT_MAX __INT_MAX__
-#endif
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -353,7 +349,8 @@ deliver_io_tls_ctx(struct deliver_io *io, const char *host, const struct deliver
 	if (o->tls_verify) {
 		if (o->ca_file != NULL && o->ca_file[0] != '\0') {
 			if (SSL_CTX_load_verify_locations(io->ctx, o->ca_file, NULL) != 1)
-				return deliver_io_fail(io, "TLS: cannot load ca_file %s", o->ca_file);
+				return deliver_io_fail(io, "TLS: cannot load ca_file %s",
+				    o->ca_file);
 		} else if (SSL_CTX_set_default_verify_paths(io->ctx) != 1)
 			return deliver_io_fail(io, "TLS: cannot load the default CA store");
 		SSL_CTX_set_verify(io->ctx, SSL_VERIFY_PEER, NULL);
@@ -388,8 +385,8 @@ deliver_io_starttls(struct deliver_io *io, const char *host, const struct delive
 			break;
 		if (deliver_io_ssl_wait(io, rc, deadline, "TLS handshake") == -1) {
 			if ((vr = SSL_get_verify_result(io->ssl)) != X509_V_OK)
-				deliver_io_fail(io, "TLS handshake: certificate verification failed: "
-				    "%s", X509_verify_cert_error_string(vr));
+				deliver_io_fail(io, "TLS handshake: certificate verification "
+				    "failed: %s", X509_verify_cert_error_string(vr));
 			SSL_free(io->ssl);	/* no close_notify on a failed handshake */
 			io->ssl = NULL;
 			return -1;

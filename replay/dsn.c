@@ -193,7 +193,8 @@ dsn_report(struct buf *b, const struct envelope *env, const struct dsn_rcpt *r, 
 		rc |= buf_printf(b, "Action: failed\r\nStatus: 4.4.7\r\n");
 		if (r[i].last_code > 0) {
 			dsn_ascii(r[i].last_text, text, sizeof(text));
-			rc |= buf_printf(b, "Diagnostic-Code: smtp; %d %s\r\n", r[i].last_code, text);
+			rc |= buf_printf(b, "Diagnostic-Code: smtp; %d %s\r\n", r[i].last_code,
+			    text);
 		}
 	}
 	return rc;

@@ -21,13 +21,13 @@
 
 #define F_OPTS	"[--state S] [--domain D] [--rcpt A] [--sender A] [--since T] [--until T]" \
 		" [--older-than DUR]"
-#define F_HELP	"filters: " F_OPTS "\n"								\
+#define F_HELP	"filters: " F_OPTS "\n"						\
 		"  --state S        backlog (default), all, queued, active, hold, quarantine,\n" \
 		"                   delivered, expired, deleted, missing\n"			\
 		"  --domain D       a recipient in domain D     --rcpt A  recipient A\n"	\
 		"  --sender A       sender A (<> for the null sender)\n"			\
 		"  --since/--until  received at/after, before: 2026-11-23T06:00, @EPOCH,\n"	\
-		"                   or a duration ago (2h)\n"					\
+		"                   or a duration ago (2h)\n"				\
 		"  --older-than DUR received more than DUR ago (30m, 2h, 1d)\n"
 
 const struct cli_cmd cli_cmds[] = {
@@ -49,15 +49,17 @@ const struct cli_cmd cli_cmds[] = {
 	  "[--to TARGET] [--rate R] [--concurrency N] [--limit N] [--dry-run] [filters]",
 	  "Deliver queued messages now, in the foreground (postqueue -f / -s), also those\n"
 	  "waiting for a retry.  --to smtp://host:port overrides [routes]; --rate 5 or\n"
-	  "300/m; --dry-run prints what would be sent and sends nothing.  Ctrl-C stops\n"
+	  "300/m (default: no cap, [replay] concurrency connections); --dry-run prints\n"
+	  "what would be sent and sends nothing.  Ctrl-C stops\n"
 	  "cleanly; running drain again resumes.  Exit 0 all delivered, 75 some deferred\n"
 	  "or interrupted, 65 some quarantined (5xx).\n" F_HELP },
 	{ "hold", cli_hold, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
-	  "Put messages on hold (postsuper -h): no delivery until release.\n" },
+	  "Put messages on hold (postsuper -h): no delivery until release.\n" F_HELP },
 	{ "release", cli_release, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
-	  "Release held messages (postsuper -H); they are due at once.\n" },
+	  "Release held messages (postsuper -H); they are due at once.\n" F_HELP },
 	{ "requeue", cli_requeue, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
-	  "Make queued (deferred) messages due now (postsuper -r semantics for timing).\n" },
+	  "Make queued (deferred) messages due now (postsuper -r semantics for timing).\n"
+	  F_HELP },
 	{ "quarantine", cli_quarantine, CLI_O_FILTER | CLI_O_ALL | CLI_O_JSON | CLI_O_YES |
 	  CLI_O_LIMIT, "list [filters] | release ID...|--all | delete ID...|--all [--yes]",
 	  "Messages with recipients the primary refused with 5xx.  release: those\n"
@@ -65,9 +67,9 @@ const struct cli_cmd cli_cmds[] = {
 	{ "delete", cli_delete, CLI_O_FILTER | CLI_O_ALL | CLI_O_YES,
 	  "[--yes] ID... | --all [filters]",
 	  "Delete messages and their stored objects for good (postsuper -d).  Asks on a\n"
-	  "terminal; needs --yes when stdin is not a terminal.\n" },
+	  "terminal; needs --yes when stdin is not a terminal.\n" F_HELP },
 	{ "qshape", cli_qshape, CLI_O_FILTER | CLI_O_JSON | CLI_O_LIMIT, "[filters] [--json]",
-	  "Backlog by recipient domain and age in minutes, like Postfix qshape.\n" },
+	  "Backlog by recipient domain and age in minutes, like Postfix qshape.\n" F_HELP },
 	{ "reindex", cli_reindex, CLI_O_REINDEX, "[--repair] [--node N]",
 	  "Compare the index with the bucket; --repair adds missing rows and marks rows\n"
 	  "without object 'missing' (and may create a lost index).\n" },

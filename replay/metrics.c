@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "index_stats.h"
+#include "rate.h"
 #include "status_impl.h"
 
 /* counters written by the daemons: the key of their label and a help text */
@@ -135,8 +136,9 @@ struct metrics_ctx {
 	struct buf	*out;
 	int64_t		 now_ms;
 	int		 rc;
-	int		 pass;		/* which family a multi-family walk emits */
+	int		 pass;		/* states: which family the walk emits */
 	char		 last[128];	/* counters: the family being written */
+	struct buf	 dom[3];	/* domains: one walk, three families */
 };
 
 /* metrics_states - mxspool_messages{state} / mxspool_message_bytes{state} */
@@ -153,23 +155,20 @@ metrics_states(const char *state, int64_t messages, int64_t bytes, void *arg)
 	return 0;
 }
 
-/* metrics_domains - the per-domain families, one per pass */
+/* metrics_domains - a domain's samples of the three per-domain families */
 static int
 metrics_domains(const struct index_stats_domain *d, void *arg)
 {
 	struct metrics_ctx	*m = arg;
 	const char		*l[] = { "domain", d->domain, NULL };
 
-	if (m->pass == 0)
-		m->rc |= metrics_sample(m->out, "mxspool_domain_backlog_recipients", l,
-		    (double)d->recipients);
-	else if (m->pass == 1)
-		m->rc |= metrics_sample(m->out, "mxspool_domain_backlog_messages", l,
-		    (double)d->messages);
-	else
-		m->rc |= metrics_sample(m->out, "mxspool_domain_oldest_age_seconds", l,
-		    d->oldest_ms > 0 && m->now_ms > d->oldest_ms ?
-		    (double)((m->now_ms - d->oldest_ms) / 1000) : 0);
+	m->rc |= metrics_sample(&m->dom[0], "mxspool_domain_backlog_recipients", l,
+	    (double)d->recipients);
+	m->rc |= metrics_sample(&m->dom[1], "mxspool_domain_backlog_messages", l,
+	    (double)d->messages);
+	m->rc |= metrics_sample(&m->dom[2], "mxspool_domain_oldest_age_seconds", l,
+	    d->oldest_ms > 0 && m->now_ms > d->oldest_ms ?
+	    (double)((m->now_ms - d->oldest_ms) / 1000) : 0);
 	return 0;
 }
 
@@ -220,7 +219,8 @@ metrics_counters(const char *name, const char *label, int64_t value, void *arg)
 	fam[n] = '\0';
 	if (n < 6 || strcmp(fam + n - 6, "_total") != 0)
 		snprintf(fam + n, sizeof(fam) - n, "_total");
-	snprintf(help, sizeof(help), "Counter %s of the counters table.", name);
+	/* the generic help names the family (already [a-z0-9_]): nothing to escape */
+	snprintf(help, sizeof(help), "Counter %s of the counters table.", fam);
 	for (i = 0; i < sizeof(metrics_known) / sizeof(metrics_known[0]); i++)
 		if (strcmp(metrics_known[i].name, name) == 0) {
 			key = metrics_known[i].label_key;
@@ -250,6 +250,11 @@ metrics_control(const char *key, const char *value, int64_t updated_ms, void *ar
 		v[key[0] == 'p' ? 4 : 5] = d;
 		return 0;
 	}
+	if (strcmp(key, "rate") == 0) {
+		if (rate_parse(value, &d) == 0)		/* "600/m" too, as serve reads it */
+			v[2] = d;
+		return 0;
+	}
 	d = strtod(value, &end);
 	if (*value == '\0' || *end != '\0' || !isfinite(d))
 		return 0;
@@ -257,8 +262,6 @@ metrics_control(const char *key, const char *value, int64_t updated_ms, void *ar
 		v[0] = d != 0;
 	else if (strcmp(key, "target_rate") == 0)
 		v[1] = d;
-	else if (strcmp(key, "rate") == 0)
-		v[2] = d;
 	else if (strcmp(key, "achieved_rate") == 0)
 		v[3] = d;
 	return 0;
@@ -310,7 +313,7 @@ int
 metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 {
 	struct index_stats_backlog	 b;
-	struct metrics_ctx		 m = { out, now_ms, 0, 0, "" };
+	struct metrics_ctx		 m = { .out = out, .now_ms = now_ms };
 	double				 ctl[6] = { 0, NAN, NAN, NAN, NAN, NAN };
 	static const char *const	 dom[3][2] = {
 		{ "mxspool_domain_backlog_recipients", "Pending recipients per domain"
@@ -332,17 +335,27 @@ metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 		if (index_stats_states(srv->idx, metrics_states, &m) != INDEX_OK)
 			return -1;
 	}
-	for (m.pass = 0; m.pass < 3; m.pass++) {
-		m.rc |= metrics_family(out, dom[m.pass][0], "gauge", dom[m.pass][1]);
-		if (index_stats_domains(srv->idx, now_ms, srv->max_domains, metrics_domains, &m,
-		    NULL) != INDEX_OK)
-			return -1;
+	for (i = 0; i < 3; i++)
+		buf_init(&m.dom[i], out->max);
+	if (index_stats_domains(srv->idx, now_ms, srv->max_domains, metrics_domains, &m,
+	    NULL) != INDEX_OK)
+		m.rc = -1;
+	for (i = 0; i < 3; i++) {
+		m.rc |= metrics_family(out, dom[i][0], "gauge", dom[i][1]);
+		if (m.dom[i].len > 0)
+			m.rc |= buf_add(out, m.dom[i].data, m.dom[i].len);
+		buf_free(&m.dom[i]);
 	}
+	if (m.rc != 0)
+		return -1;
 	m.rc |= metrics_gauge(out, "mxspool_replay_paused", "1 while the replay is paused.",
 	    ctl[0]);
-	m.rc |= metrics_gauge(out, "mxspool_replay_target_rate", "Target replay rate in"
-	    " messages per second (0: unlimited).", !isnan(ctl[1]) ? ctl[1] :
-	    !isnan(ctl[2]) ? ctl[2] : 0);
+	m.rc |= metrics_gauge(out, "mxspool_replay_rate_limit", "Replay rate limit in messages"
+	    " per second (control rate, else [replay] rate; 0: unlimited).", !isnan(ctl[2]) ?
+	    ctl[2] : srv->config_rate >= 0 ? srv->config_rate : 0);
+	if (!isnan(ctl[1]))
+		m.rc |= metrics_gauge(out, "mxspool_replay_target_rate", "Rate serve aims at now"
+		    " in messages per second (slow start, backoff; 0 while paused).", ctl[1]);
 	if (!isnan(ctl[3]))
 		m.rc |= metrics_gauge(out, "mxspool_replay_achieved_rate", "Achieved replay rate"
 		    " in messages per second.", ctl[3]);

@@ -33,7 +33,7 @@
 #define SCHED_PURGE_MS		60000
 #define SCHED_PURGE_BATCH	100
 #define SCHED_CONTROL_MS	1000
-#define SCHED_IDLE_CLOSE_S	5	/* workers close cached connections when idle this long */
+#define SCHED_IDLE_CLOSE_S	5	/* idle workers close cached connections after */
 
 struct sched_done {
 	char			id[MSGID_MAX];
@@ -58,6 +58,13 @@ struct sched {
 	int			 probing;
 	int			 health;	/* 1 up, 0 down, -1 unknown */
 	int			 healthy_run;	/* consecutive healthy probes */
+	char			 last_ach[32], last_tgt[32], last_health[16];
+	/* scheduler thread only */
+	int			 paused;
+	int			 failed;	/* start-up failed */
+	int64_t			 last_ctl, last_sample;
+	int64_t			 auto_ms;	/* when we paused at start (-1: not read yet) */
+	int64_t			 idle_ms;	/* nothing due before this */
 };
 
 void
@@ -192,9 +199,11 @@ sched_probe(void *arg)
 		up = c != NULL;
 		deliver_close(c);
 		pthread_mutex_lock(&s->mu);
-		if (up != s->health)
-			log_info("- replay primary health=%s target=%s%s%s", up ? "up" : "down",
-			    rt.target, up ? "" : " reason=", up ? "" : err);
+		if (up != s->health && up)
+			log_info("- replay primary health=up target=%s", rt.target);
+		else if (up != s->health)
+			log_warnx("- replay primary health=down target=%s reason=\"%s\"", rt.target,
+			    err);
 		s->health = up;
 		s->healthy_run = up ? s->healthy_run + 1 : 0;
 		if (!s->stopping)
@@ -231,14 +240,24 @@ sched_paused_cb(const char *key, const char *value, int64_t updated_ms, void *ar
 	return 0;
 }
 
-/* sched_setf - write a number to the control table */
+/* sched_sets - write a control value if it changed (each write is an fsync'd commit) */
 static void
-sched_setf(struct index *ix, const char *key, double v)
+sched_sets(struct index *ix, const char *key, const char *v, char *last, size_t lastlen)
+{
+	if (last && strcmp(last, v) == 0)
+		return;
+	if (index_kv_set(ix, key, v) == INDEX_OK && last)
+		snprintf(last, lastlen, "%s", v);
+}
+
+/* sched_setf - write a number to the control table, unless last[] already says so */
+static void
+sched_setf(struct index *ix, const char *key, double v, char *last, size_t lastlen)
 {
 	char buf[64];
 
 	snprintf(buf, sizeof(buf), "%.3f", v);
-	(void)index_kv_set(ix, key, buf);
+	sched_sets(ix, key, buf, last, lastlen);
 }
 
 /*
@@ -274,7 +293,8 @@ sched_control(struct sched *s, struct index *ix, struct rate *r, int64_t now,
 	run = s->healthy_run;
 	pthread_mutex_unlock(&s->mu);
 	if (paused && *auto_ms && c->autostart_probes > 0 && run >= c->autostart_probes &&
-	    index_stats_control(ix, sched_paused_cb, &pa) == INDEX_OK && pa.updated_ms == *auto_ms) {
+	    index_stats_control(ix, sched_paused_cb, &pa) == INDEX_OK &&
+	    pa.updated_ms == *auto_ms) {
 		log_info("- replay autostart healthy_probes=%d", run);
 		if (index_kv_set(ix, CTL_PAUSED, "0") == INDEX_OK)
 			paused = 0;
@@ -287,10 +307,10 @@ sched_control(struct sched *s, struct index *ix, struct rate *r, int64_t now,
 	}
 	st->achieved = rate_achieved(r, now);
 	st->target = paused ? 0 : rate_current(r, now);
-	sched_setf(ix, CTL_ACHIEVED_RATE, st->achieved);
-	sched_setf(ix, CTL_TARGET_RATE, st->target);
-	(void)index_kv_set(ix, CTL_PRIMARY_HEALTH, health == 1 ? "up" : health == 0 ? "down" :
-	    "unknown");
+	sched_setf(ix, CTL_ACHIEVED_RATE, st->achieved, s->last_ach, sizeof(s->last_ach));
+	sched_setf(ix, CTL_TARGET_RATE, st->target, s->last_tgt, sizeof(s->last_tgt));
+	sched_sets(ix, CTL_PRIMARY_HEALTH, health == 1 ? "up" : health == 0 ? "down" : "unknown",
+	    s->last_health, sizeof(s->last_health));
 	return paused;
 }
 
@@ -462,6 +482,62 @@ sched_lease_one(struct sched *s, struct index *ix, int64_t now)
 	return 1;
 }
 
+/* sched_periodic - once a second: control table (serve) or progress (drain); housekeeping */
+static void
+sched_periodic(struct sched *s, struct store *store, struct rate *r, struct sched_stats *st,
+    int64_t now)
+{
+	struct sched_conf	*c = s->conf;
+	struct index		*ix = store_index(store);
+	struct sched_paused_at	 pa = { NULL, 0 };
+
+	if (now - s->last_ctl < SCHED_CONTROL_MS)
+		return;
+	s->last_ctl = now;
+	if (!c->use_control) {
+		if (c->progress) {
+			st->achieved = rate_achieved(r, now);
+			st->target = rate_current(r, now);
+			c->progress(st, NULL, NULL, c->progress_arg);
+		}
+		return;
+	}
+	s->paused = sched_control(s, ix, r, now, st, &s->auto_ms, s->paused);
+	/* autostart only resumes the pause we wrote: remember when that was */
+	if (s->auto_ms == -1 && index_stats_control(ix, sched_paused_cb, &pa) == INDEX_OK)
+		s->auto_ms = pa.updated_ms;
+	if (now - s->last_sample >= SCHED_SAMPLE_MS) {
+		sched_housekeeping(s, store, now);
+		s->last_sample = now;
+	}
+}
+
+/* sched_tick - lease what may start now; returns how long to wait, or -1 to leave (drain) */
+static int64_t
+sched_tick(struct sched *s, struct index *ix, struct rate *r, struct sched_stats *st,
+    int64_t now)
+{
+	struct sched_conf	*c = s->conf;
+	int64_t			 wait = c->poll_ms;
+	int			 rc;
+
+	if (s->paused || (c->limit > 0 && st->leased >= c->limit) || s->idle_ms > now)
+		return c->exit_when_empty && r->inflight == 0 && !s->paused ? -1 : wait;
+	if (!rate_acquire(r, now, &wait))
+		return wait == 0 || wait > c->poll_ms ? c->poll_ms : wait;
+	if ((rc = sched_lease_one(s, ix, now)) == 1) {
+		st->leased++;
+		st->inflight = r->inflight;
+		return 0;
+	}
+	rate_cancel(r);
+	if (rc == 0 && c->exit_when_empty && r->inflight == 0)
+		return -1;
+	/* nothing due (or the index is busy): look again later, or when a result comes */
+	s->idle_ms = now + (rc == 0 && c->exit_when_empty ? 50 : c->poll_ms);
+	return s->idle_ms - now;
+}
+
 int
 sched_run(struct sched_conf *c, volatile sig_atomic_t *stop, struct sched_stats *st)
 {
@@ -470,8 +546,7 @@ sched_run(struct sched_conf *c, volatile sig_atomic_t *stop, struct sched_stats 
 	struct index	*ix;
 	struct rate	 r;
 	char		 err[ERRSTR_MAX];
-	int64_t		 now, wait, last_ctl = 0, last_sample = 0, auto_ms = 0, idle_ms = 0;
-	int		 paused = 0, rc;
+	int64_t		 wait;
 
 	memset(st, 0, sizeof(*st));
 	memset(&s, 0, sizeof(s));
@@ -487,70 +562,32 @@ sched_run(struct sched_conf *c, volatile sig_atomic_t *stop, struct sched_stats 
 	}
 	ix = store_index(store);
 	sched_reclaim(ix);
-	if (c->use_control && c->start_paused) {
-		index_kv_set(ix, CTL_PAUSED, "1");
-		auto_ms = -1;
-	}
+	if (c->use_control && c->start_paused && index_kv_set(ix, CTL_PAUSED, "1") == INDEX_OK)
+		s.auto_ms = -1;
 	rate_init(&r, c->rate, c->concurrency, c->ramp_s, now_ms());
-	if (sched_start(&s) == -1) {
-		sched_stop(&s, ix, &r, st);
-		store_close(store);
-		return -1;
-	}
-	while (!*stop) {
+	if (sched_start(&s) == -1)
+		s.failed = 1;
+	while (!*stop && !s.failed) {
 		sched_collect(&s, &r, st);
-		now = now_ms();
-		if (c->use_control && now - last_ctl >= SCHED_CONTROL_MS) {
-			paused = sched_control(&s, ix, &r, now, st, &auto_ms, paused);
-			if (auto_ms == -1) {
-				struct sched_paused_at pa = { NULL, 0 };
-
-				if (index_stats_control(ix, sched_paused_cb, &pa) == INDEX_OK)
-					auto_ms = pa.updated_ms;
-			}
-			last_ctl = now;
-			if (now - last_sample >= SCHED_SAMPLE_MS) {
-				sched_housekeeping(&s, store, now);
-				last_sample = now;
-			}
-		}
-		if (!c->use_control && c->progress && now - last_ctl >= 1000) {
-			st->achieved = rate_achieved(&r, now);
-			st->target = rate_current(&r, now);
-			c->progress(st, NULL, NULL, c->progress_arg);
-			last_ctl = now;
-		}
-		wait = c->poll_ms;
-		if (paused || (c->limit > 0 && st->leased >= c->limit) || idle_ms > now) {
-			if (c->exit_when_empty && r.inflight == 0 && !paused)
-				break;
-		} else if (rate_acquire(&r, now, &wait)) {
-			if ((rc = sched_lease_one(&s, ix, now)) == 1) {
-				st->leased++;
-				st->inflight = r.inflight;
-				continue;
-			}
-			rate_cancel(&r);
-			if (rc == 0 && c->exit_when_empty && r.inflight == 0)
-				break;
-			idle_ms = now + (rc == 0 && c->exit_when_empty ? 50 : c->poll_ms);
-			wait = idle_ms - now;
-		} else if (wait == 0 || wait > c->poll_ms)
-			wait = c->poll_ms;
+		sched_periodic(&s, store, &r, st, now_ms());
+		if ((wait = sched_tick(&s, ix, &r, st, now_ms())) == -1)
+			break;
+		if (wait == 0)
+			continue;
 		pthread_mutex_lock(&s.mu);
 		if (s.ndone == 0)
-			sched_wait(&s.done_cv, &s.mu, wait > 0 ? wait : 1);
+			sched_wait(&s.done_cv, &s.mu, wait);
 		pthread_mutex_unlock(&s.mu);
 	}
 	sched_stop(&s, ix, &r, st);
 	if (c->use_control) {
-		sched_setf(ix, CTL_ACHIEVED_RATE, 0);
-		sched_setf(ix, CTL_TARGET_RATE, 0);
+		sched_setf(ix, CTL_ACHIEVED_RATE, 0, NULL, 0);
+		sched_setf(ix, CTL_TARGET_RATE, 0, NULL, 0);
 	}
 	store_close(store);
 	pthread_mutex_destroy(&s.mu);
 	pthread_cond_destroy(&s.work_cv);
 	pthread_cond_destroy(&s.done_cv);
 	pthread_cond_destroy(&s.probe_cv);
-	return 0;
+	return s.failed ? -1 : 0;
 }

@@ -44,8 +44,8 @@ struct sched_conf {
 	int			 exit_when_empty;	/* drain */
 	struct index_filter	 filter;
 	int64_t			 flush_before;
-	int64_t			 limit;		/* messages to lease at most; 0 = all */
-	int64_t			 poll_ms;	/* look for due messages this often when idle */
+	int64_t			 limit;		/* lease at most this many; 0 = all */
+	int64_t			 poll_ms;	/* look for due messages this often */
 	int64_t			 retention_ms;
 	int64_t			 probe_ms;	/* 0: no probes */
 	int			 start_paused;

@@ -3,8 +3,10 @@
  * GET /status (JSON), GET /metrics (Prometheus), GET / (dashboard, embedded
  * replay/assets/), POST /control/{pause,resume,rate,release}.
  *
- * Entry points: status_start(), status_stop().  One libmicrohttpd thread
- * serves every connection; the index handle is used under srv->lock.  GET
+ * Entry points: status_start(), status_stop(); the answer helpers of
+ * status_impl.h (the POST handlers are in status_control.c).  One
+ * libmicrohttpd thread serves every connection; the index handle is used
+ * under srv->lock.  GET
  * never writes; POST needs "Authorization: Bearer <[http] token>" (compared
  * in constant time on SHA-256 digests) and is refused with 403 when no token
  * is configured.  Every error answer is a JSON object {"error": "..."} with
@@ -27,8 +29,8 @@
 #include "config.h"
 #include "embed.h"
 #include "index.h"
-#include "index_replay.h"
 #include "log.h"
+#include "rate.h"
 #include "status.h"
 #include "status_impl.h"
 
@@ -41,26 +43,17 @@ struct status_req {
 	int		too_large;
 };
 
-typedef enum MHD_Result (*status_fn)(struct status_server *, struct MHD_Connection *,
-    const char *arg, json_t *body);
-
 static enum MHD_Result	status_get_json(struct status_server *, struct MHD_Connection *,
 			    const char *, json_t *);
 static enum MHD_Result	status_get_metrics(struct status_server *, struct MHD_Connection *,
 			    const char *, json_t *);
 static enum MHD_Result	status_get_asset(struct status_server *, struct MHD_Connection *,
 			    const char *, json_t *);
-static enum MHD_Result	status_post_pause(struct status_server *, struct MHD_Connection *,
-			    const char *, json_t *);
-static enum MHD_Result	status_post_rate(struct status_server *, struct MHD_Connection *,
-			    const char *, json_t *);
-static enum MHD_Result	status_post_release(struct status_server *, struct MHD_Connection *,
-			    const char *, json_t *);
 
 static const struct status_route {
 	const char	*path;
 	int		 methods;
-	status_fn	 fn;
+	status_handler	 fn;
 	const char	*arg;
 } status_routes[] = {
 	{ "/",			STATUS_M_GET,	status_get_asset,	"index.html" },
@@ -69,14 +62,14 @@ static const struct status_route {
 	{ "/style.css",		STATUS_M_GET,	status_get_asset,	"style.css" },
 	{ "/status",		STATUS_M_GET,	status_get_json,	NULL },
 	{ "/metrics",		STATUS_M_GET,	status_get_metrics,	NULL },
-	{ "/control/pause",	STATUS_M_POST,	status_post_pause,	"1" },
-	{ "/control/resume",	STATUS_M_POST,	status_post_pause,	"0" },
-	{ "/control/rate",	STATUS_M_POST,	status_post_rate,	NULL },
-	{ "/control/release",	STATUS_M_POST,	status_post_release,	NULL },
+	{ "/control/pause",	STATUS_M_POST,	status_control_pause,	"1" },
+	{ "/control/resume",	STATUS_M_POST,	status_control_pause,	"0" },
+	{ "/control/rate",	STATUS_M_POST,	status_control_rate,	NULL },
+	{ "/control/release",	STATUS_M_POST,	status_control_release,	NULL },
 };
 
 /* status_peer - the client's numeric address, for the log */
-static void
+void
 status_peer(struct MHD_Connection *c, char *out, size_t outlen)
 {
 	const union MHD_ConnectionInfo *ci;
@@ -107,7 +100,7 @@ status_send(struct MHD_Connection *c, unsigned code, struct MHD_Response *r,
 }
 
 /* status_json_reply - j (reference stolen) as the JSON body */
-static enum MHD_Result
+enum MHD_Result
 status_json_reply(struct MHD_Connection *c, unsigned code, json_t *j, const char *hname,
     const char *hval)
 {
@@ -133,15 +126,19 @@ status_json_reply(struct MHD_Connection *c, unsigned code, json_t *j, const char
 }
 
 /* status_error - {"error": msg} with an optional extra header */
-static enum MHD_Result
+enum MHD_Result
 status_error(struct MHD_Connection *c, unsigned code, const char *msg, const char *hname,
     const char *hval)
 {
-	return status_json_reply(c, code, json_pack("{s:s}", "error", msg), hname, hval);
+	json_t *j = json_object();
+
+	/* msg may quote the peer's bytes (a JSON parse error): status_jstr keeps it UTF-8 */
+	json_object_set_new(j, "error", status_jstr(msg));
+	return status_json_reply(c, code, j, hname, hval);
 }
 
 /* status_index_error - 503 for a busy index (retry), 500 otherwise */
-static enum MHD_Result
+enum MHD_Result
 status_index_error(struct MHD_Connection *c, enum index_status st)
 {
 	if (st == INDEX_TEMPFAIL)
@@ -218,162 +215,6 @@ status_get_asset(struct status_server *srv, struct MHD_Connection *c, const char
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	return status_send(c, MHD_HTTP_OK, r, ctype);
-}
-
-/* status_control_log - one line per control action */
-static void
-status_control_log(struct MHD_Connection *c, const char *action, const char *detail)
-{
-	char peer[NI_MAXHOST];
-
-	status_peer(c, peer, sizeof(peer));
-	log_info("- status control action=%s%s%s peer=%s", action, *detail ? " " : "",
-	    detail, peer);
-}
-
-/* status_post_pause - POST /control/pause and /control/resume (arg "1"/"0") */
-static enum MHD_Result
-status_post_pause(struct status_server *srv, struct MHD_Connection *c, const char *arg,
-    json_t *body)
-{
-	enum index_status st;
-
-	pthread_mutex_lock(&srv->lock);
-	st = index_kv_set(srv->idx, CTL_PAUSED, arg);
-	if (st != INDEX_OK)
-		log_warnx("- status control failed: %s", index_error(srv->idx));
-	pthread_mutex_unlock(&srv->lock);
-	if (st != INDEX_OK)
-		return status_index_error(c, st);
-	status_control_log(c, *arg == '1' ? "pause" : "resume", "");
-	return status_json_reply(c, MHD_HTTP_OK, json_pack("{s:b}", "paused", *arg == '1'),
-	    NULL, NULL);
-}
-
-/* status_post_rate - POST /control/rate {"rate": N}: messages/s, 0 = unlimited */
-static enum MHD_Result
-status_post_rate(struct status_server *srv, struct MHD_Connection *c, const char *arg,
-    json_t *body)
-{
-	json_t			*v = json_object_get(body, "rate");
-	enum index_status	 st;
-	char			 val[32];
-	json_int_t		 rate;
-
-	if (!json_is_integer(v) || (rate = json_integer_value(v)) < 0 || rate > HTTP_RATE_MAX) {
-		snprintf(val, sizeof(val), "%d", HTTP_RATE_MAX);
-		return status_json_reply(c, MHD_HTTP_BAD_REQUEST, json_pack("{s:s+}", "error",
-		    "\"rate\" must be an integer from 0 (unlimited) to ", val), NULL, NULL);
-	}
-	snprintf(val, sizeof(val), "%lld", (long long)rate);
-	pthread_mutex_lock(&srv->lock);
-	st = index_kv_set(srv->idx, CTL_RATE, val);
-	if (st != INDEX_OK)
-		log_warnx("- status control failed: %s", index_error(srv->idx));
-	pthread_mutex_unlock(&srv->lock);
-	if (st != INDEX_OK)
-		return status_index_error(c, st);
-	snprintf(val, sizeof(val), "rate=%lld", (long long)rate);
-	status_control_log(c, "rate", val);
-	return status_json_reply(c, MHD_HTTP_OK, json_pack("{s:I}", "rate", rate), NULL, NULL);
-}
-
-struct status_release_ids {
-	char	(*ids)[MSGID_MAX];
-	size_t	  n, cap;
-};
-
-/* status_release_collect - remember a quarantined message id (released after the walk) */
-static int
-status_release_collect(const struct index_msg_row *row, void *arg)
-{
-	struct status_release_ids	*r = arg;
-	void			*n;
-
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 64;
-		if ((n = reallocarray(r->ids, r->cap, sizeof(*r->ids))) == NULL)
-			return -1;
-		r->ids = n;
-	}
-	snprintf(r->ids[r->n++], MSGID_MAX, "%s", row->id);
-	return 0;
-}
-
-/* status_release_all - release every quarantined message; the ids go into out */
-static enum index_status
-status_release_all(struct status_server *srv, json_t *out)
-{
-	struct index_filter	 f;
-	struct status_release_ids	 r = { NULL, 0, 0 };
-	enum index_status	 st;
-	int64_t			 now = status_now_ms();
-	size_t			 i;
-	int			 changed;
-
-	memset(&f, 0, sizeof(f));
-	f.state = "quarantine";
-	st = index_replay_list(srv->idx, &f, status_release_collect, &r);
-	for (i = 0; st == INDEX_OK && i < r.n; i++) {
-		st = index_replay_qrelease(srv->idx, r.ids[i], now, &changed);
-		if (st == INDEX_NOTFOUND)
-			st = INDEX_OK;		/* deleted meanwhile */
-		else if (st == INDEX_OK && changed)
-			json_array_append_new(out, json_string(r.ids[i]));
-	}
-	free(r.ids);
-	return st;
-}
-
-/* status_post_release - POST /control/release {"id": ID} or {"all": true} */
-static enum MHD_Result
-status_post_release(struct status_server *srv, struct MHD_Connection *c, const char *arg,
-    json_t *body)
-{
-	json_t			*id = json_object_get(body, "id");
-	json_t			*all = json_object_get(body, "all"), *ids;
-	enum index_status	 st;
-	char			 esc[MSGID_MAX * 4], detail[sizeof(esc) + 32];
-	int			 changed = 0;
-
-	if ((id == NULL) == (all == NULL) || (all != NULL && !json_is_true(all)) ||
-	    (id != NULL && (!json_is_string(id) || json_string_length(id) == 0 ||
-	    json_string_length(id) >= MSGID_MAX)))
-		return status_error(c, MHD_HTTP_BAD_REQUEST, "expected {\"id\": \"<message id>\"}"
-		    " or {\"all\": true}", NULL, NULL);
-	ids = json_array();
-	pthread_mutex_lock(&srv->lock);
-	if (all != NULL)
-		st = status_release_all(srv, ids);
-	else {
-		st = index_replay_qrelease(srv->idx, json_string_value(id), status_now_ms(),
-		    &changed);
-		if (st == INDEX_OK && changed)
-			json_array_append_new(ids, json_copy(id));
-	}
-	pthread_mutex_unlock(&srv->lock);
-	if (st == INDEX_NOTFOUND) {
-		json_decref(ids);
-		return status_error(c, MHD_HTTP_NOT_FOUND, "no such message", NULL, NULL);
-	}
-	if (st != INDEX_OK) {
-		log_warnx("- status control release failed");
-		json_decref(ids);
-		return status_index_error(c, st);
-	}
-	if (id != NULL && !changed) {
-		json_decref(ids);
-		return status_error(c, MHD_HTTP_CONFLICT, "message has no quarantined recipient",
-		    NULL, NULL);
-	}
-	/* the id came from the peer: escaped for the log */
-	if (id != NULL)
-		log_escape(json_string_value(id), json_string_length(id), esc, sizeof(esc));
-	snprintf(detail, sizeof(detail), "released=%zu%s%s", json_array_size(ids),
-	    id != NULL ? " id=" : "", id != NULL ? esc : "");
-	status_control_log(c, "release", detail);
-	return status_json_reply(c, MHD_HTTP_OK, json_pack("{s:I,s:o}", "released",
-	    (json_int_t)json_array_size(ids), "ids", ids), NULL, NULL);
 }
 
 /* status_route_find - the route of path, or NULL */
@@ -640,6 +481,9 @@ status_start(const struct config *cfg, char *err, size_t errlen)
 	    HTTP_ERRWINDOW_DEFAULT, 60, 30 * 86400);
 	srv->history_ms = 1000 * config_duration(cfg, "http", "history", HTTP_HISTORY_DEFAULT,
 	    600, 30 * 86400);
+	/* what serve uses while the control table has no "rate" */
+	if (rate_parse(config_str(cfg, "replay", "rate", "10"), &srv->config_rate) != 0)
+		srv->config_rate = -1;
 	if (token != NULL && *token != '\0') {
 		/* only the digest is kept: requests are compared digest to digest */
 		SHA256((const unsigned char *)token, strlen(token), srv->token_sha);

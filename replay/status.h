@@ -5,7 +5,8 @@
  * worker picks those up from the index.
  *
  * Config [http]: listen (default 127.0.0.1:8025), token (bearer for POST;
- * no token = control refused).
+ * no token = control refused), timeout, max_connections, max_domains,
+ * error_window, history.  Endpoints and fields: docs/status.md.
  */
 #ifndef MXS_STATUS_H
 #define MXS_STATUS_H

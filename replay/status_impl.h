@@ -1,6 +1,7 @@
 /*
  * status_impl.h - what the status modules share (not a public contract):
- * the server's settings and index handle, the /status document builder
+ * the server's settings and index handle, the answer helpers (status.c),
+ * the control handlers (status_control.c), the /status document builder
  * (status_json.c) and the Prometheus renderer (metrics.c).
  *
  * Both builders run under srv->lock (one index handle, one thread at a time)
@@ -14,12 +15,11 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <microhttpd.h>
 
 #include "buf.h"
+#include "index.h"
 #include "limits.h"
-
-struct index;
-struct MHD_Daemon;
 
 struct status_server {
 	struct MHD_Daemon	*mhd;
@@ -32,6 +32,7 @@ struct status_server {
 	int64_t			 error_window_ms;	/* [http] error_window */
 	int64_t			 history_ms;		/* [http] history */
 	size_t			 max_domains;		/* [http] max_domains */
+	double			 config_rate;	/* [replay] rate, msgs/s; -1 if unparsable */
 };
 
 /* the states a message can be in (schema/001_init.sql), zeros included in output */
@@ -40,6 +41,26 @@ extern const char *const status_states[];
 int64_t	 status_now_ms(void);
 /* status_jstr - a JSON string of s; bytes that are not UTF-8 become '?' */
 json_t	*status_jstr(const char *s);
+
+/* a route's handler: arg from the route table, body the parsed JSON object (POST) */
+typedef enum MHD_Result (*status_handler)(struct status_server *, struct MHD_Connection *,
+    const char *arg, json_t *body);
+
+/* status.c: answers (each queues the response; the JSON reference is stolen) */
+void		 status_peer(struct MHD_Connection *, char *out, size_t outlen);
+enum MHD_Result	 status_json_reply(struct MHD_Connection *, unsigned code, json_t *,
+		    const char *hname, const char *hval);
+enum MHD_Result	 status_error(struct MHD_Connection *, unsigned code, const char *msg,
+		    const char *hname, const char *hval);
+enum MHD_Result	 status_index_error(struct MHD_Connection *, enum index_status);
+
+/* status_control.c: POST /control/pause|resume (arg "1"/"0"), /rate, /release */
+enum MHD_Result	 status_control_pause(struct status_server *, struct MHD_Connection *,
+		    const char *, json_t *);
+enum MHD_Result	 status_control_rate(struct status_server *, struct MHD_Connection *,
+		    const char *, json_t *);
+enum MHD_Result	 status_control_release(struct status_server *, struct MHD_Connection *,
+		    const char *, json_t *);
 
 /* status_json_build - the /status document, or NULL when the index failed */
 json_t	*status_json_build(struct status_server *, int64_t now_ms);

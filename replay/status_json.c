@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "index_stats.h"
+#include "rate.h"
 #include "status_impl.h"
 
 const char *const status_states[] = {
@@ -297,21 +298,31 @@ status_json_samples(int64_t at_ms, int64_t messages, int64_t bytes, int64_t olde
 	return 0;
 }
 
-/* status_json_replay - drain state from the control table */
+/*
+ * status_json_replay - drain state from the control table: the operator's
+ * limit (control "rate", else [replay] rate), and what serve last published:
+ * its current target (slow start, backoff; 0 while paused) and achieved rate.
+ */
 static json_t *
-status_json_replay(json_t *ctl)
+status_json_replay(struct status_server *srv, json_t *ctl)
 {
-	json_t		*o = json_object(), *t;
+	json_t		*o = json_object(), *limit;
 	const char	*paused = json_string_value(json_object_get(ctl, "paused"));
+	const char	*rate = json_string_value(json_object_get(ctl, "rate"));
+	double		 d;
 
 	status_jset(o, "paused", json_boolean(paused != NULL && strcmp(paused, "1") == 0));
-	/* serve writes the effective target; "rate" is what the operator asked */
-	t = status_jnum(json_string_value(json_object_get(ctl, "target_rate")));
-	if (json_is_null(t)) {
-		json_decref(t);
-		t = status_jnum(json_string_value(json_object_get(ctl, "rate")));
+	/* "600/m" is as valid as "10": report what serve makes of it, in msgs/s */
+	if (rate != NULL && rate_parse(rate, &d) == 0)
+		status_jset(o, "rate_limit_source", json_string("control"));
+	else {
+		d = srv->config_rate;
+		status_jset(o, "rate_limit_source", json_string("config"));
 	}
-	status_jset(o, "target_rate", t);
+	limit = d < 0 ? json_null() : d == floor(d) ? json_integer((json_int_t)d) : json_real(d);
+	status_jset(o, "rate_limit", limit);
+	status_jset(o, "target_rate", status_jnum(json_string_value(json_object_get(ctl,
+	    "target_rate"))));
 	status_jset(o, "achieved_rate", status_jnum(json_string_value(json_object_get(ctl,
 	    "achieved_rate"))));
 	status_jset(o, "rate_unit", json_string("messages/s"));
@@ -367,7 +378,7 @@ status_json_build(struct status_server *srv, int64_t now_ms)
 	status_jset(o, "list", da.list);
 	status_jset(doc, "domains", o);
 
-	status_jset(doc, "replay", status_json_replay(ctl));
+	status_jset(doc, "replay", status_json_replay(srv, ctl));
 	status_jset(doc, "errors", status_json_errors(srv, now_ms, &failed));
 
 	o = json_object();

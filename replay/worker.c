@@ -26,10 +26,12 @@
 #include "index_replay.h"
 #include "log.h"
 #include "msgid.h"
+#include "route_rate.h"
 #include "store.h"
 #include "worker.h"
 
 #define WORKER_CONNS	4	/* cached connections per worker (distinct targets) */
+#define WORKER_FINISH_TRIES	10	/* index busy: retries of recording an outcome */
 
 struct worker_conn {
 	char			 target[300];
@@ -267,6 +269,7 @@ worker_send_group(struct worker *w, const char *id, const struct envelope *env, 
 	m.fd = fd;
 	m.size = size;
 	err[0] = '\0';
+	route_rate_wait(w->wc->route_rates, rt->target);
 	(void)index_replay_renew(w->ix, id, w->wc->owner, now_ms() + w->wc->lease_ms);
 	if ((c = worker_conn(w, rt, &code, err, sizeof(err))) == NULL) {
 		for (i = 0; i < k; i++) {
@@ -301,6 +304,7 @@ worker_send_group(struct worker *w, const char *id, const struct envelope *env, 
 				congested = 1;
 		}
 	free(tmp);
+	route_rate_done(w->wc->route_rates, rt->target, congested);
 	return congested;
 }
 
@@ -371,6 +375,7 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 	size_t			 n = 0;
 	int			 fd = -1, ng, g;
 	int64_t			 now;
+	enum index_status	 ist;
 
 	routes = calloc(j->n + 1, sizeof(*routes));
 	all = calloc(j->n + 1, sizeof(*all));
@@ -407,8 +412,12 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 		n++;
 	}
 	now = now_ms();
-	if (index_replay_finish(w->ix, id, w->wc->owner, out, n, w->name, now,
-	    now + worker_backoff_ms(w->wc, attempts + 1, arc4random())) != INDEX_OK)
+	/* the outcome must land: a lost one means a re-send after the lease expires */
+	for (int try = 0; (ist = index_replay_finish(w->ix, id, w->wc->owner, out, n, w->name,
+	    now, now + worker_backoff_ms(w->wc, attempts + 1, arc4random()))) == INDEX_TEMPFAIL &&
+	    try < WORKER_FINISH_TRIES; try++)
+		usleep(200 * 1000);
+	if (ist != INDEX_OK)
 		log_warnx("%s replay finish reason=\"%s\"", id, index_replay_error());
 done:
 	if (fd != -1)

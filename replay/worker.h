@@ -20,6 +20,7 @@
 #include "limits.h"
 
 struct config;
+struct route_rate;
 
 struct worker_conf {
 	const struct config	*cfg;
@@ -32,6 +33,7 @@ struct worker_conf {
 	char			 reporting_mta[256];
 	const char		*only_domain;	/* drain filters on recipients */
 	const char		*only_rcpt;
+	struct route_rate	*route_rates;	/* [route_rates]; NULL if none */
 	int64_t			 min_backoff_ms;
 	int64_t			 max_backoff_ms;
 	int64_t			 lifetime_ms;
@@ -45,7 +47,7 @@ struct worker_result {
 	int	quarantined;
 	int	expired;
 	int	congested;	/* 421/4xx, timeouts, connection failures: slow down */
-	int	final;		/* the message left the queue (delivered, quarantine, expired) */
+	int	final;		/* left the queue: delivered, quarantine, expired */
 	int	lost;		/* our lease was gone: nothing done */
 };
 

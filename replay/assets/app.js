@@ -45,9 +45,13 @@ function fmtTime(ms) {
   return d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
 }
 
+function fmtNum(x) {
+  return Number(x).toLocaleString("en-US", { maximumFractionDigits: 2 });
+}
+
 function fmtRate(r) {
-  if (r === null || r === undefined) return "not set";
-  return r === 0 ? "unlimited" : r + "/s";
+  if (r === null || r === undefined) return "unknown";
+  return r === 0 ? "unlimited" : fmtNum(r) + "/s";
 }
 
 function setText(id, text, cls) {
@@ -65,7 +69,7 @@ function svgEl(name, attrs, text) {
 
 /* bar chart of the qshape age buckets, green (young) to red (old) */
 function drawAges(buckets) {
-  const W = chartWidth("age-chart"), H = 220, top = 20, bottom = 34, left = 4;
+  const W = chartWidth("age-chart"), H = 230, top = 20, bottom = 44, left = 4;
   const svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H });
   const max = Math.max(1, ...buckets.map(b => b.count));
   const bw = (W - left * 2) / buckets.length;
@@ -81,8 +85,9 @@ function drawAges(buckets) {
     const label = b.max_minutes === null ? b.min_minutes + "+" : bw >= 64 ?
       (b.min_minutes === 0 ? "<" + b.max_minutes : b.min_minutes + "–" + b.max_minutes) :
       String(b.max_minutes);
-    svg.appendChild(svgEl("text", { x: x + bw / 2, y: H - bottom + 16,
-      "text-anchor": "middle" }, label));
+    /* narrow: every other label one line lower, so that "1280" and "1280+" do not touch */
+    svg.appendChild(svgEl("text", { x: x + bw / 2, y: H - bottom + 16 + (bw < 64 && i % 2 ?
+      12 : 0), "text-anchor": "middle" }, label));
   });
   svg.appendChild(svgEl("line", { x1: 0, x2: W, y1: H - bottom, y2: H - bottom,
     class: "axis" }));
@@ -157,7 +162,7 @@ function drawErrors(errors) {
   const rows = errors.by_target.slice(0, 50).map(e => row([
     { text: e.code === 0 ? "no reply" : String(e.code),
       cls: e.class === "5xx" ? "code5" : "code4" },
-    { text: e.target, cls: "text" }, { text: fmtInt(e.count), cls: "num" },
+    { text: e.target, cls: "target" }, { text: fmtInt(e.count), cls: "num" },
     { text: fmtTime(e.last_ms), cls: "opt" }, { text: e.last_text, cls: "text" }]));
   if (rows.length === 0) rows.push(row([{ text: "none" }, { text: "" }, { text: "" },
     { text: "" }, { text: "" }]));
@@ -178,8 +183,10 @@ function draw(s) {
   }
   setText("headline", head, cls);
   setText("drain", r.paused ? "PAUSED" : "RUNNING", "badge " + (r.paused ? "paused" : "running"));
-  setText("rate", "rate: target " + fmtRate(r.target_rate) + ", achieved " +
-    (r.achieved_rate === null ? "unknown" : r.achieved_rate + "/s"));
+  /* limit = what the operator set; target = where serve's slow start/backoff is now */
+  setText("rate", "rate limit " + fmtRate(r.rate_limit) +
+    (r.target_rate === null || r.paused ? "" : ", target " + fmtNum(r.target_rate) + "/s") +
+    ", achieved " + (r.achieved_rate === null ? "unknown" : fmtNum(r.achieved_rate) + "/s"));
   setText("primary", "primary: " + (r.primary_health === null ? "unknown" : r.primary_health));
   setText("c-messages", fmtInt(b.messages));
   setText("c-oldest", fmtAge(b.oldest_age_s));

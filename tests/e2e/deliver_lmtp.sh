@@ -132,7 +132,8 @@ ok "wrong CA and wrong name (127.0.0.1 not in the certificate) -> tempfail"
 
 # 5. opportunistic without verification still encrypts
 "$DT" --to lmtp://127.0.0.1:"$PORT" --tls opportunistic --from sender@example.test \
-	--rcpt alice@example.test "$T/msg.eml" > "$T/out6" 2>&1 || fail "opportunistic: $(cat "$T/out6")"
+	--rcpt alice@example.test "$T/msg.eml" > "$T/out6" 2>&1 ||
+	fail "opportunistic: $(cat "$T/out6")"
 grep -q '^tls "TLSv1' "$T/out6" || fail "opportunistic TLS not used: $(cat "$T/out6")"
 ok "opportunistic TLS"
 echo "deliver_lmtp: all ok"

@@ -4,8 +4,9 @@
 # Normal delivery (bytes compared with smtp-sink's per-message dump, which turns CRLF
 # into LF, undoes the dot-stuffing and prepends X-*/Received lines), connection reuse,
 # parameters only where advertised (DSN, 8BITMIME), IPv6 and unix sockets, AUTH only
-# after TLS, SMTPUTF8 need, and faults: 421 greeting, 4xx/5xx per command, a drop after
-# the final dot, a stall with a short timeout.
+# after TLS, SMTPUTF8 need, HELO fallback, and faults: 421 greeting, 421/4xx/5xx per
+# command, a drop after the final dot, a stall with a short timeout.  Last, a real SMTP
+# STARTTLS peer: mxspool-ingest (verified certificate, per-rcpt 250/550, stored bytes).
 . "$(dirname "$0")/../lib/common.sh"
 DT=$BUILD/tests/tools/delivertool
 [ -x "$DT" ] || fail "no $DT (make O=... all)"
@@ -63,8 +64,8 @@ for f in "$T"/ok/m.*; do
 	same_as_dump "$T/msg.eml" "$f" || fail "delivered bytes differ from the source ($f)"
 	grep -qx 'X-Mail-Args: <sender@example.test> BODY=8BITMIME RET=HDRS ENVID=e1' "$f" ||
 		fail "MAIL args: $(grep X-Mail-Args "$f")"
-	grep -qx 'X-Rcpt-Args: <bob@example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.test' \
-		"$f" || fail "RCPT args: $(grep X-Rcpt-Args "$f")"
+	want='X-Rcpt-Args: <bob@example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.test'
+	grep -qx "$want" "$f" || fail "RCPT args: $(grep X-Rcpt-Args "$f")"
 done
 ok "2 messages over one connection, bytes identical, DSN/BODY params passed on"
 
@@ -74,16 +75,29 @@ sink nodsn -N -8
 	--rcpt 'bob@example.test NOTIFY=NEVER' --params 'BODY=8BITMIME RET=FULL' \
 	"$T/msg.eml" > "$T/out2" 2>&1 || fail "nodsn: $(cat "$T/out2")"
 wait_for "ls $T/nodsn/m.*" 10 || fail "no dump (nodsn)"
-grep -qx 'X-Mail-Args: <sender@example.test>' "$T"/nodsn/m.* || fail "params sent without DSN/8BITMIME"
+grep -qx 'X-Mail-Args: <sender@example.test>' "$T"/nodsn/m.* ||
+	fail "params sent without DSN/8BITMIME"
 grep -qx 'X-Rcpt-Args: <bob@example.test>' "$T"/nodsn/m.* || fail "NOTIFY sent without DSN"
 ok "parameters only where the primary advertised them"
+
+# 2b. no ESMTP at all: HELO after the EHLO refusal, plain MAIL/RCPT
+sink noesmtp -e
+"$DT" --to smtp://127.0.0.1:"$PORT" --from sender@example.test \
+	--rcpt 'bob@example.test NOTIFY=NEVER' --params 'BODY=8BITMIME' \
+	"$T/msg.eml" > "$T/out2b" 2>&1 || fail "HELO fallback: $(cat "$T/out2b")"
+wait_for "ls $T/noesmtp/m.*" 10 || fail "no dump (noesmtp)"
+grep -qx 'X-Client-Proto: SMTP' "$T"/noesmtp/m.* &&
+	grep -qx 'X-Mail-Args: <sender@example.test>' "$T"/noesmtp/m.* &&
+	same_as_dump "$T/msg.eml" "$(ls "$T"/noesmtp/m.* | head -1)" || fail "HELO fallback dump"
+ok "EHLO refused -> HELO, no parameters"
 
 # 3. IPv6 loopback and a unix socket
 if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null; then
 	kill "$SINKPID"; wait "$SINKPID" 2>/dev/null
 	mkdir -m 777 -p "$T/v6"; PORT=$(free_port)
 	smtp-sink -u nobody -d "$T/v6/m." "[::1]:$PORT" 10 2>>"$T/sink.log" & SINKPID=$!
-	wait_for "$DT --to 'smtp://[::1]:$PORT' --from a@example.test --rcpt b@example.test $T/msg.eml" 10 ||
+	wait_for "$DT --to 'smtp://[::1]:$PORT' --from a@example.test --rcpt b@example.test \
+		$T/msg.eml" 10 ||
 		fail "IPv6 delivery"
 	ok "IPv6 [::1]"
 fi
@@ -131,6 +145,12 @@ run 0 --rcpt bob@example.test --rcpt carol@example.test "$T/msg.eml"
 sleep 0.2; [ -z "$(ls "$T/rcpt5xx")" ] || fail "a message was delivered with no recipient"
 ok "every RCPT refused -> no DATA, each rcpt has its 500"
 
+sink rcpt421 -Q RCPT
+run 75 --rcpt bob@example.test --rcpt carol@example.test "$T/msg.eml"
+grep -q '^bob@example.test 421 4.0.0 ' "$T/out" && grep -q '^carol@example.test 0 - ' "$T/out" &&
+	grep -q '^usable 0' "$T/out" || fail "421 to RCPT: $(cat "$T/out")"
+ok "421 to RCPT -> tempfail, that rcpt 421, the next without a reply, connection closed"
+
 sink data4xx -r DATA
 run 75 --rcpt bob@example.test "$T/msg.eml"
 grep -q '^bob@example.test 450 4.3.0' "$T/out" || fail "DATA 4xx: $(cat "$T/out")"
@@ -138,7 +158,8 @@ ok "DATA 450 -> tempfail"
 
 sink dot5xx -f .
 run 0 --rcpt bob@example.test --rcpt carol@example.test "$T/msg.eml"
-[ "$(grep -c '^[a-z]*@example.test 500 5.3.0 ' "$T/out")" = 2 ] || fail "end-of-data 5xx: $(cat "$T/out")"
+[ "$(grep -c '^[a-z]*@example.test 500 5.3.0 ' "$T/out")" = 2 ] ||
+	fail "end-of-data 5xx: $(cat "$T/out")"
 ok "end-of-data 500 applies to every accepted rcpt"
 
 sink drop -q .
@@ -172,4 +193,61 @@ printf 'Subject: ascii\r\n\r\nbody\r\n' > "$T/ascii.eml"
 run 0 --params SMTPUTF8 --rcpt bob@example.test "$T/ascii.eml"
 grep -q '^bob@example.test 250 ' "$T/out" || fail "SMTPUTF8 not needed: $(cat "$T/out")"
 ok "SMTPUTF8 needed and not offered -> 550 5.6.7; declared but not needed -> sent"
+# 6. a real SMTP STARTTLS peer: our own mxspool-ingest (file store), verified certificate,
+#    partial acceptance (alice 250, nobody 550), stored bytes = its Received: + the source
+kill "$SINKPID"; wait "$SINKPID" 2>/dev/null; SINKPID=
+if [ -x "$INGEST" ] && [ -x "$BUILD/tests/tools/storetool" ]; then
+	IPORT=$(free_port); HPORT=$(free_port)
+	mkdir -p "$T/ing"; printf 'alice\n' > "$T/ing/rcpts"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost -keyout "$T/ikey.pem" -out "$T/icert.pem" \
+		2>/dev/null || fail "openssl req"
+	cat > "$T/ingest.conf" <<CONF
+[general]
+node = mx1
+data_dir = $T/ing
+[storage]
+url = file://$T/ing/store
+[ingest]
+listen = 127.0.0.1:$IPORT
+health_listen = 127.0.0.1:$HPORT
+hostname = mx.test
+user =
+greet_delay = 0
+min_free_space = 0
+tls_cert = $T/icert.pem
+tls_key = $T/ikey.pem
+[domain example.test]
+recipients = $T/ing/rcpts
+CONF
+	"$INGEST" -c "$T/ingest.conf" > "$T/ingest.log" 2>&1 &
+	IPID=$!
+	cleanup_add "kill $IPID"
+	wait_port "$IPORT" 20 || fail "ingest did not start: $(tail -5 "$T/ingest.log")"
+	"$DT" --to smtp://localhost:"$IPORT" --tls required --verify --ca "$T/icert.pem" \
+		--from sender@example.test --rcpt alice@example.test --rcpt nobody@example.test \
+		--params BODY=8BITMIME "$T/msg.eml" > "$T/out6" 2>&1 ||
+		fail "ingest: $(cat "$T/out6")"
+	grep -q '^tls "TLSv1\.[23] ' "$T/out6" && grep -q '^alice@example.test 250 ' "$T/out6" &&
+		grep -q '^nobody@example.test 550 5.1.1 ' "$T/out6" ||
+		fail "ingest: $(cat "$T/out6")"
+	id=$(sed -n 's/^alice@example.test 250 .*queued as \([^ ]*\).*/\1/p' "$T/out6")
+	key=$("$BUILD/tests/tools/storetool" -c "$T/ingest.conf" show "$id" |
+		sed -n 's/.*key=\([^ ]*\).*/\1/p')
+	[ -n "$key" ] || fail "ingest: $id not in its index ($(cat "$T/out6"))"
+	python3 - "$T/ing/store/$key" "$T/msg.eml" <<'PY' || fail "ingest: stored bytes differ"
+import sys
+data, src = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read() + b"\r\n"
+assert data.startswith(b"Received: "), data[:60]
+i = data.index(b"\r\n")
+while data[i + 2:i + 3] in (b"\t", b" "):
+    i = data.index(b"\r\n", i + 2)
+assert data[i + 2:] == src
+PY
+	"$DT" --to smtp://127.0.0.1:"$IPORT" --tls required --verify --ca "$T/icert.pem" \
+		--from sender@example.test --rcpt alice@example.test "$T/msg.eml" > "$T/out7" 2>&1
+	[ $? = 75 ] && grep -q 'certificate verification failed' "$T/out7" ||
+		fail "ingest, wrong name: $(cat "$T/out7")"
+	ok "STARTTLS (verified) to mxspool-ingest: alice 250, nobody 550 5.1.1, exact bytes"
+fi
 echo "deliver_sink: all ok"

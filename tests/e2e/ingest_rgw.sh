@@ -1,7 +1,7 @@
 #!/bin/bash
 # ingest_rgw.sh - mxspool-ingest against a real Ceph RGW, under load and kill -9.
 #   1. smtp-source: 2,000 messages over 20 sessions; all in the index and the bucket
-#   2. ingest_sender.py (records every "queued as <id>") plus smtp-source load,
+#   2. ingest_sender.py (20 sessions; records every "queued as <id>") plus smtp-source,
 #      while the ingest is killed with SIGKILL at random moments and restarted,
 #      several times; then every acknowledged id must be in the index, and its
 #      object in the bucket (or, if the index says so, in the fallback spool).
@@ -59,7 +59,7 @@ ok "smtp-source: $N messages over 20 sessions, $c indexed, $objs objects in the 
 
 # --- 2. kill -9 under load
 : > "$T/acked"
-python3 "$TOP/tests/e2e/ingest_sender.py" "$PORT" 20 1500 "$T/acked" > "$T/sender.out" 2>&1 &
+python3 "$TOP/tests/e2e/ingest_sender.py" "$PORT" 20 1000000 "$T/acked" > "$T/sender.out" 2>&1 &
 SPID=$!
 cleanup_add "kill $SPID"
 ( while :; do smtp-source -s 5 -m 200 -f load@other.test -t alice@example.test \
@@ -73,9 +73,9 @@ for round in 1 2 3 4; do
 	ok "round $round: killed the ingest with SIGKILL ($(wc -l < "$T/acked") acknowledged so far)"
 	start_ingest
 done
-wait "$SPID" || fail "sender"
+sleep 2
+kill "$SPID"; wait "$SPID" 2>/dev/null
 kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null
-cat "$T/sender.out"
 acked=$(wc -l < "$T/acked")
 [ "$acked" -gt 0 ] || fail "nothing acknowledged"
 

@@ -11,7 +11,7 @@
 
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
 STORETOOL=$BUILD/tests/tools/storetool
-PORT=$(free_port); HPORT=$(free_port)
+PORT=$(free_port); HPORT=$(free_port); PORT6=$(free_port)
 mkdir -p "$T/run"
 printf 'postmaster\nalice\n' > "$T/run/rcpts"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
@@ -24,7 +24,7 @@ data_dir = $T/run
 [storage]
 url = file://$T/run/store
 [ingest]
-listen = 127.0.0.1:$PORT
+listen = 127.0.0.1:$PORT, [::1]:$PORT6
 health_listen = 127.0.0.1:$HPORT
 hostname = mx.test
 user =
@@ -107,6 +107,17 @@ head -4 "$f" | grep -q "with ESMTPS id $id" || fail "no ESMTPS in Received"
 "$STORETOOL" -c "$T/ingest.conf" show "$id" | grep -q '"mail_params":"BODY=8BITMIME SIZE=' \
 	|| fail "mail params not kept"
 ok "Received names TLS version/cipher and ESMTPS; DSN params kept in the envelope"
+
+# --- IPv6 listener
+python3 - "$PORT6" <<'PY' || fail "IPv6"
+import smtplib, sys
+s = smtplib.SMTP("::1", int(sys.argv[1]), timeout=30)
+s.ehlo("v6.test")
+s.sendmail("bob@other.test", ["alice@example.test"], b"Subject: v6\r\n\r\nhi\r\n")
+s.quit()
+PY
+grep -q "ingest connect addr=::1 " "$T/ingest.log" || fail "no IPv6 session logged"
+ok "IPv6 listener [::1]"
 
 # --- swaks plain and TLS
 for opt in "" "--tls"; do
@@ -229,8 +240,9 @@ assert l.startswith(b"421 4.3.2"), l
 PY
 wait_for "! kill -0 $IPID" 30 || fail "ingest did not exit after SIGTERM"
 grep -q "ingest stopped" "$T/ingest.log" || fail "no clean stop"
+! grep -Eq "Sanitizer|runtime error" "$T/ingest.log" || fail "sanitizer report in the ingest log"
 ok "SIGTERM: in-flight transaction finished (250), idle session 421 4.3.2, clean exit"
 
-n=$(sqlite3 "$T/run/index.sqlite" "SELECT value FROM counters WHERE name='ingest_messages' AND label='accepted'")
+n=$(sqlite3 "$T/run/index.sqlite" "SELECT value FROM counters WHERE name='ingest_accepted' AND label=''")
 [ "${n:-0}" -ge 7 ] || fail "accepted counter: ${n:-none}"
 ok "counters flushed to the index (accepted=$n)"

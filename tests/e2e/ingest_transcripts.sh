@@ -41,7 +41,7 @@ CONF
 	_pid=$!
 	cleanup_add "kill $_pid"
 	wait_port "$_port" 20 || { cat "$T/$_name.log"; fail "$_name ingest did not start"; }
-	eval "PORT_$_name=$_port"
+	eval "PORT_$_name=$_port PID_$_name=$_pid"
 }
 
 start_ingest default ""
@@ -56,3 +56,9 @@ python3 "$TOP/tests/transcripts/run.py" "$T/run/index.sqlite" \
 	default="$PORT_default" strict="$PORT_strict" keep="$PORT_keep" \
 	-- "$TOP"/tests/transcripts/*.txt || { tail -20 "$T/default.log"; fail "transcripts"; }
 ok "all transcripts"
+for n in default strict keep; do
+	eval "_pid=\$PID_$n"
+	kill "$_pid"; wait "$_pid" || fail "$n: exit status $?"
+	! grep -Eq "Sanitizer|runtime error" "$T/$n.log" || fail "$n: sanitizer report"
+done
+ok "clean shutdown, no sanitizer reports"

@@ -8,7 +8,8 @@
 # cached answers still hold (an expired positive too), an expired negative and a
 # never-seen address get tempfail (never ok, never nouser).  Monitoring: smtp-sink up ->
 # healthy, down -> unhealthy.  Then, if mxspool-ingest is built, one RCPT of each kind
-# through swaks to check the SMTP replies.
+# through swaks to check the SMTP replies, and monitoring mode through the ingest
+# (primary up: 451 4.3.0; down: 250).
 . "$(dirname "$0")/../lib/common.sh"
 V=$BUILD/tests/tools/verifytool
 [ -x "$V" ] || fail "no $V (make O=... all)"
@@ -209,11 +210,14 @@ EOF
 IPID=$!
 cleanup_add "kill $IPID"
 wait_port "$IPORT" 20 || fail "mxspool-ingest did not start: $(tail -5 "$T/ingest.log")"
-# rcpt_reply ADDR - the code and enhanced code of the reply to RCPT TO:<ADDR>
+# rcpt_reply ADDR - code and enhanced code of the reply to RCPT TO:<ADDR> (or to MAIL
+# when MAIL is refused)
 rcpt_reply() {
 	swaks --server 127.0.0.1:"$IPORT" --from sender@other.test --to "$1" \
-		--quit-after RCPT 2>&1 |
-		awk '/-> RCPT TO/ { r = 1; next } r && /^<[-*]/ { print $2, $3; exit }'
+		--quit-after RCPT 2>&1 | awk '
+		/-> MAIL FROM/ { r = 1; next }
+		/-> RCPT TO/ { r = 1; rcpt = 1; next }
+		r && /^<[-*]/ { r = 0; if ($2 !~ /^2/ || rcpt) { print $2, $3; exit } }'
 }
 for c in "alice@example.test 250 2.1.5" "alice+x@example.test 250 2.1.5" \
 	"bob@example.test 550 5.1.1" "carol@example.test 450 4." "x@catch.test 250 2.1.5" \
@@ -242,11 +246,11 @@ sed -e "s/^listen = .*/listen = 127.0.0.1:$IPORT/" \
 IPID=$!
 cleanup_add "kill $IPID"
 wait_port "$IPORT" 20 || fail "mxspool-ingest did not start: $(tail -5 "$T/ingest-monitor.log")"
-wait_for '[ "$(rcpt_reply x@catch.test)" = "451 4.3.0" ]' 30 ||
+wait_for '[ "$(rcpt_reply x@catch.test)" = "451 4.3.0" ]' 15 ||
 	fail "primary up: got \"$(rcpt_reply x@catch.test)\", want 451 4.3.0"
 kill "$SINKPID"; wait "$SINKPID" 2>/dev/null
-wait_for '[ "$(rcpt_reply x@catch.test)" = "250 2.1.5" ]' 30 ||
+wait_for '[ "$(rcpt_reply x@catch.test)" = "250 2.1.5" ]' 15 ||
 	fail "primary down: got \"$(rcpt_reply x@catch.test)\", want 250 2.1.5"
 grep -q "monitor primary healthy -> unhealthy" "$T/ingest-monitor.log" ||
 	fail "no monitor transition logged"
-ok "monitoring mode through mxspool-ingest: primary up -> 451 4.3.0, down -> 250"
+ok "monitoring mode through mxspool-ingest: primary up -> 451 4.3.0 at MAIL, down -> 250"

@@ -11,6 +11,9 @@
 #   4. the gateway stopped in the middle of a multipart upload: temporary failure
 #      (exit 75, not 76); while down every operation is a temporary failure; after a
 #      restart no partial object is visible and puts work again
+#   5. a front answering 503 SlowDown: retried with backoff, then exit 75
+#   6. https through a TLS front with a self-signed certificate: works with ca_file,
+#      refused (exit 76, naming ca_file) without
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
 CLI=$BUILD/tests/tools/objstore-cli
@@ -103,4 +106,96 @@ aws_s3 s3api head-object --bucket "$B" --key "$KO" > /dev/null 2>&1 &&
 grep -q outage "$T/ls.txt" && fail "after restart: the interrupted object is listed"
 "$CLI" -c "$T/single.conf" put "$KO" "$T/small" || fail "put after restart"
 ok "after restart: no partial object visible (objstore-cli and awscli), puts work again"
+
+# A front for RGW on loopback (python asyncio): TLS with a certificate, and/or the
+# first FAILS requests answered "503 SlowDown" (what a throttling S3 says) unproxied.
+cat > "$T/front.py" <<'PY'
+import asyncio, ssl, sys
+lport, tport, fails = int(sys.argv[1]), int(sys.argv[2]), [int(sys.argv[3])]
+ctx = None
+if len(sys.argv) > 5 and sys.argv[4]:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+BODY = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+async def pipe(r, w):
+    try:
+        while True:
+            d = await r.read(65536)
+            if not d:
+                break
+            w.write(d)
+            await w.drain()
+    finally:
+        w.close()
+async def handle(cr, cw):
+    if fails[0] > 0:
+        try:
+            head = (await cr.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+        except asyncio.IncompleteReadError:
+            cw.close()	# a port probe, not a request
+            return
+        fails[0] -= 1
+        if "expect: 100-continue" not in head:
+            for line in head.split("\r\n"):
+                if line.startswith("content-length:"):
+                    await cr.readexactly(int(line.split(":")[1]))
+        cw.write(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+                 b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY)
+        await cw.drain()
+        cw.close()
+        print("503", flush=True)
+        return
+    try:
+        ur, uw = await asyncio.open_connection("127.0.0.1", tport)
+    except OSError:
+        cw.close()
+        return
+    await asyncio.gather(pipe(cr, uw), pipe(ur, cw), return_exceptions=True)
+async def main():
+    srv = await asyncio.start_server(handle, "127.0.0.1", lport, ssl=ctx)
+    async with srv:
+        await srv.serve_forever()
+asyncio.run(main())
+PY
+# front NAME FAILS [CERT KEY] - start one; sets FRONT_PORT
+front() {
+	FRONT_PORT=$(free_port)
+	python3 "$T/front.py" "$FRONT_PORT" "$RGW_PORT" "$2" "${3:-}" "${4:-}" > "$T/$1.log" 2>&1 &
+	cleanup_add "kill $!"
+	wait_port "$FRONT_PORT" 10 || fail "front $1 did not start"
+}
+
+# 5. throttling: 503 SlowDown is retried with backoff, then a temporary failure
+front slow2 2
+sed "s|^url = .*|url = http://127.0.0.1:$FRONT_PORT|" "$T/single.conf" > "$T/f.conf"
+{ cat "$T/f.conf"; echo "retries = 3"; } > "$T/retry3.conf"
+"$CLI" -c "$T/retry3.conf" put throttle/x.eml "$T/small" || fail "put through 2 x 503"
+[ "$(grep -c 503 "$T/slow2.log")" = 2 ] || fail "the front did not answer 503 twice"
+aws_s3 s3api head-object --bucket "$B" --key throttle/x.eml > /dev/null || fail "not stored"
+ok "503 SlowDown twice, retries = 3: stored on the third attempt"
+front slowall 1000
+sed "s|^url = .*|url = http://127.0.0.1:$FRONT_PORT|" "$T/single.conf" > "$T/f.conf"
+{ cat "$T/f.conf"; echo "retries = 1"; } > "$T/retry1.conf"
+rc=0; "$CLI" -c "$T/retry1.conf" put throttle/y.eml "$T/small" 2> "$T/slow.err" || rc=$?
+[ "$rc" = 75 ] && grep -q '503 SlowDown' "$T/slow.err" ||
+	{ cat "$T/slow.err"; fail "always 503: exit $rc, want 75 naming SlowDown"; }
+[ "$(grep -c 503 "$T/slowall.log")" = 2 ] || fail "retries = 1 did not make exactly 2 attempts"
+ok "always 503, retries = 1: 2 attempts, exit 75, \"$(sed 's/^objstore-cli: //' "$T/slow.err")\""
+
+# 6. TLS: the front with a self-signed certificate for 127.0.0.1
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" -out "$T/tls.pem" -days 2 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 > /dev/null 2>&1 ||
+	fail "openssl req"
+front tls 0 "$T/tls.pem" "$T/tls.key"
+TLS_PORT=$FRONT_PORT
+sed "s|^url = .*|url = https://127.0.0.1:$TLS_PORT|" "$T/single.conf" > "$T/tls-noca.conf"
+{ cat "$T/tls-noca.conf"; echo "ca_file = $T/tls.pem"; } > "$T/tls.conf"
+"$CLI" -c "$T/tls.conf" put tls/x.eml "$T/big.eml" || fail "put over TLS with ca_file"
+"$CLI" -c "$T/tls.conf" get tls/x.eml "$T/tls.got" || fail "get over TLS with ca_file"
+cmp "$T/big.eml" "$T/tls.got" || fail "bytes differ over TLS"
+ok "https with ca_file: put and get through TLS, same bytes"
+rc=0; "$CLI" -c "$T/tls-noca.conf" head tls/x.eml 2> "$T/tls.err" || rc=$?
+[ "$rc" = 76 ] && grep -q 'TLS verification failed.*ca_file' "$T/tls.err" ||
+	{ cat "$T/tls.err"; fail "unknown CA: exit $rc, want 76 naming ca_file"; }
+ok "https without ca_file: refused, exit 76, \"$(sed 's/^objstore-cli: //' "$T/tls.err")\""
 exit 0

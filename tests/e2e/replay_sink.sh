@@ -15,8 +15,9 @@ command -v smtp-sink >/dev/null || fail "no smtp-sink"
 chmod 711 "$T"
 
 PORT=$(free_port)
-conf() {	# conf FILE [extra [deliver] lines]
-	cat > "$1" <<EOF
+conf() {	# conf FILE [COMMAND_TIMEOUT] [EXTRA_REPLAY_LINE...]
+	f=$1; to=${2:-30s}; shift; shift
+	cat > "$f" <<EOF
 [general]
 node = mx1
 data_dir = $T/data
@@ -30,9 +31,11 @@ min_backoff = 1s
 max_backoff = 2s
 poll_interval = 1s
 probe_interval = 1s
+retention = 0s
+$(printf '%s\n' "$@")
 [deliver]
 connect_timeout = 5s
-command_timeout = ${2:-30s}
+command_timeout = $to
 data_timeout = 30s
 [routes]
 * = smtp://127.0.0.1:$PORT
@@ -162,6 +165,16 @@ sink s7
 R drain > /dev/null || fail "drain after stall"
 ok "stalled DATA -> timeout, no reply recorded, deferred (75); delivered afterwards"
 
+# 8b. [route_rates]: a bad cap is a configuration error (78); a valid one delivers
+conf "$T/rr-bad.conf" 30s "[route_rates]" "one.test = fast"
+"$REPLAY" -c "$T/rr-bad.conf" drain > /dev/null 2>>"$T/replay.log"; rc=$?
+[ "$rc" = 78 ] || fail "bad [route_rates]: exit $rc, want 78"
+conf "$T/rr.conf" 30s "[route_rates]" "one.test = 20"
+g=$(commit u9@one.test)
+"$REPLAY" -c "$T/rr.conf" drain > /dev/null 2>>"$T/replay.log" || fail "drain with [route_rates]"
+[ "$(state "$g")" = delivered ] || fail "[route_rates]: not delivered"
+ok "[route_rates]: bad value -> 78; a capped route delivers"
+
 # 9. serve: paused through the control table, then resumed
 for i in 1 2 3 4 5; do commit p$i@one.test > /dev/null; done
 R pause > /dev/null || fail "pause"
@@ -169,12 +182,29 @@ R pause > /dev/null || fail "pause"
 cleanup_add "kill -9 $SERVE"
 wait_for "R status --json | grep -q '\"primary_health\": \"up\"'" 20 || fail "serve: no health"
 wait_for "R status --json | grep -q '\"target_rate\": \"0.000\"'" 20 || fail "serve: not paused"
-[ "$(dumps s7)" = 1 ] || fail "paused serve delivered: $(dumps s7)"
+[ "$(dumps s7)" = 2 ] || fail "paused serve delivered: $(dumps s7)"
 R resume > /dev/null || fail "resume"
-wait_for "[ \$(ls $T/s7 | wc -l) = 6 ]" 30 || fail "resumed serve: $(dumps s7) dumps, want 6"
+wait_for "[ \$(ls $T/s7 | wc -l) = 7 ]" 30 || fail "resumed serve: $(dumps s7) dumps, want 7"
 kill "$SERVE"; wait "$SERVE"; rc=$?
 [ "$rc" = 0 ] || fail "serve exit $rc after SIGTERM"
 ok "serve: paused -> nothing sent; resume -> all 5 delivered; SIGTERM -> exit 0"
+R show --json "$a" > /dev/null || fail "purged message lost its index row"
+R export "$a" > /dev/null 2>&1; [ $? = 66 ] || fail "retention 0s: object of $a not purged"
+R status --json | grep -q '"primary_health": "up"' || fail "primary_health"
+[ "$(sqlite3 "$T/data/index.sqlite" 'SELECT count(*) FROM backlog_samples')" -ge 1 ] ||
+	fail "no backlog sample"
+ok "retention: delivered objects purged by serve (row kept); backlog sample written"
+
+# 9b. start_paused + autostart_probes: starts paused, resumes after 2 healthy probes
+conf "$T/auto.conf" 30s "start_paused = yes" "autostart_probes = 2"
+for i in 1 2; do commit auto$i@one.test > /dev/null; done
+"$REPLAY" -c "$T/auto.conf" serve 2>"$T/auto.log" & SERVE=$!
+cleanup_add "kill -9 $SERVE"
+wait_for "[ \$(ls $T/s7 | wc -l) = 9 ]" 30 || fail "autostart: $(dumps s7) dumps, want 9"
+kill "$SERVE"; wait "$SERVE"
+grep -q 'replay paused' "$T/auto.log" && grep -q 'replay autostart' "$T/auto.log" ||
+	fail "autostart: $(cat "$T/auto.log")"
+ok "start_paused = yes: paused at start, resumed after 2 healthy probes"
 
 # subjects_ok DIR FROM TO MAXDUP - every msg-FROM..TO at least once, at most MAXDUP extra
 subjects_ok() {
@@ -206,6 +236,25 @@ cat "$T"/s9/m.* > /dev/null 2>&1; cp "$T"/s9/m.* "$T/s8/" 2>/dev/null
 subjects_ok "$T/s8" "$first" "$N" 4 > "$T/dup" || fail "after kill -9: $(cat "$T/dup")"
 [ "$(R list --state delivered | grep -c '^01')" -ge 16 ] || fail "not all delivered"
 ok "kill -9 mid-run + drain: every message delivered, $(cat "$T/dup")"
+
+# 10b. Ctrl-C of a drain: in-flight finish, leases given back (exit 75); a re-run (on a
+# terminal: progress bar) resumes and nothing is sent twice
+first=$((N + 1))
+for i in $(seq 1 10); do commit c$i@one.test > /dev/null; done
+sink s11 -w 1
+"$REPLAY" -c "$T/mx.conf" drain --concurrency 2 > "$T/int.out" 2>>"$T/replay.log" & DP=$!
+wait_for "[ \$(ls $T/s11 | wc -l) -ge 2 ]" 30 || fail "drain did not start"
+kill -INT "$DP"; wait "$DP"; rc=$?
+[ "$rc" = 75 ] || fail "interrupted drain: exit $rc, want 75"
+grep -q 'interrupted' "$T/int.out" || fail "no interrupted note: $(cat "$T/int.out")"
+[ "$(R list --state active | grep -c '^01')" = 0 ] || fail "leases left after Ctrl-C"
+left=$(R list --state queued | grep -c '^01')
+[ "$left" -ge 1 ] || fail "Ctrl-C did not stop the drain"
+script -qec "$REPLAY -c $T/mx.conf drain" /dev/null > "$T/tty.out" 2>&1 ||
+	fail "re-run drain: $(tail -3 "$T/tty.out")"
+grep -q 'msg/s ETA' "$T/tty.out" || fail "no progress bar on a terminal"
+subjects_ok "$T/s11" "$first" "$N" 0 > "$T/dup3" || fail "after Ctrl-C + re-run: $(cat "$T/dup3")"
+ok "Ctrl-C: exit 75, no lease left, $left left queued; re-run (progress bar) resumes, no duplicate"
 
 # 11. two serve processes on one index: exactly once each
 first=$((N + 1))

@@ -77,7 +77,7 @@ need("backlog card", t.byid["c-messages"].strip() == f"{b['messages']:,}", t.byi
 need("quarantine card", t.byid["c-quarantine"].strip() == "1", t.byid["c-quarantine"])
 need("errors card", t.byid["c-errors"].strip() == str(s["errors"]["total"]), t.byid["c-errors"])
 need("drain badge", t.byid["drain"].strip() == "RUNNING", t.byid["drain"])
-need("rate", "achieved 3/s" in t.byid["rate"], t.byid["rate"])
+need("rate", t.byid["rate"].strip() == "rate limit 10/s, achieved 3/s", t.byid["rate"])
 need("storage", t.byid["c-storage"].strip() == "ok", t.byid["c-storage"])
 age = t.byid.get("age-chart", "")
 for x in b["age_buckets"]:

@@ -83,7 +83,9 @@ check("ingest.rejected", s["ingest"]["rejected"], 9)
 check("ingest.rejected_by_reason.relay", s["ingest"]["rejected_by_reason"]["relay"], 5)
 r = s["replay"]
 check("replay.paused", r["paused"], False)
-check("replay.target_rate", r["target_rate"], None)
+check("replay.rate_limit ([replay] rate default)", r["rate_limit"], 10)
+check("replay.rate_limit_source", r["rate_limit_source"], "config")
+check("replay.target_rate (serve has not written it)", r["target_rate"], None)
 check("replay.achieved_rate", r["achieved_rate"], 3)
 check("replay.primary_health", r["primary_health"], "up")
 er = s["errors"]
@@ -195,10 +197,17 @@ ok "control without/with a wrong token: 401 + WWW-Authenticate, nothing changed,
 [ "$(code POST /control/rate "${auth[@]}" -d '{"rate": ')" = 400 ] || fail "truncated JSON"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "malformed JSON" in d["error"]' \
 	"$T/body" || fail "400 body is not {\"error\": \"malformed JSON...\"}"
-for b in '[1,2]' '{"rate": "20"}' '{"rate": -1}' '{"rate": 2.5}' '{"rate": 100001}' '{}' \
-	'{"rate": 1, "rate": 2}'; do
+printf '{"rate": "\xff\xfe"}' > "$T/bad-utf8"
+[ "$(code POST /control/rate "${auth[@]}" --data-binary @"$T/bad-utf8")" = 400 ] &&
+	python3 -m json.tool "$T/body" >/dev/null || fail "invalid UTF-8 body: want 400 JSON"
+for b in '[1,2]' '{"rate": "fast"}' '{"rate": -1}' '{"rate": "-1"}' '{"rate": 100001}' '{}' \
+	'{"rate": true}' '{"rate": "10/d"}' '{"rate": 1, "rate": 2}'; do
 	[ "$(code POST /control/rate "${auth[@]}" -d "$b")" = 400 ] || fail "rate body $b: want 400"
 done
+want='{"error":"\"rate\" must be messages/s from 0 (unlimited) to 100000,'
+want=$want' a number or a string like \"600/m\""}'
+[ "$(code POST /control/rate "${auth[@]}" -d '{"rate": "fast"}')" = 400 ] &&
+	[ "$(cat "$T/body")" = "$want" ] || fail "rate 400: error text $(cat "$T/body")"
 for b in '{}' '{"all": false}' '{"id": 5}' '{"id": ""}' '{"id": "x", "all": true}'; do
 	[ "$(code POST /control/release "${auth[@]}" -d "$b")" = 400 ] ||
 		fail "release body $b: want 400"
@@ -227,11 +236,20 @@ curl -s "$U/metrics" | grep -qx 'mxspool_replay_paused 1' || fail "metrics not p
 	-d '{"rate": 20}')" = 200 ] || fail "rate 20"
 [ "$(sq "SELECT value FROM control WHERE key = 'rate'")" = 20 ] || fail "rate 20 not stored"
 code GET /status >/dev/null
-python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["replay"]["target_rate"] == 20' \
-	"$T/body" || fail "/status target_rate is not 20"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["replay"]
+assert (r["rate_limit"], r["rate_limit_source"]) == (20, "control"), r' \
+	"$T/body" || fail "/status rate_limit is not 20 from control"
+curl -s "$U/metrics" | grep -qx 'mxspool_replay_rate_limit 20' || fail "metrics rate limit"
+# fractions and the CLI's "N/m" form, stored as `mxspool-replay rate` stores them
+[ "$(code POST /control/rate "${auth[@]}" -d '{"rate": 0.5}')" = 200 ] || fail "rate 0.5"
+[ "$(sq "SELECT value FROM control WHERE key = 'rate'")" = 0.5 ] || fail "rate 0.5 not stored"
+[ "$(code POST /control/rate "${auth[@]}" -d '{"rate": "600/m"}')" = 200 ] || fail "600/m"
+grep -qx '{"rate":10}' "$T/body" || fail "600/m is not answered as 10/s: $(cat "$T/body")"
+[ "$(code POST /control/rate "${auth[@]}" -d '{"rate": 0}')" = 200 ] || fail "rate 0"
+[ "$(sq "SELECT value FROM control WHERE key = 'rate'")" = 0 ] || fail "rate 0 not stored"
 grep -q 'status control action=pause peer=127.0.0.1' "$T/statustool.log" ||
 	fail "control action not logged"
-ok "pause, resume, rate 20: in the control table, in /status and /metrics, logged"
+ok "pause, resume, rate 20/0.5/600m/0: in the control table, /status and /metrics, logged"
 
 [ "$(code POST /control/release "${auth[@]}" -d "{\"id\": \"$QID\"}")" = 200 ] ||
 	fail "release $QID: $(cat "$T/body")"
@@ -280,3 +298,25 @@ sys.exit(subprocess.call(['$STT', '-c', '$T/busy.conf'], stderr=open('$T/busy.er
 " && fail "a busy port was accepted"
 grep -q "cannot listen" "$T/busy.err" || fail "busy port: no clear message"
 ok "bad [http] listen and a busy port: exit non-zero naming [http] listen"
+
+# --- the same server inside `mxspool-replay serve` ------------------------------------------
+# serve starts it when [http] listen is set and publishes its figures to the control table
+[ -x "$REPLAY" ] || fail "no $REPLAY"
+PORT4=$(free_port)
+status_config "$T/serve.conf" "$PORT4" "$TOKEN"
+printf '[replay]\nstart_paused = yes\n' >> "$T/serve.conf"
+"$REPLAY" -c "$T/serve.conf" serve 2>>"$T/serve.log" &
+SERVE_PID=$!
+cleanup_add "kill $SERVE_PID"
+wait_port "$PORT4" 20 || { cat "$T/serve.log"; fail "serve did not listen on [http] listen"; }
+U=http://127.0.0.1:$PORT4
+wait_for "curl -sf $U/status | python3 -c 'import json,sys; r=json.load(sys.stdin)[\"replay\"];
+sys.exit(0 if r[\"target_rate\"] is not None and r[\"paused\"] else 1)'" 20 ||
+	fail "serve: /status never showed serve's published target_rate and paused"
+[ "$(code POST /control/resume "${auth[@]}")" = 200 ] || fail "serve: resume"
+[ "$(code POST /control/pause "${auth[@]}")" = 200 ] || fail "serve: pause"
+curl -sf "$U/metrics" | promtool check metrics >/dev/null 2>&1 || fail "serve: /metrics"
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || { cat "$T/serve.log"; fail "serve did not stop cleanly on SIGTERM"; }
+grep -q 'status listening' "$T/serve.log" || fail "serve: no status listening line"
+ok "mxspool-replay serve: status server up, serve's figures in /status, control works, clean stop"

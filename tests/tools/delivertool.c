@@ -9,7 +9,6 @@
  * none), and "status ok|tempfail|permfail: reason" plus the TLS info on stderr.
  * Exit 0 when the transaction(s) ran (whatever the codes), 75 on a temporary failure,
  * 64 on usage errors.  ROUTE defaults to [routes] of the first recipient's domain.
- * The deliver sources are compiled in (the tools link only libmxcommon.a).
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,9 +21,8 @@
 
 #include "config.h"
 #include "log.h"
-#include "../../replay/deliver_route.c"
-#include "../../replay/deliver_io.c"
-#include "../../replay/deliver.c"
+#include "limits.h"
+#include "deliver.h"
 
 #define DT_RCPTS_MAX	64
 
@@ -43,10 +41,12 @@ main(int argc, char *argv[])
 {
 	static const struct option lo[] = {
 		{ "to", required_argument, NULL, 't' }, { "from", required_argument, NULL, 'f' },
-		{ "rcpt", required_argument, NULL, 'r' }, { "params", required_argument, NULL, 'p' },
+		{ "rcpt", required_argument, NULL, 'r' },
+		{ "params", required_argument, NULL, 'p' },
 		{ "tls", required_argument, NULL, 'T' }, { "ca", required_argument, NULL, 'a' },
 		{ "verify", no_argument, NULL, 'V' }, { "helo", required_argument, NULL, 'h' },
-		{ "timeout", required_argument, NULL, 'o' }, { "repeat", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 'o' },
+		{ "repeat", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 } };
 	struct deliver_rcpt	 rcpts[DT_RCPTS_MAX];
 	struct deliver_route	 route;

@@ -3,17 +3,18 @@
  *
  *   statustool -c CONF    status_start(CONF), serve until SIGTERM/SIGINT
  *
- * The Makefile links tools against libmxcommon.a only, so the status modules
- * of replay/ are compiled into this program by inclusion.  Exit 0 after a
- * clean stop, 1 when the server does not start (the reason on stderr).
+ * The status modules come from libmxreplay.a (tools are linked with the
+ * programs' modules).  Exit 0 after a clean stop, 1 when the server does not
+ * start (the reason on stderr).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../../replay/metrics.c"
-#include "../../replay/status.c"
-#include "../../replay/status_json.c"
+#include "config.h"
+#include "log.h"
+#include "status.h"
 
 int
 main(int argc, char *argv[])

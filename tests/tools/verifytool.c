@@ -26,7 +26,8 @@ verifytool_cache(const struct config *cfg, char **addrs, int n, int flush)
 {
 	struct index_verify_entry	 e;
 	struct index			*idx;
-	char				 path[PATH_MAX], err[ERRSTR_MAX], norm[MXS_ADDR_MAX + 2];
+	char				 path[PATH_MAX], err[ERRSTR_MAX];
+	char				 norm[MXS_ADDR_MAX + 2];
 	const char			*key;
 	size_t				 llen;
 	int				 i, cs;

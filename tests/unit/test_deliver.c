@@ -4,7 +4,6 @@
  * code, oversize line, data injected after the STARTTLS 220, LMTP per-rcpt replies,
  * dot-stuffing, a short message file).  Beside the real-peer e2e tests
  * (tests/e2e/deliver_sink.sh with smtp-sink, deliver_lmtp.sh with Dovecot).
- * The deliver sources are compiled in (unit tests link only libmxcommon.a).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,9 +16,15 @@
 #include <signal.h>
 #include <sys/socket.h>
 
-#include "../../replay/deliver_route.c"
-#include "../../replay/deliver_io.c"
-#include "../../replay/deliver.c"
+#include <sys/un.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "deliver.h"
+#include "deliver_io.h"
 
 static void
 test_route_parse(void **state)
@@ -117,7 +122,8 @@ test_reply_parser(void **state)
 		const char *why;
 	} t[] = {
 		{ "250 ok\r\n", 0, 250, "", "ok", "" },
-		{ "250-first\r\n250-second\r\n250 third\r\n", 0, 250, "", "first second third", "" },
+		{ "250-first\r\n250-second\r\n250 third\r\n", 0, 250, "", "first second third",
+		    "" },
 		{ "550 5.1.1 <u@x>: no such user\r\n", 0, 550, "5.1.1", "<u@x>: no such user", "" },
 		{ "250-2.0.0 a\r\n250 2.0.0 b\r\n", 0, 250, "2.0.0", "a b", "" },
 		{ "451 5.1.1 class mismatch\r\n", 0, 451, "", "5.1.1 class mismatch", "" },
@@ -251,7 +257,8 @@ srv_main(void *arg)
 			if (srv_line(fd, line, sizeof(line)) == -1)
 				goto out;
 			if (strncmp(line, s->steps[i].expect, strlen(s->steps[i].expect)) != 0) {
-				snprintf(s->mismatch, sizeof(s->mismatch), "step %d: got %.200s want %.200s",
+				snprintf(s->mismatch, sizeof(s->mismatch),
+				    "step %d: got %.200s want %.200s",
 				    i, line, s->steps[i].expect);
 				goto out;
 			}
@@ -500,6 +507,52 @@ test_injected_envelope(void **state)
 	close(m.fd);
 }
 
+static void
+test_auth(void **state)
+{
+	static const struct step login[] = {
+		{ NULL, "220 smtp\r\n" },
+		{ "EHLO", "250-smtp\r\n250 AUTH LOGIN\r\n" },
+		{ "AUTH LOGIN\r\n", "334 VXNlcm5hbWU6\r\n" },
+		{ "dXNlcg==\r\n", "334 UGFzc3dvcmQ6\r\n" },
+		{ "cGFzcw==\r\n", "235 2.7.0 ok\r\n" },
+		{ NULL, NULL },
+	};
+	static const struct step plain[] = {
+		{ NULL, "220 smtp\r\n" },
+		{ "EHLO", "250-smtp\r\n250 AUTH LOGIN PLAIN\r\n" },
+		{ "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", "535 5.7.8 bad credentials\r\n" },
+		{ NULL, NULL },
+	};
+	struct deliver_route	 r;
+	struct deliver_opts	 o;
+	struct deliver_conn	*c;
+	struct srv		 s;
+	char			 err[512];
+	int			 code;
+
+	opts_default(&o);
+	o.tls = DELIVER_TLS_NONE;
+	o.auth_user = "user";
+	o.auth_password = "pass";
+	o.auth_plaintext = 1;
+	srv_start(&s, login, &r, "smtp");
+	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
+		fail_msg("AUTH LOGIN: %s", err);
+	deliver_close(c);
+	srv_stop(&s);
+	assert_string_equal(s.mismatch, "");
+	buf_free(&s.body);
+	srv_start(&s, plain, &r, "smtp");
+	assert_null(deliver_connect(&r, &o, &code, err, sizeof(err)));
+	assert_int_equal(code, 535);
+	assert_non_null(strstr(err, "AUTH: 535 5.7.8 bad credentials"));
+	assert_null(strstr(err, "pass"));
+	srv_stop(&s);
+	assert_string_equal(s.mismatch, "");
+	buf_free(&s.body);
+}
+
 int
 main(void)
 {
@@ -513,6 +566,7 @@ main(void)
 		cmocka_unit_test(test_lmtp_per_rcpt),
 		cmocka_unit_test(test_short_file_no_dot),
 		cmocka_unit_test(test_injected_envelope),
+		cmocka_unit_test(test_auth),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -151,6 +151,26 @@ test_set_cap_and_achieved(void **state)
 	assert_true(rate_current(&r, 32000) < 1.01);
 }
 
+static void
+test_rate_parse(void **state)
+{
+	static const struct { const char *in; int rc; double want; } t[] = {
+		{ "10", 0, 10 }, { "0.5", 0, 0.5 }, { "0", 0, 0 }, { "10/s", 0, 10 },
+		{ "600/m", 0, 10 }, { "3600/h", 0, 1 }, { "", -1, 0 }, { "-1", -1, 0 },
+		{ "fast", -1, 0 }, { "10/d", -1, 0 }, { "inf", -1, 0 }, { "nan", -1, 0 },
+		{ "1e9", -1, 0 }, { " 5", -1, 0 }, { "5 ", -1, 0 },
+	};
+	double v;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		v = -1;
+		if (rate_parse(t[i].in, &v) != t[i].rc)
+			fail_msg("\"%s\": got rc %d, want %d", t[i].in, -t[i].rc - 1, t[i].rc);
+		if (t[i].rc == 0 && (v < t[i].want - 1e-9 || v > t[i].want + 1e-9))
+			fail_msg("\"%s\": got %f, want %f", t[i].in, v, t[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -162,6 +182,7 @@ main(void)
 		cmocka_unit_test(test_aimd),
 		cmocka_unit_test(test_release_congested),
 		cmocka_unit_test(test_set_cap_and_achieved),
+		cmocka_unit_test(test_rate_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

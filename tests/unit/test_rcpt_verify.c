@@ -88,7 +88,7 @@ test_domains_and_lists(void **state)
 		{ "ALICE@EXAMPLE.TEST", VERIFY_OK },		/* case folded */
 		{ "alice@Example.Test.", VERIFY_OK },		/* trailing dot */
 		{ "bob@example.test", VERIFY_OK },		/* full address line */
-		{ "carol@example.test", VERIFY_OK },		/* line with a right-hand side */
+		{ "carol@example.test", VERIFY_OK },		/* line with a right side */
 		{ "dan@example.test", VERIFY_NO_USER },		/* commented out */
 		{ "zed@example.test", VERIFY_NO_USER },
 		{ "alice@other.test", VERIFY_NO_DOMAIN },	/* listed, domain not ours */
@@ -180,9 +180,9 @@ test_routing_characters(void **state)
 		{ "user@catch.test", VERIFY_OK },
 		{ "user@evil.test", VERIFY_NO_DOMAIN },
 		{ "user%catch.test@evil.test", VERIFY_NO_DOMAIN },
-		{ "Alice@cs.test", VERIFY_OK },				/* case_sensitive_local */
+		{ "Alice@cs.test", VERIFY_OK },			/* case_sensitive_local */
 		{ "alice@cs.test", VERIFY_NO_USER },
-		{ "Alice@CS.TEST", VERIFY_OK },				/* the domain still folds */
+		{ "Alice@CS.TEST", VERIFY_OK },			/* domain still folds */
 	};
 	struct verify	*v;
 	char		 err[256];
@@ -286,14 +286,15 @@ test_cache_policy_primary_down(void **state)
 		{ "fresh-neg@example.test", 0, 10, 3000, VERIFY_NO_USER },
 		{ "old-neg@example.test", 0, 7200, -3600, VERIFY_TEMPFAIL },	/* expired */
 		{ "never@example.test", -1, 0, 0, VERIFY_TEMPFAIL },
-		{ "fresh-pos+tag@example.test", -1, 0, 0, VERIFY_OK },		/* base cached */
-		{ "listed@example.test", -1, 0, 0, VERIFY_OK },		/* list before callout */
+		{ "fresh-pos+tag@example.test", -1, 0, 0, VERIFY_OK },	/* base cached */
+		{ "listed@example.test", -1, 0, 0, VERIFY_OK },	/* list first */
 		{ "x%y@example.test", -1, 0, 0, VERIFY_NO_DOMAIN },
 	};
 	struct index_verify_entry	 e;
 	struct verify			*v;
 	struct index			*idx;
-	char				 conf[PATH_MAX + 512], err[256], path[PATH_MAX], text[256];
+	char				 conf[PATH_MAX + 512], path[PATH_MAX];
+	char				 err[256], text[256];
 	int				 fd, port;
 	int64_t				 now = verify_now_ms();
 	size_t				 i;
@@ -502,6 +503,116 @@ test_callout_dialogue(void **state)
 	}
 }
 
+/* gate server: one dialogue whose RCPT reply waits until *gate is set */
+struct gated {
+	int		 lfd;
+	volatile int	 gate;
+};
+
+/* gated_line - read one command line (discarded); 0 ok, -1 closed */
+static int
+gated_line(int fd)
+{
+	char c;
+
+	while (read(fd, &c, 1) == 1)
+		if (c == '\n')
+			return 0;
+	return -1;
+}
+
+static void *
+gated_main(void *arg)
+{
+	static const char *const say[] = { "250 p\r\n", "250 ok\r\n", "250 2.1.5 ok\r\n",
+	    "250 reset\r\n", "221 bye\r\n" };
+	struct gated	*g = arg;
+	int		 fd, i;
+
+	if ((fd = accept(g->lfd, NULL, NULL)) == -1)
+		return NULL;
+	if (write(fd, "220 p\r\n", 7) != 7)
+		goto out;
+	for (i = 0; i < 5 && gated_line(fd) == 0; i++) {
+		while (i == 2 && !g->gate)
+			usleep(1000);
+		if (write(fd, say[i], strlen(say[i])) < 0)
+			break;
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+struct asker {
+	struct verify		*v;
+	enum verify_result	 r;
+	pthread_t		 th;
+};
+
+static void *
+asker_main(void *arg)
+{
+	struct asker	*a = arg;
+	char		 text[256];
+
+	a->r = verify_rcpt(a->v, "Same+tag@example.test", text, sizeof(text));
+	return NULL;
+}
+
+/* concurrent RCPTs for one address share one callout (in-flight dedup) */
+static void
+test_callout_dedup(void **state)
+{
+	struct sockaddr_in	 sin = { .sin_family = AF_INET };
+	socklen_t		 len = sizeof(sin);
+	struct pollfd		 pfd;
+	struct asker		 a[4];
+	struct gated		 g = { .gate = 0 };
+	struct verify		*v;
+	pthread_t		 th;
+	char			 conf[PATH_MAX + 512], err[256];
+	int			 i, waiters = 0;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((g.lfd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	assert_int_equal(bind(g.lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(g.lfd, 8), 0);
+	assert_int_equal(getsockname(g.lfd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(conf, sizeof(conf), "[general]\nindex = %s/dedup.sqlite\n"
+	    "[domain example.test]\nsubaddress = yes\ncallout = smtp://127.0.0.1:%d\n"
+	    "callout_timeout = 60s\n", tdir, ntohs(sin.sin_port));
+	if ((v = load(conf, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(pthread_create(&th, NULL, gated_main, &g), 0);
+	for (i = 0; i < 4; i++) {
+		a[i].v = v;
+		assert_int_equal(pthread_create(&a[i].th, NULL, asker_main, &a[i]), 0);
+	}
+	/* the RCPT reply is held until the other three wait on the first one's callout */
+	for (i = 0; waiters < 3; i++) {
+		if (i == 30000)	/* a bound against a hang, not a timing assertion */
+			fail_msg("the other RCPTs do not wait for the callout in flight");
+		usleep(1000);
+		pthread_mutex_lock(&v->mu);
+		waiters = v->inflight != NULL ? v->inflight->waiters : 0;
+		pthread_mutex_unlock(&v->mu);
+	}
+	g.gate = 1;
+	for (i = 0; i < 4; i++) {
+		pthread_join(a[i].th, NULL);
+		assert_int_equal(a[i].r, VERIFY_OK);
+	}
+	pthread_join(th, NULL);
+	pfd.fd = g.lfd;
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 0), 0);	/* no second connection is pending */
+	assert_null(v->inflight);
+	assert_int_equal(v->ninflight, 0);
+	verify_free(v);
+	close(g.lfd);
+}
+
 static void
 test_monitor_hysteresis(void **state)
 {
@@ -582,6 +693,7 @@ main(void)
 		cmocka_unit_test(test_cache_policy_primary_down),
 		cmocka_unit_test(test_callout_verdict_and_path),
 		cmocka_unit_test(test_callout_dialogue),
+		cmocka_unit_test(test_callout_dedup),
 		cmocka_unit_test(test_monitor_hysteresis),
 		cmocka_unit_test(test_monitor_off_and_bad),
 	};

@@ -20,7 +20,8 @@ struct path_case {
 };
 
 static const struct path_case paths[] = {
-	{ "<alice@example.test>", 0, 0, MAILADDR_OK, "alice@example.test", "alice@example.test", "" },
+	{ "<alice@example.test>", 0, 0, MAILADDR_OK, "alice@example.test", "alice@example.test",
+	  "" },
 	{ "<alice@example.test> SIZE=1", 0, 0, MAILADDR_OK, "alice@example.test", NULL, " SIZE=1" },
 	{ "<>", 1, 0, MAILADDR_OK, "", "", "" },
 	{ "<>", 0, 0, MAILADDR_SYNTAX, NULL, NULL, NULL },
