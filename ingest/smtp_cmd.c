@@ -77,6 +77,8 @@ cmd_hello(struct smtp_session *s, char *args, int ehlo)
 	smtp_tx_free(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", args);
 	s->helo_kind = ehlo ? SMTP_HELO_EHLO : SMTP_HELO_HELO;
+	smtp_log(s, "helo", "verb=%s name=%s tls=%d", ehlo ? "EHLO" : "HELO", s->helo,
+	    s->ssl != NULL);
 	if (!ehlo)
 		return smtp_reply(s, "250 %s", s->ic->hostname) == 0 ? 0 : -1;
 	buf_init(&b, 4096);

@@ -50,8 +50,8 @@ const struct cli_cmd cli_cmds[] = {
 	  "Deliver queued messages now, in the foreground (postqueue -f / -s), also those\n"
 	  "waiting for a retry.  --to smtp://host:port overrides [routes]; --rate 5 or\n"
 	  "300/m (default: no cap, [replay] concurrency connections); --dry-run prints\n"
-	  "what would be sent and sends nothing.  Ctrl-C stops\n"
-	  "cleanly; running drain again resumes.  Exit 0 all delivered, 75 some deferred\n"
+	  "what would be sent and sends nothing.  Ctrl-C stops cleanly; running drain\n"
+	  "again resumes.  Exit 0 all delivered, 75 some deferred\n"
 	  "or interrupted, 65 some quarantined (5xx).\n" F_HELP },
 	{ "hold", cli_hold, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
 	  "Put messages on hold (postsuper -h): no delivery until release.\n" F_HELP },

@@ -39,6 +39,8 @@ listen = 127.0.0.1:$INGEST_PORT
 hostname = mxspool.demo.test
 health_listen = 127.0.0.1:$HEALTH_PORT
 staging_dir = $RUN/staging
+; the demo runs as whoever typed make run; a real install sets a user to drop to
+user =
 
 [domain example.test]
 recipients = $RUN/recipients-example.test
