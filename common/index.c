@@ -148,6 +148,26 @@ index_exec(struct index *ix, const char *sql)
 	return rc;
 }
 
+/*
+ * index_wal - switch to WAL.  Changing the journal mode needs an exclusive
+ * lock, and SQLite returns SQLITE_BUSY for it without calling the busy
+ * handler when another process is opening the same new file at that moment
+ * (two daemons starting together), so retry here within the busy timeout.
+ * Once the file is in WAL mode the setting is persistent and this is a no-op.
+ */
+static int
+index_wal(struct index *ix)
+{
+	int	rc, waited;
+
+	for (waited = 0;; waited += 10) {
+		rc = index_exec(ix, "PRAGMA journal_mode = WAL");
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited >= INDEX_BUSY_DEFAULT_MS)
+			return rc;
+		usleep(10 * 1000);
+	}
+}
+
 /* index_user_version - PRAGMA user_version, or -1 */
 static int
 index_user_version(struct index *ix)
@@ -284,7 +304,7 @@ index_open_flags(const char *path, int flags, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(ix->db, INDEX_BUSY_DEFAULT_MS);
-	if (index_exec(ix, "PRAGMA journal_mode = WAL") != SQLITE_OK ||
+	if (index_wal(ix) != SQLITE_OK ||
 	    index_exec(ix, "PRAGMA synchronous = FULL") != SQLITE_OK ||
 	    index_exec(ix, "PRAGMA foreign_keys = ON") != SQLITE_OK ||
 	    index_migrate(ix) == -1) {

@@ -6,6 +6,7 @@
  * quoted '@' are kept in the local part: it is the recipient verifier's job
  * to refuse them (they never route elsewhere here).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -56,6 +57,29 @@ mailaddr_utf8_ok(const unsigned char *s, size_t n)
 	return 1;
 }
 
+/*
+ * mailaddr_literal_valid - the inside of "[...]": an IPv4 or "IPv6:" address
+ * (RFC 5321 4.1.3).  A General-address-literal (tag ":" dcontent) has no
+ * registered tag and its dcontent admits '<', '"' and '@', which would then
+ * reach replies, the index and replay: refused.
+ */
+static int
+mailaddr_literal_valid(const char *s, size_t n)
+{
+	char		 ip[64];
+	unsigned char	 bin[16];
+
+	if (n == 0 || n >= sizeof(ip))
+		return 0;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	if (memchr(s, '\0', n) != NULL)
+		return 0;
+	if (n > 5 && strncasecmp(ip, "IPv6:", 5) == 0)
+		return inet_pton(AF_INET6, ip + 5, bin) == 1;
+	return inet_pton(AF_INET, ip, bin) == 1;
+}
+
 /* mailaddr_domain_valid - sub-domain *("." sub-domain), or "[...]" literal */
 int
 mailaddr_domain_valid(const char *d, size_t n, int utf8)
@@ -66,13 +90,9 @@ mailaddr_domain_valid(const char *d, size_t n, int utf8)
 	if (n == 0 || n > MXS_DOMAIN_MAX)
 		return 0;
 	if (u[0] == '[') {
-		/* address literal: IPv4, "IPv6:..." or General; printable, no []\ */
 		if (n < 3 || u[n - 1] != ']')
 			return 0;
-		for (i = 1; i < n - 1; i++)
-			if (u[i] < 33 || u[i] > 126 || u[i] == '[' || u[i] == ']' || u[i] == '\\')
-				return 0;
-		return 1;
+		return mailaddr_literal_valid(d + 1, n - 2);
 	}
 	for (i = 0; i < n; i++) {
 		if (u[i] == '.') {

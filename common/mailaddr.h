@@ -54,7 +54,7 @@ int	mailaddr_notify_valid(const char *);
 int	mailaddr_orcpt_valid(const char *);
 /* mailaddr_size_parse - SIZE= value: 1 ok with *out, 0 number larger than max, -1 syntax */
 int	mailaddr_size_parse(const char *, long long max, long long *out);
-/* mailaddr_domain_valid - LDH labels (and UTF-8 when utf8), or an address literal */
+/* mailaddr_domain_valid - LDH labels (and UTF-8 when utf8), or an IPv4/"IPv6:" literal */
 int	mailaddr_domain_valid(const char *, size_t, int utf8);
 
 #endif

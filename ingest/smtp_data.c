@@ -4,12 +4,13 @@
  * The message is streamed to an anonymous file in the staging directory
  * (never whole in memory), behind our Received: header (RFC 5321 4.4); size
  * and SHA-256 are of exactly the stored bytes.  Only CR LF "." CR LF ends the
- * data; a bare CR or LF never starts a line, so no smuggling variant
- * ("\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", ...) can end a message early, and
- * by default (bare_newline = reject) the whole message is refused.  Limits
- * (size, line length, NUL) are checked while reading; the rest is read and
- * discarded to the terminating dot so the session stays in sync.  250 only
- * when store_commit() said STORE_OK (commit.c runs it on a worker thread).
+ * data (the byte state machine is datascan.c); a bare CR or LF never starts
+ * a line, so no smuggling variant ("\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", ...)
+ * can end a message early, and by default (bare_newline = reject) the whole
+ * message is refused.  Limits (size, line length, NUL) are checked while
+ * reading; the rest is read and discarded to the terminating dot so the
+ * session stays in sync.  250 only when store_commit() said STORE_OK
+ * (commit.c runs it on a worker thread).
  * Entry point: smtp_data_run(); -1 ends the session.
  */
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "datascan.h"
 #include "log.h"
 #include "msgid.h"
 #include "smtp.h"
@@ -37,10 +39,8 @@ struct data_state {
 	off_t		 size;		/* bytes written to the file */
 	long long	 body;		/* message bytes (after unstuffing) */
 	long long	 max;
-	size_t		 maxline;
-	size_t		 linelen;
-	int		 bol, cr, dot, end;
-	int		 bare, nul, longline, toobig, werr;
+	struct datascan	 scan;		/* end of data, unstuffing, bare CR/LF, NUL */
+	int		 toobig, werr;
 };
 
 /* data_flush - buffered bytes to the staging file and the hash */
@@ -101,85 +101,18 @@ data_put(struct data_state *d, const void *p, size_t n)
 	data_raw(d, p, n);
 }
 
-/* data_line_char - account one character of a text line */
+/* data_put_cb - datascan output: message bytes */
 static void
-data_linelen(struct data_state *d, size_t n)
+data_put_cb(void *arg, const void *p, size_t n)
 {
-	d->linelen += n;
-	if (d->linelen + 2 > d->maxline)
-		d->longline = 1;
+	data_put(arg, p, n);
 }
 
-/*
- * data_scan - run the byte state machine over in[inpos..inlen).  States:
- * bol (at the start of a line: after CR LF or the 354), dot (the line so far
- * is exactly the '.' at its start, which was dropped: RFC 5321 4.5.2; any
- * further byte clears it), cr (last byte was CR).  CR LF with dot set ends.
- */
+/* data_scan - run the state machine (datascan.c) over in[inpos..inlen) */
 static void
 data_scan(struct smtp_session *s, struct data_state *d)
 {
-	const unsigned char	*p = s->in + s->inpos, *e = s->in + s->inlen, *q;
-	unsigned char		 c;
-
-	while (p < e && !d->end) {
-		if (!d->cr && !d->bol) {
-			for (q = p; q < e && *q != '\r' && *q != '\n' && *q != '\0'; q++)
-				;
-			if (q > p) {
-				d->dot = 0;
-				data_put(d, p, q - p);
-				data_linelen(d, q - p);
-				p = q;
-				continue;
-			}
-		}
-		c = *p++;
-		if (d->cr) {
-			d->cr = 0;
-			if (c == '\n') {
-				if (d->dot) {
-					d->end = 1;
-					break;
-				}
-				data_put(d, "\r\n", 2);
-				d->bol = 1;
-				d->dot = 0;
-				d->linelen = 0;
-				continue;
-			}
-			d->bare = 1;		/* bare CR: content, never a line end */
-			d->dot = 0;
-			data_put(d, "\r", 1);
-			data_linelen(d, 1);
-		}
-		if (c == '\r') {
-			d->cr = 1;
-			d->bol = 0;
-			continue;
-		}
-		if (c == '\n') {
-			d->bare = 1;		/* bare LF: content, not a line start */
-			d->bol = 0;
-			d->dot = 0;
-			data_put(d, "\n", 1);
-			continue;
-		}
-		if (c == '\0')
-			d->nul = 1;
-		d->dot = 0;
-		if (d->bol) {
-			d->bol = 0;
-			if (c == '.') {
-				d->dot = 1;
-				data_linelen(d, 1);
-				continue;
-			}
-		}
-		data_put(d, &c, 1);
-		data_linelen(d, 1);
-	}
-	s->inpos = p - s->in;
+	s->inpos += datascan_run(&d->scan, s->in + s->inpos, s->inlen - s->inpos, data_put_cb, d);
 }
 
 /* data_received - the Received: header of RFC 5321 4.4 (trace information) */
@@ -245,7 +178,7 @@ data_read(struct smtp_session *s, struct data_state *d)
 	start = ts.tv_sec;
 	for (;;) {
 		data_scan(s, d);
-		if (d->end)
+		if (d->scan.end)
 			return 0;
 		/* Postfix smtpd_min_data_rate: each byte buys 1/rate s more time */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -319,22 +252,22 @@ data_verdict(struct smtp_session *s, struct data_state *d, const char *id, int *
 	} else if (d->toobig) {
 		counters_inc(COUNTERS_REJ_SIZE);
 		*r = smtp_reply(s, "552 5.3.4 Error: message size exceeds fixed limit");
-	} else if (d->bare && ic->bare_newline == INGEST_BARE_REJECT) {
+	} else if (d->scan.bare && ic->bare_newline == INGEST_BARE_REJECT) {
 		counters_inc(COUNTERS_REJ_BARE_NEWLINE);
 		*r = smtp_reply(s, "550 5.6.0 Error: bare CR or LF in message data "
 		    "(RFC 5321 2.3.8)");
-	} else if (d->nul && ic->nul_policy == INGEST_BARE_REJECT) {
+	} else if (d->scan.nul && ic->nul_policy == INGEST_BARE_REJECT) {
 		counters_inc(COUNTERS_REJ_NUL);
 		*r = smtp_reply(s, "550 5.6.0 Error: NUL byte in message data");
-	} else if (d->longline) {
+	} else if (d->scan.longline) {
 		counters_inc(COUNTERS_REJ_LONG_LINE);
 		*r = smtp_reply(s, "550 5.6.0 Error: message line longer than %d octets",
 		    ic->max_data_line);
 	} else
 		return 0;
 	log_info("%s ingest reject session=%s reason=%s size=%lld", id, s->id,
-	    d->werr ? "staging" : d->toobig ? "size" : d->bare ? "bare_newline" :
-	    d->nul ? "nul" : "line_length", d->body);
+	    d->werr ? "staging" : d->toobig ? "size" : d->scan.bare ? "bare_newline" :
+	    d->scan.nul ? "nul" : "line_length", d->body);
 	return 1;
 }
 
@@ -350,8 +283,7 @@ smtp_data_run(struct smtp_session *s)
 	memset(&d, 0, sizeof(d));
 	d.fd = -1;
 	d.max = s->ic->max_message_size;
-	d.maxline = s->ic->max_data_line;
-	d.bol = 1;
+	datascan_init(&d.scan, s->ic->max_data_line);
 	if (msgid_new(config_node(ingest.config), rcv_ms, id, sizeof(id)) != 0 ||
 	    (d.fd = data_staging(s->ic->staging_dir)) < 0 ||
 	    (d.out = malloc(DATA_OUTBUF)) == NULL || (d.md = EVP_MD_CTX_new()) == NULL ||

@@ -174,9 +174,9 @@ cli_getopt(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv)
 	int64_t	now = now_ms();
 	int	o, rc;
 
-	optind = 1;
+	optind = 0;	/* 0: glibc re-initialises (main parsed with "+") */
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+h", cli_longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "h", cli_longopts, NULL)) != -1) {
 		if (o == 'h' || o == OPT_HELP) {
 			cli_usage(cmd, stdout);
 			exit(CLI_OK);

@@ -81,8 +81,12 @@ recipients = /etc/mxspool/recipients-example.test
 [routes]
 example.test = smtp://primary:2525
 
+[deliver]
+connect_timeout = 5s
+
 [replay]
 min_backoff = 2s
+max_backoff = 10s
 probe_interval = 5s
 
 [http]
@@ -127,7 +131,11 @@ compose up -d --no-build >"$T/up.log" 2>&1 || { cat "$T/up.log"; fail "compose u
 cid() { compose ps -q "$1"; }
 health() { dk inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$(cid "$1")"; }
 for s in s3 mx1 mx2 replay; do
-	wait_for "[ \"\$(health $s)\" = healthy ]" 240 || {
+	for _i in $(seq 120); do
+		[ "$(health $s)" = healthy ] && break
+		sleep 2
+	done
+	[ "$(health $s)" = healthy ] || {
 		compose ps; compose logs --tail=30 "$s"; fail "$s is $(health "$s"), not healthy"; }
 done
 [ "$(compose exec -T mx1 id -u | tr -d '\r')" = 10025 ] || fail "mx1 does not run as uid 10025"
@@ -141,6 +149,10 @@ done
 curl -fsS "http://127.0.0.1:$PH1/healthz" >/dev/null || fail "mx1 /healthz"
 curl -fsS "http://127.0.0.1:$PH2/healthz" >/dev/null || fail "mx2 /healthz"
 ok "published on 127.0.0.1 only; /healthz of both gateways answers 200"
+
+# --- failover: the primary is down ---------------------------------------------
+compose stop -t 5 primary >/dev/null 2>&1 || fail "compose stop primary"
+ok "primary stopped (the outage)"
 
 # --- mail through both gateways --------------------------------------------------
 # each message carries a unique marker; -tls on every other one (STARTTLS
@@ -174,8 +186,26 @@ swaks --server 127.0.0.1 --port "$P2" --from a@remote.test --to x@elsewhere.test
 grep -qE '<\*\* +5[0-9][0-9]' "$T/swaks-relay.log" || { cat "$T/swaks-relay.log"; fail "relay not denied"; }
 ok "relay to a foreign domain denied (5xx)"
 
-# --- replay to the primary: every message, once, intact -------------------------
+# --- the backlog, seen through the dashboard and the CLI -------------------------
 total=$i
+cat >"$T/backlog-check.py" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); total = int(sys.argv[2])
+if s["backlog"]["messages"] != total or s["states"]["delivered"]["messages"] != 0:
+    sys.exit("backlog=%d delivered=%d, expected backlog=%d delivered=0" %
+             (s["backlog"]["messages"], s["states"]["delivered"]["messages"], total))
+PY
+curl -fsS "http://127.0.0.1:$PR/status" >"$T/backlog.json" || fail "GET /status"
+python3 "$T/backlog-check.py" "$T/backlog.json" "$total" || fail "/status during the outage"
+compose exec -T replay mxspool-replay qshape >"$T/qshape.txt" 2>&1 ||
+	{ cat "$T/qshape.txt"; fail "docker-compose exec replay mxspool-replay qshape"; }
+grep -qE "TOTAL +$total " "$T/qshape.txt" || { cat "$T/qshape.txt"; fail "qshape: TOTAL is not $total"; }
+ok "outage: /status backlog=$total, qshape TOTAL $total (through docker-compose exec)"
+
+# --- failback: primary up, retry now, every message arrives once, intact ---------
+compose start primary >/dev/null 2>&1 || fail "compose start primary"
+compose exec -T replay mxspool-replay requeue --all >"$T/requeue.txt" 2>&1 ||
+	{ cat "$T/requeue.txt"; fail "docker-compose exec replay mxspool-replay requeue --all"; }
 wait_for "[ \$(find $T/sink -type f | wc -l) -ge $total ]" 180 || {
 	compose logs --tail=40 replay; fail "$(find "$T/sink" -type f | wc -l) of $total at the primary"; }
 python3 - "$T/msgs" "$T/sink" "$total" <<'PY' || fail "delivered messages differ from the sent ones"

@@ -138,18 +138,20 @@ R drain > /dev/null || fail "drain after 4xx"
 ok "4xx -> deferred with the attempt recorded (exit 75); requeue + drain delivers"
 
 # 7. 5xx -> quarantine (65), quarantine release -> delivered
-e=$(commit u7@one.test)
+e=$(commit u7@one.test); e2=$(commit u7b@one.test)
 sink s4 -f RCPT
 R drain > /dev/null; rc=$?
 [ "$rc" = 65 ] || fail "drain with 5xx: exit $rc, want 65"
 [ "$(state "$e")" = quarantine ] || fail "5xx: state $(state "$e")"
 R quarantine list | grep -q "^$e" || fail "quarantine list"
+R quarantine delete --yes "$e2" > /dev/null || fail "quarantine delete"
+[ "$(state "$e2")" = deleted ] || fail "quarantine delete: state $(state "$e2")"
 R drain > /dev/null; [ "$(state "$e")" = quarantine ] || fail "quarantine re-sent by drain"
 sink s5
 R quarantine release "$e" > /dev/null || fail "quarantine release"
 R drain > /dev/null || fail "drain after release"
 [ "$(state "$e")" = delivered ] && [ "$(dumps s5)" = 1 ] || fail "not delivered after release"
-ok "5xx -> quarantine (exit 65, never re-sent); quarantine release -> delivered"
+ok "5xx -> quarantine (exit 65, never re-sent); release -> delivered; delete"
 
 # 8. a stalled primary: DATA never answered in time -> timeout, deferred
 conf "$T/stall.conf" 2s

@@ -46,14 +46,21 @@ docker_stop() {
 	[ -n "${DK_PID:-}" ] || return 0
 	kill "$DK_PID" 2>/dev/null
 	wait_for "! kill -0 $DK_PID" 30 || kill -9 "$DK_PID" 2>/dev/null
-	# containerd-shims outlive a killed dockerd; end only ours (by pid file)
-	for _f in "$DK_DIR"/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/*/shim.pid; do
+	# containers outlive a dockerd killed with -9; end ours (their init pid
+	# files are in our exec root), and their shims exit with them
+	for _f in "$DK_DIR"/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/*/init.pid; do
 		[ -e "$_f" ] && kill -9 "$(cat "$_f")" 2>/dev/null
 	done
-	grep -q " $DK_DIR/" /proc/mounts && awk -v d="$DK_DIR/" 'index($2, d) == 1 {print $2}' \
-		/proc/mounts | sort -r | xargs -r -n1 umount -l
-	rm -rf "$DK_DIR/data" "$DK_DIR/exec"
+	docker_umount_under "$DK_DIR"
+	rm -rf --one-file-system "$DK_DIR/data" "$DK_DIR/exec"
 	DK_PID=
+}
+
+# docker_umount_under DIR - lazily unmount whatever is still mounted below DIR
+# (netns files of containers; /proc and /sys of an interrupted debootstrap)
+docker_umount_under() {
+	awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r |
+		while read -r _m; do umount -l "$_m"; done
 }
 
 # docker_mirror - the Debian mirror the host's apt uses (deb.debian.org if none)
@@ -73,17 +80,23 @@ docker_rootfs() {
 	(
 		flock 9
 		[ -s "$_tar" ] && exit 0
+		for _old in "$MXS_TEST_CACHE/rootfs-$_name".*; do	# of an interrupted run
+			[ -d "$_old" ] || continue
+			docker_umount_under "$_old"
+			rm -rf --one-file-system "$_old"
+		done
 		_root=$MXS_TEST_CACHE/rootfs-$_name.$$
-		rm -rf "$_root"
 		echo "  (debootstrap $_name from $(docker_mirror): about a minute, cached after)" >&2
 		debootstrap --variant=minbase --cache-dir="$MXS_TEST_CACHE/debs" --include="$_pkgs" \
 			bookworm "$_root" "$(docker_mirror)" >"$T/debootstrap-$_name.log" 2>&1 ||
-			{ tail -5 "$T/debootstrap-$_name.log" >&2; rm -rf "$_root"; exit 1; }
+			{ tail -5 "$T/debootstrap-$_name.log" >&2; docker_umount_under "$_root"
+			  rm -rf --one-file-system "$_root"; exit 1; }
 		rm -rf "$_root"/var/cache/apt/archives/*.deb "$_root"/var/lib/apt/lists/* \
 			"$_root"/usr/share/doc/* "$_root"/usr/share/man/* "$_root"/usr/share/locale/*
-		tar --numeric-owner -C "$_root" -cf "$_tar.tmp" . && mv "$_tar.tmp" "$_tar"
+		tar --numeric-owner --one-file-system -C "$_root" -cf "$_tar.tmp" . && mv "$_tar.tmp" "$_tar"
 		_rc=$?
-		rm -rf "$_root"
+		docker_umount_under "$_root"
+		rm -rf --one-file-system "$_root"
 		exit $_rc
 	) 9>"$MXS_TEST_CACHE/$_name.lock" || return 1
 	echo "$_tar"

@@ -56,6 +56,12 @@ static const struct path_case paths[] = {
 	{ "<b.test!a@example.test>", 0, 0, MAILADDR_OK, "b.test!a@example.test", NULL, "" },
 	{ "<a@[192.0.2.1]>", 0, 0, MAILADDR_OK, "a@[192.0.2.1]", NULL, "" },
 	{ "<a@[IPv6:2001:db8::1]>", 0, 0, MAILADDR_OK, "a@[IPv6:2001:db8::1]", NULL, "" },
+	/* only IPv4 and IPv6 literals: a General-address-literal could carry '<' '"' '@' */
+	{ "<a@[IP<a@d\"c@es:::2]>", 0, 0, MAILADDR_SYNTAX, NULL, NULL, NULL },
+	{ "<a@[x-tag:stuff]>", 0, 0, MAILADDR_SYNTAX, NULL, NULL, NULL },
+	{ "<a@[300.0.0.1]>", 0, 0, MAILADDR_SYNTAX, NULL, NULL, NULL },
+	{ "<a@[]>", 0, 0, MAILADDR_SYNTAX, NULL, NULL, NULL },
+	{ "<@[192.0.2.9]:a@[ipv6:::1]>", 0, 0, MAILADDR_OK, "a@[ipv6:::1]", NULL, "" },
 	/* UTF-8 only with SMTPUTF8; invalid UTF-8 never */
 	{ "<b\xc3\xb8@example.test>", 0, 0, MAILADDR_SYNTAX, NULL, NULL, NULL },
 	{ "<b\xc3\xb8@\xc3\xa9x.test>", 0, 1, MAILADDR_OK, "b\xc3\xb8@\xc3\xa9x.test", NULL, "" },
