@@ -11,12 +11,13 @@
 # SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer.
 
 O	?= build
+NPROC	:= $(shell nproc 2>/dev/null || echo 2)
 CC	?= cc
-PKGS	= openssl sqlite3 libcurl libmicrohttpd libevent libevent_openssl libevent_pthreads jansson inih
+PKGS	= openssl sqlite3 libcurl libmicrohttpd jansson inih
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
 	   -Wno-unused-parameter -D_GNU_SOURCE -iquote common -iquote $(O)/gen
-LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lcurl -lmicrohttpd -levent -levent_openssl -levent_pthreads -ljansson -linih) -lpthread -lm
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lcurl -lmicrohttpd -ljansson -linih) -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined
@@ -86,8 +87,8 @@ lint:
 
 test: deps
 	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory all unit
-	@$(MAKE) --no-print-directory O=build-san SAN=1 all unit
+	@$(MAKE) --no-print-directory -j$(NPROC) all unit
+	@$(MAKE) --no-print-directory -j$(NPROC) O=build-san SAN=1 all unit
 	@sh tests/run.sh
 
 run: deps all

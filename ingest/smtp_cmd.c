@@ -291,7 +291,6 @@ cmd_rcpt_verify(struct smtp_session *s, const struct mailaddr *m, const char *pa
 {
 	char			 text[256], esc[600];
 	enum verify_result	 v;
-	size_t			 i;
 
 	text[0] = '\0';
 	v = verify_rcpt(s->rt->verify, m->unquoted, text, sizeof(text));
@@ -313,14 +312,31 @@ cmd_rcpt_verify(struct smtp_session *s, const struct mailaddr *m, const char *pa
 		return cmd_reject(s, COUNTERS_REJ_VERIFY_TEMPFAIL, "450 4.1.1 <%s>: %s", m->addr,
 		    text[0] ? text : "Recipient address verification unavailable, try later");
 	}
-	/* a repeated recipient counts once (and keeps its first parameters) */
-	for (i = 0; i < s->tx->env.nrcpts; i++)
-		if (strcasecmp(s->tx->env.rcpts[i].addr, m->addr) == 0)
-			return smtp_reply(s, "250 2.1.5 Ok") == 0 ? 0 : -1;
 	if (envelope_add_rcpt(&s->tx->env, m->addr, params) != 0)
 		return cmd_reject(s, -1, "452 4.3.0 Error: out of memory");
 	smtp_log(s, "rcpt", "to=<%s> params=\"%s\"", esc, params);
 	return smtp_reply(s, "250 2.1.5 Ok") == 0 ? 0 : -1;
+}
+
+/*
+ * cmd_rcpt_dup - addr is already a recipient of the transaction.  RFC 5321
+ * 2.4: the local part is case-sensitive (only the domain is not), so
+ * "Alice@" and "alice@" stay two recipients: merging them could drop one.
+ */
+static int
+cmd_rcpt_dup(const struct smtp_tx *tx, const char *addr)
+{
+	const char	*at = strrchr(addr, '@'), *oat;
+	size_t		 i;
+
+	for (i = 0; i < tx->env.nrcpts; i++) {
+		oat = strrchr(tx->env.rcpts[i].addr, '@');
+		if (at != NULL && oat != NULL && oat - tx->env.rcpts[i].addr == at - addr &&
+		    strncmp(tx->env.rcpts[i].addr, addr, at - addr) == 0 &&
+		    strcasecmp(oat, at) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* cmd_rcpt - RCPT TO:<path> [params] */
@@ -347,7 +363,10 @@ cmd_rcpt(struct smtp_session *s, char *args)
 		buf_free(&params);
 		return r < 0 ? -1 : 0;
 	}
-	if (s->tx->env.nrcpts >= (size_t)s->ic->max_recipients)
+	/* a repeated recipient counts once (keeps its first parameters), even at the limit */
+	if (cmd_rcpt_dup(s->tx, m.addr))
+		r = smtp_reply(s, "250 2.1.5 Ok") == 0 ? 0 : -1;
+	else if (s->tx->env.nrcpts >= (size_t)s->ic->max_recipients)
 		r = cmd_reject(s, COUNTERS_REJ_RCPT_LIMIT, "452 4.5.3 Error: too many recipients");
 	else if (ingest.monitor != NULL && monitor_primary_healthy(ingest.monitor))
 		r = cmd_reject(s, COUNTERS_REJ_MONITOR,
