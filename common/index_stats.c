@@ -8,10 +8,11 @@
  * deferred read transaction; in WAL mode neither blocks the ingest or the
  * worker.  Ages are "now - received_ms < edge" with the edges of
  * index_stats_bucket_max, in SQL and in C alike.  At a 1M backlog no query
- * reads the messages table itself or sorts per row: counts come from covering
- * indexes, the per-domain join is aggregated here as it streams, and /metrics
- * reads attempt_totals (schema/004_stats.sql).  A failing statement is logged
- * here, once, and mapped to INDEX_TEMPFAIL (busy, I/O, full) or INDEX_PERMFAIL.
+ * reads the messages table itself or sorts per message: counts come from
+ * covering indexes, the per-domain join is aggregated here as it streams, and
+ * /metrics reads attempt_totals (schema/004_stats.sql).  A failing statement
+ * is logged here, once, and mapped to INDEX_TEMPFAIL (busy, I/O, full) or
+ * INDEX_PERMFAIL.
  */
 #include <sys/types.h>
 
@@ -188,7 +189,7 @@ stats_run(sqlite3 *db, const char *what, const char *sql, int64_t p1,
 /*
  * index_stats_backlog - the headline figures, ages relative to now_ms.
  * One aggregate per figure, each answered from an index (messages_backlog,
- * messages_location, recipients_pending) rather than one pass over the table;
+ * messages_spool, recipients_pending) rather than one pass over the table;
  * pending recipients are counted from whichever side (backlog or finished
  * messages) is smaller, as the join costs one probe per message walked.
  */

@@ -2,12 +2,15 @@
 # docker_stack.sh - the docker-compose standby stack (deploy/docker/), for
 # real: a private dockerd, images built from a debootstrap base (no registry),
 # the compose file plus docker-compose.test.yml (Ceph RGW as the object
-# store, a Postfix smtp-sink as the primary), mail sent through BOTH
-# gateways on their ports published on 127.0.0.1, replayed to the primary,
-# checked there message by message, and the dashboard's /status JSON and
-# HTML page.  Then compose down -v, dockerd stopped, its data root removed.
-# Cold cache (debootstrap of two base images): about 4 minutes; warm: ~2.
-# MXS_TEST_CACHE (default /var/cache/mxspool-test) holds the base tarballs.
+# store, a Postfix smtp-sink as the primary).  The primary is stopped (the
+# outage), mail goes in through BOTH gateways on their ports published on
+# 127.0.0.1, the backlog shows in /status and in `qshape` through
+# `docker-compose exec`; the primary comes back, `requeue --all`, and every
+# message must arrive once with its bytes intact; then the dashboard's
+# /status numbers and HTML page, `compose down -v`, dockerd stopped, its data
+# root removed.  Timing (2 cores, shared): ~2 min with a warm cache, ~4 min
+# cold (debootstrap of two base images into MXS_TEST_CACHE, default
+# /var/cache/mxspool-test).  Needs root, docker.io, docker-compose, debootstrap.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/docker.sh"
 DD=$TOP/deploy/docker
@@ -129,10 +132,13 @@ compose config -q || fail "compose config rejects the files"
 
 compose up -d --no-build >"$T/up.log" 2>&1 || { cat "$T/up.log"; fail "compose up"; }
 cid() { compose ps -q "$1"; }
-health() { dk inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$(cid "$1")"; }
+health() {
+	dk inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' \
+		"$(cid "$1")"
+}
 for s in s3 mx1 mx2 replay; do
-	for _i in $(seq 120); do
-		[ "$(health $s)" = healthy ] && break
+	for _i in $(seq 120); do	# "unhealthy" is final: Docker's retries are spent
+		case "$(health $s)" in healthy|unhealthy) break ;; esac
 		sleep 2
 	done
 	[ "$(health $s)" = healthy ] || {
@@ -183,7 +189,8 @@ ok "$i messages accepted: $N_PER_GW via mx1, $N_PER_GW via mx2 (half with STARTT
 # a domain that is not ours is refused, through either gateway
 swaks --server 127.0.0.1 --port "$P2" --from a@remote.test --to x@elsewhere.test \
 	--quit-after RCPT >"$T/swaks-relay.log" 2>&1
-grep -qE '<\*\* +5[0-9][0-9]' "$T/swaks-relay.log" || { cat "$T/swaks-relay.log"; fail "relay not denied"; }
+grep -qE '<\*\* +5[0-9][0-9]' "$T/swaks-relay.log" ||
+	{ cat "$T/swaks-relay.log"; fail "relay not denied"; }
 ok "relay to a foreign domain denied (5xx)"
 
 # --- the backlog, seen through the dashboard and the CLI -------------------------
@@ -199,7 +206,8 @@ curl -fsS "http://127.0.0.1:$PR/status" >"$T/backlog.json" || fail "GET /status"
 python3 "$T/backlog-check.py" "$T/backlog.json" "$total" || fail "/status during the outage"
 compose exec -T replay mxspool-replay qshape >"$T/qshape.txt" 2>&1 ||
 	{ cat "$T/qshape.txt"; fail "docker-compose exec replay mxspool-replay qshape"; }
-grep -qE "TOTAL +$total " "$T/qshape.txt" || { cat "$T/qshape.txt"; fail "qshape: TOTAL is not $total"; }
+grep -qE "TOTAL +$total " "$T/qshape.txt" ||
+	{ cat "$T/qshape.txt"; fail "qshape: TOTAL is not $total"; }
 ok "outage: /status backlog=$total, qshape TOTAL $total (through docker-compose exec)"
 
 # --- failback: primary up, retry now, every message arrives once, intact ---------
@@ -207,7 +215,8 @@ compose start primary >/dev/null 2>&1 || fail "compose start primary"
 compose exec -T replay mxspool-replay requeue --all >"$T/requeue.txt" 2>&1 ||
 	{ cat "$T/requeue.txt"; fail "docker-compose exec replay mxspool-replay requeue --all"; }
 wait_for "[ \$(find $T/sink -type f | wc -l) -ge $total ]" 180 || {
-	compose logs --tail=40 replay; fail "$(find "$T/sink" -type f | wc -l) of $total at the primary"; }
+	compose logs --tail=40 replay
+	fail "$(find "$T/sink" -type f | wc -l) of $total at the primary"; }
 python3 - "$T/msgs" "$T/sink" "$total" <<'PY' || fail "delivered messages differ from the sent ones"
 import os, sys
 msgs, sink, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -242,7 +251,8 @@ for _s in $(seq 60); do
 		python3 "$T/status-check.py" "$T/status.json" "$total" >/dev/null 2>&1 && break
 	sleep 1
 done
-python3 "$T/status-check.py" "$T/status.json" "$total" || { cat "$T/status.json"; fail "/status numbers"; }
+python3 "$T/status-check.py" "$T/status.json" "$total" ||
+	{ cat "$T/status.json"; fail "/status numbers"; }
 curl -fsS -D "$T/index.hdr" "http://127.0.0.1:$PR/" >"$T/index.html" || fail "GET /"
 grep -qi '^content-type: text/html' "$T/index.hdr" || fail "GET / is not text/html"
 grep -qi '<html' "$T/index.html" || fail "GET / is not an HTML page"

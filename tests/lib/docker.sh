@@ -14,8 +14,8 @@
 # file system tarballs in $MXS_TEST_CACHE (default /var/cache/mxspool-test):
 # ~2 min the first time, seconds after.  Nothing is pulled from a registry.
 MXS_TEST_CACHE=${MXS_TEST_CACHE:-/var/cache/mxspool-test}
-DK_RUN_PKGS="ca-certificates,curl,libcurl4,libsqlite3-0,libssl3,libmicrohttpd12,libevent-2.1-7"
-DK_RUN_PKGS="$DK_RUN_PKGS,libevent-openssl-2.1-7,libevent-pthreads-2.1-7,libjansson4,libinih1,postfix"
+DK_RUN_PKGS="ca-certificates,curl,libcurl4,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4"
+DK_RUN_PKGS="$DK_RUN_PKGS,libinih1,postfix"
 DK_RGW_PKGS="ca-certificates,curl,radosgw,ceph-mon,ceph-osd,ceph-common"
 
 # the Debian 12 packages' CLI: the client of the daemon we start (20.10)
@@ -39,7 +39,8 @@ docker_start() {
 		--ip-forward=false --bridge=none --log-level=warn >"$DK_DIR/dockerd.log" 2>&1 &
 	DK_PID=$!
 	cleanup_add docker_stop
-	wait_for "dk version" 60 || { tail -20 "$DK_DIR/dockerd.log"; fail "dockerd did not start"; }
+	wait_for "dk version" 60 ||
+		{ tail -20 "$DK_DIR/dockerd.log"; fail "dockerd did not start"; }
 }
 
 docker_stop() {
@@ -85,15 +86,19 @@ docker_rootfs() {
 			docker_umount_under "$_old"
 			rm -rf --one-file-system "$_old"
 		done
+		rm -f "$MXS_TEST_CACHE/bookworm-$_name"-*.tar	# for another package list
 		_root=$MXS_TEST_CACHE/rootfs-$_name.$$
-		echo "  (debootstrap $_name from $(docker_mirror): about a minute, cached after)" >&2
-		debootstrap --variant=minbase --cache-dir="$MXS_TEST_CACHE/debs" --include="$_pkgs" \
-			bookworm "$_root" "$(docker_mirror)" >"$T/debootstrap-$_name.log" 2>&1 ||
+		echo "  (debootstrap $_name from $(docker_mirror): 1-3 min, cached after)" >&2
+		debootstrap --variant=minbase --cache-dir="$MXS_TEST_CACHE/debs" \
+			--include="$_pkgs" bookworm "$_root" "$(docker_mirror)" \
+			>"$T/debootstrap-$_name.log" 2>&1 ||
 			{ tail -5 "$T/debootstrap-$_name.log" >&2; docker_umount_under "$_root"
 			  rm -rf --one-file-system "$_root"; exit 1; }
 		rm -rf "$_root"/var/cache/apt/archives/*.deb "$_root"/var/lib/apt/lists/* \
-			"$_root"/usr/share/doc/* "$_root"/usr/share/man/* "$_root"/usr/share/locale/*
-		tar --numeric-owner --one-file-system -C "$_root" -cf "$_tar.tmp" . && mv "$_tar.tmp" "$_tar"
+			"$_root"/usr/share/doc/* "$_root"/usr/share/man/* \
+			"$_root"/usr/share/locale/*
+		tar --numeric-owner --one-file-system -C "$_root" -cf "$_tar.tmp" . &&
+			mv "$_tar.tmp" "$_tar"
 		_rc=$?
 		docker_umount_under "$_root"
 		rm -rf --one-file-system "$_root"
@@ -110,6 +115,8 @@ docker_base_images() {
 	_p2=$!
 	wait $_p1 || fail "debootstrap of the runtime base failed (see above)"
 	wait $_p2 || fail "debootstrap of the RGW base failed (see above)"
-	dk import "$(cat "$T/rootfs-run.path")" mxs-test/base:run >/dev/null || fail "docker import run"
-	dk import "$(cat "$T/rootfs-rgw.path")" mxs-test/base:rgw >/dev/null || fail "docker import rgw"
+	dk import "$(cat "$T/rootfs-run.path")" mxs-test/base:run >/dev/null ||
+		fail "docker import run"
+	dk import "$(cat "$T/rootfs-rgw.path")" mxs-test/base:rgw >/dev/null ||
+		fail "docker import rgw"
 }

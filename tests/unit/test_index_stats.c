@@ -188,9 +188,35 @@ test_backlog_empty(void **state)
 	assert_int_equal(b.bytes, 0);
 }
 
+/* test_backlog_mostly_done - pending recipients counted from the backlog side too */
+static void
+test_backlog_mostly_done(void **state)
+{
+	struct fixture			*f = *state;
+	struct index_stats_backlog	 b;
+	int				 i;
+
+	/* six more delivered messages (one with a pending recipient left, which is
+	 * not backlog): 5 backlog of 12, so the join walks the backlog messages */
+	for (i = 0; i < 6; i++)
+		add(f, 6, 4000 + i, 10, INDEX_LOC_STORE, "h@one.test", "i@two.test");
+	sql(f, "UPDATE messages SET state = 'delivered' WHERE received_ms < 1799790000000", NULL);
+	sql(f, "UPDATE recipients SET state = 'delivered' WHERE rcpt = 'h@one.test'", NULL);
+	assert_int_equal(index_stats_backlog(f->idx, NOW, &b), INDEX_OK);
+	assert_int_equal(b.total_messages, 12);
+	assert_int_equal(b.messages, 5);
+	assert_int_equal(b.recipients, 5);	/* the 6 pending i@two.test are not backlog */
+	/* and from the other side: most messages backlog again */
+	sql(f, "UPDATE messages SET state = 'queued' WHERE received_ms < 1799790000000", NULL);
+	sql(f, "UPDATE messages SET state = 'expired' WHERE id = ?1", f->ids[0]);
+	assert_int_equal(index_stats_backlog(f->idx, NOW, &b), INDEX_OK);
+	assert_int_equal(b.messages, 10);	/* 1..4 and the six; 0 expired, 5 delivered */
+	assert_int_equal(b.recipients, 9);	/* c@ d@ e@ (held) and six i@; not 0's a@ b@ */
+}
+
 struct seen {
 	char	names[8][32];
-	int64_t	a[8], b[8];
+	int64_t	a[8], b[8], m[8];
 	int64_t	bk[8][INDEX_STATS_NBUCKETS];
 	int	n;
 };
@@ -230,6 +256,7 @@ domain_cb(const struct index_stats_domain *d, void *arg)
 	snprintf(s->names[s->n], sizeof(s->names[0]), "%s", d->domain);
 	s->a[s->n] = d->recipients;
 	s->b[s->n] = d->oldest_ms;
+	s->m[s->n] = d->messages;
 	memcpy(s->bk[s->n++], d->buckets, sizeof(d->buckets));
 	return 0;
 }
@@ -258,6 +285,16 @@ test_domains(void **state)
 	assert_int_equal(index_stats_domains(f->idx, NOW, 1, domain_cb, &s, &n), INDEX_OK);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(n, 2);
+	/* messages are counted once per domain: 0, 1, 2 and this one with two rcpts */
+	add(f, 6, 3, 10, INDEX_LOC_STORE, "x@one.test", "y@one.test");
+	s.n = 0;
+	assert_int_equal(index_stats_domains(f->idx, NOW, 0, domain_cb, &s, &n), INDEX_OK);
+	assert_string_equal(s.names[0], "one.test");
+	assert_int_equal(s.a[0], 5);
+	assert_int_equal(s.m[0], 4);
+	assert_int_equal(s.bk[0][0], 3);
+	assert_string_equal(s.names[1], "two.test");
+	assert_int_equal(s.m[1], 2);
 }
 
 struct err_seen {
@@ -278,6 +315,18 @@ err_cb(const char *target, int code, int64_t count, int64_t last_ms, const char 
 	s->code[s->n] = code;
 	s->count[s->n] = count;
 	snprintf(s->text[s->n++], sizeof(s->text[0]), "%s", text);
+	return 0;
+}
+
+/* att_cb - index_stats_attempts rows into an err_seen */
+static int
+att_cb(const char *target, int code, int64_t count, void *arg)
+{
+	struct err_seen *s = arg;
+
+	snprintf(s->target[s->n], sizeof(s->target[0]), "%s", target);
+	s->code[s->n] = code;
+	s->count[s->n++] = count;
 	return 0;
 }
 
@@ -353,6 +402,147 @@ test_counters_control_samples(void **state)
 	assert_int_equal(s.b[0], 5);
 }
 
+/* test_attempts - per-target totals kept by the trigger, and seeded by migration 004 */
+static void
+test_attempts(void **state)
+{
+	struct fixture	*f = *state;
+	struct err_seen	 s = { .n = 0 };
+	char		 err[256];
+	static const char ins[] = "INSERT INTO attempts (message_id, rcpt, at_ms, target, code)"
+	    " VALUES ('x', 'a', 1, 'p:25', 421), ('x', 'a', 2, 'p:25', 250),"
+	    " ('x', 'a', 3, 'p:25', 421), ('x', 'a', 4, 'b:24', 0)";
+
+	sql(f, ins, NULL);
+	assert_int_equal(index_stats_attempts(f->idx, att_cb, &s), INDEX_OK);
+	assert_int_equal(s.n, 3);		/* by target, then code */
+	assert_string_equal(s.target[0], "b:24");
+	assert_int_equal(s.count[0], 1);
+	assert_int_equal(s.code[1], 250);
+	assert_int_equal(s.code[2], 421);
+	assert_int_equal(s.count[2], 2);
+	/* an index from before 004: the totals start from the attempts present */
+	sql(f, "DROP TRIGGER attempt_totals_insert", NULL);
+	sql(f, "DROP TABLE attempt_totals", NULL);
+	sql(f, "DROP INDEX messages_spool", NULL);
+	sql(f, "PRAGMA user_version = 3", NULL);
+	sql(f, ins, NULL);
+	index_close(f->idx);
+	f->idx = index_open(f->path, err, sizeof(err));
+	assert_non_null(f->idx);
+	s.n = 0;
+	assert_int_equal(index_stats_attempts(f->idx, att_cb, &s), INDEX_OK);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.count[2], 4);
+}
+
+/*
+ * plan_check - EXPLAIN QUERY PLAN of sql: no step reads a table without an
+ * index; a full SCAN only where scan_ok (walking a whole index: a count of
+ * every message, the per-state figures, a partial index); the first step
+ * contains first when given (the join order the code relies on)
+ */
+static void
+plan_check(sqlite3 *db, const char *sql, int scan_ok, const char *first)
+{
+	sqlite3_stmt	*st;
+	char		 q[4096];
+	const char	*d;
+	int		 n = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("prepare %s: %s", sql, sqlite3_errmsg(db));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		d = (const char *)sqlite3_column_text(st, 3);
+		if (strcmp(d, "SCAN CONSTANT ROW") == 0 || strncmp(d, "SCALAR SUBQUERY", 15) == 0)
+			continue;
+		if ((strncmp(d, "SCAN ", 5) == 0 && (!scan_ok || strstr(d, "INDEX") == NULL)) ||
+		    (strncmp(d, "SEARCH ", 7) == 0 && strstr(d, "INDEX") == NULL &&
+		    strstr(d, "PRIMARY KEY") == NULL))
+			fail_msg("got plan step \"%s\" for %s, want an index search", d, sql);
+		if (n++ == 0 && first != NULL && strstr(d, first) == NULL)
+			fail_msg("got first plan step \"%s\" for %s, want \"%s\"", d, sql, first);
+	}
+	sqlite3_finalize(st);
+}
+
+/*
+ * test_query_plans - index_stats' queries with statistics as ANALYZE wrote
+ * them for 1,000,000 messages (storetool fill), so the planner decides as on
+ * a big index.  The SQL is index_stats.c's, repeated here.
+ */
+static void
+test_query_plans(void **state)
+{
+#define BW	"state IN ('queued', 'active', 'hold', 'quarantine')"
+#define NOTB(c)	"(SELECT count(*) FROM messages m CROSS JOIN recipients r" \
+	" WHERE r.message_id = m.id AND r.state = 'pending' AND " c ")"
+	static const struct { const char *sql; int scan_ok; const char *first; } q[] = {
+		{ "SELECT count(*), coalesce(sum(size), 0), coalesce(min(received_ms), 0)"
+		    " FROM messages WHERE " BW, 0, "COVERING INDEX messages_backlog" },
+		{ "SELECT (SELECT count(*) FROM messages WHERE " BW " AND received_ms > ?1 - ?2),"
+		    " (SELECT count(*) FROM messages WHERE " BW " AND received_ms > ?1 - ?3"
+		    " AND received_ms <= ?1 - ?2), (SELECT count(*) FROM messages WHERE " BW
+		    " AND received_ms <= ?1 - ?10)", 0, NULL },
+		{ "SELECT count(*) FROM messages WHERE state = 'quarantine'", 0, NULL },
+		{ "SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE location <> 0",
+		    1, "COVERING INDEX messages_spool" },
+		{ "SELECT count(*) FROM messages", 1, NULL },
+		{ "SELECT count(*) FROM recipients WHERE state = 'quarantine'", 0, NULL },
+		/* pending recipients, from the backlog side and from the other side */
+		{ "SELECT count(*) FROM messages m CROSS JOIN recipients r"
+		    " WHERE r.message_id = m.id AND r.state = 'pending' AND m." BW, 0,
+		    "m USING COVERING INDEX messages_backlog" },
+		{ "SELECT (SELECT count(*) FROM recipients WHERE state = 'pending')"
+		    " - " NOTB("m.state < 'active'")
+		    " - " NOTB("m.state > 'active' AND m.state < 'hold'")
+		    " - " NOTB("m.state > 'hold' AND m.state < 'quarantine'")
+		    " - " NOTB("m.state > 'quarantine' AND m.state < 'queued'")
+		    " - " NOTB("m.state > 'queued'"), 0, NULL },
+		/* per domain: the backlog messages outer, so a message's rows are adjacent */
+		{ "SELECT r.domain, m.received_ms, m.id FROM messages m CROSS JOIN recipients r"
+		    " WHERE r.message_id = m.id AND r.state = 'pending' AND m." BW, 0,
+		    "m USING COVERING INDEX messages_backlog" },
+		{ "SELECT state, count(*), coalesce(sum(size), 0) FROM messages GROUP BY state"
+		    " ORDER BY state", 1, "COVERING INDEX messages_backlog" },
+		{ "SELECT target, code, count(*), max(at_ms), text FROM attempts WHERE at_ms >= ?1"
+		    " AND (code < 200 OR code > 299) GROUP BY target, code ORDER BY 3 DESC, 1, 2",
+		    0, "INDEX attempts_time" },
+		{ "SELECT at_ms, count, bytes, coalesce(oldest_ms, 0) FROM backlog_samples"
+		    " WHERE at_ms >= ?1 ORDER BY at_ms", 0, NULL },
+	};
+#undef NOTB
+#undef BW
+	static const char stats[] =
+	    "INSERT INTO sqlite_stat1 VALUES"
+	    " ('recipients', 'recipients_rcpt', '1999356 40'),"
+	    " ('recipients', 'recipients_state', '1999356 1999356 39988'),"
+	    " ('recipients', 'recipients_domain', '1999356 39988 39988'),"
+	    " ('recipients', 'recipients_pending', '1999356 1999356 2'),"
+	    " ('recipients', 'recipients', '1999356 2 1'),"
+	    " ('messages', 'messages_backlog', '1000000 1000000 1 1'),"
+	    " ('messages', 'messages_received', '1000000 1'),"
+	    " ('messages', 'messages_due', '1000000 1000000 14 1'),"
+	    " ('messages', 'messages_location', '1000 1000 1 1'),"
+	    " ('messages', 'messages_spool', '1000 1000 1'),"
+	    " ('messages', 'messages', '1000000 1'),"
+	    " ('attempts', 'attempts_time', '3000000 2'),"
+	    " ('attempts', 'attempts_message', '3000000 3 1'),"
+	    " ('attempts', NULL, '3000000');"
+	    "ANALYZE sqlite_schema";
+	struct fixture	*f = *state;
+	sqlite3		*db = index_db(f->idx);
+	size_t		 i;
+
+	assert_int_equal(sqlite3_exec(db, "ANALYZE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM sqlite_stat1", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, stats, NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		plan_check(db, q[i].sql, q[i].scan_ok, q[i].first);
+}
+
 int
 main(void)
 {
@@ -365,6 +555,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_control_samples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_mostly_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

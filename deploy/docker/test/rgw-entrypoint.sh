@@ -83,15 +83,17 @@ radosgw -n client.rgw.a
 n=0
 until curl -s -o /dev/null http://127.0.0.1:9000/; do
 	n=$((n + 1))
-	[ "$n" -lt 600 ] || { tail -20 "$D/log/client.rgw.a.log"; log "radosgw did not come up"; exit 1; }
+	[ "$n" -lt 600 ] ||
+		{ tail -20 "$D/log/client.rgw.a.log"; log "radosgw did not come up"; exit 1; }
 	sleep 0.2
 done
 radosgw-admin user create --uid=mxspool --display-name=mxspool \
 	--access-key="$S3_ACCESS_KEY" --secret-key="$S3_SECRET_KEY" >/dev/null
 # RGW wants x-amz-content-sha256 on every request (SHA-256 of the empty body)
+empty=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
-	-H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
-	"http://127.0.0.1:9000/$S3_BUCKET" >/dev/null || { log "cannot create bucket $S3_BUCKET"; exit 1; }
+	-H "x-amz-content-sha256: $empty" "http://127.0.0.1:9000/$S3_BUCKET" >/dev/null ||
+	{ log "cannot create bucket $S3_BUCKET"; exit 1; }
 log "radosgw ready on :9000, bucket $S3_BUCKET"
 touch /run/ceph-ready
 # stay in the foreground while radosgw lives; stop the cluster on SIGTERM

@@ -1,0 +1,182 @@
+#!/bin/bash
+# ingest_fuzz.sh - the ingest's parsers under libFuzzer, and hostile clients:
+#   1. builds tests/fuzz/fuzz_{mailaddr,datascan}.c with clang -fsanitize=fuzzer,
+#      address,undefined (into the scratch dir) and replays tests/fuzz/corpus/ and
+#      tests/fuzz/regress/ (crash inputs kept as regressions): deterministic.
+#      FUZZ_SECONDS=N (at most 30) also fuzzes each harness for N seconds.
+#      Without clang (scripts/deps.sh installs it) the inputs are replayed
+#      through tests/fuzz/driver.c built with cc + ASan/UBSan instead.
+#   2. a client closing the connection mid-DATA: nothing indexed, nothing
+#      left in the staging directory, data_aborted logged, ingest still serves.
+#   3. max_sessions = 2: the third concurrent client gets 421 4.3.2 and is
+#      closed; once one session ends a new client is served.
+. "$(dirname "$0")/../lib/common.sh"
+
+[ -x "$INGEST" ] || fail "no $INGEST (build first)"
+FZ=$TOP/tests/fuzz
+mkdir -p "$T/fuzz"
+
+# --- 1. harnesses
+build_harness() {	# NAME SOURCE
+	if command -v clang >/dev/null 2>&1; then
+		clang -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror \
+			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+			-iquote "$TOP/common" -iquote "$TOP/ingest" -o "$T/fuzz/$1" \
+			"$FZ/$1.c" "$TOP/$2" 2> "$T/fuzz/$1.cc" && return 0
+		cat "$T/fuzz/$1.cc"
+		return 1
+	fi
+	cc -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-iquote "$TOP/common" -iquote "$TOP/ingest" -o "$T/fuzz/$1" \
+		"$FZ/$1.c" "$FZ/driver.c" "$TOP/$2"
+}
+command -v clang >/dev/null 2>&1 && how=libFuzzer || how="cc driver (no clang)"
+for h in mailaddr:common/mailaddr.c datascan:ingest/datascan.c; do
+	name=fuzz_${h%%:*}; src=${h#*:}; t=${h%%:*}
+	build_harness "$name" "$src" || fail "cannot build $name"
+	n=$(find "$FZ/corpus/$t" "$FZ/regress/$t" -type f 2>/dev/null | wc -l)
+	# libFuzzer given files runs each once; exit status != 0 on a crash or a failed check
+	"$T/fuzz/$name" "$FZ/corpus/$t"/* $(ls "$FZ/regress/$t"/* 2>/dev/null) \
+		> "$T/fuzz/$name.log" 2>&1 || { tail -30 "$T/fuzz/$name.log"; fail "$name: an input fails"; }
+	ok "$name ($how): $n corpus and regression inputs pass"
+	if [ -n "${FUZZ_SECONDS:-}" ] && [ "$how" = libFuzzer ]; then
+		s=$FUZZ_SECONDS; [ "$s" -gt 30 ] && s=30
+		mkdir -p "$T/fuzz/corpus-$t"
+		cp "$FZ/corpus/$t"/* "$T/fuzz/corpus-$t/"
+		"$T/fuzz/$name" -max_total_time="$s" -max_len=1024 -artifact_prefix="$T/fuzz/" \
+			"$T/fuzz/corpus-$t" > "$T/fuzz/$name.run" 2>&1 ||
+			{ tail -30 "$T/fuzz/$name.run"; fail "$name: crash, input kept in $T/fuzz/"; }
+		ok "$name: fuzzed ${s}s ($(grep -o 'Done [0-9]* runs' "$T/fuzz/$name.run"))"
+	fi
+done
+
+# --- the server for 2 and 3
+mkdir -p "$T/run/staging"
+printf 'alice\n' > "$T/run/rcpts"
+PORT=$(free_port)
+cat > "$T/ingest.conf" <<CONF
+[general]
+node = mx1
+data_dir = $T/run
+[storage]
+url = file://$T/run/store
+[ingest]
+listen = 127.0.0.1:$PORT
+hostname = mx.test
+user =
+greet_delay = 0
+min_free_space = 0
+staging_dir = $T/run/staging
+max_sessions = 2
+[domain example.test]
+recipients = $T/run/rcpts
+CONF
+"$INGEST" -c "$T/ingest.conf" > "$T/ingest.log" 2>&1 &
+IPID=$!
+cleanup_add "kill $IPID 2>/dev/null"
+wait_port "$PORT" 20 || { cat "$T/ingest.log"; fail "ingest did not start"; }
+
+# python3 helper: scripted raw sessions (no timing: every step waits for a reply)
+cat > "$T/sess.py" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1]); what = sys.argv[2]
+
+def conn():
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    return s, s.makefile("rb")
+
+def reply(f):
+    while True:
+        l = f.readline()
+        if not l:
+            return ""
+        l = l.decode("latin-1").rstrip("\r\n")
+        if len(l) < 4 or l[3] != "-":
+            return l
+
+def cmd(s, f, c, want):
+    s.sendall(c.encode() + b"\r\n")
+    r = reply(f)
+    if not r.startswith(want):
+        sys.exit("%s: got %r, want %s" % (c, r, want))
+
+if what == "abort":
+    # a big message cut off mid-DATA: the staging file must go, nothing indexed
+    s, f = conn(); reply(f)
+    cmd(s, f, "HELO client.test", "250")
+    cmd(s, f, "MAIL FROM:<bob@other.test>", "250")
+    cmd(s, f, "RCPT TO:<alice@example.test>", "250")
+    cmd(s, f, "DATA", "354")
+    s.sendall(b"Subject: cut\r\n\r\n" + (b"y" * 998 + b"\r\n") * 200)
+    s.sendall(b"\r\n.")          # almost the end: never completed
+    s.shutdown(socket.SHUT_WR)
+    r = reply(f)                  # EOF, or a 4xx: never a 250
+    if r.startswith("250"):
+        sys.exit("aborted DATA got %r" % r)
+    print("closed")
+elif what == "send":
+    s, f = conn()
+    reply(f)
+    cmd(s, f, "HELO client.test", "250")
+    cmd(s, f, "MAIL FROM:<bob@other.test>", "250")
+    cmd(s, f, "RCPT TO:<alice@example.test>", "250")
+    cmd(s, f, "DATA", "354")
+    cmd(s, f, "Subject: ok\r\n\r\nbody\r\n.", "250")
+    cmd(s, f, "QUIT", "221")
+    print("sent")
+elif what == "sessions":
+    # two sessions held open (banner read), the third is refused
+    a, fa = conn(); ra = reply(fa)
+    b, fb = conn(); rb = reply(fb)
+    c, fc = conn(); rc = reply(fc)
+    if not ra.startswith("220") or not rb.startswith("220"):
+        sys.exit("first two: %r %r" % (ra, rb))
+    if not rc.startswith("421 4.3.2"):
+        sys.exit("third: got %r, want 421 4.3.2" % rc)
+    if fc.read(1) != b"":
+        sys.exit("third not closed")
+    cmd(a, fa, "QUIT", "221")
+    a.close()
+    # the QUIT reply comes before the session thread ends: wait for its slot
+    for i in range(200):
+        d, fd = conn(); rd = reply(fd)
+        if rd.startswith("220"):
+            break
+        d.close()
+        time.sleep(0.05)
+    else:
+        sys.exit("no session freed after QUIT")
+    cmd(d, fd, "QUIT", "221")
+    cmd(b, fb, "QUIT", "221")
+    print("refused")
+PY
+
+count_messages() {
+	python3 -c 'import sqlite3,sys
+try:
+    print(sqlite3.connect(sys.argv[1]).execute("select count(*) from messages").fetchone()[0])
+except Exception:
+    print(0)' "$T/run/index.sqlite"
+}
+
+# --- 2. close mid-DATA
+before=$(count_messages)
+python3 "$T/sess.py" "$PORT" abort > "$T/abort.out" || fail "abort session: $(cat "$T/abort.out")"
+wait_for "grep -q 'ingest data_aborted' '$T/ingest.log'" 10 || fail "no data_aborted logged"
+[ "$(count_messages)" = "$before" ] || fail "a message was indexed for an aborted DATA"
+left=$(find "$T/run/staging" -type f | wc -l)
+[ "$left" = 0 ] || fail "staging files left behind: $(ls -la "$T/run/staging")"
+python3 "$T/sess.py" "$PORT" send > "$T/send.out" || fail "send after abort: $(cat "$T/send.out")"
+[ "$(count_messages)" = "$((before + 1))" ] || fail "the next message was not indexed"
+ok "client closing mid-DATA: nothing indexed, no staging file left, next message accepted"
+
+# --- 3. max_sessions
+python3 "$T/sess.py" "$PORT" sessions > "$T/sessions.out" ||
+	fail "max_sessions: $(cat "$T/sessions.out")"
+grep -q "reason=max_sessions" "$T/ingest.log" || fail "no refuse reason=max_sessions logged"
+ok "max_sessions = 2: third client 421 4.3.2 and closed, served again after a QUIT"
+
+kill "$IPID"; wait "$IPID" || fail "ingest exit status $?"
+! grep -Eq "Sanitizer|runtime error" "$T/ingest.log" || fail "sanitizer report"
+ok "clean shutdown, no sanitizer reports"
