@@ -91,7 +91,8 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) O=build-san SAN=1 all unit
 	@sh tests/run.sh
 
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@sh scripts/run-demo.sh
 
 clean:
