@@ -557,7 +557,7 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 	off_t	 off = 0;
 	ssize_t	 n, i;
 	size_t	 o;
-	int	 bol = 1, rc = -1;
+	int	 bol = 1, cr = 0, rc = -1;
 	char	 last = '\n';
 
 	in = malloc(DELIVER_CHUNK);
@@ -578,10 +578,19 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 			goto out;
 		}
 		for (i = 0, o = 0; i < n; i++) {
+			/*
+			 * A dot after a bare CR is stuffed too: such bytes are only
+			 * stored with [ingest] bare_newline = keep, and a primary that
+			 * takes a bare CR for a line end must not see "\r.\r\n" as the
+			 * end of data (SMTP smuggling into the primary).
+			 */
+			if (cr && in[i] != '\n')
+				bol = 1;
 			if (bol && in[i] == '.')
 				out[o++] = '.';
 			out[o++] = in[i];
 			bol = in[i] == '\n';
+			cr = in[i] == '\r';
 		}
 		last = in[n - 1];
 		if (deliver_io_write(&c->io, out, o, c->opts.data_timeout) == -1) {

@@ -475,6 +475,49 @@ test_short_file_no_dot(void **state)
 	close(m.fd);
 }
 
+/* a dot after a bare CR is stuffed as well (bytes kept with bare_newline = keep) */
+static void
+test_bare_cr_dot_stuffed(void **state)
+{
+	static const char	 body[] = "Subject: x\r\n\r\na\r.\r\nMAIL FROM:<evil@x.test>\r\n";
+	static const struct step steps[] = {
+		{ NULL, "220 smtp\r\n" },
+		{ "EHLO", "250 smtp\r\n" },
+		{ "MAIL FROM:<s@x.test>\r\n", "250 ok\r\n" },
+		{ "RCPT TO:<a@y.test>", "250 ok\r\n" },
+		{ "DATA", "354 go\r\n" },
+		{ "<BODY>", "250 2.0.0 queued\r\n" },
+		{ NULL, NULL },
+	};
+	struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
+	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
+	struct deliver_route	 r;
+	struct deliver_opts	 o;
+	struct deliver_conn	*c;
+	struct srv		 s;
+	char			 err[512];
+	int			 code;
+
+	srv_start(&s, steps, &r, "smtp");
+	opts_default(&o);
+	o.tls = DELIVER_TLS_NONE;
+	m.fd = msg_file(body, sizeof(body) - 1);
+	m.size = sizeof(body) - 1;
+	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
+		fail_msg("connect: %s", err);
+	if (deliver_send(c, &m, err, sizeof(err)) != DELIVER_OK)
+		fail_msg("send: %s (%s)", err, s.mismatch);
+	assert_int_equal(rc[0].code, 250);
+	deliver_close(c);
+	srv_stop(&s);
+	assert_string_equal(s.mismatch, "");
+	/* got "a\r." would let a primary that ends lines at a bare CR see "\r.\r\n" */
+	assert_string_equal(s.body.data ? s.body.data : "",
+	    "Subject: x\r\n\r\na\r..\r\nMAIL FROM:<evil@x.test>\r\n");
+	buf_free(&s.body);
+	close(m.fd);
+}
+
 static void
 test_injected_envelope(void **state)
 {
@@ -565,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_tls_required_missing),
 		cmocka_unit_test(test_lmtp_per_rcpt),
 		cmocka_unit_test(test_short_file_no_dot),
+		cmocka_unit_test(test_bare_cr_dot_stuffed),
 		cmocka_unit_test(test_injected_envelope),
 		cmocka_unit_test(test_auth),
 	};
