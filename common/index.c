@@ -363,6 +363,13 @@ index_db(struct index *ix)
 	return ix->db;
 }
 
+/* index_set_durable - synchronous=FULL or NORMAL for this handle; see index.h */
+void
+index_set_durable(struct index *ix, int full)
+{
+	(void)index_exec(ix, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+}
+
 /* index_set_busy_timeout - how long a writer waits for the lock before INDEX_TEMPFAIL */
 void
 index_set_busy_timeout(struct index *ix, int ms)

@@ -166,6 +166,73 @@ ir_prep_buf(sqlite3 *db, struct buf *sql, int overflow, enum index_status *st)
 	return ir_prep(db, sql->data, st);
 }
 
+/* ir_prep_filter - prepare head, the fragments of f (see ir_filter_sql) and tail, f bound */
+static sqlite3_stmt *
+ir_prep_filter(sqlite3 *db, const char *head, const struct index_filter *f, int with_state,
+    int pending, const char *tail, enum index_status *st)
+{
+	sqlite3_stmt	*s;
+	struct buf	 sql;
+	int		 rc;
+
+	buf_init(&sql, 4096);
+	buf_addstr(&sql, head);
+	rc = ir_filter_sql(&sql, f, with_state, pending);
+	rc |= buf_addstr(&sql, tail);
+	s = ir_prep_buf(db, &sql, rc, st);
+	buf_free(&sql);
+	if (s != NULL)
+		ir_filter_bind(s, f);
+	return s;
+}
+
+/* ir_rows_end - finalize s after a row loop whose last step returned rc */
+static enum index_status
+ir_rows_end(sqlite3 *db, sqlite3_stmt *s, int rc, const char *what)
+{
+	enum index_status st = INDEX_OK;
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st = ir_fail(db, what);
+	sqlite3_finalize(s);
+	return st;
+}
+
+/* ir_begin - index_begin(), the reason kept for index_replay_error() */
+static enum index_status
+ir_begin(struct index *ix)
+{
+	enum index_status st;
+
+	if ((st = index_begin(ix)) != INDEX_OK)
+		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+	return st;
+}
+
+/* ir_end - roll back when st failed, else commit (the reason kept); the outcome */
+static enum index_status
+ir_end(struct index *ix, enum index_status st)
+{
+	if (st != INDEX_OK) {
+		index_rollback(ix);
+		return st;
+	}
+	if ((st = index_commit(ix)) != INDEX_OK)
+		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
+	return st;
+}
+
+/* ir_lease_collect - append the ids s yields to ids[*n..max); the last step's code */
+static int
+ir_lease_collect(sqlite3_stmt *s, char (*ids)[MSGID_MAX], int max, int *n)
+{
+	int rc = SQLITE_DONE;
+
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		snprintf(ids[(*n)++], MSGID_MAX, "%s", ir_text(s, 0));
+	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
 enum index_status
 index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lease_ms,
     int64_t lifetime_ms, int64_t flush_before, const struct index_filter *f,
@@ -174,41 +241,43 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	static const struct index_filter none;
 	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s = NULL, *u = NULL;
-	struct buf	 sql;
 	enum index_status st;
-	int		 rc;
+	int		 rc = 0;
 
 	*n = 0;
 	if (f == NULL)
 		f = &none;
-	buf_init(&sql, 4096);
-	buf_addstr(&sql, "SELECT m.id FROM messages m WHERE ((m.state = 'queued' AND"
-	    " (m.next_attempt_ms <= :now OR COALESCE(m.expires_ms, m.received_ms + :life) <= :now"
-	    " OR (:flush > 0 AND COALESCE(m.last_attempt_ms, 0) < :flush)))"
-	    " OR (m.state = 'active' AND m.lease_until_ms < :now))");
-	rc = ir_filter_sql(&sql, f, 0, 1);
-	rc |= buf_addstr(&sql, " ORDER BY m.received_ms, m.id LIMIT :max");
-	if ((st = index_begin(ix)) != INDEX_OK) {
-		buf_free(&sql);
-		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	}
-	if ((s = ir_prep_buf(db, &sql, rc, &st)) == NULL)
+	/*
+	 * Two selects, each along an index: leases that expired (a crashed
+	 * worker's messages, few) first, then queued messages that are due,
+	 * oldest first along messages_backlog (state, received_ms).  One select
+	 * with an OR over both states walked every delivered message older than
+	 * the backlog at each lease: quadratic over a drain.
+	 */
+	if ((s = ir_prep_filter(db, "SELECT m.id FROM messages m WHERE m.state = 'active'"
+	    " AND m.lease_until_ms < :now", f, 0, 1, " LIMIT :max", &st)) == NULL)
+		goto out;
+	ir_bind_int(s, ":now", now);
+	ir_bind_int(s, ":max", max);
+	if ((rc = ir_lease_collect(s, ids, max, n)) != SQLITE_DONE)
 		goto fail;
-	if ((u = ir_prep(db, "UPDATE messages SET state = 'active', lease_owner = :o,"
-	    " lease_until_ms = :u, state_ms = :now WHERE id = :id", &st)) == NULL)
-		goto fail;
+	sqlite3_finalize(s);
+	if ((s = ir_prep_filter(db, "SELECT m.id FROM messages m WHERE m.state = 'queued' AND"
+	    " (m.next_attempt_ms <= :now OR COALESCE(m.expires_ms, m.received_ms + :life) <= :now"
+	    " OR (:flush > 0 AND COALESCE(m.last_attempt_ms, 0) < :flush))", f, 0, 1,
+	    " ORDER BY m.received_ms, m.id LIMIT :max", &st)) == NULL)
+		goto out;
 	ir_bind_int(s, ":now", now);
 	ir_bind_int(s, ":life", lifetime_ms);
 	ir_bind_int(s, ":flush", flush_before);
-	ir_bind_int(s, ":max", max);
-	ir_filter_bind(s, f);
-	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		snprintf(ids[(*n)++], MSGID_MAX, "%s", ir_text(s, 0));
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		st = ir_fail(db, "lease select");
+	ir_bind_int(s, ":max", max - *n);
+	if ((rc = ir_lease_collect(s, ids, max, n)) != SQLITE_DONE)
 		goto fail;
-	}
+	if ((u = ir_prep(db, "UPDATE messages SET state = 'active', lease_owner = :o,"
+	    " lease_until_ms = :u, state_ms = :now WHERE id = :id", &st)) == NULL)
+		goto out;
 	for (int i = 0; i < *n; i++) {
 		sqlite3_reset(u);
 		ir_bind_text(u, ":o", owner);
@@ -217,23 +286,17 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 		ir_bind_text(u, ":id", ids[i]);
 		if (sqlite3_step(u) != SQLITE_DONE) {
 			st = ir_fail(db, "lease update");
-			goto fail;
+			goto out;
 		}
 	}
-	sqlite3_finalize(s);
-	sqlite3_finalize(u);
-	buf_free(&sql);
-	if ((st = index_commit(ix)) != INDEX_OK) {
-		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
-		*n = 0;
-	}
-	return st;
+	goto out;
 fail:
+	st = ir_fail(db, "lease select");
+out:
 	sqlite3_finalize(s);
 	sqlite3_finalize(u);
-	buf_free(&sql);
-	index_rollback(ix);
-	*n = 0;
+	if ((st = ir_end(ix, st)) != INDEX_OK)
+		*n = 0;
 	return st;
 }
 
@@ -301,10 +364,7 @@ index_replay_lease_owners(struct index *ix, void (*fn)(const char *, void *), vo
 		return st;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn(ir_text(s, 0), arg);
-	if (rc != SQLITE_DONE)
-		st = ir_fail(db, "lease owners");
-	sqlite3_finalize(s);
-	return st;
+	return ir_rows_end(db, s, rc, "lease owners");
 }
 
 /* ir_record - attempts rows and recipient states of one attempt (inside a transaction) */
@@ -385,32 +445,23 @@ index_replay_finish(struct index *ix, const char *id, const char *owner,
 	const char	*state = "queued";
 	enum index_status st;
 
-	if ((st = index_begin(ix)) != INDEX_OK) {
-		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	}
 	if ((st = ir_record(db, id, o, n, worker, now)) != INDEX_OK ||
 	    (st = ir_next_state(db, id, &state)) != INDEX_OK)
-		goto fail;
+		return ir_end(ix, st);
 	/* only while we still own the lease: the operator or a new owner decides otherwise */
 	if ((s = ir_prep(db, "UPDATE messages SET state = :s, next_attempt_ms = :next,"
 	    " attempts = attempts + 1, last_attempt_ms = :now, lease_owner = NULL,"
 	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state = 'active'"
 	    " AND lease_owner = :o", &st)) == NULL)
-		goto fail;
+		return ir_end(ix, st);
 	ir_bind_text(s, ":s", state);
 	ir_bind_int(s, ":next", next_ms);
 	ir_bind_int(s, ":now", now);
 	ir_bind_text(s, ":id", id);
 	ir_bind_text(s, ":o", owner);
-	if ((st = ir_step_done(db, s, "finish")) != INDEX_OK)
-		goto fail;
-	if ((st = index_commit(ix)) != INDEX_OK)
-		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
-	return st;
-fail:
-	index_rollback(ix);
-	return st;
+	return ir_end(ix, ir_step_done(db, s, "finish"));
 }
 
 /* ir_leased_update - one UPDATE on a message we lease: binds :id :o :now :next :note :sent */
@@ -459,10 +510,8 @@ index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t
 {
 	enum index_status st;
 
-	if ((st = index_begin(ix)) != INDEX_OK) {
-		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	}
 	st = ir_leased_update(ix, "UPDATE recipients SET state = 'expired', updated_ms = :now,"
 	    " dsn_ms = CASE WHEN :sent THEN :now END WHERE message_id = :id AND state = 'pending'"
 	    " AND EXISTS (SELECT 1 FROM messages WHERE id = :id AND state = 'active'"
@@ -472,13 +521,7 @@ index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t
 		    " lease_owner = NULL, lease_until_ms = NULL, state_ms = :now WHERE id = :id"
 		    " AND state = 'active' AND lease_owner = :o", "expire", id, owner, now, 0,
 		    note, 0);
-	if (st != INDEX_OK) {
-		index_rollback(ix);
-		return st;
-	}
-	if ((st = index_commit(ix)) != INDEX_OK)
-		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
-	return st;
+	return ir_end(ix, st);
 }
 
 #define IR_MSG_COLS "m.id, m.state, m.mail_from, COALESCE(m.note, ''),"		\
@@ -553,29 +596,19 @@ index_replay_list(struct index *ix, const struct index_filter *f,
 {
 	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
-	struct buf	 sql;
 	struct index_msg_row m;
 	enum index_status st;
 	int		 rc;
 
-	buf_init(&sql, 4096);
-	buf_addstr(&sql, "SELECT " IR_MSG_COLS " FROM messages m WHERE 1");
-	rc = ir_filter_sql(&sql, f, 1, 0);
-	rc |= buf_addstr(&sql, " ORDER BY m.received_ms, m.id LIMIT :f_limit");
-	s = ir_prep_buf(db, &sql, rc, &st);
-	buf_free(&sql);
-	if (s == NULL)
+	if ((s = ir_prep_filter(db, "SELECT " IR_MSG_COLS " FROM messages m WHERE 1", f, 1, 0,
+	    " ORDER BY m.received_ms, m.id LIMIT :f_limit", &st)) == NULL)
 		return st;
-	ir_filter_bind(s, f);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		ir_msg_row(s, &m);
 		if (fn(&m, arg) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		st = ir_fail(db, "list");
-	sqlite3_finalize(s);
-	return st;
+	return ir_rows_end(db, s, rc, "list");
 }
 
 enum index_status
@@ -605,10 +638,7 @@ index_replay_rcpts(struct index *ix, const char *id,
 		if (fn(&r, arg) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		st = ir_fail(db, "recipients");
-	sqlite3_finalize(s);
-	return st;
+	return ir_rows_end(db, s, rc, "recipients");
 }
 
 enum index_status
@@ -636,10 +666,7 @@ index_replay_attempts(struct index *ix, const char *id,
 		if (fn(&a, arg) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		st = ir_fail(db, "attempts");
-	sqlite3_finalize(s);
-	return st;
+	return ir_rows_end(db, s, rc, "attempts");
 }
 
 /* ir_exists - INDEX_OK if message id exists */
@@ -713,23 +740,15 @@ index_replay_qrelease(struct index *ix, const char *id, int64_t now, int *change
 	enum index_status st;
 	int		 dummy;
 
-	if ((st = index_begin(ix)) != INDEX_OK) {
-		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	}
 	st = ir_op(ix, "UPDATE recipients SET state = 'pending', updated_ms = :now"
 	    " WHERE message_id = :id AND state = 'quarantine'", id, now, 0, changed);
 	if (st == INDEX_OK && *changed)
 		st = ir_op(ix, "UPDATE messages SET state = 'queued', next_attempt_ms = :now,"
 		    " state_ms = :now, note = NULL WHERE id = :id"
 		    " AND state IN ('quarantine', 'queued')", id, now, 0, &dummy);
-	if (st != INDEX_OK) {
-		index_rollback(ix);
-		return st;
-	}
-	if ((st = index_commit(ix)) != INDEX_OK)
-		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
-	return st;
+	return ir_end(ix, st);
 }
 
 enum index_status
@@ -738,10 +757,8 @@ index_replay_delete(struct index *ix, const char *id, int64_t now, int *changed)
 	enum index_status st;
 	int		 dummy;
 
-	if ((st = index_begin(ix)) != INDEX_OK) {
-		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
+	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	}
 	st = ir_op(ix, "UPDATE messages SET state = 'deleted', lease_owner = NULL,"
 	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state <> 'deleted'",
 	    id, now, 0, changed);
@@ -749,13 +766,7 @@ index_replay_delete(struct index *ix, const char *id, int64_t now, int *changed)
 		st = ir_op(ix, "UPDATE recipients SET state = 'deleted', updated_ms = :now"
 		    " WHERE message_id = :id AND state IN ('pending', 'quarantine')", id, now, 0,
 		    &dummy);
-	if (st != INDEX_OK) {
-		index_rollback(ix);
-		return st;
-	}
-	if ((st = index_commit(ix)) != INDEX_OK)
-		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
-	return st;
+	return ir_end(ix, st);
 }
 
 enum index_status
@@ -775,10 +786,7 @@ index_replay_purgeable(struct index *ix, int64_t cutoff, int limit,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (fn(ir_text(s, 0), arg) != 0)
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		st = ir_fail(db, "purgeable");
-	sqlite3_finalize(s);
-	return st;
+	return ir_rows_end(db, s, rc, "purgeable");
 }
 
 enum index_status
@@ -796,25 +804,16 @@ index_replay_qshape(struct index *ix, const struct index_filter *f, int64_t now,
 {
 	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
-	struct buf	 sql;
 	enum index_status st;
 	int		 rc;
 
-	buf_init(&sql, 4096);
-	buf_addstr(&sql, "SELECT DISTINCT m.id, lower(q.domain), m.received_ms FROM messages m"
-	    " JOIN recipients q ON q.message_id = m.id AND q.state = 'pending' WHERE 1");
-	rc = ir_filter_sql(&sql, f, 1, 0);
-	s = ir_prep_buf(db, &sql, rc, &st);
-	buf_free(&sql);
-	if (s == NULL)
+	if ((s = ir_prep_filter(db, "SELECT DISTINCT m.id, lower(q.domain), m.received_ms"
+	    " FROM messages m JOIN recipients q ON q.message_id = m.id AND q.state = 'pending'"
+	    " WHERE 1", f, 1, 0, "", &st)) == NULL)
 		return st;
-	ir_filter_bind(s, f);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn(ir_text(s, 1), now - sqlite3_column_int64(s, 2), arg);
-	if (rc != SQLITE_DONE)
-		st = ir_fail(db, "qshape");
-	sqlite3_finalize(s);
-	return st;
+	return ir_rows_end(db, s, rc, "qshape");
 }
 
 enum index_status
@@ -823,19 +822,11 @@ index_replay_count(struct index *ix, const struct index_filter *f, int64_t *coun
 {
 	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
-	struct buf	 sql;
 	enum index_status st;
-	int		 rc;
 
-	buf_init(&sql, 4096);
-	buf_addstr(&sql, "SELECT count(*), COALESCE(sum(m.size), 0), COALESCE(min(m.received_ms),"
-	    " 0) FROM messages m WHERE 1");
-	rc = ir_filter_sql(&sql, f, 1, 0);
-	s = ir_prep_buf(db, &sql, rc, &st);
-	buf_free(&sql);
-	if (s == NULL)
+	if ((s = ir_prep_filter(db, "SELECT count(*), COALESCE(sum(m.size), 0),"
+	    " COALESCE(min(m.received_ms), 0) FROM messages m WHERE 1", f, 1, 0, "", &st)) == NULL)
 		return st;
-	ir_filter_bind(s, f);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*count = sqlite3_column_int64(s, 0);
 		*bytes = sqlite3_column_int64(s, 1);

@@ -561,6 +561,7 @@ sched_run(struct sched_conf *c, volatile sig_atomic_t *stop, struct sched_stats 
 		return -1;
 	}
 	ix = store_index(store);
+	index_set_durable(ix, 0);	/* leases: a duplicate at worst (index.h) */
 	sched_reclaim(ix);
 	if (c->use_control && c->start_paused && index_kv_set(ix, CTL_PAUSED, "1") == INDEX_OK)
 		s.auto_ms = -1;

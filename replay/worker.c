@@ -43,6 +43,7 @@ struct worker {
 	struct store		*st;
 	struct index		*ix;
 	char			 name[160];	/* attempts.worker */
+	int64_t			 lease_until;	/* of the message being delivered */
 	struct worker_conn	 conns[WORKER_CONNS];
 };
 
@@ -79,6 +80,7 @@ worker_open(const struct worker_conf *wc, int n, char *err, size_t errlen)
 		return NULL;
 	}
 	w->ix = store_index(w->st);
+	index_set_durable(w->ix, 0);	/* delivery marks: a duplicate at worst (index.h) */
 	snprintf(w->name, sizeof(w->name), "%s/w%d", wc->owner, n);
 	return w;
 }
@@ -270,7 +272,11 @@ worker_send_group(struct worker *w, const char *id, const struct envelope *env, 
 	m.size = size;
 	err[0] = '\0';
 	route_rate_wait(w->wc->route_rates, rt->target);
-	(void)index_replay_renew(w->ix, id, w->wc->owner, now_ms() + w->wc->lease_ms);
+	/* renew only once half the lease is gone: a fresh lease needs no write */
+	if (w->lease_until - now_ms() < w->wc->lease_ms / 2) {
+		w->lease_until = now_ms() + w->wc->lease_ms;
+		(void)index_replay_renew(w->ix, id, w->wc->owner, w->lease_until);
+	}
 	if ((c = worker_conn(w, rt, &code, err, sizeof(err))) == NULL) {
 		for (i = 0; i < k; i++) {
 			tmp[i].code = code;
@@ -556,6 +562,7 @@ worker_run(struct worker *w, const char *id, struct worker_result *res)
 		return;
 	}
 	attempts = row.attempts;
+	w->lease_until = row.lease_until_ms;
 	deadline = row.expires_ms ? row.expires_ms : row.received_ms + w->wc->lifetime_ms;
 	if (index_get_message(w->ix, id, &env, key, sizeof(key), &loc, spool,
 	    sizeof(spool)) != INDEX_OK ||
