@@ -496,9 +496,9 @@ index_stats_attempts(struct index *idx,
 	    " WHERE count > 0 ORDER BY target, code", 0, attempts_row, &cb);
 }
 
-/* counters_row - (name, label, value) */
+/* pair_row - (text, text, int64): counters (name, label, value), control (key, value, ms) */
 static int
-counters_row(sqlite3_stmt *st, void *arg)
+pair_row(sqlite3_stmt *st, void *arg)
 {
 	struct stats_cb *cb = arg;
 	int (*fn)(const char *, const char *, int64_t, void *) =
@@ -516,19 +516,7 @@ index_stats_counters(struct index *idx,
 	struct stats_cb cb = { (void *)fn, arg };
 
 	return stats_query(idx, "counters", "SELECT name, label, value FROM counters"
-	    " ORDER BY name, label", 0, counters_row, &cb);
-}
-
-/* control_row - (key, value, updated_ms) */
-static int
-control_row(sqlite3_stmt *st, void *arg)
-{
-	struct stats_cb *cb = arg;
-	int (*fn)(const char *, const char *, int64_t, void *) =
-	    (int (*)(const char *, const char *, int64_t, void *))cb->fn;
-
-	return fn((const char *)sqlite3_column_text(st, 0),
-	    (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2), cb->arg);
+	    " ORDER BY name, label", 0, pair_row, &cb);
 }
 
 /* index_stats_control - the control table */
@@ -539,7 +527,7 @@ index_stats_control(struct index *idx,
 	struct stats_cb cb = { (void *)fn, arg };
 
 	return stats_query(idx, "control", "SELECT key, value, updated_ms FROM control"
-	    " ORDER BY key", 0, control_row, &cb);
+	    " ORDER BY key", 0, pair_row, &cb);
 }
 
 /* samples_row - (at_ms, count, bytes, oldest_ms) */

@@ -178,16 +178,24 @@ objstore_put_buf(struct objstore *o, const char *key, const void *buf, size_t le
 	return o->ops->put(o, key, &s, meta);
 }
 
-/* objstore_get_fd - reset meta/info, check, then the backend get */
-enum objstore_status
-objstore_get_fd(struct objstore *o, const char *key, int fd, struct objmeta *meta,
+/* objstore_read_check - reset meta/info (those given), then check key; -1 if it is bad */
+static int
+objstore_read_check(struct objstore *o, const char *key, struct objmeta *meta,
     struct objinfo *info)
 {
 	if (meta != NULL)
 		objmeta_init(meta);
 	if (info != NULL)
 		memset(info, 0, sizeof(*info));
-	if (objstore_key_check(o, key) == -1)
+	return objstore_key_check(o, key);
+}
+
+/* objstore_get_fd - reset meta/info, check, then the backend get */
+enum objstore_status
+objstore_get_fd(struct objstore *o, const char *key, int fd, struct objmeta *meta,
+    struct objinfo *info)
+{
+	if (objstore_read_check(o, key, meta, info) == -1)
 		return OBJ_PERMFAIL;
 	return o->ops->get(o, key, fd, meta, info);
 }
@@ -196,11 +204,7 @@ objstore_get_fd(struct objstore *o, const char *key, int fd, struct objmeta *met
 enum objstore_status
 objstore_head(struct objstore *o, const char *key, struct objmeta *meta, struct objinfo *info)
 {
-	if (meta != NULL)
-		objmeta_init(meta);
-	if (info != NULL)
-		memset(info, 0, sizeof(*info));
-	if (objstore_key_check(o, key) == -1)
+	if (objstore_read_check(o, key, meta, info) == -1)
 		return OBJ_PERMFAIL;
 	return o->ops->head(o, key, meta, info);
 }

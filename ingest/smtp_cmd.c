@@ -119,10 +119,29 @@ cmd_has_8bit(const char *p)
 	return 0;
 }
 
+/*
+ * cmd_param_bad - refuse a MAIL/RCPT parameter: key NULL, bad syntax (501); key one of
+ * known, bad or repeated (501); else unsupported (555).  1 replied, -1 session ended
+ */
+static int
+cmd_param_bad(struct smtp_session *s, const char *key, const char *const *known)
+{
+	if (key == NULL)
+		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
+		    "501 5.5.4 Error: bad parameter syntax") ? -1 : 1;
+	for (; *known != NULL; known++)
+		if (strcmp(key, *known) == 0)
+			return cmd_reject(s, COUNTERS_REJ_SYNTAX,
+			    "501 5.5.4 Error: bad or repeated %s parameter", key) ? -1 : 1;
+	return cmd_reject(s, COUNTERS_REJ_SYNTAX,
+	    "555 5.5.4 Error: unsupported parameter %s", key) ? -1 : 1;
+}
+
 /* cmd_mail_params - RFC 1870 SIZE, 6152 BODY, 6531 SMTPUTF8, 3461 RET/ENVID */
 static int
 cmd_mail_params(struct smtp_session *s, const char *p, struct smtp_tx *tx, struct buf *out)
 {
+	static const char *const known[] = { "SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", NULL };
 	char	key[32], val[512];
 	int	hasval, r, seen = 0;
 
@@ -158,19 +177,10 @@ cmd_mail_params(struct smtp_session *s, const char *p, struct smtp_tx *tx, struc
 		    strlen(val) <= DSN_ENVID_MAX && mailaddr_xtext_valid(val)) {
 			seen |= 16;
 			buf_printf(out, "%sENVID=%s", out->len ? " " : "", val);
-		} else if (strcmp(key, "SIZE") == 0 || strcmp(key, "BODY") == 0 ||
-		    strcmp(key, "SMTPUTF8") == 0 || strcmp(key, "RET") == 0 ||
-		    strcmp(key, "ENVID") == 0) {
-			return cmd_reject(s, COUNTERS_REJ_SYNTAX,
-			    "501 5.5.4 Error: bad or repeated %s parameter", key) ? -1 : 1;
 		} else
-			return cmd_reject(s, COUNTERS_REJ_SYNTAX,
-			    "555 5.5.4 Error: unsupported parameter %s", key) ? -1 : 1;
+			return cmd_param_bad(s, key, known);
 	}
-	if (r < 0)
-		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
-		    "501 5.5.4 Error: bad parameter syntax") ? -1 : 1;
-	return 0;
+	return r < 0 ? cmd_param_bad(s, NULL, NULL) : 0;
 }
 
 /* cmd_disk_ok - enough room in the staging directory for one more message */
@@ -257,6 +267,7 @@ out:
 static int
 cmd_rcpt_params(struct smtp_session *s, const char *p, struct buf *out)
 {
+	static const char *const known[] = { "NOTIFY", "ORCPT", NULL };
 	char	key[32], val[DSN_ORCPT_MAX + 2];
 	int	hasval, r, seen = 0;
 
@@ -272,17 +283,10 @@ cmd_rcpt_params(struct smtp_session *s, const char *p, struct buf *out)
 		    mailaddr_orcpt_valid(val)) {
 			seen |= 2;
 			buf_printf(out, "%sORCPT=%s", out->len ? " " : "", val);
-		} else if (strcmp(key, "NOTIFY") == 0 || strcmp(key, "ORCPT") == 0) {
-			return cmd_reject(s, COUNTERS_REJ_SYNTAX,
-			    "501 5.5.4 Error: bad or repeated %s parameter", key) ? -1 : 1;
 		} else
-			return cmd_reject(s, COUNTERS_REJ_SYNTAX,
-			    "555 5.5.4 Error: unsupported parameter %s", key) ? -1 : 1;
+			return cmd_param_bad(s, key, known);
 	}
-	if (r < 0)
-		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
-		    "501 5.5.4 Error: bad parameter syntax") ? -1 : 1;
-	return 0;
+	return r < 0 ? cmd_param_bad(s, NULL, NULL) : 0;
 }
 
 /* cmd_rcpt_verify - map verify_rcpt() to a reply */

@@ -119,19 +119,6 @@ metrics_gauge(struct buf *out, const char *name, const char *help, double v)
 	return metrics_family(out, name, "gauge", help) | metrics_sample(out, name, NULL, v);
 }
 
-/* metrics_class - reply class label of a code */
-static const char *
-metrics_class(int code)
-{
-	if (code >= 200 && code < 300)
-		return "2xx";
-	if (code >= 400 && code < 500)
-		return "4xx";
-	if (code >= 500 && code < 600)
-		return "5xx";
-	return code == 0 ? "none" : "other";
-}
-
 struct metrics_ctx {
 	struct buf	*out;
 	int64_t		 now_ms;
@@ -172,17 +159,24 @@ metrics_domains(const struct index_stats_domain *d, void *arg)
 	return 0;
 }
 
+/* metrics_code_sample - a sample of family labelled {target, class, code} */
+static void
+metrics_code_sample(struct metrics_ctx *m, const char *family, const char *target, int code,
+    int64_t count)
+{
+	char		 c[16];
+	const char	*l[] = { "target", target, "class", status_json_class(code), "code", c,
+			    NULL };
+
+	snprintf(c, sizeof(c), "%d", code);
+	m->rc |= metrics_sample(m->out, family, l, (double)count);
+}
+
 /* metrics_attempts - mxspool_delivery_attempts_total{target,class,code} */
 static int
 metrics_attempts(const char *target, int code, int64_t count, void *arg)
 {
-	struct metrics_ctx	*m = arg;
-	char			 c[16];
-	const char		*l[] = { "target", target, "class", metrics_class(code),
-				    "code", c, NULL };
-
-	snprintf(c, sizeof(c), "%d", code);
-	m->rc |= metrics_sample(m->out, "mxspool_delivery_attempts_total", l, (double)count);
+	metrics_code_sample(arg, "mxspool_delivery_attempts_total", target, code, count);
 	return 0;
 }
 
@@ -191,13 +185,7 @@ static int
 metrics_errors(const char *target, int code, int64_t count, int64_t last_ms, const char *text,
     void *arg)
 {
-	struct metrics_ctx	*m = arg;
-	char			 c[16];
-	const char		*l[] = { "target", target, "class", metrics_class(code),
-				    "code", c, NULL };
-
-	snprintf(c, sizeof(c), "%d", code);
-	m->rc |= metrics_sample(m->out, "mxspool_delivery_errors_recent", l, (double)count);
+	metrics_code_sample(arg, "mxspool_delivery_errors_recent", target, code, count);
 	return 0;
 }
 

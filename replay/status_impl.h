@@ -41,6 +41,8 @@ extern const char *const status_states[];
 int64_t	 status_now_ms(void);
 /* status_jstr - a JSON string of s; bytes that are not UTF-8 become '?' */
 json_t	*status_jstr(const char *s);
+/* status_json_class - "2xx" "4xx" "5xx", "none" (code 0) or "other": a reply code's class */
+const char	*status_json_class(int code);
 
 /* a route's handler: arg from the route table, body the parsed JSON object (POST) */
 typedef enum MHD_Result (*status_handler)(struct status_server *, struct MHD_Connection *,

@@ -96,7 +96,7 @@ status_jnum(const char *v)
 }
 
 /* status_json_class - "2xx" "4xx" "5xx" or "none" (no reply) for a reply code */
-static const char *
+const char *
 status_json_class(int code)
 {
 	if (code >= 200 && code < 300)

@@ -9,12 +9,9 @@
 # before comparing, and stores LF line ends), connection reuse, the unix socket, and
 # STARTTLS: required + verified, a wrong CA and a wrong name -> tempfail.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/dovecot.sh"
 DT=$BUILD/tests/tools/delivertool
 [ -x "$DT" ] || fail "no $DT (make O=... all)"
-command -v dovecot >/dev/null || fail "no dovecot"
-chmod 711 "$T"
-mkdir -p "$T/run" "$T/state" && mkdir -m 777 "$T/mail"
-PORT=$(free_port)
 
 # a CA-less self-signed certificate naming localhost only (no IP SAN), and an unrelated one
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
@@ -22,42 +19,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 	fail "openssl req"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other.test \
 	-keyout "$T/other-key.pem" -out "$T/other.pem" 2>/dev/null || fail "openssl req (other)"
-
-printf 'alice:{PLAIN}x:65534:65534::%s/mail/alice\nbob:{PLAIN}x:65534:65534::%s/mail/bob\n' \
-	"$T" "$T" > "$T/users"
-cat > "$T/dovecot.conf" <<EOF
-base_dir = $T/run
-state_dir = $T/state
-log_path = $T/dovecot.log
-protocols = lmtp
-listen = 127.0.0.1
-ssl = yes
-ssl_cert = <$T/cert.pem
-ssl_key = <$T/key.pem
-auth_username_format = %Ln
-first_valid_uid = 100
-mail_location = maildir:$T/mail/%n
-passdb {
-  driver = passwd-file
-  args = $T/users
-}
-userdb {
-  driver = passwd-file
-  args = $T/users
-}
-service lmtp {
-  inet_listener lmtp {
-    address = 127.0.0.1
-    port = $PORT
-  }
-  unix_listener lmtp-test {
-    mode = 0666
-  }
-}
-EOF
-dovecot -c "$T/dovecot.conf" || fail "dovecot did not start: $(tail -5 "$T/dovecot.log")"
-cleanup_add "doveadm -c $T/dovecot.conf stop"
-wait_port "$PORT" 20 || fail "dovecot LMTP not listening: $(tail -5 "$T/dovecot.log")"
+DOVECOT_CERT=$T/cert.pem DOVECOT_KEY=$T/key.pem dovecot_start alice bob
+PORT=$LMTP_PORT
 
 {
 	printf 'From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n'
@@ -66,25 +29,6 @@ wait_port "$PORT" 20 || fail "dovecot LMTP not listening: $(tail -5 "$T/dovecot.
 	for i in $(seq 1 3000); do printf 'line %d of a body that spans chunks\r\n' "$i"; done
 	printf 'last line without CRLF'
 } > "$T/msg.eml"
-
-# same_as_maildir SRC FILE - FILE minus Dovecot's prepended trace fields equals SRC
-same_as_maildir() {
-	python3 - "$1" "$2" <<'PY'
-import re, sys
-src = open(sys.argv[1], 'rb').read().replace(b'\r\n', b'\n')
-if not src.endswith(b'\n'):
-    src += b'\n'
-got = open(sys.argv[2], 'rb').read().replace(b'\r\n', b'\n')
-while True:
-    m = re.match(rb'(Return-Path|Delivered-To|Received):[^\n]*\n([ \t][^\n]*\n)*', got)
-    if not m:
-        break
-    got = got[m.end():]
-sys.exit(0 if got == src else 1)
-PY
-}
-# mails USER - number of messages in USER's Maildir/new
-mails() { ls "$T/mail/$1/new" 2>/dev/null | wc -l; }
 
 # 1. per-recipient replies, partial acceptance, bytes, reuse (2 sends on one connection)
 "$DT" --to lmtp://127.0.0.1:"$PORT" --from sender@example.test --rcpt alice@example.test \
@@ -95,7 +39,8 @@ mails() { ls "$T/mail/$1/new" 2>/dev/null | wc -l; }
 	[ "$(grep -c '^unknown@example.test 550 5.1.1 ' "$T/out1")" = 2 ] ||
 	fail "per-rcpt replies: $(cat "$T/out1")"
 grep -q '^usable 1' "$T/err1" || fail "LMTP connection not reusable"
-[ "$(mails alice)" = 2 ] && [ "$(mails bob)" = 2 ] || fail "want 2+2 messages in Maildirs"
+[ "$(maildir_count alice)" = 2 ] && [ "$(maildir_count bob)" = 2 ] ||
+	fail "want 2+2 messages in Maildirs"
 for f in "$T"/mail/alice/new/* "$T"/mail/bob/new/*; do
 	same_as_maildir "$T/msg.eml" "$f" || fail "Maildir bytes differ from the source: $f"
 done
@@ -104,7 +49,7 @@ ok "LMTP: alice/bob 250, unknown 550 5.1.1, twice on one connection, Maildir byt
 # 2. the unix socket
 "$DT" --to "lmtp:unix:$T/run/lmtp-test" --from sender@example.test --rcpt alice@example.test \
 	"$T/msg.eml" > "$T/out2" 2>&1 || fail "LMTP unix: $(cat "$T/out2")"
-grep -q '^alice@example.test 250 ' "$T/out2" && [ "$(mails alice)" = 3 ] ||
+grep -q '^alice@example.test 250 ' "$T/out2" && [ "$(maildir_count alice)" = 3 ] ||
 	fail "LMTP unix: $(cat "$T/out2")"
 ok "LMTP over a unix socket"
 
@@ -114,7 +59,8 @@ ok "LMTP over a unix socket"
 	fail "STARTTLS: $(cat "$T/out3")"
 grep -q '^tls "TLSv1\.[23] ' "$T/out3" && grep -q '^bob@example.test 250 ' "$T/out3" ||
 	fail "STARTTLS: $(cat "$T/out3")"
-[ "$(mails bob)" = 3 ] && same_as_maildir "$T/msg.eml" "$(ls -t "$T"/mail/bob/new/* | head -1)" ||
+[ "$(maildir_count bob)" = 3 ] &&
+	same_as_maildir "$T/msg.eml" "$(ls -t "$T"/mail/bob/new/* | head -1)" ||
 	fail "STARTTLS delivery bytes"
 ok "STARTTLS required + verified: $(grep '^tls' "$T/out3")"
 
@@ -127,7 +73,7 @@ ok "STARTTLS required + verified: $(grep '^tls' "$T/out3")"
 	--from sender@example.test --rcpt bob@example.test "$T/msg.eml" > "$T/out5" 2>&1
 [ $? = 75 ] && grep -q 'certificate verification failed' "$T/out5" ||
 	fail "wrong name: $(cat "$T/out5")"
-[ "$(mails bob)" = 3 ] || fail "delivered despite a failed verification"
+[ "$(maildir_count bob)" = 3 ] || fail "delivered despite a failed verification"
 ok "wrong CA and wrong name (127.0.0.1 not in the certificate) -> tempfail"
 
 # 5. opportunistic without verification still encrypts

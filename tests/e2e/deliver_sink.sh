@@ -8,6 +8,7 @@
 # command, a drop after the final dot, a stall with a short timeout.  Last, a real SMTP
 # STARTTLS peer: mxspool-ingest (verified certificate, per-rcpt 250/550, stored bytes).
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
 DT=$BUILD/tests/tools/delivertool
 [ -x "$DT" ] || fail "no $DT (make O=... all)"
 command -v smtp-sink >/dev/null || fail "no smtp-sink"
@@ -198,32 +199,14 @@ ok "SMTPUTF8 needed and not offered -> 550 5.6.7; declared but not needed -> sen
 kill "$SINKPID"; wait "$SINKPID" 2>/dev/null; SINKPID=
 if [ -x "$INGEST" ] && [ -x "$BUILD/tests/tools/storetool" ]; then
 	IPORT=$(free_port); HPORT=$(free_port)
-	mkdir -p "$T/ing"; printf 'alice\n' > "$T/ing/rcpts"
+	mkdir -p "$T/run"; printf 'alice\n' > "$T/run/rcpts"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 		-addext subjectAltName=DNS:localhost -keyout "$T/ikey.pem" -out "$T/icert.pem" \
 		2>/dev/null || fail "openssl req"
-	cat > "$T/ingest.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/ing
-[storage]
-url = file://$T/ing/store
-[ingest]
-listen = 127.0.0.1:$IPORT
-health_listen = 127.0.0.1:$HPORT
-hostname = mx.test
-user =
-greet_delay = 0
-min_free_space = 0
+	ingest_conf "$T/ingest.conf" "127.0.0.1:$IPORT" "health_listen = 127.0.0.1:$HPORT
 tls_cert = $T/icert.pem
-tls_key = $T/ikey.pem
-[domain example.test]
-recipients = $T/ing/rcpts
-CONF
-	"$INGEST" -c "$T/ingest.conf" > "$T/ingest.log" 2>&1 &
-	IPID=$!
-	cleanup_add "kill $IPID"
-	wait_port "$IPORT" 20 || fail "ingest did not start: $(tail -5 "$T/ingest.log")"
+tls_key = $T/ikey.pem"
+	ingest_start "$T/ingest.conf" "$IPORT"
 	"$DT" --to smtp://localhost:"$IPORT" --tls required --verify --ca "$T/icert.pem" \
 		--from sender@example.test --rcpt alice@example.test --rcpt nobody@example.test \
 		--params BODY=8BITMIME "$T/msg.eml" > "$T/out6" 2>&1 ||
@@ -235,7 +218,7 @@ CONF
 	key=$("$BUILD/tests/tools/storetool" -c "$T/ingest.conf" show "$id" |
 		sed -n 's/.*key=\([^ ]*\).*/\1/p')
 	[ -n "$key" ] || fail "ingest: $id not in its index ($(cat "$T/out6"))"
-	python3 - "$T/ing/store/$key" "$T/msg.eml" <<'PY' || fail "ingest: stored bytes differ"
+	python3 - "$T/run/store/$key" "$T/msg.eml" <<'PY' || fail "ingest: stored bytes differ"
 import sys
 data, src = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read() + b"\r\n"
 assert data.startswith(b"Received: "), data[:60]

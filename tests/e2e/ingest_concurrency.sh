@@ -7,32 +7,15 @@
 #   3. client_connection_rate_limit = 5/min: the 6th connection gets 421 4.7.0.
 #   4. client_message_rate_limit = 2/min: the 3rd MAIL gets 450 4.7.1.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
 mkdir -p "$T/run"
 printf 'postmaster\nalice\n' > "$T/run/rcpts"
 start_ingest() {	# NAME EXTRA
 	_port=$(free_port)
-	cat > "$T/$1.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/run
-[storage]
-url = file://$T/run/store
-[ingest]
-listen = 127.0.0.1:$_port
-hostname = mx.test
-user =
-greet_delay = 0
-min_free_space = 0
-$2
-[domain example.test]
-recipients = $T/run/rcpts
-CONF
-	"$INGEST" -c "$T/$1.conf" > "$T/$1.log" 2>&1 &
-	_pid=$!
-	cleanup_add "kill -9 $_pid"
-	wait_port "$_port" 20 || { cat "$T/$1.log"; fail "ingest $1 did not start"; }
-	eval "PORT_$1=$_port PID_$1=$_pid"
+	ingest_conf "$T/$1.conf" "127.0.0.1:$_port" "$2"
+	ingest_start "$T/$1.conf" "$_port"
+	eval "PORT_$1=$_port PID_$1=$INGEST_PID"
 }
 
 start_ingest many "client_connection_count_limit = 0

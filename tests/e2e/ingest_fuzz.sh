@@ -11,6 +11,7 @@
 #   3. max_sessions = 2: the third concurrent client gets 421 4.3.2 and is
 #      closed; once one session ends a new client is served.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
 
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
 FZ=$TOP/tests/fuzz
@@ -55,27 +56,10 @@ done
 mkdir -p "$T/run/staging"
 printf 'alice\n' > "$T/run/rcpts"
 PORT=$(free_port)
-cat > "$T/ingest.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/run
-[storage]
-url = file://$T/run/store
-[ingest]
-listen = 127.0.0.1:$PORT
-hostname = mx.test
-user =
-greet_delay = 0
-min_free_space = 0
-staging_dir = $T/run/staging
-max_sessions = 2
-[domain example.test]
-recipients = $T/run/rcpts
-CONF
-"$INGEST" -c "$T/ingest.conf" > "$T/ingest.log" 2>&1 &
-IPID=$!
-cleanup_add "kill $IPID 2>/dev/null"
-wait_port "$PORT" 20 || { cat "$T/ingest.log"; fail "ingest did not start"; }
+ingest_conf "$T/ingest.conf" "127.0.0.1:$PORT" "staging_dir = $T/run/staging
+max_sessions = 2"
+ingest_start "$T/ingest.conf" "$PORT"
+IPID=$INGEST_PID
 
 # python3 helper: scripted raw sessions (no timing: every step waits for a reply)
 cat > "$T/sess.py" <<'PY'

@@ -7,37 +7,19 @@
 #      object in the bucket (or, if the index says so, in the fallback spool).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
 command -v smtp-source >/dev/null || fail "no smtp-source (postfix)"
 N=${INGEST_RGW_MESSAGES:-2000}
 
-rgw_start
-rgw_mkbucket mail
-ok "rgw up at $RGW_URL"
+rgw_up mail
 PORT=$(free_port)
 mkdir -p "$T/run"
 printf 'postmaster\nalice\n' > "$T/run/rcpts"
-cat > "$T/ingest.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/run
-[storage]
-url = $RGW_URL
-bucket = mail
-access_key = $RGW_AK
-secret_key = $RGW_SK
+INGEST_STORAGE="$(rgw_storage mail)
 connect_timeout = 5
-timeout = 30
-[ingest]
-listen = 127.0.0.1:$PORT
-hostname = mx.test
-user =
-greet_delay = 0
-min_free_space = 0
-client_connection_count_limit = 0
-[domain example.test]
-recipients = $T/run/rcpts
-CONF
+timeout = 30" ingest_conf "$T/ingest.conf" "127.0.0.1:$PORT" \
+	"client_connection_count_limit = 0"
 IPID=
 start_ingest() {
 	"$INGEST" -c "$T/ingest.conf" >> "$T/ingest.log" 2>&1 &

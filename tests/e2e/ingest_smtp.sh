@@ -8,6 +8,7 @@
 #   session kept, bad config refused), SIGTERM grace (a transaction in flight
 #   finishes, idle sessions get 421 4.3.2), counters in the index.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
 
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
 STORETOOL=$BUILD/tests/tools/storetool
@@ -17,34 +18,17 @@ printf 'postmaster\nalice\n' > "$T/run/rcpts"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
 	-days 2 -subj /CN=mx.test >/dev/null 2>&1 || fail "openssl req"
 write_conf() {	# EXTRA-LINE
-	cat > "$T/ingest.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/run
-[storage]
-url = file://$T/run/store
-[ingest]
-listen = 127.0.0.1:$PORT, [::1]:$PORT6
-health_listen = 127.0.0.1:$HPORT
-hostname = mx.test
-user =
-greet_delay = 0
+	ingest_conf "$T/ingest.conf" "127.0.0.1:$PORT, [::1]:$PORT6" "health_listen = 127.0.0.1:$HPORT
 timeout = 3s
-min_free_space = 0
 shutdown_grace = 20s
 counters_interval = 1s
 tls_cert = $T/cert.pem
 tls_key = $T/key.pem
-$1
-[domain example.test]
-recipients = $T/run/rcpts
-CONF
+$1"
 }
 write_conf ""
-"$INGEST" -c "$T/ingest.conf" > "$T/ingest.log" 2>&1 &
-IPID=$!
-cleanup_add "kill -9 $IPID"
-wait_port "$PORT" 20 || { cat "$T/ingest.log"; fail "ingest did not start"; }
+ingest_start "$T/ingest.conf" "$PORT"
+IPID=$INGEST_PID
 "$INGEST" -t -c "$T/ingest.conf" >/dev/null || fail "-t rejects a good config"
 
 # stored_file ID - path of the stored object (file store: root + key)

@@ -7,6 +7,7 @@
 #   keep     bare_newline = keep, nul_in_data = keep (smuggling: one message)
 # See tests/transcripts/run.py for the transcript format.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
 
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
 mkdir -p "$T/run"
@@ -15,33 +16,15 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 	-days 2 -subj /CN=mx.test >/dev/null 2>&1 || fail "openssl req"
 
 start_ingest() {	# NAME EXTRA-INGEST-KEYS
-	_name=$1; _port=$(free_port); _extra=$2
-	cat > "$T/$_name.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/run
-[storage]
-url = file://$T/run/store
-[ingest]
-listen = 127.0.0.1:$_port
-hostname = mx.test
-user =
-greet_delay = 0
-max_message_size = 10k
+	_name=$1; _port=$(free_port)
+	ingest_conf "$T/$_name.conf" "127.0.0.1:$_port" "max_message_size = 10k
 max_recipients = 3
 max_line_length = 600
 max_data_line = 1000
 error_sleep_time = 0
-min_free_space = 0
-$_extra
-[domain example.test]
-recipients = $T/run/rcpts
-CONF
-	"$INGEST" -c "$T/$_name.conf" > "$T/$_name.log" 2>&1 &
-	_pid=$!
-	cleanup_add "kill $_pid"
-	wait_port "$_port" 20 || { cat "$T/$_name.log"; fail "$_name ingest did not start"; }
-	eval "PORT_$_name=$_port PID_$_name=$_pid"
+$2"
+	ingest_start "$T/$_name.conf" "$_port"
+	eval "PORT_$_name=$_port PID_$_name=$INGEST_PID"
 }
 
 start_ingest default ""

@@ -21,9 +21,7 @@ UNIT=$BUILD/tests/test_objstore
 [ -x "$CLI" ] && [ -x "$UNIT" ] || fail "no $CLI or $UNIT (make O=... all unit)"
 B=mxs-objstore
 
-rgw_start
-rgw_mkbucket "$B"
-ok "rgw up at $RGW_URL"
+rgw_up "$B"
 
 # conf FILE EXTRA... - a [storage] section for the test bucket plus EXTRA lines
 conf() {

@@ -8,21 +8,8 @@
 ST=$BUILD/tests/tools/storetool
 [ -x "$ST" ] || fail "no $ST (make O=... all)"
 
-rgw_start
-rgw_mkbucket mail
-ok "rgw up at $RGW_URL"
-cat > "$T/mx.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/data
-[storage]
-url = $RGW_URL
-bucket = mail
-access_key = $RGW_AK
-secret_key = $RGW_SK
-prefix = arch/v1
-CONF
-mkdir -p "$T/data"
+rgw_up mail
+rgw_conf "$T/mx.conf" mail "prefix = arch/v1"
 S() { "$ST" -c "$T/mx.conf" "$@"; }
 
 ids=""

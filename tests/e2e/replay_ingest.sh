@@ -4,35 +4,18 @@
 # equal the stored object (export), the envelope (sender, both recipients) is passed
 # on, and `list`/`qshape` saw the messages before the drain.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
 [ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first (make O=... all)"
 command -v swaks >/dev/null && command -v smtp-sink >/dev/null || fail "no swaks/smtp-sink"
 chmod 711 "$T"
 IPORT=$(free_port); HPORT=$(free_port); SPORT=$(free_port)
 mkdir -p "$T/run"
 printf 'postmaster\nalice\n' > "$T/run/rcpts"
-cat > "$T/mx.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/run
-[storage]
-url = file://$T/run/store
-[ingest]
-listen = 127.0.0.1:$IPORT
-health_listen = 127.0.0.1:$HPORT
-hostname = mx.test
-user =
-greet_delay = 0
-min_free_space = 0
-[domain example.test]
-recipients = $T/run/rcpts
-[replay]
+ingest_conf "$T/mx.conf" "127.0.0.1:$IPORT" "health_listen = 127.0.0.1:$HPORT" "[replay]
 concurrency = 2
 [routes]
-* = smtp://127.0.0.1:$SPORT
-CONF
-"$INGEST" -c "$T/mx.conf" > "$T/ingest.log" 2>&1 & IPID=$!
-cleanup_add "kill $IPID"
-wait_port "$IPORT" 20 || fail "ingest did not start: $(tail -5 "$T/ingest.log")"
+* = smtp://127.0.0.1:$SPORT"
+ingest_start "$T/mx.conf" "$IPORT" "$T/ingest.log"
 mkdir -m 777 "$T/sink"
 smtp-sink -u nobody -d "$T/sink/m." 127.0.0.1:"$SPORT" 10 2>>"$T/sink.log" & SPID=$!
 cleanup_add "kill $SPID"

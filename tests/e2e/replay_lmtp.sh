@@ -16,14 +16,8 @@ command -v smtp-sink >/dev/null || fail "no smtp-sink"
 dovecot_start alice bob
 DSNPORT=$(free_port)
 DOWNPORT=$(free_port)	# nothing listens there: connection refused
-mkdir -p "$T/data"
 conf() {	# conf FILE LIFETIME [DSN_RELAY]
-	cat > "$1" <<EOF
-[general]
-node = mx1
-data_dir = $T/data
-[storage]
-url = file://$T/store
+	mx_conf "$1" <<EOF
 [replay]
 rate = 100
 ramp = 1s

@@ -17,12 +17,7 @@ chmod 711 "$T"
 PORT=$(free_port)
 conf() {	# conf FILE [COMMAND_TIMEOUT] [EXTRA_REPLAY_LINE...]
 	f=$1; to=${2:-30s}; shift; shift
-	cat > "$f" <<EOF
-[general]
-node = mx1
-data_dir = $T/data
-[storage]
-url = file://$T/store
+	mx_conf "$f" <<EOF
 [replay]
 rate = 200
 ramp = 1s
@@ -41,7 +36,6 @@ data_timeout = 30s
 * = smtp://127.0.0.1:$PORT
 EOF
 }
-mkdir -p "$T/data"
 conf "$T/mx.conf"
 R() { "$REPLAY" -c "$T/mx.conf" "$@" 2>>"$T/replay.log"; }
 

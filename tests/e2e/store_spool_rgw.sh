@@ -8,25 +8,12 @@
 ST=$BUILD/tests/tools/storetool
 [ -x "$ST" ] || fail "no $ST (make O=... all)"
 
-rgw_start
-rgw_mkbucket mail
-ok "rgw up at $RGW_URL"
-cat > "$T/mx.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/data
-[storage]
-url = $RGW_URL
-bucket = mail
-access_key = $RGW_AK
-secret_key = $RGW_SK
-retries = 0
+rgw_up mail
+rgw_conf "$T/mx.conf" mail "retries = 0
 connect_timeout = 2
 timeout = 20
 [spool]
-max_size = 10M
-CONF
-mkdir -p "$T/data"
+max_size = 10M"
 printf 'Subject: one\r\n\r\nfirst body\r\n' > "$T/m1.eml"
 python3 -c "import sys; sys.stdout.write('Subject: two\r\n\r\n' + 'x' * 70000 + '\r\n')" \
 	> "$T/m2.eml"

@@ -6,6 +6,8 @@
 #   fail MSG    print and exit 1;  ok MSG  print a progress line
 #   wait_port PORT [SECS]   until something listens on 127.0.0.1:PORT
 #   cleanup_add CMD         run CMD at exit (LIFO), whatever happens
+#   mx_conf FILE            a config: node mx1, data_dir $T/data (made), a file store
+#                           at $T/store, then the lines read from stdin
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
@@ -48,6 +50,12 @@ wait_port() {
 		sleep 0.1; _n=$((_n - 1))
 	done
 	return 1
+}
+
+mx_conf() {
+	mkdir -p "$T/data"
+	{ printf '[general]\nnode = mx1\ndata_dir = %s/data\n[storage]\nurl = file://%s/store\n' \
+		"$T" "$T"; cat; } > "$1"
 }
 
 # wait_for CMD [SECS] - until CMD succeeds

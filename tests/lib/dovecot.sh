@@ -3,7 +3,9 @@
 #   dovecot_start USER...   Dovecot as root from $T/dovecot.conf (base_dir, state and
 #                           mail under $T), LMTP on a free 127.0.0.1 port ($LMTP_PORT),
 #                           passwd-file users USER... with Maildirs in $T/mail/USER;
-#                           stopped at exit.  Unknown users get 550 5.1.1.
+#                           stopped at exit.  Unknown users get 550 5.1.1.  LMTP also
+#                           on the unix socket $T/run/lmtp-test.  With DOVECOT_CERT
+#                           and DOVECOT_KEY (PEM files) set: STARTTLS with them.
 #   maildir_count USER      messages in USER's Maildir/new
 #   same_as_maildir SRC F   F minus Dovecot's Return-Path/Delivered-To/Received equals SRC
 #                           (CRLF compared as LF)
@@ -16,13 +18,16 @@ dovecot_start() {
 	for u in "$@"; do
 		printf '%s:{PLAIN}x:65534:65534::%s/mail/%s\n' "$u" "$T" "$u" >> "$T/users"
 	done
+	_ssl="ssl = no"
+	[ -z "${DOVECOT_CERT:-}" ] ||
+		_ssl=$(printf 'ssl = yes\nssl_cert = <%s\nssl_key = <%s' "$DOVECOT_CERT" "$DOVECOT_KEY")
 	cat > "$T/dovecot.conf" <<EOF2
 base_dir = $T/run
 state_dir = $T/state
 log_path = $T/dovecot.log
 protocols = lmtp
 listen = 127.0.0.1
-ssl = no
+$_ssl
 auth_username_format = %Ln
 first_valid_uid = 100
 mail_location = maildir:$T/mail/%n
@@ -38,6 +43,9 @@ service lmtp {
   inet_listener lmtp {
     address = 127.0.0.1
     port = $LMTP_PORT
+  }
+  unix_listener lmtp-test {
+    mode = 0666
   }
 }
 EOF2

@@ -8,6 +8,10 @@
 #   rgw_start_gateway   start it again on the same port
 #   rgw_stop            stop everything (registered with cleanup_add by rgw_start)
 #   rgw_mkbucket NAME   create a bucket with awscli
+#   rgw_up NAME         rgw_start, rgw_mkbucket NAME, and an ok line
+#   rgw_storage NAME    the [storage] lines (url, bucket, keys) for bucket NAME
+#   rgw_conf FILE NAME [MORE]  a config: node mx1, data_dir $T/data (made),
+#                       [storage] on bucket NAME, then the lines MORE
 #   aws_s3 ARGS...      /usr/bin/aws with the right endpoint and keys
 RGW_AK=TESTACCESSKEY0000001
 RGW_SK=testsecretkey0000000000000000000000000001
@@ -120,4 +124,27 @@ aws_s3() {
 
 rgw_mkbucket() {
 	aws_s3 s3api create-bucket --bucket "$1" >/dev/null || fail "create-bucket $1"
+}
+
+rgw_up() {
+	rgw_start
+	rgw_mkbucket "$1"
+	ok "rgw up at $RGW_URL"
+}
+
+rgw_storage() {
+	printf 'url = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n' \
+		"$RGW_URL" "$1" "$RGW_AK" "$RGW_SK"
+}
+
+rgw_conf() {
+	mkdir -p "$T/data"
+	cat > "$1" <<CONF
+[general]
+node = mx1
+data_dir = $T/data
+[storage]
+$(rgw_storage "$2")
+${3:-}
+CONF
 }

@@ -22,13 +22,8 @@ command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing (scripts/deps.sh)"
 sq() { sqlite3 -bail -cmd '.timeout 5000' "$DB" "$@"; }
 
 status_config() {
-	mkdir -p "$T/data" "$T/store"
-	cat > "$1" <<CONF
-[general]
-node = mx1
-data_dir = $T/data
-[storage]
-url = file://$T/store
+	mkdir -p "$T/store"
+	mx_conf "$1" <<CONF
 [http]
 listen = 127.0.0.1:$2
 CONF

@@ -313,6 +313,52 @@ opts_default(struct deliver_opts *o)
 	o->connect_timeout = o->command_timeout = o->data_timeout = 5;
 }
 
+/* a client session against the scripted server */
+struct sess {
+	struct deliver_route	 r;
+	struct deliver_opts	 o;
+	struct deliver_conn	*c;
+	struct srv		 s;
+	char			 err[512];
+	int			 code;
+};
+
+/* sess_start - the server on steps, default options with tls; not connected yet */
+static void
+sess_start(struct sess *x, const struct step *steps, const char *proto, enum deliver_tls tls)
+{
+	srv_start(&x->s, steps, &x->r, proto);
+	opts_default(&x->o);
+	x->o.tls = tls;
+	x->c = NULL;
+}
+
+/* sess_connect - connect with x->o; NULL with the reason in x->err */
+static struct deliver_conn *
+sess_connect(struct sess *x)
+{
+	return x->c = deliver_connect(&x->r, &x->o, &x->code, x->err, sizeof(x->err));
+}
+
+/* sess_open - sess_start, then a connection that must succeed */
+static void
+sess_open(struct sess *x, const struct step *steps, const char *proto, enum deliver_tls tls)
+{
+	sess_start(x, steps, proto, tls);
+	if (sess_connect(x) == NULL)
+		fail_msg("connect: %s", x->err);
+}
+
+/* sess_end - close the connection (if any), wait for the server; x->s.body is kept */
+static void
+sess_end(struct sess *x)
+{
+	if (x->c != NULL)
+		deliver_close(x->c);
+	x->c = NULL;
+	srv_stop(&x->s);
+}
+
 static void
 test_starttls_injection(void **state)
 {
@@ -323,19 +369,14 @@ test_starttls_injection(void **state)
 		{ "STARTTLS", "220 2.0.0 go ahead\r\n250 2.1.0 injected\r\n" },
 		{ NULL, NULL },
 	};
-	struct deliver_route	r;
-	struct deliver_opts	o;
-	struct srv		s;
-	char			err[512];
-	int			code;
+	struct sess		x;
 
-	srv_start(&s, steps, &r, "smtp");
-	opts_default(&o);
-	assert_null(deliver_connect(&r, &o, &code, err, sizeof(err)));
-	if (strstr(err, "STARTTLS: primary sent 20 unexpected bytes") == NULL)
-		fail_msg("got %s", err);
-	srv_stop(&s);
-	buf_free(&s.body);
+	sess_start(&x, steps, "smtp", DELIVER_TLS_REQUIRED);
+	assert_null(sess_connect(&x));
+	if (strstr(x.err, "STARTTLS: primary sent 20 unexpected bytes") == NULL)
+		fail_msg("got %s", x.err);
+	sess_end(&x);
+	buf_free(&x.s.body);
 }
 
 static void
@@ -346,18 +387,13 @@ test_tls_required_missing(void **state)
 		{ "EHLO replay.test", "250-primary\r\n250 8BITMIME\r\n" },
 		{ NULL, NULL },
 	};
-	struct deliver_route	r;
-	struct deliver_opts	o;
-	struct srv		s;
-	char			err[512];
-	int			code;
+	struct sess		x;
 
-	srv_start(&s, steps, &r, "smtp");
-	opts_default(&o);
-	assert_null(deliver_connect(&r, &o, &code, err, sizeof(err)));
-	assert_non_null(strstr(err, "does not offer STARTTLS"));
-	srv_stop(&s);
-	buf_free(&s.body);
+	sess_start(&x, steps, "smtp", DELIVER_TLS_REQUIRED);
+	assert_null(sess_connect(&x));
+	assert_non_null(strstr(x.err, "does not offer STARTTLS"));
+	sess_end(&x);
+	buf_free(&x.s.body);
 }
 
 /* msg_file - a temp file with bytes; returns the fd */
@@ -371,6 +407,14 @@ msg_file(const char *bytes, size_t n)
 	unlink(path);
 	assert_int_equal(write(fd, bytes, n), (ssize_t)n);
 	return fd;
+}
+
+/* msg_set - m's bytes: a temp file with n bytes, size n */
+static void
+msg_set(struct deliver_msg *m, const char *bytes, size_t n)
+{
+	m->fd = msg_file(bytes, n);
+	m->size = n;
 }
 
 static void
@@ -399,22 +443,12 @@ test_lmtp_per_rcpt(void **state)
 	struct deliver_rcpt	 rc[3] = { { "a@y.test", "NOTIFY=NEVER FOO=1", 0, "", "" },
 	    { "b@y.test", "", 0, "", "" }, { "c@y.test", "", 0, "", "" } };
 	struct deliver_msg	 m = { "s@x.test", "BODY=8BITMIME RET=HDRS", rc, 3, -1, 0 };
-	struct deliver_route	 r;
-	struct deliver_opts	 o;
-	struct deliver_conn	*c;
-	struct srv		 s;
-	char			 err[512];
-	int			 code;
+	struct sess		 x;
 
-	srv_start(&s, steps, &r, "lmtp");
-	opts_default(&o);
-	o.tls = DELIVER_TLS_OPPORTUNISTIC;
-	m.fd = msg_file(body, sizeof(body) - 1);
-	m.size = sizeof(body) - 1;
-	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
-		fail_msg("connect: %s", err);
-	if (deliver_send(c, &m, err, sizeof(err)) != DELIVER_OK)
-		fail_msg("send: %s (%s)", err, s.mismatch);
+	msg_set(&m, body, sizeof(body) - 1);
+	sess_open(&x, steps, "lmtp", DELIVER_TLS_OPPORTUNISTIC);
+	if (deliver_send(x.c, &m, x.err, sizeof(x.err)) != DELIVER_OK)
+		fail_msg("send: %s (%s)", x.err, x.s.mismatch);
 	assert_int_equal(rc[0].code, 250);
 	assert_string_equal(rc[0].enhanced, "2.0.0");
 	assert_string_equal(rc[0].text, "<a@y.test> saved");
@@ -422,17 +456,16 @@ test_lmtp_per_rcpt(void **state)
 	assert_string_equal(rc[1].enhanced, "5.1.1");
 	assert_int_equal(rc[2].code, 452);
 	assert_string_equal(rc[2].text, "<c@y.test> over quota");
-	assert_true(deliver_usable(c));
-	assert_int_equal(deliver_send(c, &m, err, sizeof(err)), DELIVER_OK);
+	assert_true(deliver_usable(x.c));
+	assert_int_equal(deliver_send(x.c, &m, x.err, sizeof(x.err)), DELIVER_OK);
 	assert_int_equal(rc[0].code, 450);
 	assert_int_equal(rc[1].code, 550);
-	deliver_close(c);
-	srv_stop(&s);
-	assert_string_equal(s.mismatch, "");
+	sess_end(&x);
+	assert_string_equal(x.s.mismatch, "");
 	/* dot-stuffed, CRLF added at the end (the "." line was stripped by the server loop) */
-	assert_string_equal(s.body.data ? s.body.data : "",
+	assert_string_equal(x.s.body.data ? x.s.body.data : "",
 	    "Subject: x\r\n\r\n..dot\r\nmid\r\n...two\r\n..\r\nend\r\n");
-	buf_free(&s.body);
+	buf_free(&x.s.body);
 	close(m.fd);
 }
 
@@ -450,28 +483,18 @@ test_short_file_no_dot(void **state)
 	};
 	struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
 	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
-	struct deliver_route	 r;
-	struct deliver_opts	 o;
-	struct deliver_conn	*c;
-	struct srv		 s;
-	char			 err[512];
-	int			 code;
+	struct sess		 x;
 
-	srv_start(&s, steps, &r, "smtp");
-	opts_default(&o);
-	o.tls = DELIVER_TLS_NONE;
-	m.fd = msg_file("Subject: x\r\n\r\nshort\r\n", 21);
+	msg_set(&m, "Subject: x\r\n\r\nshort\r\n", 21);
 	m.size = 5000;		/* the index says more than the file holds */
-	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
-		fail_msg("connect: %s", err);
-	assert_int_equal(deliver_send(c, &m, err, sizeof(err)), DELIVER_TEMPFAIL);
-	assert_non_null(strstr(err, "file shorter than its size"));
+	sess_open(&x, steps, "smtp", DELIVER_TLS_NONE);
+	assert_int_equal(deliver_send(x.c, &m, x.err, sizeof(x.err)), DELIVER_TEMPFAIL);
+	assert_non_null(strstr(x.err, "file shorter than its size"));
 	assert_int_equal(rc[0].code, 0);
-	assert_false(deliver_usable(c));
-	deliver_close(c);
-	srv_stop(&s);
-	buf_free(&s.body);
-	assert_true(s.eof_in_body);	/* the server never saw the final dot */
+	assert_false(deliver_usable(x.c));
+	sess_end(&x);
+	buf_free(&x.s.body);
+	assert_true(x.s.eof_in_body);	/* the server never saw the final dot */
 	close(m.fd);
 }
 
@@ -491,30 +514,19 @@ test_bare_cr_dot_stuffed(void **state)
 	};
 	struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
 	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
-	struct deliver_route	 r;
-	struct deliver_opts	 o;
-	struct deliver_conn	*c;
-	struct srv		 s;
-	char			 err[512];
-	int			 code;
+	struct sess		 x;
 
-	srv_start(&s, steps, &r, "smtp");
-	opts_default(&o);
-	o.tls = DELIVER_TLS_NONE;
-	m.fd = msg_file(body, sizeof(body) - 1);
-	m.size = sizeof(body) - 1;
-	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
-		fail_msg("connect: %s", err);
-	if (deliver_send(c, &m, err, sizeof(err)) != DELIVER_OK)
-		fail_msg("send: %s (%s)", err, s.mismatch);
+	msg_set(&m, body, sizeof(body) - 1);
+	sess_open(&x, steps, "smtp", DELIVER_TLS_NONE);
+	if (deliver_send(x.c, &m, x.err, sizeof(x.err)) != DELIVER_OK)
+		fail_msg("send: %s (%s)", x.err, x.s.mismatch);
 	assert_int_equal(rc[0].code, 250);
-	deliver_close(c);
-	srv_stop(&s);
-	assert_string_equal(s.mismatch, "");
+	sess_end(&x);
+	assert_string_equal(x.s.mismatch, "");
 	/* got "a\r." would let a primary that ends lines at a bare CR see "\r.\r\n" */
-	assert_string_equal(s.body.data ? s.body.data : "",
+	assert_string_equal(x.s.body.data ? x.s.body.data : "",
 	    "Subject: x\r\n\r\na\r..\r\nMAIL FROM:<evil@x.test>\r\n");
-	buf_free(&s.body);
+	buf_free(&x.s.body);
 	close(m.fd);
 }
 
@@ -528,25 +540,14 @@ test_injected_envelope(void **state)
 	};
 	struct deliver_rcpt	 rc[1] = { { "a@y.test>\r\nRSET", "", 0, "", "" } };
 	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
-	struct deliver_route	 r;
-	struct deliver_opts	 o;
-	struct deliver_conn	*c;
-	struct srv		 s;
-	char			 err[512];
-	int			 code;
+	struct sess		 x;
 
-	srv_start(&s, steps, &r, "smtp");
-	opts_default(&o);
-	o.tls = DELIVER_TLS_NONE;
-	m.fd = msg_file("x\r\n", 3);
-	m.size = 3;
-	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
-		fail_msg("connect: %s", err);
-	assert_int_equal(deliver_send(c, &m, err, sizeof(err)), DELIVER_PERMFAIL);
+	msg_set(&m, "x\r\n", 3);
+	sess_open(&x, steps, "smtp", DELIVER_TLS_NONE);
+	assert_int_equal(deliver_send(x.c, &m, x.err, sizeof(x.err)), DELIVER_PERMFAIL);
 	assert_int_equal(rc[0].code, 550);
-	deliver_close(c);
-	srv_stop(&s);
-	buf_free(&s.body);
+	sess_end(&x);
+	buf_free(&x.s.body);
 	close(m.fd);
 }
 
@@ -567,33 +568,25 @@ test_auth(void **state)
 		{ "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", "535 5.7.8 bad credentials\r\n" },
 		{ NULL, NULL },
 	};
-	struct deliver_route	 r;
-	struct deliver_opts	 o;
-	struct deliver_conn	*c;
-	struct srv		 s;
-	char			 err[512];
-	int			 code;
+	struct sess		 x;
 
-	opts_default(&o);
-	o.tls = DELIVER_TLS_NONE;
-	o.auth_user = "user";
-	o.auth_password = "pass";
-	o.auth_plaintext = 1;
-	srv_start(&s, login, &r, "smtp");
-	if ((c = deliver_connect(&r, &o, &code, err, sizeof(err))) == NULL)
-		fail_msg("AUTH LOGIN: %s", err);
-	deliver_close(c);
-	srv_stop(&s);
-	assert_string_equal(s.mismatch, "");
-	buf_free(&s.body);
-	srv_start(&s, plain, &r, "smtp");
-	assert_null(deliver_connect(&r, &o, &code, err, sizeof(err)));
-	assert_int_equal(code, 535);
-	assert_non_null(strstr(err, "AUTH: 535 5.7.8 bad credentials"));
-	assert_null(strstr(err, "pass"));
-	srv_stop(&s);
-	assert_string_equal(s.mismatch, "");
-	buf_free(&s.body);
+	sess_start(&x, login, "smtp", DELIVER_TLS_NONE);
+	x.o.auth_user = "user";
+	x.o.auth_password = "pass";
+	x.o.auth_plaintext = 1;
+	if (sess_connect(&x) == NULL)
+		fail_msg("AUTH LOGIN: %s", x.err);
+	sess_end(&x);
+	assert_string_equal(x.s.mismatch, "");
+	buf_free(&x.s.body);
+	srv_start(&x.s, plain, &x.r, "smtp");
+	assert_null(sess_connect(&x));
+	assert_int_equal(x.code, 535);
+	assert_non_null(strstr(x.err, "AUTH: 535 5.7.8 bad credentials"));
+	assert_null(strstr(x.err, "pass"));
+	sess_end(&x);
+	assert_string_equal(x.s.mismatch, "");
+	buf_free(&x.s.body);
 }
 
 int

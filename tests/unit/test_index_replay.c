@@ -17,10 +17,10 @@
 #include "envelope.h"
 #include "index_replay.h"
 #include "msgid.h"
+#include "testlib.h"
 
 struct fx {
-	char		 dir[64];
-	char		 path[128];
+	struct testlib_index db;
 	struct index	*a, *b;		/* two handles: two workers */
 	char		 id[3][MSGID_MAX];
 	int64_t		 t0;
@@ -32,13 +32,9 @@ add(struct fx *f, int i, int64_t t, const char *from, const char *r1, const char
 {
 	struct envelope e;
 
-	envelope_init(&e);
-	assert_int_equal(msgid_new("mx1", t, f->id[i], sizeof(f->id[i])), 0);
-	snprintf(e.id, sizeof(e.id), "%s", f->id[i]);
-	snprintf(e.node, sizeof(e.node), "mx1");
-	e.received_ms = t;
+	testlib_envelope(&e, t);
+	snprintf(f->id[i], sizeof(f->id[i]), "%s", e.id);
 	e.size = 100 * (i + 1);
-	snprintf(e.sha256, sizeof(e.sha256), "%064d", 0);
 	e.mail_from = strdup(from);
 	e.mail_params = strdup("");
 	assert_int_equal(envelope_add_rcpt(&e, r1, ""), 0);
@@ -54,12 +50,8 @@ setup(void **state)
 	struct fx	*f = calloc(1, sizeof(*f));
 	char		 err[256];
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_index_replay.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/index.sqlite", f->dir);
-	f->a = index_open(f->path, err, sizeof(err));
-	assert_non_null(f->a);
-	f->b = index_open_existing(f->path, err, sizeof(err));
+	f->a = testlib_index_open(&f->db, "test_index_replay");
+	f->b = index_open_existing(f->db.path, err, sizeof(err));
 	assert_non_null(f->b);
 	f->t0 = now_ms();
 	add(f, 0, f->t0 - 3000, "s@x.test", "a@one.test", "b@two.test");
@@ -75,16 +67,10 @@ static int
 teardown(void **state)
 {
 	struct fx	*f = *state;
-	char		 p[200];
 
 	index_close(f->a);
 	index_close(f->b);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
-	rmdir(f->dir);
+	testlib_index_remove(&f->db);
 	free(f);
 	return 0;
 }

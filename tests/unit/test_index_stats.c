@@ -19,13 +19,13 @@
 #include "index.h"
 #include "index_stats.h"
 #include "msgid.h"
+#include "testlib.h"
 
 #define NOW	1800000000000LL		/* a fixed "now" in ms */
 #define MIN	60000LL
 
 struct fixture {
-	char		 dir[64];
-	char		 path[128];
+	struct testlib_index db;
 	struct index	*idx;
 	char		 ids[8][MSGID_MAX];
 };
@@ -37,12 +37,8 @@ add(struct fixture *f, int n, int64_t age_min, int64_t size, enum index_location
 {
 	struct envelope e;
 
-	envelope_init(&e);
-	snprintf(e.node, sizeof(e.node), "mx1");
-	e.received_ms = NOW - age_min * MIN;
+	testlib_envelope(&e, NOW - age_min * MIN);
 	e.size = size;
-	snprintf(e.sha256, sizeof(e.sha256), "%064d", 0);
-	assert_int_equal(msgid_new("mx1", e.received_ms, e.id, sizeof(e.id)), 0);
 	e.mail_from = strdup("s@x.test");
 	assert_int_equal(envelope_add_rcpt(&e, r1, ""), 0);
 	if (r2 != NULL)
@@ -70,13 +66,8 @@ static int
 setup(void **state)
 {
 	struct fixture	*f = calloc(1, sizeof(*f));
-	char		 err[256];
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_index_stats.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/index.sqlite", f->dir);
-	f->idx = index_open(f->path, err, sizeof(err));
-	assert_non_null(f->idx);
+	f->idx = testlib_index_open(&f->db, "test_index_stats");
 	/* 0: 2 min old, two domains; 1: 7 min; 2: 100 min, spooled; 3: 2000 min, held;
 	 * 4: 30 min, quarantined; 5: delivered (not backlog) */
 	add(f, 0, 2, 100, INDEX_LOC_STORE, "a@one.test", "b@two.test");
@@ -98,15 +89,9 @@ static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		 p[160];
 
 	index_close(f->idx);
-	snprintf(p, sizeof(p), "%s/index.sqlite-wal", f->dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/index.sqlite-shm", f->dir);
-	unlink(p);
-	unlink(f->path);
-	rmdir(f->dir);
+	testlib_index_remove(&f->db);
 	free(f);
 	return 0;
 }
@@ -428,7 +413,7 @@ test_attempts(void **state)
 	sql(f, "PRAGMA user_version = 3", NULL);
 	sql(f, ins, NULL);
 	index_close(f->idx);
-	f->idx = index_open(f->path, err, sizeof(err));
+	f->idx = index_open(f->db.path, err, sizeof(err));
 	assert_non_null(f->idx);
 	s.n = 0;
 	assert_int_equal(index_stats_attempts(f->idx, att_cb, &s), INDEX_OK);

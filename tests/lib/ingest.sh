@@ -1,0 +1,39 @@
+# ingest.sh - sourced after common.sh: a real mxspool-ingest for tests.
+#
+#   ingest_conf FILE LISTEN [KEYS] [MORE]
+#       a config: node mx1, data_dir $T/run, a file store $T/run/store (or the
+#       [storage] lines in INGEST_STORAGE), [ingest] on LISTEN (e.g. 127.0.0.1:PORT)
+#       as hostname mx.test, no user switch, no greeting delay, no free-space floor,
+#       plus the lines KEYS; [domain example.test] with recipients $T/run/rcpts;
+#       then MORE (further sections)
+#   ingest_start CONF PORT [LOG]
+#       $INGEST -c CONF, output appended to LOG (default CONF with .log for .conf),
+#       until it listens on 127.0.0.1:PORT (else the log and fail); sets INGEST_PID;
+#       SIGKILLed at exit
+ingest_conf() {
+	cat > "$1" <<CONF
+[general]
+node = mx1
+data_dir = $T/run
+[storage]
+${INGEST_STORAGE:-url = file://$T/run/store}
+[ingest]
+listen = $2
+hostname = mx.test
+user =
+greet_delay = 0
+min_free_space = 0
+${3:-}
+[domain example.test]
+recipients = $T/run/rcpts
+${4:-}
+CONF
+}
+
+ingest_start() {
+	_log=${3:-${1%.conf}.log}
+	"$INGEST" -c "$1" >> "$_log" 2>&1 &
+	INGEST_PID=$!
+	cleanup_add "kill -9 $INGEST_PID"
+	wait_port "$2" 20 || { tail -20 "$_log"; fail "ingest did not start ($1)"; }
+}

@@ -1,0 +1,66 @@
+/*
+ * testlib.h - what several unit tests share (static inline: each test is one
+ * program, include after <cmocka.h>).
+ *
+ *   testlib_index_open    a fresh /tmp/NAME.XXXXXX holding a new index.sqlite
+ *   testlib_index_remove  the index file, its -wal and -shm, and the directory
+ *   testlib_envelope      an envelope from node mx1 received at t: id, time and
+ *                         a zero sha256 set, the rest for the test to fill
+ * Failures are cmocka assertions.
+ */
+#ifndef MXS_TESTLIB_H
+#define MXS_TESTLIB_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "envelope.h"
+#include "index.h"
+#include "msgid.h"
+
+struct testlib_index {
+	char	dir[64];
+	char	path[128];
+};
+
+/* testlib_index_open - mkdtemp /tmp/NAME.XXXXXX and open a new index in it */
+static inline struct index *
+testlib_index_open(struct testlib_index *t, const char *name)
+{
+	struct index	*ix;
+	char		 err[256];
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/%s.XXXXXX", name);
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/index.sqlite", t->dir);
+	ix = index_open(t->path, err, sizeof(err));
+	assert_non_null(ix);
+	return ix;
+}
+
+/* testlib_index_remove - remove what testlib_index_open made (handles closed first) */
+static inline void
+testlib_index_remove(const struct testlib_index *t)
+{
+	char	p[160];
+
+	snprintf(p, sizeof(p), "%s-wal", t->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", t->path);
+	unlink(p);
+	unlink(t->path);
+	rmdir(t->dir);
+}
+
+/* testlib_envelope - e initialised: node mx1, a fresh id for t, received at t, sha256 zeros */
+static inline void
+testlib_envelope(struct envelope *e, int64_t t)
+{
+	envelope_init(e);
+	snprintf(e->node, sizeof(e->node), "mx1");
+	assert_int_equal(msgid_new("mx1", t, e->id, sizeof(e->id)), 0);
+	e->received_ms = t;
+	snprintf(e->sha256, sizeof(e->sha256), "%064d", 0);
+}
+
+#endif
