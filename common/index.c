@@ -82,9 +82,9 @@ index_seterr(struct index *ix, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* index_map - SQLite result code to status; busy/full/io are temporary */
-static enum index_status
-index_map(int rc)
+/* index_status_of - SQLite result code to status; see index.h */
+enum index_status
+index_status_of(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -111,7 +111,7 @@ static enum index_status
 index_fail(struct index *ix, const char *what, int rc)
 {
 	index_seterr(ix, "index %s: %s: %s", ix->path, what, sqlite3_errmsg(ix->db));
-	return index_map(rc);
+	return index_status_of(rc);
 }
 
 /* index_stmt - the cached prepared statement, reset and unbound */
@@ -390,7 +390,7 @@ index_begin(struct index *ix)
 	int	rc;
 
 	if ((rc = index_exec(ix, "BEGIN IMMEDIATE")) != SQLITE_OK)
-		return index_map(rc);
+		return index_status_of(rc);
 	return INDEX_OK;
 }
 
@@ -403,7 +403,7 @@ index_commit(struct index *ix)
 	if ((rc = index_exec(ix, "COMMIT")) != SQLITE_OK) {
 		if (!sqlite3_get_autocommit(ix->db))
 			sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-		return index_map(rc);
+		return index_status_of(rc);
 	}
 	return INDEX_OK;
 }
@@ -472,7 +472,7 @@ index_insert(struct index *ix, const struct envelope *e, const char *object_key,
 	}
 	if (rc != SQLITE_DONE)
 		return index_fail(ix, "insert message", rc) == INDEX_EXISTS ? INDEX_PERMFAIL :
-		    index_map(rc);
+		    index_status_of(rc);
 	for (i = 0; i < e->nrcpts; i++) {
 		if ((st = index_stmt(ix, ST_ADD_RCPT)) == NULL)
 			return INDEX_PERMFAIL;
@@ -486,7 +486,7 @@ index_insert(struct index *ix, const struct envelope *e, const char *object_key,
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
 			index_fail(ix, "insert recipient", rc);
-			return index_map(rc) == INDEX_EXISTS ? INDEX_PERMFAIL : index_map(rc);
+			return index_status_of(rc) == INDEX_EXISTS ? INDEX_PERMFAIL : index_status_of(rc);
 		}
 	}
 	return INDEX_OK;

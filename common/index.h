@@ -96,6 +96,13 @@ enum index_status index_get_state(struct index *, const char *id, char *state, s
 /* index_mark_missing - reindex found no object for id: state 'missing' (kept for audit) */
 enum index_status index_mark_missing(struct index *, const char *id);
 
+/*
+ * index_status_of - the one map from an SQLite result code to enum index_status
+ * (busy, locked, full, I/O, no memory, cannot open: TEMPFAIL; constraint: EXISTS;
+ * anything else PERMFAIL), for every index_*.c module.
+ */
+enum index_status index_status_of(int sqlite_rc);
+
 /* index_kv_get/set - the control table (paused, rate, ...); value malloc'd or NULL */
 enum index_status index_kv_get(struct index *, const char *key, char **value);
 enum index_status index_kv_set(struct index *, const char *key, const char *value);

@@ -29,16 +29,7 @@ ir_fail(sqlite3 *db, const char *what)
 	int code = sqlite3_extended_errcode(db) & 0xff;
 
 	snprintf(ir_err, sizeof(ir_err), "index: %s: %s", what, sqlite3_errmsg(db));
-	switch (code) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-	case SQLITE_CANTOPEN:
-		return INDEX_TEMPFAIL;
-	default:
-		return INDEX_PERMFAIL;
-	}
+	return index_status_of(code);
 }
 
 /* index_replay_error - reason of the last failure in this thread */

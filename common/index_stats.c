@@ -48,17 +48,7 @@ stats_status(sqlite3 *db, const char *what)
 	int rc = sqlite3_extended_errcode(db) & 0xff;
 
 	log_warnx("index stats %s failed: %s", what, sqlite3_errmsg(db));
-	switch (rc) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-	case SQLITE_NOMEM:
-	case SQLITE_CANTOPEN:
-		return INDEX_TEMPFAIL;
-	default:
-		return INDEX_PERMFAIL;
-	}
+	return index_status_of(rc);
 }
 
 /* stats_begin - a deferred (read) transaction: one snapshot per call */

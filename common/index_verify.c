@@ -5,8 +5,8 @@
  * Each call prepares its statement, binds every value with sqlite3_bind_*,
  * steps once (or to the end) and finalizes: these run a few times per RCPT
  * at most, so statement caching is not worth the per-handle state.
- * Errors: SQLITE_BUSY/LOCKED/IOERR/FULL map to INDEX_TEMPFAIL, anything else
- * to INDEX_PERMFAIL; the cause is logged here once (callers do not log again).
+ * Errors: mapped by index_status_of() (index.h), as in every index module;
+ * the cause is logged here once (callers do not log again).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -20,22 +20,12 @@
 static enum index_status
 index_verify_status(sqlite3 *db, int rc, const char *what)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return INDEX_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-	case SQLITE_NOMEM:
-		log_warnx("- index %s tempfail error=\"%s\"", what, sqlite3_errmsg(db));
-		return INDEX_TEMPFAIL;
-	default:
-		log_warnx("- index %s failed error=\"%s\"", what, sqlite3_errmsg(db));
-		return INDEX_PERMFAIL;
-	}
+	enum index_status st = index_status_of(rc);
+
+	if (st != INDEX_OK)
+		log_warnx("- index %s %s error=\"%s\"", what,
+		    st == INDEX_TEMPFAIL ? "tempfail" : "failed", sqlite3_errmsg(db));
+	return st;
 }
 
 /* index_verify_prepare - prepare sql on the handle's database */
