@@ -556,7 +556,7 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 	char	*in, *out;
 	off_t	 off = 0;
 	ssize_t	 n, i;
-	size_t	 o;
+	size_t	 o = 0;
 	int	 bol = 1, cr = 0, rc = -1;
 	char	 last = '\n';
 
@@ -593,13 +593,15 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 			cr = in[i] == '\r';
 		}
 		last = in[n - 1];
+		off += n;
+		if (off >= m->size)
+			break;	/* the last chunk goes with the end of data: one write */
 		if (deliver_io_write(&c->io, out, o, c->opts.data_timeout) == -1) {
 			c->broken = 1;
 			goto out;
 		}
-		off += n;
+		o = 0;
 	}
-	o = 0;
 	if (last == '\r')
 		out[o++] = '\n';
 	else if (last != '\n') {

@@ -12,6 +12,8 @@
  */
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -87,11 +89,18 @@ static int
 deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, socklen_t salen,
     long long deadline)
 {
-	int		err = 0;
+	int		err = 0, one = 1;
 	socklen_t	len = sizeof(err);
 
 	if ((io->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return deliver_io_fail(io, "socket: %s", strerror(errno));
+	/*
+	 * Commands, pipelined groups and the end of data are each one write
+	 * that waits for a reply: Nagle would hold such a write until the
+	 * previous one is acknowledged, i.e. the peer's delayed ACK (40 ms).
+	 */
+	if (family != AF_UNIX)
+		(void)setsockopt(io->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(io->fd, sa, salen) == 0)
 		return 0;
 	if (errno != EINPROGRESS && errno != EAGAIN)

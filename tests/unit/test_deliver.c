@@ -530,6 +530,64 @@ test_bare_cr_dot_stuffed(void **state)
 	close(m.fd);
 }
 
+/*
+ * bodies larger than one read chunk, ending on a chunk boundary, without a
+ * final CRLF, and empty: the last chunk and the end of data share a write,
+ * and nothing is lost or left unstuffed around the chunk boundaries
+ */
+static void
+test_body_chunks(void **state)
+{
+	static const size_t	 sizes[] = { 0, 2 * 65536, 150001 };
+	static const char	 pat[] = ".a\r\nbb\r\n";
+	static const struct step steps[] = {
+		{ NULL, "220 smtp\r\n" },
+		{ "EHLO", "250 smtp\r\n" },
+		{ "MAIL FROM:<s@x.test>\r\n", "250 ok\r\n" },
+		{ "RCPT TO:<a@y.test>", "250 ok\r\n" },
+		{ "DATA", "354 go\r\n" },
+		{ "<BODY>", "250 2.0.0 queued\r\n" },
+		{ NULL, NULL },
+	};
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
+		struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
+		struct sess		 x;
+		struct buf		 want;
+		char			*body;
+		size_t			 n = sizes[k];
+
+		assert_non_null(body = malloc(n + 1));
+		buf_init(&want, 2 * n + 8);
+		for (size_t i = 0; i < n; i++) {
+			body[i] = pat[i % (sizeof(pat) - 1)];
+			if (body[i] == '.' && (i == 0 || body[i - 1] == '\n'))
+				buf_add(&want, ".", 1);
+			buf_add(&want, &body[i], 1);
+		}
+		if (n > 0 && body[n - 1] == '\r')
+			buf_add(&want, "\n", 1);
+		else if (n > 0 && body[n - 1] != '\n')
+			buf_add(&want, "\r\n", 2);
+		buf_add(&want, "", 1);
+		msg_set(&m, body, n);
+		sess_open(&x, steps, "smtp", DELIVER_TLS_NONE);
+		if (deliver_send(x.c, &m, x.err, sizeof(x.err)) != DELIVER_OK)
+			fail_msg("size %zu: send: %s (%s)", n, x.err, x.s.mismatch);
+		assert_int_equal(rc[0].code, 250);
+		sess_end(&x);
+		assert_string_equal(x.s.mismatch, "");
+		assert_false(x.s.eof_in_body);
+		assert_int_equal(x.s.body.len, want.len - 1);
+		assert_memory_equal(x.s.body.data ? x.s.body.data : "", want.data, want.len - 1);
+		buf_free(&x.s.body);
+		buf_free(&want);
+		free(body);
+		close(m.fd);
+	}
+}
+
 static void
 test_injected_envelope(void **state)
 {
@@ -598,6 +656,7 @@ main(void)
 		cmocka_unit_test(test_reply_parser),
 		cmocka_unit_test(test_reply_bounds),
 		cmocka_unit_test(test_starttls_injection),
+		cmocka_unit_test(test_body_chunks),
 		cmocka_unit_test(test_tls_required_missing),
 		cmocka_unit_test(test_lmtp_per_rcpt),
 		cmocka_unit_test(test_short_file_no_dot),
