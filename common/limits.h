@@ -87,4 +87,8 @@
 #define SMTP_CMDLINE_DEFAULT	SMTP_CMDLINE_MAX
 #define SMTP_DATALINE_MAX	(1024 * 1024)
 
+/* ingest: emptied staging files kept open for the next messages (ingest/staging.c);
+ * one per session in DATA is the working set, beyond this they are closed. */
+#define STAGING_IDLE_MAX	256
+
 #endif

@@ -27,6 +27,7 @@ struct commit_job {
 	char			*reason;
 	size_t			 reasonlen;
 	int			 done;
+	pthread_cond_t		 cv;	/* its own: one shared one woke every waiting session */
 };
 
 struct commit_worker {
@@ -36,7 +37,6 @@ struct commit_worker {
 
 static pthread_mutex_t		 commit_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 commit_work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t		 commit_done = PTHREAD_COND_INITIALIZER;
 static struct commit_job	*commit_head, **commit_tail = &commit_head;
 static struct commit_worker	*commit_workers;
 static int			 commit_nworkers, commit_stopping;
@@ -66,7 +66,7 @@ commit_main(void *arg)
 		pthread_mutex_lock(&commit_lock);
 		j->status = st;
 		j->done = 1;
-		pthread_cond_broadcast(&commit_done);
+		pthread_cond_signal(&j->cv);
 		pthread_mutex_unlock(&commit_lock);
 	}
 }
@@ -107,9 +107,11 @@ commit_submit(const struct envelope *env, int fd, off_t size, char *reason, size
 	j.size = size;
 	j.reason = reason;
 	j.reasonlen = reasonlen;
+	pthread_cond_init(&j.cv, NULL);
 	pthread_mutex_lock(&commit_lock);
 	if (commit_stopping || commit_nworkers == 0) {
 		pthread_mutex_unlock(&commit_lock);
+		pthread_cond_destroy(&j.cv);
 		snprintf(reason, reasonlen, "commit workers stopped");
 		return STORE_TEMPFAIL;
 	}
@@ -117,8 +119,9 @@ commit_submit(const struct envelope *env, int fd, off_t size, char *reason, size
 	commit_tail = &j.next;
 	pthread_cond_signal(&commit_work);
 	while (!j.done)
-		pthread_cond_wait(&commit_done, &commit_lock);
+		pthread_cond_wait(&j.cv, &commit_lock);
 	pthread_mutex_unlock(&commit_lock);
+	pthread_cond_destroy(&j.cv);
 	return j.status;
 }
 

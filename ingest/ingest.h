@@ -121,6 +121,11 @@ enum store_status commit_submit(const struct envelope *, int fd, off_t size,
 		    char *reason, size_t reasonlen);
 void		 commit_stop(void);
 
+/* staging.c */
+int		 staging_get(const char *dir);
+void		 staging_put(int fd, const char *dir);
+void		 staging_drain(void);
+
 /* counters.c */
 enum counters_id {
 	COUNTERS_ACCEPTED = 0,

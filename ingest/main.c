@@ -259,6 +259,7 @@ shutdown_all(void)
 	(void)!write(hard_pipe[1], "x", 1);
 	wait_sessions(10);
 	commit_stop();
+	staging_drain();
 	(void)!write(hk_pipe[1], "x", 1);
 	pthread_join(hk_thread, NULL);
 	health_stop();

@@ -2,7 +2,7 @@
  * smtp_data.c - the DATA phase: stage, check, commit, reply.
  *
  * The message is streamed to an anonymous file in the staging directory
- * (never whole in memory), behind our Received: header (RFC 5321 4.4); size
+ * (never whole in memory; staging.c reuses them), behind our Received: header (RFC 5321 4.4); size
  * and SHA-256 are of exactly the stored bytes.  Only CR LF "." CR LF ends the
  * data (the byte state machine is datascan.c); a bare CR or LF never starts
  * a line, so no smuggling variant ("\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", ...)
@@ -150,22 +150,6 @@ data_received(struct smtp_session *s, struct data_state *d, const char *id)
 		d->werr = EOVERFLOW;
 }
 
-/* data_staging - an anonymous file in the staging directory */
-static int
-data_staging(const char *dir)
-{
-	char	path[PATH_MAX];
-	int	fd;
-
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
-		return fd;
-	if (snprintf(path, sizeof(path), "%s/stage.XXXXXX", dir) >= (int)sizeof(path))
-		return -1;
-	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-		unlink(path);
-	return fd;
-}
-
 /* data_read - until the terminating dot; 0 done, -1 session over */
 static int
 data_read(struct smtp_session *s, struct data_state *d)
@@ -285,7 +269,7 @@ smtp_data_run(struct smtp_session *s)
 	d.max = s->ic->max_message_size;
 	datascan_init(&d.scan, s->ic->max_data_line);
 	if (msgid_new(config_node(ingest.config), rcv_ms, id, sizeof(id)) != 0 ||
-	    (d.fd = data_staging(s->ic->staging_dir)) < 0 ||
+	    (d.fd = staging_get(s->ic->staging_dir)) < 0 ||
 	    (d.out = malloc(DATA_OUTBUF)) == NULL || (d.md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(d.md, EVP_sha256(), NULL) != 1) {
 		log_warn("%s ingest staging_error dir=%s", s->id, s->ic->staging_dir);
@@ -309,8 +293,7 @@ out:
 	if (d.md != NULL)
 		EVP_MD_CTX_free(d.md);
 	free(d.out);
-	if (d.fd >= 0)
-		close(d.fd);
+	staging_put(d.fd, s->ic->staging_dir);
 	smtp_tx_free(s);
 	return r == 0 ? 0 : -1;
 }

@@ -2,6 +2,7 @@
  * test_index.c - migrations, reopen, newer-schema refusal, add/get/duplicate,
  * two processes writing at once, and the query plans of the hot queries.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -202,6 +203,66 @@ test_two_processes(void **state)
 	index_close(ix);
 }
 
+/* threads: each its own handle on one file, as the commit and replay workers */
+#define TH_N		8
+#define TH_MSGS		150
+
+static void *
+th_writer(void *arg)
+{
+	struct index	*ix;
+	struct envelope	 e;
+	char		 err[256], key[128];
+	intptr_t	 bad = 0;
+
+	if ((ix = index_open(dbpath, err, sizeof(err))) == NULL)
+		return (void *)1;
+	for (int i = 0; i < TH_MSGS; i++) {
+		make(&e, 1700000000000LL + (intptr_t)arg * 1000 + i, 1, "example.test");
+		snprintf(key, sizeof(key), "k/%s.eml", e.id);
+		/* a busy timeout here would be a TEMPFAIL: writers of one process must queue */
+		if (index_add_message(ix, &e, key, INDEX_LOC_STORE, NULL) != INDEX_OK)
+			bad++;
+		envelope_free(&e);
+	}
+	index_close(ix);
+	return (void *)bad;
+}
+
+static void
+test_threads(void **state)
+{
+	struct index	*ix, *other;
+	pthread_t	 th[TH_N];
+	void		*rv;
+	char		 err[256];
+	int		 n = 0;
+
+	assert_non_null(ix = index_open(dbpath, err, sizeof(err)));
+	for (intptr_t i = 0; i < TH_N; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, th_writer, (void *)i), 0);
+	for (int i = 0; i < TH_N; i++) {
+		assert_int_equal(pthread_join(th[i], &rv), 0);
+		assert_int_equal((intptr_t)rv, 0);
+	}
+	assert_int_equal(index_foreach_message(ix, count_cb, &n), INDEX_OK);
+	assert_int_equal(n, TH_N * TH_MSGS);
+
+	/* a writer that holds its transaction: another handle waits its busy timeout, then TEMPFAIL */
+	assert_non_null(other = index_open(dbpath, err, sizeof(err)));
+	index_set_busy_timeout(other, 200);
+	assert_int_equal(index_begin(ix), INDEX_OK);
+	assert_int_equal(index_begin(other), INDEX_TEMPFAIL);
+	assert_non_null(strstr(index_error(other), "busy"));
+	index_rollback(ix);
+	assert_int_equal(index_begin(other), INDEX_OK);	/* released by the rollback */
+	assert_int_equal(index_commit(other), INDEX_OK);
+	assert_int_equal(index_begin(ix), INDEX_OK);	/* and by the commit */
+	assert_int_equal(index_commit(ix), INDEX_OK);
+	index_close(other);
+	index_close(ix);
+}
+
 /* plan_ok - every step of the plan is an index SEARCH: no table or full-index SCAN */
 static void
 plan_ok(sqlite3 *db, const char *sql)
@@ -292,6 +353,7 @@ main(void)
 		cmocka_unit_test_setup(test_migrate_reopen, setup),
 		cmocka_unit_test_setup(test_add_get, setup),
 		cmocka_unit_test_setup(test_two_processes, setup),
+		cmocka_unit_test_setup(test_threads, setup),
 		cmocka_unit_test_setup(test_query_plans, setup),
 	};
 
