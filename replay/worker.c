@@ -44,6 +44,7 @@ struct worker {
 	struct index		*ix;
 	char			 name[160];	/* attempts.worker */
 	int64_t			 lease_until;	/* of the message being delivered */
+	int			 tmpfd;		/* message bytes, reused (see worker_fetch) */
 	struct worker_conn	 conns[WORKER_CONNS];
 };
 
@@ -75,6 +76,7 @@ worker_open(const struct worker_conf *wc, int n, char *err, size_t errlen)
 		return NULL;
 	}
 	w->wc = wc;
+	w->tmpfd = -1;
 	if ((w->st = store_open(wc->cfg, err, errlen)) == NULL) {
 		free(w);
 		return NULL;
@@ -100,6 +102,8 @@ worker_close(struct worker *w)
 	if (w == NULL)
 		return;
 	worker_idle(w);
+	if (w->tmpfd != -1)
+		close(w->tmpfd);
 	store_close(w->st);
 	free(w);
 }
@@ -346,7 +350,19 @@ worker_fetch(struct worker *w, const char *id, int attempts, off_t *size)
 	int64_t			now = now_ms();
 	int			fd;
 
-	if ((fd = worker_tmpfile()) == -1) {
+	/*
+	 * One temp file per worker, emptied for each message and handed out as
+	 * a dup: a new unlinked file per message is a new inode per message,
+	 * which ext4 makes ever dearer to allocate while the freed ones are
+	 * recent (see ingest/staging.c).
+	 */
+	if (w->tmpfd != -1 && (ftruncate(w->tmpfd, 0) == -1 || lseek(w->tmpfd, 0, SEEK_SET) == -1)) {
+		close(w->tmpfd);
+		w->tmpfd = -1;
+	}
+	if (w->tmpfd == -1)
+		w->tmpfd = worker_tmpfile();
+	if (w->tmpfd == -1 || (fd = fcntl(w->tmpfd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		log_warn("%s replay tmpfile", id);
 		index_replay_defer(w->ix, id, w->wc->owner, now, now + w->wc->min_backoff_ms,
 		    "cannot create a temporary file");
