@@ -84,6 +84,7 @@ struct index {
  * over at once.
  */
 static pthread_mutex_t	index_wlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t	index_once = PTHREAD_ONCE_INIT;
 
 /* index_seterr - remember a reason for index_error() */
 static void __attribute__((format(printf, 2, 3)))
@@ -299,6 +300,18 @@ index_migrate(struct index *ix)
 	}
 }
 
+/*
+ * index_global - once per process, before SQLite initialises: no memory
+ * statistics.  They are kept under one global mutex taken on every SQLite
+ * allocation, which the commit and replay worker threads, each on its own
+ * connection, otherwise all queue on.
+ */
+static void
+index_global(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* index_open_flags - open, configure and migrate */
 static struct index *
 index_open_flags(const char *path, int flags, char *err, size_t errlen)
@@ -311,6 +324,7 @@ index_open_flags(const char *path, int flags, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(ix->path, sizeof(ix->path), "%s", path);
+	pthread_once(&index_once, index_global);
 	rc = sqlite3_open_v2(path, &ix->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "index %s: open: %s", path,

@@ -2,8 +2,8 @@
  * sched.c - lease loop, worker pool, control table and housekeeping (see sched.h).
  *
  * One scheduler thread owns the rate control and its own store/index handle;
- * it leases one message per token, pushes its id on a queue, and collects
- * results from the workers.  Worker threads only run worker_run().  A probe
+ * it leases one message per token, several in one transaction, pushes the
+ * ids on a queue, and collects results from the workers.  Worker threads only run worker_run().  A probe
  * thread (serve) connects to the default route now and then and keeps the
  * primary's health for the status page and for autostart.
  *
@@ -34,6 +34,7 @@
 #define SCHED_PURGE_BATCH	100
 #define SCHED_CONTROL_MS	1000
 #define SCHED_IDLE_CLOSE_S	5	/* idle workers close cached connections after */
+#define SCHED_LEASE_BATCH	16	/* messages leased in one transaction at most */
 
 struct sched_done {
 	char			id[MSGID_MAX];
@@ -457,17 +458,22 @@ sched_stop(struct sched *s, struct index *ix, struct rate *r, struct sched_stats
 	free(s->done);
 }
 
-/* sched_lease_one - lease one message and queue it; 1 queued, 0 none due, -1 index error */
+/*
+ * sched_lease - lease up to max messages (one transaction) and queue them;
+ * the number queued, 0 none due, -1 index error.  Batching matters when
+ * uncapped: a lease is a write transaction, and one per message was the
+ * scheduler's whole budget.
+ */
 static int
-sched_lease_one(struct sched *s, struct index *ix, int64_t now)
+sched_lease(struct sched *s, struct index *ix, int64_t now, int max)
 {
 	struct sched_conf	*c = s->conf;
-	char			 id[1][MSGID_MAX];
+	char			 ids[SCHED_LEASE_BATCH][MSGID_MAX];
 	enum index_status	 st;
 	int			 n;
 
 	st = index_replay_lease(ix, c->wc.owner, now, c->wc.lease_ms, c->wc.lifetime_ms,
-	    c->flush_before, &c->filter, id, 1, &n);
+	    c->flush_before, &c->filter, ids, max, &n);
 	if (st != INDEX_OK) {
 		log_warnx("- replay lease reason=\"%s\"", index_replay_error());
 		return -1;
@@ -475,11 +481,16 @@ sched_lease_one(struct sched *s, struct index *ix, int64_t now)
 	if (n == 0)
 		return 0;
 	pthread_mutex_lock(&s->mu);
-	snprintf(s->q[(s->qhead + s->qlen) % s->qcap], MSGID_MAX, "%s", id[0]);
-	s->qlen++;
-	pthread_cond_signal(&s->work_cv);
+	for (int i = 0; i < n; i++) {
+		memcpy(s->q[(s->qhead + s->qlen) % s->qcap], ids[i], MSGID_MAX);	/* NUL-terminated by the lease */
+		s->qlen++;
+	}
+	if (n == 1)
+		pthread_cond_signal(&s->work_cv);
+	else
+		pthread_cond_broadcast(&s->work_cv);
 	pthread_mutex_unlock(&s->mu);
-	return 1;
+	return n;
 }
 
 /* sched_periodic - once a second: control table (serve) or progress (drain); housekeeping */
@@ -519,18 +530,28 @@ sched_tick(struct sched *s, struct index *ix, struct rate *r, struct sched_stats
 {
 	struct sched_conf	*c = s->conf;
 	int64_t			 wait = c->poll_ms;
-	int			 rc;
+	int			 rc, k;
 
 	if (s->paused || (c->limit > 0 && st->leased >= c->limit) || s->idle_ms > now)
 		return c->exit_when_empty && r->inflight == 0 && !s->paused ? -1 : wait;
-	if (!rate_acquire(r, now, &wait))
+	/* as many tokens as the rate and the free workers give, up to a batch */
+	for (k = 0; k < SCHED_LEASE_BATCH; k++) {
+		if (c->limit > 0 && st->leased + k >= c->limit)
+			break;
+		if (!rate_acquire(r, now, &wait))
+			break;
+	}
+	if (k == 0)
 		return wait == 0 || wait > c->poll_ms ? c->poll_ms : wait;
-	if ((rc = sched_lease_one(s, ix, now)) == 1) {
-		st->leased++;
+	if ((rc = sched_lease(s, ix, now, k)) > 0) {
+		for (int i = rc; i < k; i++)
+			rate_cancel(r);
+		st->leased += rc;
 		st->inflight = r->inflight;
 		return 0;
 	}
-	rate_cancel(r);
+	for (int i = 0; i < k; i++)
+		rate_cancel(r);
 	if (rc == 0 && c->exit_when_empty && r->inflight == 0)
 		return -1;
 	/* nothing due (or the index is busy): look again later, or when a result comes */
