@@ -1,26 +1,21 @@
 /*
  * staging.c - a pool of anonymous staging files, reused across messages.
  *
- * Why: a new O_TMPFILE per message means a new inode per message, freed a
- * moment later.  ext4 will not hand out an inode freed in the last few
- * seconds again (recently_deleted()), and walks over every such inode on
- * each allocation; at a few hundred messages a second that walk was a
- * third of the machine's CPU.  A staging file is instead truncated and put
- * back here when its message is committed (commit_submit() returns only
- * when the store is done with the descriptor), so steady-state ingest
- * allocates no inode for staging at all.
+ * Why: a new anonymous file per message is a new inode per message (see
+ * common/anonfile.c for what that costs on ext4).  A staging file is instead
+ * emptied and put back here when its message is committed (commit_submit()
+ * returns only when the store is done with the descriptor), so steady-state
+ * ingest allocates no inode for staging at all.
  *
  * Entry points: staging_get(), staging_put(), staging_drain().
  * Thread-safe; at most STAGING_IDLE_MAX files stay open while idle.
  */
-#include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "anonfile.h"
 #include "ingest.h"
 #include "limits.h"
 
@@ -28,22 +23,6 @@ static pthread_mutex_t	staging_lock = PTHREAD_MUTEX_INITIALIZER;
 static int		staging_fd[STAGING_IDLE_MAX];
 static int		staging_n;
 static char		staging_path[PATH_MAX];	/* directory of the pooled files */
-
-/* staging_new - an anonymous file in dir (O_TMPFILE, else mkostemp + unlink) */
-static int
-staging_new(const char *dir)
-{
-	char	path[PATH_MAX];
-	int	fd;
-
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
-		return fd;
-	if (snprintf(path, sizeof(path), "%s/stage.XXXXXX", dir) >= (int)sizeof(path))
-		return -1;
-	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-		unlink(path);
-	return fd;
-}
 
 /* staging_get - an empty staging file in dir, positioned at 0; -1 with errno */
 int
@@ -55,7 +34,7 @@ staging_get(const char *dir)
 	if (staging_n > 0 && strcmp(staging_path, dir) == 0)
 		fd = staging_fd[--staging_n];
 	pthread_mutex_unlock(&staging_lock);
-	return fd >= 0 ? fd : staging_new(dir);
+	return fd >= 0 ? fd : anonfile_open(dir);
 }
 
 /* staging_put - give fd (from staging_get(dir)) back, emptied; closed if it cannot be reused */
@@ -64,7 +43,7 @@ staging_put(int fd, const char *dir)
 {
 	if (fd < 0)
 		return;
-	if (ftruncate(fd, 0) == -1 || lseek(fd, 0, SEEK_SET) == -1) {
+	if (anonfile_empty(fd) == -1) {
 		close(fd);
 		return;
 	}

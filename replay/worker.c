@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "anonfile.h"
 #include "config.h"
 #include "dsn.h"
 #include "envelope.h"
@@ -167,22 +168,13 @@ worker_job_free(struct worker_job *j)
 	free(j->r);
 }
 
-/* worker_tmpfile - an unlinked read/write file for the message bytes, or -1 */
+/* worker_tmpfile - an unlinked read/write file in $TMPDIR (or /tmp), or -1 */
 static int
 worker_tmpfile(void)
 {
-	const char	*dir = getenv("TMPDIR");
-	char		 path[512];
-	int		 fd;
+	const char *dir = getenv("TMPDIR");
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) != -1)
-		return fd;
-	snprintf(path, sizeof(path), "%s/mxspool-replay.XXXXXX", dir);
-	if ((fd = mkstemp(path)) != -1)
-		unlink(path);
-	return fd;
+	return anonfile_open(dir != NULL && *dir != '\0' ? dir : "/tmp");
 }
 
 /* worker_conn - a usable connection to route, from the cache or new; NULL + code/err */
@@ -350,13 +342,8 @@ worker_fetch(struct worker *w, const char *id, int attempts, off_t *size)
 	int64_t			now = now_ms();
 	int			fd;
 
-	/*
-	 * One temp file per worker, emptied for each message and handed out as
-	 * a dup: a new unlinked file per message is a new inode per message,
-	 * which ext4 makes ever dearer to allocate while the freed ones are
-	 * recent (see ingest/staging.c).
-	 */
-	if (w->tmpfd != -1 && (ftruncate(w->tmpfd, 0) == -1 || lseek(w->tmpfd, 0, SEEK_SET) == -1)) {
+	/* one temp file per worker, emptied for each message, handed out as a dup (anonfile.c) */
+	if (w->tmpfd != -1 && anonfile_empty(w->tmpfd) == -1) {
 		close(w->tmpfd);
 		w->tmpfd = -1;
 	}
