@@ -66,8 +66,27 @@ static const char *index_sql[ST_COUNT] = {
 	    " updated_ms = excluded.updated_ms",
 };
 
+/*
+ * Statements of the companion modules, prepared once per handle
+ * (index_prepare): parsing and planning cost more than running them, at
+ * several statements per delivered message.  Keyed by the SQL text, so the
+ * dynamic filter queries share slots only with themselves; least recently
+ * used goes first.
+ */
+#define INDEX_STMT_CACHE	48
+
+struct index_cached {
+	char		*sql;
+	uint32_t	 hash;
+	int		 busy;		/* handed out, not yet given back */
+	uint64_t	 used;		/* ix->tick at the last hand-out */
+	sqlite3_stmt	*st;
+};
+
 struct index {
 	sqlite3		*db;
+	uint64_t	 tick;
+	struct index_cached cache[INDEX_STMT_CACHE];
 	int		 busy_ms;	/* index_set_busy_timeout() */
 	int		 wlocked;	/* holds index_wlock (between index_begin and its end) */
 	char		 path[1024];
@@ -146,6 +165,76 @@ index_stmt(struct index *ix, enum index_stmt which)
 	sqlite3_reset(ix->st[which]);
 	sqlite3_clear_bindings(ix->st[which]);
 	return ix->st[which];
+}
+
+/* index_hash - FNV-1a of the SQL text */
+static uint32_t
+index_hash(const char *sql)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 16777619u;
+	return h;
+}
+
+/* index_prepare - sql prepared on this handle, from the cache when it can be; see index.h */
+sqlite3_stmt *
+index_prepare(struct index *ix, const char *sql)
+{
+	struct index_cached	*c, *slot = NULL;
+	sqlite3_stmt		*st;
+	uint32_t		 h = index_hash(sql);
+	int			 rc;
+
+	ix->tick++;
+	for (int i = 0; i < INDEX_STMT_CACHE; i++) {
+		c = &ix->cache[i];
+		if (c->st != NULL && !c->busy && c->hash == h && strcmp(c->sql, sql) == 0) {
+			c->busy = 1;
+			c->used = ix->tick;
+			return c->st;
+		}
+		if (!c->busy && (slot == NULL || c->used < slot->used))
+			slot = c;
+	}
+	rc = sqlite3_prepare_v3(ix->db, sql, -1, slot ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		index_fail(ix, "prepare", rc);
+		return NULL;
+	}
+	if (slot == NULL)		/* all in use: an uncached one, finalized when put back */
+		return st;
+	sqlite3_finalize(slot->st);
+	free(slot->sql);
+	if ((slot->sql = strdup(sql)) == NULL) {
+		slot->st = NULL;
+		slot->used = 0;
+		return st;
+	}
+	slot->st = st;
+	slot->hash = h;
+	slot->busy = 1;
+	slot->used = ix->tick;
+	return st;
+}
+
+/* index_unprepare - give back a statement from index_prepare, reset and unbound */
+void
+index_unprepare(struct index *ix, sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < INDEX_STMT_CACHE; i++)
+		if (ix->cache[i].st == st) {
+			/* a reset ends the statement's read transaction, as finalize would */
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			ix->cache[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(st);
 }
 
 /* index_exec - run fixed SQL (pragmas, migrations, BEGIN/COMMIT) */
@@ -375,6 +464,10 @@ index_close(struct index *ix)
 		return;
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(ix->st[i]);
+	for (i = 0; i < INDEX_STMT_CACHE; i++) {
+		sqlite3_finalize(ix->cache[i].st);
+		free(ix->cache[i].sql);
+	}
 	sqlite3_close(ix->db);
 	free(ix);
 }

@@ -24,6 +24,7 @@
 #include "envelope.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 enum index_status {
 	INDEX_OK = 0,
@@ -49,6 +50,14 @@ struct index	*index_open_existing(const char *path, char *err, size_t errlen);
 void		 index_close(struct index *);
 const char	*index_error(const struct index *);
 struct sqlite3	*index_db(struct index *);	/* for the other index_*.c modules only */
+/*
+ * index_prepare - sql prepared on this handle, reused from a per-handle cache
+ * (reset, no bindings); NULL with index_error() set.  Every statement goes
+ * back through index_unprepare() instead of sqlite3_finalize().  For the
+ * other index_*.c modules only.
+ */
+struct sqlite3_stmt *index_prepare(struct index *, const char *sql);
+void		 index_unprepare(struct index *, struct sqlite3_stmt *);
 int		 index_schema_version(struct index *);
 /* index_set_busy_timeout - wait up to ms for another process's lock (default 5000) */
 void		 index_set_busy_timeout(struct index *, int ms);

@@ -39,18 +39,25 @@ index_replay_error(void)
 	return ir_err;
 }
 
-/* ir_prep - prepare sql; NULL after ir_fail */
+/* ir_prep - sql prepared (index_prepare's cache); NULL after ir_fail; give back with ir_put */
 static sqlite3_stmt *
-ir_prep(sqlite3 *db, const char *sql, enum index_status *st)
+ir_prep(struct index *ix, const char *sql, enum index_status *st)
 {
 	sqlite3_stmt *s;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-		*st = ir_fail(db, "prepare");
+	if ((s = index_prepare(ix, sql)) == NULL) {
+		*st = ir_fail(index_db(ix), "prepare");
 		return NULL;
 	}
 	*st = INDEX_OK;
 	return s;
+}
+
+/* ir_put - give back a statement from ir_prep (NULL is fine) */
+static void
+ir_put(struct index *ix, sqlite3_stmt *s)
+{
+	index_unprepare(ix, s);
 }
 
 /* ir_bind_* - bind a named parameter if the statement has it */
@@ -81,15 +88,15 @@ ir_text(sqlite3_stmt *s, int col)
 	return t ? (const char *)t : "";
 }
 
-/* ir_step_done - step a statement that returns no rows, then finalize it */
+/* ir_step_done - step a statement that returns no rows, then give it back */
 static enum index_status
-ir_step_done(sqlite3 *db, sqlite3_stmt *s, const char *what)
+ir_step_done(struct index *ix, sqlite3_stmt *s, const char *what)
 {
 	enum index_status st = INDEX_OK;
 
 	if (sqlite3_step(s) != SQLITE_DONE)
-		st = ir_fail(db, what);
-	sqlite3_finalize(s);
+		st = ir_fail(index_db(ix), what);
+	ir_put(ix, s);
 	return st;
 }
 
@@ -147,19 +154,19 @@ ir_filter_bind(sqlite3_stmt *s, const struct index_filter *f)
 
 /* ir_prep_buf - prepare the statement in sql, checking the buffer did not overflow */
 static sqlite3_stmt *
-ir_prep_buf(sqlite3 *db, struct buf *sql, int overflow, enum index_status *st)
+ir_prep_buf(struct index *ix, struct buf *sql, int overflow, enum index_status *st)
 {
 	if (overflow || sql->data == NULL) {
 		snprintf(ir_err, sizeof(ir_err), "index: query too long");
 		*st = INDEX_PERMFAIL;
 		return NULL;
 	}
-	return ir_prep(db, sql->data, st);
+	return ir_prep(ix, sql->data, st);
 }
 
 /* ir_prep_filter - prepare head, the fragments of f (see ir_filter_sql) and tail, f bound */
 static sqlite3_stmt *
-ir_prep_filter(sqlite3 *db, const char *head, const struct index_filter *f, int with_state,
+ir_prep_filter(struct index *ix, const char *head, const struct index_filter *f, int with_state,
     int pending, const char *tail, enum index_status *st)
 {
 	sqlite3_stmt	*s;
@@ -170,22 +177,22 @@ ir_prep_filter(sqlite3 *db, const char *head, const struct index_filter *f, int 
 	buf_addstr(&sql, head);
 	rc = ir_filter_sql(&sql, f, with_state, pending);
 	rc |= buf_addstr(&sql, tail);
-	s = ir_prep_buf(db, &sql, rc, st);
+	s = ir_prep_buf(ix, &sql, rc, st);
 	buf_free(&sql);
 	if (s != NULL)
 		ir_filter_bind(s, f);
 	return s;
 }
 
-/* ir_rows_end - finalize s after a row loop whose last step returned rc */
+/* ir_rows_end - give back s after a row loop whose last step returned rc */
 static enum index_status
-ir_rows_end(sqlite3 *db, sqlite3_stmt *s, int rc, const char *what)
+ir_rows_end(struct index *ix, sqlite3_stmt *s, int rc, const char *what)
 {
 	enum index_status st = INDEX_OK;
 
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		st = ir_fail(db, what);
-	sqlite3_finalize(s);
+		st = ir_fail(index_db(ix), what);
+	ir_put(ix, s);
 	return st;
 }
 
@@ -247,15 +254,15 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	 * with an OR over both states walked every delivered message older than
 	 * the backlog at each lease: quadratic over a drain.
 	 */
-	if ((s = ir_prep_filter(db, "SELECT m.id FROM messages m WHERE m.state = 'active'"
+	if ((s = ir_prep_filter(ix, "SELECT m.id FROM messages m WHERE m.state = 'active'"
 	    " AND m.lease_until_ms < :now", f, 0, 1, " LIMIT :max", &st)) == NULL)
 		goto out;
 	ir_bind_int(s, ":now", now);
 	ir_bind_int(s, ":max", max);
 	if ((rc = ir_lease_collect(s, ids, max, n)) != SQLITE_DONE)
 		goto fail;
-	sqlite3_finalize(s);
-	if ((s = ir_prep_filter(db, "SELECT m.id FROM messages m WHERE m.state = 'queued' AND"
+	ir_put(ix, s);
+	if ((s = ir_prep_filter(ix, "SELECT m.id FROM messages m WHERE m.state = 'queued' AND"
 	    " (m.next_attempt_ms <= :now OR COALESCE(m.expires_ms, m.received_ms + :life) <= :now"
 	    " OR (:flush > 0 AND COALESCE(m.last_attempt_ms, 0) < :flush))", f, 0, 1,
 	    " ORDER BY m.received_ms, m.id LIMIT :max", &st)) == NULL)
@@ -266,7 +273,7 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	ir_bind_int(s, ":max", max - *n);
 	if ((rc = ir_lease_collect(s, ids, max, n)) != SQLITE_DONE)
 		goto fail;
-	if ((u = ir_prep(db, "UPDATE messages SET state = 'active', lease_owner = :o,"
+	if ((u = ir_prep(ix, "UPDATE messages SET state = 'active', lease_owner = :o,"
 	    " lease_until_ms = :u, state_ms = :now WHERE id = :id", &st)) == NULL)
 		goto out;
 	for (int i = 0; i < *n; i++) {
@@ -284,8 +291,8 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 fail:
 	st = ir_fail(db, "lease select");
 out:
-	sqlite3_finalize(s);
-	sqlite3_finalize(u);
+	ir_put(ix, s);
+	ir_put(ix, u);
 	if ((st = ir_end(ix, st)) != INDEX_OK)
 		*n = 0;
 	return st;
@@ -298,13 +305,13 @@ index_replay_renew(struct index *ix, const char *id, const char *owner, int64_t 
 	sqlite3_stmt	*s;
 	enum index_status st;
 
-	if ((s = ir_prep(db, "UPDATE messages SET lease_until_ms = :u WHERE id = :id"
+	if ((s = ir_prep(ix, "UPDATE messages SET lease_until_ms = :u WHERE id = :id"
 	    " AND state = 'active' AND lease_owner = :o", &st)) == NULL)
 		return st;
 	ir_bind_int(s, ":u", until_ms);
 	ir_bind_text(s, ":id", id);
 	ir_bind_text(s, ":o", owner);
-	if ((st = ir_step_done(db, s, "renew")) == INDEX_OK && sqlite3_changes(db) == 0)
+	if ((st = ir_step_done(ix, s, "renew")) == INDEX_OK && sqlite3_changes(db) == 0)
 		st = INDEX_NOTFOUND;
 	return st;
 }
@@ -312,17 +319,16 @@ index_replay_renew(struct index *ix, const char *id, const char *owner, int64_t 
 enum index_status
 index_replay_unlease(struct index *ix, const char *id, const char *owner)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	enum index_status st;
 
-	if ((s = ir_prep(db, "UPDATE messages SET state = 'queued', lease_owner = NULL,"
+	if ((s = ir_prep(ix, "UPDATE messages SET state = 'queued', lease_owner = NULL,"
 	    " lease_until_ms = NULL WHERE id = :id AND state = 'active' AND lease_owner = :o",
 	    &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":id", id);
 	ir_bind_text(s, ":o", owner);
-	return ir_step_done(db, s, "unlease");
+	return ir_step_done(ix, s, "unlease");
 }
 
 enum index_status
@@ -333,11 +339,11 @@ index_replay_unlease_owner(struct index *ix, const char *owner, int *n)
 	enum index_status st;
 
 	*n = 0;
-	if ((s = ir_prep(db, "UPDATE messages SET state = 'queued', lease_owner = NULL,"
+	if ((s = ir_prep(ix, "UPDATE messages SET state = 'queued', lease_owner = NULL,"
 	    " lease_until_ms = NULL WHERE state = 'active' AND lease_owner = :o", &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":o", owner);
-	if ((st = ir_step_done(db, s, "unlease owner")) == INDEX_OK)
+	if ((st = ir_step_done(ix, s, "unlease owner")) == INDEX_OK)
 		*n = sqlite3_changes(db);
 	return st;
 }
@@ -345,31 +351,30 @@ index_replay_unlease_owner(struct index *ix, const char *owner, int *n)
 enum index_status
 index_replay_lease_owners(struct index *ix, void (*fn)(const char *, void *), void *arg)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep(db, "SELECT DISTINCT lease_owner FROM messages WHERE state = 'active'"
+	if ((s = ir_prep(ix, "SELECT DISTINCT lease_owner FROM messages WHERE state = 'active'"
 	    " AND lease_owner IS NOT NULL", &st)) == NULL)
 		return st;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn(ir_text(s, 0), arg);
-	return ir_rows_end(db, s, rc, "lease owners");
+	return ir_rows_end(ix, s, rc, "lease owners");
 }
 
 /* ir_record - attempts rows and recipient states of one attempt (inside a transaction) */
 static enum index_status
-ir_record(sqlite3 *db, const char *id, const struct index_outcome *o, size_t n,
+ir_record(struct index *ix, const char *id, const struct index_outcome *o, size_t n,
     const char *worker, int64_t now)
 {
 	sqlite3_stmt	*a = NULL, *r = NULL;
 	enum index_status st;
 
-	if ((a = ir_prep(db, "INSERT INTO attempts (message_id, rcpt, at_ms, target, code,"
+	if ((a = ir_prep(ix, "INSERT INTO attempts (message_id, rcpt, at_ms, target, code,"
 	    " enhanced, text, worker) VALUES (:id, :r, :now, :t, :c, :e, :x, :w)", &st)) == NULL)
 		return st;
-	if ((r = ir_prep(db, "UPDATE recipients SET state = :s, last_code = :c, last_text = :x,"
+	if ((r = ir_prep(ix, "UPDATE recipients SET state = :s, last_code = :c, last_text = :x,"
 	    " updated_ms = :now WHERE message_id = :id AND rcpt = :r AND state = 'pending'",
 	    &st)) == NULL)
 		goto out;
@@ -385,7 +390,7 @@ ir_record(sqlite3 *db, const char *id, const struct index_outcome *o, size_t n,
 		ir_bind_text(a, ":x", o[i].text ? o[i].text : "");
 		ir_bind_text(a, ":w", worker ? worker : "");
 		if (sqlite3_step(a) != SQLITE_DONE) {
-			st = ir_fail(db, "insert attempt");
+			st = ir_fail(index_db(ix), "insert attempt");
 			goto out;
 		}
 		ir_bind_text(r, ":s", o[i].state);
@@ -395,35 +400,35 @@ ir_record(sqlite3 *db, const char *id, const struct index_outcome *o, size_t n,
 		ir_bind_text(r, ":id", id);
 		ir_bind_text(r, ":r", o[i].rcpt);
 		if (sqlite3_step(r) != SQLITE_DONE) {
-			st = ir_fail(db, "update recipient");
+			st = ir_fail(index_db(ix), "update recipient");
 			goto out;
 		}
 	}
 out:
-	sqlite3_finalize(a);
-	sqlite3_finalize(r);
+	ir_put(ix, a);
+	ir_put(ix, r);
 	return st;
 }
 
 /* ir_next_state - 'queued' if a recipient is pending, else quarantine or delivered */
 static enum index_status
-ir_next_state(sqlite3 *db, const char *id, const char **state)
+ir_next_state(struct index *ix, const char *id, const char **state)
 {
 	sqlite3_stmt	*s;
 	enum index_status st;
 
-	if ((s = ir_prep(db, "SELECT COALESCE(sum(state = 'pending'), 0),"
+	if ((s = ir_prep(ix, "SELECT COALESCE(sum(state = 'pending'), 0),"
 	    " COALESCE(sum(state = 'quarantine'), 0) FROM recipients WHERE message_id = :id",
 	    &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":id", id);
 	if (sqlite3_step(s) != SQLITE_ROW) {
-		st = ir_fail(db, "count recipients");
+		st = ir_fail(index_db(ix), "count recipients");
 	} else if (sqlite3_column_int64(s, 0) > 0)
 		*state = "queued";
 	else
 		*state = sqlite3_column_int64(s, 1) > 0 ? "quarantine" : "delivered";
-	sqlite3_finalize(s);
+	ir_put(ix, s);
 	return st;
 }
 
@@ -431,18 +436,17 @@ enum index_status
 index_replay_finish(struct index *ix, const char *id, const char *owner,
     const struct index_outcome *o, size_t n, const char *worker, int64_t now, int64_t next_ms)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	const char	*state = "queued";
 	enum index_status st;
 
 	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	if ((st = ir_record(db, id, o, n, worker, now)) != INDEX_OK ||
-	    (st = ir_next_state(db, id, &state)) != INDEX_OK)
+	if ((st = ir_record(ix, id, o, n, worker, now)) != INDEX_OK ||
+	    (st = ir_next_state(ix, id, &state)) != INDEX_OK)
 		return ir_end(ix, st);
 	/* only while we still own the lease: the operator or a new owner decides otherwise */
-	if ((s = ir_prep(db, "UPDATE messages SET state = :s, next_attempt_ms = :next,"
+	if ((s = ir_prep(ix, "UPDATE messages SET state = :s, next_attempt_ms = :next,"
 	    " attempts = attempts + 1, last_attempt_ms = :now, lease_owner = NULL,"
 	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state = 'active'"
 	    " AND lease_owner = :o", &st)) == NULL)
@@ -452,7 +456,7 @@ index_replay_finish(struct index *ix, const char *id, const char *owner,
 	ir_bind_int(s, ":now", now);
 	ir_bind_text(s, ":id", id);
 	ir_bind_text(s, ":o", owner);
-	return ir_end(ix, ir_step_done(db, s, "finish"));
+	return ir_end(ix, ir_step_done(ix, s, "finish"));
 }
 
 /* ir_leased_update - one UPDATE on a message we lease: binds :id :o :now :next :note :sent */
@@ -460,11 +464,10 @@ static enum index_status
 ir_leased_update(struct index *ix, const char *sql, const char *what, const char *id,
     const char *owner, int64_t now, int64_t next_ms, const char *note, int sent)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	enum index_status st;
 
-	if ((s = ir_prep(db, sql, &st)) == NULL)
+	if ((s = ir_prep(ix, sql, &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":id", id);
 	ir_bind_text(s, ":o", owner);
@@ -473,7 +476,7 @@ ir_leased_update(struct index *ix, const char *sql, const char *what, const char
 	ir_bind_int(s, ":sent", sent);
 	if (note)
 		ir_bind_text(s, ":note", note);
-	return ir_step_done(db, s, what);
+	return ir_step_done(ix, s, what);
 }
 
 enum index_status
@@ -561,7 +564,7 @@ index_replay_get(struct index *ix, const char *id, struct index_msg_row *m)
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep(db, "SELECT " IR_MSG_COLS " FROM messages m WHERE m.id = :id",
+	if ((s = ir_prep(ix, "SELECT " IR_MSG_COLS " FROM messages m WHERE m.id = :id",
 	    &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":id", id);
@@ -577,7 +580,7 @@ index_replay_get(struct index *ix, const char *id, struct index_msg_row *m)
 		m->lease_owner = keep.owner;
 	} else
 		st = rc == SQLITE_DONE ? INDEX_NOTFOUND : ir_fail(db, "get message");
-	sqlite3_finalize(s);
+	ir_put(ix, s);
 	return st;
 }
 
@@ -585,13 +588,12 @@ enum index_status
 index_replay_list(struct index *ix, const struct index_filter *f,
     int (*fn)(const struct index_msg_row *, void *), void *arg)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	struct index_msg_row m;
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep_filter(db, "SELECT " IR_MSG_COLS " FROM messages m WHERE 1", f, 1, 0,
+	if ((s = ir_prep_filter(ix, "SELECT " IR_MSG_COLS " FROM messages m WHERE 1", f, 1, 0,
 	    " ORDER BY m.received_ms, m.id LIMIT :f_limit", &st)) == NULL)
 		return st;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -599,20 +601,19 @@ index_replay_list(struct index *ix, const struct index_filter *f,
 		if (fn(&m, arg) != 0)
 			break;
 	}
-	return ir_rows_end(db, s, rc, "list");
+	return ir_rows_end(ix, s, rc, "list");
 }
 
 enum index_status
 index_replay_rcpts(struct index *ix, const char *id,
     int (*fn)(const struct index_rcpt_row *, void *), void *arg)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	struct index_rcpt_row r;
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep(db, "SELECT rcpt, domain, params, state, COALESCE(last_code, 0),"
+	if ((s = ir_prep(ix, "SELECT rcpt, domain, params, state, COALESCE(last_code, 0),"
 	    " COALESCE(last_text, ''), COALESCE(updated_ms, 0), COALESCE(dsn_ms, 0)"
 	    " FROM recipients WHERE message_id = :id ORDER BY rcpt", &st)) == NULL)
 		return st;
@@ -629,20 +630,19 @@ index_replay_rcpts(struct index *ix, const char *id,
 		if (fn(&r, arg) != 0)
 			break;
 	}
-	return ir_rows_end(db, s, rc, "recipients");
+	return ir_rows_end(ix, s, rc, "recipients");
 }
 
 enum index_status
 index_replay_attempts(struct index *ix, const char *id,
     int (*fn)(const struct index_attempt_row *, void *), void *arg)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	struct index_attempt_row a;
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep(db, "SELECT at_ms, rcpt, target, code, enhanced, text, worker"
+	if ((s = ir_prep(ix, "SELECT at_ms, rcpt, target, code, enhanced, text, worker"
 	    " FROM attempts WHERE message_id = :id ORDER BY at_ms, id", &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":id", id);
@@ -657,24 +657,24 @@ index_replay_attempts(struct index *ix, const char *id,
 		if (fn(&a, arg) != 0)
 			break;
 	}
-	return ir_rows_end(db, s, rc, "attempts");
+	return ir_rows_end(ix, s, rc, "attempts");
 }
 
 /* ir_exists - INDEX_OK if message id exists */
 static enum index_status
-ir_exists(sqlite3 *db, const char *id)
+ir_exists(struct index *ix, const char *id)
 {
 	sqlite3_stmt	*s;
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep(db, "SELECT 1 FROM messages WHERE id = :id", &st)) == NULL)
+	if ((s = ir_prep(ix, "SELECT 1 FROM messages WHERE id = :id", &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":id", id);
 	rc = sqlite3_step(s);
 	st = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
-	    ir_fail(db, "lookup");
-	sqlite3_finalize(s);
+	    ir_fail(index_db(ix), "lookup");
+	ir_put(ix, s);
 	return st;
 }
 
@@ -688,14 +688,14 @@ ir_op(struct index *ix, const char *sql, const char *id, int64_t now, int64_t li
 	enum index_status st;
 
 	*changed = 0;
-	if ((st = ir_exists(db, id)) != INDEX_OK)
+	if ((st = ir_exists(ix, id)) != INDEX_OK)
 		return st;
-	if ((s = ir_prep(db, sql, &st)) == NULL)
+	if ((s = ir_prep(ix, sql, &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":id", id);
 	ir_bind_int(s, ":now", now);
 	ir_bind_int(s, ":life", life);
-	if ((st = ir_step_done(db, s, "update")) == INDEX_OK)
+	if ((st = ir_step_done(ix, s, "update")) == INDEX_OK)
 		*changed = sqlite3_changes(db) > 0;
 	return st;
 }
@@ -764,12 +764,11 @@ enum index_status
 index_replay_purgeable(struct index *ix, int64_t cutoff, int limit,
     int (*fn)(const char *, void *), void *arg)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep(db, "SELECT id FROM messages WHERE state = 'delivered'"
+	if ((s = ir_prep(ix, "SELECT id FROM messages WHERE state = 'delivered'"
 	    " AND state_ms < :c AND purged_ms IS NULL ORDER BY state_ms LIMIT :l", &st)) == NULL)
 		return st;
 	ir_bind_int(s, ":c", cutoff);
@@ -777,7 +776,7 @@ index_replay_purgeable(struct index *ix, int64_t cutoff, int limit,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (fn(ir_text(s, 0), arg) != 0)
 			break;
-	return ir_rows_end(db, s, rc, "purgeable");
+	return ir_rows_end(ix, s, rc, "purgeable");
 }
 
 enum index_status
@@ -793,18 +792,17 @@ enum index_status
 index_replay_qshape(struct index *ix, const struct index_filter *f, int64_t now,
     void (*fn)(const char *, int64_t, void *), void *arg)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep_filter(db, "SELECT DISTINCT m.id, lower(q.domain), m.received_ms"
+	if ((s = ir_prep_filter(ix, "SELECT DISTINCT m.id, lower(q.domain), m.received_ms"
 	    " FROM messages m JOIN recipients q ON q.message_id = m.id AND q.state = 'pending'"
 	    " WHERE 1", f, 1, 0, "", &st)) == NULL)
 		return st;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn(ir_text(s, 1), now - sqlite3_column_int64(s, 2), arg);
-	return ir_rows_end(db, s, rc, "qshape");
+	return ir_rows_end(ix, s, rc, "qshape");
 }
 
 enum index_status
@@ -815,7 +813,7 @@ index_replay_count(struct index *ix, const struct index_filter *f, int64_t *coun
 	sqlite3_stmt	*s;
 	enum index_status st;
 
-	if ((s = ir_prep_filter(db, "SELECT count(*), COALESCE(sum(m.size), 0),"
+	if ((s = ir_prep_filter(ix, "SELECT count(*), COALESCE(sum(m.size), 0),"
 	    " COALESCE(min(m.received_ms), 0) FROM messages m WHERE 1", f, 1, 0, "", &st)) == NULL)
 		return st;
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -824,21 +822,20 @@ index_replay_count(struct index *ix, const struct index_filter *f, int64_t *coun
 		*oldest_ms = sqlite3_column_int64(s, 2);
 	} else
 		st = ir_fail(db, "count");
-	sqlite3_finalize(s);
+	ir_put(ix, s);
 	return st;
 }
 
 enum index_status
 index_replay_sample(struct index *ix, int64_t now)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	enum index_status st;
 
-	if ((s = ir_prep(db, "INSERT OR REPLACE INTO backlog_samples (at_ms, count, bytes,"
+	if ((s = ir_prep(ix, "INSERT OR REPLACE INTO backlog_samples (at_ms, count, bytes,"
 	    " oldest_ms) SELECT :now, count(*), COALESCE(sum(size), 0), min(received_ms)"
 	    " FROM messages WHERE state IN " BACKLOG_STATES, &st)) == NULL)
 		return st;
 	ir_bind_int(s, ":now", now);
-	return ir_step_done(db, s, "sample");
+	return ir_step_done(ix, s, "sample");
 }

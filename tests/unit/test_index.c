@@ -1,6 +1,7 @@
 /*
  * test_index.c - migrations, reopen, newer-schema refusal, add/get/duplicate,
- * two processes writing at once, and the query plans of the hot queries.
+ * two processes writing at once, the statement cache, and the query plans of
+ * the hot queries.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -263,6 +264,61 @@ test_threads(void **state)
 	index_close(ix);
 }
 
+/* one_int - step s once, expect a row; its first column (-1 when NULL) */
+static int64_t
+one_int(sqlite3_stmt *s)
+{
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	return sqlite3_column_type(s, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 0);
+}
+
+/*
+ * test_stmt_cache - index_prepare hands back the same statement for the same
+ * SQL once given back, reset and without the old bindings; never one still in
+ * use; evicts only what is not in use; reports bad SQL.
+ */
+static void
+test_stmt_cache(void **state)
+{
+	struct index	*ix;
+	sqlite3_stmt	*a, *b, *held, *s;
+	char		 err[256], sql[64];
+
+	assert_non_null(ix = index_open(dbpath, err, sizeof(err)));
+	assert_non_null(a = index_prepare(ix, "SELECT ?1 + 1"));
+	sqlite3_bind_int(a, 1, 41);
+	assert_int_equal(one_int(a), 42);
+	index_unprepare(ix, a);
+	assert_int_equal(sqlite3_stmt_busy(a), 0);	/* reset: no read transaction left */
+
+	assert_ptr_equal(b = index_prepare(ix, "SELECT ?1 + 1"), a);
+	assert_int_equal(one_int(b), -1);		/* the binding of 41 is gone */
+	/* the same SQL while b is out: another statement */
+	assert_non_null(s = index_prepare(ix, "SELECT ?1 + 1"));
+	assert_ptr_not_equal(s, b);
+	sqlite3_bind_int(s, 1, 1);
+	assert_int_equal(one_int(s), 2);
+	index_unprepare(ix, s);
+	index_unprepare(ix, b);
+
+	/* many more distinct statements than the cache holds: one held all along survives */
+	assert_non_null(held = index_prepare(ix, "SELECT 7 UNION ALL SELECT 8"));
+	assert_int_equal(one_int(held), 7);
+	for (int i = 0; i < 200; i++) {
+		snprintf(sql, sizeof(sql), "SELECT %d", i % 100);
+		assert_non_null(s = index_prepare(ix, sql));
+		assert_int_equal(one_int(s), i % 100);
+		index_unprepare(ix, s);
+	}
+	assert_int_equal(one_int(held), 8);
+	index_unprepare(ix, held);
+
+	assert_null(index_prepare(ix, "SELEKT 1"));
+	assert_non_null(strstr(index_error(ix), "syntax error"));
+	index_unprepare(ix, NULL);
+	index_close(ix);			/* ASan: the cached statements are finalized */
+}
+
 /* plan_ok - every step of the plan is an index SEARCH: no table or full-index SCAN */
 static void
 plan_ok(sqlite3 *db, const char *sql)
@@ -354,6 +410,7 @@ main(void)
 		cmocka_unit_test_setup(test_add_get, setup),
 		cmocka_unit_test_setup(test_two_processes, setup),
 		cmocka_unit_test_setup(test_threads, setup),
+		cmocka_unit_test_setup(test_stmt_cache, setup),
 		cmocka_unit_test_setup(test_query_plans, setup),
 	};
 
