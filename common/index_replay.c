@@ -39,7 +39,7 @@ index_replay_error(void)
 	return ir_err;
 }
 
-/* ir_prep - sql prepared (index_prepare's cache); NULL after ir_fail; give back with ir_put */
+/* ir_prep - sql from index_prepare's cache; NULL after ir_fail; give back: index_unprepare */
 static sqlite3_stmt *
 ir_prep(struct index *ix, const char *sql, enum index_status *st)
 {
@@ -51,13 +51,6 @@ ir_prep(struct index *ix, const char *sql, enum index_status *st)
 	}
 	*st = INDEX_OK;
 	return s;
-}
-
-/* ir_put - give back a statement from ir_prep (NULL is fine) */
-static void
-ir_put(struct index *ix, sqlite3_stmt *s)
-{
-	index_unprepare(ix, s);
 }
 
 /* ir_bind_* - bind a named parameter if the statement has it */
@@ -96,7 +89,7 @@ ir_step_done(struct index *ix, sqlite3_stmt *s, const char *what)
 
 	if (sqlite3_step(s) != SQLITE_DONE)
 		st = ir_fail(index_db(ix), what);
-	ir_put(ix, s);
+	index_unprepare(ix, s);
 	return st;
 }
 
@@ -192,7 +185,7 @@ ir_rows_end(struct index *ix, sqlite3_stmt *s, int rc, const char *what)
 
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		st = ir_fail(index_db(ix), what);
-	ir_put(ix, s);
+	index_unprepare(ix, s);
 	return st;
 }
 
@@ -261,7 +254,7 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	ir_bind_int(s, ":max", max);
 	if ((rc = ir_lease_collect(s, ids, max, n)) != SQLITE_DONE)
 		goto fail;
-	ir_put(ix, s);
+	index_unprepare(ix, s);
 	if ((s = ir_prep_filter(ix, "SELECT m.id FROM messages m WHERE m.state = 'queued' AND"
 	    " (m.next_attempt_ms <= :now OR COALESCE(m.expires_ms, m.received_ms + :life) <= :now"
 	    " OR (:flush > 0 AND COALESCE(m.last_attempt_ms, 0) < :flush))", f, 0, 1,
@@ -291,8 +284,8 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 fail:
 	st = ir_fail(db, "lease select");
 out:
-	ir_put(ix, s);
-	ir_put(ix, u);
+	index_unprepare(ix, s);
+	index_unprepare(ix, u);
 	if ((st = ir_end(ix, st)) != INDEX_OK)
 		*n = 0;
 	return st;
@@ -405,8 +398,8 @@ ir_record(struct index *ix, const char *id, const struct index_outcome *o, size_
 		}
 	}
 out:
-	ir_put(ix, a);
-	ir_put(ix, r);
+	index_unprepare(ix, a);
+	index_unprepare(ix, r);
 	return st;
 }
 
@@ -428,7 +421,7 @@ ir_next_state(struct index *ix, const char *id, const char **state)
 		*state = "queued";
 	else
 		*state = sqlite3_column_int64(s, 1) > 0 ? "quarantine" : "delivered";
-	ir_put(ix, s);
+	index_unprepare(ix, s);
 	return st;
 }
 
@@ -580,7 +573,7 @@ index_replay_get(struct index *ix, const char *id, struct index_msg_row *m)
 		m->lease_owner = keep.owner;
 	} else
 		st = rc == SQLITE_DONE ? INDEX_NOTFOUND : ir_fail(db, "get message");
-	ir_put(ix, s);
+	index_unprepare(ix, s);
 	return st;
 }
 
@@ -674,7 +667,7 @@ ir_exists(struct index *ix, const char *id)
 	rc = sqlite3_step(s);
 	st = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
 	    ir_fail(index_db(ix), "lookup");
-	ir_put(ix, s);
+	index_unprepare(ix, s);
 	return st;
 }
 
@@ -822,7 +815,7 @@ index_replay_count(struct index *ix, const struct index_filter *f, int64_t *coun
 		*oldest_ms = sqlite3_column_int64(s, 2);
 	} else
 		st = ir_fail(db, "count");
-	ir_put(ix, s);
+	index_unprepare(ix, s);
 	return st;
 }
 

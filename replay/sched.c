@@ -3,9 +3,10 @@
  *
  * One scheduler thread owns the rate control and its own store/index handle;
  * it leases one message per token, several in one transaction, pushes the
- * ids on a queue, and collects results from the workers.  Worker threads only run worker_run().  A probe
- * thread (serve) connects to the default route now and then and keeps the
- * primary's health for the status page and for autostart.
+ * ids on a queue, and collects results from the workers.  Worker threads
+ * only run worker_run().  A probe thread (serve) connects to the default
+ * route now and then and keeps the primary's health for the status page and
+ * for autostart.
  *
  * Exactly-one delivery across processes comes from the index lease (BEGIN
  * IMMEDIATE in index_replay_lease); this file adds no locking of its own
@@ -543,15 +544,14 @@ sched_tick(struct sched *s, struct index *ix, struct rate *r, struct sched_stats
 	}
 	if (k == 0)
 		return wait == 0 || wait > c->poll_ms ? c->poll_ms : wait;
-	if ((rc = sched_lease(s, ix, now, k)) > 0) {
-		for (int i = rc; i < k; i++)
-			rate_cancel(r);
+	rc = sched_lease(s, ix, now, k);
+	for (int i = rc > 0 ? rc : 0; i < k; i++)	/* the tokens no lease used go back */
+		rate_cancel(r);
+	if (rc > 0) {
 		st->leased += rc;
 		st->inflight = r->inflight;
 		return 0;
 	}
-	for (int i = 0; i < k; i++)
-		rate_cancel(r);
 	if (rc == 0 && c->exit_when_empty && r->inflight == 0)
 		return -1;
 	/* nothing due (or the index is busy): look again later, or when a result comes */
