@@ -13,6 +13,17 @@
 #   rgw_conf FILE NAME [MORE]  a config: node mx1, data_dir $T/data (made),
 #                       [storage] on bucket NAME, then the lines MORE
 #   aws_s3 ARGS...      /usr/bin/aws with the right endpoint and keys
+#
+# RGW_TUNED=1 deploys Ceph as one would on a small standby, for bench/ingest
+# (tests keep Ceph's defaults, and its request log for diagnosis):
+#   - rgw_thread_pool_size = 2 per core instead of 512 beast threads;
+#   - debug logging off (the default 1/5 formats level-5 lines into a memory
+#     ring on every request);
+#   - tcmalloc for radosgw and ceph-osd, the allocator upstream Ceph builds
+#     with; Debian's packages depend on libgoogle-perftools4 but run on glibc
+#     malloc, which was 14 % of radosgw's profile.
+# Measured on 2 cores at 50 concurrent 4 KB PUTs: radosgw + ceph-osd CPU per
+# message 3.3-3.8 ms with the defaults, 1.2-1.5 ms tuned.
 RGW_AK=TESTACCESSKEY0000001
 RGW_SK=testsecretkey0000000000000000000000000001
 
@@ -23,11 +34,22 @@ rgw_start() {
 	while [ "$_mon2" = "$_mon1" ]; do _mon2=$(free_port); done
 	RGW_URL=http://127.0.0.1:$RGW_PORT
 	export CEPH_CONF=$RGW_DIR/ceph.conf
+	_tuned=
+	RGW_PRELOAD=
+	if [ "${RGW_TUNED:-0}" = 1 ]; then
+		_tuned=$(printf '%s\n' "rgw_thread_pool_size = $(( $(nproc) * 2 ))"
+		    for _s in rgw ms rados objecter monc auth osd objclass memstore; do
+			echo "debug_$_s = 0/0"; done)
+		for _l in /usr/lib/*/libtcmalloc.so.4; do
+			[ -e "$_l" ] && RGW_PRELOAD=$_l
+		done
+	fi
 	mkdir -p "$RGW_DIR"/run "$RGW_DIR"/log "$RGW_DIR"/mon/ceph-a "$RGW_DIR"/osd/ceph-0 "$RGW_DIR"/rgw
 	_fsid=$(cat /proc/sys/kernel/random/uuid)
 	cat > "$CEPH_CONF" <<CONF
 [global]
 fsid = $_fsid
+$_tuned
 mon_host = [v2:127.0.0.1:$_mon1,v1:127.0.0.1:$_mon2]
 public_addr = 127.0.0.1
 cluster_addr = 127.0.0.1
@@ -82,7 +104,7 @@ CONF
 	_uuid=$(cat /proc/sys/kernel/random/uuid)
 	_id=$(ceph osd new "$_uuid")
 	ceph-osd -i "$_id" --mkfs --osd-uuid "$_uuid" 2>>"$RGW_DIR/log/osd-mkfs.log"
-	ceph-osd -i "$_id"
+	LD_PRELOAD=$RGW_PRELOAD ceph-osd -i "$_id"
 	wait_for "ceph osd dump 2>/dev/null | grep -q '^osd.$_id up'" 120 || fail "ceph-osd did not come up"
 	rgw_start_gateway
 	radosgw-admin user create --uid=test --display-name=test \
@@ -90,7 +112,7 @@ CONF
 }
 
 rgw_start_gateway() {
-	radosgw -n client.rgw.a
+	LD_PRELOAD=$RGW_PRELOAD radosgw -n client.rgw.a
 	wait_for "curl -s -o /dev/null http://127.0.0.1:$RGW_PORT/" 120 ||
 		{ tail -20 "$RGW_DIR/log/client.rgw.a.log"; fail "radosgw did not come up"; }
 }
