@@ -84,6 +84,39 @@ deliver_io_init(struct deliver_io *io)
 	io->fd = -1;
 }
 
+/*
+ * deliver_io_self - the socket is connected to itself.  With nothing
+ * listening on a loopback port inside the ephemeral range, the kernel may
+ * pick that same port as the local one, and TCP's simultaneous open then
+ * "connects": the worker would wait out the greeting timeout reading its
+ * own silence.
+ */
+static int
+deliver_io_self(int fd)
+{
+	struct sockaddr_storage	 me, peer;
+	socklen_t		 melen = sizeof(me), peerlen = sizeof(peer);
+
+	memset(&me, 0, sizeof(me));
+	memset(&peer, 0, sizeof(peer));
+	if (getsockname(fd, (struct sockaddr *)&me, &melen) == -1 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &peerlen) == -1)
+		return 0;
+	if (me.ss_family == AF_UNIX)
+		return 0;
+	return melen == peerlen && memcmp(&me, &peer, melen) == 0;
+}
+
+/* deliver_io_selffail - fail a self-connected socket as the refused connection it is */
+static int
+deliver_io_selffail(struct deliver_io *io)
+{
+	close(io->fd);
+	io->fd = -1;
+	return deliver_io_fail(io, "connect: %s (the socket connected to itself: "
+	    "nothing listens on that port)", strerror(ECONNREFUSED));
+}
+
 /* deliver_io_try - non-blocking connect of one address within the deadline */
 static int
 deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, socklen_t salen,
@@ -109,6 +142,8 @@ deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, soc
 		err = ETIMEDOUT;
 	else if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
+	if (err == 0 && deliver_io_self(io->fd))
+		return deliver_io_selffail(io);
 	if (err == 0)
 		return 0;
 	close(io->fd);

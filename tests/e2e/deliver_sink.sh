@@ -3,10 +3,11 @@
 #
 # Normal delivery (bytes compared with smtp-sink's per-message dump, which turns CRLF
 # into LF, undoes the dot-stuffing and prepends X-*/Received lines), connection reuse,
-# parameters only where advertised (DSN, 8BITMIME), IPv6 and unix sockets, AUTH only
-# after TLS, SMTPUTF8 need, HELO fallback, and faults: 421 greeting, 421/4xx/5xx per
-# command, a drop after the final dot, a stall with a short timeout.  Last, a real SMTP
-# STARTTLS peer: mxspool-ingest (verified certificate, per-rcpt 250/550, stored bytes).
+# parameters only where advertised (DSN, 8BITMIME), IPv6 and unix sockets, a socket
+# connected to itself (nothing listening), AUTH only after TLS, SMTPUTF8 need, HELO
+# fallback, and faults: 421 greeting, 421/4xx/5xx per command, a drop after the final
+# dot, a stall with a short timeout.  Last, a real SMTP STARTTLS peer: mxspool-ingest
+# (verified certificate, per-rcpt 250/550, stored bytes).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/ingest.sh"
 DT=$BUILD/tests/tools/delivertool
@@ -113,6 +114,20 @@ grep -q '^b@example.test 250 ' "$T/out3" || fail "unix socket: $(cat "$T/out3")"
 wait_for "ls $T/unix/m.*" 10 && same_as_dump "$T/msg.eml" "$(ls "$T"/unix/m.* | head -1)" ||
 	fail "unix socket bytes differ"
 ok "unix socket"
+
+# Nothing listening on a loopback port that the kernel may also pick as the
+# local port: TCP's simultaneous open then "connects" the socket to itself.
+# Made certain in a network namespace of our own whose only ephemeral port is
+# that one.  It must fail at once as refused, not wait out the greeting.
+SELF=$(free_port)
+unshare -n sh -c "ip link set lo up &&
+	sysctl -qw net.ipv4.ip_local_port_range='$SELF $SELF' &&
+	exec '$DT' --to smtp://127.0.0.1:$SELF --from a@example.test --rcpt b@example.test \
+		--timeout 30 '$T/msg.eml'" > "$T/out3s" 2>&1
+rc=$?
+[ $rc = 75 ] && grep -q 'Connection refused (the socket connected to itself' "$T/out3s" ||
+	fail "self-connect: exit $rc: $(cat "$T/out3s")"
+ok "a connect to itself (nothing listening) is refused at once"
 
 # run EXPECTED_RC ARGS... - run delivertool against the current sink into $T/out
 run() {
