@@ -51,7 +51,8 @@ struct ingest_conf {
 	int		 min_data_rate;		/* bytes/s after the first data_rate_grace s */
 	int		 greet_delay;		/* seconds; 0: no pre-greeting check */
 	int		 max_sessions;
-	int		 conn_limit;		/* per client address; 0 off */
+	int		 conn_limit;		/* per client (see v4_prefix/v6_prefix); 0 off */
+	int		 v4_prefix, v6_prefix;	/* a "client" of the limits: the network of this length */
 	int		 conn_rate;		/* per client per minute; 0 off */
 	int		 msg_rate;
 	int		 rcpt_rate;
@@ -107,13 +108,15 @@ enum limits_result {
 	LIMITS_CONCURRENCY,
 	LIMITS_RATE,
 };
-enum limits_result limits_connect(const char *addr, const struct ingest_conf *);
-void		 limits_disconnect(const char *addr);
-enum limits_result limits_message(const char *addr, const struct ingest_conf *);
-enum limits_result limits_rcpt(const char *addr, const struct ingest_conf *);
+#define LIMITS_CLIENT_MAX	64
+void		 limits_client(const char *addr, const struct ingest_conf *, char *out, size_t outlen);
+enum limits_result limits_connect(const char *client, const struct ingest_conf *);
+void		 limits_disconnect(const char *client);
+enum limits_result limits_message(const char *client, const struct ingest_conf *);
+enum limits_result limits_rcpt(const char *client, const struct ingest_conf *);
 
 /* smtp_session.c */
-void		 smtp_session_run(int fd, const char *addr, int port);
+void		 smtp_session_run(int fd, const char *addr, const char *client, int port);
 
 /* commit.c */
 int		 commit_start(const struct config *, int workers, char *err, size_t errlen);

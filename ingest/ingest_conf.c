@@ -85,6 +85,9 @@ ingest_conf_load(const struct config *c, struct ingest_conf *ic)
 	ic->greet_delay = config_duration(c, "ingest", "greet_delay", 1, 0, 60);
 	ic->max_sessions = config_num(c, "ingest", "max_sessions", 2000, 1, 100000);
 	ic->conn_limit = config_num(c, "ingest", "client_connection_count_limit", 50, 0, 100000);
+	/* as Postfix 3.8: one IPv6 host can own a whole /64 or more, so per-address limits mean nothing */
+	ic->v4_prefix = config_num(c, "ingest", "client_ipv4_prefix_length", 32, 0, 32);
+	ic->v6_prefix = config_num(c, "ingest", "client_ipv6_prefix_length", 84, 0, 128);
 	ic->conn_rate = config_num(c, "ingest", "client_connection_rate_limit", 0, 0, 1 << 30);
 	ic->msg_rate = config_num(c, "ingest", "client_message_rate_limit", 0, 0, 1 << 30);
 	ic->rcpt_rate = config_num(c, "ingest", "client_recipient_rate_limit", 0, 0, 1 << 30);

@@ -32,6 +32,7 @@ struct listen_arg {
 	int	fd;
 	int	port;
 	char	addr[64];
+	char	client[LIMITS_CLIENT_MAX];	/* addr's network: the key of limits.c */
 };
 
 static int		 listen_fds[LISTEN_MAX];
@@ -118,7 +119,7 @@ listen_session(void *arg)
 {
 	struct listen_arg *a = arg;
 
-	smtp_session_run(a->fd, a->addr, a->port);
+	smtp_session_run(a->fd, a->addr, a->client, a->port);
 	free(a);
 	__atomic_sub_fetch(&listen_nsessions, 1, __ATOMIC_SEQ_CST);
 	return NULL;
@@ -173,6 +174,7 @@ listen_accept(int lfd)
 	a->fd = fd;
 	listen_addr(&ss, len, a->addr, sizeof(a->addr), &a->port);
 	rt = ingest_rt_get();
+	limits_client(a->addr, rt->conf, a->client, sizeof(a->client));
 	stack = rt->conf->stack_size;
 	if (__atomic_load_n(&listen_nsessions, __ATOMIC_SEQ_CST) >= rt->conf->max_sessions) {
 		counters_inc(COUNTERS_REJ_CONCURRENCY);
@@ -180,9 +182,9 @@ listen_accept(int lfd)
 		snprintf(msg, sizeof(msg), "421 4.3.2 %s Service busy, try later\r\n",
 		    rt->conf->hostname);
 		lr = LIMITS_CONCURRENCY;
-	} else if ((lr = limits_connect(a->addr, rt->conf)) != LIMITS_OK) {
+	} else if ((lr = limits_connect(a->client, rt->conf)) != LIMITS_OK) {
 		counters_inc(lr == LIMITS_RATE ? COUNTERS_REJ_RATE : COUNTERS_REJ_CONCURRENCY);
-		log_info("- ingest refuse addr=%s reason=%s", a->addr,
+		log_info("- ingest refuse addr=%s client=%s reason=%s", a->addr, a->client,
 		    lr == LIMITS_RATE ? "connection_rate" : "connection_count");
 		snprintf(msg, sizeof(msg), "421 4.7.0 %s Error: too many connections from %s\r\n",
 		    rt->conf->hostname, a->addr);
@@ -200,7 +202,7 @@ listen_accept(int lfd)
 	if (pthread_create(&t, &attr, listen_session, a) != 0) {
 		__atomic_sub_fetch(&listen_nsessions, 1, __ATOMIC_SEQ_CST);
 		log_warnx("- ingest refuse addr=%s reason=thread", a->addr);
-		limits_disconnect(a->addr);
+		limits_disconnect(a->client);
 		listen_refuse(fd, "421 4.3.2 Service busy, try later\r\n");
 		free(a);
 	}

@@ -233,8 +233,8 @@ cmd_mail(struct smtp_session *s, char *args)
 		    "451 4.3.0 %s: primary MX is up, deliver there", s->ic->hostname);
 		goto out;
 	}
-	if (limits_message(s->addr, s->ic) != LIMITS_OK) {
-		smtp_log(s, "rate_limited", "addr=%s what=messages", s->addr);
+	if (limits_message(s->client, s->ic) != LIMITS_OK) {
+		smtp_log(s, "rate_limited", "addr=%s client=%s what=messages", s->addr, s->client);
 		r = cmd_reject(s, COUNTERS_REJ_RATE, "450 4.7.1 Error: too much mail from %s",
 		    s->addr);
 		goto out;
@@ -375,7 +375,7 @@ cmd_rcpt(struct smtp_session *s, char *args)
 	else if (ingest.monitor != NULL && monitor_primary_healthy(ingest.monitor))
 		r = cmd_reject(s, COUNTERS_REJ_MONITOR,
 		    "451 4.3.0 %s: primary MX is up, deliver there", s->ic->hostname);
-	else if (limits_rcpt(s->addr, s->ic) != LIMITS_OK)
+	else if (limits_rcpt(s->client, s->ic) != LIMITS_OK)
 		r = cmd_reject(s, COUNTERS_REJ_RATE, "450 4.7.1 Error: too many recipients from %s",
 		    s->addr);
 	else

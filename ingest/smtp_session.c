@@ -411,13 +411,13 @@ smtp_loop(struct smtp_session *s)
 
 /* smtp_session_run - serve one accepted connection; closes fd */
 void
-smtp_session_run(int fd, const char *addr, int port)
+smtp_session_run(int fd, const char *addr, const char *client, int port)
 {
 	struct smtp_session *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		close(fd);
-		limits_disconnect(addr);
+		limits_disconnect(client);
 		return;
 	}
 	s->fd = fd;
@@ -425,6 +425,7 @@ smtp_session_run(int fd, const char *addr, int port)
 	s->ic = s->rt->conf;
 	s->port = port;
 	snprintf(s->addr, sizeof(s->addr), "%s", addr);
+	snprintf(s->client, sizeof(s->client), "%s", client);
 	snprintf(s->id, sizeof(s->id), "S%08lx%04x", (unsigned long)time(NULL) & 0xffffffffUL,
 	    __atomic_add_fetch(&session_seq, 1, __ATOMIC_RELAXED) & 0xffff);
 	if ((s->line = malloc(s->ic->max_line_length + 1)) != NULL) {
@@ -437,7 +438,7 @@ smtp_session_run(int fd, const char *addr, int port)
 		SSL_free(s->ssl);
 	}
 	close(fd);
-	limits_disconnect(addr);
+	limits_disconnect(client);
 	smtp_tx_free(s);
 	ingest_rt_put(s->rt);
 	free(s->line);

@@ -6,6 +6,8 @@
 #      one address gets 421 4.7.0; after one closes, a new one is served.
 #   3. client_connection_rate_limit = 5/min: the 6th connection gets 421 4.7.0.
 #   4. client_message_rate_limit = 2/min: the 3rd MAIL gets 450 4.7.1.
+#   5. IPv6 clients count per /84: over the limit from a second address of
+#      the same /84 (network namespace of our own), served from another /84.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/ingest.sh"
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
@@ -89,3 +91,47 @@ b = s.makefile("rb").readline()
 assert b.startswith(b"421 4.7.0"), b
 PY
 ok "client_connection_rate_limit 5/min: 6th connection 421; client_message_rate_limit 2/min: 3rd MAIL 450 4.7.1"
+
+# 5. IPv6 clients are counted per /84 (client_ipv6_prefix_length, as Postfix
+# 3.8): one host with a /64 of its own must not get a fresh count for each
+# address.  In a network namespace of our own, with addresses of the
+# documentation prefix on its loopback.
+NS=mxs-conc-$$
+ip netns add "$NS" || fail "ip netns add $NS"
+cleanup_add "ip netns del $NS"
+NX="ip netns exec $NS"
+$NX ip link set lo up || fail "netns lo up"
+for a in 2001:db8::1 2001:db8::2 2001:db8::ffff:3 2001:db8::1000:0:4; do
+	$NX ip -6 addr add "$a/128" dev lo nodad || fail "netns address $a"
+done
+V6PORT=$(free_port)
+ingest_conf "$T/v6.conf" "[2001:db8::1]:$V6PORT" "client_connection_count_limit = 1"
+$NX "$INGEST" -c "$T/v6.conf" >> "$T/v6.log" 2>&1 &
+V6PID=$!
+cleanup_add "kill -9 $V6PID"
+$NX python3 - "$V6PORT" <<'PY' || { tail -5 "$T/v6.log"; fail "IPv6 /84 client count"; }
+import socket, sys, time
+port = int(sys.argv[1])
+def banner(src):
+    s = socket.socket(socket.AF_INET6)
+    s.settimeout(20)
+    s.bind((src, 0))
+    s.connect(("2001:db8::1", port))
+    return s, s.makefile("rb").readline()
+for _ in range(200):
+    try:
+        held, b = banner("2001:db8::2")
+        break
+    except OSError:
+        time.sleep(0.1)
+assert b.startswith(b"220 "), b
+# another address of the same /84: the same client, over its limit of 1
+s, b = banner("2001:db8::ffff:3")
+assert b.startswith(b"421 4.7.0 mx.test Error: too many connections from 2001:db8::ffff:3"), b
+# an address of another /84 is another client
+s, b = banner("2001:db8::1000:0:4")
+assert b.startswith(b"220 "), b
+PY
+grep -q 'ingest refuse addr=2001:db8::ffff:3 client=2001:db8::/84 reason=connection_count' \
+	"$T/v6.log" || fail "IPv6 refusal not logged with its /84: $(grep refuse "$T/v6.log")"
+ok "IPv6 clients counted per /84: a second address of one /84 421 4.7.0, another /84 served"
