@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <idn2.h>
+
 #include "mailaddr.h"
 
 /* atext (RFC 5322 3.2.3) */
@@ -112,6 +114,53 @@ mailaddr_domain_valid(const char *d, size_t n, int utf8)
 	if (lab == 0 || u[n - 1] == '-')
 		return 0;
 	return utf8 ? mailaddr_utf8_ok(u, n) : 1;
+}
+
+/*
+ * mailaddr_domain_ascii - see mailaddr.h.  ASCII names are only lowered (an
+ * "xn--" label is taken as it is); a name with UTF-8 goes through IDNA2008
+ * with the UTS #46 non-transitional mapping (case folding, NFC), as the
+ * sending side's libidn2 would have, so "BÜCHER.example" and
+ * "xn--bcher-kva.example" are one domain.
+ */
+int
+mailaddr_domain_ascii(const char *domain, char *out, size_t outlen)
+{
+	char		 in[MXS_DOMAIN_MAX + 2], *a = NULL;
+	const char	*src = in;
+	size_t		 n = strlen(domain), i;
+	int		 utf8 = 0;
+
+	if (n > 0 && domain[n - 1] == '.')
+		n--;
+	if (n == 0 || n > MXS_DOMAIN_MAX)
+		return -1;
+	memcpy(in, domain, n);
+	in[n] = '\0';
+	for (i = 0; i < n; i++)
+		if ((unsigned char)in[i] >= 0x80)
+			utf8 = 1;
+	if (utf8) {
+		if (idn2_to_ascii_8z(in, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK)
+			return -1;
+		src = a;
+		n = strlen(a);
+	}
+	if (n == 0 || n > MXS_DOMAIN_MAX || n >= outlen) {
+		idn2_free(a);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		/* a lookup key is printable 7-bit: controls and spaces are no name */
+		if ((unsigned char)src[i] <= ' ' || (unsigned char)src[i] >= 0x7f) {
+			idn2_free(a);
+			return -1;
+		}
+		out[i] = (char)tolower((unsigned char)src[i]);
+	}
+	out[n] = '\0';
+	idn2_free(a);
+	return 0;
 }
 
 /* mailaddr_route - skip "@dom,@dom:" at *p; -1 on bad syntax */

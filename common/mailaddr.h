@@ -9,7 +9,10 @@
  * unquoted form for recipient verification.  Lengths follow 4.5.3.1.
  * Parameters: "KEY[=VALUE]" words (RFC 5321 4.1.2 esmtp-param); xtext and the
  * DSN values of RFC 3461 4.
- * All functions are pure: no allocation, no logging.
+ * mailaddr_domain_ascii() gives the one form a domain is looked up in: lower
+ * case A-labels (RFC 5890), so a U-label domain of an SMTPUTF8 transaction
+ * finds its [domain] section and list entries.
+ * All functions are pure: nothing kept allocated, no logging.
  */
 #ifndef MXS_MAILADDR_H
 #define MXS_MAILADDR_H
@@ -56,5 +59,7 @@ int	mailaddr_orcpt_valid(const char *);
 int	mailaddr_size_parse(const char *, long long max, long long *out);
 /* mailaddr_domain_valid - LDH labels (and UTF-8 when utf8), or an IPv4/"IPv6:" literal */
 int	mailaddr_domain_valid(const char *, size_t, int utf8);
+/* mailaddr_domain_ascii - lower-case A-label form of domain, no final dot; -1 not IDNA2008 / too long */
+int	mailaddr_domain_ascii(const char *domain, char *out, size_t outlen);
 
 #endif

@@ -37,6 +37,7 @@
 #include "index_verify.h"
 #include "limits.h"
 #include "log.h"
+#include "mailaddr.h"
 #include "rcpt_verify.h"
 
 /* list file lines longer than this are an error (an address is at most MXS_ADDR_MAX) */
@@ -152,32 +153,34 @@ verify_sha256(const char *s, unsigned char out[32])
 
 /*
  * verify_normalise - split addr into a normalised "local@domain" in out
- * (domain lower case without a trailing dot; local part lower case unless
- * case-sensitive); *local_len gets the local part's length.  -1: no '@',
- * empty part, over RFC 5321 4.5.3.1 lengths, or control characters.
+ * (domain in lower-case A-labels without a trailing dot, see
+ * mailaddr_domain_ascii; local part lower case unless case-sensitive);
+ * *local_len gets the local part's length.  -1: no '@', empty part, over
+ * RFC 5321 4.5.3.1 lengths, control characters, or a domain that is no
+ * IDNA2008 name.
  */
 static int
 verify_normalise(const char *addr, int case_sensitive, char *out, size_t outlen,
     size_t *local_len)
 {
 	const char	*at = strrchr(addr, '@'), *p;
+	char		 dom[MXS_DOMAIN_MAX + 1];
 	size_t		 llen, dlen;
 
 	if (at == NULL)
 		return -1;
 	llen = at - addr;
-	dlen = strlen(at + 1);
-	if (dlen > 0 && at[dlen] == '.')
-		dlen--;
-	if (llen == 0 || llen > MXS_LOCALPART_MAX || dlen == 0 || dlen > MXS_DOMAIN_MAX ||
-	    llen + 1 + dlen >= outlen)
-		return -1;
 	for (p = addr; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return -1;
-	memcpy(out, addr, llen + 1 + dlen);
-	out[llen + 1 + dlen] = '\0';
-	verify_lower(out + llen + 1);
+	if (llen == 0 || llen > MXS_LOCALPART_MAX ||
+	    mailaddr_domain_ascii(at + 1, dom, sizeof(dom)) == -1)
+		return -1;
+	dlen = strlen(dom);
+	if (llen + 1 + dlen >= outlen)
+		return -1;
+	memcpy(out, addr, llen + 1);
+	memcpy(out + llen + 1, dom, dlen + 1);
 	if (!case_sensitive) {
 		out[llen] = '\0';
 		verify_lower(out);
@@ -198,19 +201,14 @@ verify_find_domain(struct verify *v, const char *name)
 	return bsearch(&key, v->dom, v->ndom, sizeof(*v->dom), verify_domcmp);
 }
 
-/* verify_is_local_domain - 1 if domain (any case, optional trailing dot) is configured */
+/* verify_is_local_domain - 1 if domain (any case, U- or A-labels, optional trailing dot) is configured */
 int
 verify_is_local_domain(struct verify *v, const char *domain)
 {
-	char	name[MXS_DOMAIN_MAX + 2];
-	size_t	n;
+	char	name[MXS_DOMAIN_MAX + 1];
 
-	if (snprintf(name, sizeof(name), "%s", domain) >= (int)sizeof(name))
+	if (mailaddr_domain_ascii(domain, name, sizeof(name)) == -1)
 		return 0;
-	n = strlen(name);
-	if (n > 0 && name[n - 1] == '.')
-		name[n - 1] = '\0';
-	verify_lower(name);
 	return verify_find_domain(v, name) != NULL;
 }
 
@@ -304,11 +302,12 @@ verify_hex(const char *s, unsigned char out[32])
 static int
 verify_add_plain(struct verify *v, struct verify_domain *d, const char *tok)
 {
-	char	 full[MXS_ADDR_MAX + 2], norm[MXS_ADDR_MAX + 2], **nl;
+	char	 full[MXS_ADDR_MAX + 2], norm[MXS_ADDR_MAX + 2], dom[MXS_DOMAIN_MAX + 1], **nl;
 	size_t	 llen;
 
 	if (tok[0] == '@') {
-		if (strcasecmp(tok + 1, d->name) != 0)
+		if (mailaddr_domain_ascii(tok + 1, dom, sizeof(dom)) == -1 ||
+		    strcmp(dom, d->name) != 0)
 			return 0;	/* another domain's line in a shared file */
 		d->catchall = 1;	/* Postfix relay_recipient_maps "@domain" */
 		return 0;
@@ -466,21 +465,25 @@ verify_domain_load(const char *sec, void *arg)
 	struct verify_loadctx	*lc = arg;
 	struct verify		*v = lc->v;
 	struct verify_domain	*d = &v->dom[v->ndom];
-	const char		*name = sec + strlen("domain "), *s;
-	size_t			 i, n = strlen(name);
+	const char		*raw = sec + strlen("domain "), *s;
+	char			 name[MXS_DOMAIN_MAX + 1];
+	size_t			 i, n = 0;
 
 	if (lc->failed)
 		return;
+	/* "[domain bücher.example]" and "[domain xn--bcher-kva.example]" are one name */
+	if (raw[0] != '\0' && raw[strlen(raw) - 1] != '.' &&
+	    mailaddr_domain_ascii(raw, name, sizeof(name)) == 0)
+		n = strlen(name);
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '.')
 			break;
-	if (n == 0 || i < n || n > MXS_DOMAIN_MAX || name[0] == '.' || name[n - 1] == '.') {
+	if (n == 0 || i < n || name[0] == '.') {
 		verify_fail(lc, "%s: [%s]: not a domain name", config_path(lc->cfg), sec);
 		return;
 	}
 	memset(d, 0, sizeof(*d));
 	memcpy(d->name, name, n + 1);
-	verify_lower(d->name);
 	v->ndom++;
 	config_foreach(lc->cfg, sec, verify_check_key, d);
 	if ((s = config_str(lc->cfg, sec, "recipients", NULL)) != NULL)
@@ -822,20 +825,13 @@ verify_rcpt(struct verify *v, const char *addr, char *text, size_t textlen)
 {
 	struct verify_domain	*d;
 	const char		*at = strrchr(addr, '@');
-	char			 dom[MXS_DOMAIN_MAX + 2], norm[MXS_ADDR_MAX + 2];
+	char			 dom[MXS_DOMAIN_MAX + 1], norm[MXS_ADDR_MAX + 2];
 	char			 base[MXS_ADDR_MAX + 2];
-	size_t			 llen, n;
+	size_t			 llen;
 	int			 has_base;
 
-	if (at == NULL || snprintf(dom, sizeof(dom), "%s", at + 1) >= (int)sizeof(dom)) {
-		snprintf(text, textlen, "Relay access denied");
-		return VERIFY_NO_DOMAIN;
-	}
-	n = strlen(dom);
-	if (n > 0 && dom[n - 1] == '.')
-		dom[n - 1] = '\0';
-	verify_lower(dom);
-	if ((d = verify_find_domain(v, dom)) == NULL) {
+	if (at == NULL || mailaddr_domain_ascii(at + 1, dom, sizeof(dom)) == -1 ||
+	    (d = verify_find_domain(v, dom)) == NULL) {
 		snprintf(text, textlen, "Relay access denied");
 		return VERIFY_NO_DOMAIN;
 	}

@@ -4,7 +4,8 @@
  * Entry points: deliver_route_parse() turns "smtp://host:port", "lmtp://[::1]:24",
  * "lmtp:unix:/path" or "smtp:unix:/path" into a struct deliver_route;
  * deliver_route_lookup() finds the route of a recipient domain like Postfix
- * transport_maps (exact domain, then ".parent" entries, then "*");
+ * transport_maps (exact domain, then ".parent" entries, then "*"), the
+ * domain in its A-label form (an SMTPUTF8 recipient may carry U-labels);
  * deliver_opts_load() reads [deliver].
  * Invariant: a parsed route names either host+port or an absolute unix path.
  * Errors: parse returns -1; bad configuration is a start-up error (fatalx).
@@ -15,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mailaddr.h"
 #include "deliver.h"
 
 /* deliver_host_valid - a DNS name or an IPv4 literal: [A-Za-z0-9.-_], no empty label edge */
@@ -129,8 +131,11 @@ deliver_route_get(const struct config *c, const char *key, struct deliver_route 
 int
 deliver_route_lookup(const struct config *c, const char *domain, struct deliver_route *r)
 {
-	const char *d;
+	char		 ascii[MXS_DOMAIN_MAX + 1];
+	const char	*d;
 
+	if (strcmp(domain, "*") != 0 && mailaddr_domain_ascii(domain, ascii, sizeof(ascii)) == 0)
+		domain = ascii;
 	if (deliver_route_get(c, domain, r) == 0)
 		return 0;
 	for (d = strchr(domain, '.'); d != NULL; d = strchr(d + 1, '.'))

@@ -4,7 +4,7 @@
 # Idempotent and quick when everything is present: dpkg is asked first, and
 # apt-get runs only for what is missing.  Groups:
 #   build  - compilers' libraries: OpenSSL, SQLite, libcurl (SigV4), libmicrohttpd,
-#            jansson (JSON), inih (config), cmocka (unit tests), clang +
+#            jansson (JSON), inih (config), libidn2 (IDNA), cmocka (unit tests), clang +
 #            libFuzzer (tests/fuzz harnesses, tests/e2e/ingest_fuzz.sh)
 #   test   - real peers: Ceph RGW (S3), Postfix (smtp-sink/smtp-source, benchmark),
 #            Dovecot LMTP, swaks, openssl CLI, awscli, Chromium, promtool
@@ -13,7 +13,7 @@
 set -eu
 
 build="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
- libmicrohttpd-dev libjansson-dev libinih-dev libcmocka-dev xxd
+ libmicrohttpd-dev libjansson-dev libinih-dev libidn2-dev libcmocka-dev xxd
  clang libclang-rt-14-dev"
 test="radosgw ceph-mon ceph-osd postfix swaks libnet-ssleay-perl dovecot-core dovecot-lmtpd openssl curl
  awscli chromium prometheus python3 procps iproute2 bc psmisc"

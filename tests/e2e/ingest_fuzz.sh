@@ -23,14 +23,14 @@ build_harness() {	# NAME SOURCE
 		clang -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror \
 			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 			-iquote "$TOP/common" -iquote "$TOP/ingest" -o "$T/fuzz/$1" \
-			"$FZ/$1.c" "$TOP/$2" 2> "$T/fuzz/$1.cc" && return 0
+			"$FZ/$1.c" "$TOP/$2" -lidn2 2> "$T/fuzz/$1.cc" && return 0
 		cat "$T/fuzz/$1.cc"
 		return 1
 	fi
 	cc -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-iquote "$TOP/common" -iquote "$TOP/ingest" -o "$T/fuzz/$1" \
-		"$FZ/$1.c" "$FZ/driver.c" "$TOP/$2"
+		"$FZ/$1.c" "$FZ/driver.c" "$TOP/$2" -lidn2
 }
 command -v clang >/dev/null 2>&1 && how=libFuzzer || how="cc driver (no clang)"
 for h in mailaddr:common/mailaddr.c datascan:ingest/datascan.c; do

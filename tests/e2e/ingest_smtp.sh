@@ -6,7 +6,8 @@
 #   STARTTLS command injection (plaintext after STARTTLS is never executed),
 #   idle timeout (421 4.4.2), /healthz, SIGHUP reload (new recipient, old
 #   session kept, bad config refused), SIGTERM grace (a transaction in flight
-#   finishes, idle sessions get 421 4.3.2), counters in the index.
+#   finishes, idle sessions get 421 4.3.2), counters in the index, SMTPUTF8
+#   recipients with internationalised domains (U-labels and A-labels).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/ingest.sh"
 
@@ -24,7 +25,8 @@ shutdown_grace = 20s
 counters_interval = 1s
 tls_cert = $T/cert.pem
 tls_key = $T/key.pem
-$1"
+$1" "[domain bücher.example]
+recipients = $T/run/rcpts"
 }
 write_conf ""
 ingest_start "$T/ingest.conf" "$PORT"
@@ -102,6 +104,33 @@ s.quit()
 PY
 grep -q "ingest connect addr=::1 " "$T/ingest.log" || fail "no IPv6 session logged"
 ok "IPv6 listener [::1]"
+
+# --- SMTPUTF8 and internationalised domains: [domain bücher.example] is also
+# xn--bcher-kva.example, and a U-label RCPT in any case finds it
+python3 - "$PORT" <<'PY' || fail "SMTPUTF8 / IDN"
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.ehlo("utf8.test")
+assert s.has_extn("smtputf8"), s.esmtp_features
+code, msg = s.mail("böb@other.test", ["SMTPUTF8", "BODY=8BITMIME"])
+assert code == 250, (code, msg)
+code, msg = s.rcpt("alice@BÜCHER.example")
+assert code == 250, (code, msg)
+code, msg = s.rcpt("carol@bücher.example")
+assert code == 550 and msg.startswith(b"5.1.1"), (code, msg)
+code, msg = s.rcpt("alice@bücher.other")
+assert code == 554 and msg.startswith(b"5.7.1"), (code, msg)
+code, msg = s.data("Subject: grüße\r\n\r\nhi\r\n".encode())
+assert code == 250, (code, msg)
+s.rset()
+s.command_encoding = "ascii"
+code, msg = s.mail("bob@other.test")
+assert code == 250, (code, msg)
+code, msg = s.rcpt("postmaster@xn--bcher-kva.example")
+assert code == 250, (code, msg)
+s.quit()
+PY
+ok "SMTPUTF8: RCPT to a U-label domain (any case) 250 / unknown 550 5.1.1 / other domain 554; A-label form 250"
 
 # --- swaks plain and TLS
 for opt in "" "--tls"; do

@@ -9,6 +9,7 @@
  *     (without SMTPUTF8) 8-bit byte; it fits 4.5.3.1 limits; "<" addr ">"
  *     parses again to the same result (what replay sends is what we took);
  *   - the unquoted form is local "@" domain and the domain is valid;
+ *   - the domain's lookup form (A-labels) is lower-case LDH, or refused;
  *   - the parameter splitter always advances and yields esmtp-keyword and
  *     esmtp-value words;
  *   - NOTIFY: NEVER only alone; SIZE: the decimal value, never above max.
@@ -54,6 +55,22 @@ fz_addr_clean(const char *a, int utf8)
 	}
 }
 
+/* fz_ascii - the A-label lookup form: NUL-terminated, lower-case, 7-bit, within limits */
+static void
+fz_ascii(const char *d)
+{
+	char	out[MXS_DOMAIN_MAX + 1];
+	size_t	i, n;
+
+	if (mailaddr_domain_ascii(d, out, sizeof(out)) == -1)
+		return;
+	n = strlen(out);
+	fz_check(n > 0 && n <= MXS_DOMAIN_MAX, "A-label form length");
+	for (i = 0; i < n; i++)
+		fz_check((unsigned char)out[i] > 32 && (unsigned char)out[i] < 0x7f &&
+		    !(out[i] >= 'A' && out[i] <= 'Z'), "A-label form not lower-case 7-bit");
+}
+
 /* fz_path - parse, check, re-parse */
 static void
 fz_path(const char *s, int allow_null, int utf8)
@@ -76,6 +93,7 @@ fz_path(const char *s, int allow_null, int utf8)
 	fz_check(strlen(m.local) <= MXS_LOCALPART_MAX, "local part too long");
 	fz_check(strlen(m.domain) <= MXS_DOMAIN_MAX, "domain too long");
 	fz_check(mailaddr_domain_valid(m.domain, strlen(m.domain), utf8), "domain invalid");
+	fz_ascii(m.domain);
 	fz_addr_clean(m.addr, utf8);
 	snprintf(again, sizeof(again), "%s@%s", m.local, m.domain);
 	fz_check(strcmp(again, m.unquoted) == 0, "unquoted != local@domain");
@@ -197,6 +215,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		/* raw bytes with their length, NUL included */
 		(void)mailaddr_domain_valid((const char *)data + 1, size - 1, mode & 4);
+		fz_ascii(s);
 		break;
 	default:
 		/* what MAIL FROM: hands over: a path, then parameters after it */

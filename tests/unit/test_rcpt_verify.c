@@ -120,6 +120,39 @@ test_domains_and_lists(void **state)
 	verify_free(v);
 }
 
+/* internationalised domains: U- and A-labels are one domain, in sections and lists */
+static void
+test_idn_domains(void **state)
+{
+	static const struct tcase tc[] = {
+		{ "alice@b\xc3\xbc" "cher.example", VERIFY_OK },
+		{ "alice@B\xc3\x9c" "CHER.EXAMPLE.", VERIFY_OK },
+		{ "alice@xn--bcher-kva.example", VERIFY_OK },
+		{ "bob@xn--bcher-kva.example", VERIFY_OK },	/* listed with U-labels */
+		{ "carol@b\xc3\xbc" "cher.example", VERIFY_NO_USER },
+		{ "alice@m\xc3\xbc" "nchen.example", VERIFY_OK },	/* section in A-labels */
+		{ "anyone@caf\xc3\xa9.example", VERIFY_OK },	/* "@" line with U-labels */
+		{ "alice@bucher.example", VERIFY_NO_DOMAIN },
+		{ "alice@b\xff" "cher.example", VERIFY_NO_DOMAIN },	/* not UTF-8 */
+	};
+	struct verify	*v;
+	char		 err[256];
+
+	put("idn.txt", "alice\nbob@B\xc3\x9c" "CHER.example\n");
+	put("mu.txt", "alice\n");
+	put("cafe.txt", "@caf\xc3\xa9.example\n");
+	v = load("[domain b\xc3\xbc" "cher.example]\nrecipients = idn.txt\n"
+	    "[domain xn--mnchen-3ya.example]\nrecipients = mu.txt\n"
+	    "[domain xn--caf-dma.example]\nrecipients = cafe.txt\n", err, sizeof(err));
+	if (v == NULL)
+		fail_msg("%s", err);
+	run(v, tc, sizeof(tc) / sizeof(tc[0]));
+	assert_int_equal(verify_is_local_domain(v, "B\xc3\x9c" "CHER.example."), 1);
+	assert_int_equal(verify_is_local_domain(v, "xn--bcher-kva.example"), 1);
+	assert_int_equal(verify_is_local_domain(v, "b\xff" "cher.example"), 0);
+	verify_free(v);
+}
+
 static void
 test_hashed_catchall_subaddress(void **state)
 {
@@ -686,6 +719,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_domains_and_lists),
+		cmocka_unit_test(test_idn_domains),
 		cmocka_unit_test(test_hashed_catchall_subaddress),
 		cmocka_unit_test(test_routing_characters),
 		cmocka_unit_test(test_reload),

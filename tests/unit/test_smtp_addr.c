@@ -183,6 +183,31 @@ test_params(void **state)
 	assert_int_equal(mailaddr_next_param(&p, k, sizeof(k), v, sizeof(v), &hv), -1);
 }
 
+/* the lookup form of a domain: lower-case A-labels, no final dot */
+static void
+test_domain_ascii(void **state)
+{
+	static const struct { const char *in, *want; } ok[] = {
+		{ "Example.TEST.", "example.test" },
+		{ "b\xc3\xbc" "cher.example", "xn--bcher-kva.example" },
+		{ "B\xc3\x9c" "CHER.Example.", "xn--bcher-kva.example" },	/* UTS #46 folds case */
+		{ "XN--BCHER-KVA.example", "xn--bcher-kva.example" },
+		{ "fa\xc3\x9f.de", "xn--fa-hia.de" },	/* non-transitional: not "fass.de" */
+	};
+	static const char *const bad[] = { "", ".", "b\xff.example", "a\xc3.example",
+	    "mx-1.ex\x01", "a b.example", "b\xc3\xbc" "cher\x7f.example" };
+	char	out[MXS_DOMAIN_MAX + 1], small[8];
+	size_t	i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(mailaddr_domain_ascii(ok[i].in, out, sizeof(out)), 0);
+		assert_string_equal(out, ok[i].want);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(mailaddr_domain_ascii(bad[i], out, sizeof(out)), -1);
+	assert_int_equal(mailaddr_domain_ascii("example.test", small, sizeof(small)), -1);
+}
+
 int
 main(void)
 {
@@ -192,6 +217,7 @@ main(void)
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_dsn),
 		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_domain_ascii),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
