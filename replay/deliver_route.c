@@ -4,8 +4,9 @@
  * Entry points: deliver_route_parse() turns "smtp://host:port", "lmtp://[::1]:24",
  * "lmtp:unix:/path" or "smtp:unix:/path" into a struct deliver_route;
  * deliver_route_lookup() finds the route of a recipient domain like Postfix
- * transport_maps (exact domain, then ".parent" entries, then "*"), the
- * domain in its A-label form (an SMTPUTF8 recipient may carry U-labels);
+ * transport_maps (exact domain, then ".parent" entries, then "*"), keys and
+ * the domain compared in one form, lower-case A-labels (Postfix tables
+ * ignore case; an SMTPUTF8 recipient may carry U-labels);
  * deliver_opts_load() reads [deliver].
  * Invariant: a parsed route names either host+port or an absolute unix path.
  * Errors: parse returns -1; bad configuration is a start-up error (fatalx).
@@ -114,17 +115,41 @@ deliver_route_parse(const char *spec, struct deliver_route *r)
 	return 0;
 }
 
-/* deliver_route_get - parse the [routes] value of key, fatalx if it is bad */
-static int
-deliver_route_get(const struct config *c, const char *key, struct deliver_route *r)
-{
-	const char *v = config_str(c, "routes", key, NULL);
+struct deliver_route_find {
+	const char	*want;		/* "*", "dom.ain" or ".dom.ain", lookup form */
+	const char	*key, *val;	/* the first [routes] entry that matches */
+};
 
-	if (v == NULL)
+/* deliver_route_match - config_foreach callback: is key, in lookup form, f->want? */
+static void
+deliver_route_match(const char *key, const char *val, void *arg)
+{
+	struct deliver_route_find	*f = arg;
+	char				 norm[MXS_DOMAIN_MAX + 2] = ".";
+	int				 dot = key[0] == '.';
+
+	if (f->val != NULL)
+		return;
+	if (strcmp(key, "*") == 0 ? strcmp(f->want, "*") != 0 :
+	    mailaddr_domain_ascii(key + dot, norm + dot, sizeof(norm) - dot) == -1 ||
+	    strcmp(norm, f->want) != 0)
+		return;
+	f->key = key;
+	f->val = val;
+}
+
+/* deliver_route_get - parse the [routes] value for want, fatalx if it is bad */
+static int
+deliver_route_get(const struct config *c, const char *want, struct deliver_route *r)
+{
+	struct deliver_route_find f = { want, NULL, NULL };
+
+	config_foreach(c, "routes", deliver_route_match, &f);
+	if (f.val == NULL)
 		return -1;
-	if (deliver_route_parse(v, r) == -1)
+	if (deliver_route_parse(f.val, r) == -1)
 		fatalx("%s: [routes] %s = \"%s\": want smtp://host[:port], lmtp://host[:port], "
-		    "smtp:unix:/path or lmtp:unix:/path", config_path(c), key, v);
+		    "smtp:unix:/path or lmtp:unix:/path", config_path(c), f.key, f.val);
 	return 0;
 }
 
@@ -134,8 +159,11 @@ deliver_route_lookup(const struct config *c, const char *domain, struct deliver_
 	char		 ascii[MXS_DOMAIN_MAX + 1];
 	const char	*d;
 
-	if (strcmp(domain, "*") != 0 && mailaddr_domain_ascii(domain, ascii, sizeof(ascii)) == 0)
+	if (strcmp(domain, "*") != 0) {
+		if (mailaddr_domain_ascii(domain, ascii, sizeof(ascii)) == -1)
+			return deliver_route_get(c, "*", r);
 		domain = ascii;
+	}
 	if (deliver_route_get(c, domain, r) == 0)
 		return 0;
 	for (d = strchr(domain, '.'); d != NULL; d = strchr(d + 1, '.'))

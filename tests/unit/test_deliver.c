@@ -91,6 +91,23 @@ test_route_lookup(void **state)
 	c = config_from_string("t.conf", "[routes]\na.test = smtp://x\n", err, sizeof(err));
 	assert_int_equal(deliver_route_lookup(c, "b.test", &r), -1);
 	config_free(c);
+
+	/* keys and domains compared as lower-case A-labels, as Postfix tables ignore case */
+	c = config_from_string("t.conf", "[routes]\nExample.TEST = smtp://upper\n"
+	    "b\xc3\xbc" "cher.test = smtp://ulabel\n.XN--MNCHEN-3YA.test = smtp://sub\n"
+	    "* = smtp://star\n", err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(deliver_route_lookup(c, "example.test.", &r), 0);
+	assert_string_equal(r.host, "upper");
+	assert_int_equal(deliver_route_lookup(c, "xn--bcher-kva.test", &r), 0);
+	assert_string_equal(r.host, "ulabel");
+	assert_int_equal(deliver_route_lookup(c, "B\xc3\x9c" "CHER.test", &r), 0);
+	assert_string_equal(r.host, "ulabel");
+	assert_int_equal(deliver_route_lookup(c, "mx.m\xc3\xbc" "nchen.test", &r), 0);
+	assert_string_equal(r.host, "sub");
+	assert_int_equal(deliver_route_lookup(c, "b\xff" ".test", &r), 0);	/* no IDNA name */
+	assert_string_equal(r.host, "star");
+	config_free(c);
 }
 
 /* reply_of - feed bytes through a socketpair and read one reply; returns rc */
