@@ -8,7 +8,10 @@
  * accepted (RFC 5321 4.2.1) within SMTP_REPLYLINE_MAX per line, SMTP_REPLY_MAX
  * and SMTP_REPLY_LINES_MAX per reply; anything else is a protocol error and
  * the answer is CALLOUT_UNKNOWN.  Address bytes are never sent unless they
- * are free of controls (no command injection through CR/LF).
+ * are free of controls (no command injection through CR/LF).  An address
+ * with UTF-8 (SMTPUTF8 session) is asked about with "MAIL FROM:<> SMTPUTF8"
+ * when the primary offers it (RFC 6531 3.4), and not at all when it does
+ * not: CALLOUT_UNKNOWN, as the primary could not take that mail anyway.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -20,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +39,7 @@ struct callout_conn {
 	struct buf	 in;
 	int		 code;		/* last reply */
 	char		 text[SMTP_REPLYLINE_MAX];	/* its first line, escaped */
+	int		 smtputf8;	/* a line of the last reply was "SMTPUTF8" (EHLO) */
 };
 
 /* callout_now - monotonic milliseconds */
@@ -212,6 +217,9 @@ callout_reply(struct callout_conn *c, char *why, size_t whylen)
 			snprintf(why, whylen, "reply codes differ in a multi-line reply");
 			return -1;
 		}
+		if (n >= 12 && strncasecmp(c->in.data + 4, "SMTPUTF8", 8) == 0 &&
+		    (c->in.data[12] == '\r' || c->in.data[12] == '\n' || c->in.data[12] == ' '))
+			c->smtputf8 = 1;
 		if (c->code == 0) {
 			c->code = code;
 			log_escape(c->in.data, n - (n >= 2 && c->in.data[n - 2] == '\r' ? 2 : 1),
@@ -258,6 +266,7 @@ fail:
 static int
 callout_cmd(struct callout_conn *c, const char *cmd, char *why, size_t whylen)
 {
+	c->smtputf8 = 0;
 	if ((cmd != NULL && callout_send(c, cmd, why, whylen) == -1) ||
 	    callout_reply(c, why, whylen) == -1) {
 		c->code = 0;	/* no usable reply: never half of a multi-line one */
@@ -311,6 +320,16 @@ callout_close(struct callout_conn *c, int quit)
 		close(c->fd);
 	c->fd = -1;
 	buf_free(&c->in);
+}
+
+/* callout_8bit - s holds a byte above 127 (UTF-8: an SMTPUTF8 address) */
+static int
+callout_8bit(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
 }
 
 /* callout_path - "<addr>" with the local part quoted when it is not a dot-atom */
@@ -382,6 +401,7 @@ callout_rcpt(const struct callout_target *t, const char *helo, const char *sende
 	char			 why[SMTP_REPLYLINE_MAX + 64], cmd[SMTP_CMDLINE_MAX];
 	char			 path[MXS_PATH_MAX + 16], from[MXS_PATH_MAX + 16];
 	const char		*step = "connect";
+	int			 utf8;
 
 	*code = 0;
 	if (callout_path(addr, path, sizeof(path)) == -1 ||
@@ -394,7 +414,13 @@ callout_rcpt(const struct callout_target *t, const char *helo, const char *sende
 	if (callout_open(&c, t, helo, timeout_ms, why, sizeof(why)) == -1)
 		goto done;
 	step = "MAIL";
-	snprintf(cmd, sizeof(cmd), "MAIL FROM:%s", from);
+	utf8 = callout_8bit(path) || callout_8bit(from);
+	if (utf8 && !c.smtputf8) {
+		snprintf(text, textlen, "%s: primary does not offer SMTPUTF8", step);
+		callout_close(&c, 1);
+		return CALLOUT_UNKNOWN;
+	}
+	snprintf(cmd, sizeof(cmd), "MAIL FROM:%s%s", from, utf8 ? " SMTPUTF8" : "");
 	if (callout_cmd(&c, cmd, why, sizeof(why)) == -1)
 		goto done;
 	if (c.code / 100 != 2) {

@@ -4,7 +4,8 @@
 # Lists (plain, hashed with sha256sum, catch-all, sub-address), relay denial and routing
 # characters through tests/tools/verifytool; callouts against a private, real Postfix
 # instance (smtpd_reject_unlisted_recipient: real 550 5.1.1 answers) with the cache in
-# the index: known user ok and cached, unknown user nouser and cached; Postfix stopped:
+# the index: known user ok and cached, unknown user nouser and cached, the same for UTF-8
+# local parts (SMTPUTF8 callout to a strict_smtputf8 Postfix); Postfix stopped:
 # cached answers still hold (an expired positive too), an expired negative and a
 # never-seen address get tempfail (never ok, never nouser).  Monitoring: smtp-sink up ->
 # healthy, down -> unhealthy.  Then, if mxspool-ingest is built, one RCPT of each kind
@@ -87,6 +88,8 @@ mydomain = example.test
 mydestination = example.test, ttl0.test
 local_recipient_maps = texthash:$PF/etc/users
 smtpd_reject_unlisted_recipient = yes
+# UTF-8 addresses only in a transaction that declared SMTPUTF8 (RFC 6531 3.4)
+strict_smtputf8 = yes
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 alias_maps =
@@ -94,7 +97,7 @@ alias_database =
 maillog_file_prefixes = /tmp, $T
 maillog_file = $PF/maillog
 EOF
-printf 'alice x\n' > "$PF/etc/users"
+printf 'alice x\nj\303\266rg x\n' > "$PF/etc/users"
 cat > "$PF/etc/master.cf" <<EOF
 127.0.0.1:$PFPORT inet n - n - - smtpd
 pickup    unix  n - n 60 1 pickup
@@ -148,6 +151,12 @@ got=$("$V" -c "$T/callout.conf" --cache alice@example.test bob@example.test \
 bob@example.test negative 550
 carol@example.test none" ] || fail "cache rows: $got"
 ok "callouts to Postfix: alice ok (cached positive), bob 550 5.1.1 -> nouser (cached negative)"
+
+# an SMTPUTF8 recipient: asked with "MAIL FROM:<> SMTPUTF8", which Postfix offers; without
+# it this Postfix (strict_smtputf8) refuses the address and the callout could only say tempfail
+expect "$T/callout.conf" "j$(printf '\303\266')rg@example.test" ok \
+	"j$(printf '\303\274')rgen@example.test" nouser
+ok "callouts to Postfix for UTF-8 local parts: MAIL FROM:<> SMTPUTF8; known ok, unknown nouser"
 
 postfix -c "$PF/etc" stop >>"$T/postfix.log" 2>&1
 wait_for "port_closed $PFPORT" 20 || fail "postfix did not stop"

@@ -466,28 +466,42 @@ test_callout_dialogue(void **state)
 		enum callout_result	 want;
 		int			 code;
 		const char		*heard;	/* prefix of the commands received */
+		const char		*addr;	/* NULL: alice@example.test */
 	} tc[] = {
 		{ { "220 p ESMTP\r\n", "250-p\r\n250-PIPELINING\r\n250 8BITMIME\r\n", "250 ok\r\n",
 		    "250 2.1.5 ok\r\n", "250 reset\r\n", "221 bye\r\n", NULL }, 5000,
 		    CALLOUT_EXISTS, 250,
-		    "EHLO mx.test|MAIL FROM:<>|RCPT TO:<alice@example.test>|RSET|QUIT|" },
+		    "EHLO mx.test|MAIL FROM:<>|RCPT TO:<alice@example.test>|RSET|QUIT|", NULL },
 		{ { "220-p\r\n220 ESMTP\r\n", "250 p\r\n", "250 ok\r\n",
 		    "550-5.1.1 no\r\n550 5.1.1 such user\r\n", NULL }, 5000, CALLOUT_NOUSER, 550,
-		    "EHLO mx.test|MAIL FROM:<>|RCPT" },
+		    "EHLO mx.test|MAIL FROM:<>|RCPT", NULL },
 		{ { "554 5.3.2 go away\r\n", "221 bye\r\n", NULL }, 5000, CALLOUT_UNKNOWN, 554,
-		    "QUIT|" },
+		    "QUIT|", NULL },
 		{ { "220 p\r\n", "502 5.5.2 what\r\n", "250 p\r\n", "250 ok\r\n", "250 ok\r\n",
-		    NULL }, 5000, CALLOUT_EXISTS, 250, "EHLO mx.test|HELO mx.test|MAIL" },
+		    NULL }, 5000, CALLOUT_EXISTS, 250, "EHLO mx.test|HELO mx.test|MAIL", NULL },
 		{ { "220 p\r\n", "250 p\r\n", "250 ok\r\n", "250-x\r\n550 y\r\n", NULL }, 5000,
-		    CALLOUT_UNKNOWN, 0, "EHLO" },
+		    CALLOUT_UNKNOWN, 0, "EHLO", NULL },
 		{ { "220 p\r\n", "250 p\r\n", "553 5.1.8 sender refused\r\n", NULL }, 5000,
-		    CALLOUT_UNKNOWN, 553, "EHLO mx.test|MAIL FROM:<>|QUIT" },
+		    CALLOUT_UNKNOWN, 553, "EHLO mx.test|MAIL FROM:<>|QUIT", NULL },
 		{ { "220 p\r\n", "250 p\r\n", "250 ok\r\n", "451 4.3.0 later\r\n", NULL }, 5000,
-		    CALLOUT_UNKNOWN, 451, "EHLO" },
+		    CALLOUT_UNKNOWN, 451, "EHLO", NULL },
 		{ { "220 p\r\n", "250 p\r\n", "250 ok\r\n", "hello there\r\n", NULL }, 5000,
-		    CALLOUT_UNKNOWN, 0, "EHLO" },
-		{ { "220 p\r\n", NULL }, 5000, CALLOUT_UNKNOWN, 0, "EHLO" },	/* closed */
-		{ { "", NULL }, 300, CALLOUT_UNKNOWN, 0, "" },		/* silent: timeout */
+		    CALLOUT_UNKNOWN, 0, "EHLO", NULL },
+		{ { "220 p\r\n", NULL }, 5000, CALLOUT_UNKNOWN, 0, "EHLO", NULL },	/* closed */
+		{ { "", NULL }, 300, CALLOUT_UNKNOWN, 0, "", NULL },		/* silent: timeout */
+		/* SMTPUTF8 address: announced when offered (any line, any case) ... */
+		{ { "220 p\r\n", "250-p\r\n250-smtputf8\r\n250 8BITMIME\r\n", "250 ok\r\n",
+		    "250 2.1.5 ok\r\n", "250 reset\r\n", "221 bye\r\n", NULL }, 5000,
+		    CALLOUT_EXISTS, 250,
+		    "EHLO mx.test|MAIL FROM:<> SMTPUTF8|RCPT TO:<j\xc3\xb6rg@example.test>|RSET|",
+		    "j\xc3\xb6rg@example.test" },
+		/* ... and never sent to a primary that does not offer it */
+		{ { "220 p\r\n", "250-p\r\n250-X-SMTPUTF8\r\n250 8BITMIME\r\n", "221 bye\r\n",
+		    NULL }, 5000, CALLOUT_UNKNOWN, 0, "EHLO mx.test|QUIT|",
+		    "j\xc3\xb6rg@example.test" },
+		/* an ASCII address does not announce it even where offered */
+		{ { "220 p\r\n", "250-p\r\n250 SMTPUTF8\r\n", "250 ok\r\n", "250 ok\r\n",
+		    NULL }, 5000, CALLOUT_EXISTS, 250, "EHLO mx.test|MAIL FROM:<>|RCPT", NULL },
 	};
 	struct sockaddr_in	 sin = { .sin_family = AF_INET };
 	socklen_t		 len = sizeof(sin);
@@ -518,7 +532,8 @@ test_callout_dialogue(void **state)
 		snprintf(t.host, sizeof(t.host), "127.0.0.1");
 		snprintf(t.port, sizeof(t.port), "%d", ntohs(sin.sin_port));
 		assert_int_equal(pthread_create(&th, NULL, fake_main, &f), 0);
-		r = callout_rcpt(&t, "mx.test", "", "alice@example.test",
+		r = callout_rcpt(&t, "mx.test", "",
+		    i < sizeof(tc) / sizeof(tc[0]) && tc[i].addr ? tc[i].addr : "alice@example.test",
 		    i < sizeof(tc) / sizeof(tc[0]) ? tc[i].timeout_ms : 5000, &code, text,
 		    sizeof(text));
 		pthread_join(th, NULL);
