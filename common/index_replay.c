@@ -782,6 +782,35 @@ index_replay_mark_purged(struct index *ix, const char *id, int64_t now)
 }
 
 enum index_status
+index_replay_forget(struct index *ix, int64_t cutoff, int limit, int *n)
+{
+	/* the same oldest-purged set twice: nothing else changes it inside the transaction */
+	static const char *const sql[] = {
+		"DELETE FROM attempts WHERE message_id IN (SELECT id FROM messages"
+		" WHERE purged_ms IS NOT NULL AND purged_ms < :c ORDER BY purged_ms LIMIT :l)",
+		"DELETE FROM messages WHERE id IN (SELECT id FROM messages"	/* recipients cascade */
+		" WHERE purged_ms IS NOT NULL AND purged_ms < :c ORDER BY purged_ms LIMIT :l)",
+		"DELETE FROM backlog_samples WHERE at_ms < :c",
+	};
+	sqlite3_stmt	*s;
+	enum index_status st;
+	size_t		 i;
+
+	*n = 0;
+	if ((st = ir_begin(ix)) != INDEX_OK)
+		return st;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && st == INDEX_OK; i++) {
+		if ((s = ir_prep(ix, sql[i], &st)) == NULL)
+			break;
+		ir_bind_int(s, ":c", cutoff);
+		ir_bind_int(s, ":l", limit);
+		if ((st = ir_step_done(ix, s, "forget")) == INDEX_OK && i == 1)
+			*n = sqlite3_changes(index_db(ix));
+	}
+	return ir_end(ix, st);
+}
+
+enum index_status
 index_replay_qshape(struct index *ix, const struct index_filter *f, int64_t now,
     void (*fn)(const char *, int64_t, void *), void *arg)
 {

@@ -180,6 +180,13 @@ enum index_status index_replay_delete(struct index *, const char *id, int64_t no
 enum index_status index_replay_purgeable(struct index *, int64_t cutoff, int limit,
 		    int (*fn)(const char *id, void *), void *arg);
 enum index_status index_replay_mark_purged(struct index *, const char *id, int64_t now);
+/*
+ * index_replay_forget - drop the history of up to limit messages purged
+ * before cutoff (their rows, recipients and attempts: the object is gone
+ * already) and the backlog samples older than cutoff; *n = messages dropped.
+ * Counters (/metrics) are kept elsewhere and do not move.
+ */
+enum index_status index_replay_forget(struct index *, int64_t cutoff, int limit, int *n);
 
 /* index_replay_qshape - fn per pending recipient of a backlog message: domain, age */
 enum index_status index_replay_qshape(struct index *, const struct index_filter *, int64_t now,

@@ -112,6 +112,8 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	sc->wc.lease_ms = config_duration(cfg, "replay", "lease_time", 600, 10, 86400) * 1000;
 	sc->retention_ms = config_duration(cfg, "replay", "retention", 7 * 86400, 0,
 	    3650LL * 86400) * 1000;
+	sc->forget_ms = config_duration(cfg, "replay", "forget_after", 90 * 86400, 0,
+	    3650LL * 86400) * 1000;
 	v = config_str(cfg, "replay", "rate", "10");
 	if (rate_parse(v, &sc->rate) == -1)
 		return cli_err(c, CLI_CONFIG, "%s: [replay] rate = %s: want messages/s like 10,"

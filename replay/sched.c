@@ -33,6 +33,7 @@
 #define SCHED_SAMPLE_MS		60000
 #define SCHED_PURGE_MS		60000
 #define SCHED_PURGE_BATCH	100
+#define SCHED_FORGET_BATCH	1000	/* messages' history dropped per minute */
 #define SCHED_CONTROL_MS	1000
 #define SCHED_IDLE_CLOSE_S	5	/* idle workers close cached connections after */
 #define SCHED_LEASE_BATCH	16	/* messages leased in one transaction at most */
@@ -331,16 +332,29 @@ sched_purge_cb(const char *id, void *arg)
 	return p->n >= SCHED_PURGE_BATCH;
 }
 
-/* sched_housekeeping - serve, once a minute: backlog sample, retention purge */
+/*
+ * sched_housekeeping - serve, once a minute: backlog sample, retention purge,
+ * and forgetting the history of messages purged more than forget_after ago
+ * (an archive that stands by for years must not grow without bound).
+ */
 static void
 sched_housekeeping(struct sched *s, struct store *st, int64_t now)
 {
 	struct index		*ix = store_index(st);
 	struct sched_purge	 p;
 	enum store_status	 ss;
+	int			 n;
 
 	if (index_replay_sample(ix, now) != INDEX_OK)
 		log_warnx("- replay sample reason=\"%s\"", index_replay_error());
+	if (s->conf->forget_ms > 0) {
+		if (index_replay_forget(ix, now - s->conf->forget_ms, SCHED_FORGET_BATCH,
+		    &n) != INDEX_OK)
+			log_warnx("- replay forget reason=\"%s\"", index_replay_error());
+		else if (n > 0)
+			log_info("- replay forgot messages=%d purged_before_ms=%lld", n,
+			    (long long)(now - s->conf->forget_ms));
+	}
 	if ((p.ids = calloc(SCHED_PURGE_BATCH, MSGID_MAX)) == NULL)
 		return;
 	p.n = 0;

@@ -47,6 +47,7 @@ struct sched_conf {
 	int64_t			 limit;		/* lease at most this many; 0 = all */
 	int64_t			 poll_ms;	/* look for due messages this often */
 	int64_t			 retention_ms;
+	int64_t			 forget_ms;	/* history kept after the purge; 0: forever */
 	int64_t			 probe_ms;	/* 0: no probes */
 	int			 start_paused;
 	int			 autostart_probes;	/* 0: off */

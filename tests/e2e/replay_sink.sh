@@ -5,7 +5,8 @@
 # Covers: no index -> 66 and none created; list/--json/filters/qshape; drain --dry-run
 # sends nothing; drain --domain/--limit; hold/release; 4xx -> deferred (75) then requeue;
 # 5xx -> quarantine (65), quarantine release -> delivered; a stalled DATA -> timeout;
-# serve paused/resumed through the control table; kill -9 of serve mid-run then drain:
+# serve paused/resumed through the control table; retention and forget_after (purged
+# history dropped); kill -9 of serve mid-run then drain:
 # every message delivered, duplicates only for those in flight; two serve processes on
 # one index: each message exactly once; export bytes; delete needs --yes off a terminal.
 . "$(dirname "$0")/../lib/common.sh"
@@ -201,6 +202,27 @@ kill "$SERVE"; wait "$SERVE"
 grep -q 'replay paused' "$T/auto.log" && grep -q 'replay autostart' "$T/auto.log" ||
 	fail "autostart: $(cat "$T/auto.log")"
 ok "start_paused = yes: paused at start, resumed after 2 healthy probes"
+
+# 9c. forget_after: the history of messages purged long enough ago goes (rows, recipients,
+# attempts); the first housekeeping of serve does it, before its own purge
+sleep 2
+conf "$T/forget.conf" 30s "forget_after = 1s"
+Q() { sqlite3 "$T/data/index.sqlite" "$1"; }
+[ "$(Q "SELECT count(*) FROM messages WHERE id = '$a' AND purged_ms IS NOT NULL")" = 1 ] ||
+	fail "forget_after: $a not purged before the test"
+keep=$(Q "SELECT count(*) FROM messages WHERE purged_ms IS NULL")
+gone=$(Q "SELECT count(*) FROM messages WHERE purged_ms IS NOT NULL")
+"$REPLAY" -c "$T/forget.conf" serve 2>"$T/forget.log" & SERVE=$!
+cleanup_add "kill -9 $SERVE"
+wait_for "grep -q 'replay forgot messages=$gone ' $T/forget.log" 20 ||
+	fail "forget_after: no 'forgot messages=$gone': $(grep forg "$T/forget.log")"
+kill "$SERVE"; wait "$SERVE"
+[ "$(Q "SELECT count(*) FROM messages")" = "$keep" ] &&
+	[ "$(Q "SELECT count(*) FROM recipients WHERE message_id = '$a'")" = 0 ] &&
+	[ "$(Q "SELECT count(*) FROM attempts WHERE message_id = '$a'")" = 0 ] ||
+	fail "forget_after: rows left: $(Q "SELECT count(*) FROM messages"), want $keep"
+R show "$a" > /dev/null 2>&1 && fail "forget_after: $a still shown"
+ok "forget_after = 1s: $gone purged messages forgotten (rows, recipients, attempts), $keep kept"
 
 # subjects_ok DIR FROM TO MAXDUP - every msg-FROM..TO at least once, at most MAXDUP extra
 subjects_ok() {

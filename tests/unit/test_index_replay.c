@@ -2,7 +2,7 @@
  * test_index_replay.c - the queue SQL of common/index_replay.c on a real
  * SQLite file: leases (exclusive across two handles, expiry, filters, flush,
  * deadline), outcomes and message states, operator operations, purge,
- * counts and qshape.  Times are passed in: no sleeps.
+ * forgetting purged history, counts and qshape.  Times are passed in: no sleeps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "envelope.h"
 #include "index_replay.h"
@@ -330,6 +331,80 @@ test_qshape_purge_sample(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* count - one integer from sql (a test's own look at the tables) */
+static int64_t
+count(struct index *ix, const char *sql)
+{
+	sqlite3_stmt	*s;
+	int64_t		 n;
+
+	assert_int_equal(sqlite3_prepare_v2(index_db(ix), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* deliver - lease message i alone and finish its one recipient as delivered */
+static void
+deliver(struct fx *f, int i, const char *rcpt)
+{
+	char		 ids[2][MSGID_MAX];
+	struct index_filter flt = { 0 };
+	struct index_outcome o = { rcpt, "t", RCPT_DELIVERED, 250, "", "ok" };
+
+	flt.id = f->id[i];
+	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 2), 1);
+	assert_int_equal(index_replay_finish(f->a, f->id[i], "h:1", &o, 1, "w", f->t0, 0),
+	    INDEX_OK);
+}
+
+/* forget_after: purged messages' history goes, oldest purge first, in batches */
+static void
+test_forget(void **state)
+{
+	struct fx	*f = *state;
+	int64_t		 totals;
+	int		 n = -1;
+
+	deliver(f, 1, "c@one.test");
+	deliver(f, 2, "d@two.test");
+	assert_int_equal(index_replay_mark_purged(f->a, f->id[1], f->t0 + 1), INDEX_OK);
+	assert_int_equal(index_replay_mark_purged(f->a, f->id[2], f->t0 + 5000), INDEX_OK);
+	assert_int_equal(index_replay_sample(f->a, f->t0), INDEX_OK);
+	assert_int_equal(index_replay_sample(f->a, f->t0 + 10000), INDEX_OK);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM attempts"), 2);
+	totals = count(f->a, "SELECT sum(count) FROM attempt_totals");
+
+	/* nothing purged before the cutoff: nothing goes but older samples */
+	assert_int_equal(index_replay_forget(f->a, f->t0 + 1, 10, &n), INDEX_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM messages"), 3);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM backlog_samples"), 1);
+
+	/* the one purged before the cutoff: its row, recipients and attempts */
+	assert_int_equal(index_replay_forget(f->a, f->t0 + 2, 10, &n), INDEX_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM messages"), 2);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM recipients WHERE rcpt = 'c@one.test'"),
+	    0);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM attempts WHERE rcpt = 'c@one.test'"),
+	    0);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM attempts"), 1);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM backlog_samples"), 1);
+
+	/* a limit of 1 per call; never a message that was not purged */
+	assert_int_equal(index_replay_forget(f->a, f->t0 + 100 * DAY, 1, &n), INDEX_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(index_replay_forget(f->a, f->t0 + 100 * DAY, 1, &n), INDEX_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM messages"), 1);
+	assert_int_equal(count(f->a, "SELECT count(*) FROM recipients"), 2);	/* id[0]'s */
+	assert_int_equal(count(f->a, "SELECT count(*) FROM attempts"), 0);
+	/* /metrics counters do not go back */
+	assert_int_equal(count(f->a, "SELECT sum(count) FROM attempt_totals"), totals);
+}
+
 int
 main(void)
 {
@@ -340,6 +415,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_filters_flush_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_operator_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qshape_purge_sample, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
