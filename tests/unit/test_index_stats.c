@@ -410,6 +410,7 @@ test_attempts(void **state)
 	sql(f, "DROP TRIGGER attempt_totals_insert", NULL);
 	sql(f, "DROP TABLE attempt_totals", NULL);
 	sql(f, "DROP INDEX messages_spool", NULL);
+	sql(f, "DROP INDEX messages_forget", NULL);	/* 005's, which follows */
 	sql(f, "PRAGMA user_version = 3", NULL);
 	sql(f, ins, NULL);
 	index_close(f->idx);
