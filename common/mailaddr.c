@@ -116,6 +116,16 @@ mailaddr_domain_valid(const char *d, size_t n, int utf8)
 	return utf8 ? mailaddr_utf8_ok(u, n) : 1;
 }
 
+/* mailaddr_8bit - see mailaddr.h */
+int
+mailaddr_8bit(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
 /*
  * mailaddr_domain_ascii - see mailaddr.h.  ASCII names are only lowered (an
  * "xn--" label is taken as it is); a name with UTF-8 goes through IDNA2008
@@ -129,7 +139,6 @@ mailaddr_domain_ascii(const char *domain, char *out, size_t outlen)
 	char		 in[MXS_DOMAIN_MAX + 2], *a = NULL;
 	const char	*src = in;
 	size_t		 n = strlen(domain), i;
-	int		 utf8 = 0;
 
 	if (n > 0 && domain[n - 1] == '.')
 		n--;
@@ -137,10 +146,7 @@ mailaddr_domain_ascii(const char *domain, char *out, size_t outlen)
 		return -1;
 	memcpy(in, domain, n);
 	in[n] = '\0';
-	for (i = 0; i < n; i++)
-		if ((unsigned char)in[i] >= 0x80)
-			utf8 = 1;
-	if (utf8) {
+	if (mailaddr_8bit(in)) {
 		if (idn2_to_ascii_8z(in, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK)
 			return -1;
 		src = a;

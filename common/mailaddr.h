@@ -59,6 +59,8 @@ int	mailaddr_orcpt_valid(const char *);
 int	mailaddr_size_parse(const char *, long long max, long long *out);
 /* mailaddr_domain_valid - LDH labels (and UTF-8 when utf8), or an IPv4/"IPv6:" literal */
 int	mailaddr_domain_valid(const char *, size_t, int utf8);
+/* mailaddr_8bit - 1 if s has a byte over 0x7f (UTF-8: SMTPUTF8 needed to send it) */
+int	mailaddr_8bit(const char *s);
 /* mailaddr_domain_ascii - lower-case A-label form of domain, no final dot; -1 not IDNA2008 / too long */
 int	mailaddr_domain_ascii(const char *domain, char *out, size_t outlen);
 

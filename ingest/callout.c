@@ -32,6 +32,7 @@
 #include "config.h"
 #include "limits.h"
 #include "log.h"
+#include "mailaddr.h"
 
 struct callout_conn {
 	int		 fd;
@@ -322,16 +323,6 @@ callout_close(struct callout_conn *c, int quit)
 	buf_free(&c->in);
 }
 
-/* callout_8bit - s holds a byte above 127 (UTF-8: an SMTPUTF8 address) */
-static int
-callout_8bit(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 1;
-	return 0;
-}
-
 /* callout_path - "<addr>" with the local part quoted when it is not a dot-atom */
 static int
 callout_path(const char *addr, char *out, size_t outlen)
@@ -414,7 +405,7 @@ callout_rcpt(const struct callout_target *t, const char *helo, const char *sende
 	if (callout_open(&c, t, helo, timeout_ms, why, sizeof(why)) == -1)
 		goto done;
 	step = "MAIL";
-	utf8 = callout_8bit(path) || callout_8bit(from);
+	utf8 = mailaddr_8bit(path) || mailaddr_8bit(from);
 	if (utf8 && !c.smtputf8) {
 		snprintf(text, textlen, "%s: primary does not offer SMTPUTF8", step);
 		callout_close(&c, 1);

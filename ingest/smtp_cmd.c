@@ -109,16 +109,6 @@ cmd_prefix(char *args, const char *pfx)
 	return args;
 }
 
-/* cmd_has_8bit - any byte >= 0x80 */
-static int
-cmd_has_8bit(const char *p)
-{
-	for (; *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80)
-			return 1;
-	return 0;
-}
-
 /*
  * cmd_param_bad - refuse a MAIL/RCPT parameter: key NULL, bad syntax (501); key one of
  * known, bad or repeated (501); else unsupported (555).  1 replied, -1 session ended
@@ -223,7 +213,7 @@ cmd_mail(struct smtp_session *s, char *args)
 	if ((r = cmd_mail_params(s, end, tx, &params)) != 0)
 		goto out;
 	r = -1;
-	if (!tx->utf8 && cmd_has_8bit(m.addr)) {
+	if (!tx->utf8 && mailaddr_8bit(m.addr)) {
 		r = cmd_reject(s, COUNTERS_REJ_SYNTAX,
 		    "553 5.6.7 Error: non-ASCII address needs SMTPUTF8");
 		goto out;

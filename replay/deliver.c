@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "mailaddr.h"
 #include "deliver.h"
 #include "deliver_io.h"
 
@@ -363,18 +364,6 @@ deliver_clean(const char *s)
 	return 1;
 }
 
-/* deliver_8bit - 1 if s has a byte over 0x7f */
-static int
-deliver_8bit(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] > 0x7f)
-			return 1;
-	return 0;
-}
-
 /*
  * deliver_need_utf8 - RFC 6531 3.2: SMTPUTF8 is needed when the sender asked for it
  * and an envelope address or a header field has 8-bit characters (like Postfix's
@@ -391,10 +380,10 @@ deliver_need_utf8(struct deliver_msg *m)
 
 	if (!deliver_param(m->mail_params, "SMTPUTF8", NULL, 0))
 		return 0;
-	if (deliver_8bit(m->mail_from, strlen(m->mail_from)))
+	if (mailaddr_8bit(m->mail_from))
 		return 1;
 	for (k = 0; k < m->nrcpts; k++)
-		if (deliver_8bit(m->rcpts[k].addr, strlen(m->rcpts[k].addr)))
+		if (mailaddr_8bit(m->rcpts[k].addr))
 			return 1;
 	while (off < m->size && off < DELIVER_HDRSCAN_MAX) {
 		if ((n = pread(m->fd, buf, sizeof(buf), off)) <= 0)
