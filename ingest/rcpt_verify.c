@@ -152,41 +152,47 @@ verify_sha256(const char *s, unsigned char out[32])
 }
 
 /*
+ * verify_compose - "local@dom" in out from the llen-byte local part of addr and
+ * dom, already in lookup form (mailaddr_domain_ascii); the local part lower
+ * case unless case-sensitive.  -1: empty or over RFC 5321 4.5.3.1 lengths,
+ * or control characters.
+ */
+static int
+verify_compose(const char *addr, size_t llen, const char *dom, int case_sensitive, char *out,
+    size_t outlen)
+{
+	size_t	dlen = strlen(dom), i;
+
+	if (llen == 0 || llen > MXS_LOCALPART_MAX || llen + 1 + dlen >= outlen)
+		return -1;
+	for (i = 0; i < llen; i++)
+		if ((unsigned char)addr[i] < 0x20 || addr[i] == 0x7f)
+			return -1;
+	memcpy(out, addr, llen);
+	out[llen] = '\0';
+	if (!case_sensitive)
+		verify_lower(out);
+	out[llen] = '@';
+	memcpy(out + llen + 1, dom, dlen + 1);
+	return 0;
+}
+
+/*
  * verify_normalise - split addr into a normalised "local@domain" in out
- * (domain in lower-case A-labels without a trailing dot, see
- * mailaddr_domain_ascii; local part lower case unless case-sensitive);
- * *local_len gets the local part's length.  -1: no '@', empty part, over
- * RFC 5321 4.5.3.1 lengths, control characters, or a domain that is no
- * IDNA2008 name.
+ * (see verify_compose); *local_len gets the local part's length.  -1: no '@',
+ * a part verify_compose refuses, or a domain that is no IDNA2008 name.
  */
 static int
 verify_normalise(const char *addr, int case_sensitive, char *out, size_t outlen,
     size_t *local_len)
 {
-	const char	*at = strrchr(addr, '@'), *p;
+	const char	*at = strrchr(addr, '@');
 	char		 dom[MXS_DOMAIN_MAX + 1];
-	size_t		 llen, dlen;
 
-	if (at == NULL)
+	if (at == NULL || mailaddr_domain_ascii(at + 1, dom, sizeof(dom)) == -1 ||
+	    verify_compose(addr, at - addr, dom, case_sensitive, out, outlen) == -1)
 		return -1;
-	llen = at - addr;
-	for (p = addr; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return -1;
-	if (llen == 0 || llen > MXS_LOCALPART_MAX ||
-	    mailaddr_domain_ascii(at + 1, dom, sizeof(dom)) == -1)
-		return -1;
-	dlen = strlen(dom);
-	if (llen + 1 + dlen >= outlen)
-		return -1;
-	memcpy(out, addr, llen + 1);
-	memcpy(out + llen + 1, dom, dlen + 1);
-	if (!case_sensitive) {
-		out[llen] = '\0';
-		verify_lower(out);
-		out[llen] = '@';
-	}
-	*local_len = llen;
+	*local_len = at - addr;
 	return 0;
 }
 
@@ -840,7 +846,9 @@ verify_rcpt(struct verify *v, const char *addr, char *text, size_t textlen)
 		snprintf(text, textlen, "Relay access denied: routing characters in local part");
 		return VERIFY_NO_DOMAIN;
 	}
-	if (verify_normalise(addr, v->case_sensitive, norm, sizeof(norm), &llen) == -1) {
+	/* the domain is converted once: dom above */
+	llen = at - addr;
+	if (verify_compose(addr, llen, dom, v->case_sensitive, norm, sizeof(norm)) == -1) {
 		snprintf(text, textlen, "Recipient address rejected: malformed local part");
 		return VERIFY_NO_USER;
 	}
