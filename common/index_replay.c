@@ -810,21 +810,11 @@ index_replay_forget(struct index *ix, int64_t cutoff, int limit, int *n)
 	return ir_end(ix, st);
 }
 
-enum index_status
-index_replay_qshape(struct index *ix, const struct index_filter *f, int64_t now,
-    void (*fn)(const char *, int64_t, void *), void *arg)
+sqlite3_stmt *
+index_replay_prepare_filter(struct index *ix, const char *head, const struct index_filter *f,
+    const char *tail, enum index_status *st)
 {
-	sqlite3_stmt	*s;
-	enum index_status st;
-	int		 rc;
-
-	if ((s = ir_prep_filter(ix, "SELECT DISTINCT m.id, lower(q.domain), m.received_ms"
-	    " FROM messages m JOIN recipients q ON q.message_id = m.id AND q.state = 'pending'"
-	    " WHERE 1", f, 1, 0, "", &st)) == NULL)
-		return st;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fn(ir_text(s, 1), now - sqlite3_column_int64(s, 2), arg);
-	return ir_rows_end(ix, s, rc, "qshape");
+	return ir_prep_filter(ix, head, f, 1, 0, tail, st);
 }
 
 enum index_status

@@ -22,40 +22,36 @@ struct cli_qshape {
 	struct cli_qrow	*rows;
 	size_t		 n, cap;
 	struct cli_qrow	 all;
+	int		 nomem;
 };
 
-/* cli_qshape_add - index_replay_qshape callback */
-static void
-cli_qshape_add(const char *domain, int64_t age_ms, void *arg)
+/* cli_qshape_add - index_stats_shape callback: one domain's messages by age */
+static int
+cli_qshape_add(const struct index_stats_domain *d, void *arg)
 {
 	struct cli_qshape	*q = arg;
-	struct cli_qrow		*r = NULL, *nr;
-	int			 b = index_stats_bucket(age_ms);
-	size_t			 i;
+	struct cli_qrow		*r, *nr;
 
-	for (i = 0; i < q->n; i++)
-		if (strcmp(q->rows[i].domain, domain) == 0) {
-			r = &q->rows[i];
-			break;
-		}
-	if (r == NULL) {
-		if (q->n == q->cap) {
-			q->cap = q->cap ? q->cap * 2 : 32;
-			if ((nr = reallocarray(q->rows, q->cap, sizeof(*nr))) == NULL)
-				return;
-			q->rows = nr;
-		}
-		r = &q->rows[q->n++];
-		memset(r, 0, sizeof(*r));
-		if ((r->domain = strdup(domain)) == NULL) {
-			q->n--;
-			return;
-		}
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 32;
+		if ((nr = reallocarray(q->rows, q->cap, sizeof(*nr))) == NULL)
+			goto nomem;
+		q->rows = nr;
 	}
-	r->total++;
-	r->b[b]++;
-	q->all.total++;
-	q->all.b[b]++;
+	r = &q->rows[q->n];
+	if ((r->domain = strdup(d->domain)) == NULL)
+		goto nomem;
+	q->n++;
+	r->total = d->messages;
+	q->all.total += d->messages;
+	for (int i = 0; i < INDEX_STATS_NBUCKETS; i++) {
+		r->b[i] = d->mbuckets[i];
+		q->all.b[i] += d->mbuckets[i];
+	}
+	return 0;
+nomem:
+	q->nomem = 1;
+	return 1;
 }
 
 /* cli_qrow_cmp - larger totals first, then by name */
@@ -101,8 +97,10 @@ cli_qshape(struct cli *c)
 		return rc;
 	memset(&q, 0, sizeof(q));
 	q.all.domain = "TOTAL";
-	if ((st = index_replay_qshape(c->ix, &c->f, now_ms(), cli_qshape_add, &q)) != INDEX_OK)
+	if ((st = index_stats_shape(c->ix, &c->f, now_ms(), cli_qshape_add, &q)) != INDEX_OK)
 		rc = cli_index_exit(c, st, "qshape");
+	else if (q.nomem)
+		rc = cli_err(c, CLI_TEMPFAIL, "qshape: out of memory");
 	qsort(q.rows, q.n, sizeof(*q.rows), cli_qrow_cmp);
 	if (rc == 0 && c->json) {
 		arr = json_array();
