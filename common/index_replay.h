@@ -68,6 +68,7 @@ struct index_msg_row {
 	int		 attempts;
 	int		 nrcpts;	/* all recipients */
 	int		 npending;	/* recipients still pending */
+	int64_t		 purged_ms;	/* object deleted (retention, delete); 0: still stored */
 };
 
 struct index_rcpt_row {
@@ -150,6 +151,8 @@ enum index_status index_replay_get(struct index *, const char *id, struct index_
 /* index_replay_list - messages matching f, oldest first */
 enum index_status index_replay_list(struct index *, const struct index_filter *,
 		    int (*fn)(const struct index_msg_row *, void *), void *arg);
+/* index_replay_id_width - the longest id among the messages matching f (0: none), to align */
+enum index_status index_replay_id_width(struct index *, const struct index_filter *, int *width);
 enum index_status index_replay_rcpts(struct index *, const char *id,
 		    int (*fn)(const struct index_rcpt_row *, void *), void *arg);
 enum index_status index_replay_attempts(struct index *, const char *id,
