@@ -25,6 +25,8 @@ enum cli_exit {
 	CLI_CONFIG	= 78,	/* configuration file unusable */
 };
 
+#define CLI_CONCURRENCY_MAX	256	/* [replay] concurrency, drain --concurrency */
+
 /* which options a command accepts (cli_getopt) */
 /* --state --domain --rcpt --sender --since --until --older-than */
 #define CLI_O_FILTER	0x0001
@@ -65,6 +67,8 @@ int	cli_getopt(struct cli *, const struct cli_cmd *, int argc, char **argv);
 /* cli_err - print "mxspool-replay: cmd: ..." and return code */
 int	cli_err(struct cli *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* cli_conf_check - the [replay] settings drain and serve need, without exiting 1; code or 0 */
+int	cli_conf_check(struct cli *);
 /* cli_index - open the existing index; exit code or 0 */
 int	cli_index(struct cli *);
 /* cli_store - open the store (and the index: it must exist unless create); exit code or 0 */
