@@ -102,5 +102,6 @@ int	cli_resume(struct cli *);
 int	cli_rate(struct cli *);
 int	cli_drain(struct cli *);
 int	cli_serve(struct cli *);
+int	cli_verify(struct cli *);
 
 #endif

@@ -79,6 +79,13 @@ const struct cli_cmd cli_cmds[] = {
 	{ "reindex", cli_reindex, CLI_O_REINDEX, "[--repair] [--node N]",
 	  "Compare the index with the bucket; --repair adds missing rows and marks rows\n"
 	  "without object 'missing' (and may create a lost index).\n" },
+	{ "verify", cli_verify, CLI_O_FILTER | CLI_O_ALL | CLI_O_JSON,
+	  "list [--domain D] [--json] | flush ADDRESS... | flush --domain D | flush --all",
+	  "The recipient verification cache: the primary's callout answers ([domain]\n"
+	  "callout), kept positive_ttl / negative_ttl.  list shows them; flush forgets\n"
+	  "them, so the next RCPT asks the primary again (a mailbox just created there).\n"
+	  "A running ingest reads the cache at every RCPT: a flush applies at once.\n"
+	  "With subaddress = yes, flush alice@example.com, not alice+tag@example.com.\n" },
 	{ "pause", cli_pause, 0, "", "Tell serve to start no new deliveries.\n" },
 	{ "resume", cli_resume, 0, "", "Tell serve to deliver again (slow start).\n" },
 	{ "rate", cli_rate, 0, "[R]", "Show or set serve's rate cap (messages/s, 600/m; 0 = "
