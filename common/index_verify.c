@@ -51,6 +51,20 @@ index_verify_finish(struct index *idx, sqlite3_stmt *st, int rc, const char *wha
 	return s;
 }
 
+/* index_verify_row - the entry in the columns result, code, text, checked_ms, expires_ms
+ * of st, from column col on */
+static void
+index_verify_row(sqlite3_stmt *st, int col, struct index_verify_entry *e)
+{
+	const unsigned char *t = sqlite3_column_text(st, col + 2);
+
+	e->result = sqlite3_column_int(st, col);
+	e->code = sqlite3_column_int(st, col + 1);
+	snprintf(e->text, sizeof(e->text), "%s", t ? (const char *)t : "");
+	e->checked_ms = sqlite3_column_int64(st, col + 3);
+	e->expires_ms = sqlite3_column_int64(st, col + 4);
+}
+
 /* index_verify_get - the row of addr; INDEX_NOTFOUND if none */
 enum index_status
 index_verify_get(struct index *idx, const char *addr, struct index_verify_entry *e)
@@ -58,7 +72,6 @@ index_verify_get(struct index *idx, const char *addr, struct index_verify_entry 
 	static const char sql[] = "SELECT result, code, text, checked_ms, expires_ms "
 	    "FROM verify_cache WHERE address = ?1";
 	sqlite3_stmt		*st;
-	const unsigned char	*t;
 	enum index_status	 s;
 	int			 rc;
 
@@ -67,12 +80,7 @@ index_verify_get(struct index *idx, const char *addr, struct index_verify_entry 
 	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		e->result = sqlite3_column_int(st, 0);
-		e->code = sqlite3_column_int(st, 1);
-		t = sqlite3_column_text(st, 2);
-		snprintf(e->text, sizeof(e->text), "%s", t ? (const char *)t : "");
-		e->checked_ms = sqlite3_column_int64(st, 3);
-		e->expires_ms = sqlite3_column_int64(st, 4);
+		index_verify_row(st, 0, e);
 		sqlite3_finalize(st);
 		return INDEX_OK;
 	}
@@ -157,12 +165,7 @@ index_verify_list(struct index *idx, const char *domain,
 		return s;
 	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e.result = sqlite3_column_int(st, 1);
-		e.code = sqlite3_column_int(st, 2);
-		t = sqlite3_column_text(st, 3);
-		snprintf(e.text, sizeof(e.text), "%s", t ? (const char *)t : "");
-		e.checked_ms = sqlite3_column_int64(st, 4);
-		e.expires_ms = sqlite3_column_int64(st, 5);
+		index_verify_row(st, 1, &e);
 		t = sqlite3_column_text(st, 0);
 		if (fn(t ? (const char *)t : "", &e, arg) != 0) {
 			rc = SQLITE_DONE;

@@ -106,7 +106,8 @@ for i in $(seq 1 12); do commit "$T/mx.conf" "h$i@three.test" > /dev/null; done
 R hold --all --limit 10 --domain three.test > "$T/hold.txt"; rc=$?
 [ "$rc" = 0 ] || { cat "$T/replay.log"; fail "hold --all --limit 10: exit $rc"; }
 grep -q '^hold: 10 messages' "$T/hold.txt" || fail "hold: $(cat "$T/hold.txt")"
-[ "$(R list --state hold --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 10 ] ||
+count() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+[ "$(R list --state hold --json | count)" = 10 ] ||
 	fail "hold --limit 10: $(R list --state hold | grep -c '^0')"
 R list --state queued --domain three.test --json | python3 -c '
 import json, sys
@@ -138,7 +139,8 @@ conf "$T/conc0.conf" mx1 "concurrency = 0"
 grep -q 'concurrency' "$T/err" || fail "concurrency = 0: $(cat "$T/err")"
 R drain --concurrency 0 --dry-run > /dev/null; rc=$?
 [ "$rc" = 64 ] || fail "--concurrency 0: exit $rc, want 64"
-ok "exit codes: garbage index 70, newer schema 70, bad url on export 78, concurrency = 0 78, --concurrency 0 64"
+ok "exit codes: garbage index 70, newer schema 70, bad url on export 78," \
+	"concurrency = 0 78, --concurrency 0 64"
 
 # 6. qshape equals the old aggregation on a mixed index (states, domains, ages)
 i=0
