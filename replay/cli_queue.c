@@ -215,17 +215,44 @@ cli_copy(int fd, FILE *out, size_t max, int headers_only)
 	return n < 0 ? -1 : 0;
 }
 
+/*
+ * cli_purged_why - why a message has no stored bytes any more: its object was
+ * deleted on purpose (retention after delivery, or the operator's delete),
+ * which reindex cannot and should not bring back
+ */
+static void
+cli_purged_why(const struct index_msg_row *m, char *out, size_t outlen)
+{
+	char st[32], pt[32], age[CLI_FMT_MAX];
+
+	cli_time(m->state_ms, st, sizeof(st));
+	cli_time(m->purged_ms, pt, sizeof(pt));
+	if (strcmp(m->state, "deleted") == 0)
+		snprintf(out, outlen, "deleted by the operator %s UTC; the stored object was"
+		    " deleted %s UTC", st, pt);
+	else
+		snprintf(out, outlen, "%s %s UTC; the stored object was purged %s UTC, %s later,"
+		    " by [replay] retention", m->state, st, pt,
+		    cli_fmt_age(m->purged_ms - m->state_ms, age, sizeof(age)));
+}
+
 int
 cli_export(struct cli *c)
 {
-	int	fd, rc;
+	struct index_msg_row	m;
+	char			why[256];
+	int			fd, rc;
 
 	if (c->nargs != 1 || !msgid_valid(c->args[0]))
 		return cli_err(c, CLI_USAGE, "want one message id");
 	if ((rc = cli_index(c)) != 0)
 		return rc;
-	if ((rc = cli_index_exit(c, index_has_message(c->ix, c->args[0]), c->args[0])) != 0)
+	if ((rc = cli_index_exit(c, index_replay_get(c->ix, c->args[0], &m), c->args[0])) != 0)
 		return rc;
+	if (m.purged_ms) {
+		cli_purged_why(&m, why, sizeof(why));
+		return cli_err(c, CLI_NOINPUT, "%s: nothing to export: %s", c->args[0], why);
+	}
 	if ((fd = cli_fetch(c, c->args[0], &rc)) == -1)
 		return rc;
 	rc = cli_copy(fd, stdout, 0, 0) == -1 || fflush(stdout) == EOF ?
@@ -264,27 +291,6 @@ cli_show_rcpt(const struct index_rcpt_row *r, void *arg)
 	return 0;
 }
 
-/*
- * cli_show_purged - why a message has no headers to show: its object was
- * deleted on purpose (retention after delivery, or the operator's delete),
- * which reindex cannot and should not bring back
- */
-static void
-cli_show_purged(const struct index_msg_row *m)
-{
-	char st[32], pt[32], age[CLI_FMT_MAX];
-
-	cli_time(m->state_ms, st, sizeof(st));
-	cli_time(m->purged_ms, pt, sizeof(pt));
-	if (strcmp(m->state, "deleted") == 0)
-		printf("  (none: deleted by the operator %s UTC; the stored object was deleted"
-		    " %s UTC)\n", st, pt);
-	else
-		printf("  (none: %s %s UTC; the stored object was purged %s UTC, %s later,"
-		    " by [replay] retention)\n", m->state, st, pt,
-		    cli_fmt_age(m->purged_ms - m->state_ms, age, sizeof(age)));
-}
-
 int
 cli_show(struct cli *c)
 {
@@ -293,7 +299,7 @@ cli_show(struct cli *c)
 	enum index_location	loc;
 	enum index_status	st;
 	char			key[OBJKEY_MAX], spool[512], t[32];
-	char			size[CLI_FMT_MAX], age[CLI_FMT_MAX];
+	char			size[CLI_FMT_MAX], age[CLI_FMT_MAX], why[256];
 	json_t			*o, *a;
 	int			rc, fd;
 
@@ -345,7 +351,8 @@ cli_show(struct cli *c)
 	envelope_free(&env);
 	printf("Headers:\n");
 	if (m.purged_ms) {
-		cli_show_purged(&m);
+		cli_purged_why(&m, why, sizeof(why));
+		printf("  (none: %s)\n", why);
 		return CLI_OK;
 	}
 	fflush(stdout);

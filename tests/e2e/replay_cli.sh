@@ -203,7 +203,11 @@ R show "$d" > "$T/show.txt"; rc=$?
 grep -q 'delivered .* UTC; the stored object was purged .* by \[replay\] retention' \
 	"$T/show.txt" || { cat "$T/show.txt"; fail "show: no purge explanation"; }
 grep -qi reindex "$T/show.txt" "$T/replay.log" && fail "show of a purged message mentions reindex"
-ok "show of a purged message: delivered at, purged at, by retention (exit 0)"
+R export "$d" > /dev/null; rc=$?
+[ "$rc" = 66 ] || fail "export of a purged message: exit $rc, want 66"
+grep 'export' "$T/replay.log" | tail -1 | grep -q 'nothing to export: delivered .* retention' ||
+	fail "export of a purged message: $(tail -1 "$T/replay.log")"
+ok "show (exit 0) and export (66) of a purged message: delivered at, purged at, by retention"
 kill "$SINK"; wait "$SINK" 2>/dev/null
 
 # 8. verify flush with a running ingest: a cached negative -> 550, flushed -> 250
