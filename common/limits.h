@@ -32,6 +32,12 @@
  * is a large-site default; we are a backup MX). */
 #define SMTP_RCPT_DEFAULT	100
 #define SMTP_RCPT_MAX		10000
+/* RFC 5321 4.5.3.1.10: recipients over the limit get 452 4.5.3 and the client
+ * sends them in another transaction, so they are not errors; only this many per
+ * transaction are free (Postfix smtpd_recipient_overshoot_limit, 1000).
+ * Config: [ingest] recipient_overshoot_limit. */
+#define SMTP_RCPT_OVERSHOOT_DEFAULT	1000
+#define SMTP_RCPT_OVERSHOOT_MAX		1000000
 /* RFC 3461 4.2: ENVID is at most 100 characters; 4.2 ORCPT at most 500. */
 #define DSN_ENVID_MAX		100
 #define DSN_ORCPT_MAX		500

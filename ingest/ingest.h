@@ -44,6 +44,7 @@ struct ingest_conf {
 	int		 require_tls;
 	long long	 max_message_size;
 	int		 max_recipients;
+	int		 rcpt_overshoot;	/* RCPTs over max_recipients before they are errors */
 	int		 max_line_length;	/* command line incl. CRLF */
 	int		 max_data_line;		/* DATA text line incl. CRLF */
 	int		 cmd_timeout;		/* seconds */

@@ -75,6 +75,8 @@ ingest_conf_load(const struct config *c, struct ingest_conf *ic)
 	    SMTP_MSGSIZE_DEFAULT, 1024, 1LL << 40);
 	ic->max_recipients = config_num(c, "ingest", "max_recipients", SMTP_RCPT_DEFAULT,
 	    1, SMTP_RCPT_MAX);
+	ic->rcpt_overshoot = config_num(c, "ingest", "recipient_overshoot_limit",
+	    SMTP_RCPT_OVERSHOOT_DEFAULT, 0, SMTP_RCPT_OVERSHOOT_MAX);
 	ic->max_line_length = config_num(c, "ingest", "max_line_length", SMTP_CMDLINE_DEFAULT,
 	    512, SMTP_CMDLINE_MAX);
 	ic->max_data_line = config_num(c, "ingest", "max_data_line", SMTP_DATALINE_DEFAULT,

@@ -30,6 +30,7 @@ struct smtp_tx {
 	struct envelope	 env;
 	int		 utf8;		/* SMTPUTF8 given at MAIL */
 	int		 rcpt_tried;	/* any RCPT attempted */
+	int		 rcpt_over;	/* RCPTs refused for max_recipients */
 	long long	 size_decl;	/* SIZE= or 0 */
 };
 

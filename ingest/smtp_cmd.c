@@ -333,6 +333,24 @@ cmd_rcpt_dup(const struct smtp_tx *tx, const char *addr)
 	return 0;
 }
 
+/*
+ * cmd_rcpt_over - a recipient over max_recipients: 452 4.5.3, not an error.
+ * RFC 5321 4.5.3.1.10: the client sends the rest in another transaction, so
+ * counting them as errors would disconnect a sender with many recipients
+ * before it could.  Only past recipient_overshoot_limit of them in one
+ * transaction does each count (Postfix smtpd_recipient_overshoot_limit).
+ */
+static int
+cmd_rcpt_over(struct smtp_session *s)
+{
+	static const char text[] = "452 4.5.3 Error: too many recipients";
+
+	if (++s->tx->rcpt_over > s->ic->rcpt_overshoot)
+		return cmd_reject(s, COUNTERS_REJ_RCPT_LIMIT, text);
+	counters_inc(COUNTERS_REJ_RCPT_LIMIT);
+	return smtp_reply(s, text) == 0 ? 0 : -1;
+}
+
 /* cmd_rcpt - RCPT TO:<path> [params] */
 static int
 cmd_rcpt(struct smtp_session *s, char *args)
@@ -361,7 +379,7 @@ cmd_rcpt(struct smtp_session *s, char *args)
 	if (cmd_rcpt_dup(s->tx, m.addr))
 		r = smtp_reply(s, "250 2.1.5 Ok") == 0 ? 0 : -1;
 	else if (s->tx->env.nrcpts >= (size_t)s->ic->max_recipients)
-		r = cmd_reject(s, COUNTERS_REJ_RCPT_LIMIT, "452 4.5.3 Error: too many recipients");
+		r = cmd_rcpt_over(s);
 	else if (ingest.monitor != NULL && monitor_primary_healthy(ingest.monitor))
 		r = cmd_reject(s, COUNTERS_REJ_MONITOR,
 		    "451 4.3.0 %s: primary MX is up, deliver there", s->ic->hostname);
