@@ -38,6 +38,7 @@ static const char *counters_label[COUNTERS_N] = {
 	[COUNTERS_REJ_HTTP] = "http",
 	[COUNTERS_REJ_ERRORS] = "error_limit",
 	[COUNTERS_REJ_TIMEOUT] = "timeout",
+	[COUNTERS_REJ_BINARY] = "binary",
 };
 
 /* counters_inc - one event */

@@ -154,6 +154,7 @@ enum counters_id {
 	COUNTERS_REJ_HTTP,
 	COUNTERS_REJ_ERRORS,
 	COUNTERS_REJ_TIMEOUT,
+	COUNTERS_REJ_BINARY,
 	COUNTERS_N
 };
 void		 counters_inc(enum counters_id);

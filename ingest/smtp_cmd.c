@@ -73,7 +73,7 @@ cmd_hello(struct smtp_session *s, char *args, int ehlo)
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "501 5.5.4 Syntax: %s hostname",
 		    ehlo ? "EHLO" : "HELO");
 	if (!cmd_helo_valid(args))
-		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "501 5.5.2 Error: invalid hostname");
+		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "501 5.5.4 Error: invalid hostname");
 	smtp_tx_free(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", args);
 	s->helo_kind = ehlo ? SMTP_HELO_EHLO : SMTP_HELO_HELO;
@@ -366,10 +366,14 @@ cmd_rcpt(struct smtp_session *s, char *args)
 	if ((p = cmd_prefix(args, "TO:")) == NULL)
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "501 5.5.4 Syntax: RCPT TO:<address>");
 	s->tx->rcpt_tried = 1;
-	if (mailaddr_parse_path(p, 0, s->tx->utf8, &m, &end, &why) != MAILADDR_OK ||
+	if (mailaddr_parse_path(p, 0, 1, &m, &end, &why) != MAILADDR_OK ||
 	    (*end != '\0' && *end != ' '))
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
 		    "501 5.1.3 Bad recipient address syntax");
+	/* RFC 6531 3.5, 3.7.4.1: a valid UTF-8 address without SMTPUTF8 is 553 5.6.7 */
+	if (!s->tx->utf8 && mailaddr_8bit(m.addr))
+		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
+		    "553 5.6.7 Error: non-ASCII address needs SMTPUTF8");
 	buf_init(&params, 1024);
 	if ((r = cmd_rcpt_params(s, end, &params)) != 0) {
 		buf_free(&params);

@@ -316,21 +316,42 @@ smtp_starttls(struct smtp_session *s)
 }
 
 /*
- * smtp_getline - next command line into s->line (CR LF or LF ends it; the
- * CR is dropped).  A line longer than max_line_length is consumed to its end
- * and reported with *toolong so the session stays in sync.
+ * smtp_binary - c cannot start an SMTP command: a control character other than
+ * CR/LF, DEL or a byte >= 0x80.  A TLS ClientHello (0x16 0x03), an SSLv2 hello
+ * (0x80) or other binary on the plain port: such a peer never speaks SMTP and
+ * may never send an LF, so it is not read to a line end (Postfix closes on
+ * commands not starting with a letter: smtpd_forbidden_commands).  A command
+ * always starts with an ASCII verb, SMTPUTF8 included (RFC 6531 3.2).
  */
 static int
-smtp_getline(struct smtp_session *s, size_t *len, int *toolong)
+smtp_binary(unsigned char c)
+{
+	return (c < 0x20 && c != '\r' && c != '\n') || c >= 0x7f;
+}
+
+/*
+ * smtp_getline - next command line into s->line (CR LF or LF ends it; the
+ * CR is dropped).  A line longer than max_line_length is consumed to its end
+ * and reported with *toolong so the session stays in sync.  A line whose first
+ * byte is binary (smtp_binary) is returned at once with *binary set.
+ */
+static int
+smtp_getline(struct smtp_session *s, size_t *len, int *toolong, int *binary)
 {
 	size_t	max = s->ic->max_line_length, n = 0;
 	int	r;
 
-	*toolong = 0;
+	*toolong = *binary = 0;
 	for (;;) {
 		while (s->inpos < s->inlen) {
 			unsigned char c = s->in[s->inpos++];
 
+			if (n == 0 && !*toolong && smtp_binary(c)) {
+				*binary = 1;
+				*len = 0;
+				s->inpos--;
+				return 1;
+			}
 			if (c == '\n') {
 				if (n > 0 && s->line[n - 1] == '\r')
 					n--;
@@ -374,7 +395,7 @@ static void
 smtp_loop(struct smtp_session *s)
 {
 	size_t	len;
-	int	toolong;
+	int	toolong, binary;
 	char	esc[128];
 
 	if (smtp_pregreet(s) != 0)
@@ -386,8 +407,17 @@ smtp_loop(struct smtp_session *s)
 			smtp_gone(s, 1);
 			return;
 		}
-		if (smtp_getline(s, &len, &toolong) <= 0)
+		if (smtp_getline(s, &len, &toolong, &binary) <= 0)
 			return;
+		if (binary) {
+			counters_inc(COUNTERS_REJ_BINARY);
+			smtp_log(s, "binary_command", "addr=%s start=\"%s\"", s->addr,
+			    log_escape((char *)s->in + s->inpos, s->inlen - s->inpos < 16 ?
+			    s->inlen - s->inpos : 16, esc, sizeof(esc)));
+			smtp_reply(s, "554 5.7.0 Error: binary data or TLS on the SMTP port "
+			    "(use STARTTLS)");
+			return;
+		}
 		if (toolong) {
 			counters_inc(COUNTERS_REJ_LONG_LINE);
 			smtp_log(s, "line_too_long", "addr=%s start=\"%s\"", s->addr,
