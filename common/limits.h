@@ -38,6 +38,11 @@
  * Config: [ingest] recipient_overshoot_limit. */
 #define SMTP_RCPT_OVERSHOOT_DEFAULT	1000
 #define SMTP_RCPT_OVERSHOOT_MAX		1000000
+/* Non-mail commands (NOOP RSET VRFY HELP HELO EHLO) allowed between two accepted messages;
+ * one more gets 421 4.7.0 and the session ends (Postfix smtpd_junk_command_limit, 100).
+ * Config: [ingest] junk_command_limit. */
+#define SMTP_JUNK_DEFAULT	100
+#define SMTP_JUNK_MAX		100000
 /* RFC 3461 4.2: ENVID is at most 100 characters; 4.2 ORCPT at most 500. */
 #define DSN_ENVID_MAX		100
 #define DSN_ORCPT_MAX		500

@@ -59,6 +59,7 @@ struct ingest_conf {
 	int		 rcpt_rate;
 	int		 soft_error_limit;
 	int		 hard_error_limit;
+	int		 junk_limit;		/* non-mail commands per transaction */
 	int		 error_sleep;		/* seconds, per error over the soft limit */
 	int		 error_sleep_max;
 	long long	 min_free_space;	/* bytes free on the staging file system */
@@ -155,6 +156,7 @@ enum counters_id {
 	COUNTERS_REJ_ERRORS,
 	COUNTERS_REJ_TIMEOUT,
 	COUNTERS_REJ_BINARY,
+	COUNTERS_REJ_JUNK,
 	COUNTERS_N
 };
 void		 counters_inc(enum counters_id);

@@ -95,6 +95,8 @@ ingest_conf_load(const struct config *c, struct ingest_conf *ic)
 	ic->rcpt_rate = config_num(c, "ingest", "client_recipient_rate_limit", 0, 0, 1 << 30);
 	ic->soft_error_limit = config_num(c, "ingest", "soft_error_limit", 10, 1, 1000);
 	ic->hard_error_limit = config_num(c, "ingest", "hard_error_limit", 20, 1, 1000);
+	ic->junk_limit = config_num(c, "ingest", "junk_command_limit", SMTP_JUNK_DEFAULT, 1,
+	    SMTP_JUNK_MAX);
 	ic->error_sleep = config_duration(c, "ingest", "error_sleep_time", 1, 0, 60);
 	ic->error_sleep_max = config_duration(c, "ingest", "error_sleep_max", 10, 0, 600);
 	ic->min_free_space = config_size(c, "ingest", "min_free_space", 100LL << 20, 0, 1LL << 50);

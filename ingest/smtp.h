@@ -47,6 +47,7 @@ struct smtp_session {
 	char			 helo[256];
 	char			 tls_desc[128];	/* "TLSv1.3 TLS_AES_..." or "" */
 	int			 errors;
+	int			 junk;		/* non-mail commands since the last message */
 	int			 quit;
 	int			 limits_counted;
 	struct smtp_tx		*tx;

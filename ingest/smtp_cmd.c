@@ -23,6 +23,7 @@
 #include "smtp.h"
 
 #define CMD_PRETLS	0x01	/* allowed before STARTTLS when require_tls */
+#define CMD_JUNK	0x02	/* not mail: counts against junk_command_limit */
 
 struct smtp_cmd {
 	const char	*verb;
@@ -488,16 +489,16 @@ cmd_http(struct smtp_session *s, char *args)
 }
 
 static const struct smtp_cmd smtp_cmds[] = {
-	{ "EHLO",	CMD_PRETLS,	cmd_ehlo },
-	{ "HELO",	CMD_PRETLS,	cmd_helo },
+	{ "EHLO",	CMD_PRETLS | CMD_JUNK,	cmd_ehlo },
+	{ "HELO",	CMD_PRETLS | CMD_JUNK,	cmd_helo },
 	{ "MAIL",	0,		cmd_mail },
 	{ "RCPT",	0,		cmd_rcpt },
 	{ "DATA",	0,		cmd_data },
-	{ "RSET",	CMD_PRETLS,	cmd_rset },
-	{ "NOOP",	CMD_PRETLS,	cmd_noop },
+	{ "RSET",	CMD_PRETLS | CMD_JUNK,	cmd_rset },
+	{ "NOOP",	CMD_PRETLS | CMD_JUNK,	cmd_noop },
 	{ "QUIT",	CMD_PRETLS,	cmd_quit },
-	{ "VRFY",	0,		cmd_vrfy },
-	{ "HELP",	CMD_PRETLS,	cmd_help },
+	{ "VRFY",	CMD_JUNK,	cmd_vrfy },
+	{ "HELP",	CMD_PRETLS | CMD_JUNK,	cmd_help },
 	{ "STARTTLS",	CMD_PRETLS,	cmd_starttls },
 	{ "AUTH",	CMD_PRETLS,	cmd_notimpl },
 	{ "EXPN",	CMD_PRETLS,	cmd_notimpl },
@@ -542,6 +543,13 @@ smtp_cmd_dispatch(struct smtp_session *s, char *line, size_t len)
 		    log_escape(line, vlen, esc, sizeof(esc)));
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
 		    "500 5.5.2 Error: command not recognized");
+	}
+	/* Postfix smtpd_junk_command_limit; Postfix then counts errors, we just end it */
+	if ((c->flags & CMD_JUNK) && ++s->junk > s->ic->junk_limit) {
+		counters_inc(COUNTERS_REJ_JUNK);
+		smtp_log(s, "too_many_junk_commands", "addr=%s count=%d", s->addr, s->junk);
+		smtp_reply(s, "421 4.7.0 %s Error: too many non-mail commands", s->ic->hostname);
+		return -1;
 	}
 	if (s->ic->require_tls && s->ssl == NULL && !(c->flags & CMD_PRETLS))
 		return cmd_reject(s, COUNTERS_REJ_TLS_REQUIRED,

@@ -208,6 +208,7 @@ data_commit(struct smtp_session *s, struct data_state *d, const char *id, int64_
 	switch (st) {
 	case STORE_OK:
 		counters_inc(COUNTERS_ACCEPTED);
+		s->junk = 0;	/* as Postfix: a delivered message resets the junk count */
 		log_info("%s ingest queued session=%s from=<%s> nrcpt=%zu size=%lld sha256=%s",
 		    id, s->id, env->mail_from, env->nrcpts, (long long)d->size, env->sha256);
 		return smtp_reply(s, "250 2.0.0 Ok: queued as %s", id);
