@@ -19,6 +19,11 @@
  * (SIZE, DSN's ORCPT/ENVID, SMTPUTF8) lengthen MAIL/RCPT, so allow more
  * (RFC 1869 4.1.2 permits it). Config: [ingest] max_line_length. */
 #define SMTP_CMDLINE_MAX	2048
+/* RFC 5321 4.5.3.2.7 gives the server 5 minutes of idle time per command ([ingest] timeout);
+ * a whole command line, from its first byte, must arrive within this (Postfix
+ * smtpd_per_request_deadline): a real client sends one in a single segment.
+ * Config: [ingest] command_deadline (seconds). */
+#define SMTP_CMD_DEADLINE_DEFAULT	60
 /* RFC 5321 4.5.3.1.6: text line 1000 octets including CRLF. We accept longer
  * lines up to this default (senders do send them); config: [ingest] max_data_line. */
 #define SMTP_DATALINE_DEFAULT	8192

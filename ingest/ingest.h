@@ -48,6 +48,7 @@ struct ingest_conf {
 	int		 max_line_length;	/* command line incl. CRLF */
 	int		 max_data_line;		/* DATA text line incl. CRLF */
 	int		 cmd_timeout;		/* seconds */
+	int		 cmd_deadline;		/* seconds from a command's first byte to its end */
 	int		 data_timeout;
 	int		 min_data_rate;		/* bytes/s after the first data_rate_grace s */
 	int		 greet_delay;		/* seconds; 0: no pre-greeting check */

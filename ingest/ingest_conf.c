@@ -82,6 +82,8 @@ ingest_conf_load(const struct config *c, struct ingest_conf *ic)
 	ic->max_data_line = config_num(c, "ingest", "max_data_line", SMTP_DATALINE_DEFAULT,
 	    1000, SMTP_DATALINE_MAX);
 	ic->cmd_timeout = config_duration(c, "ingest", "timeout", 300, 1, 3600);
+	ic->cmd_deadline = config_duration(c, "ingest", "command_deadline",
+	    SMTP_CMD_DEADLINE_DEFAULT, 1, 3600);
 	ic->data_timeout = config_duration(c, "ingest", "data_timeout", ic->cmd_timeout, 1, 3600);
 	ic->min_data_rate = config_num(c, "ingest", "min_data_rate", 500, 0, 1 << 30);
 	ic->greet_delay = config_duration(c, "ingest", "greet_delay", 1, 0, 60);

@@ -29,6 +29,8 @@
 
 static unsigned int	 session_seq;
 
+static int	smtp_fill_until(struct smtp_session *, int64_t deadline);
+
 /* smtp_now_ms - monotonic milliseconds */
 static int64_t
 smtp_now_ms(void)
@@ -102,11 +104,17 @@ smtp_gone(struct smtp_session *s, int why)
 	}
 }
 
-/* smtp_fill - read what is available into in[] */
+/* smtp_fill - read what is available into in[], waiting at most timeout seconds */
 int
 smtp_fill(struct smtp_session *s, int timeout)
 {
-	int64_t	deadline = smtp_now_ms() + (int64_t)timeout * 1000;
+	return smtp_fill_until(s, smtp_now_ms() + (int64_t)timeout * 1000);
+}
+
+/* smtp_fill_until - read what is available into in[], waiting until deadline (monotonic ms) */
+static int
+smtp_fill_until(struct smtp_session *s, int64_t deadline)
+{
 	ssize_t	n;
 	short	ev;
 	int	e, w;
@@ -334,15 +342,22 @@ smtp_binary(unsigned char c)
  * CR is dropped).  A line longer than max_line_length is consumed to its end
  * and reported with *toolong so the session stays in sync.  A line whose first
  * byte is binary (smtp_binary) is returned at once with *binary set.
+ * Waits: the idle timeout before the first byte and between reads; from the
+ * first byte on, the whole line must arrive within command_deadline (Postfix
+ * smtpd_per_request_deadline), so one byte every few seconds cannot hold a
+ * session for minutes.  Past it: 421 4.4.2 (smtp_fill_until).
  */
 static int
 smtp_getline(struct smtp_session *s, size_t *len, int *toolong, int *binary)
 {
 	size_t	max = s->ic->max_line_length, n = 0;
+	int64_t	deadline = 0, idle;
 	int	r;
 
 	*toolong = *binary = 0;
 	for (;;) {
+		if (deadline == 0 && s->inpos < s->inlen)
+			deadline = smtp_now_ms() + (int64_t)s->ic->cmd_deadline * 1000;
 		while (s->inpos < s->inlen) {
 			unsigned char c = s->in[s->inpos++];
 
@@ -364,7 +379,8 @@ smtp_getline(struct smtp_session *s, size_t *len, int *toolong, int *binary)
 			else
 				*toolong = 1;
 		}
-		if ((r = smtp_fill(s, s->ic->cmd_timeout)) <= 0)
+		idle = smtp_now_ms() + (int64_t)s->ic->cmd_timeout * 1000;
+		if ((r = smtp_fill_until(s, deadline != 0 && deadline < idle ? deadline : idle)) <= 0)
 			return r;
 	}
 }

@@ -4,7 +4,8 @@
 #   stored bytes = our Received: header + exactly the bytes sent (cmp),
 #   swaks plain and --tls, openssl s_client -starttls smtp,
 #   STARTTLS command injection (plaintext after STARTTLS is never executed),
-#   idle timeout (421 4.4.2), /healthz, SIGHUP reload (new recipient, old
+#   idle timeout (421 4.4.2), per-command deadline (a command sent one byte a second:
+#   421 4.4.2 before it ends), /healthz, SIGHUP reload (new recipient, old
 #   session kept, bad config refused), SIGTERM grace (a transaction in flight
 #   finishes, idle sessions get 421 4.3.2), counters in the index, SMTPUTF8
 #   recipients with internationalised domains (U-labels and A-labels).
@@ -21,6 +22,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 write_conf() {	# EXTRA-LINE
 	ingest_conf "$T/ingest.conf" "127.0.0.1:$PORT, [::1]:$PORT6" "health_listen = 127.0.0.1:$HPORT
 timeout = 3s
+command_deadline = 2s
 shutdown_grace = 20s
 counters_interval = 1s
 tls_cert = $T/cert.pem
@@ -194,6 +196,25 @@ assert l.startswith(b"421 4.4.2 mx.test Error: timeout exceeded"), l
 assert f.readline() == b""
 PY
 ok "idle client gets 421 4.4.2 after the configured timeout"
+
+# --- per-command deadline (command_deadline = 2s): "NOOP\r\n" one byte a second, each
+# byte within the 3s idle timeout, never completes (without the deadline: 250 after 5s)
+python3 - "$PORT" <<'PY' || fail "command deadline"
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+f = s.makefile("rb")
+assert f.readline().startswith(b"220")
+try:
+    for b in b"NOOP\r\n":
+        s.sendall(bytes([b]))
+        time.sleep(1)
+except (BrokenPipeError, ConnectionResetError):
+    pass
+l = f.readline()
+assert l.startswith(b"421 4.4.2 mx.test Error: timeout exceeded"), l
+assert f.readline() == b""
+PY
+ok "a command trickled one byte a second gets 421 4.4.2 at command_deadline"
 
 # --- health
 code=$(curl -s -o "$T/h.out" -w '%{http_code}' "http://127.0.0.1:$HPORT/healthz")
