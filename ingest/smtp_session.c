@@ -339,7 +339,7 @@ smtp_binary(unsigned char c)
 
 /*
  * smtp_getline - next command line into s->line (CR LF or LF ends it; the
- * CR is dropped).  A line longer than max_line_length is consumed to its end
+ * CR is dropped; *bare tells a bare LF or CR for the bare_newline policy).  A line longer than max_line_length is consumed to its end
  * and reported with *toolong so the session stays in sync.  A line whose first
  * byte is binary (smtp_binary) is returned at once with *binary set.
  * Waits: the idle timeout before the first byte and between reads; from the
@@ -348,13 +348,14 @@ smtp_binary(unsigned char c)
  * session for minutes.  Past it: 421 4.4.2 (smtp_fill_until).
  */
 static int
-smtp_getline(struct smtp_session *s, size_t *len, int *toolong, int *binary)
+smtp_getline(struct smtp_session *s, size_t *len, int *toolong, int *binary, int *bare)
 {
-	size_t	max = s->ic->max_line_length, n = 0;
-	int64_t	deadline = 0, idle;
-	int	r;
+	size_t		max = s->ic->max_line_length, n = 0;
+	int64_t		deadline = 0, idle;
+	int		r;
+	unsigned char	prev = 0;
 
-	*toolong = *binary = 0;
+	*toolong = *binary = *bare = 0;
 	for (;;) {
 		if (deadline == 0 && s->inpos < s->inlen)
 			deadline = smtp_now_ms() + (int64_t)s->ic->cmd_deadline * 1000;
@@ -367,6 +368,9 @@ smtp_getline(struct smtp_session *s, size_t *len, int *toolong, int *binary)
 				s->inpos--;
 				return 1;
 			}
+			if ((c == '\n') != (prev == '\r') && (c == '\n' || prev == '\r'))
+				*bare = 1;	/* a bare LF, or a CR not before an LF */
+			prev = c;
 			if (c == '\n') {
 				if (n > 0 && s->line[n - 1] == '\r')
 					n--;
@@ -411,7 +415,7 @@ static void
 smtp_loop(struct smtp_session *s)
 {
 	size_t	len;
-	int	toolong, binary;
+	int	toolong, binary, bare;
 	char	esc[128];
 
 	if (smtp_pregreet(s) != 0)
@@ -423,8 +427,22 @@ smtp_loop(struct smtp_session *s)
 			smtp_gone(s, 1);
 			return;
 		}
-		if (smtp_getline(s, &len, &toolong, &binary) <= 0)
+		if (smtp_getline(s, &len, &toolong, &binary, &bare) <= 0)
 			return;
+		/*
+		 * RFC 5321 2.3.8: lines end with CR LF only.  One policy for commands and
+		 * DATA (bare_newline): reject ends the session here (as Postfix
+		 * smtpd_forbid_bare_newline = yes; the peer's framing cannot be trusted);
+		 * keep takes the LF as the line end as before.
+		 */
+		if (bare && s->ic->bare_newline == INGEST_BARE_REJECT) {
+			counters_inc(COUNTERS_REJ_BARE_NEWLINE);
+			smtp_log(s, "bare_newline", "addr=%s phase=command start=\"%s\"", s->addr,
+			    log_escape(s->line, len < 40 ? len : 40, esc, sizeof(esc)));
+			smtp_reply(s, "521 5.5.2 %s Error: bare CR or LF in command "
+			    "(RFC 5321 2.3.8)", s->ic->hostname);
+			return;
+		}
 		if (binary) {
 			counters_inc(COUNTERS_REJ_BINARY);
 			smtp_log(s, "binary_command", "addr=%s start=\"%s\"", s->addr,
