@@ -48,6 +48,10 @@
  * Config: [ingest] junk_command_limit. */
 #define SMTP_JUNK_DEFAULT	100
 #define SMTP_JUNK_MAX		100000
+/* RFC 3030 2: BDAT chunk-size is 1*DIGIT.  A chunk is always read to its end (over
+ * max_message_size: discarded, 552), so a size is only refused when it is beyond this
+ * (501 and the session ends: such a chunk cannot be skipped). */
+#define SMTP_BDAT_CHUNK_MAX	(1LL << 40)
 /* RFC 3461 4.2: ENVID is at most 100 characters; 4.2 ORCPT at most 500. */
 #define DSN_ENVID_MAX		100
 #define DSN_ORCPT_MAX		500

@@ -7,7 +7,8 @@
  * through cmd_reject(), which counts the error (tarpit, hard limit) before the
  * reply.  Entry point: smtp_cmd_dispatch(); returns -1 to end the session.
  * Commands that must end a pipeline group (RFC 2920 3.1) and are followed by
- * more input are refused: DATA (554 and close) and STARTTLS (input dropped).
+ * more input are refused: DATA (554 and close) and STARTTLS (input dropped);
+ * BDAT may be pipelined (RFC 3030 4.1: smtp_bdat.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,7 +88,8 @@ cmd_hello(struct smtp_session *s, char *args, int ehlo)
 	    s->ic->max_message_size);
 	if (s->rt->tls != NULL && s->ssl == NULL)
 		buf_printf(&b, "250-STARTTLS\r\n");
-	buf_printf(&b, "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250 SMTPUTF8");
+	buf_printf(&b, "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-BINARYMIME\r\n"
+	    "250-CHUNKING\r\n250-DSN\r\n250 SMTPUTF8");
 	r = smtp_reply(s, "%s", b.data);
 	buf_free(&b);
 	return r == 0 ? 0 : -1;
@@ -151,10 +153,13 @@ cmd_mail_params(struct smtp_session *s, const char *p, struct smtp_tx *tx, struc
 				    "552 5.3.4 Error: message size exceeds fixed limit") ? -1 : 1;
 			buf_printf(out, "%sSIZE=%lld", out->len ? " " : "", tx->size_decl);
 		} else if (strcmp(key, "BODY") == 0 && hasval && !(seen & 2) &&
-		    (strcasecmp(val, "7BIT") == 0 || strcasecmp(val, "8BITMIME") == 0)) {
+		    (strcasecmp(val, "7BIT") == 0 || strcasecmp(val, "8BITMIME") == 0 ||
+		    strcasecmp(val, "BINARYMIME") == 0)) {
 			seen |= 2;
+			tx->binarymime = strcasecmp(val, "BINARYMIME") == 0;
 			buf_printf(out, "%sBODY=%s", out->len ? " " : "",
-			    strcasecmp(val, "7BIT") == 0 ? "7BIT" : "8BITMIME");
+			    strcasecmp(val, "7BIT") == 0 ? "7BIT" :
+			    tx->binarymime ? "BINARYMIME" : "8BITMIME");
 		} else if (strcmp(key, "SMTPUTF8") == 0 && !hasval && !(seen & 4)) {
 			seen |= 4;
 			tx->utf8 = 1;
@@ -408,6 +413,11 @@ cmd_data(struct smtp_session *s, char *args)
 	if (s->tx->env.nrcpts == 0)
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX, s->tx->rcpt_tried ?
 		    "554 5.5.1 Error: no valid recipients" : "503 5.5.1 Error: need RCPT command");
+	/* RFC 3030 3: BINARYMIME only with BDAT; DATA and BDAT never in one transaction */
+	if (s->tx->binarymime || s->tx->msg != NULL || s->tx->bdat_fail[0] != '\0')
+		return cmd_reject(s, COUNTERS_REJ_SYNTAX, s->tx->binarymime ?
+		    "503 5.5.1 Error: BODY=BINARYMIME needs BDAT" :
+		    "503 5.5.1 Error: DATA after BDAT");
 	if (s->inpos < s->inlen || (s->ssl != NULL && SSL_pending(s->ssl) > 0)) {
 		counters_inc(COUNTERS_REJ_PIPELINING);
 		smtp_log(s, "pipelining", "addr=%s after=DATA", s->addr);
@@ -454,8 +464,15 @@ cmd_vrfy(struct smtp_session *s, char *args)
 static int
 cmd_help(struct smtp_session *s, char *args)
 {
-	return smtp_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY "
-	    "HELP STARTTLS") == 0 ? 0 : -1;
+	return smtp_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT "
+	    "VRFY HELP STARTTLS") == 0 ? 0 : -1;
+}
+
+/* cmd_bdat - RFC 3030; allowed before STARTTLS so that its chunk is always read */
+static int
+cmd_bdat(struct smtp_session *s, char *args)
+{
+	return smtp_bdat_run(s, args);
 }
 
 /* cmd_starttls - RFC 3207 */
@@ -505,7 +522,7 @@ static const struct smtp_cmd smtp_cmds[] = {
 	{ "ETRN",	CMD_PRETLS,	cmd_notimpl },
 	{ "TURN",	CMD_PRETLS,	cmd_notimpl },
 	{ "ATRN",	CMD_PRETLS,	cmd_notimpl },
-	{ "BDAT",	CMD_PRETLS,	cmd_notimpl },
+	{ "BDAT",	CMD_PRETLS,	cmd_bdat },
 	{ "GET",	CMD_PRETLS,	cmd_http },
 	{ "POST",	CMD_PRETLS,	cmd_http },
 	{ "HEAD",	CMD_PRETLS,	cmd_http },

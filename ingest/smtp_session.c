@@ -237,6 +237,7 @@ smtp_tx_free(struct smtp_session *s)
 {
 	if (s->tx == NULL)
 		return;
+	smtp_msg_free(s, s->tx->msg);
 	envelope_free(&s->tx->env);
 	free(s->tx);
 	s->tx = NULL;

@@ -35,12 +35,7 @@ ingest_start "$T/ingest.conf" "$PORT"
 IPID=$INGEST_PID
 "$INGEST" -t -c "$T/ingest.conf" >/dev/null || fail "-t rejects a good config"
 
-# stored_file ID - path of the stored object (file store: root + key)
-stored_file() {
-	_key=$("$STORETOOL" -c "$T/ingest.conf" show "$1" | sed -n 's/.*key=\([^ ]*\).*/\1/p')
-	[ -n "$_key" ] || return 1
-	echo "$T/run/store/$_key"
-}
+stored_file() { ingest_stored_file "$T/ingest.conf" "$1"; }
 
 # --- smtplib, plain and STARTTLS; byte-exact storage
 cat > "$T/send.py" <<'PY'
