@@ -35,6 +35,7 @@ struct smtp_tx {
 	int		 utf8;		/* SMTPUTF8 given at MAIL */
 	int		 binarymime;	/* BODY=BINARYMIME: BDAT only (RFC 3030 3) */
 	struct smtp_msg	*msg;		/* BDAT chunks so far; NULL before the first */
+	int		 chunks;	/* BDAT commands in this transaction */
 	char		 bdat_fail[128];	/* "": ok; else the refusal repeated to the rest
 					 * of the transaction's chunks */
 	int		 rcpt_tried;	/* any RCPT attempted */

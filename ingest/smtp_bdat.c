@@ -87,6 +87,8 @@ smtp_bdat_run(struct smtp_session *s, char *args)
 	long long	 size;
 	int		 last, r;
 
+	if (tx != NULL)
+		tx->chunks++;
 	if (bdat_parse(args, &size, &last) != 0) {
 		counters_inc(COUNTERS_REJ_SYNTAX);
 		smtp_log(s, "bdat_syntax", "addr=%s", s->addr);
@@ -130,6 +132,7 @@ smtp_bdat_run(struct smtp_session *s, char *args)
 	}
 	if (!last)
 		return smtp_reply(s, "250 2.0.0 Ok: %lld octets received", size) == 0 ? 0 : -1;
+	smtp_log(s, "bdat_last", "chunks=%d bytes=%lld", tx->chunks, smtp_msg_body(tx->msg));
 	r = smtp_msg_end(s, tx->msg);
 	smtp_tx_free(s);
 	return r;
