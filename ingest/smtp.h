@@ -78,6 +78,8 @@ void	smtp_gone(struct smtp_session *, int why);
 void	smtp_tx_free(struct smtp_session *);
 /* smtp_error - count a protocol error; tarpit; 1 if the hard limit closed the session */
 int	smtp_error(struct smtp_session *);
+/* smtp_junk - count a non-mail command; 1 if junk_command_limit closed the session */
+int	smtp_junk(struct smtp_session *);
 void	smtp_log(struct smtp_session *, const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

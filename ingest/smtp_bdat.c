@@ -13,8 +13,8 @@
  * once the store and the index committed (smtp_msg_end).
  * Every chunk is read to its end whatever the reply, so the session stays in
  * sync.  A refused chunk fails the transaction: the rest of its chunks are
- * read and get the same refusal (counted once as an error), and BDAT LAST or
- * RSET ends it.  BDAT may be pipelined (RFC 3030 4.1).  A chunk size that is
+ * read and get the same refusal (counted once as an error, then as junk
+ * commands like an empty chunk), and BDAT LAST or RSET ends it.  BDAT may be pipelined (RFC 3030 4.1).  A chunk size that is
  * not a number cannot be skipped: 501 and the session ends.
  * Entry point: smtp_bdat_run(); -1 ends the session.
  */
@@ -106,8 +106,8 @@ smtp_bdat_run(struct smtp_session *s, char *args)
 		    "503 5.5.1 Error: need RCPT command");
 	}
 	if (tx->bdat_fail[0] != '\0') {
-		/* the transaction failed at an earlier chunk: read, refuse again, not an error */
-		if (bdat_read(s, NULL, size) != 0)
+		/* the transaction failed at an earlier chunk: read, refuse again (junk, not error) */
+		if (bdat_read(s, NULL, size) != 0 || smtp_junk(s))
 			return -1;
 		r = smtp_reply(s, "%s", tx->bdat_fail);
 		if (last)
@@ -130,6 +130,9 @@ smtp_bdat_run(struct smtp_session *s, char *args)
 			smtp_tx_free(s);
 		return r;
 	}
+	/* an empty chunk moves no mail: endless "BDAT 0" is junk like NOOP */
+	if (!last && size == 0 && smtp_junk(s))
+		return -1;
 	if (!last)
 		return smtp_reply(s, "250 2.0.0 Ok: %lld octets received", size) == 0 ? 0 : -1;
 	smtp_log(s, "bdat_last", "chunks=%d bytes=%lld", tx->chunks, smtp_msg_body(tx->msg));

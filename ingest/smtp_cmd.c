@@ -561,13 +561,8 @@ smtp_cmd_dispatch(struct smtp_session *s, char *line, size_t len)
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
 		    "500 5.5.2 Error: command not recognized");
 	}
-	/* Postfix smtpd_junk_command_limit; Postfix then counts errors, we just end it */
-	if ((c->flags & CMD_JUNK) && ++s->junk > s->ic->junk_limit) {
-		counters_inc(COUNTERS_REJ_JUNK);
-		smtp_log(s, "too_many_junk_commands", "addr=%s count=%d", s->addr, s->junk);
-		smtp_reply(s, "421 4.7.0 %s Error: too many non-mail commands", s->ic->hostname);
+	if ((c->flags & CMD_JUNK) && smtp_junk(s))
 		return -1;
-	}
 	if (s->ic->require_tls && s->ssl == NULL && !(c->flags & CMD_PRETLS))
 		return cmd_reject(s, COUNTERS_REJ_TLS_REQUIRED,
 		    "530 5.7.0 Must issue a STARTTLS command first");

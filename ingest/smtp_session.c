@@ -273,6 +273,24 @@ smtp_error(struct smtp_session *s)
 	return 0;
 }
 
+/*
+ * smtp_junk - count a command that moves no mail (NOOP RSET VRFY HELP HELO EHLO, an empty
+ * or refused BDAT chunk); past junk_command_limit since the last accepted message: 421
+ * 4.7.0, 1 (the session ends).  Postfix smtpd_junk_command_limit; Postfix then counts
+ * errors, we just end it.
+ */
+int
+smtp_junk(struct smtp_session *s)
+{
+	if (++s->junk <= s->ic->junk_limit)
+		return 0;
+	counters_inc(COUNTERS_REJ_JUNK);
+	smtp_log(s, "too_many_junk_commands", "addr=%s count=%d", s->addr, s->junk);
+	smtp_reply(s, "421 4.7.0 %s Error: too many non-mail commands", s->ic->hostname);
+	s->quit = 1;
+	return 1;
+}
+
 /* smtp_starttls - RFC 3207: handshake, then forget all plaintext state */
 int
 smtp_starttls(struct smtp_session *s)
