@@ -34,6 +34,15 @@ datascan_init_chunked(struct datascan *d, size_t maxline)
 	d->chunked = 1;
 }
 
+/* datascan_len - account n octets of the current line */
+static void
+datascan_len(struct datascan *d, size_t n)
+{
+	d->linelen += n;
+	if (d->linelen + 2 > d->maxline)
+		d->longline = 1;
+}
+
 /* datascan_finish - see datascan.h */
 void
 datascan_finish(struct datascan *d, void (*put)(void *, const void *, size_t), void *arg)
@@ -42,16 +51,8 @@ datascan_finish(struct datascan *d, void (*put)(void *, const void *, size_t), v
 		d->cr = 0;
 		d->bare = 1;
 		put(arg, "\r", 1);
+		datascan_len(d, 1);
 	}
-}
-
-/* datascan_len - account n octets of the current line */
-static void
-datascan_len(struct datascan *d, size_t n)
-{
-	d->linelen += n;
-	if (d->linelen + 2 > d->maxline)
-		d->longline = 1;
 }
 
 /* datascan_run - see datascan.h */
