@@ -122,6 +122,8 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	sc->ramp_s = (double)config_duration(cfg, "replay", "ramp", 30, 1, 86400);
 	sc->poll_ms = config_duration(cfg, "replay", "poll_interval", 1, 1, 3600) * 1000;
 	sc->probe_ms = config_duration(cfg, "replay", "probe_interval", 30, 0, 86400) * 1000;
+	sc->storage_timeout_s = (int)config_duration(cfg, "replay", "storage_probe_timeout", 5, 1,
+	    60);
 	sc->start_paused = config_bool(cfg, "replay", "start_paused", 0);
 	sc->autostart_probes = (int)config_num(cfg, "replay", "autostart_probes", 0, 0, 100000);
 	if ((sc->wc.route_rates = route_rate_load(cfg, sc->ramp_s, err, sizeof(err))) == NULL &&
