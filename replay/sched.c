@@ -200,6 +200,19 @@ sched_worker(void *arg)
 	return NULL;
 }
 
+/* sched_probe_next - (mu held, released) sleep probe_ms unless stopping; 1 if stopping */
+static int
+sched_probe_next(struct sched *s)
+{
+	int stopping;
+
+	if (!s->stopping)
+		sched_wait(&s->probe_cv, &s->mu, s->conf->probe_ms);
+	stopping = s->stopping;
+	pthread_mutex_unlock(&s->mu);
+	return stopping;
+}
+
 /* sched_probe - probe thread: deliver_connect to the default route every probe_ms */
 static void *
 sched_probe(void *arg)
@@ -208,7 +221,7 @@ sched_probe(void *arg)
 	struct deliver_route	 rt;
 	struct deliver_conn	*c;
 	char			 err[ERRSTR_MAX];
-	int			 code, up, stopping;
+	int			 code, up;
 
 	if (deliver_route_lookup(s->conf->wc.cfg, "*", &rt) == -1)
 		return NULL;	/* no default route: health stays unknown */
@@ -226,11 +239,7 @@ sched_probe(void *arg)
 		s->healthy_run = up ? s->healthy_run + 1 : 0;
 		s->health_ms = now_ms();
 		snprintf(s->health_why, sizeof(s->health_why), "%s", up ? "" : err);
-		if (!s->stopping)
-			sched_wait(&s->probe_cv, &s->mu, s->conf->probe_ms);
-		stopping = s->stopping;
-		pthread_mutex_unlock(&s->mu);
-		if (stopping)
+		if (sched_probe_next(s))
 			break;
 	}
 	return NULL;
@@ -309,7 +318,7 @@ sched_sprobe(void *arg)
 	struct objstore	*os = NULL;
 	const char	*prefix = config_str(s->conf->wc.cfg, "storage", "prefix", "");
 	char		 why[ERRSTR_MAX];
-	int		 ok, stopping;
+	int		 ok;
 
 	for (;;) {
 		if (os == NULL && (os = sched_sprobe_open(s, why, sizeof(why))) == NULL)
@@ -324,11 +333,7 @@ sched_sprobe(void *arg)
 		s->storage = ok;
 		s->storage_ms = now_ms();
 		snprintf(s->storage_why, sizeof(s->storage_why), "%s", why);
-		if (!s->stopping)
-			sched_wait(&s->probe_cv, &s->mu, s->conf->probe_ms);
-		stopping = s->stopping;
-		pthread_mutex_unlock(&s->mu);
-		if (stopping)
+		if (sched_probe_next(s))
 			break;
 	}
 	objstore_close(os);
