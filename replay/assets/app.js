@@ -200,7 +200,8 @@ function draw(s) {
     ", achieved " + (r.achieved_rate === null ? "unknown" : fmtNum(r.achieved_rate) + "/s"));
   setText("primary", "primary: " + (r.primary_health === null ? "unknown" :
     r.primary_health + (r.primary_health === "down" && r.primary_reason ?
-    " (" + r.primary_reason + ")" : "") + ", checked " + fmtAgo(r.primary_checked_ms, s.now_ms)));
+    " (" + r.primary_reason + ")" : "") + (r.primary_checked_ms ?
+    ", checked " + fmtAgo(r.primary_checked_ms, s.now_ms) : "")));
   setText("c-messages", fmtInt(b.messages));
   setText("c-oldest", fmtAge(b.oldest_age_s));
   setText("c-rcpts", fmtInt(b.recipients));
@@ -214,8 +215,9 @@ function draw(s) {
   setText("c-storage", h === null ? "unknown" : h,
     "big" + (h === null ? "" : /^(ok|up)$/.test(h) ? " ok" : " bad"));
   setText("c-storage-why", h === null ? "serve has not checked it" :
-    (/^(ok|up)$/.test(h) || !s.storage.reason ? "" : s.storage.reason + "; ") +
-    "checked " + fmtAgo(s.storage.checked_ms, s.now_ms));
+    (/^(ok|up)$/.test(h) || !s.storage.reason ? "" : s.storage.reason +
+    (s.storage.checked_ms ? "; " : "")) +
+    (s.storage.checked_ms ? "checked " + fmtAgo(s.storage.checked_ms, s.now_ms) : ""));
   setText("c-ingest", fmtInt(s.ingest.accepted) + " / " + fmtInt(s.ingest.rejected));
   drawAges(b.age_buckets);
   drawHistory(s.samples, s.now_ms);
