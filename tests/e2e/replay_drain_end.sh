@@ -53,7 +53,8 @@ R drain --rate 1 > "$T/d1.out"; rc=$?
 [ "$(state "$g")" = delivered ] || fail "greylisted message not delivered in the run: $(state "$g")"
 R show "$g" | grep -q ' 451 ' || fail "no 451 attempt recorded: $(R show "$g")"
 grep -q ' 1 deferred' "$T/d1.out" || fail "summary does not count the deferral: $(cat "$T/d1.out")"
-[ "$rc" = 0 ] || fail "drain after a deferral that later succeeded: exit $rc, want 0 ($(cat "$T/d1.out"))"
+[ "$rc" = 0 ] ||
+	fail "drain after a deferral that later succeeded: exit $rc, want 0 ($(cat "$T/d1.out"))"
 [ "$(got)" = 4 ] || fail "primary got $(got) messages, want 4"
 ok "451 then 250 in the same drain: exit 0, the deferral still counted in the summary"
 

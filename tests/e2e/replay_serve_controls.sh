@@ -85,8 +85,9 @@ js 's["replay"]["achieved_rate"] is not None and s["replay"]["achieved_window_s"
     s["replay"]["primary_checked_ms"] > s["now_ms"] - 60000 and
     s["replay"]["rate_limit"] == 7' | grep -qx True || fail "/status replay: $(js 's["replay"]')"
 R status > "$T/status.txt" || fail "status"
-grep -Eq '^Replay: running, rate limit 7/s \(control\); serve target 7/s, achieved [0-9.]+/s \(last 10 s\)$' \
-    "$T/status.txt" || fail "status Replay line: $(cat "$T/status.txt")"
+want='^Replay: running, rate limit 7/s \(control\); serve target 7/s, achieved [0-9.]+/s'
+grep -Eq "$want \\(last 10 s\\)\$" "$T/status.txt" ||
+	fail "status Replay line: $(cat "$T/status.txt")"
 grep -Eq '^Primary: up \(checked [0-9-]+ [0-9:]+ UTC, [0-9]+ s ago\)$' "$T/status.txt" ||
 	fail "status Primary line: $(cat "$T/status.txt")"
 R status --json | python3 -c '
@@ -118,7 +119,8 @@ cdp "$U/" 'wait:document.body.dataset.loaded === "1"' "type:ctl-token:$TOKEN" \
     "click:ctl-pause" "waittext:ctl-msg:Paused" "waittext:drain:PAUSED" > "$T/cdp1.out" ||
 	fail "dashboard Pause (above)"
 [ "$(sq "SELECT value FROM control WHERE key = 'paused'")" = 1 ] || fail "Pause: paused not 1"
-wait_for "[ \"\$(js 's[\"replay\"][\"paused\"] and s[\"replay\"][\"target_rate\"] == 0')\" = True ]" 30 ||
+paused_js='s["replay"]["paused"] and s["replay"]["target_rate"] == 0'
+wait_for "[ \"\$(js '$paused_js')\" = True ]" 30 ||
 	fail "serve did not pause: $(js 's["replay"]')"
 grep -q 'replay paused' "$T/serve.log" || fail "serve did not log the pause"
 cdp "$U/" 'wait:document.body.dataset.loaded === "1"' "type:ctl-token:$TOKEN" \
@@ -150,8 +152,8 @@ while True:
 cleanup_add "kill $!"
 wait_port "$HUNG" 10 || fail "hung store did not listen"
 replay_conf "$T/hung.conf" "$HTTP"
-sed -i "s|^url = file://.*|url = http://127.0.0.1:$HUNG\nbucket = mxs\naccess_key = k\nsecret_key = s\ntimeout = 2s\nretries = 0|" \
-    "$T/hung.conf"
+s3="url = http://127.0.0.1:$HUNG\nbucket = mxs\naccess_key = k\nsecret_key = s"
+sed -i "s|^url = file://.*|$s3\ntimeout = 2s\nretries = 0|" "$T/hung.conf"
 serve "$T/hung.conf"
 wait_for "[ \"\$(js 's[\"storage\"][\"health\"]')\" = failing ]" 30 ||
 	fail "hung store not reported failing: $(js 's["storage"]')"
@@ -160,8 +162,9 @@ grep -q "127.0.0.1:$HUNG" "$T/why" || fail "reason does not name the store: $(ca
 chrome --window-size=1280,1800 --dump-dom "$U/" > "$T/bad.html" || fail "dump-dom"
 grep -q '<div id="c-storage" class="big bad">failing</div>' "$T/bad.html" ||
 	fail "Storage card: $(grep -o '<div id="c-storage".*' "$T/bad.html")"
-grep -Eq "<div id=\"c-storage-why\" class=\"why muted\">[^<]*127.0.0.1:$HUNG[^<]*; checked [0-9]+ s ago</div>" \
-    "$T/bad.html" || fail "Storage reason: $(grep -o '<div id="c-storage-why".*' "$T/bad.html")"
+why="<div id=\"c-storage-why\" class=\"why muted\">[^<]*127.0.0.1:$HUNG[^<]*;"
+grep -Eq "$why checked [0-9]+ s ago</div>" "$T/bad.html" ||
+	fail "Storage reason: $(grep -o '<div id="c-storage-why".*' "$T/bad.html")"
 R status | grep -q "^Storage: failing (checked .*): .*127.0.0.1:$HUNG" ||
 	fail "status Storage line: $(R status | grep Storage)"
 ok "hung store: failing ($(cat "$T/why")), on the card and in status"
