@@ -97,7 +97,15 @@ r = s["replay"]
 ok = r["target_rate"] == 7 and r["achieved_rate"] is not None and r["primary_health"] == "up" \
     and r["primary_checked_ms"] and s["storage"]["health"] == "ok"
 sys.exit(0 if ok else print(s["replay"], s["storage"]) or 1)' || fail "status --json"
+curl -sf "$U/metrics" > "$T/metrics"
+promtool check metrics < "$T/metrics" > "$T/promtool.out" 2>&1 && [ ! -s "$T/promtool.out" ] ||
+	fail "promtool: $(cat "$T/promtool.out")"
+for m in primary storage; do
+	grep -Eq "^mxspool_${m}_checked_timestamp_seconds [0-9]{10}\$" "$T/metrics" ||
+		fail "no ${m} probe time in /metrics: $(grep checked "$T/metrics")"
+done
 ok "status, status --json, /status: target 7/s, achieved (10 s window), primary up + when"
+ok "/metrics: probe times for alerting on a stale serve (promtool clean)"
 
 # 3a. storage ok: the card in Chromium
 wait_for "[ \"\$(js 's[\"storage\"][\"health\"]')\" = ok ]" 30 ||
