@@ -13,7 +13,9 @@
  *
  * Control keys (index_kv_get/set in index.h; values are decimal text):
  *   paused "1"|"0", rate msgs/s ("0" = unlimited), and written by serve:
- *   achieved_rate, target_rate, primary_health "up"|"down"|"unknown".
+ *   achieved_rate, target_rate, primary_health "up"|"down"|"unknown",
+ *   primary_checked_ms (last probe), primary_reason; storage_health
+ *   "ok"|"failing", storage_checked_ms, storage_reason.
  */
 #ifndef MXS_INDEX_REPLAY_H
 #define MXS_INDEX_REPLAY_H
@@ -28,6 +30,11 @@
 #define CTL_ACHIEVED_RATE	"achieved_rate"
 #define CTL_TARGET_RATE		"target_rate"
 #define CTL_PRIMARY_HEALTH	"primary_health"
+#define CTL_PRIMARY_CHECKED	"primary_checked_ms"
+#define CTL_PRIMARY_REASON	"primary_reason"
+#define CTL_STORAGE_HEALTH	"storage_health"
+#define CTL_STORAGE_CHECKED	"storage_checked_ms"
+#define CTL_STORAGE_REASON	"storage_reason"
 
 /* recipient states (see schema/001_init.sql) */
 #define RCPT_PENDING		"pending"

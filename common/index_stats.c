@@ -16,10 +16,13 @@
  */
 #include <sys/types.h>
 
+#include <math.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "index_replay.h"
 #include "index_stats.h"
 #include "log.h"
@@ -559,6 +562,56 @@ index_stats_control(struct index *idx,
 
 	return stats_query(idx, "control", "SELECT key, value, updated_ms FROM control"
 	    " ORDER BY key", 0, pair_row, &cb);
+}
+
+/* replay_num - a decimal control value; 0 if it is not one */
+static int
+replay_num(const char *v, double *out)
+{
+	char *end;
+
+	*out = strtod(v, &end);
+	return *v != '\0' && *end == '\0' && isfinite(*out);
+}
+
+/* replay_row - index_stats_control callback: one control key into the struct */
+static int
+replay_row(const char *key, const char *value, int64_t updated_ms, void *arg)
+{
+	struct index_stats_replay	*r = arg;
+	long long			 t;
+
+	value = value ? value : "";
+	if (strcmp(key, CTL_PAUSED) == 0)
+		r->paused = strcmp(value, "1") == 0;
+	else if (strcmp(key, CTL_RATE) == 0)
+		snprintf(r->rate, sizeof(r->rate), "%s", value);
+	else if (strcmp(key, CTL_TARGET_RATE) == 0)
+		r->has_target = replay_num(value, &r->target);
+	else if (strcmp(key, CTL_ACHIEVED_RATE) == 0) {
+		r->has_achieved = replay_num(value, &r->achieved);
+		r->achieved_ms = updated_ms;
+	} else if (strcmp(key, CTL_PRIMARY_HEALTH) == 0)
+		snprintf(r->primary, sizeof(r->primary), "%s", value);
+	else if (strcmp(key, CTL_PRIMARY_REASON) == 0)
+		snprintf(r->primary_reason, sizeof(r->primary_reason), "%s", value);
+	else if (strcmp(key, CTL_STORAGE_HEALTH) == 0)
+		snprintf(r->storage, sizeof(r->storage), "%s", value);
+	else if (strcmp(key, CTL_STORAGE_REASON) == 0)
+		snprintf(r->storage_reason, sizeof(r->storage_reason), "%s", value);
+	else if (strcmp(key, CTL_PRIMARY_CHECKED) == 0 || strcmp(key, CTL_STORAGE_CHECKED) == 0) {
+		if (config_parse_num(value, 0, INT64_MAX, &t) == 0)
+			*(key[0] == 'p' ? &r->primary_checked_ms : &r->storage_checked_ms) = t;
+	}
+	return 0;
+}
+
+/* index_stats_replay - the published replay state */
+enum index_status
+index_stats_replay(struct index *idx, struct index_stats_replay *r)
+{
+	memset(r, 0, sizeof(*r));
+	return index_stats_control(idx, replay_row, r);
 }
 
 /* samples_row - (at_ms, count, bytes, oldest_ms) */

@@ -101,6 +101,29 @@ enum index_status index_stats_control(struct index *,
 		    int (*fn)(const char *key, const char *value, int64_t updated_ms, void *),
 		    void *arg);
 
+/*
+ * What serve publishes in the control table (index_replay.h CTL_*), read in
+ * one go for `status`, /status and the dashboard.  A key never written reads
+ * as "" / 0 / has_* = 0: serve never ran, or never probed.
+ */
+struct index_stats_replay {
+	int	paused;			/* control paused = "1" */
+	char	rate[32];		/* control rate as the operator wrote it; "" unset */
+	int	has_target, has_achieved;
+	double	target;			/* msgs/s serve aims at now (0 while paused) */
+	double	achieved;		/* msgs/s completed over serve's window */
+	int64_t	achieved_ms;		/* when achieved_rate last changed */
+	char	primary[16];		/* "up" "down" "unknown"; "" never written */
+	int64_t	primary_checked_ms;	/* last probe of the primary; 0 never */
+	char	primary_reason[256];	/* why it is down */
+	char	storage[16];		/* "ok" "failing"; "" never written */
+	int64_t	storage_checked_ms;	/* last probe of the object store; 0 never */
+	char	storage_reason[256];
+};
+
+/* index_stats_replay - the published replay state (one read of the control table) */
+enum index_status index_stats_replay(struct index *, struct index_stats_replay *);
+
 /* index_stats_samples - backlog_samples since since_ms, oldest first; oldest_ms 0 = none */
 enum index_status index_stats_samples(struct index *, int64_t since_ms,
 		    int (*fn)(int64_t at_ms, int64_t messages, int64_t bytes, int64_t oldest_ms,

@@ -16,6 +16,7 @@
 
 static const char	*log_prog = "mxspool";
 static enum log_level	 log_level = LOG_LVL_INFO;
+static const char	*log_lead = "";	/* log_setlead() */
 
 void
 log_init(const char *progname)
@@ -33,6 +34,18 @@ log_setlevel(enum log_level l)
 	log_level = l;
 }
 
+enum log_level
+log_getlevel(void)
+{
+	return log_level;
+}
+
+void
+log_setlead(const char *lead)
+{
+	log_lead = lead != NULL ? lead : "";
+}
+
 /* log_vwrite - format one line and write it at once */
 static void
 log_vwrite(const char *tag, const char *fmt, va_list ap, int err)
@@ -45,7 +58,7 @@ log_vwrite(const char *tag, const char *fmt, va_list ap, int err)
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%d]: %s", ts,
+	n = snprintf(line, sizeof(line), "%s%s.%03ldZ %s[%d]: %s", log_lead, ts,
 	    now.tv_nsec / 1000000, log_prog, (int)getpid(), tag);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;

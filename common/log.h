@@ -14,6 +14,13 @@ enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN };
 
 void	log_init(const char *progname);
 void	log_setlevel(enum log_level);
+enum log_level	log_getlevel(void);
+/*
+ * log_setlead - bytes written before each line (default none): drain's
+ * progress bar sets "\r\033[K" on a terminal so that a line replaces the
+ * bar instead of being appended to it.
+ */
+void	log_setlead(const char *);
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

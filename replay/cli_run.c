@@ -122,6 +122,8 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	sc->ramp_s = (double)config_duration(cfg, "replay", "ramp", 30, 1, 86400);
 	sc->poll_ms = config_duration(cfg, "replay", "poll_interval", 1, 1, 3600) * 1000;
 	sc->probe_ms = config_duration(cfg, "replay", "probe_interval", 30, 0, 86400) * 1000;
+	sc->storage_timeout_s = (int)config_duration(cfg, "replay", "storage_probe_timeout", 5, 1,
+	    60);
 	sc->start_paused = config_bool(cfg, "replay", "start_paused", 0);
 	sc->autostart_probes = (int)config_num(cfg, "replay", "autostart_probes", 0, 0, 100000);
 	if ((sc->wc.route_rates = route_rate_load(cfg, sc->ramp_s, err, sizeof(err))) == NULL &&
@@ -167,24 +169,38 @@ struct cli_progress {
 	int64_t	start_ms;
 };
 
-/* cli_bar - redraw the progress bar (terminal) */
+/* cli_eta - "h:mm:ss" for secs, "--:--" when unknown (secs < 0) */
+static const char *
+cli_eta(long secs, char *out, size_t outlen)
+{
+	if (secs < 0)
+		snprintf(out, outlen, "--:--");
+	else
+		snprintf(out, outlen, "%ld:%02ld:%02ld", secs / 3600, secs / 60 % 60, secs % 60);
+	return out;
+}
+
+/*
+ * cli_bar - redraw the progress bar (terminal): "\r" back to the start of
+ * the line and ESC[K to clear what a longer bar left (ECMA-48 EL).
+ */
 static void
 cli_bar(const struct cli_progress *p, const struct sched_stats *st)
 {
-	char	bar[31];
+	char	bar[31], eta[32];
 	int	fill = p->total > 0 ? (int)(st->done * 30 / p->total) : 30;
 	double	el = (double)(now_ms() - p->start_ms) / 1000.0;
 	double	r = el > 0 ? (double)st->done / el : 0;
-	long	eta = r > 0 ? (long)((double)(p->total - st->done) / r) : -1;
+	int64_t	left = p->total > st->done ? p->total - st->done : 0;
 
 	if (fill > 30)
 		fill = 30;
 	memset(bar, '#', (size_t)fill);
 	memset(bar + fill, '.', (size_t)(30 - fill));
 	bar[30] = '\0';
-	fprintf(stdout, "\r[%s] %lld/%lld %.1f msg/s ETA %s%ld:%02ld  delivered=%lld"
-	    " deferred=%lld quarantined=%lld ", bar, (long long)st->done, (long long)p->total, r,
-	    eta < 0 ? "?" : "", eta < 0 ? 0 : eta / 60, eta < 0 ? 0 : eta % 60,
+	fprintf(stdout, "\r\033[K[%s] %lld/%lld %.1f msg/s ETA %s  delivered=%lld deferred=%lld"
+	    " quarantined=%lld", bar, (long long)st->done, (long long)p->total, r,
+	    cli_eta(r > 0 ? (long)((double)left / r) : -1, eta, sizeof(eta)),
 	    (long long)st->delivered, (long long)st->deferred, (long long)st->quarantined);
 	fflush(stdout);
 }
@@ -212,6 +228,15 @@ struct cli_dry {
 	int64_t		 n;
 };
 
+/* cli_rcpt_selected - 1 if drain sends to r: pending, and in --domain / --rcpt if given */
+static int
+cli_rcpt_selected(const struct cli *c, const struct index_rcpt_row *r)
+{
+	return strcmp(r->state, RCPT_PENDING) == 0 && (c->f.domain == NULL ||
+	    strcasecmp(r->domain, c->f.domain) == 0) && (c->f.rcpt == NULL ||
+	    strcasecmp(r->rcpt, c->f.rcpt) == 0);
+}
+
 /* cli_dry_rcpt - dry run: one recipient that would be sent */
 static int
 cli_dry_rcpt(const struct index_rcpt_row *r, void *arg)
@@ -221,9 +246,7 @@ cli_dry_rcpt(const struct index_rcpt_row *r, void *arg)
 	struct deliver_route	 rt;
 	const char		*target = "(no route: would stay queued)";
 
-	if (strcmp(r->state, RCPT_PENDING) != 0 || (c->f.domain &&
-	    strcasecmp(r->domain, c->f.domain) != 0) || (c->f.rcpt &&
-	    strcasecmp(r->rcpt, c->f.rcpt) != 0))
+	if (!cli_rcpt_selected(c, r))
 		return 0;
 	if (c->to)
 		target = c->to;
@@ -261,14 +284,64 @@ cli_drain_dry(struct cli *c)
 	return CLI_OK;
 }
 
+struct cli_left {
+	struct cli	*c;
+	int64_t		 since_ms;	/* the drain's start */
+	int		 rcpt;		/* the message has a selected pending recipient */
+	int64_t		 n;
+};
+
+/* cli_left_rcpt - index_replay_rcpts callback: stop at a recipient drain would send */
+static int
+cli_left_rcpt(const struct index_rcpt_row *r, void *arg)
+{
+	struct cli_left *l = arg;
+
+	l->rcpt = cli_rcpt_selected(l->c, r);
+	return l->rcpt;
+}
+
+/* cli_left_msg - index_replay_list callback: a queued message this drain tried */
+static int
+cli_left_msg(const struct index_msg_row *m, void *arg)
+{
+	struct cli_left *l = arg;
+
+	if (m->last_attempt_ms < l->since_ms)
+		return 0;
+	l->rcpt = 0;
+	if (index_replay_rcpts(l->c->ix, m->id, cli_left_rcpt, l) == INDEX_OK && l->rcpt)
+		l->n++;
+	return 0;
+}
+
+/*
+ * cli_drain_left - messages of the selection that this drain attempted and
+ * that still wait for a retry of a recipient it would send: the exit code
+ * says how the queue ends, not what happened on the way (a 4xx followed by
+ * a 250 in the same run leaves nothing deferred).  -1 if the index failed.
+ */
+static int64_t
+cli_drain_left(struct cli *c, const struct index_filter *sel, int64_t since_ms)
+{
+	struct cli_left		l = { c, since_ms, 0, 0 };
+	struct index_filter	f = *sel;
+
+	f.state = "queued";
+	f.limit = 0;
+	if (index_replay_list(c->ix, &f, cli_left_msg, &l) != INDEX_OK)
+		return -1;
+	return l.n;
+}
+
 int
 cli_drain(struct cli *c)
 {
 	struct sched_conf	sc;
 	struct sched_stats	st;
 	struct cli_progress	p;
-	int64_t			bytes, oldest;
-	int			rc;
+	int64_t			bytes, oldest, left;
+	int			rc, quiet;
 
 	if (c->nargs)
 		return cli_err(c, CLI_USAGE, "no operands expected (use --rcpt, --domain ...)");
@@ -314,17 +387,37 @@ cli_drain(struct cli *c)
 	sc.progress = cli_progress;
 	sc.progress_arg = &p;
 	cli_signals();
+	/*
+	 * A bar on the terminal that also gets the log: one line per recipient
+	 * would scroll it away (and -v asks for them).  Keep warnings, each on
+	 * its own line above the redrawn bar; the details stay in the index
+	 * (`show ID`).
+	 */
+	quiet = p.tty && isatty(STDERR_FILENO) && log_getlevel() == LOG_LVL_INFO;
+	if (p.tty && isatty(STDERR_FILENO))
+		log_setlead("\r\033[K");
+	if (quiet)
+		log_setlevel(LOG_LVL_WARN);
 	rc = sched_run(&sc, &cli_stop, &st);
+	log_setlead(NULL);
+	if (quiet)
+		log_setlevel(LOG_LVL_INFO);
 	route_rate_free(sc.wc.route_rates);
 	if (rc == -1)
 		return cli_err(c, CLI_UNAVAILABLE, "cannot start (see the log above)");
 	if (p.tty)
 		fputc('\n', stdout);
+	left = st.deferred > 0 ? cli_drain_left(c, &sc.filter, sc.flush_before) : 0;
 	printf("drain: %lld message%s attempted: %lld recipients delivered, %lld deferred,"
-	    " %lld quarantined, %lld expired%s\n", (long long)st.done, st.done == 1 ? "" : "s",
+	    " %lld quarantined, %lld expired", (long long)st.done, st.done == 1 ? "" : "s",
 	    (long long)st.delivered, (long long)st.deferred, (long long)st.quarantined,
-	    (long long)st.expired, cli_stop ? " (interrupted: run drain again to resume)" : "");
-	if (cli_stop || st.deferred > 0)
+	    (long long)st.expired);
+	if (left > 0)
+		printf("; %lld message%s left deferred", (long long)left, left == 1 ? "" : "s");
+	else if (left < 0)
+		printf("; index busy: what is left deferred is unknown");
+	printf("%s\n", cli_stop ? " (interrupted: run drain again to resume)" : "");
+	if (cli_stop || left != 0)
 		return CLI_TEMPFAIL;
 	return st.quarantined > 0 ? CLI_DATAERR : CLI_OK;
 }

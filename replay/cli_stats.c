@@ -10,8 +10,11 @@
 
 #include "cli.h"
 #include "cli_fmt.h"
+#include "config.h"
 #include "index_stats.h"
 #include "msgid.h"
+#include "rate.h"
+#include "status.h"
 
 struct cli_qrow {
 	char	*domain;
@@ -173,6 +176,74 @@ cli_ctl_cb(const char *key, const char *value, int64_t updated_ms, void *arg)
 	return 0;
 }
 
+/* cli_rate_text - "unlimited" for 0, else "12.5/s" */
+static const char *
+cli_rate_text(double r, char *out, size_t outlen)
+{
+	if (r == 0)
+		snprintf(out, outlen, "unlimited");
+	else
+		snprintf(out, outlen, "%.4g/s", r);
+	return out;
+}
+
+/* cli_checked - " (checked 2026-11-23 06:57:09 UTC, 12 s ago)" or " (never checked)" */
+static const char *
+cli_checked(int64_t ms, int64_t now, char *out, size_t outlen)
+{
+	char t[32];
+
+	if (ms <= 0)
+		return " (never checked)";
+	cli_time(ms, t, sizeof(t));
+	snprintf(out, outlen, " (checked %s UTC, %lld s ago)", t,
+	    (long long)(now > ms ? (now - ms) / 1000 : 0));
+	return out;
+}
+
+/*
+ * cli_status_replay - the drain state serve published (index_stats_replay):
+ * a paragraph, or the objects /status has under "replay" and "storage".
+ */
+static void
+cli_status_replay(struct cli *c, int64_t now, json_t *o)
+{
+	struct index_stats_replay	 rp;
+	double				 cfg, lim;
+	const char			*src = "control";
+	char				 a[32], b[32], d[32], t[96];
+
+	if (rate_parse(config_str(c->cfg, "replay", "rate", "10"), &cfg) != 0)
+		cfg = -1;
+	if (index_stats_replay(c->ix, &rp) != INDEX_OK)
+		return;
+	if (o != NULL) {
+		json_object_set_new(o, "replay", status_json_replay(&rp, cfg));
+		json_object_set_new(o, "storage", status_json_storage(&rp, -1));
+		return;
+	}
+	if (*rp.rate == '\0' || rate_parse(rp.rate, &lim) != 0) {
+		lim = cfg;
+		src = "config";
+	}
+	printf("Replay: %s, rate limit %s (%s)", rp.paused ? "PAUSED" : "running",
+	    lim < 0 ? "invalid" : cli_rate_text(lim, a, sizeof(a)), src);
+	if (rp.has_target && rp.has_achieved)
+		printf("; serve target %s, achieved %s (last %d s)\n",
+		    rp.target == 0 && rp.paused ? "0/s" : cli_rate_text(rp.target, b, sizeof(b)),
+		    rp.achieved == 0 ? "0/s" : cli_rate_text(rp.achieved, d, sizeof(d)),
+		    RATE_WINDOW_S);
+	else
+		printf("; serve has not published a rate (not running on this index?)\n");
+	printf("Primary: %s%s%s%s\n", *rp.primary ? rp.primary : "unknown",
+	    cli_checked(rp.primary_checked_ms, now, t, sizeof(t)), *rp.primary_reason ? ": " : "",
+	    rp.primary_reason);
+	printf("Storage: %s%s%s%s\n", *rp.storage ? rp.storage : "unknown",
+	    cli_checked(rp.storage_checked_ms, now, t, sizeof(t)),
+	    strcmp(rp.storage, "ok") != 0 && *rp.storage_reason ? ": " : "",
+	    strcmp(rp.storage, "ok") != 0 ? rp.storage_reason : "");
+}
+
 int
 cli_status(struct cli *c)
 {
@@ -198,6 +269,7 @@ cli_status(struct cli *c)
 		    "oldest_ms", (json_int_t)b.oldest_ms, "quarantine", (json_int_t)b.quarantine,
 		    "spool_messages", (json_int_t)b.spool_messages, "total_messages",
 		    (json_int_t)b.total_messages, "states", states, "control", ctl);
+		cli_status_replay(c, now, o);
 		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
 		json_decref(o);
@@ -214,6 +286,7 @@ cli_status(struct cli *c)
 	if (b.spool_messages)
 		printf("Fallback spool: %lld messages, %s not yet in the object store\n",
 		    (long long)b.spool_messages, cli_fmt_size(b.spool_bytes, size, sizeof(size)));
+	cli_status_replay(c, now, NULL);
 	printf("States:\n");
 	index_stats_states(c->ix, cli_state_cb, NULL);
 	printf("Control:\n");

@@ -228,7 +228,7 @@ metrics_counters(const char *name, const char *label, int64_t value, void *arg)
 static int
 metrics_control(const char *key, const char *value, int64_t updated_ms, void *arg)
 {
-	double	*v = arg;		/* paused, target, rate, achieved, primary, storage */
+	double	*v = arg;	/* paused, target, rate, achieved, primary, storage, checked x2 */
 	char	*end;
 	double	 d;
 
@@ -252,6 +252,10 @@ metrics_control(const char *key, const char *value, int64_t updated_ms, void *ar
 		v[1] = d;
 	else if (strcmp(key, "achieved_rate") == 0)
 		v[3] = d;
+	else if (strcmp(key, "primary_checked_ms") == 0 && d > 0)
+		v[6] = floor(d / 1000);	/* whole seconds: printed exactly */
+	else if (strcmp(key, "storage_checked_ms") == 0 && d > 0)
+		v[7] = floor(d / 1000);
 	return 0;
 }
 
@@ -302,7 +306,7 @@ metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 {
 	struct index_stats_backlog	 b;
 	struct metrics_ctx		 m = { .out = out, .now_ms = now_ms };
-	double				 ctl[6] = { 0, NAN, NAN, NAN, NAN, NAN };
+	double				 ctl[8] = { 0, NAN, NAN, NAN, NAN, NAN, NAN, NAN };
 	static const char *const	 dom[3][2] = {
 		{ "mxspool_domain_backlog_recipients", "Pending recipients per domain"
 		    " (largest domains, [http] max_domains)." },
@@ -353,6 +357,13 @@ metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 			    "mxspool_storage_healthy", i == 4 ? "1 when the primary answers"
 			    " (control key primary_health)." : "1 when the object store takes"
 			    " writes (control key storage_health).", ctl[i]);
+	/* a probe time that stops moving means serve (or its probe) is gone: alert on age */
+	for (i = 6; i < 8; i++)
+		if (!isnan(ctl[i]))
+			m.rc |= metrics_gauge(out, i == 6 ? "mxspool_primary_checked_timestamp_seconds" :
+			    "mxspool_storage_checked_timestamp_seconds", i == 6 ? "When serve last"
+			    " probed the primary (Unix time)." : "When serve last probed the object"
+			    " store (Unix time).", ctl[i]);
 	m.rc |= metrics_family(out, "mxspool_delivery_attempts_total", "counter", "Delivery"
 	    " attempts per recipient, by target, reply class and code (code 0: no reply).");
 	if (index_stats_attempts(srv->idx, metrics_attempts, &m) != INDEX_OK)

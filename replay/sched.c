@@ -6,7 +6,9 @@
  * ids on a queue, and collects results from the workers.  Worker threads
  * only run worker_run().  A probe thread (serve) connects to the default
  * route now and then and keeps the primary's health for the status page and
- * for autostart.
+ * for autostart; a second one asks the object store for a key, with its own
+ * handle and short deadlines, and keeps the storage health.  Only the
+ * scheduler thread writes what they found to the control table.
  *
  * Exactly-one delivery across processes comes from the index lease (BEGIN
  * IMMEDIATE in index_replay_lease); this file adds no locking of its own
@@ -21,11 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config.h"
 #include "index_replay.h"
 #include "index_stats.h"
 #include "log.h"
 #include "msgid.h"
+#include "objstore.h"
 #include "rate.h"
 #include "sched.h"
 #include "store.h"
@@ -61,7 +65,18 @@ struct sched {
 	int			 probing;
 	int			 health;	/* 1 up, 0 down, -1 unknown */
 	int			 healthy_run;	/* consecutive healthy probes */
+	int64_t			 health_ms;	/* when the last probe ended; 0 never */
+	char			 health_why[ERRSTR_MAX];
+	/* storage probe thread */
+	pthread_t		 sprobe;
+	int			 sprobing;
+	int			 storage;	/* 1 ok, 0 failing, -1 unknown */
+	int64_t			 storage_ms;	/* when the last storage probe ended */
+	char			 storage_why[ERRSTR_MAX];
+	/* what the scheduler thread last wrote to the control table */
 	char			 last_ach[32], last_tgt[32], last_health[16];
+	char			 last_storage[16];
+	int64_t			 pub_health_ms, pub_storage_ms;
 	/* scheduler thread only */
 	int			 paused;
 	int			 failed;	/* start-up failed */
@@ -185,6 +200,19 @@ sched_worker(void *arg)
 	return NULL;
 }
 
+/* sched_probe_next - (mu held, released) sleep probe_ms unless stopping; 1 if stopping */
+static int
+sched_probe_next(struct sched *s)
+{
+	int stopping;
+
+	if (!s->stopping)
+		sched_wait(&s->probe_cv, &s->mu, s->conf->probe_ms);
+	stopping = s->stopping;
+	pthread_mutex_unlock(&s->mu);
+	return stopping;
+}
+
 /* sched_probe - probe thread: deliver_connect to the default route every probe_ms */
 static void *
 sched_probe(void *arg)
@@ -193,7 +221,7 @@ sched_probe(void *arg)
 	struct deliver_route	 rt;
 	struct deliver_conn	*c;
 	char			 err[ERRSTR_MAX];
-	int			 code, up, stopping;
+	int			 code, up;
 
 	if (deliver_route_lookup(s->conf->wc.cfg, "*", &rt) == -1)
 		return NULL;	/* no default route: health stays unknown */
@@ -209,13 +237,106 @@ sched_probe(void *arg)
 			    err);
 		s->health = up;
 		s->healthy_run = up ? s->healthy_run + 1 : 0;
-		if (!s->stopping)
-			sched_wait(&s->probe_cv, &s->mu, s->conf->probe_ms);
-		stopping = s->stopping;
-		pthread_mutex_unlock(&s->mu);
-		if (stopping)
+		s->health_ms = now_ms();
+		snprintf(s->health_why, sizeof(s->health_why), "%s", up ? "" : err);
+		if (sched_probe_next(s))
 			break;
 	}
+	return NULL;
+}
+
+struct sched_sprobe_text {
+	struct buf	buf;
+	int		rc;
+};
+
+/* sched_sprobe_key - config_foreach callback: copy [storage], less its deadlines */
+static void
+sched_sprobe_key(const char *key, const char *value, void *arg)
+{
+	struct sched_sprobe_text *t = arg;
+
+	if (strcmp(key, "connect_timeout") != 0 && strcmp(key, "timeout") != 0 &&
+	    strcmp(key, "retries") != 0)
+		t->rc |= buf_printf(&t->buf, "%s = %s\n", key, value);
+}
+
+/*
+ * sched_sprobe_open - an object store handle for the probe: [storage] as
+ * configured (values copied raw, so env: secrets stay in the environment)
+ * but one attempt bounded by storage_timeout_s.  A store that accepts TCP
+ * and never answers must read as failing within that, not after the
+ * minutes of [storage] timeout x retries that an upload may take.
+ */
+static struct objstore *
+sched_sprobe_open(struct sched *s, char *err, size_t errlen)
+{
+	struct sched_sprobe_text	 t;
+	struct config			*cfg;
+	struct objstore			*os = NULL;
+
+	buf_init(&t.buf, 64 * 1024);
+	t.rc = buf_addstr(&t.buf, "[storage]\n");
+	config_foreach(s->conf->wc.cfg, "storage", sched_sprobe_key, &t);
+	t.rc |= buf_printf(&t.buf, "connect_timeout = %ds\ntimeout = %ds\nretries = 0\n",
+	    s->conf->storage_timeout_s, s->conf->storage_timeout_s);
+	t.rc |= buf_add(&t.buf, "", 1);
+	if (t.rc != 0 || t.buf.data == NULL)
+		snprintf(err, errlen, "[storage] too large to copy");
+	else if ((cfg = config_from_string(config_path(s->conf->wc.cfg), t.buf.data, err,
+	    errlen)) != NULL) {
+		os = objstore_open(cfg, err, errlen);
+		config_free(cfg);
+	}
+	buf_free(&t.buf);
+	return os;
+}
+
+/* sched_sprobe_once - HEAD <prefix>/healthcheck: an answer (found or not) is healthy */
+static int
+sched_sprobe_once(struct objstore *os, const char *prefix, char *why, size_t whylen)
+{
+	enum objstore_status	st;
+	char			key[OBJKEY_MAX];
+
+	snprintf(key, sizeof(key), "%s%shealthcheck", prefix, *prefix ? "/" : "");
+	st = objstore_head(os, key, NULL, NULL);
+	if (st == OBJ_OK || st == OBJ_NOTFOUND) {
+		snprintf(why, whylen, "%s answers", objstore_describe(os));
+		return 1;
+	}
+	snprintf(why, whylen, "%s: %s (%s)", objstore_describe(os), objstore_strstatus(st),
+	    objstore_error(os));
+	return 0;
+}
+
+/* sched_sprobe - storage probe thread: sched_sprobe_once every probe_ms */
+static void *
+sched_sprobe(void *arg)
+{
+	struct sched	*s = arg;
+	struct objstore	*os = NULL;
+	const char	*prefix = config_str(s->conf->wc.cfg, "storage", "prefix", "");
+	char		 why[ERRSTR_MAX];
+	int		 ok;
+
+	for (;;) {
+		if (os == NULL && (os = sched_sprobe_open(s, why, sizeof(why))) == NULL)
+			ok = 0;
+		else
+			ok = sched_sprobe_once(os, prefix, why, sizeof(why));
+		pthread_mutex_lock(&s->mu);
+		if (ok != s->storage && ok)
+			log_info("- replay storage health=ok");
+		else if (ok != s->storage)
+			log_warnx("- replay storage health=failing reason=\"%s\"", why);
+		s->storage = ok;
+		s->storage_ms = now_ms();
+		snprintf(s->storage_why, sizeof(s->storage_why), "%s", why);
+		if (sched_probe_next(s))
+			break;
+	}
+	objstore_close(os);
 	return NULL;
 }
 
@@ -263,9 +384,62 @@ sched_setf(struct index *ix, const char *key, double v, char *last, size_t lastl
 	sched_sets(ix, key, buf, last, lastlen);
 }
 
+/* sched_seti - write a time or count to the control table if it changed */
+static void
+sched_seti(struct index *ix, const char *key, int64_t v, int64_t *last)
+{
+	char buf[32];
+
+	if (*last == v)
+		return;
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	if (index_kv_set(ix, key, buf) == INDEX_OK)
+		*last = v;
+}
+
 /*
- * sched_control - serve: read paused/rate, publish the figures, autostart.
- * Returns the paused flag.  *auto_ms is when we paused at start (0: not us).
+ * sched_publish - what serve aims at and achieves, and what its probes
+ * found, for status, /status, /metrics and the dashboard.  Values are
+ * written only when they changed: each write is a commit.
+ */
+static void
+sched_publish(struct sched *s, struct index *ix, const struct sched_stats *st)
+{
+	int	health, storage;
+	int64_t	health_ms, storage_ms;
+	char	health_why[ERRSTR_MAX], storage_why[ERRSTR_MAX];
+
+	pthread_mutex_lock(&s->mu);
+	health = s->health;
+	health_ms = s->health_ms;
+	storage = s->storage;
+	storage_ms = s->storage_ms;
+	snprintf(health_why, sizeof(health_why), "%s", s->health_why);
+	snprintf(storage_why, sizeof(storage_why), "%s", s->storage_why);
+	pthread_mutex_unlock(&s->mu);
+	sched_setf(ix, CTL_ACHIEVED_RATE, st->achieved, s->last_ach, sizeof(s->last_ach));
+	sched_setf(ix, CTL_TARGET_RATE, st->target, s->last_tgt, sizeof(s->last_tgt));
+	sched_sets(ix, CTL_PRIMARY_HEALTH, health == 1 ? "up" : health == 0 ? "down" : "unknown",
+	    s->last_health, sizeof(s->last_health));
+	if (health_ms != s->pub_health_ms) {
+		/* the reason first: a reader that sees the new time sees its reason */
+		index_kv_set(ix, CTL_PRIMARY_REASON, health_why);
+		sched_seti(ix, CTL_PRIMARY_CHECKED, health_ms, &s->pub_health_ms);
+	}
+	if (storage_ms != s->pub_storage_ms) {
+		index_kv_set(ix, CTL_STORAGE_REASON, storage_why);
+		sched_sets(ix, CTL_STORAGE_HEALTH, storage == 1 ? "ok" : "failing",
+		    s->last_storage, sizeof(s->last_storage));
+		sched_seti(ix, CTL_STORAGE_CHECKED, storage_ms, &s->pub_storage_ms);
+	}
+}
+
+/*
+ * sched_control - serve: read paused and rate, publish the figures,
+ * autostart.  Each key is read on its own: a key never written (a fresh
+ * index has neither) means its default (running; [replay] rate), and a
+ * busy index keeps the last decision for that key only.  Returns the paused
+ * flag.  *auto_ms is when we paused at start (0: not us).
  */
 static int
 sched_control(struct sched *s, struct index *ix, struct rate *r, int64_t now,
@@ -273,26 +447,28 @@ sched_control(struct sched *s, struct index *ix, struct rate *r, int64_t now,
 {
 	struct sched_conf	*c = s->conf;
 	struct sched_paused_at	 pa = { NULL, 0 };
+	enum index_status	 ist;
 	char			*v = NULL;
 	double			 cap = c->rate;
-	int			 paused, health, run;
+	int			 paused, run;
 
-	if (index_kv_get(ix, CTL_PAUSED, &v) != INDEX_OK)
-		return was_paused;	/* index busy: keep the last decision */
-	paused = sched_ctl_bool(v);
+	if ((ist = index_kv_get(ix, CTL_PAUSED, &v)) == INDEX_OK)
+		paused = sched_ctl_bool(v);
+	else
+		paused = ist == INDEX_NOTFOUND ? 0 : was_paused;
 	free(v);
 	v = NULL;
-	if (index_kv_get(ix, CTL_RATE, &v) == INDEX_OK && v != NULL && rate_parse(v, &cap) == -1) {
+	if ((ist = index_kv_get(ix, CTL_RATE, &v)) == INDEX_OK && rate_parse(v, &cap) == -1) {
 		log_warnx("- replay control bad rate=\"%s\": keeping %.3f", v, r->cap);
 		cap = r->cap;
-	}
+	} else if (ist != INDEX_OK && ist != INDEX_NOTFOUND)
+		cap = r->cap;
 	free(v);
 	if (cap != r->cap) {
 		log_info("- replay rate cap=%.3f", cap);
 		rate_set_cap(r, cap, now);
 	}
 	pthread_mutex_lock(&s->mu);
-	health = s->health;
 	run = s->healthy_run;
 	pthread_mutex_unlock(&s->mu);
 	if (paused && *auto_ms && c->autostart_probes > 0 && run >= c->autostart_probes &&
@@ -310,10 +486,7 @@ sched_control(struct sched *s, struct index *ix, struct rate *r, int64_t now,
 	}
 	st->achieved = rate_achieved(r, now);
 	st->target = paused ? 0 : rate_current(r, now);
-	sched_setf(ix, CTL_ACHIEVED_RATE, st->achieved, s->last_ach, sizeof(s->last_ach));
-	sched_setf(ix, CTL_TARGET_RATE, st->target, s->last_tgt, sizeof(s->last_tgt));
-	sched_sets(ix, CTL_PRIMARY_HEALTH, health == 1 ? "up" : health == 0 ? "down" : "unknown",
-	    s->last_health, sizeof(s->last_health));
+	sched_publish(s, ix, st);
 	return paused;
 }
 
@@ -436,6 +609,9 @@ sched_start(struct sched *s)
 	}
 	if (c->probe_ms > 0 && pthread_create(&s->probe, NULL, sched_probe, s) == 0)
 		s->probing = 1;
+	if (c->probe_ms > 0 && c->use_control &&
+	    pthread_create(&s->sprobe, NULL, sched_sprobe, s) == 0)
+		s->sprobing = 1;
 	return 0;
 }
 
@@ -464,6 +640,8 @@ sched_stop(struct sched *s, struct index *ix, struct rate *r, struct sched_stats
 			pthread_join(s->threads[i], NULL);
 	if (s->probing)
 		pthread_join(s->probe, NULL);
+	if (s->sprobing)
+		pthread_join(s->sprobe, NULL);
 	sched_collect(s, r, st);
 	for (int i = 0; s->workers && i < s->conf->concurrency; i++)
 		worker_close(s->workers[i]);
@@ -587,6 +765,7 @@ sched_run(struct sched_conf *c, volatile sig_atomic_t *stop, struct sched_stats 
 	memset(&s, 0, sizeof(s));
 	s.conf = c;
 	s.health = -1;
+	s.storage = -1;
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.work_cv, NULL);
 	pthread_cond_init(&s.done_cv, NULL);

@@ -49,6 +49,7 @@ struct sched_conf {
 	int64_t			 retention_ms;
 	int64_t			 forget_ms;	/* history kept after the purge; 0: forever */
 	int64_t			 probe_ms;	/* 0: no probes */
+	int			 storage_timeout_s;	/* one storage probe at most (serve) */
 	int			 start_paused;
 	int			 autostart_probes;	/* 0: off */
 	/* called after each finished attempt and once a second (may be NULL) */

@@ -11,12 +11,24 @@
 #ifndef MXS_STATUS_H
 #define MXS_STATUS_H
 #include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
 
 struct config;
+struct index_stats_replay;
 struct status_server;
 
 /* status_start - serve in libmicrohttpd's own threads; NULL + err on failure */
 struct status_server	*status_start(const struct config *, char *err, size_t errlen);
 void			 status_stop(struct status_server *);
+
+/*
+ * The "replay" and "storage" objects of /status (docs/status.md), shared
+ * with `mxspool-replay status --json`: config_rate is [replay] rate in
+ * msgs/s (-1 unparsable), errors the storage_errors counters' sum (-1: left out).
+ */
+json_t	*status_json_replay(const struct index_stats_replay *, double config_rate);
+json_t	*status_json_storage(const struct index_stats_replay *, int64_t errors);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "index_stats.h"
 #include "rate.h"
+#include "status.h"
 #include "status_impl.h"
 
 const char *const status_states[] = {
@@ -76,23 +77,6 @@ status_jage(int64_t now_ms, int64_t t_ms)
 	if (t_ms <= 0)
 		return json_null();
 	return json_integer(now_ms > t_ms ? (now_ms - t_ms) / 1000 : 0);
-}
-
-/* status_jnum - a decimal control value as a JSON number, or null if absent or not a number */
-static json_t *
-status_jnum(const char *v)
-{
-	char	*end;
-	double	 d;
-
-	if (v == NULL || *v == '\0')
-		return json_null();
-	d = strtod(v, &end);
-	if (*end != '\0' || !isfinite(d))
-		return json_null();
-	if (d == floor(d) && fabs(d) < 9e15)
-		return json_integer((json_int_t)d);
-	return json_real(d);
 }
 
 /* status_json_class - "2xx" "4xx" "5xx" or "none" (no reply) for a reply code */
@@ -298,36 +282,63 @@ status_json_samples(int64_t at_ms, int64_t messages, int64_t bytes, int64_t olde
 	return 0;
 }
 
+/* status_jreal - a rate as a JSON number: an integer when it is one */
+static json_t *
+status_jreal(double d)
+{
+	return d == floor(d) && fabs(d) < 9e15 ? json_integer((json_int_t)d) : json_real(d);
+}
+
+/* status_jtext - a published text, null when never written */
+static json_t *
+status_jtext(const char *v)
+{
+	return *v != '\0' ? status_jstr(v) : json_null();
+}
+
 /*
  * status_json_replay - drain state from the control table: the operator's
  * limit (control "rate", else [replay] rate), and what serve last published:
- * its current target (slow start, backoff; 0 while paused) and achieved rate.
+ * its current target (slow start, backoff; 0 while paused), the rate it
+ * achieved over RATE_WINDOW_S, and its probe of the primary.
  */
-static json_t *
-status_json_replay(struct status_server *srv, json_t *ctl)
+json_t *
+status_json_replay(const struct index_stats_replay *rp, double config_rate)
 {
-	json_t		*o = json_object(), *limit;
-	const char	*paused = json_string_value(json_object_get(ctl, "paused"));
-	const char	*rate = json_string_value(json_object_get(ctl, "rate"));
-	double		 d;
+	json_t	*o = json_object();
+	double	 d;
 
-	status_jset(o, "paused", json_boolean(paused != NULL && strcmp(paused, "1") == 0));
+	status_jset(o, "paused", json_boolean(rp->paused));
 	/* "600/m" is as valid as "10": report what serve makes of it, in msgs/s */
-	if (rate != NULL && rate_parse(rate, &d) == 0)
+	if (*rp->rate != '\0' && rate_parse(rp->rate, &d) == 0)
 		status_jset(o, "rate_limit_source", json_string("control"));
 	else {
-		d = srv->config_rate;
+		d = config_rate;
 		status_jset(o, "rate_limit_source", json_string("config"));
 	}
-	limit = d < 0 ? json_null() : d == floor(d) ? json_integer((json_int_t)d) : json_real(d);
-	status_jset(o, "rate_limit", limit);
-	status_jset(o, "target_rate", status_jnum(json_string_value(json_object_get(ctl,
-	    "target_rate"))));
-	status_jset(o, "achieved_rate", status_jnum(json_string_value(json_object_get(ctl,
-	    "achieved_rate"))));
+	status_jset(o, "rate_limit", d < 0 ? json_null() : status_jreal(d));
+	status_jset(o, "target_rate", rp->has_target ? status_jreal(rp->target) : json_null());
+	status_jset(o, "achieved_rate", rp->has_achieved ? status_jreal(rp->achieved) :
+	    json_null());
+	status_jset(o, "achieved_window_s", json_integer(RATE_WINDOW_S));
 	status_jset(o, "rate_unit", json_string("messages/s"));
-	status_jset(o, "primary_health", json_incref(json_object_get(ctl, "primary_health") ?
-	    json_object_get(ctl, "primary_health") : json_null()));
+	status_jset(o, "primary_health", status_jtext(rp->primary));
+	status_jset(o, "primary_checked_ms", status_jtime(rp->primary_checked_ms));
+	status_jset(o, "primary_reason", status_jtext(rp->primary_reason));
+	return o;
+}
+
+/* status_json_storage - the object store as serve's probe last found it */
+json_t *
+status_json_storage(const struct index_stats_replay *rp, int64_t errors)
+{
+	json_t *o = json_object();
+
+	status_jset(o, "health", status_jtext(rp->storage));
+	status_jset(o, "checked_ms", status_jtime(rp->storage_checked_ms));
+	status_jset(o, "reason", status_jtext(rp->storage_reason));
+	if (errors >= 0)
+		status_jset(o, "errors", json_integer(errors));
 	return o;
 }
 
@@ -336,6 +347,7 @@ json_t *
 status_json_build(struct status_server *srv, int64_t now_ms)
 {
 	struct index_stats_backlog	 b;
+	struct index_stats_replay	 rp;
 	struct status_json_domains		 da;
 	struct status_json_ctrs		 ca = { json_array(), json_object(), 0, 0, 0 };
 	json_t				*doc = json_object(), *o, *states = json_object();
@@ -345,12 +357,14 @@ status_json_build(struct status_server *srv, int64_t now_ms)
 
 	da.list = json_array();
 	da.now_ms = now_ms;
+	memset(&rp, 0, sizeof(rp));
 	if (index_stats_backlog(srv->idx, now_ms, &b) != INDEX_OK ||
 	    index_stats_states(srv->idx, status_json_states, states) != INDEX_OK ||
 	    index_stats_domains(srv->idx, now_ms, srv->max_domains, status_json_domains, &da,
 	    &ndomains) != INDEX_OK ||
 	    index_stats_counters(srv->idx, status_json_counters, &ca) != INDEX_OK ||
 	    index_stats_control(srv->idx, status_json_control, ctl) != INDEX_OK ||
+	    index_stats_replay(srv->idx, &rp) != INDEX_OK ||
 	    index_stats_samples(srv->idx, now_ms - srv->history_ms, status_json_samples, samples) !=
 	    INDEX_OK)
 		failed = 1;
@@ -378,7 +392,7 @@ status_json_build(struct status_server *srv, int64_t now_ms)
 	status_jset(o, "list", da.list);
 	status_jset(doc, "domains", o);
 
-	status_jset(doc, "replay", status_json_replay(srv, ctl));
+	status_jset(doc, "replay", status_json_replay(&rp, srv->config_rate));
 	status_jset(doc, "errors", status_json_errors(srv, now_ms, &failed));
 
 	o = json_object();
@@ -392,11 +406,7 @@ status_json_build(struct status_server *srv, int64_t now_ms)
 	status_jset(o, "bytes", json_integer(b.spool_bytes));
 	status_jset(doc, "fallback_spool", o);
 
-	o = json_object();
-	status_jset(o, "health", json_incref(json_object_get(ctl, "storage_health") ?
-	    json_object_get(ctl, "storage_health") : json_null()));
-	status_jset(o, "errors", json_integer(ca.storage_errors));
-	status_jset(doc, "storage", o);
+	status_jset(doc, "storage", status_json_storage(&rp, ca.storage_errors));
 
 	o = json_object();
 	status_jset(o, "messages", json_integer(b.quarantine));

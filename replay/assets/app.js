@@ -2,6 +2,10 @@
  * app.js - the mxspool dashboard: fetch /status every REFRESH_MS and draw it.
  * Plain JS, no libraries, nothing from the network but this server.  Text
  * from the index (domains, reply texts) goes in through textContent only.
+ * The control form POSTs to /control/* with the token the operator typed:
+ * it stays in the input (no storage, no cookie, no URL) and travels in the
+ * Authorization header, which a page of another origin cannot send here
+ * (that needs a CORS preflight this server never grants), so no CSRF.
  */
 "use strict";
 
@@ -9,6 +13,7 @@ const REFRESH_MS = 5000;
 const SVGNS = "http://www.w3.org/2000/svg";
 let lastOk = 0;
 let lastStatus = null;
+let refreshTimer = 0;
 
 /* chart width in CSS pixels: drawn 1:1 so that labels keep their size on a phone */
 function chartWidth(id) {
@@ -29,6 +34,12 @@ function fmtAge(s) {
   const h = Math.floor(m / 60);
   if (h < 24) return h + " h " + (m % 60) + " min";
   return Math.floor(h / 24) + " d " + (h % 24) + " h";
+}
+
+/* "12 s ago" from a time in ms, against the server's clock */
+function fmtAgo(ms, nowMs) {
+  if (!ms) return "never";
+  return fmtAge(Math.max(0, Math.floor((nowMs - ms) / 1000))) + " ago";
 }
 
 function fmtBytes(b) {
@@ -187,7 +198,10 @@ function draw(s) {
   setText("rate", "rate limit " + fmtRate(r.rate_limit) +
     (r.target_rate === null || r.paused ? "" : ", target " + fmtNum(r.target_rate) + "/s") +
     ", achieved " + (r.achieved_rate === null ? "unknown" : fmtNum(r.achieved_rate) + "/s"));
-  setText("primary", "primary: " + (r.primary_health === null ? "unknown" : r.primary_health));
+  setText("primary", "primary: " + (r.primary_health === null ? "unknown" :
+    r.primary_health + (r.primary_health === "down" && r.primary_reason ?
+    " (" + r.primary_reason + ")" : "") + (r.primary_checked_ms ?
+    ", checked " + fmtAgo(r.primary_checked_ms, s.now_ms) : "")));
   setText("c-messages", fmtInt(b.messages));
   setText("c-oldest", fmtAge(b.oldest_age_s));
   setText("c-rcpts", fmtInt(b.recipients));
@@ -200,6 +214,10 @@ function draw(s) {
   const h = s.storage.health;
   setText("c-storage", h === null ? "unknown" : h,
     "big" + (h === null ? "" : /^(ok|up)$/.test(h) ? " ok" : " bad"));
+  setText("c-storage-why", h === null ? "serve has not checked it" :
+    (/^(ok|up)$/.test(h) || !s.storage.reason ? "" : s.storage.reason +
+    (s.storage.checked_ms ? "; " : "")) +
+    (s.storage.checked_ms ? "checked " + fmtAgo(s.storage.checked_ms, s.now_ms) : ""));
   setText("c-ingest", fmtInt(s.ingest.accepted) + " / " + fmtInt(s.ingest.rejected));
   drawAges(b.age_buckets);
   drawHistory(s.samples, s.now_ms);
@@ -239,9 +257,60 @@ async function refresh() {
     b.hidden = false;
   } finally {
     clearTimeout(timer);
-    setTimeout(refresh, REFRESH_MS);
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, REFRESH_MS);
   }
 }
+
+function ctlMsg(text, bad) {
+  setText("ctl-msg", text, bad ? "bad" : "ok");
+}
+
+/* control - POST /control/<what> with the typed token; the answer shown, then a refresh */
+async function control(what, body, done) {
+  const token = $("ctl-token").value.trim();
+  if (!token) {
+    ctlMsg("Type the bearer token ([http] token) first.", true);
+    return;
+  }
+  const buttons = document.querySelectorAll("#ctl button");
+  buttons.forEach(b => { b.disabled = true; });
+  try {
+    const res = await fetch("control/" + what, { method: "POST", cache: "no-store",
+      credentials: "omit", headers: { "Authorization": "Bearer " + token,
+      "Content-Type": "application/json" }, body: JSON.stringify(body || {}) });
+    let j = {};
+    try { j = await res.json(); } catch (e) { /* an empty or non-JSON answer */ }
+    if (!res.ok)
+      ctlMsg((res.status === 401 ? "Wrong token" : "Refused (HTTP " + res.status + ")") +
+        (j.error ? ": " + j.error : ""), true);
+    else
+      ctlMsg(done(j));
+  } catch (e) {
+    ctlMsg("Cannot reach the server: " + e.message, true);
+  } finally {
+    buttons.forEach(b => { b.disabled = false; });
+    refresh();
+  }
+}
+
+$("ctl").addEventListener("submit", e => e.preventDefault());
+$("ctl-pause").addEventListener("click", () => control("pause", null,
+  () => "Paused: serve stops leasing within a second; in-flight messages finish."));
+$("ctl-resume").addEventListener("click", () => control("resume", null,
+  () => "Resumed: serve starts again slowly (slow start)."));
+function setRate() {
+  const v = $("ctl-rate").value.trim();
+  if (!v) {
+    ctlMsg("Type a rate: 10, 0.5 or 600/m (0 = unlimited).", true);
+    return;
+  }
+  /* a plain number goes as a number, "600/m" as the CLI's text */
+  control("rate", { rate: /^[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : v },
+    j => "Rate limit set to " + fmtRate(j.rate) + ".");
+}
+$("ctl-setrate").addEventListener("click", setRate);
+$("ctl-rate").addEventListener("keydown", e => { if (e.key === "Enter") setRate(); });
 
 let resizeTimer = 0;
 window.addEventListener("resize", () => {

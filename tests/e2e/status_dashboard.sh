@@ -8,8 +8,7 @@
 # window the page must not need sideways scrolling.  Nothing may come from the network.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/status.sh"
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || fail "no $CHROMIUM (Debian package chromium)"
+status_need_chromium
 OUT=$BUILD/test-output/status_dashboard
 mkdir -p "$OUT"
 
@@ -20,14 +19,6 @@ status_populate "$T/mx.conf"
 status_serve "$T/mx.conf" "$PORT"
 U=http://127.0.0.1:$PORT
 ok "statustool on $U"
-
-# chrome ARGS... - one headless run; virtual time lets app.js fetch and draw
-chrome() {
-	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
-	    --no-first-run --disable-background-networking --disable-component-update \
-	    --disable-sync --disable-extensions --user-data-dir="$T/chr" \
-	    --force-device-scale-factor=1 --virtual-time-budget=5000 "$@" 2>>"$T/chromium.log"
-}
 
 # nothing from elsewhere: no absolute URLs in the files but the SVG namespace
 for f in / /app.js /style.css; do

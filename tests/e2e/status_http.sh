@@ -77,7 +77,8 @@ check("states.delivered (zero, present)", s["states"]["delivered"]["messages"], 
 check("quarantine", s["quarantine"], {"messages": 1, "recipients": 1})
 check("fallback_spool", s["fallback_spool"],
       {"messages": 1, "bytes": int(e["SPOOL_BYTES"])})
-check("storage", s["storage"], {"health": "ok", "errors": 2})
+check("storage", s["storage"], {"health": "ok", "checked_ms": None, "reason": None,
+      "errors": 2})
 check("ingest.accepted", s["ingest"]["accepted"], 62)
 check("ingest.rejected", s["ingest"]["rejected"], 9)
 check("ingest.rejected_by_reason.relay", s["ingest"]["rejected_by_reason"]["relay"], 5)

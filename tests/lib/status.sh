@@ -11,6 +11,10 @@
 #   status_serve CONF PORT start statustool, wait for the port; stopped at exit
 #   status_stop            SIGTERM it and require a clean exit (ASan builds: no report)
 #   sq SQL                 sqlite3 on the index, output in list mode
+#   status_need_chromium   fail unless $CHROMIUM (default /usr/bin/chromium) runs
+#   chrome ARGS...         one headless Chromium run (--dump-dom URL, --screenshot=F URL);
+#                          virtual time lets app.js fetch and draw
+#   cdp URL STEP...        drive the page in Chromium: type, click, wait (tests/lib/cdp.py)
 STT=$BUILD/tests/tools/statustool
 STORETOOL=$BUILD/tests/tools/storetool
 DB=$T/data/index.sqlite
@@ -84,4 +88,21 @@ status_stop() {
 		cat "$T/statustool.log"
 		fail "statustool exit $_rc"
 	fi
+}
+
+status_need_chromium() {
+	CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+	export CHROMIUM
+	[ -x "$CHROMIUM" ] || fail "no $CHROMIUM (Debian package chromium)"
+}
+
+chrome() {
+	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
+	    --no-first-run --disable-background-networking --disable-component-update \
+	    --disable-sync --disable-extensions --user-data-dir="$T/chr" \
+	    --force-device-scale-factor=1 --virtual-time-budget=5000 "$@" 2>>"$T/chromium.log"
+}
+
+cdp() {
+	timeout 180 python3 "$TOP/tests/lib/cdp.py" "$T/cdp" "$@"
 }

@@ -388,6 +388,42 @@ test_counters_control_samples(void **state)
 	assert_int_equal(s.b[0], 5);
 }
 
+/* test_replay - what serve publishes, read back; unwritten and malformed keys read as unknown */
+static void
+test_replay(void **state)
+{
+	struct fixture			*f = *state;
+	struct index_stats_replay	 r;
+	static const struct { const char *k, *v; } kv[] = {
+		{ "paused", "1" }, { "rate", "600/m" }, { "target_rate", "7.500" },
+		{ "achieved_rate", "bogus" }, { "primary_health", "down" },
+		{ "primary_checked_ms", "1700000000123" }, { "primary_reason", "connect: refused" },
+		{ "storage_health", "failing" }, { "storage_checked_ms", "-5" },
+		{ "storage_reason", "timeout" },
+	};
+
+	assert_int_equal(index_stats_replay(f->idx, &r), INDEX_OK);
+	assert_int_equal(r.paused, 0);		/* a fresh index: running, nothing known */
+	assert_string_equal(r.rate, "");
+	assert_int_equal(r.has_target, 0);
+	assert_string_equal(r.primary, "");
+	assert_int_equal(r.storage_checked_ms, 0);
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		assert_int_equal(index_kv_set(f->idx, kv[i].k, kv[i].v), INDEX_OK);
+	assert_int_equal(index_stats_replay(f->idx, &r), INDEX_OK);
+	assert_int_equal(r.paused, 1);
+	assert_string_equal(r.rate, "600/m");
+	assert_int_equal(r.has_target, 1);
+	assert_true(r.target == 7.5);
+	assert_int_equal(r.has_achieved, 0);	/* not a number: unknown, not 0 */
+	assert_string_equal(r.primary, "down");
+	assert_int_equal(r.primary_checked_ms, 1700000000123LL);
+	assert_string_equal(r.primary_reason, "connect: refused");
+	assert_string_equal(r.storage, "failing");
+	assert_int_equal(r.storage_checked_ms, 0);	/* negative: ignored */
+	assert_string_equal(r.storage_reason, "timeout");
+}
+
 /* test_attempts - per-target totals kept by the trigger, and seeded by migration 004 */
 static void
 test_attempts(void **state)
@@ -622,6 +658,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_control_samples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_mostly_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
