@@ -93,3 +93,45 @@ rmdir "$T/check/data"
 "$INGEST" -t -c "$T/check.conf" > "$T/check.out" 2>&1
 [ ! -e "$T/check/data" ] || fail "-t created the data dir $T/check/data"
 ok "-t on an empty and on a missing data dir creates nothing"
+
+# --- 3. mxspool-replay on a missing data dir
+# rconf NAME DATADIR [USER]: a replay config with a file store outside the data dir
+rconf() {
+	printf '[general]\nnode = mx1\ndata_dir = %s\n[storage]\nurl = file://%s/%s.store\n' \
+	    "$2" "$T" "$1" > "$T/$1.conf"
+	[ -z "${3:-}" ] || printf '[ingest]\nuser = %s\n' "$3" >> "$T/$1.conf"
+}
+rconf miss "$T/miss/data"
+for cmd in status list "rate 5" pause reindex "show 01M8YJK618TJ3S1TTMWNPFF96S.mx1"; do
+	"$REPLAY" -c "$T/miss.conf" $cmd > "$T/miss.out" 2>&1
+	rc=$?
+	[ "$rc" = 66 ] || fail "replay $cmd on a missing data dir: exit $rc, want 66: $(cat "$T/miss.out")"
+	grep -q "data dir $T/miss/data (\[general\] data_dir) does not exist" "$T/miss.out" ||
+		fail "replay $cmd: no word of the missing data dir: $(cat "$T/miss.out")"
+done
+[ ! -e "$T/miss" ] || fail "a command that needs an index created $T/miss"
+ok "replay status, list, rate, pause, reindex, show on a missing data dir: exit 66 naming it"
+
+: > "$T/afile"
+rconf cant "$T/afile/data"
+for cmd in serve "reindex --repair"; do
+	"$REPLAY" -c "$T/cant.conf" $cmd > "$T/cant.out" 2>&1
+	rc=$?
+	[ "$rc" = 73 ] || fail "replay $cmd, data dir not creatable: exit $rc, want 73: $(cat "$T/cant.out")"
+	grep -q "cannot create the data dir $T/afile/data" "$T/cant.out" ||
+		fail "replay $cmd: unclear message: $(cat "$T/cant.out")"
+done
+ok "replay serve and reindex --repair when the data dir cannot be created: exit 73 naming it"
+
+user=""
+[ "$(id -u)" = 0 ] && user=nobody
+rconf mk "$T/mk/data" "$user"
+sed -i "s|^url = .*|url = file://$T/mk/data/store|" "$T/mk.conf"
+"$REPLAY" -c "$T/mk.conf" reindex --repair > "$T/mk.out" 2>&1 ||
+	fail "reindex --repair on a missing data dir: exit $?: $(cat "$T/mk.out")"
+for f in "$T/mk/data" "$T/mk/data/index.sqlite"; do
+	[ -e "$f" ] || fail "reindex --repair did not create $f"
+	[ "$(stat -c %U "$f")" = "${user:-$(id -un)}" ] ||
+		fail "$f is $(stat -c %U "$f")'s, want ${user:-$(id -un)}'s"
+done
+ok "replay reindex --repair creates a missing data dir and index${user:+, as root for the [ingest] user}"
