@@ -988,3 +988,19 @@ index_kv_set(struct index *ix, const char *key, const char *value)
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "kv set", rc);
 }
+
+/* index_created_ms - when this index file was created (index_meta, migration 006), or -1 */
+int64_t
+index_created_ms(struct index *ix)
+{
+	sqlite3_stmt	*st;
+	int64_t		 ms = -1;
+
+	if ((st = index_prepare(ix, "SELECT CAST(value AS INTEGER) FROM index_meta"
+	    " WHERE key = 'created_ms'")) == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ms = sqlite3_column_int64(st, 0);
+	index_unprepare(ix, st);
+	return ms > 0 ? ms : -1;
+}

@@ -112,6 +112,8 @@ enum index_status index_mark_missing(struct index *, const char *id);
  */
 enum index_status index_status_of(int sqlite_rc);
 
+/* index_created_ms - when this index file was created (ms), -1 if unknown; see 006_created */
+int64_t		 index_created_ms(struct index *);
 /* index_kv_get/set - the control table (paused, rate, ...); value malloc'd or NULL */
 enum index_status index_kv_get(struct index *, const char *key, char **value);
 enum index_status index_kv_set(struct index *, const char *key, const char *value);

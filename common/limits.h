@@ -101,5 +101,8 @@
 /* storage: the start-up reconcile looks at this many days of the node's date prefixes
  * (today and yesterday, UTC: a crash just before midnight leaves yesterday's orphans) */
 #define RECONCILE_DAYS		2
+/* ingest: the reconcile runs at start-up and then this often (s), so the orphans of a
+ * crash just before a restart (younger than orphan_age then) are taken too */
+#define RECONCILE_INTERVAL	3600
 
 #endif

@@ -68,6 +68,10 @@ enum store_status store_purge(struct store *, const char *id);
  * node: only that node's objects (NULL: all).  repair: add messages found in
  * the bucket but not in the index, mark index rows whose object is gone as
  * 'missing'; without repair only report.  report() gets one line per finding.
+ * Never added: orphans, objects without a row whose id is younger than the
+ * index itself (written while this index existed and never committed, so
+ * never acknowledged: adding them would deliver duplicates).  Stale temp
+ * files of the file store under the prefix are removed.
  */
 struct reindex_result {
 	int64_t	objects;	/* .eml objects seen */
@@ -75,8 +79,28 @@ struct reindex_result {
 	int64_t	missing;	/* index rows without object */
 	int64_t	incomplete;	/* objects without a readable envelope */
 	int64_t	ok;		/* in both */
+	int64_t	orphans;	/* unindexed, younger than the index: not added */
+	int64_t	tmp;		/* stale temp files removed */
 };
 enum store_status store_reindex(struct store *, const char *node, int repair,
 		    void (*report)(const char *line, void *), void *arg, struct reindex_result *);
+
+/*
+ * store_reconcile - after a crash: remove the file store's stale temp files
+ * and move this node's orphans (objects of the last RECONCILE_DAYS whose
+ * index row was never committed, so never acknowledged, written more than
+ * [storage] orphan_age ago) aside to "<prefix>/_orphaned/"; objects that
+ * predate the index itself (lost or replaced index) are only counted and
+ * logged.  Logs what it did.  See reconcile.c.
+ */
+struct reconcile_result {
+	int64_t	objects;	/* this node's keys seen */
+	int64_t	orphans;	/* moved aside */
+	int64_t	predate;	/* unindexed but older than the index: left alone */
+	int64_t	tmp;		/* stale temp files removed */
+	int64_t	failed;		/* orphans that could not be moved (next run retries) */
+};
+enum store_status store_reconcile(struct store *, const char *node, int64_t now_ms,
+		    struct reconcile_result *);
 
 #endif

@@ -33,6 +33,7 @@
 #include "index_ingest.h"
 #include "ingest.h"
 #include "log.h"
+#include "msgid.h"
 #include "rcpt_verify.h"
 #include "store.h"
 
@@ -72,14 +73,15 @@ ingest_healthy(char *why, size_t whylen)
 	return 1;
 }
 
-/* hk_main - flush the fallback spool and the counters periodically */
+/* hk_main - flush the fallback spool and the counters periodically; reconcile hourly */
 static void *
 hk_main(void *arg)
 {
 	const struct ingest_conf	*ic;
 	struct ingest_rt		*rt;
+	struct reconcile_result		 rr;
 	struct pollfd			 pfd;
-	time_t				 now, next_flush = 0, next_counters = 0;
+	time_t				 now, next_flush = 0, next_counters = 0, next_reconcile = 0;
 	int				 stop = 0, left;
 
 	pfd.fd = hk_pipe[0];
@@ -99,6 +101,12 @@ hk_main(void *arg)
 			if (left > 0)
 				log_info("- ingest spool_flush remaining=%d", left);
 			next_flush = now + ic->flush_interval;
+		}
+		/* at start-up, what a crash left; then hourly: orphans younger than
+		 * [storage] orphan_age at start-up are taken on a later run */
+		if (now >= next_reconcile && !stop) {
+			(void)store_reconcile(hk_store, config_node(ingest.config), now_ms(), &rr);
+			next_reconcile = now + RECONCILE_INTERVAL;
 		}
 		ingest_rt_put(rt);
 	}
