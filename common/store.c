@@ -6,8 +6,8 @@
  * store_reindex in reindex.c).
  * Commit order: sidecar envelope (if the envelope does not fit in metadata)
  * -> message object -> index row.  A crash before the index commit leaves an
- * unindexed object that reindex adopts (a duplicate at worst); the index never
- * points at bytes that are not durable.  When the object store fails, the
+ * unindexed object, never acknowledged (an orphan: reconcile.c); the index
+ * never points at bytes that are not durable.  When the object store fails, the
  * bytes go to the local spool (envelope file first, then the message, each
  * fsync'd, then the directory) and the row says INDEX_LOC_SPOOL.
  * Errors: the cause of a storage failure is logged once here

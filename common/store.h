@@ -6,8 +6,8 @@
  * object, or the local fallback spool file and its directory were fsync'd)
  * AND the index row is committed; the caller then answers 250.  Anything
  * else is a 4xx.  Order: (sidecar envelope) -> object -> index; a crash
- * between leaves an object without an index row, which reindex reports and
- * adopts - a duplicate at worst, never a loss.
+ * between leaves an object without an index row, never acknowledged: an
+ * orphan, which store_reconcile() moves aside and reindex does not adopt.
  *
  * The fallback spool ([spool] dir, max_size) holds messages the object store
  * refused temporarily; store_spool_flush() uploads them and moves the index
