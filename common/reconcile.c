@@ -50,17 +50,22 @@ store_key_ours(const struct store *st, const char *key, char *id, size_t idlen,
     const char **suffix)
 {
 	static const char *const sfx[] = { ".eml", ".env.json" };
-	char	want[OBJKEY_MAX];
-	size_t	i;
+	size_t	plen = strlen(st->prefix), i, n;
 
-	for (i = 0; i < sizeof(sfx) / sizeof(*sfx); i++)
-		if (msgid_from_key(key, sfx[i], id, idlen) == 0 &&
-		    msgid_key(st->prefix, id, sfx[i], want, sizeof(want)) == 0 &&
-		    strcmp(want, key) == 0) {
-			if (suffix != NULL)
-				*suffix = sfx[i];
-			return 1;
-		}
+	if (plen > 0 && (strncmp(key, st->prefix, plen) != 0 || key[plen] != '/'))
+		return 0;
+	key += plen + (plen > 0);
+	for (i = 0; i < sizeof(sfx) / sizeof(*sfx); i++) {
+		if (msgid_from_key(key, sfx[i], id, idlen) != 0)
+			continue;
+		/* "<node>/...": "_orphaned/..." and other non-node segments are not messages */
+		n = strlen(msgid_node(id));
+		if (strncmp(key, msgid_node(id), n) != 0 || key[n] != '/')
+			return 0;
+		if (suffix != NULL)
+			*suffix = sfx[i];
+		return 1;
+	}
 	return 0;
 }
 

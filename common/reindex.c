@@ -12,8 +12,8 @@
  * An unindexed object whose id is younger than the index (index_created_ms)
  * is an orphan, never acknowledged: reported, never added
  * (the ingest moves it aside, reconcile.c); one older than the index is what a
- * lost index leaves: added.  Keys that are not the canonical key of their id
- * (e.g. under "<prefix>/_orphaned/") are no messages and are skipped.
+ * lost index leaves: added.  Keys not under "<prefix>/<node of the id>/"
+ * (e.g. "<prefix>/_orphaned/...") are no messages and are skipped.
  * Errors: STORE_TEMPFAIL when listing or the index fails; per-object problems
  * are findings (incomplete), reported through report() and not fatal.
  */

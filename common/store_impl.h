@@ -23,8 +23,8 @@ struct store {
 /* store_put_object - sidecar (if the envelope is too big for metadata) then the object */
 enum objstore_status store_put_object(struct store *, const struct envelope *, const char *json,
 		    int fd, off_t size);
-/* store_key_ours - 1 if key is the canonical key of an id (suffix .eml or .env.json) under
- * the store's prefix, the id copied to id */
+/* store_key_ours - 1 if key is "<prefix>/<node>/.../<id><suffix>" with node that of the id
+ * and suffix .eml or .env.json (so not "<prefix>/_orphaned/..."); the id copied to id */
 int	store_key_ours(const struct store *, const char *key, char *id, size_t idlen,
 	    const char **suffix);
 /* store_unb64 - decode base64 metadata; malloc'd NUL-terminated, or NULL if invalid */
