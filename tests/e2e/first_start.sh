@@ -135,3 +135,7 @@ for f in "$T/mk/data" "$T/mk/data/index.sqlite"; do
 		fail "$f is $(stat -c %U "$f")'s, want ${user:-$(id -un)}'s"
 done
 ok "replay reindex --repair creates a missing data dir and index${user:+, as root for the [ingest] user}"
+
+bad=$(grep -l "Sanitizer\|runtime error" "$T"/*.log "$T"/*.out 2>/dev/null)
+[ -z "$bad" ] || fail "sanitizer reports in: $bad"
+ok "no sanitizer reports"

@@ -100,3 +100,7 @@ stop_ingest
 [ "$(sq 'SELECT count(*) FROM messages')" = 3 ] ||
 	fail "reindex --repair after a lost index: $(cat "$T/reindex3.out")"
 ok "lost index: nothing moved, a warning points at reindex --repair, which adds the 3 messages"
+
+bad=$(grep -l "Sanitizer\|runtime error" "$T"/*.log "$T"/*.out 2>/dev/null)
+[ -z "$bad" ] || fail "sanitizer reports in: $bad"
+ok "no sanitizer reports"
