@@ -421,6 +421,14 @@ index_open_flags(const char *path, int flags, char *err, size_t errlen)
 		goto fail;
 	}
 	index_set_busy_timeout(ix, INDEX_BUSY_DEFAULT_MS);
+	/* SQLite falls back to read-only when it may not write the file: every commit
+	 * would then fail ("readonly database"), so say it now, at start-up */
+	if (sqlite3_db_readonly(ix->db, "main") == 1) {
+		snprintf(err, errlen, "index %s: not writable by uid %ld (%s): chown it (and its"
+		    " -wal, -shm) to the user the program runs as", path, (long)geteuid(),
+		    access(path, W_OK) == -1 ? strerror(errno) : "read-only");
+		goto fail;
+	}
 	if (index_wal(ix) != SQLITE_OK ||
 	    index_exec(ix, "PRAGMA synchronous = FULL") != SQLITE_OK ||
 	    index_exec(ix, "PRAGMA foreign_keys = ON") != SQLITE_OK ||

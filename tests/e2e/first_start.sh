@@ -80,6 +80,21 @@ if [ "$(id -u)" = 0 ]; then
 	first_start root
 	ok "root first start with a callout domain (data dir empty, and missing): 250; data" \
 	    "dir, index (-wal, -shm), staging, spool and store are nobody's"
+	# an index left root's by an older version: refused at start-up, not 451 per message
+	conf stale nobody
+	mkdir "$T/stale/data"
+	"$BUILD/tests/tools/storetool" -c "$T/stale.conf" reindex > /dev/null ||
+		fail "storetool could not create the index"
+	chown -R nobody "$T/stale/data"
+	chown root "$T/stale/data"/index.sqlite*
+	"$INGEST" -c "$T/stale.conf" > "$T/stale.log" 2>&1 &
+	pid=$!
+	cleanup_add "kill -9 $pid"
+	wait_for "! kill -0 $pid" 20 || fail "ingest runs with an index it cannot write"
+	wait "$pid" && fail "ingest exited 0 with an index it cannot write"
+	grep -q "index $T/stale/data/index.sqlite: not writable by uid $(id -u nobody).*chown" \
+		"$T/stale.log" || fail "unclear start-up error: $(cat "$T/stale.log")"
+	ok "a root-owned index from an older start: refused at start-up, naming the file and chown"
 else
 	ok "root first start: skipped (not root)"
 fi
