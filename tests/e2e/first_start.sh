@@ -116,13 +116,19 @@ rconf() {
 	    "$2" "$T" "$1" > "$T/$1.conf"
 	[ -z "${3:-}" ] || printf '[ingest]\nuser = %s\n' "$3" >> "$T/$1.conf"
 }
+# expect NAME CODE PATTERN CMD...: mxspool-replay -c NAME.conf CMD exits CODE saying PATTERN
+expect() {
+	_n=$1 _code=$2 _pat=$3
+	shift 3
+	"$REPLAY" -c "$T/$_n.conf" "$@" > "$T/$_n.out" 2>&1
+	_rc=$?
+	[ "$_rc" = "$_code" ] || fail "replay $*: exit $_rc, want $_code: $(cat "$T/$_n.out")"
+	grep -q "$_pat" "$T/$_n.out" || fail "replay $*: unclear message: $(cat "$T/$_n.out")"
+}
 rconf miss "$T/miss/data"
 for cmd in status list "rate 5" pause reindex "show 01M8YJK618TJ3S1TTMWNPFF96S.mx1"; do
-	"$REPLAY" -c "$T/miss.conf" $cmd > "$T/miss.out" 2>&1
-	rc=$?
-	[ "$rc" = 66 ] || fail "replay $cmd on a missing data dir: exit $rc, want 66: $(cat "$T/miss.out")"
-	grep -q "data dir $T/miss/data (\[general\] data_dir) does not exist" "$T/miss.out" ||
-		fail "replay $cmd: no word of the missing data dir: $(cat "$T/miss.out")"
+	# shellcheck disable=SC2086
+	expect miss 66 "data dir $T/miss/data (\[general\] data_dir) does not exist" $cmd
 done
 [ ! -e "$T/miss" ] || fail "a command that needs an index created $T/miss"
 ok "replay status, list, rate, pause, reindex, show on a missing data dir: exit 66 naming it"
@@ -130,11 +136,8 @@ ok "replay status, list, rate, pause, reindex, show on a missing data dir: exit 
 : > "$T/afile"
 rconf cant "$T/afile/data"
 for cmd in serve "reindex --repair"; do
-	"$REPLAY" -c "$T/cant.conf" $cmd > "$T/cant.out" 2>&1
-	rc=$?
-	[ "$rc" = 73 ] || fail "replay $cmd, data dir not creatable: exit $rc, want 73: $(cat "$T/cant.out")"
-	grep -q "cannot create the data dir $T/afile/data" "$T/cant.out" ||
-		fail "replay $cmd: unclear message: $(cat "$T/cant.out")"
+	# shellcheck disable=SC2086
+	expect cant 73 "cannot create the data dir $T/afile/data" $cmd
 done
 ok "replay serve and reindex --repair when the data dir cannot be created: exit 73 naming it"
 
