@@ -329,8 +329,8 @@ store_reindex(struct store *st, const char *node, int repair,
 		}
 		if (is == INDEX_NOTFOUND && created >= 0 && msgid_time_ms(id) >= created) {
 			res->orphans++;
-			reindex_say(&rc, "%s orphan key=%s (younger than this index, never committed,"
-			    " so never acknowledged: not added)", id, rc.keys[i]);
+			reindex_say(&rc, "%s orphan key=%s (younger than this index, never"
+			    " committed, so never acknowledged: not added)", id, rc.keys[i]);
 			continue;
 		}
 		if (is != INDEX_NOTFOUND || reindex_add(&rc, rc.keys[i], id) == -1)

@@ -4,8 +4,9 @@
  * Start-up: config, [ingest] snapshot (verify tables, TLS), bind the SMTP and
  * health sockets, create the data and staging directories (owned by [ingest]
  * user: their parents may be root's), drop root, then open the index, spool
- * and store (so whatever they create is the user's), start the commit workers, the housekeeping thread (fallback spool flush,
- * counters to the index) and the accept thread.  The main thread then waits
+ * and store (so whatever they create is the user's), start the commit
+ * workers, the housekeeping thread (fallback spool flush, counters to the
+ * index, crash leftovers: store_reconcile) and the accept thread.  The main thread then waits
  * for signals: SIGHUP reloads (the new config is first checked in a child
  * process, since the config getters exit on a bad value; then a new snapshot
  * is swapped in and running sessions keep theirs), SIGTERM/SIGINT shut down:

@@ -150,25 +150,22 @@ main_datadir(struct cli *c)
 	char		 path[1024], err[ERRSTR_MAX], name[256];
 	struct passwd	 pw;
 	struct index	*ix;
-	int		 owned;
+	int		 owned = main_owner(c, &pw, name, sizeof(name));
 
-	owned = main_owner(c, &pw, name, sizeof(name));
 	config_index_path(c->cfg, path, sizeof(path));
-	if (access(path, F_OK) == 0)
-		goto become;
-	if (!create) {
-		if (access(dir, F_OK) != 0)
-			return cli_err(c, CLI_NOINPUT, "data dir %s ([general] data_dir) does not exist:"
-			    " nothing was spooled here (another -c config?), or the ingest never"
-			    " started", dir);
-		goto become;		/* cli_index() explains a missing index */
+	if (access(path, F_OK) != 0 && access(dir, F_OK) != 0) {
+		if (!create)
+			return cli_err(c, CLI_NOINPUT, "data dir %s ([general] data_dir) does not"
+			    " exist: nothing was spooled here (another -c config?), or the ingest"
+			    " never started", dir);
+		if (datadir_mkdir(dir, owned ? pw.pw_uid : (uid_t)-1,
+		    owned ? pw.pw_gid : (gid_t)-1) != 0)
+			return cli_err(c, CLI_CANTCREAT, "cannot create the data dir %s ([general]"
+			    " data_dir): %s", dir, strerror(errno));
 	}
-	if (datadir_mkdir(dir, owned ? pw.pw_uid : (uid_t)-1, owned ? pw.pw_gid : (gid_t)-1) != 0)
-		return cli_err(c, CLI_CANTCREAT, "cannot create the data dir %s ([general] data_dir):"
-		    " %s", dir, strerror(errno));
-become:
 	if (owned && datadir_become(pw.pw_name, pw.pw_uid, pw.pw_gid, err, sizeof(err)) != 0)
 		return cli_err(c, CLI_CONFIG, "running as root: %s", err);
+	/* a missing index: the others get cli_index()'s explanation (66) */
 	if (!create || access(path, F_OK) == 0)
 		return 0;
 	if ((ix = index_open(path, err, sizeof(err))) == NULL)
