@@ -997,18 +997,35 @@ index_kv_set(struct index *ix, const char *key, const char *value)
 	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "kv set", rc);
 }
 
-/* index_created_ms - when this index file was created (index_meta, migration 006), or -1 */
+/* index_node_since - since when node commits into this index (index_nodes), or -1 */
 int64_t
-index_created_ms(struct index *ix)
+index_node_since(struct index *ix, const char *node)
 {
 	sqlite3_stmt	*st;
 	int64_t		 ms = -1;
 
-	if ((st = index_prepare(ix, "SELECT CAST(value AS INTEGER) FROM index_meta"
-	    " WHERE key = 'created_ms'")) == NULL)
+	if ((st = index_prepare(ix, "SELECT since_ms FROM index_nodes WHERE node = ?1")) == NULL)
 		return -1;
+	bind_text(st, 1, node);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ms = sqlite3_column_int64(st, 0);
 	index_unprepare(ix, st);
-	return ms > 0 ? ms : -1;
+	return ms;
+}
+
+/* index_node_register - node commits into this index from now on (the first time counts) */
+enum index_status
+index_node_register(struct index *ix, const char *node, int64_t now)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = index_prepare(ix, "INSERT OR IGNORE INTO index_nodes (node, since_ms)"
+	    " VALUES (?1, ?2)")) == NULL)
+		return INDEX_PERMFAIL;
+	bind_text(st, 1, node);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	index_unprepare(ix, st);
+	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "node register", rc);
 }

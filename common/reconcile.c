@@ -2,9 +2,9 @@
  * reconcile.c - what a crash leaves in the object store: temp files of
  * interrupted puts and orphans (objects whose index row was never committed).
  *
- * Entry points: store_reconcile() (declared in store.h; the ingest runs it at
- * start-up and then hourly) and store_key_ours() (store_impl.h, shared
- * with reindex.c).
+ * Entry points: store_register_node() and store_reconcile() (store.h; the
+ * ingest runs them at start-up, the reconcile then hourly), store_key_ours()
+ * and store_orphan() (store_impl.h, shared with reindex.c).
  * Why: the commit order is object -> index row -> 250, so an object without a
  * row was never acknowledged; its sender still holds the message and retries.
  * Left alone it is invisible, never purged, and `reindex --repair` would turn
@@ -12,8 +12,9 @@
  * Invariants: only this node's keys of the last RECONCILE_DAYS date prefixes
  * are looked at (start-up stays cheap); nothing written less than
  * [storage] orphan_age ago is touched (a commit of this or another process of
- * the node may be in flight); an object whose id predates the index itself
- * means the index was lost or replaced, not an orphan: it is only reported.
+ * the node may be in flight); an object whose id predates the node's
+ * registration in this index (index_nodes) means the index was lost or
+ * replaced, not an orphan: it is only reported.
  * Orphans are moved aside to "<prefix>/_orphaned/<key>", not deleted: if the
  * judgement was wrong (an index restored from a backup looks intact) the bytes
  * are still there.  '_' is no node id character, so that key is no message's.
@@ -67,6 +68,27 @@ store_key_ours(const struct store *st, const char *key, char *id, size_t idlen,
 		return 1;
 	}
 	return 0;
+}
+
+/* store_orphan - see store_impl.h */
+int
+store_orphan(struct store *st, const char *id)
+{
+	int64_t since = index_node_since(st->ix, msgid_node(id));
+
+	return since >= 0 && msgid_time_ms(id) >= since;
+}
+
+/* store_register_node - see store.h */
+enum store_status
+store_register_node(struct store *st, const char *node, int64_t now)
+{
+	if (index_node_register(st->ix, node, now) != INDEX_OK) {
+		log_warnx("- reconcile register failed node=%s reason=\"%s\"", node,
+		    index_error(st->ix));
+		return STORE_TEMPFAIL;
+	}
+	return STORE_OK;
 }
 
 /* reconcile_collect - listing callback: keys of this node with no index row, old enough */
@@ -131,7 +153,7 @@ reconcile_aside(struct store *st, const char *key, char *aside, size_t asidelen)
 
 /* reconcile_day - temp files and orphans under one date prefix of the node */
 static int
-reconcile_day(struct reconcile_ctx *rc, int64_t day_ms, int64_t created_ms)
+reconcile_day(struct reconcile_ctx *rc, int64_t day_ms)
 {
 	struct store		*st = rc->st;
 	struct tm		 tm;
@@ -164,7 +186,7 @@ reconcile_day(struct reconcile_ctx *rc, int64_t day_ms, int64_t created_ms)
 	}
 	for (i = 0; i < rc->nkeys; i++) {
 		store_key_ours(st, rc->keys[i], id, sizeof(id), NULL);
-		if (created_ms < 0 || msgid_time_ms(id) < created_ms) {
+		if (!store_orphan(st, id)) {
 			rc->res->predate++;
 			continue;
 		}
@@ -186,8 +208,7 @@ enum store_status
 store_reconcile(struct store *st, const char *node, int64_t now, struct reconcile_result *res)
 {
 	struct reconcile_ctx	 rc;
-	int64_t			 created = index_created_ms(st->ix);
-	int			 d, bad = 0;
+	int			 d, bad;
 	size_t			 i;
 
 	memset(res, 0, sizeof(*res));
@@ -196,8 +217,9 @@ store_reconcile(struct store *st, const char *node, int64_t now, struct reconcil
 	rc.node = node;
 	rc.res = res;
 	rc.before_ms = now - st->orphan_age_ms;
+	bad = store_register_node(st, node, now) != STORE_OK;
 	for (d = 0; d < RECONCILE_DAYS && !bad; d++) {
-		bad = reconcile_day(&rc, now - d * RECONCILE_DAY_MS, created) == -1;
+		bad = reconcile_day(&rc, now - d * RECONCILE_DAY_MS) == -1;
 		for (i = 0; i < rc.nkeys; i++)
 			free(rc.keys[i]);
 		rc.nkeys = 0;
@@ -207,9 +229,9 @@ store_reconcile(struct store *st, const char *node, int64_t now, struct reconcil
 	    " failed=%lld", node, (long long)res->objects, (long long)res->orphans,
 	    (long long)res->tmp, (long long)res->failed);
 	if (res->predate > 0)
-		log_warnx("- reconcile unindexed=%lld node=%s: objects older than the index itself"
-		    " have no row: the index was lost or replaced; nothing was moved; run"
-		    " mxspool-replay reindex --repair --node %s", (long long)res->predate, node,
-		    node);
+		log_warnx("- reconcile unindexed=%lld node=%s: objects older than this index"
+		    " (the node's first start with it) have no row: the index was lost or"
+		    " replaced; nothing was moved; run mxspool-replay reindex --repair --node %s",
+		    (long long)res->predate, node, node);
 	return bad ? STORE_TEMPFAIL : STORE_OK;
 }

@@ -9,10 +9,10 @@
  * and finds rows whose object is gone.  Rows in the spool, deleted by the
  * operator or purged after retention are expected to have no object.
  * Repair inserts in batches of REINDEX_BATCH per transaction.
- * An unindexed object whose id is younger than the index (index_created_ms)
- * is an orphan, never acknowledged: reported, never added
- * (the ingest moves it aside, reconcile.c); one older than the index is what a
- * lost index leaves: added.  Keys not under "<prefix>/<node of the id>/"
+ * An unindexed object of a node that commits into this index since before
+ * the id's time (store_orphan) is an orphan, never acknowledged: reported,
+ * never added (the ingest moves it aside, reconcile.c); one older, or of a
+ * node never registered here (a lost host's, being adopted), is added.  Keys not under "<prefix>/<node of the id>/"
  * (e.g. "<prefix>/_orphaned/...") are no messages and are skipped.
  * Errors: STORE_TEMPFAIL when listing or the index fails; per-object problems
  * are findings (incomplete), reported through report() and not fatal.
@@ -303,7 +303,6 @@ store_reindex(struct store *st, const char *node, int repair,
 	char			 prefix[OBJKEY_MAX], id[MSGID_MAX];
 	size_t			 i;
 	enum index_status	 is;
-	int64_t			 created = index_created_ms(st->ix);
 
 	memset(res, 0, sizeof(*res));
 	memset(&rc, 0, sizeof(rc));
@@ -327,10 +326,10 @@ store_reindex(struct store *st, const char *node, int repair,
 			res->ok++;
 			continue;
 		}
-		if (is == INDEX_NOTFOUND && created >= 0 && msgid_time_ms(id) >= created) {
+		if (is == INDEX_NOTFOUND && store_orphan(st, id)) {
 			res->orphans++;
-			reindex_say(&rc, "%s orphan key=%s (younger than this index, never"
-			    " committed, so never acknowledged: not added)", id, rc.keys[i]);
+			reindex_say(&rc, "%s orphan key=%s (its node commits here, the row never"
+			    " was: never acknowledged, not added)", id, rc.keys[i]);
 			continue;
 		}
 		if (is != INDEX_NOTFOUND || reindex_add(&rc, rc.keys[i], id) == -1)

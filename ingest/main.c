@@ -239,6 +239,8 @@ start(struct ingest_rt *rt)
 	if ((hk_store = store_open(ingest.config, err, sizeof(err))) == NULL ||
 	    (health_store = store_open(ingest.config, err, sizeof(err))) == NULL)
 		fatalx("%s: storage: %s", conf_path, err);
+	/* before accepting: from now on this node's objects without a row are orphans */
+	(void)store_register_node(hk_store, config_node(ingest.config), now_ms());
 	if (pthread_create(&hk_thread, NULL, hk_main, NULL) != 0 || listen_start() != 0)
 		fatalx("cannot start threads");
 	log_info("- ingest started hostname=%s listen=%s node=%s", ic->hostname, ic->listen,

@@ -82,7 +82,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "reindex", cli_reindex, CLI_O_REINDEX, "[--repair] [--node N]",
 	  "Compare the index with the bucket; --repair adds missing rows and marks rows\n"
 	  "without object 'missing' (and may create a lost index).  Orphans of a crash\n"
-	  "(no row, younger than the index: never acknowledged) are reported, never added.\n" },
+	  "(no row, node committing here since before the id: never acknowledged) are\n"
+	  "reported, never added.\n" },
 	{ "pause", cli_pause, 0, "", "Tell serve to start no new deliveries.\n" },
 	{ "resume", cli_resume, 0, "", "Tell serve to deliver again (slow start).\n" },
 	{ "rate", cli_rate, 0, "[R]", "Show or set serve's rate cap (messages/s, 600/m; 0 = "

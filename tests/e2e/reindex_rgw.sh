@@ -84,11 +84,13 @@ grep -q "^$bad incomplete " "$T/r5" || fail "no-envelope object not incomplete"
 S show "$oid" | grep -q '"addr":"z@example.test"' || fail "orphan row"
 ok "orphan .eml reported and adopted; object without envelope reported incomplete"
 
-# crash leftovers on S3: a message whose index row was never committed (written after the
-# index was created): reindex --repair does not adopt it; the start-up reconcile (with
+# crash leftovers on S3: a message whose index row was never committed (written after its
+# node registered with the index): reindex --repair does not adopt it; the start-up reconcile (with
 # orphan_age = 1s) moves it aside to arch/v1/_orphaned/, once it is older than that
 rgw_conf "$T/age.conf" mail "prefix = arch/v1
 orphan_age = 1s"
+# mx1's ingest commits into this index from now on (the ingest registers its node at start)
+"$ST" -c "$T/age.conf" reconcile mx1 > "$T/rc0" 2>&1 || fail "reconcile: $(cat "$T/rc0")"
 printf 'Subject: orphan\r\n\r\nnever acknowledged\r\n' > "$T/o.eml"
 orph=$(S commit "$T/o.eml" --from "o@example.org" --rcpt "z@example.test") || fail "commit"
 orphkey=$(S show "$orph" | sed -n 's/^location=store key=\([^ ]*\) .*/\1/p')
