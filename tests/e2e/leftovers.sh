@@ -63,6 +63,7 @@ ok "reindex --repair: 2 orphans reported and not added, stale temp files removed
 
 # --- 2. ingest start-up
 place_tmp
+: > "$T/mx.log"		# only this start's reconcile
 ingest_start "$T/mx.conf" "$PORT"
 wait_for "grep -q 'reconcile done' '$T/mx.log'" 30 || fail "no reconcile at start-up: $(tail "$T/mx.log")"
 grep -q "reconcile done node=mx1 objects=4 orphans=1 tmp_removed=2 failed=0" "$T/mx.log" ||
