@@ -98,6 +98,9 @@
  * than this may belong to a commit in progress, in this or another process of the node;
  * a commit takes at most the S3 timeouts and retries plus the index busy wait. */
 #define ORPHAN_AGE_DEFAULT	3600
+/* an orphan stays in the reconciled date prefixes (RECONCILE_DAYS) at least a day, so it
+ * must become old enough well within that: at most 12h */
+#define ORPHAN_AGE_MAX		(12 * 3600)
 /* storage: the start-up reconcile looks at this many days of the node's date prefixes
  * (today and yesterday, UTC: a crash just before midnight leaves yesterday's orphans) */
 #define RECONCILE_DAYS		2

@@ -60,7 +60,7 @@ store_open(const struct config *cf, char *err, size_t errlen)
 	st->spool_max = config_size(cf, "spool", "max_size", STORE_SPOOL_MAX_DEFAULT, 0,
 	    1LL << 50);
 	st->orphan_age_ms = 1000 * config_duration(cf, "storage", "orphan_age",
-	    ORPHAN_AGE_DEFAULT, 1, 7 * 86400);
+	    ORPHAN_AGE_DEFAULT, 1, ORPHAN_AGE_MAX);
 	if ((st->os = objstore_open(cf, err, errlen)) == NULL)
 		goto fail;
 	config_index_path(cf, path, sizeof(path));
