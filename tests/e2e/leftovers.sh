@@ -102,6 +102,53 @@ stop_ingest
 	fail "reindex --repair after a lost index: $(cat "$T/reindex3.out")"
 ok "lost index: nothing moved, a warning points at reindex --repair, which adds the 3 messages"
 
+# --- 4. a real kill -9 at end-of-data: the object is written, the index commit waits for a
+# lock another process holds, the ingest is killed: the sender got no 250, the next start
+# (the object aged past orphan_age) moves the orphan aside
+emls() { find "$S/mail/mx1" -name '*.eml' | sort; }
+emls > "$T/before.lst"
+: > "$T/mx.log"
+ingest_start "$T/mx.conf" "$PORT"
+python3 - "$T/run/index.sqlite" "$T/locked" <<'PY' &
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(600)
+PY
+LOCKER=$!
+cleanup_add "kill $LOCKER"
+wait_for "[ -e '$T/locked' ]" 30 || fail "could not lock the index"
+python3 - "$PORT" > "$T/kill.reply" 2>&1 <<'PY' &
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=60)
+try:
+    s.sendmail("bob@other.test", ["alice@example.test"], b"Subject: k\r\n\r\nkilled\r\n")
+    print("250")
+except Exception as e:
+    print("no 250:", repr(e))
+PY
+SENDER=$!
+wait_for "[ \$(find '$S/mail/mx1' -name '*.eml' | wc -l) -gt $(wc -l < "$T/before.lst") ]" 30 ||
+	fail "the object was not written: $(tail -3 "$T/mx.log")"
+kill -9 "$INGEST_PID"
+kill "$LOCKER"
+wait "$SENDER"
+grep -q "^no 250" "$T/kill.reply" || fail "kill -9 at end-of-data: the sender got $(cat "$T/kill.reply")"
+K=$(emls | comm -13 "$T/before.lst" -)
+K=${K#"$S/"}
+[ -n "$K" ] && [ -z "$(sq "SELECT id FROM messages WHERE object_key = '$K'")" ] ||
+	fail "no unindexed object after kill -9"
+old "$S/$K" "$S/.meta/$K"
+: > "$T/mx.log"
+ingest_start "$T/mx.conf" "$PORT"
+wait_for "grep -q 'reconcile done' '$T/mx.log'" 30 || fail "no reconcile: $(tail "$T/mx.log")"
+grep -q "reconcile orphan key=$K moved=mail/_orphaned/" "$T/mx.log" ||
+	fail "the kill -9 orphan was not moved: $(grep reconcile "$T/mx.log")"
+[ ! -e "$S/$K" ] || fail "$K still in place"
+stop_ingest
+ok "kill -9 while the index commit waits: no 250, the object's orphan moved aside at restart"
+
 bad=$(grep -l "Sanitizer\|runtime error" "$T"/*.log "$T"/*.out 2>/dev/null)
 [ -z "$bad" ] || fail "sanitizer reports in: $bad"
 ok "no sanitizer reports"
