@@ -11,6 +11,8 @@
 #      counts in the log; reindex does not see the moved orphan
 #   3. a lost index (index.sqlite removed): objects older than the new index are not
 #      moved, a warning points at reindex --repair, which adds them
+#   4. a real kill -9 while the index commit waits for a lock: no 250; at the next start
+#      the orphan (aged past orphan_age) is moved aside
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/ingest.sh"
 mkdir -p "$T/run"
