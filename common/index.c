@@ -460,6 +460,14 @@ index_open_flags(const char *path, int flags, char *err, size_t errlen)
 		goto fail;
 	}
 	index_set_busy_timeout(ix, INDEX_BUSY_DEFAULT_MS);
+	/* SQLite falls back to read-only when it may not write the file: every commit
+	 * would then fail ("readonly database"), so say it now, at start-up */
+	if (sqlite3_db_readonly(ix->db, "main") == 1) {
+		snprintf(err, errlen, "index %s: not writable by uid %ld (%s): chown it (and its"
+		    " -wal, -shm) to the user the program runs as", path, (long)geteuid(),
+		    access(path, W_OK) == -1 ? strerror(errno) : "read-only");
+		goto fail;
+	}
 	if (index_wal(ix) != SQLITE_OK ||
 	    index_exec(ix, "PRAGMA synchronous = FULL") != SQLITE_OK ||
 	    index_exec(ix, "PRAGMA foreign_keys = ON") != SQLITE_OK ||
@@ -1028,4 +1036,37 @@ index_kv_set(struct index *ix, const char *key, const char *value)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "kv set", rc);
+}
+
+/* index_node_since - since when node commits into this index (index_nodes), or -1 */
+int64_t
+index_node_since(struct index *ix, const char *node)
+{
+	sqlite3_stmt	*st;
+	int64_t		 ms = -1;
+
+	if ((st = index_prepare(ix, "SELECT since_ms FROM index_nodes WHERE node = ?1")) == NULL)
+		return -1;
+	bind_text(st, 1, node);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ms = sqlite3_column_int64(st, 0);
+	index_unprepare(ix, st);
+	return ms;
+}
+
+/* index_node_register - node commits into this index from now on (the first time counts) */
+enum index_status
+index_node_register(struct index *ix, const char *node, int64_t now)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = index_prepare(ix, "INSERT OR IGNORE INTO index_nodes (node, since_ms)"
+	    " VALUES (?1, ?2)")) == NULL)
+		return INDEX_PERMFAIL;
+	bind_text(st, 1, node);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	index_unprepare(ix, st);
+	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "node register", rc);
 }

@@ -111,4 +111,21 @@
  * one per session in DATA is the working set, beyond this they are closed. */
 #define STAGING_IDLE_MAX	256
 
+/* ingest: a callout cache (the index) that cannot be opened is tried again after this */
+#define VERIFY_CACHE_RETRY_MS	(10 * 1000)
+
+/* storage: an unindexed object or a file-store temp file ("[storage] orphan_age") younger
+ * than this may belong to a commit in progress, in this or another process of the node;
+ * a commit takes at most the S3 timeouts and retries plus the index busy wait. */
+#define ORPHAN_AGE_DEFAULT	3600
+/* an orphan stays in the reconciled date prefixes (RECONCILE_DAYS) at least a day, so it
+ * must become old enough well within that: at most 12h */
+#define ORPHAN_AGE_MAX		(12 * 3600)
+/* storage: the start-up reconcile looks at this many days of the node's date prefixes
+ * (today and yesterday, UTC: a crash just before midnight leaves yesterday's orphans) */
+#define RECONCILE_DAYS		2
+/* ingest: the reconcile runs at start-up and then this often (s), so the orphans of a
+ * crash just before a restart (younger than orphan_age then) are taken too */
+#define RECONCILE_INTERVAL	3600
+
 #endif

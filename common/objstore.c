@@ -238,6 +238,16 @@ objstore_list(struct objstore *o, const char *prefix, const char *token, int max
 	return o->ops->list(o, prefix, token, max_keys, fn, arg, next, nextlen);
 }
 
+/* objstore_sweep - the backend's sweep, if it has one; see objstore.h */
+enum objstore_status
+objstore_sweep(struct objstore *o, const char *prefix, int64_t before_ms, int64_t *removed)
+{
+	*removed = 0;
+	if (strlen(prefix) >= OBJKEY_MAX)
+		return objstore_fail(o, OBJ_PERMFAIL, "sweep: prefix too long");
+	return o->ops->sweep != NULL ? o->ops->sweep(o, prefix, before_ms, removed) : OBJ_OK;
+}
+
 /* objmeta_init - empty set */
 void
 objmeta_init(struct objmeta *m)

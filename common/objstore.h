@@ -103,6 +103,16 @@ enum objstore_status objstore_list(struct objstore *, const char *prefix, const 
 		    int max_keys, void (*fn)(const char *key, const struct objinfo *, void *),
 		    void *arg, char *next, size_t nextlen);
 
+/*
+ * objstore_sweep - remove what interrupted puts left under prefix (file store:
+ * ".tmp-*" files, up to a message in size, after a kill -9) if last written
+ * before before_ms; *removed counts them.  A put in progress rewrites its
+ * temp file continuously, so only a before_ms older than any put can take is
+ * safe (another process may be writing).  Backends with atomic puts: no-op.
+ */
+enum objstore_status objstore_sweep(struct objstore *, const char *prefix, int64_t before_ms,
+		    int64_t *removed);
+
 /* metadata helpers */
 void		 objmeta_init(struct objmeta *);
 int		 objmeta_set(struct objmeta *, const char *name, const char *value);

@@ -12,6 +12,8 @@
  * list walks the tree depth first with each directory's entries sorted as
  * "name" for files and "name/" for directories: that is lexicographic key
  * order, so the token is simply the last key returned.
+ * sweep removes the temp files a kill -9 left behind (only those not written
+ * for longer than any put takes: another process may be writing one now).
  * Errors: ENOENT -> OBJ_NOTFOUND; ENOSPC, EIO and other transient errnos ->
  * OBJ_TEMPFAIL; the rest (EACCES, EROFS, ENOTDIR...) -> OBJ_PERMFAIL.
  */
@@ -592,6 +594,65 @@ file_list(struct objstore *o, const char *prefix, const char *token, int max_key
 	return OBJ_OK;
 }
 
+/* file_sweep_dir - remove ".tmp-*" files last written before before_ms under dir */
+static int
+file_sweep_dir(const char *dir, int64_t before_ms, int64_t *removed)
+{
+	struct dirent	*d;
+	struct stat	 st;
+	char		 sub[OBJKEY_MAX * 2];
+	DIR		*dp;
+	int		 rc = 0;
+
+	if ((dp = opendir(dir)) == NULL)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	while ((d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (snprintf(sub, sizeof(sub), "%s/%s", dir, d->d_name) < (int)sizeof(sub) &&
+			    file_sweep_dir(sub, before_ms, removed) == -1)
+				rc = -1;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || strncmp(d->d_name, ".tmp-", 5) != 0 ||
+		    (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 >= before_ms)
+			continue;
+		if (unlinkat(dirfd(dp), d->d_name, 0) == 0)
+			(*removed)++;
+		else if (errno != ENOENT)
+			rc = -1;
+	}
+	closedir(dp);
+	return rc;
+}
+
+/*
+ * file_sweep - stale temp files of interrupted puts, in the deepest directory
+ * the prefix names and its sidecar twin under .meta (all of the store for "").
+ */
+static enum objstore_status
+file_sweep(struct objstore *o, const char *prefix, int64_t before_ms, int64_t *removed)
+{
+	struct file_store	*f = o->be;
+	const char		*s = strrchr(prefix, '/');
+	char			 rel[OBJKEY_MAX], dir[OBJKEY_MAX * 2];
+	int			 rc;
+
+	snprintf(rel, sizeof(rel), "%.*s", s != NULL ? (int)(s - prefix + 1) : 0, prefix);
+	if (*rel == '.' || strstr(rel, "/.") != NULL)
+		return OBJ_OK;			/* no key lives there */
+	snprintf(dir, sizeof(dir), "%s/%s", f->root, rel);
+	rc = file_sweep_dir(dir, before_ms, removed);
+	if (*rel != '\0') {			/* "" covered .meta already */
+		snprintf(dir, sizeof(dir), "%s/.meta/%s", f->root, rel);
+		if (file_sweep_dir(dir, before_ms, removed) == -1)
+			rc = -1;
+	}
+	return rc == -1 ? file_fail(o, errno, "sweep", prefix) : OBJ_OK;
+}
+
 /* file_close - free the backend state */
 static void
 file_close(struct objstore *o)
@@ -600,7 +661,7 @@ file_close(struct objstore *o)
 }
 
 static const struct objstore_ops file_ops = {
-	file_put, file_get, file_head, file_del, file_list, file_close,
+	file_put, file_get, file_head, file_del, file_list, file_close, file_sweep,
 };
 
 /* objstore_file_init - parse file:///path, create the root and .meta */

@@ -11,6 +11,7 @@
 #ifndef MXS_OBJSTORE_IMPL_H
 #define MXS_OBJSTORE_IMPL_H
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "objstore.h"
@@ -36,6 +37,9 @@ struct objstore_ops {
 	    int max_keys, void (*fn)(const char *, const struct objinfo *, void *), void *arg,
 	    char *next, size_t nextlen);
 	void (*close)(struct objstore *);
+	/* NULL: the backend leaves no partial writes behind (S3 puts are atomic) */
+	enum objstore_status (*sweep)(struct objstore *, const char *prefix, int64_t before_ms,
+	    int64_t *removed);
 };
 
 struct objstore {

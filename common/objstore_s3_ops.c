@@ -353,5 +353,5 @@ s3_list(struct objstore *o, const char *prefix, const char *token, int max_keys,
 }
 
 const struct objstore_ops objstore_s3_ops = {
-	s3_put, s3_get, s3_head, s3_del, s3_list, objstore_s3_close,
+	s3_put, s3_get, s3_head, s3_del, s3_list, objstore_s3_close, NULL,
 };

@@ -9,6 +9,11 @@
  * and finds rows whose object is gone.  Rows in the spool, deleted by the
  * operator or purged after retention are expected to have no object.
  * Repair inserts in batches of REINDEX_BATCH per transaction.
+ * An unindexed object of a node that commits into this index since before
+ * the id's time (store_orphan) is an orphan, never acknowledged: reported,
+ * never added (the ingest moves it aside, reconcile.c); one older, or of a
+ * node never registered here (a lost host's, being adopted), is added.  Keys not under "<prefix>/<node of the id>/"
+ * (e.g. "<prefix>/_orphaned/...") are no messages and are skipped.
  * Errors: STORE_TEMPFAIL when listing or the index fails; per-object problems
  * are findings (incomplete), reported through report() and not fatal.
  */
@@ -63,8 +68,9 @@ reindex_collect(const char *key, const struct objinfo *info, void *arg)
 {
 	struct reindex_ctx	*rc = arg;
 	char			 id[MSGID_MAX], **k;
+	const char		*sfx;
 
-	if (msgid_from_key(key, ".eml", id, sizeof(id)) == -1)
+	if (!store_key_ours(rc->st, key, id, sizeof(id), &sfx) || strcmp(sfx, ".eml") != 0)
 		return;
 	if (rc->nkeys == rc->capkeys) {
 		k = realloc(rc->keys, (rc->capkeys ? rc->capkeys * 2 : 1024) * sizeof(*k));
@@ -308,6 +314,8 @@ store_reindex(struct store *st, const char *node, int repair,
 	snprintf(prefix, sizeof(prefix), "%s%s%s%s", st->prefix, *st->prefix ? "/" : "",
 	    node ? node : "", node ? "/" : "");
 	rc.prefix = prefix;
+	if (objstore_sweep(st->os, prefix, now_ms() - st->orphan_age_ms, &res->tmp) != OBJ_OK)
+		reindex_say(&rc, "temp files: sweep failed: %s", objstore_error(st->os));
 	if (reindex_list(&rc, prefix) == -1)
 		goto done;
 	for (i = 0; i < rc.nkeys; i++) {
@@ -316,6 +324,12 @@ store_reindex(struct store *st, const char *node, int repair,
 		is = index_has_message(st->ix, id);
 		if (is == INDEX_OK) {
 			res->ok++;
+			continue;
+		}
+		if (is == INDEX_NOTFOUND && store_orphan(st, id)) {
+			res->orphans++;
+			reindex_say(&rc, "%s orphan key=%s (its node commits here, the row never"
+			    " was: never acknowledged, not added)", id, rc.keys[i]);
 			continue;
 		}
 		if (is != INDEX_NOTFOUND || reindex_add(&rc, rc.keys[i], id) == -1)

@@ -6,8 +6,8 @@
  * store_reindex in reindex.c).
  * Commit order: sidecar envelope (if the envelope does not fit in metadata)
  * -> message object -> index row.  A crash before the index commit leaves an
- * unindexed object that reindex adopts (a duplicate at worst); the index never
- * points at bytes that are not durable.  When the object store fails, the
+ * unindexed object, never acknowledged (an orphan: reconcile.c); the index
+ * never points at bytes that are not durable.  When the object store fails, the
  * bytes go to the local spool (envelope file first, then the message, each
  * fsync'd, then the directory) and the row says INDEX_LOC_SPOOL.
  * Errors: the cause of a storage failure is logged once here
@@ -59,6 +59,8 @@ store_open(const struct config *cf, char *err, size_t errlen)
 	snprintf(st->prefix, sizeof(st->prefix), "%s", prefix);
 	st->spool_max = config_size(cf, "spool", "max_size", STORE_SPOOL_MAX_DEFAULT, 0,
 	    1LL << 50);
+	st->orphan_age_ms = 1000 * config_duration(cf, "storage", "orphan_age",
+	    ORPHAN_AGE_DEFAULT, 1, ORPHAN_AGE_MAX);
 	if ((st->os = objstore_open(cf, err, errlen)) == NULL)
 		goto fail;
 	config_index_path(cf, path, sizeof(path));

@@ -6,8 +6,8 @@
  * object, or the local fallback spool file and its directory were fsync'd)
  * AND the index row is committed; the caller then answers 250.  Anything
  * else is a 4xx.  Order: (sidecar envelope) -> object -> index; a crash
- * between leaves an object without an index row, which reindex reports and
- * adopts - a duplicate at worst, never a loss.
+ * between leaves an object without an index row, never acknowledged: an
+ * orphan, which store_reconcile() moves aside and reindex does not adopt.
  *
  * The fallback spool ([spool] dir, max_size) holds messages the object store
  * refused temporarily; store_spool_flush() uploads them and moves the index
@@ -68,6 +68,10 @@ enum store_status store_purge(struct store *, const char *id);
  * node: only that node's objects (NULL: all).  repair: add messages found in
  * the bucket but not in the index, mark index rows whose object is gone as
  * 'missing'; without repair only report.  report() gets one line per finding.
+ * Never added: orphans, objects without a row whose node commits into this
+ * index since before the id's time (store_register_node: never committed,
+ * so never acknowledged; adding them would deliver duplicates).  Stale temp
+ * files of the file store under the prefix are removed.
  */
 struct reindex_result {
 	int64_t	objects;	/* .eml objects seen */
@@ -75,8 +79,35 @@ struct reindex_result {
 	int64_t	missing;	/* index rows without object */
 	int64_t	incomplete;	/* objects without a readable envelope */
 	int64_t	ok;		/* in both */
+	int64_t	orphans;	/* unindexed orphans (store_orphan): not added */
+	int64_t	tmp;		/* stale temp files removed */
 };
 enum store_status store_reindex(struct store *, const char *node, int repair,
 		    void (*report)(const char *line, void *), void *arg, struct reindex_result *);
+
+/*
+ * store_register_node - node's ingest commits into this index from now on
+ * (index_nodes; the first registration stays).  The ingest calls it before it
+ * accepts mail: an object of the node with no row younger than that is an
+ * orphan, an older one or one of an unregistered node is not (reindex.c).
+ */
+enum store_status store_register_node(struct store *, const char *node, int64_t now_ms);
+/*
+ * store_reconcile - after a crash: remove the file store's stale temp files
+ * and move this node's orphans (objects of the last RECONCILE_DAYS whose
+ * index row was never committed, so never acknowledged, written more than
+ * [storage] orphan_age ago) aside to "<prefix>/_orphaned/"; objects that
+ * predate the node's registration (lost or replaced index) are only counted
+ * and logged.  Registers the node too.  Logs what it did.  See reconcile.c.
+ */
+struct reconcile_result {
+	int64_t	objects;	/* this node's keys seen */
+	int64_t	orphans;	/* moved aside */
+	int64_t	predate;	/* unindexed but older than the registration: left alone */
+	int64_t	tmp;		/* stale temp files removed */
+	int64_t	failed;		/* orphans that could not be moved (next run retries) */
+};
+enum store_status store_reconcile(struct store *, const char *node, int64_t now_ms,
+		    struct reconcile_result *);
 
 #endif

@@ -16,12 +16,20 @@ struct store {
 	struct index	*ix;
 	struct spool	*sp;
 	int64_t		 spool_max;
+	int64_t		 orphan_age_ms;	/* [storage] orphan_age: older cannot be in flight */
 	char		 prefix[OBJKEY_PREFIX_MAX + 1];
 };
 
 /* store_put_object - sidecar (if the envelope is too big for metadata) then the object */
 enum objstore_status store_put_object(struct store *, const struct envelope *, const char *json,
 		    int fd, off_t size);
+/* store_key_ours - 1 if key is "<prefix>/<node>/.../<id><suffix>" with node that of the id
+ * and suffix .eml or .env.json (so not "<prefix>/_orphaned/..."); the id copied to id */
+int	store_key_ours(const struct store *, const char *key, char *id, size_t idlen,
+	    const char **suffix);
+/* store_orphan - 1 if an unindexed object of id is an orphan: its node commits into this
+ * index (index_nodes) since before the id's time, so its row was never committed */
+int	store_orphan(struct store *, const char *id);
 /* store_unb64 - decode base64 metadata; malloc'd NUL-terminated, or NULL if invalid */
 char	*store_unb64(const char *in, size_t *lenp);
 

@@ -2,9 +2,11 @@
  * main.c - mxspool-ingest: the backup-MX SMTP server.
  *
  * Start-up: config, [ingest] snapshot (verify tables, TLS), bind the SMTP and
- * health sockets, drop root ([ingest] user), create the staging directory,
- * start the commit workers, the housekeeping thread (fallback spool flush,
- * counters to the index) and the accept thread.  The main thread then waits
+ * health sockets, create the data and staging directories (owned by [ingest]
+ * user: their parents may be root's), drop root, then open the index, spool
+ * and store (so whatever they create is the user's), start the commit
+ * workers, the housekeeping thread (fallback spool flush, counters to the
+ * index, crash leftovers: store_reconcile) and the accept thread.  The main thread then waits
  * for signals: SIGHUP reloads (the new config is first checked in a child
  * process, since the config getters exit on a bad value; then a new snapshot
  * is swapped in and running sessions keep theirs), SIGTERM/SIGINT shut down:
@@ -14,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -30,9 +31,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "datadir.h"
 #include "index_ingest.h"
 #include "ingest.h"
 #include "log.h"
+#include "msgid.h"
 #include "rcpt_verify.h"
 #include "store.h"
 #include "version.h"
@@ -74,14 +77,15 @@ ingest_healthy(char *why, size_t whylen)
 	return 1;
 }
 
-/* hk_main - flush the fallback spool and the counters periodically */
+/* hk_main - flush the fallback spool and the counters periodically; reconcile hourly */
 static void *
 hk_main(void *arg)
 {
 	const struct ingest_conf	*ic;
 	struct ingest_rt		*rt;
+	struct reconcile_result		 rr;
 	struct pollfd			 pfd;
-	time_t				 now, next_flush = 0, next_counters = 0;
+	time_t				 now, next_flush = 0, next_counters = 0, next_reconcile = 0;
 	int				 stop = 0, left;
 
 	pfd.fd = hk_pipe[0];
@@ -102,35 +106,35 @@ hk_main(void *arg)
 				log_info("- ingest spool_flush remaining=%d", left);
 			next_flush = now + ic->flush_interval;
 		}
+		/* at start-up, what a crash left; then hourly: orphans younger than
+		 * [storage] orphan_age at start-up are taken on a later run */
+		if (now >= next_reconcile && !stop) {
+			(void)store_reconcile(hk_store, config_node(ingest.config), now_ms(), &rr);
+			next_reconcile = now + RECONCILE_INTERVAL;
+		}
 		ingest_rt_put(rt);
 	}
 	return NULL;
 }
 
-/* mkdir_p - create dir and its parents (mode 0750) */
-static int
-mkdir_p(const char *dir)
+/* make_dir - mkdir -p dir; as root, those created are the [ingest] user's */
+static void
+make_dir(const struct ingest_conf *ic, const char *dir, const char *what)
 {
-	char	path[PATH_MAX], *p;
+	const struct passwd	*pw = NULL;
 
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
-		return -1;
-	for (p = path + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0750) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(path, 0750) != 0 && errno != EEXIST ? -1 : 0;
+	if (geteuid() == 0 && ic->user[0] != '\0' && (pw = getpwnam(ic->user)) == NULL)
+		fatalx("[ingest] user %s: no such user", ic->user);
+	if (datadir_mkdir(dir, pw ? pw->pw_uid : (uid_t)-1, pw ? pw->pw_gid : (gid_t)-1) != 0)
+		fatal("%s: %s %s", conf_path, what, dir);
 }
 
 /* drop_privileges - when started as root: become [ingest] user ("": stay root) */
 static void
 drop_privileges(const struct ingest_conf *ic)
 {
-	struct passwd *pw;
+	struct passwd	*pw;
+	char		 err[ERRSTR_MAX];
 
 	if (geteuid() != 0)
 		return;
@@ -142,11 +146,8 @@ drop_privileges(const struct ingest_conf *ic)
 		fatalx("[ingest] user %s: no such user", ic->user);
 	if (chown(ic->staging_dir, pw->pw_uid, pw->pw_gid) != 0)
 		fatal("chown %s", ic->staging_dir);
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0)
-		fatal("cannot drop privileges to %s", ic->user);
-	if (setuid(0) == 0)
-		fatalx("privileges could be regained after dropping them");
+	if (datadir_become(pw->pw_name, pw->pw_uid, pw->pw_gid, err, sizeof(err)) != 0)
+		fatalx("[ingest] user %s: %s", ic->user, err);
 	log_info("- ingest privileges user=%s", ic->user);
 }
 
@@ -223,8 +224,9 @@ start(struct ingest_rt *rt)
 	if (listen_open(ic->listen, err, sizeof(err)) != 0 ||
 	    health_start(ic->health_listen, err, sizeof(err)) != 0)
 		fatalx("%s: %s", conf_path, err);
-	if (mkdir_p(ic->staging_dir) != 0)
-		fatal("%s: [ingest] staging_dir %s", conf_path, ic->staging_dir);
+	/* as root, only the directories whose parents the user may not write to */
+	make_dir(ic, config_data_dir(ingest.config), "[general] data_dir");
+	make_dir(ic, ic->staging_dir, "[ingest] staging_dir");
 	drop_privileges(ic);
 	if (pipe2(stop_pipe, O_CLOEXEC) != 0 || pipe2(hard_pipe, O_CLOEXEC) != 0 ||
 	    pipe2(hk_pipe, O_CLOEXEC) != 0)
@@ -240,6 +242,8 @@ start(struct ingest_rt *rt)
 	if ((hk_store = store_open(ingest.config, err, sizeof(err))) == NULL ||
 	    (health_store = store_open(ingest.config, err, sizeof(err))) == NULL)
 		fatalx("%s: storage: %s", conf_path, err);
+	/* before accepting: from now on this node's objects without a row are orphans */
+	(void)store_register_node(hk_store, config_node(ingest.config), now_ms());
 	if (pthread_create(&hk_thread, NULL, hk_main, NULL) != 0 || listen_start() != 0)
 		fatalx("cannot start threads");
 	log_info("- ingest started hostname=%s listen=%s node=%s", ic->hostname, ic->listen,

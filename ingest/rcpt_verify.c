@@ -16,6 +16,9 @@
  *   4. otherwise                                      -> VERIFY_NO_USER
  * Load errors return NULL with a message naming the file or key; nothing
  * here calls fatalx() on configuration content (a SIGHUP must not kill).
+ * The callout cache (the index) is opened at its first use, not by
+ * verify_load(): a snapshot is built before the ingest drops root (it reads
+ * root-only TLS keys) and by `-t`, and neither may create the index.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -77,8 +80,11 @@ struct verify {
 	int			 case_sensitive;
 	char			 helo[256];
 	char			 index_path[PATH_MAX];
-	struct index		*idx;		/* NULL: no callout domain */
-	pthread_mutex_t		 idx_mu;
+	struct index		*idx;		/* NULL: not opened (yet) */
+	pthread_mutex_t		 idx_mu;	/* idx, idx_retry */
+	int			 cache_on;	/* a callout domain: idx is wanted */
+	long long		 cache_stale;	/* largest positive_stale (s): purge horizon */
+	int64_t			 idx_retry;	/* monotonic ms: next open attempt */
 	pthread_mutex_t		 mu;		/* inflight, ninflight, down_until */
 	pthread_cond_t		 cv;
 	struct verify_inflight	*inflight;
@@ -473,30 +479,47 @@ verify_count_domain(const char *sec, void *arg)
 	(*(size_t *)arg)++;
 }
 
-/* verify_open_cache - the index handle for callout answers, and a purge of dead rows */
-static int
-verify_open_cache(struct verify_loadctx *lc)
+/* verify_want_cache - note whether a callout domain needs the cache and its purge horizon */
+static void
+verify_want_cache(struct verify_loadctx *lc)
 {
 	struct verify	*v = lc->v;
-	long long	 stale = 0, n = 0;
 	size_t		 i;
 
 	for (i = 0; i < v->ndom; i++)
-		if (v->dom[i].callout_on && v->dom[i].positive_stale > stale)
-			stale = v->dom[i].positive_stale;
-	for (i = 0; i < v->ndom && !v->dom[i].callout_on; i++)
-		;
-	if (i == v->ndom)
-		return 0;
-	config_index_path(lc->cfg, v->index_path, sizeof(v->index_path));
-	if ((v->idx = index_open(v->index_path, lc->err, lc->errlen)) == NULL) {
-		lc->failed++;
-		return -1;
+		if (v->dom[i].callout_on) {
+			v->cache_on = 1;
+			if (v->dom[i].positive_stale > v->cache_stale)
+				v->cache_stale = v->dom[i].positive_stale;
+		}
+	if (v->cache_on)
+		config_index_path(lc->cfg, v->index_path, sizeof(v->index_path));
+}
+
+/*
+ * verify_cache_index - the cache handle, opened (and purged of dead rows) on
+ * first use; NULL when it cannot be opened now (retried after
+ * VERIFY_CACHE_RETRY_MS, logged once per attempt).  Caller holds idx_mu.
+ */
+static struct index *
+verify_cache_index(struct verify *v)
+{
+	char		 err[ERRSTR_MAX];
+	long long	 n = 0;
+	int64_t		 now;
+
+	if (v->idx != NULL || !v->cache_on || verify_mono_ms() < v->idx_retry)
+		return v->idx;
+	if ((v->idx = index_open(v->index_path, err, sizeof(err))) == NULL) {
+		v->idx_retry = verify_mono_ms() + VERIFY_CACHE_RETRY_MS;
+		log_warnx("- verify cache unavailable reason=\"%s\"", err);
+		return NULL;
 	}
-	if (index_verify_purge(v->idx, verify_now_ms(), verify_now_ms() - stale * 1000, &n) ==
-	    INDEX_OK && n > 0)
+	now = verify_now_ms();
+	if (index_verify_purge(v->idx, now, now - v->cache_stale * 1000, &n) == INDEX_OK &&
+	    n > 0)
 		log_info("- verify cache purged rows=%lld", n);
-	return 0;
+	return v->idx;
 }
 
 /* verify_load - domain tables, lists and callout settings; NULL + err */
@@ -539,7 +562,7 @@ verify_load(const struct config *cfg, char *err, size_t errlen)
 			verify_fail(&lc, "%s: [domain %s] appears twice", config_path(cfg),
 			    v->dom[i].name);
 	if (!lc.failed)
-		verify_open_cache(&lc);
+		verify_want_cache(&lc);
 	if (lc.failed) {
 		verify_free(v);
 		return NULL;
@@ -722,7 +745,8 @@ verify_cache_put(struct verify *v, const char *addr, int result, int code, const
 
 	snprintf(e.text, sizeof(e.text), "%s", text);
 	pthread_mutex_lock(&v->idx_mu);
-	(void)index_verify_put(v->idx, addr, &e);	/* logged there; the answer stands */
+	if (verify_cache_index(v) != NULL)
+		(void)index_verify_put(v->idx, addr, &e);	/* logged there; the answer stands */
 	pthread_mutex_unlock(&v->idx_mu);
 }
 
@@ -739,7 +763,7 @@ verify_by_callout(struct verify *v, struct verify_domain *d, const char *addr, c
 	char				 why[INDEX_VERIFY_TEXT_MAX], esc[MXS_ADDR_MAX * 4 + 8];
 
 	pthread_mutex_lock(&v->idx_mu);
-	have = index_verify_get(v->idx, addr, &e) == INDEX_OK;
+	have = verify_cache_index(v) != NULL && index_verify_get(v->idx, addr, &e) == INDEX_OK;
 	pthread_mutex_unlock(&v->idx_mu);
 	if (have && now < e.expires_ms) {
 		snprintf(text, textlen, e.result ? "Recipient OK" :

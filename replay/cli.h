@@ -21,6 +21,7 @@ enum cli_exit {
 	CLI_NOINPUT	= 66,	/* no such message, or no index file */
 	CLI_UNAVAILABLE	= 69,	/* object storage unreachable */
 	CLI_SOFTWARE	= 70,	/* index corrupt or newer than this program */
+	CLI_CANTCREAT	= 73,	/* serve, reindex --repair: cannot create the data dir or index */
 	CLI_TEMPFAIL	= 75,	/* index busy; drain: messages deferred, or interrupted */
 	CLI_CONFIG	= 78,	/* configuration file unusable */
 };

@@ -159,10 +159,11 @@ cli_reindex(struct cli *c)
 		return rc;
 	memset(&r, 0, sizeof(r));
 	ss = store_reindex(c->store, c->node, c->repair, cli_reindex_line, NULL, &r);
-	printf("reindex%s: %lld objects, %lld ok, %lld %s, %lld missing, %lld incomplete\n",
+	printf("reindex%s: %lld objects, %lld ok, %lld %s, %lld missing, %lld incomplete,"
+	    " %lld orphans, %lld temp files removed\n",
 	    c->repair ? " --repair" : "", (long long)r.objects, (long long)r.ok,
 	    (long long)r.added, c->repair ? "added" : "not indexed", (long long)r.missing,
-	    (long long)r.incomplete);
+	    (long long)r.incomplete, (long long)r.orphans, (long long)r.tmp);
 	if (ss != STORE_OK)
 		return cli_err(c, CLI_UNAVAILABLE, "object storage unreachable: incomplete run");
 	return CLI_OK;

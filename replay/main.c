@@ -6,16 +6,25 @@
  * The command table (cli_cmds) is the single place listing the commands,
  * their accepted options, usage and help; `--help` and `help COMMAND` print
  * from it.  Exit codes are the sysexits.h values of enum cli_exit (cli.h).
+ * Data directory: only `serve` and `reindex --repair` create the data dir and
+ * the index (73 when they cannot); every other command needs them (66).
+ * Run as root, the program first becomes the owner of the data dir (else the
+ * [ingest] user), as postsuper becomes mail_owner, so that nothing it creates
+ * (index, -wal/-shm, spool, store) is root's and unusable by the ingest.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <sqlite3.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
+#include "datadir.h"
 #include "index.h"
 #include "log.h"
 #include "store.h"
@@ -78,7 +87,9 @@ const struct cli_cmd cli_cmds[] = {
 	  "Backlog by recipient domain and age in minutes, like Postfix qshape.\n" F_HELP },
 	{ "reindex", cli_reindex, CLI_O_REINDEX, "[--repair] [--node N]",
 	  "Compare the index with the bucket; --repair adds missing rows and marks rows\n"
-	  "without object 'missing' (and may create a lost index).\n" },
+	  "without object 'missing' (and may create a lost index).  Orphans of a crash\n"
+	  "(no row, node committing here since before the id: never acknowledged) are\n"
+	  "reported, never added.\n" },
 	{ "verify", cli_verify, CLI_O_FILTER | CLI_O_ALL | CLI_O_JSON,
 	  "list [--domain D] [--json] | flush ADDRESS... | flush --domain D | flush --all",
 	  "The recipient verification cache: the primary's callout answers ([domain]\n"
@@ -103,8 +114,9 @@ main_usage(FILE *f)
 		fprintf(f, "  %-11s %s\n", c->name, c->usage);
 	fprintf(f, "\nCONFIG defaults to $MXSPOOL_CONFIG, else /etc/mxspool/mxspool.conf.\n"
 	    "Exit codes: 0 ok, 64 usage, 65 quarantined (drain), 66 no such message or no\n"
-	    "index, 69 storage unreachable, 70 index corrupt, 75 temporary failure (retry),\n"
-	    "78 configuration error.\n");
+	    "index, 69 storage unreachable, 70 index corrupt, 73 cannot create the data dir\n"
+	    "or index (serve, reindex --repair), 75 temporary failure (retry), 78\n"
+	    "configuration error.\n");
 }
 
 /* main_find - the command named name, or NULL */
@@ -115,6 +127,65 @@ main_find(const char *name)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
+}
+
+/* main_owner - as root: the data dir's owner, else the [ingest] user; 0 none (stay root) */
+static int
+main_owner(const struct cli *c, struct passwd *out, char *name, size_t namelen)
+{
+	const char	*dir = config_data_dir(c->cfg);
+	struct passwd	*pw = NULL;
+	struct stat	 sb;
+
+	if (geteuid() != 0)
+		return 0;
+	if (stat(dir, &sb) == 0)
+		pw = sb.st_uid != 0 ? getpwuid(sb.st_uid) : NULL;
+	else
+		pw = getpwnam(config_str(c->cfg, "ingest", "user", "mxspool"));
+	if (pw == NULL || pw->pw_uid == 0)
+		return 0;
+	*out = *pw;
+	snprintf(name, namelen, "%s", pw->pw_name);
+	out->pw_name = name;
+	return 1;
+}
+
+/*
+ * main_datadir - the data dir and index as the command needs them (see the
+ * file comment); as root, become their owner first.  0 or an exit code.
+ */
+static int
+main_datadir(struct cli *c)
+{
+	const char	*dir = config_data_dir(c->cfg);
+	int		 create = strcmp(c->cmd, "serve") == 0 ||
+			    (strcmp(c->cmd, "reindex") == 0 && c->repair);
+	char		 path[1024], err[ERRSTR_MAX], name[256];
+	struct passwd	 pw;
+	struct index	*ix;
+	int		 owned = main_owner(c, &pw, name, sizeof(name));
+
+	config_index_path(c->cfg, path, sizeof(path));
+	if (access(path, F_OK) != 0 && access(dir, F_OK) != 0) {
+		if (!create)
+			return cli_err(c, CLI_NOINPUT, "data dir %s ([general] data_dir) does not"
+			    " exist: nothing was spooled here (another -c config?), or the ingest"
+			    " never started", dir);
+		if (datadir_mkdir(dir, owned ? pw.pw_uid : (uid_t)-1,
+		    owned ? pw.pw_gid : (gid_t)-1) != 0)
+			return cli_err(c, CLI_CANTCREAT, "cannot create the data dir %s ([general]"
+			    " data_dir): %s", dir, strerror(errno));
+	}
+	if (owned && datadir_become(pw.pw_name, pw.pw_uid, pw.pw_gid, err, sizeof(err)) != 0)
+		return cli_err(c, CLI_CONFIG, "running as root: %s", err);
+	/* a missing index: the others get cli_index()'s explanation (66) */
+	if (!create || access(path, F_OK) == 0)
+		return 0;
+	if ((ix = index_open(path, err, sizeof(err))) == NULL)
+		return cli_err(c, CLI_CANTCREAT, "cannot create the index: %s", err);
+	index_close(ix);
+	return 0;
 }
 
 int
@@ -191,7 +262,8 @@ main(int argc, char *argv[])
 		config_free(c.cfg);
 		return rc;
 	}
-	rc = cmd->fn(&c);
+	if ((rc = main_datadir(&c)) == 0)
+		rc = cmd->fn(&c);
 	if (c.store)
 		store_close(c.store);
 	if (c.ix)

@@ -5,6 +5,8 @@
  *             [--mail-params P]       store_commit; prints the id (exit 75 on 4xx)
  *   storetool -c CONF flush           upload the spool; prints how many remain
  *   storetool -c CONF reindex [--repair] [--node N]   findings, then a summary line
+ *   storetool -c CONF reconcile NODE  store_reconcile (what the ingest runs at start-up);
+ *                                     prints its counts
  *   storetool -c CONF fill N          N synthetic queued messages (index only)
  *   storetool -c CONF show ID         envelope JSON, then "location=.. key=.. spool=.."
  *   storetool -c CONF ids             every indexed id with its location
@@ -37,8 +39,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: storetool -c CONF commit FILE --from A --rcpt B"
 	    " [--rcpt-params P] [--mail-params P] ...\n"
-	    "       storetool -c CONF flush | reindex [--repair] [--node N] | fill N |"
-	    " show ID | ids\n");
+	    "       storetool -c CONF flush | reindex [--repair] [--node N] | reconcile NODE |"
+	    " fill N | show ID | ids\n");
 	exit(EX_USAGE);
 }
 
@@ -183,6 +185,25 @@ cmd_reindex(int argc, char **argv)
 	return rc == STORE_OK ? 0 : EX_TEMPFAIL;
 }
 
+/* cmd_reconcile - the start-up reconcile of node NODE */
+static int
+cmd_reconcile(int argc, char **argv)
+{
+	struct reconcile_result	 r;
+	struct store		*st;
+	int			 rc;
+
+	if (argc != 2)
+		usage();
+	st = open_store();
+	rc = store_reconcile(st, argv[1], now_ms(), &r);
+	store_close(st);
+	printf("objects=%lld orphans=%lld predate=%lld tmp=%lld failed=%lld\n",
+	    (long long)r.objects, (long long)r.orphans, (long long)r.predate, (long long)r.tmp,
+	    (long long)r.failed);
+	return rc == STORE_OK ? 0 : EX_TEMPFAIL;
+}
+
 /* cmd_fill - N synthetic messages over 3 days, 1-3 recipients in 50 domains */
 static int
 cmd_fill(int argc, char **argv)
@@ -314,6 +335,8 @@ main(int argc, char **argv)
 		return cmd_reindex(argc, argv);
 	if (strcmp(argv[0], "fill") == 0)
 		return cmd_fill(argc, argv);
+	if (strcmp(argv[0], "reconcile") == 0)
+		return cmd_reconcile(argc, argv);
 	if (strcmp(argv[0], "show") == 0)
 		return cmd_show(argc, argv);
 	if (strcmp(argv[0], "ids") == 0)

@@ -282,6 +282,74 @@ test_delete(void **state)
 	assert_int_equal(objstore_delete(os, key("del/never")), OBJ_OK);
 }
 
+/* place_tmp - a temp file NAME in the file store directory of key k, mtime age_s ago */
+static void
+place_tmp(const char *sub, const char *k, const char *name, int age_s)
+{
+	struct timespec	ts[2];
+	char		path[OBJKEY_MAX * 2];
+	const char	*slash = strrchr(k, '/');
+	int		fd;
+
+	snprintf(path, sizeof(path), "%s/store/%s%.*s/%s", tmpdir, sub, (int)(slash - k), k, name);
+	assert_true((fd = open(path, O_CREAT | O_WRONLY | O_EXCL, 0600)) >= 0);
+	assert_int_equal(write(fd, "partial", 7), 7);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= age_s;
+	ts[1] = ts[0];
+	assert_int_equal(futimens(fd, ts), 0);
+	close(fd);
+}
+
+/* tmp_exists - 1 if the temp file NAME is in the directory of key k */
+static int
+tmp_exists(const char *sub, const char *k, const char *name)
+{
+	char		path[OBJKEY_MAX * 2];
+	const char	*slash = strrchr(k, '/');
+
+	snprintf(path, sizeof(path), "%s/store/%s%.*s/%s", tmpdir, sub, (int)(slash - k), k, name);
+	return access(path, F_OK) == 0;
+}
+
+/* test_sweep - stale temp files of interrupted puts go, fresh ones and objects stay */
+static void
+test_sweep(void **state)
+{
+	char	all[4096] = "";
+	char	next[OBJSTORE_TOKEN_MAX];
+	int64_t	n = -1, now = (int64_t)time(NULL) * 1000;
+
+	assert_int_equal(objstore_put_buf(os, key("sw/a/x.eml"), "x", 1, NULL), OBJ_OK);
+	assert_int_equal(objstore_put_buf(os, key("sw/b/y.eml"), "y", 1, NULL), OBJ_OK);
+	if (!is_file) {		/* S3: puts are atomic, nothing to sweep */
+		assert_int_equal(objstore_sweep(os, key("sw/"), now, &n), OBJ_OK);
+		assert_int_equal(n, 0);
+		return;
+	}
+	place_tmp("", key("sw/a/x.eml"), ".tmp-Old001", 7200);
+	place_tmp(".meta/", key("sw/a/x.eml"), ".tmp-Old002", 7200);
+	place_tmp("", key("sw/a/x.eml"), ".tmp-New003", 0);
+	place_tmp("", key("sw/b/y.eml"), ".tmp-Old004", 7200);
+	/* got: one directory's prefix sweeps that directory (and its .meta twin) only */
+	assert_int_equal(objstore_sweep(os, key("sw/a/"), now - 3600 * 1000, &n), OBJ_OK);
+	assert_int_equal(n, 2);
+	assert_false(tmp_exists("", key("sw/a/x.eml"), ".tmp-Old001"));
+	assert_false(tmp_exists(".meta/", key("sw/a/x.eml"), ".tmp-Old002"));
+	assert_true(tmp_exists("", key("sw/a/x.eml"), ".tmp-New003"));
+	assert_true(tmp_exists("", key("sw/b/y.eml"), ".tmp-Old004"));
+	/* the parent prefix reaches below; objects are never swept */
+	assert_int_equal(objstore_sweep(os, key("sw/"), now - 3600 * 1000, &n), OBJ_OK);
+	assert_int_equal(n, 1);
+	assert_false(tmp_exists("", key("sw/b/y.eml"), ".tmp-Old004"));
+	assert_int_equal(objstore_list(os, key("sw/"), NULL, 100, collect, all, next,
+	    sizeof(next)), OBJ_OK);
+	assert_string_equal(all, "sw/a/x.eml|sw/b/y.eml|");
+	/* a prefix naming no directory of keys sweeps nothing */
+	assert_int_equal(objstore_sweep(os, key("sw/.meta/"), now, &n), OBJ_OK);
+	assert_int_equal(n, 0);
+}
+
 static void
 test_missing(void **state)
 {
@@ -530,6 +598,7 @@ main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_list_pages),
 		cmocka_unit_test(test_key_shapes),
+		cmocka_unit_test(test_sweep),
 	};
 	const struct CMUnitTest pure[] = {
 		cmocka_unit_test(test_s3_url),

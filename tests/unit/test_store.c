@@ -11,6 +11,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -290,7 +291,9 @@ test_reindex(void **state)
 	assert_int_equal(r.objects, 0);
 	assert_int_equal(r.missing, 0);		/* rows of other nodes are not judged */
 
-	/* orphans both ways: an object without a row, a row without object */
+	/* orphans both ways: an object without a row, a row without object; mx1's ingest
+	 * commits into this index from now on, so its unindexed objects are orphans */
+	assert_int_equal(store_register_node(st, "mx1", now_ms()), STORE_OK);
 	fdo = message(&orphan, 100, 2);
 	j = envelope_to_json(&orphan);
 	assert_int_equal(store_put_object(st, &orphan, j, fdo, 100), OBJ_OK);
@@ -299,11 +302,13 @@ test_reindex(void **state)
 	assert_int_equal(objstore_delete(store_objstore(st), key), OBJ_OK);
 	assert_int_equal(store_reindex(st, NULL, 0, NULL, NULL, &r), STORE_OK);
 	assert_int_equal(r.objects, 3);
-	assert_int_equal(r.added, 1);
+	assert_int_equal(r.added, 0);		/* mx1 commits here: never acknowledged */
+	assert_int_equal(r.orphans, 1);
 	assert_int_equal(r.missing, 1);
 	assert_int_equal(index_has_message(store_index(st), orphan.id), INDEX_NOTFOUND);
 	assert_int_equal(store_reindex(st, NULL, 1, NULL, NULL, &r), STORE_OK);
-	assert_int_equal(index_has_message(store_index(st), orphan.id), INDEX_OK);
+	assert_int_equal(r.orphans, 1);
+	assert_int_equal(index_has_message(store_index(st), orphan.id), INDEX_NOTFOUND);
 	{
 		char	st_name[32];
 		int64_t	purged;
@@ -335,6 +340,100 @@ test_reindex(void **state)
 	config_free(c);
 }
 
+/* put_orphan - the object of a message whose row was never committed, written age_s ago */
+static void
+put_orphan(struct store *st, struct envelope *e, int64_t id_ms, int age_s)
+{
+	struct timespec	 ts[2] = { { 0, 0 }, { 0, 0 } };
+	char		 key[OBJKEY_MAX], path[OBJKEY_MAX * 2], *j;
+	int		 fd = message(e, 100, 1);
+
+	msgid_new("mx1", id_ms, e->id, sizeof(e->id));
+	j = envelope_to_json(e);
+	assert_int_equal(store_put_object(st, e, j, fd, 100), OBJ_OK);
+	free(j);
+	close(fd);
+	msgid_key("mail", e->id, ".eml", key, sizeof(key));
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - age_s;
+	snprintf(path, sizeof(path), "%s/store/%s", dir, key);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* test_reconcile - old orphans moved aside; in-flight ones, indexed ones and ones older
+ * than the node's registration in this index (a lost index) left in place */
+static void
+test_reconcile(void **state)
+{
+	struct config		*c = conf("1G");
+	struct store		*st;
+	struct envelope		 ok, old, fresh, lost, other;
+	struct reconcile_result	 r;
+	struct reindex_result	 rr;
+	char			 err[256], key[OBJKEY_MAX], aside[OBJKEY_MAX + 16];
+	int64_t			 since;
+	char			*j;
+	int			 fd;
+
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(index_node_since(store_index(st), "mx1"), -1);
+	assert_int_equal(store_register_node(st, "mx1", now_ms() - 5000), STORE_OK);
+	since = index_node_since(store_index(st), "mx1");
+	assert_true(since > 0 && since <= now_ms() - 5000);
+	assert_int_equal(store_register_node(st, "mx1", now_ms()), STORE_OK);
+	assert_int_equal(index_node_since(store_index(st), "mx1"), since);	/* first stays */
+	fd = message(&ok, 100, 1);
+	assert_int_equal(store_commit(st, &ok, fd, 100, err, sizeof(err)), STORE_OK);
+	close(fd);
+	put_orphan(st, &old, now_ms(), 7200);		/* never committed, long ago */
+	put_orphan(st, &fresh, now_ms(), 0);		/* may be in flight */
+	put_orphan(st, &lost, since - 1000, 7200);	/* older than the registration */
+	assert_int_equal(store_reconcile(st, "mx1", now_ms(), &r), STORE_OK);
+	assert_int_equal(r.objects, 4);
+	assert_int_equal(r.orphans, 1);
+	assert_int_equal(r.predate, 1);
+	assert_int_equal(r.failed, 0);
+	msgid_key("mail", old.id, ".eml", key, sizeof(key));
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_NOTFOUND);
+	snprintf(aside, sizeof(aside), "mail/_orphaned/%s", key + 5);
+	assert_int_equal(objstore_head(store_objstore(st), aside, NULL, NULL), OBJ_OK);
+	msgid_key("mail", fresh.id, ".eml", key, sizeof(key));
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_OK);
+	msgid_key("mail", lost.id, ".eml", key, sizeof(key));
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_OK);
+	msgid_key("mail", ok.id, ".eml", key, sizeof(key));
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_OK);
+	/* the moved orphan is no message for reindex; the lost one is added by --repair */
+	assert_int_equal(store_reindex(st, NULL, 1, NULL, NULL, &rr), STORE_OK);
+	assert_int_equal(rr.objects, 3);
+	assert_int_equal(rr.ok, 1);
+	assert_int_equal(rr.orphans, 1);			/* fresh: not added */
+	assert_int_equal(rr.added, 1);				/* lost: added */
+	assert_int_equal(index_has_message(store_index(st), lost.id), INDEX_OK);
+	assert_int_equal(index_has_message(store_index(st), fresh.id), INDEX_NOTFOUND);
+	/* a node that never committed here (a lost host's, being adopted): added, not orphan */
+	fd = message(&other, 100, 1);
+	msgid_new("mx2", now_ms(), other.id, sizeof(other.id));
+	snprintf(other.node, sizeof(other.node), "mx2");
+	j = envelope_to_json(&other);
+	assert_int_equal(store_put_object(st, &other, j, fd, 100), OBJ_OK);
+	free(j);
+	close(fd);
+	assert_int_equal(store_reindex(st, "mx2", 1, NULL, NULL, &rr), STORE_OK);
+	assert_int_equal(rr.orphans, 0);
+	assert_int_equal(rr.added, 1);
+	envelope_free(&other);
+	/* another node's keys are not this node's business */
+	assert_int_equal(store_reconcile(st, "mx3", now_ms(), &r), STORE_OK);
+	assert_int_equal(r.objects + r.orphans + r.predate, 0);
+	envelope_free(&ok);
+	envelope_free(&old);
+	envelope_free(&fresh);
+	envelope_free(&lost);
+	store_close(st);
+	config_free(c);
+}
+
 static int
 cleanup(void **state)
 {
@@ -351,6 +450,7 @@ main(void)
 		cmocka_unit_test_setup(test_commit_spool_flush, setup),
 		cmocka_unit_test_setup(test_spool_full, setup),
 		cmocka_unit_test_setup(test_reindex, setup),
+		cmocka_unit_test_setup(test_reconcile, setup),
 	};
 
 	log_init("test_store");
