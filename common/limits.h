@@ -91,4 +91,7 @@
  * one per session in DATA is the working set, beyond this they are closed. */
 #define STAGING_IDLE_MAX	256
 
+/* messages/s accepted for a rate from the config, the CLI and the control table */
+#define RATE_MAX		100000.0
+
 #endif

@@ -67,7 +67,7 @@ cli_route_check(const char *key, const char *value, void *arg)
 	struct cli_route_check	*rc = arg;
 	struct deliver_route	 r;
 
-	if (deliver_route_parse(value, &r) == -1) {
+	if (route_parse(value, &r) == -1) {
 		cli_err(rc->c, CLI_CONFIG, "%s: [routes] %s = %s: want smtp://host[:port],"
 		    " lmtp://host[:port], smtp:unix:/path or lmtp:unix:/path",
 		    config_path(rc->c->cfg), key, value);
@@ -97,7 +97,7 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	if (rc.bad)
 		return CLI_CONFIG;
 	if ((v = config_str(cfg, "replay", "dsn_relay", NULL)) != NULL && *v) {
-		if (deliver_route_parse(v, &sc->wc.dsn_relay) == -1)
+		if (route_parse(v, &sc->wc.dsn_relay) == -1)
 			return cli_err(c, CLI_CONFIG, "%s: [replay] dsn_relay = %s: want"
 			    " smtp://host[:port]", config_path(cfg), v);
 		sc->wc.has_dsn_relay = 1;
@@ -107,7 +107,7 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	    7 * 86400) * 1000;
 	if (sc->wc.max_backoff_ms < sc->wc.min_backoff_ms)
 		sc->wc.max_backoff_ms = sc->wc.min_backoff_ms;
-	sc->wc.lifetime_ms = config_duration(cfg, "replay", "max_lifetime", 7 * 86400, 1,
+	sc->wc.lifetime_ms = config_duration(cfg, "replay", "max_lifetime", 7 * 86400, 60,
 	    365LL * 86400) * 1000;
 	sc->wc.lease_ms = config_duration(cfg, "replay", "lease_time", 600, 10, 86400) * 1000;
 	sc->retention_ms = config_duration(cfg, "replay", "retention", 7 * 86400, 0,
@@ -277,7 +277,7 @@ cli_drain(struct cli *c)
 		    " quarantined ones first");
 	if ((rc = cli_index(c)) != 0 || (rc = cli_sched_conf(c, &sc)) != 0)
 		return rc;
-	if (c->to && deliver_route_parse(c->to, &sc.wc.override) == -1) {
+	if (c->to && route_parse(c->to, &sc.wc.override) == -1) {
 		route_rate_free(sc.wc.route_rates);
 		return cli_err(c, CLI_USAGE, "--to %s: want smtp://host[:port], lmtp://host[:port],"
 		    " smtp:unix:/path or lmtp:unix:/path", c->to);

@@ -20,18 +20,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "route.h"	/* struct deliver_route, route_parse() */
+
 struct config;
 
-enum deliver_proto { DELIVER_SMTP, DELIVER_LMTP };
 enum deliver_tls { DELIVER_TLS_NONE, DELIVER_TLS_OPPORTUNISTIC, DELIVER_TLS_REQUIRED };
-
-struct deliver_route {
-	enum deliver_proto	proto;
-	char			host[256];	/* "" when unix_path is set */
-	int			port;
-	char			unix_path[108];
-	char			target[300];	/* as written in config, for logs/audit */
-};
 
 struct deliver_opts {
 	enum deliver_tls	 tls;
@@ -72,8 +65,6 @@ enum deliver_status {
 				 * DATA); each rcpt has that code */
 };
 
-/* deliver_route_parse - "smtp://host:port" etc.; 0 ok, -1 bad */
-int	deliver_route_parse(const char *spec, struct deliver_route *);
 /* deliver_opts_load - [deliver] section */
 void	deliver_opts_load(const struct config *, struct deliver_opts *);
 /* deliver_route_lookup - [routes] entry for domain (exact, then parent domains ".example.test",

@@ -1,15 +1,13 @@
 /*
  * deliver_route.c - where replay delivers: [routes] and [deliver] configuration.
  *
- * Entry points: deliver_route_parse() turns "smtp://host:port", "lmtp://[::1]:24",
- * "lmtp:unix:/path" or "smtp:unix:/path" into a struct deliver_route;
+ * Entry points (a target itself is parsed by common/route.c):
  * deliver_route_lookup() finds the route of a recipient domain like Postfix
  * transport_maps (exact domain, then ".parent" entries, then "*"), keys and
  * the domain compared in one form, lower-case A-labels (Postfix tables
  * ignore case; an SMTPUTF8 recipient may carry U-labels);
  * deliver_opts_load() reads [deliver].
- * Invariant: a parsed route names either host+port or an absolute unix path.
- * Errors: parse returns -1; bad configuration is a start-up error (fatalx).
+ * Errors: bad configuration is refused by config_check() before this runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,101 +17,6 @@
 #include "log.h"
 #include "mailaddr.h"
 #include "deliver.h"
-
-/* deliver_host_valid - a DNS name or an IPv4 literal: [A-Za-z0-9.-_], no empty label edge */
-static int
-deliver_host_valid(const char *h, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 255 || h[0] == '.' || h[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
-		    (h[i] >= '0' && h[i] <= '9') || h[i] == '.' || h[i] == '-' || h[i] == '_'))
-			return 0;
-	return 1;
-}
-
-/* deliver_ip6_valid - characters of an IPv6 literal (getaddrinfo checks the rest) */
-static int
-deliver_ip6_valid(const char *h, size_t n)
-{
-	size_t i;
-
-	if (n < 2 || n > 45)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (strchr("0123456789abcdefABCDEF:.", h[i]) == NULL)
-			return 0;
-	return 1;
-}
-
-/* deliver_route_hostport - "host", "host:port", "[v6]", "[v6]:port" */
-static int
-deliver_route_hostport(const char *s, struct deliver_route *r)
-{
-	const char	*hs, *he, *p;
-	long long	 port;
-
-	if (*s == '[') {
-		hs = s + 1;
-		if ((he = strchr(hs, ']')) == NULL || !deliver_ip6_valid(hs, he - hs))
-			return -1;
-		p = he + 1;
-	} else {
-		hs = s;
-		he = hs + strcspn(hs, ":");
-		if (!deliver_host_valid(hs, he - hs))
-			return -1;
-		p = he;
-	}
-	if (*p == ':') {
-		if (config_parse_num(p + 1, 1, 65535, &port) == -1)
-			return -1;
-		r->port = (int)port;
-	} else if (*p != '\0')
-		return -1;
-	if ((size_t)(he - hs) >= sizeof(r->host))
-		return -1;
-	memcpy(r->host, hs, he - hs);
-	r->host[he - hs] = '\0';
-	return 0;
-}
-
-int
-deliver_route_parse(const char *spec, struct deliver_route *r)
-{
-	const char	*rest;
-	size_t		 n;
-
-	memset(r, 0, sizeof(*r));
-	if (spec == NULL || strlen(spec) >= sizeof(r->target))
-		return -1;
-	if (strncmp(spec, "smtp:", 5) == 0) {
-		r->proto = DELIVER_SMTP;
-		r->port = 25;
-	} else if (strncmp(spec, "lmtp:", 5) == 0) {
-		r->proto = DELIVER_LMTP;
-		r->port = 24;
-	} else
-		return -1;
-	rest = spec + 5;
-	if (strncmp(rest, "unix:", 5) == 0) {
-		rest += 5;
-		n = strlen(rest);
-		if (rest[0] != '/' || n >= sizeof(r->unix_path))
-			return -1;
-		memcpy(r->unix_path, rest, n + 1);
-		r->port = 0;
-	} else if (strncmp(rest, "//", 2) == 0) {
-		if (deliver_route_hostport(rest + 2, r) == -1)
-			return -1;
-	} else
-		return -1;
-	snprintf(r->target, sizeof(r->target), "%s", spec);
-	return 0;
-}
 
 struct deliver_route_find {
 	const char	*want;		/* "*", "dom.ain" or ".dom.ain", lookup form */
@@ -147,7 +50,7 @@ deliver_route_get(const struct config *c, const char *want, struct deliver_route
 	config_foreach(c, "routes", deliver_route_match, &f);
 	if (f.val == NULL)
 		return -1;
-	if (deliver_route_parse(f.val, r) == -1)
+	if (route_parse(f.val, r) == -1)
 		fatalx("%s: [routes] %s = \"%s\": want smtp://host[:port], lmtp://host[:port], "
 		    "smtp:unix:/path or lmtp:unix:/path", config_path(c), f.key, f.val);
 	return 0;

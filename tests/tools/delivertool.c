@@ -130,7 +130,7 @@ main(int argc, char *argv[])
 		fatal("%s", argv[optind]);
 	msg.size = st.st_size;
 	if (to != NULL) {
-		if (deliver_route_parse(to, &route) == -1)
+		if (route_parse(to, &route) == -1)
 			fatalx("bad route %s", to);
 	} else {
 		dom = strrchr(rcpts[0].addr, '@');

@@ -57,7 +57,7 @@ test_route_parse(void **state)
 	size_t			i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = deliver_route_parse(t[i].spec, &r);
+		int rc = route_parse(t[i].spec, &r);
 
 		if (rc != t[i].rc)
 			fail_msg("%s: got %d, want %d", t[i].spec, rc, t[i].rc);
@@ -310,7 +310,7 @@ srv_start(struct srv *s, const struct step *steps, struct deliver_route *r, cons
 	assert_int_equal(listen(s->lfd, 1), 0);
 	assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
 	snprintf(spec, sizeof(spec), "%s:unix:%s", proto, s->path);
-	assert_int_equal(deliver_route_parse(spec, r), 0);
+	assert_int_equal(route_parse(spec, r), 0);
 }
 
 static void
