@@ -72,7 +72,8 @@ void		 config_index_path(const struct config *, char *out, size_t outlen);
 
 /*
  * config_check - check every section and key of c for the program(s) in prog
- * (CONFIG_P_*).  Each error is passed to fn as one line
+ * (CONFIG_P_*; 0 checks the syntax of every value and reads no environment
+ * variable and no file).  Each error is passed to fn as one line
  * "FILE: [section] key = \"value\": why" (secrets are not shown), in file order
  * then cross-key checks; nothing is created, opened for writing or logged.
  * Returns the number of errors (0: the file may be used).

@@ -305,6 +305,8 @@ config_check_cross(struct config_checkctx *x)
 	const char		*v;
 	int			 b = 0;
 
+	if (x->prog == 0)
+		return;		/* syntax only: no environment, no files */
 	config_check_index(x);
 	if (!x->storage_bad)
 		config_check_storage(x);
@@ -313,10 +315,6 @@ config_check_cross(struct config_checkctx *x)
 	if ((v = config_check_get(c, "ingest", "require_tls")) != NULL &&
 	    config_parse_bool(v, &b) == 0 && b && (cert == NULL || *cert == '\0'))
 		config_check_err(x, "ingest", "require_tls", NULL, "yes needs tls_cert");
-	if (cert != NULL && *cert != '\0' && config_check_get(c, "ingest", "tls_key") == NULL &&
-	    access(cert, R_OK) == -1)
-		config_check_err(x, "ingest", "tls_key", NULL, "not set: the key is read from "
-		    "tls_cert, which cannot be read");
 replay:
 	if ((x->prog & CONFIG_P_REPLAY) && config_check_get(c, "deliver", "auth_user") != NULL &&
 	    config_check_get(c, "deliver", "auth_password") == NULL)
