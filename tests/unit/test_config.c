@@ -220,27 +220,35 @@ test_config_good(void **state)
 	assert_string_equal(out.text, "");
 }
 
-/* test_config_example - etc/mxspool.conf.example is a good configuration */
+/* test_config_example - etc/mxspool.conf.example and the compose stack's file are good */
 static void
 test_config_example(void **state)
 {
+	static const char *const files[] = { "etc/mxspool.conf.example",
+	    "deploy/docker/config/mxspool.conf" };
 	struct collect	 out;
 	struct config	*c;
 	char		 err[256];
+	size_t		 i;
 
-	c = config_load("etc/mxspool.conf.example", err, sizeof(err));
-	if (c == NULL)
-		fail_msg("%s (run from the source root)", err);
-	memset(&out, 0, sizeof(out));
-	unsetenv("MXSPOOL_S3_ACCESS_KEY");
-	assert_int_equal(config_check(c, 0, collect_line, &out), 0);
-	/* as the replay reads it, with its secrets in the environment (no connection made) */
-	setenv("MXSPOOL_S3_ACCESS_KEY", "AKIAEXAMPLE", 1);
-	setenv("MXSPOOL_S3_SECRET_KEY", "secret", 1);
-	setenv("MXS_HTTP_TOKEN", "token", 1);
-	assert_int_equal(config_check(c, CONFIG_P_REPLAY, collect_line, &out), 0);
-	assert_string_equal(out.text, "");
-	config_free(c);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if ((c = config_load(files[i], err, sizeof(err))) == NULL)
+			fail_msg("%s (run from the source root)", err);
+		memset(&out, 0, sizeof(out));
+		unsetenv("MXSPOOL_S3_ACCESS_KEY");
+		assert_int_equal(config_check(c, 0, collect_line, &out), 0);
+		/* as the replay reads it, secrets in the environment (no connection is made) */
+		setenv("MXSPOOL_S3_ACCESS_KEY", "AKIAEXAMPLE", 1);
+		setenv("MXSPOOL_S3_SECRET_KEY", "secret", 1);
+		setenv("MXS_HTTP_TOKEN", "token", 1);
+		setenv("MXSPOOL_HTTP_TOKEN", "token", 1);
+		setenv("MXSPOOL_NODE", "replay", 1);
+		setenv("MXSPOOL_DATA_DIR", "/tmp", 1);
+		if (strstr(files[i], "deploy") == NULL)	/* its index is in /var/lib/mxspool */
+			assert_int_equal(config_check(c, CONFIG_P_REPLAY, collect_line, &out), 0);
+		assert_string_equal(out.text, "");
+		config_free(c);
+	}
 }
 
 int
