@@ -67,9 +67,15 @@ enum deliver_status {
 
 /* deliver_opts_load - [deliver] section */
 void	deliver_opts_load(const struct config *, struct deliver_opts *);
-/* deliver_route_lookup - [routes] entry for domain (exact, then parent domains ".example.test",
- * then "*"); 0 found, -1 none; a bad route is a start-up error (fatalx) */
-int	deliver_route_lookup(const struct config *, const char *domain, struct deliver_route *);
+struct deliver_routes;	/* [routes], parsed once (deliver_route.c) */
+
+/* deliver_routes_load - the [routes] table; NULL + err (naming file/key) if a line is bad */
+struct deliver_routes *deliver_routes_load(const struct config *, char *err, size_t errlen);
+void	deliver_routes_free(struct deliver_routes *);
+/* deliver_route_lookup - the entry for domain (exact, then parent domains ".example.test",
+ * then "*"); 0 found, -1 none */
+int	deliver_route_lookup(const struct deliver_routes *, const char *domain,
+	    struct deliver_route *);
 
 struct deliver_conn;
 
