@@ -35,7 +35,7 @@ struct config_checkctx {
 	void			(*fn)(const char *, void *);
 	void			*arg;
 	int			 nerr;
-	int			 storage_bad;	/* an error in [storage]: do not try the backend */
+	int			 storage_bad;	/* [storage] is bad: skip the backend */
 };
 
 /* config_check_err - report "FILE: [sec] key = "val": why"; val NULL or secret: no value */

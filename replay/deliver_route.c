@@ -3,10 +3,11 @@
  *
  * Entry points (a target itself is parsed by common/route.c):
  * deliver_routes_load() parses [routes] once into a table (keys in lookup
- * form, targets parsed), deliver_routes_free(); deliver_route_lookup() finds the route of a recipient domain like Postfix
- * transport_maps (exact domain, then ".parent" entries, then "*"), keys and
- * the domain compared in one form, lower-case A-labels (Postfix tables
- * ignore case; an SMTPUTF8 recipient may carry U-labels);
+ * form, targets parsed), deliver_routes_free(); deliver_route_lookup() finds
+ * the route of a recipient domain like Postfix transport_maps (exact domain,
+ * then ".parent" entries, then "*"), keys and the domain compared in one
+ * form, lower-case A-labels (Postfix tables ignore case; an SMTPUTF8
+ * recipient may carry U-labels);
  * deliver_opts_load() reads [deliver].
  * Errors: bad configuration is refused by config_check() before this runs.
  */

@@ -25,7 +25,8 @@ bad() {
 	if "$INGEST" -t -c "$T/$1.conf" > "$T/$1.out" 2>&1; then
 		fail "-t passed $1: $(cat "$T/$1.out")"
 	fi
-	grep -qF "$T/$1.conf: $2" "$T/$1.out" || fail "-t on $1 does not say '$2': $(cat "$T/$1.out")"
+	grep -qF "$T/$1.conf: $2" "$T/$1.out" ||
+		fail "-t on $1 does not say '$2': $(cat "$T/$1.out")"
 	grep -q 'configuration ok' "$T/$1.out" && fail "-t on $1 says ok: $(cat "$T/$1.out")"
 	ok "-t refuses $1: $(grep -F "$2" "$T/$1.out" | head -1 | sed "s|$T/||")"
 }
@@ -56,7 +57,8 @@ ok "-t reports every error at once ($(tail -1 "$T/many.out" | sed "s|$T/||"))"
 
 # a good config passes and -t creates nothing
 ingest_conf "$T/good.conf" "127.0.0.1:$PORT"
-"$INGEST" -t -c "$T/good.conf" > "$T/good.out" 2>&1 || fail "-t refuses good.conf: $(cat "$T/good.out")"
+"$INGEST" -t -c "$T/good.conf" > "$T/good.out" 2>&1 ||
+	fail "-t refuses good.conf: $(cat "$T/good.out")"
 grep -q 'configuration ok' "$T/good.out" || fail "-t good: $(cat "$T/good.out")"
 [ -z "$(ls -A "$T/run" | grep -v rcpts)" ] || fail "-t created $(ls "$T/run")"
 "$REPLAY" -c "$T/good.conf" check-config > "$T/rgood.out" 2>&1 ||
@@ -74,7 +76,8 @@ ok "mxspool-replay refuses a bad config (exit 78) with the same lines"
 
 # start-up: port 99999 is refused, not bound modulo 65536
 rc=0; timeout 20 "$INGEST" -c "$T/port99999.conf" > "$T/start99999.out" 2>&1 || rc=$?
-[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "start with port 99999: exit $rc $(cat "$T/start99999.out")"
+[ "$rc" != 0 ] && [ "$rc" != 124 ] ||
+	fail "start with port 99999: exit $rc $(cat "$T/start99999.out")"
 grep -qF '[ingest] listen = "127.0.0.1:99999"' "$T/start99999.out" ||
 	fail "start with port 99999: $(cat "$T/start99999.out")"
 grep -q 'ingest started' "$T/start99999.out" && fail "started with port 99999"
@@ -119,6 +122,7 @@ ok "SIGHUP with a bad file: 3 errors logged, old configuration kept and serving"
 ingest_conf "$T/good.conf" "127.0.0.1:$PORT" "" "[domain new.test]
 catchall = yes"
 kill -HUP "$IPID"
-wait_for "grep -q 'ingest reload ok' '$T/daemon.log'" 20 || fail "good reload: $(cat "$T/daemon.log")"
+wait_for "grep -q 'ingest reload ok' '$T/daemon.log'" 20 ||
+	fail "good reload: $(cat "$T/daemon.log")"
 [ "$(rcpt_code carol@new.test)" = 250 ] || fail "good reload did not take effect"
 ok "SIGHUP with a good file: the new domain is accepted"

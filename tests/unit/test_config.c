@@ -127,8 +127,9 @@ test_config_bad(void **state)
 		  "t.conf: [replay] max_lifetime = \"30s\": want a duration in seconds (suffix s, "
 		  "m, h or d) from 60 to 31536000\n" },
 		{ "[routes]\nexample.test = http://primary.test\n", 0,
-		  "t.conf: [routes] example.test = \"http://primary.test\": want smtp://host[:port],"
-		  " lmtp://host[:port], smtp:unix:/path or lmtp:unix:/path\n" },
+		  "t.conf: [routes] example.test = \"http://primary.test\": want "
+		  "smtp://host[:port], lmtp://host[:port], smtp:unix:/path or "
+		  "lmtp:unix:/path\n" },
 		{ "[routes]\nexa mple = smtp://primary.test\n", 0,
 		  "t.conf: [routes] exa mple: want a domain, .domain (its subdomains) or *\n" },
 		{ "[route_rates]\nexample.test = 0\n", 0,
@@ -140,7 +141,8 @@ test_config_bad(void **state)
 		  "t.conf: [storage] prefix = \"/mail\": want [A-Za-z0-9/._-], at most 128, no "
 		  "leading or trailing '/'\n" },
 		{ "[storage]\nurl = file://relative/store\n", CONFIG_P_REPLAY,
-		  "t.conf: [storage] url = \"file://relative/store\": want file:///absolute/path\n" },
+		  "t.conf: [storage] url = \"file://relative/store\": want "
+		  "file:///absolute/path\n" },
 		{ "[storage]\nurl = file:///tmp/mxs-test-config/s\n"
 		  "[ingest]\nrequire_tls = yes\n", CONFIG_P_INGEST,
 		  "t.conf: [ingest] require_tls: yes needs tls_cert\n" },
@@ -244,7 +246,8 @@ test_config_example(void **state)
 		setenv("MXSPOOL_HTTP_TOKEN", "token", 1);
 		setenv("MXSPOOL_NODE", "replay", 1);
 		setenv("MXSPOOL_DATA_DIR", "/tmp", 1);
-		if (strstr(files[i], "deploy") == NULL)	/* its index is in /var/lib/mxspool */
+		/* the compose file's index is in /var/lib/mxspool, not made here */
+		if (strstr(files[i], "deploy") == NULL)
 			assert_int_equal(config_check(c, CONFIG_P_REPLAY, collect_line, &out), 0);
 		assert_string_equal(out.text, "");
 		config_free(c);

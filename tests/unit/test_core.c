@@ -36,7 +36,8 @@ test_config_getters(void **state)
 	struct config	*c;
 
 	c = config_from_string("t.conf", "[a]\nn = 42\nd = 5m\ns = 50M\nb = yes\n"
-	    "[domain example.test]\ndelimiter = -\n[domain b.test]\ndelimiter=+\n", err, sizeof(err));
+	    "[domain example.test]\ndelimiter = -\n[domain b.test]\ndelimiter=+\n", err,
+	    sizeof(err));
 	assert_non_null(c);
 	assert_int_equal(config_num(c, "a", "n", 0, 0, 100), 42);
 	assert_int_equal(config_num(c, "a", "missing", 7, 0, 100), 7);
