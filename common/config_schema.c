@@ -184,6 +184,12 @@ const struct config_key config_keys[] = {
 	SIZE("storage", "multipart_threshold", 1, 5LL << 30, A),
 	SIZE("storage", "part_size", S3_PART_MIN, 5LL << 30, A),
 	SIZE("storage", "max_upload_rate", 0, 1LL << 40, A),
+	/* keys of the commit deadline, breaker and start-up reconcile (issue 12, parallel work) */
+	DUR("storage", "commit_deadline", 1, 540, A),
+	DUR("storage", "probe_timeout", 1, 600, A),
+	NUM("storage", "breaker_failures", 1, 1000, A),
+	DUR("storage", "probe_interval", 1, 3600, A),
+	DUR("storage", "orphan_age", 1, 7 * DAY, A),
 
 	STR("spool", "dir", NULL, A, 0),
 	SIZE("spool", "max_size", 0, 1LL << 50, A),
@@ -230,6 +236,10 @@ const struct config_key config_keys[] = {
 	NUM("ingest", "monitor_unhealthy_after", 1, 1000, I),
 	BOOL("ingest", "case_sensitive_local", I),
 	NUM("ingest", "callout_concurrency", 1, 1000, I),
+	/* SMTP limits of issue 12 (parallel work) */
+	DUR("ingest", "command_deadline", 1, 3600, I),
+	NUM("ingest", "junk_command_limit", 1, 100000, I),
+	NUM("ingest", "recipient_overshoot_limit", 0, 1000000, I),
 
 	STR("domain *", "recipients", NULL, I, 0),
 	STR("domain *", "hashed", NULL, I, 0),
@@ -270,6 +280,7 @@ const struct config_key config_keys[] = {
 	DUR("replay", "probe_interval", 0, DAY, R),
 	BOOL("replay", "start_paused", R),
 	NUM("replay", "autostart_probes", 0, 100000, R),
+	DUR("replay", "storage_probe_timeout", 1, 60, R),
 
 	STR("http", "listen", config_schema_http_listen, R, 0),
 	STR("http", "token", config_schema_token, R, CONFIG_K_SECRET),
