@@ -272,7 +272,7 @@ const struct config_key config_keys[] = {
 	DUR("replay", "ramp", 1, DAY, R),
 	DUR("replay", "min_backoff", 1, DAY, R),
 	DUR("replay", "max_backoff", 1, 7 * DAY, R),
-	DUR("replay", "max_lifetime", 60, 365 * DAY, R),
+	DUR("replay", "max_lifetime", 1, 365 * DAY, R),
 	DUR("replay", "lease_time", 10, DAY, R),
 	DUR("replay", "retention", 0, 3650 * DAY, R),
 	DUR("replay", "forget_after", 0, 3650 * DAY, R),

@@ -92,7 +92,7 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	    7 * 86400) * 1000;
 	if (sc->wc.max_backoff_ms < sc->wc.min_backoff_ms)
 		sc->wc.max_backoff_ms = sc->wc.min_backoff_ms;
-	sc->wc.lifetime_ms = config_duration(cfg, "replay", "max_lifetime", 7 * 86400, 60,
+	sc->wc.lifetime_ms = config_duration(cfg, "replay", "max_lifetime", 7 * 86400, 1,
 	    365LL * 86400) * 1000;
 	sc->wc.lease_ms = config_duration(cfg, "replay", "lease_time", 600, 10, 86400) * 1000;
 	sc->retention_ms = config_duration(cfg, "replay", "retention", 7 * 86400, 0,

@@ -123,9 +123,9 @@ test_config_bad(void **state)
 		{ "[ingest]\nmax_message_size = 100\n", 0,
 		  "t.conf: [ingest] max_message_size = \"100\": want a size in bytes (suffix k, M "
 		  "or G) from 1024 to 1099511627776\n" },
-		{ "[replay]\nmax_lifetime = 30s\n", 0,
-		  "t.conf: [replay] max_lifetime = \"30s\": want a duration in seconds (suffix s, "
-		  "m, h or d) from 60 to 31536000\n" },
+		{ "[replay]\nmax_lifetime = 400d\n", 0,
+		  "t.conf: [replay] max_lifetime = \"400d\": want a duration in seconds (suffix s, "
+		  "m, h or d) from 1 to 31536000\n" },
 		{ "[routes]\nexample.test = http://primary.test\n", 0,
 		  "t.conf: [routes] example.test = \"http://primary.test\": want "
 		  "smtp://host[:port], lmtp://host[:port], smtp:unix:/path or "
