@@ -236,10 +236,9 @@ const struct config_key config_keys[] = {
 	NUM("ingest", "monitor_unhealthy_after", 1, 1000, I),
 	BOOL("ingest", "case_sensitive_local", I),
 	NUM("ingest", "callout_concurrency", 1, 1000, I),
-	/* SMTP limits of issue 12 (parallel work) */
 	DUR("ingest", "command_deadline", 1, 3600, I),
-	NUM("ingest", "junk_command_limit", 1, 100000, I),
-	NUM("ingest", "recipient_overshoot_limit", 0, 1000000, I),
+	NUM("ingest", "junk_command_limit", 1, SMTP_JUNK_MAX, I),
+	NUM("ingest", "recipient_overshoot_limit", 0, SMTP_RCPT_OVERSHOOT_MAX, I),
 
 	STR("domain *", "recipients", NULL, I, 0),
 	STR("domain *", "hashed", NULL, I, 0),

@@ -325,6 +325,13 @@ index_max_version(void)
 	return max;
 }
 
+/* index_known_version - see index.h */
+int
+index_known_version(void)
+{
+	return index_max_version();
+}
+
 /* index_apply - apply migration v (if still due) in one immediate transaction */
 static int
 index_apply(struct index *ix, int v, const char *sql)
@@ -401,6 +408,36 @@ index_global(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* why this thread's last index_open* failed (index_open_status) */
+static __thread enum index_status index_open_st;
+
+/*
+ * index_open_why - classify a failed open: permissions, busy and I/O can be
+ * fixed and retried (INDEX_TEMPFAIL); anything else, including a file that is
+ * not a database or a schema newer than ours (no SQLite error), is
+ * INDEX_PERMFAIL: this program cannot use that file as it is
+ */
+static enum index_status
+index_open_why(sqlite3 *db, int rc)
+{
+	enum index_status st;
+
+	if (db != NULL && rc == SQLITE_OK)
+		rc = sqlite3_extended_errcode(db);
+	rc &= 0xff;
+	if (rc == SQLITE_READONLY || rc == SQLITE_PERM || rc == SQLITE_AUTH)
+		return INDEX_TEMPFAIL;
+	st = index_status_of(rc);
+	return st == INDEX_OK ? INDEX_PERMFAIL : st;
+}
+
+/* index_open_status - see index.h */
+enum index_status
+index_open_status(void)
+{
+	return index_open_st;
+}
+
 /* index_open_flags - open, configure and migrate */
 static struct index *
 index_open_flags(const char *path, int flags, char *err, size_t errlen)
@@ -413,11 +450,13 @@ index_open_flags(const char *path, int flags, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(ix->path, sizeof(ix->path), "%s", path);
+	index_open_st = INDEX_OK;
 	pthread_once(&index_once, index_global);
 	rc = sqlite3_open_v2(path, &ix->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "index %s: open: %s", path,
 		    ix->db ? sqlite3_errmsg(ix->db) : sqlite3_errstr(rc));
+		index_open_st = index_open_why(NULL, rc);
 		goto fail;
 	}
 	index_set_busy_timeout(ix, INDEX_BUSY_DEFAULT_MS);
@@ -426,6 +465,7 @@ index_open_flags(const char *path, int flags, char *err, size_t errlen)
 	    index_exec(ix, "PRAGMA foreign_keys = ON") != SQLITE_OK ||
 	    index_migrate(ix) == -1) {
 		snprintf(err, errlen, "%s", ix->err);
+		index_open_st = index_open_why(ix->db, SQLITE_OK);
 		goto fail;
 	}
 	return ix;
@@ -449,6 +489,7 @@ index_open_existing(const char *path, char *err, size_t errlen)
 	if (access(path, F_OK) == -1) {
 		snprintf(err, errlen, "index %s: %s (check [general] index / data_dir)", path,
 		    strerror(errno));
+		index_open_st = INDEX_NOTFOUND;
 		return NULL;
 	}
 	return index_open_flags(path, SQLITE_OPEN_READWRITE, err, errlen);

@@ -47,6 +47,12 @@ struct index	*index_open(const char *path, char *err, size_t errlen);
 /* index_open_existing - as index_open but fail (INDEX_NOTFOUND-like) if the file is absent:
  * the CLI must not create an empty index by mistake */
 struct index	*index_open_existing(const char *path, char *err, size_t errlen);
+/* index_open_status - why this thread's last failed index_open*: INDEX_NOTFOUND (no file),
+ * INDEX_TEMPFAIL (busy, I/O, permissions: retry or fix), INDEX_PERMFAIL (not an index
+ * this program can use: not a database, corrupt, a newer schema) */
+enum index_status index_open_status(void);
+/* index_known_version - the newest schema version this program creates and knows */
+int		 index_known_version(void);
 void		 index_close(struct index *);
 const char	*index_error(const struct index *);
 struct sqlite3	*index_db(struct index *);	/* for the other index_*.c modules only */

@@ -517,7 +517,7 @@ index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t
 	" COALESCE(m.last_attempt_ms, 0), m.attempts,"					\
 	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"		\
 	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"			\
-	" AND r.state = 'pending')"
+	" AND r.state = 'pending'), COALESCE(m.purged_ms, 0)"
 
 /* ir_msg_row - fill row from a statement selecting IR_MSG_COLS */
 static void
@@ -539,6 +539,7 @@ ir_msg_row(sqlite3_stmt *s, struct index_msg_row *m)
 	m->attempts = sqlite3_column_int(s, 12);
 	m->nrcpts = sqlite3_column_int(s, 13);
 	m->npending = sqlite3_column_int(s, 14);
+	m->purged_ms = sqlite3_column_int64(s, 15);
 }
 
 enum index_status
@@ -595,6 +596,24 @@ index_replay_list(struct index *ix, const struct index_filter *f,
 			break;
 	}
 	return ir_rows_end(ix, s, rc, "list");
+}
+
+enum index_status
+index_replay_id_width(struct index *ix, const struct index_filter *f, int *width)
+{
+	sqlite3_stmt	*s;
+	enum index_status st;
+
+	*width = 0;
+	if ((s = ir_prep_filter(ix, "SELECT COALESCE(max(length(m.id)), 0) FROM messages m"
+	    " WHERE 1", f, 1, 0, "", &st)) == NULL)
+		return st;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*width = sqlite3_column_int(s, 0);
+	else
+		st = ir_fail(index_db(ix), "id width");
+	index_unprepare(ix, s);
+	return st;
 }
 
 enum index_status
@@ -810,21 +829,11 @@ index_replay_forget(struct index *ix, int64_t cutoff, int limit, int *n)
 	return ir_end(ix, st);
 }
 
-enum index_status
-index_replay_qshape(struct index *ix, const struct index_filter *f, int64_t now,
-    void (*fn)(const char *, int64_t, void *), void *arg)
+sqlite3_stmt *
+index_replay_prepare_filter(struct index *ix, const char *head, const struct index_filter *f,
+    const char *tail, enum index_status *st)
 {
-	sqlite3_stmt	*s;
-	enum index_status st;
-	int		 rc;
-
-	if ((s = ir_prep_filter(ix, "SELECT DISTINCT m.id, lower(q.domain), m.received_ms"
-	    " FROM messages m JOIN recipients q ON q.message_id = m.id AND q.state = 'pending'"
-	    " WHERE 1", f, 1, 0, "", &st)) == NULL)
-		return st;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fn(ir_text(s, 1), now - sqlite3_column_int64(s, 2), arg);
-	return ir_rows_end(ix, s, rc, "qshape");
+	return ir_prep_filter(ix, head, f, 1, 0, tail, st);
 }
 
 enum index_status

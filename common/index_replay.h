@@ -1,7 +1,7 @@
 /*
  * index_replay.h - the delivery queue in the index: leases, per-recipient
  * outcomes, attempts, operator queue operations (hold, release, requeue,
- * quarantine, delete), listings and qshape figures.
+ * quarantine, delete), listings; the filters for qshape (index_stats.h).
  *
  * Leases: a worker owns a message while messages.state is 'active' with
  * lease_owner = it and lease_until_ms in the future.  index_replay_lease()
@@ -68,6 +68,7 @@ struct index_msg_row {
 	int		 attempts;
 	int		 nrcpts;	/* all recipients */
 	int		 npending;	/* recipients still pending */
+	int64_t		 purged_ms;	/* object deleted (retention, delete); 0: still stored */
 };
 
 struct index_rcpt_row {
@@ -150,6 +151,8 @@ enum index_status index_replay_get(struct index *, const char *id, struct index_
 /* index_replay_list - messages matching f, oldest first */
 enum index_status index_replay_list(struct index *, const struct index_filter *,
 		    int (*fn)(const struct index_msg_row *, void *), void *arg);
+/* index_replay_id_width - the longest id among the messages matching f (0: none), to align */
+enum index_status index_replay_id_width(struct index *, const struct index_filter *, int *width);
 enum index_status index_replay_rcpts(struct index *, const char *id,
 		    int (*fn)(const struct index_rcpt_row *, void *), void *arg);
 enum index_status index_replay_attempts(struct index *, const char *id,
@@ -188,9 +191,15 @@ enum index_status index_replay_mark_purged(struct index *, const char *id, int64
  */
 enum index_status index_replay_forget(struct index *, int64_t cutoff, int limit, int *n);
 
-/* index_replay_qshape - fn per pending recipient of a backlog message: domain, age */
-enum index_status index_replay_qshape(struct index *, const struct index_filter *, int64_t now,
-		    void (*fn)(const char *domain, int64_t age_ms, void *), void *arg);
+/*
+ * index_replay_prepare_filter - for the other index modules (index_stats.c):
+ * head (a SELECT over "messages m" ending in a WHERE clause), the fragments
+ * of f as list uses them, then tail; prepared from the handle's cache (give
+ * it back with index_unprepare) with f bound.  NULL with *st set (reason:
+ * index_replay_error()).
+ */
+struct sqlite3_stmt *index_replay_prepare_filter(struct index *, const char *head,
+		    const struct index_filter *, const char *tail, enum index_status *st);
 /* index_replay_count - messages, bytes, oldest received_ms (0 if none) matching f */
 enum index_status index_replay_count(struct index *, const struct index_filter *,
 		    int64_t *count, int64_t *bytes, int64_t *oldest_ms);

@@ -57,7 +57,8 @@ struct index_stats_domain {
 	int64_t		 recipients;
 	int64_t		 messages;
 	int64_t		 oldest_ms;			/* received_ms of the oldest */
-	int64_t		 buckets[INDEX_STATS_NBUCKETS];	/* recipients by age, as qshape */
+	int64_t		 buckets[INDEX_STATS_NBUCKETS];	/* recipients by age */
+	int64_t		 mbuckets[INDEX_STATS_NBUCKETS];	/* messages by age, as qshape */
 };
 
 /*
@@ -68,6 +69,17 @@ struct index_stats_domain {
 enum index_status index_stats_domains(struct index *, int64_t now_ms, size_t limit,
 		    int (*fn)(const struct index_stats_domain *, void *), void *arg,
 		    int64_t *ndomains);
+
+/*
+ * index_stats_shape - qshape: the same per-domain figures for the messages
+ * matching f (index_replay.h; NULL or state NULL: the backlog), a message
+ * counted once per domain where it has a pending recipient (mbuckets), every
+ * domain, largest first.  The same single join as index_stats_domains.
+ */
+struct index_filter;
+enum index_status index_stats_shape(struct index *, const struct index_filter *,
+		    int64_t now_ms, int (*fn)(const struct index_stats_domain *, void *),
+		    void *arg);
 
 /* index_stats_errors - failed attempts (code not 2xx; 0 = no reply) since since_ms,
  * per target and code, most frequent first; last_text is the latest reply text */

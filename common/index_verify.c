@@ -1,7 +1,7 @@
 /*
  * index_verify.c - verify_cache and counters SQL; see index_verify.h.
  *
- * Entry points: index_verify_get/put/delete/purge, index_counter_add/get.
+ * Entry points: index_verify_get/put/delete/flush/list/purge, index_counter_add/get.
  * Each call prepares its statement, binds every value with sqlite3_bind_*,
  * steps once (or to the end) and finalizes: these run a few times per RCPT
  * at most, so statement caching is not worth the per-handle state.
@@ -51,6 +51,20 @@ index_verify_finish(struct index *idx, sqlite3_stmt *st, int rc, const char *wha
 	return s;
 }
 
+/* index_verify_row - the entry in the columns result, code, text, checked_ms, expires_ms
+ * of st, from column col on */
+static void
+index_verify_row(sqlite3_stmt *st, int col, struct index_verify_entry *e)
+{
+	const unsigned char *t = sqlite3_column_text(st, col + 2);
+
+	e->result = sqlite3_column_int(st, col);
+	e->code = sqlite3_column_int(st, col + 1);
+	snprintf(e->text, sizeof(e->text), "%s", t ? (const char *)t : "");
+	e->checked_ms = sqlite3_column_int64(st, col + 3);
+	e->expires_ms = sqlite3_column_int64(st, col + 4);
+}
+
 /* index_verify_get - the row of addr; INDEX_NOTFOUND if none */
 enum index_status
 index_verify_get(struct index *idx, const char *addr, struct index_verify_entry *e)
@@ -58,7 +72,6 @@ index_verify_get(struct index *idx, const char *addr, struct index_verify_entry 
 	static const char sql[] = "SELECT result, code, text, checked_ms, expires_ms "
 	    "FROM verify_cache WHERE address = ?1";
 	sqlite3_stmt		*st;
-	const unsigned char	*t;
 	enum index_status	 s;
 	int			 rc;
 
@@ -67,12 +80,7 @@ index_verify_get(struct index *idx, const char *addr, struct index_verify_entry 
 	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		e->result = sqlite3_column_int(st, 0);
-		e->code = sqlite3_column_int(st, 1);
-		t = sqlite3_column_text(st, 2);
-		snprintf(e->text, sizeof(e->text), "%s", t ? (const char *)t : "");
-		e->checked_ms = sqlite3_column_int64(st, 3);
-		e->expires_ms = sqlite3_column_int64(st, 4);
+		index_verify_row(st, 0, e);
 		sqlite3_finalize(st);
 		return INDEX_OK;
 	}
@@ -115,6 +123,56 @@ index_verify_delete(struct index *idx, const char *addr)
 		return s;
 	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	return index_verify_finish(idx, st, sqlite3_step(st), "verify_delete");
+}
+
+/* rows of one domain: the key's single '@' (mailaddr_key refuses a local part with one) */
+#define VERIFY_IN_DOMAIN	"(?2 IS NULL OR substr(address, -length(?2) - 1) = '@' || ?2)"
+
+/* index_verify_flush - forget addr, every address @domain, or everything */
+enum index_status
+index_verify_flush(struct index *idx, const char *addr, const char *domain, long long *deleted)
+{
+	static const char sql[] = "DELETE FROM verify_cache WHERE (?1 IS NULL OR address = ?1)"
+	    " AND " VERIFY_IN_DOMAIN;
+	sqlite3_stmt		*st;
+	enum index_status	 s;
+
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_flush")) != INDEX_OK)
+		return s;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
+	s = index_verify_status(index_db(idx), sqlite3_step(st), "verify_flush");
+	if (s == INDEX_OK && deleted != NULL)
+		*deleted = sqlite3_changes(index_db(idx));
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* index_verify_list - the rows (of one domain), by address */
+enum index_status
+index_verify_list(struct index *idx, const char *domain,
+    int (*fn)(const char *addr, const struct index_verify_entry *, void *), void *arg)
+{
+	static const char sql[] = "SELECT address, result, code, text, checked_ms, expires_ms"
+	    " FROM verify_cache WHERE " VERIFY_IN_DOMAIN " ORDER BY address";
+	struct index_verify_entry	 e;
+	sqlite3_stmt			*st;
+	const unsigned char		*t;
+	enum index_status		 s;
+	int				 rc;
+
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_list")) != INDEX_OK)
+		return s;
+	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		index_verify_row(st, 1, &e);
+		t = sqlite3_column_text(st, 0);
+		if (fn(t ? (const char *)t : "", &e, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return index_verify_finish(idx, st, rc, "verify_list");
 }
 
 /* index_verify_purge - drop expired negatives and positives too stale to use */

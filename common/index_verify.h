@@ -38,6 +38,17 @@ enum index_status index_verify_put(struct index *, const char *addr,
 /* index_verify_delete - forget addr (operator: "verify flush ADDR") */
 enum index_status index_verify_delete(struct index *, const char *addr);
 /*
+ * index_verify_flush - forget addr (a key as mailaddr_key makes it) if not
+ * NULL, else every address in domain (lookup form) if not NULL, else every
+ * row (operator: mxspool-replay verify flush); *deleted = rows, if not NULL
+ */
+enum index_status index_verify_flush(struct index *, const char *addr, const char *domain,
+		    long long *deleted);
+/* index_verify_list - fn per row (of domain, if not NULL) by address; non-zero stops */
+enum index_status index_verify_list(struct index *, const char *domain,
+		    int (*fn)(const char *addr, const struct index_verify_entry *, void *),
+		    void *arg);
+/*
  * index_verify_purge - delete negatives expired before now_ms and positives
  * checked before stale_before_ms (positives outlive their TTL: they answer
  * while the primary is down); *deleted gets the row count if not NULL.

@@ -19,6 +19,11 @@
  * (SIZE, DSN's ORCPT/ENVID, SMTPUTF8) lengthen MAIL/RCPT, so allow more
  * (RFC 1869 4.1.2 permits it). Config: [ingest] max_line_length. */
 #define SMTP_CMDLINE_MAX	2048
+/* RFC 5321 4.5.3.2.7 gives the server 5 minutes of idle time per command ([ingest] timeout);
+ * a whole command line, from its first byte, must arrive within this (Postfix
+ * smtpd_per_request_deadline): a real client sends one in a single segment.
+ * Config: [ingest] command_deadline (seconds). */
+#define SMTP_CMD_DEADLINE_DEFAULT	60
 /* RFC 5321 4.5.3.1.6: text line 1000 octets including CRLF. We accept longer
  * lines up to this default (senders do send them); config: [ingest] max_data_line. */
 #define SMTP_DATALINE_DEFAULT	8192
@@ -32,6 +37,21 @@
  * is a large-site default; we are a backup MX). */
 #define SMTP_RCPT_DEFAULT	100
 #define SMTP_RCPT_MAX		10000
+/* RFC 5321 4.5.3.1.10: recipients over the limit get 452 4.5.3 and the client
+ * sends them in another transaction, so they are not errors; only this many per
+ * transaction are free (Postfix smtpd_recipient_overshoot_limit, 1000).
+ * Config: [ingest] recipient_overshoot_limit. */
+#define SMTP_RCPT_OVERSHOOT_DEFAULT	1000
+#define SMTP_RCPT_OVERSHOOT_MAX		1000000
+/* Non-mail commands (NOOP RSET VRFY HELP HELO EHLO) allowed between two accepted messages;
+ * one more gets 421 4.7.0 and the session ends (Postfix smtpd_junk_command_limit, 100).
+ * Config: [ingest] junk_command_limit. */
+#define SMTP_JUNK_DEFAULT	100
+#define SMTP_JUNK_MAX		100000
+/* RFC 3030 2: BDAT chunk-size is 1*DIGIT.  A chunk is always read to its end (over
+ * max_message_size: discarded, 552), so a size is only refused when it is beyond this
+ * (501 and the session ends: such a chunk cannot be skipped). */
+#define SMTP_BDAT_CHUNK_MAX	(1LL << 40)
 /* RFC 3461 4.2: ENVID is at most 100 characters; 4.2 ORCPT at most 500. */
 #define DSN_ENVID_MAX		100
 #define DSN_ORCPT_MAX		500

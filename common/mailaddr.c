@@ -458,3 +458,40 @@ mailaddr_size_parse(const char *s, long long max, long long *out)
 	*out = v;
 	return 1;
 }
+
+/* mailaddr_key_compose - lookup key from a local part and a converted domain */
+int
+mailaddr_key_compose(const char *addr, size_t llen, const char *dom, int case_sensitive,
+    char *out, size_t outlen)
+{
+	size_t	dlen = strlen(dom), i;
+
+	if (llen == 0 || llen > MXS_LOCALPART_MAX || llen + 1 + dlen >= outlen)
+		return -1;
+	for (i = 0; i < llen; i++)
+		if ((unsigned char)addr[i] < 0x20 || addr[i] == 0x7f)
+			return -1;
+	memcpy(out, addr, llen);
+	/* ASCII only: 8-bit bytes are kept as they are */
+	for (i = 0; !case_sensitive && i < llen; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = out[i] - 'A' + 'a';
+	out[llen] = '@';
+	memcpy(out + llen + 1, dom, dlen + 1);
+	return 0;
+}
+
+/* mailaddr_key - lookup key of a whole address */
+int
+mailaddr_key(const char *addr, int case_sensitive, char *out, size_t outlen,
+    size_t *local_len)
+{
+	const char	*at = strrchr(addr, '@');
+	char		 dom[MXS_DOMAIN_MAX + 1];
+
+	if (at == NULL || mailaddr_domain_ascii(at + 1, dom, sizeof(dom)) == -1 ||
+	    mailaddr_key_compose(addr, at - addr, dom, case_sensitive, out, outlen) == -1)
+		return -1;
+	*local_len = at - addr;
+	return 0;
+}

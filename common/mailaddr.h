@@ -63,5 +63,18 @@ int	mailaddr_domain_valid(const char *, size_t, int utf8);
 int	mailaddr_8bit(const char *s);
 /* mailaddr_domain_ascii - lower-case A-label form of domain, no final dot; -1 not IDNA2008 / too long */
 int	mailaddr_domain_ascii(const char *domain, char *out, size_t outlen);
+/*
+ * mailaddr_key_compose - the lookup key "local@dom" (recipient lists, hashes,
+ * the verification cache) from the llen-byte local part of addr and dom,
+ * already in mailaddr_domain_ascii form; the local part ASCII lower-cased
+ * unless case_sensitive.  -1: empty or over RFC 5321 4.5.3.1 lengths, or
+ * control characters.
+ */
+int	mailaddr_key_compose(const char *addr, size_t llen, const char *dom, int case_sensitive,
+	    char *out, size_t outlen);
+/* mailaddr_key - the key of a whole address (split at the last '@'); *local_len gets the
+ * local part's length.  -1: no '@', a refused part, or a domain that is no IDNA2008 name */
+int	mailaddr_key(const char *addr, int case_sensitive, char *out, size_t outlen,
+	    size_t *local_len);
 
 #endif

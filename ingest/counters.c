@@ -38,6 +38,8 @@ static const char *counters_label[COUNTERS_N] = {
 	[COUNTERS_REJ_HTTP] = "http",
 	[COUNTERS_REJ_ERRORS] = "error_limit",
 	[COUNTERS_REJ_TIMEOUT] = "timeout",
+	[COUNTERS_REJ_BINARY] = "binary",
+	[COUNTERS_REJ_JUNK] = "junk_commands",
 };
 
 /* counters_inc - one event */

@@ -8,7 +8,10 @@
  * followed by LF and an LF not preceded by CR are content and set bare; the
  * policy (reject or keep) is the caller's.  linelen counts wire octets since
  * the last CR LF (a dropped dot and bare CR/LF included, the CR LF not).
- * Entry points: datascan_init(), datascan_run().
+ * Chunked mode (BDAT, RFC 3030) has no dot state: dot is never set, so nothing
+ * ends the data and a leading dot is content.
+ * Entry points: datascan_init(), datascan_init_chunked(), datascan_run(),
+ * datascan_finish().
  */
 #include <string.h>
 
@@ -23,6 +26,14 @@ datascan_init(struct datascan *d, size_t maxline)
 	d->bol = 1;
 }
 
+/* datascan_init_chunked - see datascan.h */
+void
+datascan_init_chunked(struct datascan *d, size_t maxline)
+{
+	datascan_init(d, maxline);
+	d->chunked = 1;
+}
+
 /* datascan_len - account n octets of the current line */
 static void
 datascan_len(struct datascan *d, size_t n)
@@ -30,6 +41,18 @@ datascan_len(struct datascan *d, size_t n)
 	d->linelen += n;
 	if (d->linelen + 2 > d->maxline)
 		d->longline = 1;
+}
+
+/* datascan_finish - see datascan.h */
+void
+datascan_finish(struct datascan *d, void (*put)(void *, const void *, size_t), void *arg)
+{
+	if (d->cr) {
+		d->cr = 0;
+		d->bare = 1;
+		put(arg, "\r", 1);
+		datascan_len(d, 1);
+	}
 }
 
 /* datascan_run - see datascan.h */
@@ -90,7 +113,7 @@ datascan_run(struct datascan *d, const unsigned char *p0, size_t n,
 		d->dot = 0;
 		if (d->bol) {
 			d->bol = 0;
-			if (c == '.') {
+			if (c == '.' && !d->chunked) {
 				d->dot = 1;
 				datascan_len(d, 1);
 				continue;

@@ -44,9 +44,11 @@ struct ingest_conf {
 	int		 require_tls;
 	long long	 max_message_size;
 	int		 max_recipients;
+	int		 rcpt_overshoot;	/* RCPTs over max_recipients before they are errors */
 	int		 max_line_length;	/* command line incl. CRLF */
 	int		 max_data_line;		/* DATA text line incl. CRLF */
 	int		 cmd_timeout;		/* seconds */
+	int		 cmd_deadline;		/* seconds from a command's first byte to its end */
 	int		 data_timeout;
 	int		 min_data_rate;		/* bytes/s after the first data_rate_grace s */
 	int		 greet_delay;		/* seconds; 0: no pre-greeting check */
@@ -58,6 +60,7 @@ struct ingest_conf {
 	int		 rcpt_rate;
 	int		 soft_error_limit;
 	int		 hard_error_limit;
+	int		 junk_limit;		/* non-mail commands per transaction */
 	int		 error_sleep;		/* seconds, per error over the soft limit */
 	int		 error_sleep_max;
 	long long	 min_free_space;	/* bytes free on the staging file system */
@@ -155,6 +158,8 @@ enum counters_id {
 	COUNTERS_REJ_HTTP,
 	COUNTERS_REJ_ERRORS,
 	COUNTERS_REJ_TIMEOUT,
+	COUNTERS_REJ_BINARY,
+	COUNTERS_REJ_JUNK,
 	COUNTERS_N
 };
 void		 counters_inc(enum counters_id);

@@ -78,11 +78,15 @@ ingest_conf_load(const struct config *c, struct ingest_conf *ic)
 	    SMTP_MSGSIZE_DEFAULT, 1024, 1LL << 40);
 	ic->max_recipients = config_num(c, "ingest", "max_recipients", SMTP_RCPT_DEFAULT,
 	    1, SMTP_RCPT_MAX);
+	ic->rcpt_overshoot = config_num(c, "ingest", "recipient_overshoot_limit",
+	    SMTP_RCPT_OVERSHOOT_DEFAULT, 0, SMTP_RCPT_OVERSHOOT_MAX);
 	ic->max_line_length = config_num(c, "ingest", "max_line_length", SMTP_CMDLINE_DEFAULT,
 	    512, SMTP_CMDLINE_MAX);
 	ic->max_data_line = config_num(c, "ingest", "max_data_line", SMTP_DATALINE_DEFAULT,
 	    1000, SMTP_DATALINE_MAX);
 	ic->cmd_timeout = config_duration(c, "ingest", "timeout", 300, 1, 3600);
+	ic->cmd_deadline = config_duration(c, "ingest", "command_deadline",
+	    SMTP_CMD_DEADLINE_DEFAULT, 1, 3600);
 	ic->data_timeout = config_duration(c, "ingest", "data_timeout", ic->cmd_timeout, 1, 3600);
 	ic->min_data_rate = config_num(c, "ingest", "min_data_rate", 500, 0, 1 << 30);
 	ic->greet_delay = config_duration(c, "ingest", "greet_delay", 1, 0, 60);
@@ -96,6 +100,8 @@ ingest_conf_load(const struct config *c, struct ingest_conf *ic)
 	ic->rcpt_rate = config_num(c, "ingest", "client_recipient_rate_limit", 0, 0, 1 << 30);
 	ic->soft_error_limit = config_num(c, "ingest", "soft_error_limit", 10, 1, 1000);
 	ic->hard_error_limit = config_num(c, "ingest", "hard_error_limit", 20, 1, 1000);
+	ic->junk_limit = config_num(c, "ingest", "junk_command_limit", SMTP_JUNK_DEFAULT, 1,
+	    SMTP_JUNK_MAX);
 	ic->error_sleep = config_duration(c, "ingest", "error_sleep_time", 1, 0, 60);
 	ic->error_sleep_max = config_duration(c, "ingest", "error_sleep_max", 10, 0, 600);
 	ic->min_free_space = config_size(c, "ingest", "min_free_space", 100LL << 20, 0, 1LL << 50);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -35,6 +36,7 @@
 #include "log.h"
 #include "rcpt_verify.h"
 #include "store.h"
+#include "version.h"
 
 struct ingest_global ingest;
 
@@ -48,10 +50,11 @@ static const char	*conf_path;
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: mxspool-ingest [-c config] [-t] [-d]\n"
+	fprintf(stderr, "usage: mxspool-ingest [-c config] [-t] [-d] | -V\n"
 	    "  -c FILE  configuration (default $MXSPOOL_CONFIG or /etc/mxspool/mxspool.conf)\n"
 	    "  -t       check the configuration and exit\n"
-	    "  -d       debug logging (every reply)\n");
+	    "  -d       debug logging (every reply)\n"
+	    "  -V       print the version and exit (also --version)\n");
 	exit(64);
 }
 
@@ -272,8 +275,14 @@ main(int argc, char *argv[])
 	int			 ch, check = 0, sig, nerr = 0;
 
 	log_init("mxspool-ingest");
-	while ((ch = getopt(argc, argv, "c:dt")) != -1) {
+	if (argc == 2 && strcmp(argv[1], "--version") == 0)
+		argv[1] = "-V";
+	while ((ch = getopt(argc, argv, "c:dtV")) != -1) {
 		switch (ch) {
+		case 'V':
+			printf("mxspool-ingest %s (index schema %d, SQLite %s)\n", MXS_VERSION,
+			    index_known_version(), sqlite3_libversion());
+			return 0;
 		case 'c': conf_path = optarg; break;
 		case 'd': log_setlevel(LOG_LVL_DEBUG); break;
 		case 't': check = 1; break;

@@ -113,15 +113,6 @@ verify_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* verify_lower - ASCII lower case in place (8-bit bytes unchanged) */
-static void
-verify_lower(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s = *s - 'A' + 'a';
-}
-
 static int
 verify_strcmp(const void *a, const void *b)
 {
@@ -149,51 +140,6 @@ verify_sha256(const char *s, unsigned char out[32])
 
 	if (EVP_Digest(s, strlen(s), out, &n, EVP_sha256(), NULL) != 1)
 		fatalx("verify: SHA-256 unavailable");
-}
-
-/*
- * verify_compose - "local@dom" in out from the llen-byte local part of addr and
- * dom, already in lookup form (mailaddr_domain_ascii); the local part lower
- * case unless case-sensitive.  -1: empty or over RFC 5321 4.5.3.1 lengths,
- * or control characters.
- */
-static int
-verify_compose(const char *addr, size_t llen, const char *dom, int case_sensitive, char *out,
-    size_t outlen)
-{
-	size_t	dlen = strlen(dom), i;
-
-	if (llen == 0 || llen > MXS_LOCALPART_MAX || llen + 1 + dlen >= outlen)
-		return -1;
-	for (i = 0; i < llen; i++)
-		if ((unsigned char)addr[i] < 0x20 || addr[i] == 0x7f)
-			return -1;
-	memcpy(out, addr, llen);
-	out[llen] = '\0';
-	if (!case_sensitive)
-		verify_lower(out);
-	out[llen] = '@';
-	memcpy(out + llen + 1, dom, dlen + 1);
-	return 0;
-}
-
-/*
- * verify_normalise - split addr into a normalised "local@domain" in out
- * (see verify_compose); *local_len gets the local part's length.  -1: no '@',
- * a part verify_compose refuses, or a domain that is no IDNA2008 name.
- */
-static int
-verify_normalise(const char *addr, int case_sensitive, char *out, size_t outlen,
-    size_t *local_len)
-{
-	const char	*at = strrchr(addr, '@');
-	char		 dom[MXS_DOMAIN_MAX + 1];
-
-	if (at == NULL || mailaddr_domain_ascii(at + 1, dom, sizeof(dom)) == -1 ||
-	    verify_compose(addr, at - addr, dom, case_sensitive, out, outlen) == -1)
-		return -1;
-	*local_len = at - addr;
-	return 0;
 }
 
 /* verify_find_domain - the domain entry of a lower-case name, or NULL */
@@ -322,7 +268,7 @@ verify_add_plain(struct verify *v, struct verify_domain *d, const char *tok)
 		snprintf(full, sizeof(full), "%s", tok);
 	else if (snprintf(full, sizeof(full), "%s@%s", tok, d->name) >= (int)sizeof(full))
 		return -1;
-	if (verify_normalise(full, v->case_sensitive, norm, sizeof(norm), &llen) == -1 ||
+	if (mailaddr_key(full, v->case_sensitive, norm, sizeof(norm), &llen) == -1 ||
 	    strcspn(norm, "%!@") < llen)
 		return -1;	/* such local parts are never accepted: a typo */
 	if (d->nlist == d->caplist) {
@@ -451,7 +397,7 @@ verify_domain_callout(struct verify_loadctx *lc, struct verify_domain *d, const 
 	    3650LL * 86400);
 	d->backoff = verify_key_num(lc, sec, "callout_backoff", 1, 30, 0, 86400);
 	s = config_str(lc->cfg, sec, "callout_sender", "");
-	if (*s != '\0' && verify_normalise(s, 1, norm, sizeof(norm), &llen) == -1)
+	if (*s != '\0' && mailaddr_key(s, 1, norm, sizeof(norm), &llen) == -1)
 		verify_fail(lc, "%s: [%s] callout_sender = \"%s\": want an address or nothing",
 		    config_path(lc->cfg), sec, s);
 	snprintf(d->sender, sizeof(d->sender), "%s", s);
@@ -848,7 +794,7 @@ verify_rcpt(struct verify *v, const char *addr, char *text, size_t textlen)
 	}
 	/* the domain is converted once: dom above */
 	llen = at - addr;
-	if (verify_compose(addr, llen, dom, v->case_sensitive, norm, sizeof(norm)) == -1) {
+	if (mailaddr_key_compose(addr, llen, dom, v->case_sensitive, norm, sizeof(norm)) == -1) {
 		snprintf(text, textlen, "Recipient address rejected: malformed local part");
 		return VERIFY_NO_USER;
 	}

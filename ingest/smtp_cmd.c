@@ -7,7 +7,8 @@
  * through cmd_reject(), which counts the error (tarpit, hard limit) before the
  * reply.  Entry point: smtp_cmd_dispatch(); returns -1 to end the session.
  * Commands that must end a pipeline group (RFC 2920 3.1) and are followed by
- * more input are refused: DATA (554 and close) and STARTTLS (input dropped).
+ * more input are refused: DATA (554 and close) and STARTTLS (input dropped);
+ * BDAT may be pipelined (RFC 3030 4.1: smtp_bdat.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "smtp.h"
 
 #define CMD_PRETLS	0x01	/* allowed before STARTTLS when require_tls */
+#define CMD_JUNK	0x02	/* not mail: counts against junk_command_limit */
 
 struct smtp_cmd {
 	const char	*verb;
@@ -73,7 +75,7 @@ cmd_hello(struct smtp_session *s, char *args, int ehlo)
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "501 5.5.4 Syntax: %s hostname",
 		    ehlo ? "EHLO" : "HELO");
 	if (!cmd_helo_valid(args))
-		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "501 5.5.2 Error: invalid hostname");
+		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "501 5.5.4 Error: invalid hostname");
 	smtp_tx_free(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", args);
 	s->helo_kind = ehlo ? SMTP_HELO_EHLO : SMTP_HELO_HELO;
@@ -86,7 +88,8 @@ cmd_hello(struct smtp_session *s, char *args, int ehlo)
 	    s->ic->max_message_size);
 	if (s->rt->tls != NULL && s->ssl == NULL)
 		buf_printf(&b, "250-STARTTLS\r\n");
-	buf_printf(&b, "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250 SMTPUTF8");
+	buf_printf(&b, "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-BINARYMIME\r\n"
+	    "250-CHUNKING\r\n250-DSN\r\n250 SMTPUTF8");
 	r = smtp_reply(s, "%s", b.data);
 	buf_free(&b);
 	return r == 0 ? 0 : -1;
@@ -150,10 +153,13 @@ cmd_mail_params(struct smtp_session *s, const char *p, struct smtp_tx *tx, struc
 				    "552 5.3.4 Error: message size exceeds fixed limit") ? -1 : 1;
 			buf_printf(out, "%sSIZE=%lld", out->len ? " " : "", tx->size_decl);
 		} else if (strcmp(key, "BODY") == 0 && hasval && !(seen & 2) &&
-		    (strcasecmp(val, "7BIT") == 0 || strcasecmp(val, "8BITMIME") == 0)) {
+		    (strcasecmp(val, "7BIT") == 0 || strcasecmp(val, "8BITMIME") == 0 ||
+		    strcasecmp(val, "BINARYMIME") == 0)) {
 			seen |= 2;
+			tx->binarymime = strcasecmp(val, "BINARYMIME") == 0;
 			buf_printf(out, "%sBODY=%s", out->len ? " " : "",
-			    strcasecmp(val, "7BIT") == 0 ? "7BIT" : "8BITMIME");
+			    strcasecmp(val, "7BIT") == 0 ? "7BIT" :
+			    tx->binarymime ? "BINARYMIME" : "8BITMIME");
 		} else if (strcmp(key, "SMTPUTF8") == 0 && !hasval && !(seen & 4)) {
 			seen |= 4;
 			tx->utf8 = 1;
@@ -333,6 +339,24 @@ cmd_rcpt_dup(const struct smtp_tx *tx, const char *addr)
 	return 0;
 }
 
+/*
+ * cmd_rcpt_over - a recipient over max_recipients: 452 4.5.3, not an error.
+ * RFC 5321 4.5.3.1.10: the client sends the rest in another transaction, so
+ * counting them as errors would disconnect a sender with many recipients
+ * before it could.  Only past recipient_overshoot_limit of them in one
+ * transaction does each count (Postfix smtpd_recipient_overshoot_limit).
+ */
+static int
+cmd_rcpt_over(struct smtp_session *s)
+{
+	static const char text[] = "452 4.5.3 Error: too many recipients";
+
+	if (++s->tx->rcpt_over > s->ic->rcpt_overshoot)
+		return cmd_reject(s, COUNTERS_REJ_RCPT_LIMIT, text);
+	counters_inc(COUNTERS_REJ_RCPT_LIMIT);
+	return smtp_reply(s, text) == 0 ? 0 : -1;
+}
+
 /* cmd_rcpt - RCPT TO:<path> [params] */
 static int
 cmd_rcpt(struct smtp_session *s, char *args)
@@ -348,10 +372,14 @@ cmd_rcpt(struct smtp_session *s, char *args)
 	if ((p = cmd_prefix(args, "TO:")) == NULL)
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX, "501 5.5.4 Syntax: RCPT TO:<address>");
 	s->tx->rcpt_tried = 1;
-	if (mailaddr_parse_path(p, 0, s->tx->utf8, &m, &end, &why) != MAILADDR_OK ||
+	if (mailaddr_parse_path(p, 0, 1, &m, &end, &why) != MAILADDR_OK ||
 	    (*end != '\0' && *end != ' '))
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
 		    "501 5.1.3 Bad recipient address syntax");
+	/* RFC 6531 3.5, 3.7.4.1: a valid UTF-8 address without SMTPUTF8 is 553 5.6.7 */
+	if (!s->tx->utf8 && mailaddr_8bit(m.addr))
+		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
+		    "553 5.6.7 Error: non-ASCII address needs SMTPUTF8");
 	buf_init(&params, 1024);
 	if ((r = cmd_rcpt_params(s, end, &params)) != 0) {
 		buf_free(&params);
@@ -361,7 +389,7 @@ cmd_rcpt(struct smtp_session *s, char *args)
 	if (cmd_rcpt_dup(s->tx, m.addr))
 		r = smtp_reply(s, "250 2.1.5 Ok") == 0 ? 0 : -1;
 	else if (s->tx->env.nrcpts >= (size_t)s->ic->max_recipients)
-		r = cmd_reject(s, COUNTERS_REJ_RCPT_LIMIT, "452 4.5.3 Error: too many recipients");
+		r = cmd_rcpt_over(s);
 	else if (ingest.monitor != NULL && monitor_primary_healthy(ingest.monitor))
 		r = cmd_reject(s, COUNTERS_REJ_MONITOR,
 		    "451 4.3.0 %s: primary MX is up, deliver there", s->ic->hostname);
@@ -385,6 +413,11 @@ cmd_data(struct smtp_session *s, char *args)
 	if (s->tx->env.nrcpts == 0)
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX, s->tx->rcpt_tried ?
 		    "554 5.5.1 Error: no valid recipients" : "503 5.5.1 Error: need RCPT command");
+	/* RFC 3030 3: BINARYMIME only with BDAT; DATA and BDAT never in one transaction */
+	if (s->tx->binarymime || s->tx->msg != NULL || s->tx->bdat_fail[0] != '\0')
+		return cmd_reject(s, COUNTERS_REJ_SYNTAX, s->tx->binarymime ?
+		    "503 5.5.1 Error: BODY=BINARYMIME needs BDAT" :
+		    "503 5.5.1 Error: DATA after BDAT");
 	if (s->inpos < s->inlen || (s->ssl != NULL && SSL_pending(s->ssl) > 0)) {
 		counters_inc(COUNTERS_REJ_PIPELINING);
 		smtp_log(s, "pipelining", "addr=%s after=DATA", s->addr);
@@ -431,8 +464,15 @@ cmd_vrfy(struct smtp_session *s, char *args)
 static int
 cmd_help(struct smtp_session *s, char *args)
 {
-	return smtp_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY "
-	    "HELP STARTTLS") == 0 ? 0 : -1;
+	return smtp_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT "
+	    "VRFY HELP STARTTLS") == 0 ? 0 : -1;
+}
+
+/* cmd_bdat - RFC 3030; allowed before STARTTLS so that its chunk is always read */
+static int
+cmd_bdat(struct smtp_session *s, char *args)
+{
+	return smtp_bdat_run(s, args);
 }
 
 /* cmd_starttls - RFC 3207 */
@@ -466,23 +506,23 @@ cmd_http(struct smtp_session *s, char *args)
 }
 
 static const struct smtp_cmd smtp_cmds[] = {
-	{ "EHLO",	CMD_PRETLS,	cmd_ehlo },
-	{ "HELO",	CMD_PRETLS,	cmd_helo },
+	{ "EHLO",	CMD_PRETLS | CMD_JUNK,	cmd_ehlo },
+	{ "HELO",	CMD_PRETLS | CMD_JUNK,	cmd_helo },
 	{ "MAIL",	0,		cmd_mail },
 	{ "RCPT",	0,		cmd_rcpt },
 	{ "DATA",	0,		cmd_data },
-	{ "RSET",	CMD_PRETLS,	cmd_rset },
-	{ "NOOP",	CMD_PRETLS,	cmd_noop },
+	{ "RSET",	CMD_PRETLS | CMD_JUNK,	cmd_rset },
+	{ "NOOP",	CMD_PRETLS | CMD_JUNK,	cmd_noop },
 	{ "QUIT",	CMD_PRETLS,	cmd_quit },
-	{ "VRFY",	0,		cmd_vrfy },
-	{ "HELP",	CMD_PRETLS,	cmd_help },
+	{ "VRFY",	CMD_JUNK,	cmd_vrfy },
+	{ "HELP",	CMD_PRETLS | CMD_JUNK,	cmd_help },
 	{ "STARTTLS",	CMD_PRETLS,	cmd_starttls },
 	{ "AUTH",	CMD_PRETLS,	cmd_notimpl },
 	{ "EXPN",	CMD_PRETLS,	cmd_notimpl },
 	{ "ETRN",	CMD_PRETLS,	cmd_notimpl },
 	{ "TURN",	CMD_PRETLS,	cmd_notimpl },
 	{ "ATRN",	CMD_PRETLS,	cmd_notimpl },
-	{ "BDAT",	CMD_PRETLS,	cmd_notimpl },
+	{ "BDAT",	CMD_PRETLS,	cmd_bdat },
 	{ "GET",	CMD_PRETLS,	cmd_http },
 	{ "POST",	CMD_PRETLS,	cmd_http },
 	{ "HEAD",	CMD_PRETLS,	cmd_http },
@@ -521,6 +561,8 @@ smtp_cmd_dispatch(struct smtp_session *s, char *line, size_t len)
 		return cmd_reject(s, COUNTERS_REJ_SYNTAX,
 		    "500 5.5.2 Error: command not recognized");
 	}
+	if ((c->flags & CMD_JUNK) && smtp_junk(s))
+		return -1;
 	if (s->ic->require_tls && s->ssl == NULL && !(c->flags & CMD_PRETLS))
 		return cmd_reject(s, COUNTERS_REJ_TLS_REQUIRED,
 		    "530 5.7.0 Must issue a STARTTLS command first");

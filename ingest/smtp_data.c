@@ -1,5 +1,6 @@
 /*
- * smtp_data.c - the DATA phase: stage, check, commit, reply.
+ * smtp_data.c - the message of a transaction: stage, check, commit, reply;
+ * and the DATA command's data phase.
  *
  * The message is streamed to an anonymous file in the staging directory
  * (never whole in memory; staging.c reuses them), behind our Received: header (RFC 5321 4.4); size
@@ -11,7 +12,9 @@
  * reading; the rest is read and discarded to the terminating dot so the
  * session stays in sync.  250 only when store_commit() said STORE_OK
  * (commit.c runs it on a worker thread).
- * Entry point: smtp_data_run(); -1 ends the session.
+ * Entry points: smtp_data_run() (DATA; -1 ends the session); for BDAT
+ * (smtp_bdat.c) the same message state: smtp_msg_open(), smtp_msg_feed(),
+ * smtp_msg_wait(), smtp_msg_check(), smtp_msg_end(), smtp_msg_free().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +34,7 @@
 
 #define DATA_OUTBUF	16384
 
-struct data_state {
+struct smtp_msg {
 	int		 fd;
 	EVP_MD_CTX	*md;
 	unsigned char	*out;
@@ -41,11 +44,13 @@ struct data_state {
 	long long	 max;
 	struct datascan	 scan;		/* end of data, unstuffing, bare CR/LF, NUL */
 	int		 toobig, werr;
+	char		 id[MSGID_MAX];
+	int64_t		 rcv_ms;
 };
 
 /* data_flush - buffered bytes to the staging file and the hash */
 static void
-data_flush(struct data_state *d)
+data_flush(struct smtp_msg *d)
 {
 	size_t	off = 0;
 	ssize_t	n;
@@ -71,7 +76,7 @@ data_flush(struct data_state *d)
 
 /* data_raw - append bytes that do not count against the size limit */
 static void
-data_raw(struct data_state *d, const void *p, size_t n)
+data_raw(struct smtp_msg *d, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	size_t k;
@@ -89,7 +94,7 @@ data_raw(struct data_state *d, const void *p, size_t n)
 
 /* data_put - message bytes: once over the limit, stop storing (keep reading) */
 static void
-data_put(struct data_state *d, const void *p, size_t n)
+data_put(struct smtp_msg *d, const void *p, size_t n)
 {
 	if (d->toobig || d->werr)
 		return;
@@ -108,16 +113,9 @@ data_put_cb(void *arg, const void *p, size_t n)
 	data_put(arg, p, n);
 }
 
-/* data_scan - run the state machine (datascan.c) over in[inpos..inlen) */
-static void
-data_scan(struct smtp_session *s, struct data_state *d)
-{
-	s->inpos += datascan_run(&d->scan, s->in + s->inpos, s->inlen - s->inpos, data_put_cb, d);
-}
-
 /* data_received - the Received: header of RFC 5321 4.4 (trace information) */
 static void
-data_received(struct smtp_session *s, struct data_state *d, const char *id)
+data_received(struct smtp_session *s, struct smtp_msg *d, const char *id)
 {
 	char		 date[64], hdr[2048];
 	struct tm	 tm;
@@ -150,46 +148,63 @@ data_received(struct smtp_session *s, struct data_state *d, const char *id)
 		d->werr = EOVERFLOW;
 }
 
-/* data_read - until the terminating dot; 0 done, -1 session over */
-static int
-data_read(struct smtp_session *s, struct data_state *d)
+/*
+ * smtp_msg_wait - wait for more input of a message whose reading began at start
+ * (monotonic s) and has brought got bytes: data_timeout per read, and as
+ * Postfix smtpd_min_data_rate each byte buys 1/rate s more in total.  1 more
+ * input, 0 EOF, -1 timeout (421 sent)
+ */
+int
+smtp_msg_wait(struct smtp_session *s, time_t start, long long got)
 {
 	struct timespec	ts;
-	time_t		start, now;
-	long long	left;
+	long long	left = s->ic->data_timeout;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	start = ts.tv_sec;
+	if (s->ic->min_data_rate > 0) {
+		left = start + s->ic->data_timeout + got / s->ic->min_data_rate - ts.tv_sec;
+		if (left > s->ic->data_timeout)
+			left = s->ic->data_timeout;
+		if (left <= 0) {
+			smtp_gone(s, 0);
+			return -1;
+		}
+	}
+	return smtp_fill(s, (int)left);
+}
+
+/* smtp_msg_feed - n wire bytes through the state machine into the message; bytes consumed */
+size_t
+smtp_msg_feed(struct smtp_msg *d, const unsigned char *p, size_t n)
+{
+	return datascan_run(&d->scan, p, n, data_put_cb, d);
+}
+
+/* data_read - until the terminating dot; 0 done, -1 session over */
+static int
+data_read(struct smtp_session *s, struct smtp_msg *d)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	for (;;) {
-		data_scan(s, d);
+		s->inpos += smtp_msg_feed(d, s->in + s->inpos, s->inlen - s->inpos);
 		if (d->scan.end)
 			return 0;
-		/* Postfix smtpd_min_data_rate: each byte buys 1/rate s more time */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = ts.tv_sec;
-		left = s->ic->data_timeout;
-		if (s->ic->min_data_rate > 0) {
-			left = start + s->ic->data_timeout + d->body / s->ic->min_data_rate - now;
-			if (left > s->ic->data_timeout)
-				left = s->ic->data_timeout;
-			if (left <= 0) {
-				smtp_gone(s, 0);
-				return -1;
-			}
-		}
-		if (smtp_fill(s, (int)left) <= 0)
+		if (smtp_msg_wait(s, ts.tv_sec, d->body) <= 0)
 			return -1;
 	}
 }
 
 /* data_commit - envelope complete; store it; the reply */
 static int
-data_commit(struct smtp_session *s, struct data_state *d, const char *id, int64_t rcv_ms)
+data_commit(struct smtp_session *s, struct smtp_msg *d)
 {
 	struct envelope		*env = &s->tx->env;
 	unsigned char		 md[32];
 	unsigned int		 mdlen = 0, i;
 	char			 reason[ERRSTR_MAX];
+	const char		*id = d->id;
 	enum store_status	 st;
 
 	EVP_DigestFinal_ex(d->md, md, &mdlen);
@@ -197,7 +212,7 @@ data_commit(struct smtp_session *s, struct data_state *d, const char *id, int64_
 		snprintf(env->sha256 + 2 * i, 3, "%02x", md[i]);
 	snprintf(env->id, sizeof(env->id), "%s", id);
 	snprintf(env->node, sizeof(env->node), "%s", config_node(ingest.config));
-	env->received_ms = rcv_ms;
+	env->received_ms = d->rcv_ms;
 	env->size = d->size;
 	if ((env->client_addr = strdup(s->addr)) == NULL ||
 	    (env->client_name = strdup("")) == NULL || (env->helo = strdup(s->helo)) == NULL ||
@@ -208,6 +223,7 @@ data_commit(struct smtp_session *s, struct data_state *d, const char *id, int64_
 	switch (st) {
 	case STORE_OK:
 		counters_inc(COUNTERS_ACCEPTED);
+		s->junk = 0;	/* as Postfix: a delivered message resets the junk count */
 		log_info("%s ingest queued session=%s from=<%s> nrcpt=%zu size=%lld sha256=%s",
 		    id, s->id, env->mail_from, env->nrcpts, (long long)d->size, env->sha256);
 		return smtp_reply(s, "250 2.0.0 Ok: queued as %s", id);
@@ -222,78 +238,133 @@ data_commit(struct smtp_session *s, struct data_state *d, const char *id, int64_
 	}
 }
 
-/* data_verdict - reply for a message that failed a check; 1 if one applied */
-static int
-data_verdict(struct smtp_session *s, struct data_state *d, const char *id, int *r)
+/*
+ * smtp_msg_check - the reply for a message that failed a check, into text;
+ * 1 if one applied (counted and logged), 0 if the message is fine so far
+ */
+int
+smtp_msg_check(struct smtp_session *s, struct smtp_msg *d, char *text, size_t len)
 {
 	const struct ingest_conf *ic = s->ic;
 
 	if (d->werr) {
-		log_warnx("%s ingest staging_error session=%s error=\"%s\"", id, s->id,
+		log_warnx("%s ingest staging_error session=%s error=\"%s\"", d->id, s->id,
 		    strerror(d->werr));
 		counters_inc(COUNTERS_REJ_STORE_TEMPFAIL);
-		*r = smtp_reply(s, "451 4.3.0 Error: local error in processing");
+		snprintf(text, len, "451 4.3.0 Error: local error in processing");
 	} else if (d->toobig) {
 		counters_inc(COUNTERS_REJ_SIZE);
-		*r = smtp_reply(s, "552 5.3.4 Error: message size exceeds fixed limit");
+		snprintf(text, len, "552 5.3.4 Error: message size exceeds fixed limit");
 	} else if (d->scan.bare && ic->bare_newline == INGEST_BARE_REJECT) {
 		counters_inc(COUNTERS_REJ_BARE_NEWLINE);
-		*r = smtp_reply(s, "550 5.6.0 Error: bare CR or LF in message data "
+		snprintf(text, len, "550 5.6.0 Error: bare CR or LF in message data "
 		    "(RFC 5321 2.3.8)");
 	} else if (d->scan.nul && ic->nul_policy == INGEST_BARE_REJECT) {
 		counters_inc(COUNTERS_REJ_NUL);
-		*r = smtp_reply(s, "550 5.6.0 Error: NUL byte in message data");
+		snprintf(text, len, "550 5.6.0 Error: NUL byte in message data");
 	} else if (d->scan.longline) {
 		counters_inc(COUNTERS_REJ_LONG_LINE);
-		*r = smtp_reply(s, "550 5.6.0 Error: message line longer than %d octets",
+		snprintf(text, len, "550 5.6.0 Error: message line longer than %d octets",
 		    ic->max_data_line);
 	} else
 		return 0;
-	log_info("%s ingest reject session=%s reason=%s size=%lld", id, s->id,
+	log_info("%s ingest reject session=%s reason=%s size=%lld", d->id, s->id,
 	    d->werr ? "staging" : d->toobig ? "size" : d->scan.bare ? "bare_newline" :
 	    d->scan.nul ? "nul" : "line_length", d->body);
 	return 1;
+}
+
+/* smtp_msg_end - all bytes are in: check, then commit; the reply.  0 ok, -1 session over */
+int
+smtp_msg_end(struct smtp_session *s, struct smtp_msg *d)
+{
+	char	text[256];
+
+	data_flush(d);
+	if (smtp_msg_check(s, d, text, sizeof(text)))
+		return smtp_reply(s, "%s", text) == 0 ? 0 : -1;
+	return data_commit(s, d) == 0 ? 0 : -1;
+}
+
+/* smtp_msg_free - release the staging file (emptied for reuse) and buffers */
+void
+smtp_msg_free(struct smtp_session *s, struct smtp_msg *d)
+{
+	if (d == NULL)
+		return;
+	if (d->md != NULL)
+		EVP_MD_CTX_free(d->md);
+	free(d->out);
+	staging_put(d->fd, s->ic->staging_dir);
+	free(d);
+}
+
+/*
+ * smtp_msg_open - a new message for the transaction: id, staging file, hash and
+ * our Received: header; chunked for BDAT (datascan.h).  NULL (logged) when the
+ * staging directory fails: the caller says 451.
+ */
+struct smtp_msg *
+smtp_msg_open(struct smtp_session *s, int chunked)
+{
+	struct smtp_msg	*d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->fd = -1;
+	d->max = s->ic->max_message_size;
+	d->rcv_ms = now_ms();
+	if (chunked)
+		datascan_init_chunked(&d->scan, s->ic->max_data_line);
+	else
+		datascan_init(&d->scan, s->ic->max_data_line);
+	if (msgid_new(config_node(ingest.config), d->rcv_ms, d->id, sizeof(d->id)) != 0 ||
+	    (d->fd = staging_get(s->ic->staging_dir)) < 0 ||
+	    (d->out = malloc(DATA_OUTBUF)) == NULL || (d->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(d->md, EVP_sha256(), NULL) != 1) {
+		log_warn("%s ingest staging_error dir=%s", s->id, s->ic->staging_dir);
+		smtp_msg_free(s, d);
+		return NULL;
+	}
+	data_received(s, d, d->id);
+	return d;
+}
+
+/* smtp_msg_finish - BDAT LAST: a CR pending at the very end is a bare CR */
+void
+smtp_msg_finish(struct smtp_msg *d)
+{
+	datascan_finish(&d->scan, data_put_cb, d);
+}
+
+/* smtp_msg_body - message bytes so far (for logs and the BDAT replies) */
+long long
+smtp_msg_body(const struct smtp_msg *d)
+{
+	return d->body;
 }
 
 /* smtp_data_run - 354, read, check, commit; the transaction ends here */
 int
 smtp_data_run(struct smtp_session *s)
 {
-	struct data_state	 d;
-	char			 id[MSGID_MAX];
-	int64_t			 rcv_ms = now_ms();
-	int			 r = 0;
+	struct smtp_msg	*d;
+	int		 r;
 
-	memset(&d, 0, sizeof(d));
-	d.fd = -1;
-	d.max = s->ic->max_message_size;
-	datascan_init(&d.scan, s->ic->max_data_line);
-	if (msgid_new(config_node(ingest.config), rcv_ms, id, sizeof(id)) != 0 ||
-	    (d.fd = staging_get(s->ic->staging_dir)) < 0 ||
-	    (d.out = malloc(DATA_OUTBUF)) == NULL || (d.md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(d.md, EVP_sha256(), NULL) != 1) {
-		log_warn("%s ingest staging_error dir=%s", s->id, s->ic->staging_dir);
+	if ((d = smtp_msg_open(s, 0)) == NULL) {
 		r = smtp_reply(s, "451 4.3.0 Error: local error in processing");
 		goto out;
 	}
-	if (smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>") != 0) {
+	if ((r = smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>")) != 0)
+		goto out;
+	if (data_read(s, d) != 0) {
+		smtp_log(s, "data_aborted", "addr=%s msg=%s bytes=%lld", s->addr, d->id, d->body);
 		r = -1;
 		goto out;
 	}
-	data_received(s, &d, id);
-	if (data_read(s, &d) != 0) {
-		smtp_log(s, "data_aborted", "addr=%s msg=%s bytes=%lld", s->addr, id, d.body);
-		r = -1;
-		goto out;
-	}
-	data_flush(&d);
-	if (!data_verdict(s, &d, id, &r))
-		r = data_commit(s, &d, id, rcv_ms);
+	r = smtp_msg_end(s, d);
 out:
-	if (d.md != NULL)
-		EVP_MD_CTX_free(d.md);
-	free(d.out);
-	staging_put(d.fd, s->ic->staging_dir);
+	smtp_msg_free(s, d);
 	smtp_tx_free(s);
 	return r == 0 ? 0 : -1;
 }

@@ -29,6 +29,8 @@
 
 static unsigned int	 session_seq;
 
+static int	smtp_fill_until(struct smtp_session *, int64_t deadline);
+
 /* smtp_now_ms - monotonic milliseconds */
 static int64_t
 smtp_now_ms(void)
@@ -102,11 +104,17 @@ smtp_gone(struct smtp_session *s, int why)
 	}
 }
 
-/* smtp_fill - read what is available into in[] */
+/* smtp_fill - read what is available into in[], waiting at most timeout seconds */
 int
 smtp_fill(struct smtp_session *s, int timeout)
 {
-	int64_t	deadline = smtp_now_ms() + (int64_t)timeout * 1000;
+	return smtp_fill_until(s, smtp_now_ms() + (int64_t)timeout * 1000);
+}
+
+/* smtp_fill_until - read what is available into in[], waiting until deadline (monotonic ms) */
+static int
+smtp_fill_until(struct smtp_session *s, int64_t deadline)
+{
 	ssize_t	n;
 	short	ev;
 	int	e, w;
@@ -229,6 +237,7 @@ smtp_tx_free(struct smtp_session *s)
 {
 	if (s->tx == NULL)
 		return;
+	smtp_msg_free(s, s->tx->msg);
 	envelope_free(&s->tx->env);
 	free(s->tx);
 	s->tx = NULL;
@@ -262,6 +271,24 @@ smtp_error(struct smtp_session *s)
 		(void)poll(&pfd, 1, (int)(delay * 1000));
 	}
 	return 0;
+}
+
+/*
+ * smtp_junk - count a command that moves no mail (NOOP RSET VRFY HELP HELO EHLO, an empty
+ * or refused BDAT chunk); past junk_command_limit since the last accepted message: 421
+ * 4.7.0, 1 (the session ends).  Postfix smtpd_junk_command_limit; Postfix then counts
+ * errors, we just end it.
+ */
+int
+smtp_junk(struct smtp_session *s)
+{
+	if (++s->junk <= s->ic->junk_limit)
+		return 0;
+	counters_inc(COUNTERS_REJ_JUNK);
+	smtp_log(s, "too_many_junk_commands", "addr=%s count=%d", s->addr, s->junk);
+	smtp_reply(s, "421 4.7.0 %s Error: too many non-mail commands", s->ic->hostname);
+	s->quit = 1;
+	return 1;
 }
 
 /* smtp_starttls - RFC 3207: handshake, then forget all plaintext state */
@@ -316,21 +343,53 @@ smtp_starttls(struct smtp_session *s)
 }
 
 /*
- * smtp_getline - next command line into s->line (CR LF or LF ends it; the
- * CR is dropped).  A line longer than max_line_length is consumed to its end
- * and reported with *toolong so the session stays in sync.
+ * smtp_binary - c cannot start an SMTP command: a control character other than
+ * CR/LF, DEL or a byte >= 0x80.  A TLS ClientHello (0x16 0x03), an SSLv2 hello
+ * (0x80) or other binary on the plain port: such a peer never speaks SMTP and
+ * may never send an LF, so it is not read to a line end (Postfix closes on
+ * commands not starting with a letter: smtpd_forbidden_commands).  A command
+ * always starts with an ASCII verb, SMTPUTF8 included (RFC 6531 3.2).
  */
 static int
-smtp_getline(struct smtp_session *s, size_t *len, int *toolong)
+smtp_binary(unsigned char c)
 {
-	size_t	max = s->ic->max_line_length, n = 0;
-	int	r;
+	return (c < 0x20 && c != '\r' && c != '\n') || c >= 0x7f;
+}
 
-	*toolong = 0;
+/*
+ * smtp_getline - next command line into s->line (CR LF or LF ends it; the
+ * CR is dropped; *bare tells a bare LF or CR for the bare_newline policy).  A line longer than max_line_length is consumed to its end
+ * and reported with *toolong so the session stays in sync.  A line whose first
+ * byte is binary (smtp_binary) is returned at once with *binary set.
+ * Waits: the idle timeout before the first byte and between reads; from the
+ * first byte on, the whole line must arrive within command_deadline (Postfix
+ * smtpd_per_request_deadline), so one byte every few seconds cannot hold a
+ * session for minutes.  Past it: 421 4.4.2 (smtp_fill_until).
+ */
+static int
+smtp_getline(struct smtp_session *s, size_t *len, int *toolong, int *binary, int *bare)
+{
+	size_t		max = s->ic->max_line_length, n = 0;
+	int64_t		deadline = 0, idle;
+	int		r;
+	unsigned char	prev = 0;
+
+	*toolong = *binary = *bare = 0;
 	for (;;) {
+		if (deadline == 0 && s->inpos < s->inlen)
+			deadline = smtp_now_ms() + (int64_t)s->ic->cmd_deadline * 1000;
 		while (s->inpos < s->inlen) {
 			unsigned char c = s->in[s->inpos++];
 
+			if (n == 0 && !*toolong && smtp_binary(c)) {
+				*binary = 1;
+				*len = 0;
+				s->inpos--;
+				return 1;
+			}
+			if ((c == '\n') != (prev == '\r') && (c == '\n' || prev == '\r'))
+				*bare = 1;	/* a bare LF, or a CR not before an LF */
+			prev = c;
 			if (c == '\n') {
 				if (n > 0 && s->line[n - 1] == '\r')
 					n--;
@@ -343,7 +402,8 @@ smtp_getline(struct smtp_session *s, size_t *len, int *toolong)
 			else
 				*toolong = 1;
 		}
-		if ((r = smtp_fill(s, s->ic->cmd_timeout)) <= 0)
+		idle = smtp_now_ms() + (int64_t)s->ic->cmd_timeout * 1000;
+		if ((r = smtp_fill_until(s, deadline != 0 && deadline < idle ? deadline : idle)) <= 0)
 			return r;
 	}
 }
@@ -374,7 +434,7 @@ static void
 smtp_loop(struct smtp_session *s)
 {
 	size_t	len;
-	int	toolong;
+	int	toolong, binary, bare;
 	char	esc[128];
 
 	if (smtp_pregreet(s) != 0)
@@ -386,8 +446,31 @@ smtp_loop(struct smtp_session *s)
 			smtp_gone(s, 1);
 			return;
 		}
-		if (smtp_getline(s, &len, &toolong) <= 0)
+		if (smtp_getline(s, &len, &toolong, &binary, &bare) <= 0)
 			return;
+		/*
+		 * RFC 5321 2.3.8: lines end with CR LF only.  One policy for commands and
+		 * DATA (bare_newline): reject ends the session here (as Postfix
+		 * smtpd_forbid_bare_newline = yes; the peer's framing cannot be trusted);
+		 * keep takes the LF as the line end as before.
+		 */
+		if (bare && s->ic->bare_newline == INGEST_BARE_REJECT) {
+			counters_inc(COUNTERS_REJ_BARE_NEWLINE);
+			smtp_log(s, "bare_newline", "addr=%s phase=command start=\"%s\"", s->addr,
+			    log_escape(s->line, len < 40 ? len : 40, esc, sizeof(esc)));
+			smtp_reply(s, "521 5.5.2 %s Error: bare CR or LF in command "
+			    "(RFC 5321 2.3.8)", s->ic->hostname);
+			return;
+		}
+		if (binary) {
+			counters_inc(COUNTERS_REJ_BINARY);
+			smtp_log(s, "binary_command", "addr=%s start=\"%s\"", s->addr,
+			    log_escape((char *)s->in + s->inpos, s->inlen - s->inpos < 16 ?
+			    s->inlen - s->inpos : 16, esc, sizeof(esc)));
+			smtp_reply(s, "554 5.7.0 Error: binary data or TLS on the SMTP port "
+			    "(use STARTTLS)");
+			return;
+		}
 		if (toolong) {
 			counters_inc(COUNTERS_REJ_LONG_LINE);
 			smtp_log(s, "line_too_long", "addr=%s start=\"%s\"", s->addr,

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "config.h"
 #include "msgid.h"
+#include "objstore.h"
 #include "rate.h"
 #include "store.h"
 
@@ -153,8 +154,9 @@ cli_setopt(struct cli *c, int o, const char *arg, int64_t now)
 		c->rate = arg;
 		break;
 	case OPT_CONC:
-		if (config_parse_num(arg, 1, 256, &v) == -1)
-			return cli_err(c, CLI_USAGE, "--concurrency %s: want 1..256", arg);
+		if (config_parse_num(arg, 1, CLI_CONCURRENCY_MAX, &v) == -1)
+			return cli_err(c, CLI_USAGE, "--concurrency %s: want 1 to %d", arg,
+			    CLI_CONCURRENCY_MAX);
 		c->concurrency = (int)v;
 		break;
 	case OPT_DRY: c->dry_run = 1; break;
@@ -211,6 +213,21 @@ cli_index_exit(struct cli *c, enum index_status st, const char *what)
 	}
 }
 
+/* cli_open_exit - exit code for an index that would not open (index_open_status) */
+static int
+cli_open_exit(struct cli *c, const char *path, const char *err)
+{
+	switch (index_open_status()) {
+	case INDEX_NOTFOUND:
+		return cli_err(c, CLI_NOINPUT, "no index at %s ([general] index); nothing is"
+		    " spooled here, or rebuild it with: mxspool-replay reindex --repair", path);
+	case INDEX_PERMFAIL:	/* not a database, corrupt, a newer schema: a retry won't help */
+		return cli_err(c, CLI_SOFTWARE, "%s", err);
+	default:
+		return cli_err(c, CLI_TEMPFAIL, "%s", err);
+	}
+}
+
 int
 cli_index(struct cli *c)
 {
@@ -219,29 +236,37 @@ cli_index(struct cli *c)
 	if (c->ix)
 		return 0;
 	config_index_path(c->cfg, path, sizeof(path));
-	if ((c->ix = index_open_existing(path, err, sizeof(err))) == NULL) {
-		if (access(path, F_OK) == -1)
-			return cli_err(c, CLI_NOINPUT, "no index at %s ([general] index); nothing"
-			    " is spooled here, or rebuild it with: mxspool-replay reindex"
-			    " --repair", path);
-		return cli_err(c, CLI_TEMPFAIL, "%s", err);
-	}
+	if ((c->ix = index_open_existing(path, err, sizeof(err))) == NULL)
+		return cli_open_exit(c, path, err);
 	return 0;
 }
 
+/*
+ * cli_store - open the store; when that fails, tell a bad [storage] setting
+ * (78: the url, bucket, keys...) and an unusable index from storage that is
+ * really unreachable (69), by opening the parts again one by one
+ */
 int
 cli_store(struct cli *c, int create)
 {
-	char	err[ERRSTR_MAX];
-	int	rc;
+	struct objstore	*os;
+	char		 err[ERRSTR_MAX], why[ERRSTR_MAX], path[1024];
+	int		 rc;
 
 	if (c->store)
 		return 0;
 	if (!create && (rc = cli_index(c)) != 0)
 		return rc;
-	if ((c->store = store_open(c->cfg, err, sizeof(err))) == NULL)
-		return cli_err(c, CLI_UNAVAILABLE, "storage: %s", err);
-	return 0;
+	if ((c->store = store_open(c->cfg, err, sizeof(err))) != NULL)
+		return 0;
+	if ((os = objstore_open(c->cfg, why, sizeof(why))) == NULL)
+		return cli_err(c, CLI_CONFIG, "storage: %s", why);
+	objstore_close(os);
+	if (index_open_status() != INDEX_OK) {
+		config_index_path(c->cfg, path, sizeof(path));
+		return cli_open_exit(c, path, err);
+	}
+	return cli_err(c, CLI_UNAVAILABLE, "storage: %s", err);
 }
 
 void

@@ -25,6 +25,8 @@ enum cli_exit {
 	CLI_CONFIG	= 78,	/* configuration file unusable */
 };
 
+#define CLI_CONCURRENCY_MAX	256	/* [replay] concurrency, drain --concurrency */
+
 /* which options a command accepts (cli_getopt) */
 /* --state --domain --rcpt --sender --since --until --older-than */
 #define CLI_O_FILTER	0x0001
@@ -98,5 +100,6 @@ int	cli_resume(struct cli *);
 int	cli_rate(struct cli *);
 int	cli_drain(struct cli *);
 int	cli_serve(struct cli *);
+int	cli_verify(struct cli *);
 
 #endif

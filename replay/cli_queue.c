@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_fmt.h"
 #include "config.h"
 #include "envelope.h"
 #include "index_stats.h"
@@ -54,6 +55,7 @@ cli_msg_json(struct index *ix, const struct index_msg_row *m)
 	    "received", t, "size", (json_int_t)m->size, "attempts", m->attempts,
 	    "next_attempt_ms", (json_int_t)m->next_attempt_ms, "last_attempt_ms",
 	    (json_int_t)m->last_attempt_ms, "note", m->note);
+	json_object_set_new(o, "purged_ms", json_integer(m->purged_ms));
 	index_replay_rcpts(ix, m->id, cli_rcpt_json, rc);
 	json_object_set_new(o, "recipients", rc);
 	return o;
@@ -62,18 +64,26 @@ cli_msg_json(struct index *ix, const struct index_msg_row *m)
 struct cli_list {
 	struct cli	*c;
 	json_t		*arr;
-	int64_t		 n, bytes;
+	int64_t		 n, bytes, now;
+	int		 idw;		/* id column width: the longest id listed */
 };
 
-/* cli_rcpt_line - one recipient line under a message in the text listing */
+/* text columns after the id and its mark: size, arrival, age, state (then the sender) */
+#define LIST_COLS	"%8s  %-19s %7s  %-10s "
+#define LIST_COLS_W	(8 + 2 + 19 + 1 + 7 + 2 + 10 + 1)
+
+/* cli_rcpt_line - one recipient line under a message, in the sender column */
 static int
 cli_rcpt_line(const struct index_rcpt_row *r, void *arg)
 {
+	struct cli_list	*l = arg;
+	int		 ind = l->idw + 2 + LIST_COLS_W;
+
 	if (r->last_code && strcmp(r->state, "delivered") != 0)
-		printf("%44s(%d %s)\n", "", r->last_code, r->last_text);
+		printf("%*s(%d %s)\n", ind, "", r->last_code, r->last_text);
 	else if (r->last_code == 0 && r->last_text[0] && strcmp(r->state, "pending") == 0)
-		printf("%44s(%s)\n", "", r->last_text);
-	printf("%44s%s%s%s\n", "", r->rcpt, strcmp(r->state, "pending") ? " " : "",
+		printf("%*s(%s)\n", ind, "", r->last_text);
+	printf("%*s%s%s%s\n", ind, "", r->rcpt, strcmp(r->state, "pending") ? " " : "",
 	    strcmp(r->state, "pending") ? r->state : "");
 	return 0;
 }
@@ -83,7 +93,7 @@ static int
 cli_list_row(const struct index_msg_row *m, void *arg)
 {
 	struct cli_list	*l = arg;
-	char		 t[32], mark = ' ';
+	char		 t[32], size[CLI_FMT_MAX], age[CLI_FMT_MAX], mark = ' ';
 
 	l->n++;
 	l->bytes += m->size;
@@ -98,10 +108,12 @@ cli_list_row(const struct index_msg_row *m, void *arg)
 	else if (strcmp(m->state, "quarantine") == 0)
 		mark = '#';
 	cli_time(m->received_ms, t, sizeof(t));
-	printf("%s%c %10lld %s  %-10s %s\n", m->id, mark, (long long)m->size, t, m->state,
+	printf("%-*s%c " LIST_COLS "%s\n", l->idw, m->id, mark,
+	    cli_fmt_size(m->size, size, sizeof(size)), t,
+	    cli_fmt_age(l->now - m->received_ms, age, sizeof(age)), m->state,
 	    m->mail_from[0] ? m->mail_from : "<>");
 	if (m->note[0])
-		printf("%44s(%s)\n", "", m->note);
+		printf("%*s(%s)\n", l->idw + 2 + LIST_COLS_W, "", m->note);
 	index_replay_rcpts(l->c->ix, m->id, cli_rcpt_line, l);
 	printf("\n");
 	return 0;
@@ -110,17 +122,24 @@ cli_list_row(const struct index_msg_row *m, void *arg)
 int
 cli_list(struct cli *c)
 {
-	struct cli_list		l = { c, NULL, 0, 0 };
+	struct cli_list		l = { c, NULL, 0, 0, now_ms(), 0 };
 	enum index_status	st;
+	char			size[CLI_FMT_MAX];
 	int			rc;
 
 	if ((rc = cli_index(c)) != 0)
 		return rc;
 	if (c->json)
 		l.arr = json_array();
-	else
-		printf("%-40s %10s %-19s  %-10s %s\n", "-Queue ID-", "--Size--",
-		    "--Arrival (UTC)----", "-State-", "-Sender/Recipient-------");
+	else {
+		/* one width for every id: ids from nodes with longer names line up too */
+		if ((st = index_replay_id_width(c->ix, &c->f, &l.idw)) != INDEX_OK)
+			return cli_index_exit(c, st, "list");
+		if (l.idw < 10)
+			l.idw = 10;
+		printf("%-*s " LIST_COLS "%s\n", l.idw + 1, "-Queue ID-", "--Size--",
+		    "--Arrival (UTC)----", "--Age--", "-State-", "-Sender/Recipient-------");
+	}
 	st = index_replay_list(c->ix, &c->f, cli_list_row, &l);
 	if (st != INDEX_OK) {
 		json_decref(l.arr);
@@ -131,7 +150,7 @@ cli_list(struct cli *c)
 	else if (l.n == 0)
 		printf("Mail queue is empty\n");
 	else
-		printf("-- %lld Kbytes in %lld Request%s.\n", (long long)(l.bytes + 1023) / 1024,
+		printf("-- %s in %lld Request%s.\n", cli_fmt_size(l.bytes, size, sizeof(size)),
 		    (long long)l.n, l.n == 1 ? "" : "s");
 	return CLI_OK;
 }
@@ -196,17 +215,44 @@ cli_copy(int fd, FILE *out, size_t max, int headers_only)
 	return n < 0 ? -1 : 0;
 }
 
+/*
+ * cli_purged_why - why a message has no stored bytes any more: its object was
+ * deleted on purpose (retention after delivery, or the operator's delete),
+ * which reindex cannot and should not bring back
+ */
+static void
+cli_purged_why(const struct index_msg_row *m, char *out, size_t outlen)
+{
+	char st[32], pt[32], age[CLI_FMT_MAX];
+
+	cli_time(m->state_ms, st, sizeof(st));
+	cli_time(m->purged_ms, pt, sizeof(pt));
+	if (strcmp(m->state, "deleted") == 0)
+		snprintf(out, outlen, "deleted by the operator %s UTC; the stored object was"
+		    " deleted %s UTC", st, pt);
+	else
+		snprintf(out, outlen, "%s %s UTC; the stored object was purged %s UTC, %s later,"
+		    " by [replay] retention", m->state, st, pt,
+		    cli_fmt_age(m->purged_ms - m->state_ms, age, sizeof(age)));
+}
+
 int
 cli_export(struct cli *c)
 {
-	int	fd, rc;
+	struct index_msg_row	m;
+	char			why[256];
+	int			fd, rc;
 
 	if (c->nargs != 1 || !msgid_valid(c->args[0]))
 		return cli_err(c, CLI_USAGE, "want one message id");
 	if ((rc = cli_index(c)) != 0)
 		return rc;
-	if ((rc = cli_index_exit(c, index_has_message(c->ix, c->args[0]), c->args[0])) != 0)
+	if ((rc = cli_index_exit(c, index_replay_get(c->ix, c->args[0], &m), c->args[0])) != 0)
 		return rc;
+	if (m.purged_ms) {
+		cli_purged_why(&m, why, sizeof(why));
+		return cli_err(c, CLI_NOINPUT, "%s: nothing to export: %s", c->args[0], why);
+	}
 	if ((fd = cli_fetch(c, c->args[0], &rc)) == -1)
 		return rc;
 	rc = cli_copy(fd, stdout, 0, 0) == -1 || fflush(stdout) == EOF ?
@@ -253,6 +299,7 @@ cli_show(struct cli *c)
 	enum index_location	loc;
 	enum index_status	st;
 	char			key[OBJKEY_MAX], spool[512], t[32];
+	char			size[CLI_FMT_MAX], age[CLI_FMT_MAX], why[256];
 	json_t			*o, *a;
 	int			rc, fd;
 
@@ -285,12 +332,14 @@ cli_show(struct cli *c)
 	}
 	cli_time(m.received_ms, t, sizeof(t));
 	printf("Message %s\n  state:      %s%s%s%s\n"
-	    "  received:   %s UTC from %s [%s] helo=%s%s%s\n",
+	    "  received:   %s UTC (%s ago) from %s [%s] helo=%s%s%s\n",
 	    m.id, m.state, m.note[0] ? " (" : "", m.note, m.note[0] ? ")" : "", t,
+	    cli_fmt_age(now_ms() - m.received_ms, age, sizeof(age)),
 	    env.client_name ? env.client_name : "", env.client_addr ? env.client_addr : "",
 	    env.helo ? env.helo : "", env.tls && env.tls[0] ? " tls=" : "", env.tls ? env.tls : "");
-	printf("  size:       %lld bytes  sha256=%s\n  stored at:  %s%s\n", (long long)m.size,
-	    env.sha256, loc == INDEX_LOC_STORE ? key : spool, loc == INDEX_LOC_STORE ? "" :
+	printf("  size:       %s (%lld bytes)  sha256=%s\n  stored at:  %s%s\n",
+	    cli_fmt_size(m.size, size, sizeof(size)), (long long)m.size, env.sha256,
+	    loc == INDEX_LOC_STORE ? key : spool, loc == INDEX_LOC_STORE ? "" :
 	    " (fallback spool)");
 	cli_time(m.next_attempt_ms, t, sizeof(t));
 	printf("  sender:     <%s> %s\n  attempts:   %d, next %s UTC\n", env.mail_from,
@@ -301,6 +350,11 @@ cli_show(struct cli *c)
 	index_replay_attempts(c->ix, m.id, cli_attempt_line, NULL);
 	envelope_free(&env);
 	printf("Headers:\n");
+	if (m.purged_ms) {
+		cli_purged_why(&m, why, sizeof(why));
+		printf("  (none: %s)\n", why);
+		return CLI_OK;
+	}
 	fflush(stdout);
 	if ((fd = cli_fetch(c, c->args[0], &rc)) == -1)
 		return rc;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_fmt.h"
 #include "index_stats.h"
 #include "msgid.h"
 
@@ -22,40 +23,39 @@ struct cli_qshape {
 	struct cli_qrow	*rows;
 	size_t		 n, cap;
 	struct cli_qrow	 all;
+	int64_t		 oldest_ms;	/* received_ms of the oldest message shown, 0: none */
+	int		 nomem;
 };
 
-/* cli_qshape_add - index_replay_qshape callback */
-static void
-cli_qshape_add(const char *domain, int64_t age_ms, void *arg)
+/* cli_qshape_add - index_stats_shape callback: one domain's messages by age */
+static int
+cli_qshape_add(const struct index_stats_domain *d, void *arg)
 {
 	struct cli_qshape	*q = arg;
-	struct cli_qrow		*r = NULL, *nr;
-	int			 b = index_stats_bucket(age_ms);
-	size_t			 i;
+	struct cli_qrow		*r, *nr;
 
-	for (i = 0; i < q->n; i++)
-		if (strcmp(q->rows[i].domain, domain) == 0) {
-			r = &q->rows[i];
-			break;
-		}
-	if (r == NULL) {
-		if (q->n == q->cap) {
-			q->cap = q->cap ? q->cap * 2 : 32;
-			if ((nr = reallocarray(q->rows, q->cap, sizeof(*nr))) == NULL)
-				return;
-			q->rows = nr;
-		}
-		r = &q->rows[q->n++];
-		memset(r, 0, sizeof(*r));
-		if ((r->domain = strdup(domain)) == NULL) {
-			q->n--;
-			return;
-		}
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 32;
+		if ((nr = reallocarray(q->rows, q->cap, sizeof(*nr))) == NULL)
+			goto nomem;
+		q->rows = nr;
 	}
-	r->total++;
-	r->b[b]++;
-	q->all.total++;
-	q->all.b[b]++;
+	r = &q->rows[q->n];
+	if ((r->domain = strdup(d->domain)) == NULL)
+		goto nomem;
+	q->n++;
+	r->total = d->messages;
+	if (q->oldest_ms == 0 || d->oldest_ms < q->oldest_ms)
+		q->oldest_ms = d->oldest_ms;
+	q->all.total += d->messages;
+	for (int i = 0; i < INDEX_STATS_NBUCKETS; i++) {
+		r->b[i] = d->mbuckets[i];
+		q->all.b[i] += d->mbuckets[i];
+	}
+	return 0;
+nomem:
+	q->nomem = 1;
+	return 1;
 }
 
 /* cli_qrow_cmp - larger totals first, then by name */
@@ -71,7 +71,7 @@ cli_qrow_cmp(const void *a, const void *b)
 
 /* cli_qrow_print - one qshape line */
 static void
-cli_qrow_print(const struct cli_qrow *r, json_t *arr)
+cli_qrow_print(const struct cli_qrow *r, json_t *arr, int w)
 {
 	json_t *b;
 
@@ -83,9 +83,9 @@ cli_qrow_print(const struct cli_qrow *r, json_t *arr)
 		    "total", (json_int_t)r->total, "buckets", b));
 		return;
 	}
-	printf("%32s %6lld", r->domain, (long long)r->total);
+	printf("%32s %*lld", r->domain, w + 1, (long long)r->total);
 	for (int i = 0; i < INDEX_STATS_NBUCKETS; i++)
-		printf(" %5lld", (long long)r->b[i]);
+		printf(" %*lld", w, (long long)r->b[i]);
 	printf("\n");
 }
 
@@ -95,36 +95,47 @@ cli_qshape(struct cli *c)
 	struct cli_qshape	 q;
 	enum index_status	 st;
 	json_t			*arr = NULL, *hdr;
-	int			 rc;
+	char			 t[32], age[CLI_FMT_MAX];
+	int64_t			 now = now_ms();
+	int			 rc, w;
 
 	if ((rc = cli_index(c)) != 0)
 		return rc;
 	memset(&q, 0, sizeof(q));
 	q.all.domain = "TOTAL";
-	if ((st = index_replay_qshape(c->ix, &c->f, now_ms(), cli_qshape_add, &q)) != INDEX_OK)
+	if ((st = index_stats_shape(c->ix, &c->f, now, cli_qshape_add, &q)) != INDEX_OK)
 		rc = cli_index_exit(c, st, "qshape");
+	else if (q.nomem)
+		rc = cli_err(c, CLI_TEMPFAIL, "qshape: out of memory");
 	qsort(q.rows, q.n, sizeof(*q.rows), cli_qrow_cmp);
 	if (rc == 0 && c->json) {
 		arr = json_array();
 		hdr = json_array();
 		for (int i = 0; i < INDEX_STATS_NBUCKETS - 1; i++)
 			json_array_append_new(hdr, json_integer(index_stats_bucket_max[i]));
-		cli_qrow_print(&q.all, arr);
+		cli_qrow_print(&q.all, arr, 0);
 		for (size_t i = 0; i < q.n && (c->f.limit == 0 || (int64_t)i < c->f.limit); i++)
-			cli_qrow_print(&q.rows[i], arr);
+			cli_qrow_print(&q.rows[i], arr, 0);
 		hdr = json_pack("{s:o, s:o, s:s}", "bucket_max_minutes", hdr, "rows", arr,
 		    "unit", "messages by pending recipient domain and age");
 		json_dumpf(hdr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
 		json_decref(hdr);
 	} else if (rc == 0) {
-		printf("%32s %6s", "", "T");
+		cli_time(q.oldest_ms, t, sizeof(t));
+		if (q.oldest_ms)
+			printf("Messages by recipient domain and age in minutes; oldest %s UTC"
+			    " (%s ago)\n", t, cli_fmt_age(now - q.oldest_ms, age, sizeof(age)));
+		/* columns as wide as the largest count (TOTAL's), at least qshape's 5 */
+		w = snprintf(NULL, 0, "%lld", (long long)q.all.total);
+		w = w < 5 ? 5 : w;
+		printf("%32s %*s", "", w + 1, "T");
 		for (int i = 0; i < INDEX_STATS_NBUCKETS - 1; i++)
-			printf(" %5d", index_stats_bucket_max[i]);
-		printf(" %4d+\n", index_stats_bucket_max[INDEX_STATS_NBUCKETS - 2]);
-		cli_qrow_print(&q.all, NULL);
+			printf(" %*d", w, index_stats_bucket_max[i]);
+		printf(" %*d+\n", w - 1, index_stats_bucket_max[INDEX_STATS_NBUCKETS - 2]);
+		cli_qrow_print(&q.all, NULL, w);
 		for (size_t i = 0; i < q.n && (c->f.limit == 0 || (int64_t)i < c->f.limit); i++)
-			cli_qrow_print(&q.rows[i], NULL);
+			cli_qrow_print(&q.rows[i], NULL, w);
 	}
 	for (size_t i = 0; i < q.n; i++)
 		free(q.rows[i].domain);
@@ -136,12 +147,14 @@ cli_qshape(struct cli *c)
 static int
 cli_state_cb(const char *state, int64_t messages, int64_t bytes, void *arg)
 {
+	char size[CLI_FMT_MAX];
+
 	if (arg)
 		json_object_set_new(arg, state, json_pack("{s:I, s:I}", "messages",
 		    (json_int_t)messages, "bytes", (json_int_t)bytes));
 	else
-		printf("  %-12s %8lld messages %12lld bytes\n", state, (long long)messages,
-		    (long long)bytes);
+		printf("  %-12s %8lld messages %10s\n", state, (long long)messages,
+		    cli_fmt_size(bytes, size, sizeof(size)));
 	return 0;
 }
 
@@ -166,7 +179,7 @@ cli_status(struct cli *c)
 	struct index_stats_backlog	 b;
 	enum index_status		 st;
 	json_t				*o, *states, *ctl;
-	char				 t[32];
+	char				 t[32], size[CLI_FMT_MAX], age[CLI_FMT_MAX];
 	int				 rc;
 	int64_t				 now = now_ms();
 
@@ -191,15 +204,16 @@ cli_status(struct cli *c)
 		return CLI_OK;
 	}
 	cli_time(b.oldest_ms, t, sizeof(t));
-	printf("Backlog: %lld messages, %lld recipients, %lld bytes", (long long)b.messages,
-	    (long long)b.recipients, (long long)b.bytes);
+	printf("Backlog: %lld messages, %lld recipients, %s", (long long)b.messages,
+	    (long long)b.recipients, cli_fmt_size(b.bytes, size, sizeof(size)));
 	if (b.oldest_ms)
-		printf("; oldest %s UTC (%lld min ago)", t, (long long)(now - b.oldest_ms) / 60000);
+		printf("; oldest %s UTC (%s ago)", t, cli_fmt_age(now - b.oldest_ms, age,
+		    sizeof(age)));
 	printf("\nQuarantine: %lld messages (%lld recipients)\n", (long long)b.quarantine,
 	    (long long)b.quarantine_rcpts);
 	if (b.spool_messages)
-		printf("Fallback spool: %lld messages, %lld bytes not yet in the object store\n",
-		    (long long)b.spool_messages, (long long)b.spool_bytes);
+		printf("Fallback spool: %lld messages, %s not yet in the object store\n",
+		    (long long)b.spool_messages, cli_fmt_size(b.spool_bytes, size, sizeof(size)));
 	printf("States:\n");
 	index_stats_states(c->ix, cli_state_cb, NULL);
 	printf("Control:\n");

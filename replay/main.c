@@ -11,6 +11,7 @@
  * Exit codes are the sysexits.h values of enum cli_exit (cli.h).
  */
 #include <getopt.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "index.h"
 #include "log.h"
 #include "store.h"
+#include "version.h"
 
 #define F_OPTS	"[--state S] [--domain D] [--rcpt A] [--sender A] [--since T] [--until T]" \
 		" [--older-than DUR]"
@@ -32,6 +34,7 @@
 		"  --since/--until  received at/after, before: 2026-11-23T06:00, @EPOCH,\n"	\
 		"                   or a duration ago (2h)\n"				\
 		"  --older-than DUR received more than DUR ago (30m, 2h, 1d)\n"
+#define ALL_HELP "  --all --limit N  only the N oldest matching messages\n"
 
 /* main_check_config - `check-config`: the check has passed when this runs */
 static int
@@ -73,26 +76,36 @@ const struct cli_cmd cli_cmds[] = {
 	  "what would be sent and sends nothing.  Ctrl-C stops cleanly; running drain\n"
 	  "again resumes.  Exit 0 all delivered, 75 some deferred\n"
 	  "or interrupted, 65 some quarantined (5xx).\n" F_HELP },
-	{ "hold", cli_hold, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
-	  "Put messages on hold (postsuper -h): no delivery until release.\n" F_HELP },
-	{ "release", cli_release, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
-	  "Release held messages (postsuper -H); they are due at once.\n" F_HELP },
-	{ "requeue", cli_requeue, CLI_O_FILTER | CLI_O_ALL, "ID... | --all [filters]",
+	{ "hold", cli_hold, CLI_O_FILTER | CLI_O_ALL | CLI_O_LIMIT,
+	  "ID... | --all [filters] [--limit N]",
+	  "Put messages on hold (postsuper -h): no delivery until release.\n" ALL_HELP F_HELP },
+	{ "release", cli_release, CLI_O_FILTER | CLI_O_ALL | CLI_O_LIMIT,
+	  "ID... | --all [filters] [--limit N]",
+	  "Release held messages (postsuper -H); they are due at once.\n" ALL_HELP F_HELP },
+	{ "requeue", cli_requeue, CLI_O_FILTER | CLI_O_ALL | CLI_O_LIMIT,
+	  "ID... | --all [filters] [--limit N]",
 	  "Make queued (deferred) messages due now (postsuper -r semantics for timing).\n"
-	  F_HELP },
+	  ALL_HELP F_HELP },
 	{ "quarantine", cli_quarantine, CLI_O_FILTER | CLI_O_ALL | CLI_O_JSON | CLI_O_YES |
 	  CLI_O_LIMIT, "list [filters] | release ID...|--all | delete ID...|--all [--yes]",
 	  "Messages with recipients the primary refused with 5xx.  release: those\n"
 	  "recipients are pending again and the message due now; delete: remove them.\n" },
-	{ "delete", cli_delete, CLI_O_FILTER | CLI_O_ALL | CLI_O_YES,
-	  "[--yes] ID... | --all [filters]",
+	{ "delete", cli_delete, CLI_O_FILTER | CLI_O_ALL | CLI_O_YES | CLI_O_LIMIT,
+	  "[--yes] ID... | --all [filters] [--limit N]",
 	  "Delete messages and their stored objects for good (postsuper -d).  Asks on a\n"
-	  "terminal; needs --yes when stdin is not a terminal.\n" F_HELP },
+	  "terminal; needs --yes when stdin is not a terminal.\n" ALL_HELP F_HELP },
 	{ "qshape", cli_qshape, CLI_O_FILTER | CLI_O_JSON | CLI_O_LIMIT, "[filters] [--json]",
 	  "Backlog by recipient domain and age in minutes, like Postfix qshape.\n" F_HELP },
 	{ "reindex", cli_reindex, CLI_O_REINDEX, "[--repair] [--node N]",
 	  "Compare the index with the bucket; --repair adds missing rows and marks rows\n"
 	  "without object 'missing' (and may create a lost index).\n" },
+	{ "verify", cli_verify, CLI_O_FILTER | CLI_O_ALL | CLI_O_JSON,
+	  "list [--domain D] [--json] | flush ADDRESS... | flush --domain D | flush --all",
+	  "The recipient verification cache: the primary's callout answers ([domain]\n"
+	  "callout), kept positive_ttl / negative_ttl.  list shows them; flush forgets\n"
+	  "them, so the next RCPT asks the primary again (a mailbox just created there).\n"
+	  "A running ingest reads the cache at every RCPT: a flush applies at once.\n"
+	  "With subaddress = yes, flush alice@example.com, not alice+tag@example.com.\n" },
 	{ "pause", cli_pause, 0, "", "Tell serve to start no new deliveries.\n" },
 	{ "resume", cli_resume, 0, "", "Tell serve to deliver again (slow start).\n" },
 	{ "rate", cli_rate, 0, "[R]", "Show or set serve's rate cap (messages/s, 600/m; 0 = "
@@ -108,7 +121,7 @@ static void
 main_usage(FILE *f)
 {
 	fprintf(f, "usage: mxspool-replay [-c CONFIG] COMMAND [options] [args]\n"
-	    "       mxspool-replay help COMMAND | COMMAND --help\n\ncommands:\n");
+	    "       mxspool-replay help COMMAND | COMMAND --help | --version\n\ncommands:\n");
 	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
 		fprintf(f, "  %-11s %s\n", c->name, c->usage);
 	fprintf(f, "\nCONFIG defaults to $MXSPOOL_CONFIG, else /etc/mxspool/mxspool.conf.\n"
@@ -140,10 +153,11 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 
-	while ((o = getopt_long(argc, argv, "+c:hv", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:hvV", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			cfgarg = optarg;
@@ -153,6 +167,10 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			main_usage(stdout);
+			return CLI_OK;
+		case 'V':
+			printf("mxspool-replay %s (index schema %d, SQLite %s)\n", MXS_VERSION,
+			    index_known_version(), sqlite3_libversion());
 			return CLI_OK;
 		default:
 			main_usage(stderr);

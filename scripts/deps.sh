@@ -9,6 +9,9 @@
 #   test   - real peers: Ceph RGW (S3), Postfix (smtp-sink/smtp-source, benchmark),
 #            Dovecot LMTP, swaks, openssl CLI, awscli, Chromium, promtool
 #   docker - Docker engine, compose and debootstrap for the compose-stack test
+# test also unpacks Exim (exim4-daemon-light, a real MTA that sends BDAT) into
+# $EXIM_DIR without installing it: it conflicts with Postfix (mail-transport-agent);
+# tests/e2e/ingest_bdat.sh runs it in a private mount namespace.
 # Usage: deps.sh [build|test|docker|all]   (default: all)
 set -eu
 
@@ -25,6 +28,19 @@ test)	want="$build $test" ;;
 docker)	want="$docker" ;;
 all)	want="$build $test $docker" ;;
 *)	echo "usage: $0 [build|test|docker|all]" >&2; exit 2 ;;
+esac
+
+EXIM_DIR=${EXIM_DIR:-/opt/mxspool-test/exim}
+case "${1:-all}" in test|all)
+	if [ ! -x "$EXIM_DIR/usr/sbin/exim4" ]; then
+		_d=$(mktemp -d)
+		(cd "$_d" && apt-get download exim4-daemon-light libidn12 >/dev/null 2>&1) ||
+			{ echo "deps: cannot download exim4-daemon-light" >&2; exit 1; }
+		mkdir -p "$EXIM_DIR"
+		for d in "$_d"/*.deb; do dpkg -x "$d" "$EXIM_DIR"; done
+		rm -rf "$_d"
+		echo "deps: Exim unpacked in $EXIM_DIR (not installed: it conflicts with Postfix)"
+	fi ;;
 esac
 
 missing=""

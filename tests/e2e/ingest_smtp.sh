@@ -4,7 +4,8 @@
 #   stored bytes = our Received: header + exactly the bytes sent (cmp),
 #   swaks plain and --tls, openssl s_client -starttls smtp,
 #   STARTTLS command injection (plaintext after STARTTLS is never executed),
-#   idle timeout (421 4.4.2), /healthz, SIGHUP reload (new recipient, old
+#   idle timeout (421 4.4.2), per-command deadline (a command sent one byte a second:
+#   421 4.4.2 before it ends), /healthz, SIGHUP reload (new recipient, old
 #   session kept, bad config refused), SIGTERM grace (a transaction in flight
 #   finishes, idle sessions get 421 4.3.2), counters in the index, SMTPUTF8
 #   recipients with internationalised domains (U-labels and A-labels).
@@ -21,6 +22,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 write_conf() {	# EXTRA-LINE
 	ingest_conf "$T/ingest.conf" "127.0.0.1:$PORT, [::1]:$PORT6" "health_listen = 127.0.0.1:$HPORT
 timeout = 3s
+command_deadline = 2s
 shutdown_grace = 20s
 counters_interval = 1s
 tls_cert = $T/cert.pem
@@ -33,12 +35,7 @@ ingest_start "$T/ingest.conf" "$PORT"
 IPID=$INGEST_PID
 "$INGEST" -t -c "$T/ingest.conf" >/dev/null || fail "-t rejects a good config"
 
-# stored_file ID - path of the stored object (file store: root + key)
-stored_file() {
-	_key=$("$STORETOOL" -c "$T/ingest.conf" show "$1" | sed -n 's/.*key=\([^ ]*\).*/\1/p')
-	[ -n "$_key" ] || return 1
-	echo "$T/run/store/$_key"
-}
+stored_file() { ingest_stored_file "$T/ingest.conf" "$1"; }
 
 # --- smtplib, plain and STARTTLS; byte-exact storage
 cat > "$T/send.py" <<'PY'
@@ -71,18 +68,8 @@ for mode in plain tls; do
 	f=$(stored_file "$id") || fail "$mode: $id not in the index"
 	[ -f "$f" ] || fail "$mode: no object $f"
 	# strip our Received: header (first line + its continuation lines) and compare
-	python3 - "$f" "$T/$mode.sent" <<'PY' || fail "$mode: stored bytes differ"
-import sys
-data = open(sys.argv[1], "rb").read()
-sent = open(sys.argv[2], "rb").read()
-assert data.startswith(b"Received: from client.test ([127.0.0.1])\r\n"), data[:80]
-i = data.index(b"\r\n")
-while data[i + 2:i + 3] == b"\t":
-    i = data.index(b"\r\n", i + 2)
-hdr, rest = data[:i + 2], data[i + 2:]
-assert rest == sent, "body differs"
-print(hdr.decode())
-PY
+	python3 "$TOP/tests/lib/stored_body.py" "$f" "$T/$mode.sent" \
+		"Received: from client.test ([127.0.0.1])"$'\r\n' || fail "$mode: stored bytes differ"
 	ok "smtplib $mode: $id stored as Received + the exact bytes sent"
 done
 f=$(stored_file "$id")
@@ -194,6 +181,25 @@ assert l.startswith(b"421 4.4.2 mx.test Error: timeout exceeded"), l
 assert f.readline() == b""
 PY
 ok "idle client gets 421 4.4.2 after the configured timeout"
+
+# --- per-command deadline (command_deadline = 2s): "NOOP\r\n" one byte a second, each
+# byte within the 3s idle timeout, never completes (without the deadline: 250 after 5s)
+python3 - "$PORT" <<'PY' || fail "command deadline"
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+f = s.makefile("rb")
+assert f.readline().startswith(b"220")
+try:
+    for b in b"NOOP\r\n":
+        s.sendall(bytes([b]))
+        time.sleep(1)
+except (BrokenPipeError, ConnectionResetError):
+    pass
+l = f.readline()
+assert l.startswith(b"421 4.4.2 mx.test Error: timeout exceeded"), l
+assert f.readline() == b""
+PY
+ok "a command trickled one byte a second gets 421 4.4.2 at command_deadline"
 
 # --- health
 code=$(curl -s -o "$T/h.out" -w '%{http_code}' "http://127.0.0.1:$HPORT/healthz")

@@ -1,8 +1,11 @@
 /*
  * fuzz_datascan.c - libFuzzer harness for the DATA state machine (ingest/datascan.c).
  *
- * Input: byte 0 picks the line limit (3..258), byte 1 seeds the read splits,
- * the rest is message text; "\r\n.\r\n" is appended so the data always ends.
+ * Input: byte 0 picks the line limit (3..258), byte 1 seeds the read splits and
+ * by its low bit picks the mode: DATA (0) or BDAT (1, chunked); the rest is
+ * message text.  DATA: "\r\n.\r\n" is appended so the data always ends.
+ * BDAT (RFC 3030): nothing ends the data, the output is the input exactly, a CR
+ * at the very end is bare (datascan_finish), the flags are as for DATA.
  * Checks, against a naive reference written from RFC 5321 alone (4.1.1.4
  * end of data, 4.5.2 transparency, 2.3.8 bare CR/LF):
  *   - the end is the first CR LF "." CR LF, counting the 354 as a CR LF;
@@ -97,15 +100,44 @@ fz_reference(const unsigned char *b, size_t n, size_t maxline, struct fz_result 
 		r->longline = 1;
 }
 
+/* fz_reference_chunked - the naive model of a BDAT message: bytes as they are */
+static void
+fz_reference_chunked(const unsigned char *b, size_t n, size_t maxline, struct fz_result *r)
+{
+	size_t j, line = 0;
+
+	memcpy(r->out.p, b, n);
+	r->out.n = n;
+	r->consumed = n;
+	for (j = 0; j < n; j++) {
+		if (b[j] == '\r' && (j + 1 == n || b[j + 1] != '\n'))
+			r->bare = 1;
+		if (b[j] == '\n' && (j == 0 || b[j - 1] != '\r'))
+			r->bare = 1;
+		if (b[j] == '\0')
+			r->nul = 1;
+		if (b[j] == '\r' && j + 1 < n && b[j + 1] == '\n') {
+			line = 0;
+			j++;
+			continue;
+		}
+		if (++line + 2 > maxline)
+			r->longline = 1;
+	}
+}
+
 /* fz_run - feed b in pieces: cuts[] are the piece ends (ascending, the last is b's length) */
 static void
 fz_run(const unsigned char *b, size_t maxline, const size_t *cuts, size_t ncuts,
-    struct fz_result *r)
+    int chunked, struct fz_result *r)
 {
 	struct datascan	d;
 	size_t		k, from = 0, used;
 
-	datascan_init(&d, maxline);
+	if (chunked)
+		datascan_init_chunked(&d, maxline);
+	else
+		datascan_init(&d, maxline);
 	for (k = 0; k < ncuts && !d.end; k++) {
 		used = datascan_run(&d, b + from, cuts[k] - from, fz_put, &r->out);
 		if (used > cuts[k] - from)
@@ -115,6 +147,8 @@ fz_run(const unsigned char *b, size_t maxline, const size_t *cuts, size_t ncuts,
 		r->consumed = from + used;
 		from = cuts[k];
 	}
+	if (chunked)
+		datascan_finish(&d, fz_put, &r->out);
 	r->end = d.end;
 	r->bare = d.bare;
 	r->nul = d.nul;
@@ -150,25 +184,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char		*b;
 	size_t			 n, maxline, k, cuts[2], *many, nmany = 0, pos = 0;
 	unsigned int		 seed;
+	int			 chunked;
 
 	if (size < 2)
 		return 0;
 	maxline = 3 + data[0];
 	seed = data[1] * 2654435761u + 1;
-	n = size - 2 + 5;
-	if ((b = malloc(n)) == NULL)
+	chunked = data[1] & 1;
+	n = size - 2 + (chunked ? 0 : 5);
+	if ((b = malloc(n + 1)) == NULL)
 		return 0;
 	memcpy(b, data + 2, size - 2);
-	memcpy(b + size - 2, tail, 5);
+	if (!chunked)
+		memcpy(b + size - 2, tail, 5);
 
 	memset(&want, 0, sizeof(want));
-	want.out.p = malloc(n);
-	fz_reference(b, n, maxline, &want);
+	want.out.p = malloc(n + 1);
+	if (chunked)
+		fz_reference_chunked(b, n, maxline, &want);
+	else
+		fz_reference(b, n, maxline, &want);
 
 	memset(&got, 0, sizeof(got));
-	got.out.p = malloc(n);
+	got.out.p = malloc(n + 1);
 	cuts[0] = n;
-	fz_run(b, maxline, cuts, 1, &got);
+	fz_run(b, maxline, cuts, 1, chunked, &got);
 	fz_compare(&want, &got, 0);
 
 	/* every two-way split: the terminator split over two reads at each offset */
@@ -176,19 +216,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		got.out.n = 0;
 		cuts[0] = k;
 		cuts[1] = n;
-		fz_run(b, maxline, cuts, 2, &got);
+		fz_run(b, maxline, cuts, 2, chunked, &got);
 		fz_compare(&want, &got, k);
 	}
 
 	/* pseudo-random chunks of 1..8 bytes */
-	many = malloc(n * sizeof(*many));
+	many = malloc((n + 1) * sizeof(*many));
 	while (pos < n) {
 		seed = seed * 1103515245u + 12345u;
 		pos += 1 + (seed >> 16) % 8;
 		many[nmany++] = pos < n ? pos : n;
 	}
 	got.out.n = 0;
-	fz_run(b, maxline, many, nmany, &got);
+	fz_run(b, maxline, many, nmany, chunked, &got);
 	fz_compare(&want, &got, (size_t)-1);
 
 	free(many);

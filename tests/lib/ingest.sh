@@ -10,6 +10,8 @@
 #       $INGEST -c CONF, output appended to LOG (default CONF with .log for .conf),
 #       until it listens on 127.0.0.1:PORT (else the log and fail); sets INGEST_PID;
 #       SIGKILLed at exit
+#   ingest_stored_file CONF ID
+#       path of message ID's object in the file store $T/run/store (from its index row)
 ingest_conf() {
 	cat > "$1" <<CONF
 [general]
@@ -36,4 +38,10 @@ ingest_start() {
 	INGEST_PID=$!
 	cleanup_add "kill -9 $INGEST_PID"
 	wait_port "$2" 20 || { tail -20 "$_log"; fail "ingest did not start ($1)"; }
+}
+
+ingest_stored_file() {
+	_key=$("$BUILD/tests/tools/storetool" -c "$1" show "$2" | sed -n 's/.*key=\([^ ]*\).*/\1/p')
+	[ -n "$_key" ] || return 1
+	echo "$T/run/store/$_key"
 }

@@ -40,7 +40,7 @@ verifytool_cache(const struct config *cfg, char **addrs, int n, int flush)
 	}
 	cs = config_bool(cfg, "ingest", "case_sensitive_local", 0);
 	for (i = 0; i < n; i++) {
-		key = verify_normalise(addrs[i], cs, norm, sizeof(norm), &llen) == 0 ? norm :
+		key = mailaddr_key(addrs[i], cs, norm, sizeof(norm), &llen) == 0 ? norm :
 		    addrs[i];
 		if (flush) {
 			s = index_verify_delete(idx, key);

@@ -17,6 +17,7 @@
 
 #include "envelope.h"
 #include "index_replay.h"
+#include "index_stats.h"
 #include "msgid.h"
 #include "testlib.h"
 
@@ -281,15 +282,16 @@ struct qs {
 	int	one, two;
 };
 
-static void
-qs_cb(const char *domain, int64_t age, void *arg)
+static int
+qs_cb(const struct index_stats_domain *d, void *arg)
 {
 	struct qs *q = arg;
 
-	if (strcmp(domain, "one.test") == 0)
-		q->one++;
-	if (strcmp(domain, "two.test") == 0)
-		q->two++;
+	if (strcmp(d->domain, "one.test") == 0)
+		q->one += d->messages;
+	if (strcmp(d->domain, "two.test") == 0)
+		q->two += d->messages;
+	return 0;
 }
 
 static int
@@ -309,7 +311,7 @@ test_qshape_purge_sample(void **state)
 	struct qs	 q = { 0, 0 };
 	int64_t		 n, bytes, oldest;
 
-	assert_int_equal(index_replay_qshape(f->a, &flt, f->t0, qs_cb, &q), INDEX_OK);
+	assert_int_equal(index_stats_shape(f->a, &flt, f->t0, qs_cb, &q), INDEX_OK);
 	assert_int_equal(q.one, 2);
 	assert_int_equal(q.two, 2);
 	flt.id = f->id[1];

@@ -17,6 +17,7 @@
 
 #include "envelope.h"
 #include "index.h"
+#include "index_replay.h"
 #include "index_stats.h"
 #include "msgid.h"
 #include "testlib.h"
@@ -529,6 +530,86 @@ test_query_plans(void **state)
 		plan_check(db, q[i].sql, q[i].scan_ok, q[i].first);
 }
 
+/* shape_cb - index_stats_shape rows: messages per domain and by age (mbuckets) */
+static int
+shape_cb(const struct index_stats_domain *d, void *arg)
+{
+	struct seen *s = arg;
+
+	snprintf(s->names[s->n], sizeof(s->names[0]), "%s", d->domain);
+	s->m[s->n] = d->messages;
+	memcpy(s->bk[s->n++], d->mbuckets, sizeof(d->mbuckets));
+	return 0;
+}
+
+/* plan_has - 1 if a step of sql's EXPLAIN QUERY PLAN contains what */
+static int
+plan_has(sqlite3 *db, const char *sql, const char *what)
+{
+	sqlite3_stmt	*st;
+	char		 q[4096];
+	int		 found = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		found |= strstr((const char *)sqlite3_column_text(st, 3), what) != NULL;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/*
+ * test_shape - qshape: a message counts once per domain, in the bucket of its
+ * age; filters narrow the messages; and the statement actually run (found in
+ * the handle's statement cache) walks messages_backlog with no temporary
+ * b-tree: the old SELECT DISTINCT sorted every (message, domain) pair
+ */
+static void
+test_shape(void **state)
+{
+	struct fixture		*f = *state;
+	struct index_filter	 flt = { 0 };
+	struct seen		 s = { .n = 0 };
+	sqlite3			*db = index_db(f->idx);
+	sqlite3_stmt		*st = NULL;
+
+	add(f, 6, 3, 10, INDEX_LOC_STORE, "x@one.test", "y@one.test");
+	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, shape_cb, &s), INDEX_OK);
+	/* one.test: messages 0 (2 min), 1 (7), 2 (100), 6 (3, two rcpts); two.test: 0, 3 */
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.names[0], "one.test");
+	assert_int_equal(s.m[0], 4);
+	assert_int_equal(s.bk[0][0], 2);
+	assert_int_equal(s.bk[0][1], 1);
+	assert_int_equal(s.bk[0][5], 1);
+	assert_string_equal(s.names[1], "two.test");
+	assert_int_equal(s.m[1], 2);
+	assert_int_equal(s.bk[1][0], 1);
+	assert_int_equal(s.bk[1][9], 1);
+	/* held messages only; then the messages with a recipient in two.test */
+	s.n = 0;
+	flt.state = "hold";
+	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, shape_cb, &s), INDEX_OK);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.names[0], "two.test");
+	s.n = 0;
+	flt.state = NULL;
+	flt.domain = "TWO.test";
+	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, shape_cb, &s), INDEX_OK);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.m[0], 2);	/* two.test: 0 and 3; one.test: 0 */
+	assert_int_equal(s.m[1], 1);
+	flt.domain = NULL;
+	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, shape_cb, &s), INDEX_OK);
+	while ((st = sqlite3_next_stmt(db, st)) != NULL)
+		if (strstr(sqlite3_sql(st), "CROSS JOIN recipients r") != NULL &&
+		    strstr(sqlite3_sql(st), "EXISTS") == NULL)
+			break;
+	assert_non_null(st);
+	plan_check(db, sqlite3_sql(st), 0, "m USING COVERING INDEX messages_backlog");
+	assert_false(plan_has(db, sqlite3_sql(st), "TEMP B-TREE"));
+}
+
 int
 main(void)
 {
@@ -544,6 +625,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backlog_mostly_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shape, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
