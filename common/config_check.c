@@ -130,7 +130,9 @@ config_check_typed(struct config_checkctx *x, const struct config_kv *kv,
 		}
 		return;
 	case CONFIG_T_STR:
-		if (k->check != NULL && k->check(v, why, sizeof(why)) == -1)
+		if (k->max > 0 && (long long)strlen(v) > k->max)
+			config_check_err(x, kv->sec, kv->key, NULL, "longer than %lld bytes", k->max);
+		else if (k->check != NULL && k->check(v, why, sizeof(why)) == -1)
 			config_check_err(x, kv->sec, kv->key, shown, "%s", why);
 		else if ((k->flags & CONFIG_K_FILE) && (k->prog & x->prog) && *v != '\0' &&
 		    access(v, R_OK) == -1)

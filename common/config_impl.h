@@ -40,7 +40,7 @@ struct config_key {
 	const char		*sec;
 	const char		*key;
 	enum config_type	 type;
-	long long		 min, max;
+	long long		 min, max;	/* STR: max is a length (0: any) */
 	const char		*values;
 	int			(*check)(const char *val, char *why, size_t whylen);
 	unsigned		 prog;

@@ -154,6 +154,9 @@ config_schema_token(const char *v, char *why, size_t whylen)
 	return -1;
 }
 
+/* paths go into 1024-byte buffers (store.c); data_dir gets "/index.sqlite" etc. appended */
+#define CONFIG_PATH_MAX	1023
+#define CONFIG_DIR_MAX	1000
 #define I	CONFIG_P_INGEST
 #define R	CONFIG_P_REPLAY
 #define A	CONFIG_P_ALL
@@ -164,11 +167,13 @@ config_schema_token(const char *v, char *why, size_t whylen)
 #define BOOL(s, k, p)		{ s, k, CONFIG_T_BOOL, 0, 1, NULL, NULL, p, 0 }
 #define ENUM(s, k, v, p)	{ s, k, CONFIG_T_ENUM, 0, 0, v, NULL, p, 0 }
 #define STR(s, k, fn, p, f)	{ s, k, CONFIG_T_STR, 0, 0, NULL, fn, p, f }
+/* STRN - a string copied into a buffer: at most max bytes */
+#define STRN(s, k, max, fn, p, f)	{ s, k, CONFIG_T_STR, 0, max, NULL, fn, p, f }
 
 const struct config_key config_keys[] = {
 	STR("general", "node", config_schema_node, A, 0),
-	STR("general", "data_dir", NULL, A, 0),
-	STR("general", "index", NULL, A, 0),
+	STRN("general", "data_dir", CONFIG_DIR_MAX, NULL, A, 0),
+	STRN("general", "index", CONFIG_PATH_MAX, NULL, A, 0),
 
 	STR("storage", "url", config_schema_storage_url, A, 0),
 	STR("storage", "bucket", NULL, A, 0),
@@ -191,16 +196,16 @@ const struct config_key config_keys[] = {
 	DUR("storage", "probe_interval", 1, 3600, A),
 	DUR("storage", "orphan_age", 1, 7 * DAY, A),
 
-	STR("spool", "dir", NULL, A, 0),
+	STRN("spool", "dir", CONFIG_PATH_MAX, NULL, A, 0),
 	SIZE("spool", "max_size", 0, 1LL << 50, A),
 
-	STR("ingest", "hostname", NULL, I, 0),
-	STR("ingest", "listen", config_schema_listen_list, I, 0),
-	STR("ingest", "health_listen", config_schema_health_listen, I, 0),
-	STR("ingest", "tls_cert", NULL, I, CONFIG_K_FILE),
-	STR("ingest", "tls_key", NULL, I, CONFIG_K_FILE),
-	STR("ingest", "staging_dir", NULL, I, 0),
-	STR("ingest", "user", NULL, I, 0),
+	STRN("ingest", "hostname", 255, NULL, I, 0),
+	STRN("ingest", "listen", 1023, config_schema_listen_list, I, 0),
+	STRN("ingest", "health_listen", 127, config_schema_health_listen, I, 0),
+	STRN("ingest", "tls_cert", CONFIG_PATH_MAX, NULL, I, CONFIG_K_FILE),
+	STRN("ingest", "tls_key", CONFIG_PATH_MAX, NULL, I, CONFIG_K_FILE),
+	STRN("ingest", "staging_dir", CONFIG_PATH_MAX, NULL, I, 0),
+	STRN("ingest", "user", 63, NULL, I, 0),
 	BOOL("ingest", "require_tls", I),
 	SIZE("ingest", "max_message_size", 1024, 1LL << 40, I),
 	NUM("ingest", "max_recipients", 1, SMTP_RCPT_MAX, I),

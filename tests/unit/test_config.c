@@ -184,6 +184,10 @@ test_config_secret(void **state)
 	assert_int_equal(check_text("[storage]\nurl = file:///tmp/mxs-test-config/s\n"
 	    "[http]\ntoken = env:MXS_TEST_CONFIG_TOKEN\n", CONFIG_P_REPLAY, &out), 1);
 	assert_string_equal(out.text, "t.conf: [http] token: longer than 256 bytes\n");
+	/* a value copied into a fixed buffer is bounded too (a reload must not exit) */
+	assert_int_equal(check_text("[storage]\nurl = file:///tmp/mxs-test-config/s\n"
+	    "[ingest]\nhostname = env:MXS_TEST_CONFIG_TOKEN\n", CONFIG_P_INGEST, &out), 1);
+	assert_string_equal(out.text, "t.conf: [ingest] hostname: longer than 255 bytes\n");
 	unsetenv("MXS_TEST_CONFIG_TOKEN");
 }
 
