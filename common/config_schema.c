@@ -239,7 +239,7 @@ const struct config_key config_keys[] = {
 	DUR("ingest", "monitor_timeout", 1, 3600, I),
 	NUM("ingest", "monitor_healthy_after", 1, 1000, I),
 	NUM("ingest", "monitor_unhealthy_after", 1, 1000, I),
-	BOOL("ingest", "case_sensitive_local", I),
+	BOOL("ingest", "case_sensitive_local", A),	/* also replay verify flush */
 	NUM("ingest", "callout_concurrency", 1, 1000, I),
 	DUR("ingest", "command_deadline", 1, 3600, I),
 	NUM("ingest", "junk_command_limit", 1, SMTP_JUNK_MAX, I),
