@@ -83,17 +83,7 @@ grep -qF '[ingest] listen = "127.0.0.1:99999"' "$T/start99999.out" ||
 grep -q 'ingest started' "$T/start99999.out" && fail "started with port 99999"
 ok "start-up refuses listen = 127.0.0.1:99999 (exit $rc)"
 
-# rcpt_code ADDR - the RCPT reply code for ADDR from a fresh session
-rcpt_code() {
-	python3 - "$PORT" "$1" <<'PY'
-import smtplib, sys
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
-s.ehlo("client.test")
-s.mail("bob@other.test")
-print(s.rcpt(sys.argv[2])[0])
-s.quit()
-PY
-}
+rcpt_code() { ingest_rcpt_code "$PORT" "$1"; }
 
 # SIGHUP: a bad file is refused with every error logged, the old config serves on
 ingest_start "$T/good.conf" "$PORT" "$T/daemon.log"
