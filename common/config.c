@@ -1,5 +1,8 @@
 /*
- * config.c - INI configuration with typed, bounded getters; see config.h.
+ * config.c - INI configuration: load, and the typed, bounded getters; see
+ * config.h.  The getters run after config_check() passed; each also checks
+ * that its key and bounds are the table's (config_schema.c), so the check
+ * and the use cannot drift apart.
  */
 #include <errno.h>
 #include <ini.h>
@@ -9,21 +12,9 @@
 #include <strings.h>
 
 #include "config.h"
+#include "config_impl.h"
 #include "log.h"
 #include "msgid.h"
-
-struct config_kv {
-	char	*sec;
-	char	*key;
-	char	*val;
-};
-
-struct config {
-	char			*path;
-	struct config_kv	*kv;
-	size_t			 n, cap;
-	int			 oom;
-};
 
 /* config_handler - inih callback: keep every pair; later duplicates win */
 static int
@@ -139,11 +130,35 @@ config_raw(const struct config *c, const char *sec, const char *key)
 	return NULL;
 }
 
+/*
+ * config_agree - a getter's key and bounds must be the table's when the table
+ * knows the section (sections it does not know are the unit tests' own).
+ * type -1: any type (config_str).  A mismatch is a programming error.
+ */
+static void
+config_agree(const struct config *c, const char *sec, const char *key, int type,
+    long long min, long long max)
+{
+	const struct config_key *k;
+
+	if (!config_schema_section(sec) || strcmp(sec, "routes") == 0 ||
+	    strcmp(sec, "route_rates") == 0)
+		return;
+	if ((k = config_schema_find(sec, key)) == NULL)
+		fatalx("config: [%s] %s is read but not in the table (common/config_schema.c)",
+		    sec, key);
+	if (type != -1 && ((int)k->type != type || (type != CONFIG_T_BOOL &&
+	    (k->min != min || k->max != max))))
+		fatalx("config: [%s] %s is read with other bounds (%lld..%lld) than the table's "
+		    "(%lld..%lld, common/config_schema.c)", sec, key, min, max, k->min, k->max);
+}
+
 const char *
 config_str(const struct config *c, const char *sec, const char *key, const char *def)
 {
 	const char *v = config_raw(c, sec, key), *e;
 
+	config_agree(c, sec, key, -1, 0, 0);
 	if (v == NULL)
 		return def;
 	if (strncmp(v, "env:", 4) == 0) {
@@ -155,73 +170,17 @@ config_str(const struct config *c, const char *sec, const char *key, const char 
 	return v;
 }
 
-int
-config_parse_num(const char *s, long long min, long long max, long long *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* config_parse_scaled - number with an optional one-letter unit from units/mult */
-static int
-config_parse_scaled(const char *s, const char *units, const long long *mult, long long *out)
-{
-	char		*end;
-	const char	*u;
-	long long	 v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (*end != '\0') {
-		if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
-			return -1;
-		if (v > __LONG_LONG_MAX__ / mult[u - units])
-			return -1;
-		v *= mult[u - units];
-	}
-	*out = v;
-	return 0;
-}
-
-int
-config_parse_duration(const char *s, long long *out)
-{
-	static const long long mult[] = { 1, 60, 3600, 86400, 1, 60, 3600, 86400 };
-
-	return config_parse_scaled(s, "smhdSMHD", mult, out);
-}
-
-int
-config_parse_size(const char *s, long long *out)
-{
-	static const long long mult[] = { 1024, 1024 * 1024, 1024 * 1024 * 1024,
-	    1024, 1024 * 1024, 1024 * 1024 * 1024 };
-
-	return config_parse_scaled(s, "kmgKMG", mult, out);
-}
-
 /* config_scaled - shared body of the bounded getters */
 static long long
 config_scaled(const struct config *c, const char *sec, const char *key, long long def,
-    long long min, long long max, int (*parse)(const char *, long long *), const char *what)
+    long long min, long long max, int type, int (*parse)(const char *, long long *),
+    const char *what)
 {
-	const char	*v = config_str(c, sec, key, NULL);
+	const char	*v;
 	long long	 n;
 
-	if (v == NULL)
+	config_agree(c, sec, key, type, min, max);
+	if ((v = config_str(c, sec, key, NULL)) == NULL)
 		return def;
 	if (parse(v, &n) == -1 || n < min || n > max)
 		fatalx("%s: [%s] %s = \"%s\": want %s from %lld to %lld", c->path, sec, key, v,
@@ -239,39 +198,38 @@ long long
 config_num(const struct config *c, const char *sec, const char *key, long long def,
     long long min, long long max)
 {
-	return config_scaled(c, sec, key, def, min, max, config_parse_plain, "a number");
+	return config_scaled(c, sec, key, def, min, max, CONFIG_T_NUM, config_parse_plain,
+	    "a number");
 }
 
 long long
 config_duration(const struct config *c, const char *sec, const char *key, long long def,
     long long min, long long max)
 {
-	return config_scaled(c, sec, key, def, min, max, config_parse_duration,
-	    "a duration in seconds (suffix s, m, h or d)");
+	return config_scaled(c, sec, key, def, min, max, CONFIG_T_DURATION,
+	    config_parse_duration, "a duration in seconds (suffix s, m, h or d)");
 }
 
 long long
 config_size(const struct config *c, const char *sec, const char *key, long long def,
     long long min, long long max)
 {
-	return config_scaled(c, sec, key, def, min, max, config_parse_size,
+	return config_scaled(c, sec, key, def, min, max, CONFIG_T_SIZE, config_parse_size,
 	    "a size in bytes (suffix k, M or G)");
 }
 
 int
 config_bool(const struct config *c, const char *sec, const char *key, int def)
 {
-	const char *v = config_str(c, sec, key, NULL);
+	const char	*v;
+	int		 b;
 
-	if (v == NULL)
+	config_agree(c, sec, key, CONFIG_T_BOOL, 0, 1);
+	if ((v = config_str(c, sec, key, NULL)) == NULL)
 		return def;
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on") ||
-	    !strcmp(v, "1"))
-		return 1;
-	if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcasecmp(v, "off") ||
-	    !strcmp(v, "0"))
-		return 0;
-	fatalx("%s: [%s] %s = \"%s\": want yes or no", c->path, sec, key, v);
+	if (config_parse_bool(v, &b) == -1)
+		fatalx("%s: [%s] %s = \"%s\": want yes or no", c->path, sec, key, v);
+	return b;
 }
 
 void

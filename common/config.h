@@ -1,12 +1,16 @@
 /*
  * config.h - the one INI configuration file that ingest and replay share.
  *
- * Parsed with inih into a list of (section, key, value).  Each module reads
- * its own keys with the typed getters below; a bad value is a start-up error
- * that names the file, section and key (config_* call fatalx()).  Section
- * names may carry an argument: "[domain example.test]" is section
- * "domain example.test".  Values "env:NAME" are read from the environment
- * (for secrets kept out of the file).
+ * Parsed with inih into a list of (section, key, value), then checked once
+ * and completely by config_check() against the table of every known key
+ * (common/config_schema.c): types, bounds, unknown keys, and the cross-key
+ * checks the programs would otherwise only meet at start-up.  `-t`, start-up
+ * and reload all go through it, and a file it refuses is never used.  Each
+ * module then reads its own keys with the typed getters below; after a
+ * passed check they cannot fail (a getter whose key or bounds differ from the
+ * table is a programming error: fatalx()).  Section names may carry an
+ * argument: "[domain example.test]" is section "domain example.test".  Values
+ * "env:NAME" are read from the environment (for secrets kept out of the file).
  *
  * Units: durations accept s/m/h/d suffixes (default seconds); sizes accept
  * k/m/g (powers of 1024).
@@ -61,9 +65,34 @@ void		 config_data_path(const struct config *, const char *sec, const char *key,
 /* config_index_path - [general] index */
 void		 config_index_path(const struct config *, char *out, size_t outlen);
 
-/* parse helpers shared with CLI flags; 0 ok, -1 bad */
+/* who reads a key: the checker resolves env:NAME and looks at files only for those */
+#define CONFIG_P_INGEST	0x1
+#define CONFIG_P_REPLAY	0x2
+#define CONFIG_P_ALL	(CONFIG_P_INGEST | CONFIG_P_REPLAY)
+
+/*
+ * config_check - check every section and key of c for the program(s) in prog
+ * (CONFIG_P_*; 0 checks the syntax of every value and reads no environment
+ * variable and no file).  Each error is passed to fn as one line
+ * "FILE: [section] key = \"value\": why" (secrets are not shown), in file order
+ * then cross-key checks; nothing is created, opened for writing or logged.
+ * Returns the number of errors (0: the file may be used).
+ */
+int		 config_check(const struct config *, unsigned prog,
+		    void (*fn)(const char *line, void *arg), void *arg);
+
+/* parse helpers shared with CLI flags and the daemons (config_parse.c); 0 ok, -1 bad */
 int		 config_parse_duration(const char *, long long *);
 int		 config_parse_size(const char *, long long *);
 int		 config_parse_num(const char *, long long min, long long max, long long *);
+/* config_parse_bool - yes/true/on/1, no/false/off/0 */
+int		 config_parse_bool(const char *, int *);
+/* config_parse_rate - messages/s: "10", "0.5", "600/m", "3600/h" (0 = unlimited) */
+int		 config_parse_rate(const char *, double *);
+#define CONFIG_LISTEN_ANY	0x1	/* ":25" means every address */
+#define CONFIG_LISTEN_NAME	0x2	/* a host name is accepted as well as an IP address */
+/* config_parse_listen - "addr:port" / "[v6]:port", port 1..65535; -1 + err */
+int		 config_parse_listen(const char *spec, int flags, char *host, size_t hostlen,
+		    int *port, char *err, size_t errlen);
 
 #endif

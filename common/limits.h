@@ -128,4 +128,7 @@
  * crash just before a restart (younger than orphan_age then) are taken too */
 #define RECONCILE_INTERVAL	3600
 
+/* messages/s accepted for a rate from the config, the CLI and the control table */
+#define RATE_MAX		100000.0
+
 #endif

@@ -36,6 +36,17 @@
 #define STORE_SPOOL_ADOPT_MS	(60 * 1000)
 #define STORE_SPOOL_MAX_DEFAULT	(1LL << 30)
 
+/* store_prefix_valid - [storage] prefix: [A-Za-z0-9/._-], no leading or trailing '/' */
+int
+store_prefix_valid(const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return n <= OBJKEY_PREFIX_MAX && strspn(prefix,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") == n &&
+	    prefix[0] != '/' && (n == 0 || prefix[n - 1] != '/');
+}
+
 /* store_open - objstore + index + spool from the configuration */
 struct store *
 store_open(const struct config *cf, char *err, size_t errlen)
@@ -49,9 +60,7 @@ store_open(const struct config *cf, char *err, size_t errlen)
 		return NULL;
 	}
 	prefix = config_str(cf, "storage", "prefix", "mail");
-	if (strlen(prefix) > OBJKEY_PREFIX_MAX || strspn(prefix,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") !=
-	    strlen(prefix) || prefix[0] == '/' || (*prefix && prefix[strlen(prefix) - 1] == '/')) {
+	if (!store_prefix_valid(prefix)) {
 		snprintf(err, errlen, "%s: [storage] prefix: want [A-Za-z0-9/._-], at most %d,"
 		    " no leading or trailing '/'", config_path(cf), OBJKEY_PREFIX_MAX);
 		goto fail;

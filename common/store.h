@@ -42,6 +42,8 @@ void		 store_close(struct store *);
 struct objstore	*store_objstore(struct store *);
 struct index	*store_index(struct store *);
 const char	*store_prefix(const struct store *);	/* [storage] prefix */
+/* store_prefix_valid - 1 if prefix is a usable [storage] prefix (config_check, store_open) */
+int		 store_prefix_valid(const char *prefix);
 
 /*
  * store_commit - make the message in fd (size bytes, read with pread from 0)

@@ -33,6 +33,7 @@
 #include "limits.h"
 #include "log.h"
 #include "mailaddr.h"
+#include "route.h"
 
 struct callout_conn {
 	int		 fd;
@@ -53,43 +54,20 @@ callout_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* callout_parse_url - "smtp://host[:port]", "smtp://[v6]:port" */
+/* callout_parse_url - "smtp://host[:port]", "smtp://[v6]:port": route_parse() restricted to SMTP */
 int
 callout_parse_url(const char *url, struct callout_target *t, char *err, size_t errlen)
 {
-	const char	*h, *end, *colon;
-	size_t		 hlen;
-	long long	 port = 25;
+	struct deliver_route r;
 
-	if (strncmp(url, "smtp://", 7) != 0) {
-		snprintf(err, errlen, "\"%s\": want smtp://host[:port]", url);
+	if (strncmp(url, "smtp://", 7) != 0 || route_parse(url, &r) == -1 ||
+	    strlen(r.host) >= sizeof(t->host)) {
+		snprintf(err, errlen, "\"%s\": want smtp://host[:port] (port 1-65535)", url);
 		return -1;
 	}
-	h = url + 7;
-	if (*h == '[') {
-		if ((end = strchr(++h, ']')) == NULL)
-			goto bad;
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (end[1] != '\0' && colon == NULL)
-			goto bad;
-	} else {
-		end = h + strcspn(h, ":/");
-		colon = *end == ':' ? end : NULL;
-		if (*end != '\0' && colon == NULL)
-			goto bad;
-	}
-	hlen = end - h;
-	if (hlen == 0 || hlen >= sizeof(t->host))
-		goto bad;
-	if (colon != NULL && config_parse_num(colon + 1, 1, 65535, &port) == -1)
-		goto bad;
-	memcpy(t->host, h, hlen);
-	t->host[hlen] = '\0';
-	snprintf(t->port, sizeof(t->port), "%lld", port);
+	memcpy(t->host, r.host, strlen(r.host) + 1);
+	snprintf(t->port, sizeof(t->port), "%d", r.port);
 	return 0;
-bad:
-	snprintf(err, errlen, "\"%s\": want smtp://host[:port] (port 1-65535)", url);
-	return -1;
 }
 
 /* callout_wait - poll fd for events until the deadline; 0 ready, -1 timeout/error */

@@ -92,6 +92,8 @@ struct ingest_global {
 extern struct ingest_global ingest;
 
 /* ingest_conf.c */
+struct ingest_rt *ingest_conf_read(const char *path, struct config **,
+		    void (*fn)(const char *line, void *), void *arg);
 void		 ingest_conf_load(const struct config *, struct ingest_conf *);
 struct ingest_rt *ingest_rt_build(const struct config *, char *err, size_t errlen);
 void		 ingest_rt_install(struct ingest_rt *);

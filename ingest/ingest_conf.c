@@ -1,8 +1,11 @@
 /*
  * ingest_conf.c - the [ingest] configuration and the reloadable snapshot.
  *
- * ingest_conf_load() reads every [ingest] key with the bounded config
- * getters (a bad value is a start-up error naming file/section/key).
+ * ingest_conf_read() is the one path of `-t`, start-up and SIGHUP reload:
+ * load the file, check it completely (config_check(): every error reported,
+ * each naming file, section and key), then build the snapshot; a file with
+ * any error is never used.  ingest_conf_load() reads every [ingest] key with
+ * the bounded config getters (already checked, so they do not fail).
  * ingest_rt_build() makes a snapshot {conf, verify tables, TLS context};
  * ingest_rt_install() publishes it; sessions take a reference with
  * ingest_rt_get() and drop it with ingest_rt_put(); the last put frees it.
@@ -173,6 +176,43 @@ fail:
 	free(rt->conf);
 	free(rt);
 	return NULL;
+}
+
+/*
+ * ingest_conf_read - load and check path, then build its snapshot.  Every
+ * error goes to fn as one line; NULL when there was any (nothing is kept).
+ * On success *cfgp is the loaded configuration (the caller frees it).
+ */
+struct ingest_rt *
+ingest_conf_read(const char *path, struct config **cfgp, void (*fn)(const char *, void *),
+    void *arg)
+{
+	struct config		*c;
+	struct ingest_rt	*rt;
+	char			 err[1024], line[1200];
+
+	*cfgp = NULL;
+	if ((c = config_load(path, err, sizeof(err))) == NULL) {
+		fn(err, arg);
+		return NULL;
+	}
+	if (config_check(c, CONFIG_P_INGEST, fn, arg) > 0) {
+		config_free(c);
+		return NULL;
+	}
+	if ((rt = ingest_rt_build(c, err, sizeof(err))) == NULL) {
+		/* recipient lists and TLS contents: verify_load names the file itself */
+		if (strncmp(err, path, strlen(path)) == 0 || err[0] == '/')
+			fn(err, arg);
+		else {
+			snprintf(line, sizeof(line), "%s: %s", path, err);
+			fn(line, arg);
+		}
+		config_free(c);
+		return NULL;
+	}
+	*cfgp = c;
+	return rt;
 }
 
 /* ingest_rt_free - last reference gone */

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ingest.h"
 #include "log.h"
 
@@ -42,23 +43,20 @@ static pthread_t	 listen_thread;
 static int		 listen_running;
 static int		 listen_nsessions;
 
-/* listen_one - bind one "host:port" / "[v6]:port"; -1 with err */
+/* listen_one - bind one "host:port" / "[v6]:port" (config_parse_listen's syntax); -1 with err */
 static int
 listen_one(const char *spec, char *err, size_t errlen)
 {
-	char		 host[256], *port;
+	char		 host[256], port[8], why[256];
 	struct addrinfo	 hints, *res = NULL;
-	int		 fd, on = 1, r;
+	int		 fd, on = 1, r, portnum;
 
-	if (snprintf(host, sizeof(host), "%s", spec) >= (int)sizeof(host) ||
-	    (port = strrchr(host, ':')) == NULL) {
-		snprintf(err, errlen, "[ingest] listen: \"%s\": want addr:port", spec);
+	if (config_parse_listen(spec, CONFIG_LISTEN_ANY, host, sizeof(host), &portnum, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "[ingest] listen: %s", why);
 		return -1;
 	}
-	*port++ = '\0';
-	memmove(host, host[0] == '[' ? host + 1 : host, strlen(host) + 1);
-	if (host[0] != '\0' && host[strlen(host) - 1] == ']')
-		host[strlen(host) - 1] = '\0';
+	snprintf(port, sizeof(port), "%d", portnum);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

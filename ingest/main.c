@@ -6,10 +6,12 @@
  * user: their parents may be root's), drop root, then open the index, spool
  * and store (so whatever they create is the user's), start the commit
  * workers, the housekeeping thread (fallback spool flush, counters to the
- * index, crash leftovers: store_reconcile) and the accept thread.  The main thread then waits
- * for signals: SIGHUP reloads (the new config is first checked in a child
- * process, since the config getters exit on a bad value; then a new snapshot
- * is swapped in and running sessions keep theirs), SIGTERM/SIGINT shut down:
+ * index, crash leftovers: store_reconcile) and the accept thread.  The main
+ * thread then waits for signals: SIGHUP reloads (the new file goes through
+ * the same check as `-t` and start-up, ingest_conf_read(), in this process:
+ * with any error it is refused, every error logged, and the running
+ * configuration kept; else a new snapshot is swapped in and running sessions
+ * keep theirs), SIGTERM/SIGINT shut down:
  * stop accepting, idle sessions get 421 4.3.2, transactions in flight may
  * finish during [ingest] shutdown_grace, then the rest get 421.
  * Usage: mxspool-ingest [-c config] [-t] [-d]
@@ -26,7 +28,6 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,40 +152,33 @@ drop_privileges(const struct ingest_conf *ic)
 	log_info("- ingest privileges user=%s", ic->user);
 }
 
-/* reload - SIGHUP: check the new config in a child, then swap the snapshot */
+/* conf_report_log - a configuration error, as a log line */
+static void
+conf_report_log(const char *line, void *arg)
+{
+	(*(int *)arg)++;
+	log_warnx("- ingest config_error %s", line);
+}
+
+/* conf_report_stderr - a configuration error, for -t */
+static void
+conf_report_stderr(const char *line, void *arg)
+{
+	(*(int *)arg)++;
+	fprintf(stderr, "%s\n", line);
+}
+
+/* reload - SIGHUP: the new file through ingest_conf_read(), then swap the snapshot */
 static void
 reload(void)
 {
 	struct config		*c;
 	struct ingest_rt	*rt;
-	char			 err[512];
-	pid_t			 pid;
-	int			 status;
+	int			 nerr = 0;
 
-	if ((pid = fork()) < 0) {
-		log_warn("- ingest reload failed: fork");
-		return;
-	}
-	if (pid == 0) {
-		/* the getters fatalx() on a bad value: let that happen here */
-		if ((c = config_load(conf_path, err, sizeof(err))) == NULL)
-			fatalx("%s", err);
-		if ((rt = ingest_rt_build(c, err, sizeof(err))) == NULL)
-			fatalx("%s", err);
-		_exit(0);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_warnx("- ingest reload refused: configuration error (see above); "
-		    "keeping the running configuration");
-		return;
-	}
-	if ((c = config_load(conf_path, err, sizeof(err))) == NULL ||
-	    (rt = ingest_rt_build(c, err, sizeof(err))) == NULL) {
-		log_warnx("- ingest reload refused: %s", err);
-		if (c != NULL)
-			config_free(c);
+	if ((rt = ingest_conf_read(conf_path, &c, conf_report_log, &nerr)) == NULL) {
+		log_warnx("- ingest reload refused errors=%d config=%s: keeping the running "
+		    "configuration", nerr, conf_path);
 		return;
 	}
 	config_free(c);
@@ -282,8 +276,7 @@ main(int argc, char *argv[])
 {
 	struct ingest_rt	*rt;
 	sigset_t		 set;
-	char			 err[512];
-	int			 ch, check = 0, sig;
+	int			 ch, check = 0, sig, nerr = 0;
 
 	log_init("mxspool-ingest");
 	if (argc == 2 && strcmp(argv[1], "--version") == 0)
@@ -303,10 +296,13 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	conf_path = config_path_default(conf_path);
-	if ((ingest.config = config_load(conf_path, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
-	if ((rt = ingest_rt_build(ingest.config, err, sizeof(err))) == NULL)
-		fatalx("%s: %s", conf_path, err);
+	rt = ingest_conf_read(conf_path, &ingest.config, check ? conf_report_stderr :
+	    conf_report_log, &nerr);
+	if (rt == NULL) {
+		fprintf(stderr, "%s: %d configuration error%s\n", conf_path, nerr,
+		    nerr == 1 ? "" : "s");
+		return 78;	/* EX_CONFIG */
+	}
 	if (check) {
 		printf("%s: configuration ok\n", conf_path);
 		ingest_rt_put(rt);

@@ -100,25 +100,6 @@ monitor_main(void *arg)
 	return NULL;
 }
 
-/* monitor_key - bounded number/duration from [ingest]; -1 + err when bad */
-static int
-monitor_key(const struct config *cfg, const char *key, int duration, long long def,
-    long long min, long long max, long long *out, char *err, size_t errlen)
-{
-	const char	*s = config_str(cfg, "ingest", key, NULL);
-	int		 rc;
-
-	*out = def;
-	if (s == NULL)
-		return 0;
-	rc = duration ? config_parse_duration(s, out) : config_parse_num(s, min, max, out);
-	if (rc == 0 && *out >= min && *out <= max)
-		return 0;
-	snprintf(err, errlen, "%s: [ingest] %s = \"%s\": want %s from %lld to %lld",
-	    config_path(cfg), key, s, duration ? "a duration in seconds" : "a number", min, max);
-	return -1;
-}
-
 /* monitor_start - start probing when [ingest] monitor is set; NULL if off or bad */
 struct monitor *
 monitor_start(const struct config *cfg, char *err, size_t errlen)
@@ -132,11 +113,11 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 	err[0] = '\0';
 	if ((url = config_str(cfg, "ingest", "monitor", NULL)) == NULL || *url == '\0')
 		return NULL;
-	if (monitor_key(cfg, "monitor_interval", 1, 30, 1, 86400, &iv, err, errlen) == -1 ||
-	    monitor_key(cfg, "monitor_timeout", 1, 10, 1, 3600, &to, err, errlen) == -1 ||
-	    monitor_key(cfg, "monitor_healthy_after", 0, 3, 1, 1000, &up, err, errlen) == -1 ||
-	    monitor_key(cfg, "monitor_unhealthy_after", 0, 2, 1, 1000, &down, err, errlen) == -1)
-		return NULL;
+	/* the file passed config_check(): these getters do not fail */
+	iv = config_duration(cfg, "ingest", "monitor_interval", 30, 1, 86400);
+	to = config_duration(cfg, "ingest", "monitor_timeout", 10, 1, 3600);
+	up = config_num(cfg, "ingest", "monitor_healthy_after", 3, 1, 1000);
+	down = config_num(cfg, "ingest", "monitor_unhealthy_after", 2, 1, 1000);
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		snprintf(err, errlen, "monitor: out of memory");
 		return NULL;

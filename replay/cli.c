@@ -213,19 +213,6 @@ cli_index_exit(struct cli *c, enum index_status st, const char *what)
 	}
 }
 
-int
-cli_conf_check(struct cli *c)
-{
-	const char	*v = config_str(c->cfg, "replay", "concurrency", NULL);
-	long long	 n;
-
-	/* the config getters would exit 1 on this; say it and exit 78 like any bad config */
-	if (v != NULL && config_parse_num(v, 1, CLI_CONCURRENCY_MAX, &n) == -1)
-		return cli_err(c, CLI_CONFIG, "%s: [replay] concurrency = \"%s\": want 1 to %d"
-		    " (messages in flight)", c->config_path, v, CLI_CONCURRENCY_MAX);
-	return 0;
-}
-
 /* cli_open_exit - exit code for an index that would not open (index_open_status) */
 static int
 cli_open_exit(struct cli *c, const char *path, const char *err)

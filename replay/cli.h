@@ -68,8 +68,6 @@ int	cli_getopt(struct cli *, const struct cli_cmd *, int argc, char **argv);
 /* cli_err - print "mxspool-replay: cmd: ..." and return code */
 int	cli_err(struct cli *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-/* cli_conf_check - the [replay] settings drain and serve need, without exiting 1; code or 0 */
-int	cli_conf_check(struct cli *);
 /* cli_index - open the existing index; exit code or 0 */
 int	cli_index(struct cli *);
 /* cli_store - open the store (and the index: it must exist unless create); exit code or 0 */

@@ -22,7 +22,7 @@
 static int64_t
 cli_lifetime_ms(struct cli *c)
 {
-	return config_duration(c->cfg, "replay", "max_lifetime", 7 * 86400, 60,
+	return config_duration(c->cfg, "replay", "max_lifetime", 7 * 86400, 1,
 	    365LL * 86400) * 1000;
 }
 

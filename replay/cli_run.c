@@ -55,24 +55,12 @@ cli_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-struct cli_route_check {
-	struct cli	*c;
-	int		 bad;
-};
-
-/* cli_route_check - config_foreach callback: every [routes] value must parse */
+/* cli_sched_free - what cli_sched_conf allocated */
 static void
-cli_route_check(const char *key, const char *value, void *arg)
+cli_sched_free(struct sched_conf *sc)
 {
-	struct cli_route_check	*rc = arg;
-	struct deliver_route	 r;
-
-	if (deliver_route_parse(value, &r) == -1) {
-		cli_err(rc->c, CLI_CONFIG, "%s: [routes] %s = %s: want smtp://host[:port],"
-		    " lmtp://host[:port], smtp:unix:/path or lmtp:unix:/path",
-		    config_path(rc->c->cfg), key, value);
-		rc->bad = 1;
-	}
+	route_rate_free(sc->wc.route_rates);
+	deliver_routes_free(sc->wc.routes);
 }
 
 /* cli_sched_conf - [replay] [routes] [deliver] into sc; exit code or 0 */
@@ -80,7 +68,7 @@ static int
 cli_sched_conf(struct cli *c, struct sched_conf *sc)
 {
 	const struct config	*cfg = c->cfg;
-	struct cli_route_check	 rc = { c, 0 };
+	struct deliver_routes	*routes;
 	const char		*v;
 	char			 host[256], err[ERRSTR_MAX];
 
@@ -93,11 +81,8 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(sc->wc.reporting_mta, sizeof(sc->wc.reporting_mta), "%s",
 	    config_str(cfg, "replay", "hostname", host));
-	config_foreach(cfg, "routes", cli_route_check, &rc);
-	if (rc.bad)
-		return CLI_CONFIG;
 	if ((v = config_str(cfg, "replay", "dsn_relay", NULL)) != NULL && *v) {
-		if (deliver_route_parse(v, &sc->wc.dsn_relay) == -1)
+		if (route_parse(v, &sc->wc.dsn_relay) == -1)
 			return cli_err(c, CLI_CONFIG, "%s: [replay] dsn_relay = %s: want"
 			    " smtp://host[:port]", config_path(cfg), v);
 		sc->wc.has_dsn_relay = 1;
@@ -126,9 +111,15 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	    60);
 	sc->start_paused = config_bool(cfg, "replay", "start_paused", 0);
 	sc->autostart_probes = (int)config_num(cfg, "replay", "autostart_probes", 0, 0, 100000);
-	if ((sc->wc.route_rates = route_rate_load(cfg, sc->ramp_s, err, sizeof(err))) == NULL &&
-	    err[0])
+	/* [routes] parsed once here; config_check() has already refused a bad line */
+	if ((routes = deliver_routes_load(cfg, err, sizeof(err))) == NULL)
+		return cli_err(c, CLI_CONFIG, "%s", err);
+	sc->wc.routes = routes;
+	if ((sc->wc.route_rates = route_rate_load(cfg, routes, sc->ramp_s, err,
+	    sizeof(err))) == NULL && err[0]) {
+		deliver_routes_free(routes);
 		return cli_err(c, CLI_CONFIG, "%s: %s", config_path(cfg), err);
+	}
 	return 0;
 }
 
@@ -149,13 +140,13 @@ cli_serve(struct cli *c)
 	cli_signals();
 	if (config_str(c->cfg, "http", "listen", NULL) != NULL &&
 	    (http = status_start(c->cfg, err, sizeof(err))) == NULL) {
-		route_rate_free(sc.wc.route_rates);
+		cli_sched_free(&sc);
 		return cli_err(c, CLI_UNAVAILABLE, "http: %s", err);
 	}
 	log_info("- replay start owner=%s rate=%.3f concurrency=%d start_paused=%s",
 	    sc.wc.owner, sc.rate, sc.concurrency, sc.start_paused ? "yes" : "no");
 	rc = sched_run(&sc, &cli_stop, &st) == -1 ? CLI_UNAVAILABLE : CLI_OK;
-	route_rate_free(sc.wc.route_rates);
+	cli_sched_free(&sc);
 	log_info("- replay stop attempts=%lld delivered=%lld deferred=%lld quarantined=%lld",
 	    (long long)st.done, (long long)st.delivered, (long long)st.deferred,
 	    (long long)st.quarantined);
@@ -224,8 +215,9 @@ cli_progress(const struct sched_stats *st, const char *id, const struct worker_r
 }
 
 struct cli_dry {
-	struct cli	*c;
-	int64_t		 n;
+	struct cli			*c;
+	const struct deliver_routes	*routes;
+	int64_t				 n;
 };
 
 /* cli_rcpt_selected - 1 if drain sends to r: pending, and in --domain / --rcpt if given */
@@ -250,7 +242,7 @@ cli_dry_rcpt(const struct index_rcpt_row *r, void *arg)
 		return 0;
 	if (c->to)
 		target = c->to;
-	else if (deliver_route_lookup(c->cfg, r->domain, &rt) == 0)
+	else if (deliver_route_lookup(d->routes, r->domain, &rt) == 0)
 		target = rt.target;
 	printf("  -> <%s> via %s\n", r->rcpt, target);
 	return 0;
@@ -271,9 +263,9 @@ cli_dry_msg(const struct index_msg_row *m, void *arg)
 
 /* cli_drain_dry - print what drain would send; sends nothing, leases nothing */
 static int
-cli_drain_dry(struct cli *c)
+cli_drain_dry(struct cli *c, const struct deliver_routes *routes)
 {
-	struct cli_dry		d = { c, 0 };
+	struct cli_dry		d = { c, routes, 0 };
 	enum index_status	st;
 
 	c->f.state = "queued";
@@ -350,15 +342,16 @@ cli_drain(struct cli *c)
 		    " quarantined ones first");
 	if ((rc = cli_index(c)) != 0 || (rc = cli_sched_conf(c, &sc)) != 0)
 		return rc;
-	if (c->to && deliver_route_parse(c->to, &sc.wc.override) == -1) {
-		route_rate_free(sc.wc.route_rates);
+	if (c->to && route_parse(c->to, &sc.wc.override) == -1) {
+		cli_sched_free(&sc);
 		return cli_err(c, CLI_USAGE, "--to %s: want smtp://host[:port], lmtp://host[:port],"
 		    " smtp:unix:/path or lmtp:unix:/path", c->to);
 	}
 	sc.wc.has_override = c->to != NULL;
 	if (c->dry_run) {
-		route_rate_free(sc.wc.route_rates);
-		return cli_drain_dry(c);
+		rc = cli_drain_dry(c, sc.wc.routes);
+		cli_sched_free(&sc);
+		return rc;
 	}
 	/* like postqueue -f: no rate cap unless asked; [replay] concurrency still bounds it */
 	sc.rate = 0;
@@ -402,7 +395,7 @@ cli_drain(struct cli *c)
 	log_setlead(NULL);
 	if (quiet)
 		log_setlevel(LOG_LVL_INFO);
-	route_rate_free(sc.wc.route_rates);
+	cli_sched_free(&sc);
 	if (rc == -1)
 		return cli_err(c, CLI_UNAVAILABLE, "cannot start (see the log above)");
 	if (p.tty)

@@ -20,18 +20,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "route.h"	/* struct deliver_route, route_parse() */
+
 struct config;
 
-enum deliver_proto { DELIVER_SMTP, DELIVER_LMTP };
 enum deliver_tls { DELIVER_TLS_NONE, DELIVER_TLS_OPPORTUNISTIC, DELIVER_TLS_REQUIRED };
-
-struct deliver_route {
-	enum deliver_proto	proto;
-	char			host[256];	/* "" when unix_path is set */
-	int			port;
-	char			unix_path[108];
-	char			target[300];	/* as written in config, for logs/audit */
-};
 
 struct deliver_opts {
 	enum deliver_tls	 tls;
@@ -72,13 +65,17 @@ enum deliver_status {
 				 * DATA); each rcpt has that code */
 };
 
-/* deliver_route_parse - "smtp://host:port" etc.; 0 ok, -1 bad */
-int	deliver_route_parse(const char *spec, struct deliver_route *);
 /* deliver_opts_load - [deliver] section */
 void	deliver_opts_load(const struct config *, struct deliver_opts *);
-/* deliver_route_lookup - [routes] entry for domain (exact, then parent domains ".example.test",
- * then "*"); 0 found, -1 none; a bad route is a start-up error (fatalx) */
-int	deliver_route_lookup(const struct config *, const char *domain, struct deliver_route *);
+struct deliver_routes;	/* [routes], parsed once (deliver_route.c) */
+
+/* deliver_routes_load - the [routes] table; NULL + err (naming file/key) if a line is bad */
+struct deliver_routes *deliver_routes_load(const struct config *, char *err, size_t errlen);
+void	deliver_routes_free(struct deliver_routes *);
+/* deliver_route_lookup - the entry for domain (exact, then parent domains ".example.test",
+ * then "*"); 0 found, -1 none */
+int	deliver_route_lookup(const struct deliver_routes *, const char *domain,
+	    struct deliver_route *);
 
 struct deliver_conn;
 

@@ -1,15 +1,15 @@
 /*
  * deliver_route.c - where replay delivers: [routes] and [deliver] configuration.
  *
- * Entry points: deliver_route_parse() turns "smtp://host:port", "lmtp://[::1]:24",
- * "lmtp:unix:/path" or "smtp:unix:/path" into a struct deliver_route;
- * deliver_route_lookup() finds the route of a recipient domain like Postfix
- * transport_maps (exact domain, then ".parent" entries, then "*"), keys and
- * the domain compared in one form, lower-case A-labels (Postfix tables
- * ignore case; an SMTPUTF8 recipient may carry U-labels);
+ * Entry points (a target itself is parsed by common/route.c):
+ * deliver_routes_load() parses [routes] once into a table (keys in lookup
+ * form, targets parsed), deliver_routes_free(); deliver_route_lookup() finds
+ * the route of a recipient domain like Postfix transport_maps (exact domain,
+ * then ".parent" entries, then "*"), keys and the domain compared in one
+ * form, lower-case A-labels (Postfix tables ignore case; an SMTPUTF8
+ * recipient may carry U-labels);
  * deliver_opts_load() reads [deliver].
- * Invariant: a parsed route names either host+port or an absolute unix path.
- * Errors: parse returns -1; bad configuration is a start-up error (fatalx).
+ * Errors: bad configuration is refused by config_check() before this runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,156 +20,119 @@
 #include "mailaddr.h"
 #include "deliver.h"
 
-/* deliver_host_valid - a DNS name or an IPv4 literal: [A-Za-z0-9.-_], no empty label edge */
-static int
-deliver_host_valid(const char *h, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 255 || h[0] == '.' || h[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
-		    (h[i] >= '0' && h[i] <= '9') || h[i] == '.' || h[i] == '-' || h[i] == '_'))
-			return 0;
-	return 1;
-}
-
-/* deliver_ip6_valid - characters of an IPv6 literal (getaddrinfo checks the rest) */
-static int
-deliver_ip6_valid(const char *h, size_t n)
-{
-	size_t i;
-
-	if (n < 2 || n > 45)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (strchr("0123456789abcdefABCDEF:.", h[i]) == NULL)
-			return 0;
-	return 1;
-}
-
-/* deliver_route_hostport - "host", "host:port", "[v6]", "[v6]:port" */
-static int
-deliver_route_hostport(const char *s, struct deliver_route *r)
-{
-	const char	*hs, *he, *p;
-	long long	 port;
-
-	if (*s == '[') {
-		hs = s + 1;
-		if ((he = strchr(hs, ']')) == NULL || !deliver_ip6_valid(hs, he - hs))
-			return -1;
-		p = he + 1;
-	} else {
-		hs = s;
-		he = hs + strcspn(hs, ":");
-		if (!deliver_host_valid(hs, he - hs))
-			return -1;
-		p = he;
-	}
-	if (*p == ':') {
-		if (config_parse_num(p + 1, 1, 65535, &port) == -1)
-			return -1;
-		r->port = (int)port;
-	} else if (*p != '\0')
-		return -1;
-	if ((size_t)(he - hs) >= sizeof(r->host))
-		return -1;
-	memcpy(r->host, hs, he - hs);
-	r->host[he - hs] = '\0';
-	return 0;
-}
-
-int
-deliver_route_parse(const char *spec, struct deliver_route *r)
-{
-	const char	*rest;
-	size_t		 n;
-
-	memset(r, 0, sizeof(*r));
-	if (spec == NULL || strlen(spec) >= sizeof(r->target))
-		return -1;
-	if (strncmp(spec, "smtp:", 5) == 0) {
-		r->proto = DELIVER_SMTP;
-		r->port = 25;
-	} else if (strncmp(spec, "lmtp:", 5) == 0) {
-		r->proto = DELIVER_LMTP;
-		r->port = 24;
-	} else
-		return -1;
-	rest = spec + 5;
-	if (strncmp(rest, "unix:", 5) == 0) {
-		rest += 5;
-		n = strlen(rest);
-		if (rest[0] != '/' || n >= sizeof(r->unix_path))
-			return -1;
-		memcpy(r->unix_path, rest, n + 1);
-		r->port = 0;
-	} else if (strncmp(rest, "//", 2) == 0) {
-		if (deliver_route_hostport(rest + 2, r) == -1)
-			return -1;
-	} else
-		return -1;
-	snprintf(r->target, sizeof(r->target), "%s", spec);
-	return 0;
-}
-
-struct deliver_route_find {
-	const char	*want;		/* "*", "dom.ain" or ".dom.ain", lookup form */
-	const char	*key, *val;	/* the first [routes] entry that matches */
+/* one [routes] entry: its key in lookup form ("*", "dom.ain", ".dom.ain") and target */
+struct deliver_routes_entry {
+	char			key[MXS_DOMAIN_MAX + 2];
+	struct deliver_route	route;
 };
 
-/* deliver_route_match - config_foreach callback: is key, in lookup form, f->want? */
+struct deliver_routes {
+	struct deliver_routes_entry	*e;
+	size_t				 n;
+	const char			*path;
+	char				*err;
+	size_t				 errlen;
+};
+
+/* deliver_routes_add - config_foreach callback: one [routes] line, parsed once */
 static void
-deliver_route_match(const char *key, const char *val, void *arg)
+deliver_routes_add(const char *key, const char *val, void *arg)
 {
-	struct deliver_route_find	*f = arg;
-	char				 norm[MXS_DOMAIN_MAX + 2] = ".";
+	struct deliver_routes		*t = arg;
+	struct deliver_routes_entry	*e = &t->e[t->n];
 	int				 dot = key[0] == '.';
 
-	if (f->val != NULL)
+	if (t->err[0] != '\0')
 		return;
-	if (strcmp(key, "*") == 0 ? strcmp(f->want, "*") != 0 :
-	    mailaddr_domain_ascii(key + dot, norm + dot, sizeof(norm) - dot) == -1 ||
-	    strcmp(norm, f->want) != 0)
+	e->key[0] = '.';
+	if (strcmp(key, "*") == 0)
+		snprintf(e->key, sizeof(e->key), "*");
+	else if (mailaddr_domain_ascii(key + dot, e->key + dot, sizeof(e->key) - dot) == -1) {
+		snprintf(t->err, t->errlen, "%s: [routes] %s: want a domain, .domain or *",
+		    t->path, key);
 		return;
-	f->key = key;
-	f->val = val;
+	}
+	if (route_parse(val, &e->route) == -1) {
+		snprintf(t->err, t->errlen, "%s: [routes] %s = \"%s\": want smtp://host[:port], "
+		    "lmtp://host[:port], smtp:unix:/path or lmtp:unix:/path", t->path, key, val);
+		return;
+	}
+	t->n++;
 }
 
-/* deliver_route_get - parse the [routes] value for want, fatalx if it is bad */
-static int
-deliver_route_get(const struct config *c, const char *want, struct deliver_route *r)
+/* deliver_routes_count - config_foreach callback: lines of [routes] */
+static void
+deliver_routes_count(const char *key, const char *val, void *arg)
 {
-	struct deliver_route_find f = { want, NULL, NULL };
+	(*(size_t *)arg)++;
+}
 
-	config_foreach(c, "routes", deliver_route_match, &f);
-	if (f.val == NULL)
-		return -1;
-	if (deliver_route_parse(f.val, r) == -1)
-		fatalx("%s: [routes] %s = \"%s\": want smtp://host[:port], lmtp://host[:port], "
-		    "smtp:unix:/path or lmtp:unix:/path", config_path(c), f.key, f.val);
-	return 0;
+struct deliver_routes *
+deliver_routes_load(const struct config *c, char *err, size_t errlen)
+{
+	struct deliver_routes	*t;
+	size_t			 n = 0;
+
+	err[0] = '\0';
+	config_foreach(c, "routes", deliver_routes_count, &n);
+	if ((t = calloc(1, sizeof(*t))) == NULL || (t->e = calloc(n ? n : 1,
+	    sizeof(*t->e))) == NULL) {
+		free(t);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->path = config_path(c);
+	t->err = err;
+	t->errlen = errlen;
+	config_foreach(c, "routes", deliver_routes_add, t);
+	t->err = NULL;
+	if (err[0] != '\0') {
+		deliver_routes_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+deliver_routes_free(struct deliver_routes *t)
+{
+	if (t == NULL)
+		return;
+	free(t->e);
+	free(t);
+}
+
+/* deliver_routes_get - the first entry (file order) whose key is want */
+static int
+deliver_routes_get(const struct deliver_routes *t, const char *want, struct deliver_route *r)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->e[i].key, want) == 0) {
+			*r = t->e[i].route;
+			return 0;
+		}
+	return -1;
 }
 
 int
-deliver_route_lookup(const struct config *c, const char *domain, struct deliver_route *r)
+deliver_route_lookup(const struct deliver_routes *t, const char *domain, struct deliver_route *r)
 {
 	char		 ascii[MXS_DOMAIN_MAX + 1];
 	const char	*d;
 
 	if (strcmp(domain, "*") != 0) {
 		if (mailaddr_domain_ascii(domain, ascii, sizeof(ascii)) == -1)
-			return deliver_route_get(c, "*", r);
+			return deliver_routes_get(t, "*", r);
 		domain = ascii;
 	}
-	if (deliver_route_get(c, domain, r) == 0)
+	if (deliver_routes_get(t, domain, r) == 0)
 		return 0;
 	for (d = strchr(domain, '.'); d != NULL; d = strchr(d + 1, '.'))
-		if (deliver_route_get(c, d, r) == 0)
+		if (deliver_routes_get(t, d, r) == 0)
 			return 0;
-	return deliver_route_get(c, "*", r);
+	return deliver_routes_get(t, "*", r);
 }
 
 void

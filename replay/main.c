@@ -5,7 +5,10 @@
  *
  * The command table (cli_cmds) is the single place listing the commands,
  * their accepted options, usage and help; `--help` and `help COMMAND` print
- * from it.  Exit codes are the sysexits.h values of enum cli_exit (cli.h).
+ * from it.  Every command first checks the whole configuration file with
+ * config_check() (the check `mxspool-ingest -t` makes), and refuses to run
+ * with any error: all are printed, exit 78.  `check-config` does only that.
+ * Exit codes are the sysexits.h values of enum cli_exit (cli.h).
  * Data directory: only `serve` and `reindex --repair` create the data dir and
  * the index (73 when they cannot); every other command needs them (66).
  * Run as root, the program first becomes the owner of the data dir (else the
@@ -41,6 +44,23 @@
 		"                   or a duration ago (2h)\n"				\
 		"  --older-than DUR received more than DUR ago (30m, 2h, 1d)\n"
 #define ALL_HELP "  --all --limit N  only the N oldest matching messages\n"
+
+/* main_check_config - `check-config`: the check has passed when this runs */
+static int
+main_check_config(struct cli *c)
+{
+	if (c->nargs)
+		return cli_err(c, CLI_USAGE, "no operands expected");
+	printf("%s: configuration ok\n", c->config_path);
+	return CLI_OK;
+}
+
+/* main_config_error - one line of config_check() on stderr */
+static void
+main_config_error(const char *line, void *arg)
+{
+	fprintf(stderr, "mxspool-replay: %s\n", line);
+}
 
 const struct cli_cmd cli_cmds[] = {
 	{ "serve", cli_serve, 0, "",
@@ -101,6 +121,9 @@ const struct cli_cmd cli_cmds[] = {
 	{ "resume", cli_resume, 0, "", "Tell serve to deliver again (slow start).\n" },
 	{ "rate", cli_rate, 0, "[R]", "Show or set serve's rate cap (messages/s, 600/m; 0 = "
 	  "unlimited).\n" },
+	{ "check-config", main_check_config, 0, "",
+	  "Check the configuration file like mxspool-ingest -t (every command does this\n"
+	  "first) and exit: 0 ok, 78 with each error on stderr.\n" },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
@@ -258,9 +281,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mxspool-replay: %s\n", err);
 		return CLI_CONFIG;
 	}
-	if ((cmd->fn == cli_drain || cmd->fn == cli_serve) && (rc = cli_conf_check(&c)) != 0) {
+	if ((rc = config_check(c.cfg, CONFIG_P_REPLAY, main_config_error, NULL)) > 0) {
+		fprintf(stderr, "mxspool-replay: %s: %d configuration error%s\n", c.config_path, rc,
+		    rc == 1 ? "" : "s");
 		config_free(c.cfg);
-		return rc;
+		return CLI_CONFIG;
 	}
 	if ((rc = main_datadir(&c)) == 0)
 		rc = cmd->fn(&c);

@@ -11,33 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "rate.h"
 
 int
 rate_parse(const char *s, double *out)
 {
-	char	*end;
-	double	 v, per = 1;
-
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || !isfinite(v))
-		return -1;
-	if (strcmp(end, "/s") == 0 || *end == '\0')
-		per = 1;
-	else if (strcmp(end, "/m") == 0)
-		per = 60;
-	else if (strcmp(end, "/h") == 0)
-		per = 3600;
-	else
-		return -1;
-	v /= per;
-	if (v < 0 || v > RATE_MAX)
-		return -1;
-	*out = v;
-	return 0;
+	return config_parse_rate(s, out);
 }
 
 /* rate_floor - the lowest cur backpressure may reach */

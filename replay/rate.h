@@ -14,6 +14,8 @@
 #define MXS_RATE_H
 #include <stdint.h>
 
+#include "limits.h"	/* RATE_MAX */
+
 #define RATE_START_FRACTION	0.1
 #define RATE_DECREASE		0.5
 #define RATE_HOLDOFF_MS		1000
@@ -36,8 +38,6 @@ struct rate {
 	int64_t	win_sec[RATE_WINDOW_S];	/* which second each bucket counts */
 	int	win_count[RATE_WINDOW_S];
 };
-
-#define RATE_MAX		100000.0	/* messages/s accepted from config, CLI, control */
 
 /* rate_parse - "10", "0.5", "10/s", "600/m", "3600/h" -> messages/s; 0 ok, -1 bad */
 int	rate_parse(const char *, double *);

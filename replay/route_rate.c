@@ -31,7 +31,7 @@ struct route_rate {
 	double			ramp_s;
 	char			*err;
 	size_t			 errlen;
-	const struct config	*cfg;
+	const struct deliver_routes *routes;
 };
 
 /* route_rate_add - config_foreach callback: one [route_rates] key */
@@ -50,7 +50,7 @@ route_rate_add(const char *key, const char *value, void *arg)
 		    " 120/m)", key, value);
 		return;
 	}
-	if (deliver_route_lookup(t->cfg, key, &rt) == -1) {
+	if (deliver_route_lookup(t->routes, key, &rt) == -1) {
 		snprintf(t->err, t->errlen, "[route_rates] %s: no [routes] entry for it", key);
 		return;
 	}
@@ -68,7 +68,8 @@ route_rate_add(const char *key, const char *value, void *arg)
 }
 
 struct route_rate *
-route_rate_load(const struct config *cfg, double ramp_s, char *err, size_t errlen)
+route_rate_load(const struct config *cfg, const struct deliver_routes *routes, double ramp_s,
+    char *err, size_t errlen)
 {
 	struct route_rate *t;
 
@@ -80,7 +81,7 @@ route_rate_load(const struct config *cfg, double ramp_s, char *err, size_t errle
 	t->ramp_s = ramp_s;
 	t->err = err;
 	t->errlen = errlen;
-	t->cfg = cfg;
+	t->routes = routes;
 	config_foreach(cfg, "route_rates", route_rate_add, t);
 	if (err[0] || t->n == 0) {
 		free(t);

@@ -15,11 +15,12 @@
 #include <stddef.h>
 
 struct config;
+struct deliver_routes;
 struct route_rate;
 
 /* route_rate_load - the [route_rates] section; NULL with err "" when empty, NULL + err if bad */
-struct route_rate *route_rate_load(const struct config *, double ramp_s, char *err,
-		    size_t errlen);
+struct route_rate *route_rate_load(const struct config *, const struct deliver_routes *,
+		    double ramp_s, char *err, size_t errlen);
 void	route_rate_free(struct route_rate *);
 /* route_rate_wait - block until target may start a transaction (no cap: at once) */
 void	route_rate_wait(struct route_rate *, const char *target);

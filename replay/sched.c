@@ -223,7 +223,7 @@ sched_probe(void *arg)
 	char			 err[ERRSTR_MAX];
 	int			 code, up;
 
-	if (deliver_route_lookup(s->conf->wc.cfg, "*", &rt) == -1)
+	if (deliver_route_lookup(s->conf->wc.routes, "*", &rt) == -1)
 		return NULL;	/* no default route: health stays unknown */
 	for (;;) {
 		c = deliver_connect(&rt, &s->conf->wc.dopts, &code, err, sizeof(err));

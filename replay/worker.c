@@ -322,7 +322,7 @@ worker_group(struct worker *w, struct worker_job *j, struct deliver_route *route
 			continue;
 		if (w->wc->has_override)
 			rt = w->wc->override;
-		else if (deliver_route_lookup(w->wc->cfg, j->r[i].domain, &rt) == -1)
+		else if (deliver_route_lookup(w->wc->routes, j->r[i].domain, &rt) == -1)
 			continue;	/* no route: stays pending, recorded below */
 		for (g = 0; g < ng && strcmp(routes[g].target, rt.target) != 0; g++)
 			;

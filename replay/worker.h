@@ -24,6 +24,7 @@ struct route_rate;
 
 struct worker_conf {
 	const struct config	*cfg;
+	struct deliver_routes	*routes;	/* [routes], read-only while workers run */
 	struct deliver_opts	 dopts;
 	int			 has_override;	/* drain --to */
 	struct deliver_route	 override;

@@ -220,16 +220,7 @@ wait_port "$SPORT" 10 || fail "callout smtp-sink did not start"
 ingest_conf "$T/in.conf" "127.0.0.1:$IPORT" "" "callout = smtp://127.0.0.1:$SPORT
 negative_ttl = 1h"
 ingest_start "$T/in.conf" "$IPORT" "$T/ingest.log"
-rcpt() {	# rcpt ADDR - the ingest's reply code to RCPT TO
-	python3 - "$IPORT" "$1" <<'PY'
-import smtplib, sys
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
-s.ehlo("client.test")
-s.mail("s@sender.test")
-print(s.rcpt(sys.argv[2])[0])
-s.quit()
-PY
-}
+rcpt() { ingest_rcpt_code "$IPORT" "$1"; }	# rcpt ADDR - the ingest's reply code to RCPT TO
 [ "$(rcpt known@example.test)" = 250 ] || fail "callout to smtp-sink: not 250"
 IQ() { sqlite3 "$T/run/index.sqlite" "$1"; }
 t=$(($(date +%s) * 1000))

@@ -10,6 +10,9 @@
 #       $INGEST -c CONF, output appended to LOG (default CONF with .log for .conf),
 #       until it listens on 127.0.0.1:PORT (else the log and fail); sets INGEST_PID;
 #       SIGKILLed at exit
+#   ingest_rcpt_code PORT ADDR
+#       the reply code to RCPT TO:<ADDR> (python3 smtplib, a fresh session on
+#       127.0.0.1:PORT, MAIL FROM:<s@sender.test>)
 #   ingest_stored_file CONF ID
 #       path of message ID's object in the file store $T/run/store (from its index row)
 ingest_conf() {
@@ -44,4 +47,15 @@ ingest_stored_file() {
 	_key=$("$BUILD/tests/tools/storetool" -c "$1" show "$2" | sed -n 's/.*key=\([^ ]*\).*/\1/p')
 	[ -n "$_key" ] || return 1
 	echo "$T/run/store/$_key"
+}
+
+ingest_rcpt_code() {
+	python3 - "$1" "$2" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.ehlo("client.test")
+s.mail("s@sender.test")
+print(s.rcpt(sys.argv[2])[0])
+s.quit()
+PY
 }

@@ -50,6 +50,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 } };
 	struct deliver_rcpt	 rcpts[DT_RCPTS_MAX];
 	struct deliver_route	 route;
+	struct deliver_routes	*routes = NULL;
 	struct deliver_opts	 opts;
 	struct deliver_msg	 msg;
 	struct deliver_conn	*c;
@@ -130,12 +131,14 @@ main(int argc, char *argv[])
 		fatal("%s", argv[optind]);
 	msg.size = st.st_size;
 	if (to != NULL) {
-		if (deliver_route_parse(to, &route) == -1)
+		if (route_parse(to, &route) == -1)
 			fatalx("bad route %s", to);
 	} else {
 		dom = strrchr(rcpts[0].addr, '@');
-		if (cfg == NULL || deliver_route_lookup(cfg, dom ? dom + 1 : "", &route) == -1)
+		if (cfg == NULL || (routes = deliver_routes_load(cfg, err, sizeof(err))) == NULL ||
+		    deliver_route_lookup(routes, dom ? dom + 1 : "", &route) == -1)
 			fatalx("no --to and no [routes] entry for %s", rcpts[0].addr);
+		deliver_routes_free(routes);
 	}
 	if ((c = deliver_connect(&route, &opts, &code, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "status tempfail: connect code=%d: %s\n", code, err);

@@ -36,14 +36,15 @@ test_config_getters(void **state)
 	struct config	*c;
 
 	c = config_from_string("t.conf", "[a]\nn = 42\nd = 5m\ns = 50M\nb = yes\n"
-	    "[domain example.test]\nx = 1\n[domain b.test]\nx=2\n", err, sizeof(err));
+	    "[domain example.test]\ndelimiter = -\n[domain b.test]\ndelimiter=+\n", err,
+	    sizeof(err));
 	assert_non_null(c);
 	assert_int_equal(config_num(c, "a", "n", 0, 0, 100), 42);
 	assert_int_equal(config_num(c, "a", "missing", 7, 0, 100), 7);
 	assert_int_equal(config_duration(c, "a", "d", 0, 0, 1000), 300);
 	assert_int_equal(config_size(c, "a", "s", 0, 0, 1LL << 40), 50LL * 1024 * 1024);
 	assert_int_equal(config_bool(c, "a", "b", 0), 1);
-	assert_string_equal(config_str(c, "domain b.test", "x", ""), "2");
+	assert_string_equal(config_str(c, "domain b.test", "delimiter", ""), "+");
 	config_free(c);
 	assert_null(config_from_string("bad.conf", "[a\nx", err, sizeof(err)));
 	assert_non_null(strstr(err, "bad.conf"));

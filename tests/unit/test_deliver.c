@@ -57,7 +57,7 @@ test_route_parse(void **state)
 	size_t			i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = deliver_route_parse(t[i].spec, &r);
+		int rc = route_parse(t[i].spec, &r);
 
 		if (rc != t[i].rc)
 			fail_msg("%s: got %d, want %d", t[i].spec, rc, t[i].rc);
@@ -75,21 +75,26 @@ static void
 test_route_lookup(void **state)
 {
 	struct deliver_route	 r;
+	struct deliver_routes	*t;
 	struct config		*c;
 	char			 err[256];
 
 	c = config_from_string("t.conf", "[routes]\nexample.test = smtp://10.0.0.5:25\n"
 	    ".sub.test = lmtp://[::1]:24\n* = smtp:unix:/run/p\n", err, sizeof(err));
 	assert_non_null(c);
-	assert_int_equal(deliver_route_lookup(c, "example.test", &r), 0);
+	assert_non_null(t = deliver_routes_load(c, err, sizeof(err)));
+	assert_int_equal(deliver_route_lookup(t, "example.test", &r), 0);
 	assert_string_equal(r.host, "10.0.0.5");
-	assert_int_equal(deliver_route_lookup(c, "a.b.sub.test", &r), 0);
+	assert_int_equal(deliver_route_lookup(t, "a.b.sub.test", &r), 0);
 	assert_string_equal(r.host, "::1");
-	assert_int_equal(deliver_route_lookup(c, "other.test", &r), 0);
+	assert_int_equal(deliver_route_lookup(t, "other.test", &r), 0);
 	assert_string_equal(r.unix_path, "/run/p");
 	config_free(c);
+	deliver_routes_free(t);
 	c = config_from_string("t.conf", "[routes]\na.test = smtp://x\n", err, sizeof(err));
-	assert_int_equal(deliver_route_lookup(c, "b.test", &r), -1);
+	assert_non_null(t = deliver_routes_load(c, err, sizeof(err)));
+	assert_int_equal(deliver_route_lookup(t, "b.test", &r), -1);
+	deliver_routes_free(t);
 	config_free(c);
 
 	/* keys and domains compared as lower-case A-labels, as Postfix tables ignore case */
@@ -97,16 +102,23 @@ test_route_lookup(void **state)
 	    "b\xc3\xbc" "cher.test = smtp://ulabel\n.XN--MNCHEN-3YA.test = smtp://sub\n"
 	    "* = smtp://star\n", err, sizeof(err));
 	assert_non_null(c);
-	assert_int_equal(deliver_route_lookup(c, "example.test.", &r), 0);
+	assert_non_null(t = deliver_routes_load(c, err, sizeof(err)));
+	assert_int_equal(deliver_route_lookup(t, "example.test.", &r), 0);
 	assert_string_equal(r.host, "upper");
-	assert_int_equal(deliver_route_lookup(c, "xn--bcher-kva.test", &r), 0);
+	assert_int_equal(deliver_route_lookup(t, "xn--bcher-kva.test", &r), 0);
 	assert_string_equal(r.host, "ulabel");
-	assert_int_equal(deliver_route_lookup(c, "B\xc3\x9c" "CHER.test", &r), 0);
+	assert_int_equal(deliver_route_lookup(t, "B\xc3\x9c" "CHER.test", &r), 0);
 	assert_string_equal(r.host, "ulabel");
-	assert_int_equal(deliver_route_lookup(c, "mx.m\xc3\xbc" "nchen.test", &r), 0);
+	assert_int_equal(deliver_route_lookup(t, "mx.m\xc3\xbc" "nchen.test", &r), 0);
 	assert_string_equal(r.host, "sub");
-	assert_int_equal(deliver_route_lookup(c, "b\xff" ".test", &r), 0);	/* no IDNA name */
+	assert_int_equal(deliver_route_lookup(t, "b\xff" ".test", &r), 0);	/* no IDNA name */
 	assert_string_equal(r.host, "star");
+	deliver_routes_free(t);
+	config_free(c);
+	/* a bad line is refused when the table is built, naming file and key */
+	c = config_from_string("t.conf", "[routes]\na.test = http://x\n", err, sizeof(err));
+	assert_null(deliver_routes_load(c, err, sizeof(err)));
+	assert_non_null(strstr(err, "t.conf: [routes] a.test = \"http://x\""));
 	config_free(c);
 }
 
@@ -310,7 +322,7 @@ srv_start(struct srv *s, const struct step *steps, struct deliver_route *r, cons
 	assert_int_equal(listen(s->lfd, 1), 0);
 	assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
 	snprintf(spec, sizeof(spec), "%s:unix:%s", proto, s->path);
-	assert_int_equal(deliver_route_parse(spec, r), 0);
+	assert_int_equal(route_parse(spec, r), 0);
 }
 
 static void
