@@ -194,7 +194,7 @@ const struct config_key config_keys[] = {
 	DUR("storage", "probe_timeout", 1, 600, A),
 	NUM("storage", "breaker_failures", 1, 1000, A),
 	DUR("storage", "probe_interval", 1, 3600, A),
-	DUR("storage", "orphan_age", 1, 7 * DAY, A),
+	DUR("storage", "orphan_age", 1, ORPHAN_AGE_MAX, A),
 
 	STRN("spool", "dir", CONFIG_PATH_MAX, NULL, A, 0),
 	SIZE("spool", "max_size", 0, 1LL << 50, A),
