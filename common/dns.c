@@ -74,6 +74,12 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 	/* a forwarder on loopback (a local cache, a test server) is legitimate */
 	if (r == 0)
 		r = ub_ctx_set_option(d->ctx, "do-not-query-localhost:", "no");
+	/* the upstream answers for private reverse zones (PTR of a 10/8 client),
+	 * not unbound's built-in empty zones */
+	if (r == 0)
+		r = ub_ctx_set_option(d->ctx, "unblock-lan-zones:", "yes");
+	if (r == 0)
+		r = ub_ctx_set_option(d->ctx, "insecure-lan-zones:", "yes");
 	if (r == 0 && nameserver != NULL && *nameserver != '\0') {
 		/* "IP", "IP:PORT" (IPv4), "[IPv6]:PORT", or a bare IPv6 address */
 		if (nameserver[0] == '[' && (colon = strstr(nameserver, "]")) != NULL) {

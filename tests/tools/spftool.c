@@ -8,6 +8,10 @@
  *                                 "NAME TYPE status ttl=N rr..." per question
  *   spftool dns NS[:PORT] TIMEOUT_MS spf IP SENDER HELO
  *                                 "result explanation=... problem=..."
+ *   spftool dns NS[:PORT] TIMEOUT_MS threads N NAME
+ *                                 N threads share one resolver, each looks up
+ *                                 NAME A and n<i>.NAME A: "threads ok=K nx=K other=K"
+ * NS "conf=FILE" reads [dns] from a config file instead (dns_open).
  * Table input, tab-separated, values hex where they are bytes:
  *   Z name TYPE value      A/AAAA/PTR/CNAME text, MX "pref name", TXT hex
  *                          strings joined by ",", value TIMEOUT: times out;
@@ -19,11 +23,13 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "dns.h"
 #include "spf.h"
 
@@ -288,6 +294,56 @@ tool_print_answer(const char *name, const char *type, const struct dns_answer *a
 	printf("\n");
 }
 
+struct tool_thread {
+	pthread_t	 tid;
+	struct dns	*d;
+	const char	*name;
+	int		 i;
+	enum dns_status	 s1, s2;
+};
+
+/* tool_thread_run - two lookups on the shared resolver */
+static void *
+tool_thread_run(void *arg)
+{
+	struct tool_thread	*t = arg;
+	struct dns_answer	 a;
+	char			 nx[DNS_NAME_MAX + 1];
+
+	t->s1 = dns_lookup(t->d, t->name, DNS_T_A, &a);
+	dns_answer_free(&a);
+	snprintf(nx, sizeof(nx), "n%d.%s", t->i, t->name);
+	t->s2 = dns_lookup(t->d, nx, DNS_T_A, &a);
+	dns_answer_free(&a);
+	return NULL;
+}
+
+/* tool_threads - n threads at once on one struct dns */
+static int
+tool_threads(struct dns *d, int n, const char *name)
+{
+	struct tool_thread	t[64];
+	int			i, ok = 0, nx = 0, other = 0;
+
+	if (n < 1 || n > 64)
+		return 64;
+	for (i = 0; i < n; i++) {
+		t[i].d = d;
+		t[i].name = name;
+		t[i].i = i;
+		if (pthread_create(&t[i].tid, NULL, tool_thread_run, &t[i]) != 0)
+			return 1;
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i].tid, NULL);
+		ok += t[i].s1 == DNS_OK;
+		nx += t[i].s2 == DNS_NXDOMAIN;
+		other += (t[i].s1 != DNS_OK) + (t[i].s2 != DNS_NXDOMAIN);
+	}
+	printf("threads ok=%d nx=%d other=%d\n", ok, nx, other);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -305,7 +361,17 @@ main(int argc, char **argv)
 	if (argc < 5 || strcmp(argv[1], "dns") != 0 ||
 	    (ms = strtoll(argv[3], NULL, 10)) <= 0)
 		goto usage;
-	if ((d = dns_new(argv[2][0] ? argv[2] : NULL, ms, err, sizeof(err))) == NULL) {
+	if (strncmp(argv[2], "conf=", 5) == 0) {
+		struct config *cfg = config_load(argv[2] + 5, err, sizeof(err));
+		if (cfg == NULL) {
+			fprintf(stderr, "spftool: %s\n", err);
+			return 1;
+		}
+		d = dns_open(cfg, err, sizeof(err));
+		config_free(cfg);
+	} else
+		d = dns_new(argv[2][0] ? argv[2] : NULL, ms, err, sizeof(err));
+	if (d == NULL) {
 		fprintf(stderr, "spftool: %s\n", err);
 		return 1;
 	}
@@ -317,6 +383,9 @@ main(int argc, char **argv)
 			tool_print_answer(argv[i], argv[i + 1], &a);
 			dns_answer_free(&a);
 		}
+	} else if (strcmp(argv[4], "threads") == 0 && argc == 7) {
+		if ((i = tool_threads(d, (int)strtol(argv[5], NULL, 10), argv[6])) != 0)
+			return i;
 	} else if (strcmp(argv[4], "spf") == 0 && argc == 8) {
 		memset(&req, 0, sizeof(req));
 		if (spf_request_ip(&req, argv[5]) != 0)
