@@ -301,6 +301,7 @@ dns_wait(struct dns *d, struct dns_query *q, const struct timespec *deadline)
 	struct timespec	now;
 	struct pollfd	pfd;
 	long long	ms;
+	int		done;
 
 	pthread_mutex_lock(&d->mu);
 	while (!q->done) {
@@ -324,8 +325,9 @@ dns_wait(struct dns *d, struct dns_query *q, const struct timespec *deadline)
 		/* wake the others: their answers may have come, or one must poll now */
 		pthread_cond_broadcast(&d->cv);
 	}
+	done = q->done;
 	pthread_mutex_unlock(&d->mu);
-	return q->done ? 0 : -1;
+	return done ? 0 : -1;
 }
 
 /* dns_result - map libunbound's result to our answer */

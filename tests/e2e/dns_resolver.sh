@@ -15,6 +15,7 @@ cat > "$T/zone" <<'Z'
 local=/example.com/
 host-record=a.example.com,10.0.0.1,2001:db8::1
 host-record=mx.example.com,10.0.0.2
+host-record=cached.example.com,10.0.0.3
 mx-host=example.com,mx.example.com,10
 txt-record=txt.example.com,"v=spf1 ","ip4:10.0.0.9 -all"
 dns-rr=_25._tcp.mx.example.com,52,030101AABBCCDD
@@ -52,10 +53,19 @@ expect 'bad..example.com' A 'bad..example.com A permfail ttl=0 why=malformed nam
 grep -q 'query\[MX\] example.com' "$T/dnsmasq.log" || fail "dnsmasq never saw the MX query"
 ok "the questions reached dnsmasq"
 
+# the cache: the same question twice in one process reaches the server once
+n0=$(grep -c 'query\[A\] cached.example.com' "$T/dnsmasq.log")
+got=$("$TOOL" dns "$DNS_NS" 3000 lookup cached.example.com A cached.example.com A)
+n1=$(grep -c 'query\[A\] cached.example.com' "$T/dnsmasq.log")
+[ "$(echo "$got" | grep -c ' A ok ttl=300 10.0.0.3$')" = 2 ] || fail "cache: got '$got'"
+[ $((n1 - n0)) = 1 ] || fail "cache: dnsmasq saw $((n1 - n0)) queries for 2 lookups"
+ok "two lookups, one query upstream (libunbound's cache)"
+
 # a nameserver that never answers: TEMPFAIL at the deadline (timeout 20 only
 # guards against a hang; why=timeout says our deadline ended it)
 dns_silent_start
-got=$(timeout 20 "$TOOL" dns "$SILENT_NS" 1000 lookup a.example.com A) ||
+printf '[dns]\nnameserver = %s\ntimeout = 1s\n' "$SILENT_NS" > "$T/silent.conf"
+got=$(timeout 20 "$TOOL" dns "conf=$T/silent.conf" 1 lookup a.example.com A) ||
 	fail "lookup against a silent server did not return (rc=$?)"
 [ "$got" = "a.example.com A tempfail ttl=0 why=timeout" ] || fail "silent server: got '$got'"
 ok "silent server: $got"
