@@ -184,6 +184,9 @@ static const struct zrr ptr_zone[] = {
 	{ "exp.x.org", DNS_T_TXT, "v=spf1 -all exp=e.x.org" },
 	{ "e.x.org", DNS_T_TXT, "%{c} %{r} %{t} %{v} %{i} %{L} %{o}" },
 	{ "defexp.x.org", DNS_T_TXT, "v=spf1 -all exp=nothere.x.org" },
+	{ "d0.x.org", DNS_T_TXT, "v=spf1 exists:%{d0}.x.org ?all" },
+	{ "d1.x.org", DNS_T_TXT, "v=spf1 exists:%{d1}.ok.x.org -all" },
+	{ "org.ok.x.org", DNS_T_A, "127.0.0.2" },
 };
 
 static void
@@ -203,6 +206,9 @@ test_ptr_and_macros(void **state)
 		    "exp.x.org" },
 		{ "192.0.2.7", "exp.x.org", "fail", "192.0.2.7 mx2.example.net 1234 in-addr "
 		    "192.0.2.7 user exp.x.org" },
+		/* 7.1: a DIGIT transformer of zero is a syntax error */
+		{ "192.0.2.7", "d0.x.org", "permerror", NULL },
+		{ "192.0.2.7", "d1.x.org", "pass", NULL },
 		{ "192.0.2.7", "defexp.x.org", "fail",
 		    "SPF fail: 192.0.2.7 is not allowed to send mail for defexp.x.org" },
 	};
