@@ -59,6 +59,8 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 {
 	struct dns		*d;
 	pthread_condattr_t	 ca;
+	struct in6_addr		 a6;
+	long long		 pn;
 	char			 fwd[80], host[64];
 	const char		*port = NULL, *colon;
 	int			 r;
@@ -92,8 +94,6 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 			port = colon + 1;
 		} else
 			snprintf(host, sizeof(host), "%s", nameserver);
-		struct in6_addr a6;
-		long long pn;
 		if ((inet_pton(AF_INET, host, &a6) != 1 && inet_pton(AF_INET6, host, &a6) != 1) ||
 		    (port != NULL && config_parse_num(port, 1, 65535, &pn) != 0)) {
 			snprintf(err, errlen, "dns: nameserver \"%s\": want IP[:PORT]", nameserver);

@@ -277,6 +277,58 @@ spf_url_escape(const char *in, char *out, size_t outlen)
 }
 
 /*
+ * spf_macro - one macro-expand "{" letter *DIGIT ["r"] *delimiter "}" (7.1)
+ * from s[*i] (just after the "{"), its value into out; *i moves past "}".
+ */
+static int
+spf_macro(struct spf_ctx *c, const char *s, size_t len, size_t *i, const char *domain,
+    int exp, int check, char *out, size_t outlen)
+{
+	char	val[SPF_EXPAND_MAX + 1], tv[SPF_EXPAND_MAX + 1], delims[8] = "";
+	size_t	k = *i, nd = 0;
+	long	n = -1;
+	int	letter, upper, rev = 0;
+
+	if (k >= len)
+		return SPF_SYNTAX;
+	letter = tolower((unsigned char)s[k]);
+	upper = isupper((unsigned char)s[k]);
+	/* c, r and t only in an explanation (7.1) */
+	if (letter == '\0' || (strchr("slodiphv", letter) == NULL &&
+	    !(exp && strchr("crt", letter) != NULL)))
+		return SPF_SYNTAX;
+	k++;
+	if (k < len && isdigit((unsigned char)s[k])) {
+		n = 0;
+		while (k < len && isdigit((unsigned char)s[k]) && n < 1000)
+			n = n * 10 + (s[k++] - '0');
+		/* 7.1: the DIGIT transformer MUST be nonzero */
+		if (n == 0 || n >= 1000)
+			return SPF_SYNTAX;
+	}
+	if (k < len && (s[k] == 'r' || s[k] == 'R')) {
+		rev = 1;
+		k++;
+	}
+	for (; k < len && s[k] != '\0' && strchr(".-+,/_=", s[k]) != NULL; k++)
+		if (nd < sizeof(delims) - 1 && strchr(delims, s[k]) == NULL)
+			delims[nd++] = s[k];
+	if (k >= len || s[k] != '}')
+		return SPF_SYNTAX;
+	*i = k + 1;
+	if (nd == 0)
+		delims[0] = '.';
+	if (spf_macro_value(c, letter, domain, check, val, sizeof(val)) != 0)
+		return SPF_SYNTAX;
+	spf_macro_transform(val, delims, rev, n, tv, sizeof(tv));
+	if (upper)
+		spf_url_escape(tv, out, outlen);
+	else
+		snprintf(out, outlen, "%s", tv);
+	return 0;
+}
+
+/*
  * spf_expand - RFC 7208 7: expand macro-string s[0..len) into out.
  * exp: an explanation string (c, r, t allowed, spaces literal).  check:
  * syntax only (no lookups).  Returns the length, or SPF_SYNTAX.
@@ -285,88 +337,35 @@ static int
 spf_expand(struct spf_ctx *c, const char *s, size_t len, const char *domain, int exp,
     int check, char *out, size_t outlen)
 {
-	char	 val[SPF_EXPAND_MAX + 1], tv[SPF_EXPAND_MAX + 1], esc[3 * SPF_EXPAND_MAX + 1];
-	size_t	 i = 0, o = 0, w;
-	const char *add;
+	char		 mac[3 * SPF_EXPAND_MAX + 1];
+	size_t		 i = 0, o = 0, w;
+	const char	*add;
 
 	while (i < len) {
-		unsigned char ch = (unsigned char)s[i];
+		unsigned char ch = (unsigned char)s[i++];
 		if (ch != '%') {
 			/* macro-literal %x21-24 / %x26-7E; an explanation allows spaces */
-			if (ch < 0x21 || ch > 0x7e) {
-				if (!(exp && ch == ' '))
-					return SPF_SYNTAX;
-			}
+			if ((ch < 0x21 || ch > 0x7e) && !(exp && ch == ' '))
+				return SPF_SYNTAX;
 			if (o + 1 >= outlen)
 				return SPF_SYNTAX;
 			out[o++] = (char)ch;
-			i++;
 			continue;
 		}
-		if (++i >= len)
+		if (i >= len)
 			return SPF_SYNTAX;
-		add = NULL;
-		switch (s[i]) {
+		switch (s[i++]) {
 		case '%': add = "%"; break;
 		case '_': add = " "; break;
 		case '-': add = "%20"; break;
-		case '{': break;
+		case '{':
+			if (spf_macro(c, s, len, &i, domain, exp, check, mac, sizeof(mac)) != 0)
+				return SPF_SYNTAX;
+			add = mac;
+			break;
 		default: return SPF_SYNTAX;
 		}
-		if (add != NULL) {
-			i++;
-			w = strlen(add);
-		} else {
-			/* "{" letter *DIGIT ["r"] *delimiter "}" */
-			int letter, upper, rev = 0;
-			long n = -1;
-			char delims[8] = "";
-			size_t nd = 0;
-
-			if (++i >= len)
-				return SPF_SYNTAX;
-			letter = tolower((unsigned char)s[i]);
-			upper = isupper((unsigned char)s[i]);
-			if (strchr("slodiphv", letter) == NULL &&
-			    !(exp && strchr("crt", letter) != NULL))
-				return SPF_SYNTAX;
-			if (letter == '\0')
-				return SPF_SYNTAX;
-			i++;
-			if (i < len && isdigit((unsigned char)s[i])) {
-				n = 0;
-				while (i < len && isdigit((unsigned char)s[i]) && n < 1000)
-					n = n * 10 + (s[i++] - '0');
-				/* 7.1: the DIGIT transformer MUST be nonzero */
-				if (n == 0 || n >= 1000)
-					return SPF_SYNTAX;
-			}
-			if (i < len && (s[i] == 'r' || s[i] == 'R')) {
-				rev = 1;
-				i++;
-			}
-			while (i < len && strchr(".-+,/_=", s[i]) != NULL && s[i] != '\0') {
-				if (nd < sizeof(delims) - 1 && strchr(delims, s[i]) == NULL)
-					delims[nd++] = s[i];
-				i++;
-			}
-			if (i >= len || s[i] != '}')
-				return SPF_SYNTAX;
-			i++;
-			if (nd == 0)
-				delims[nd++] = '.';
-			delims[nd] = '\0';
-			if (spf_macro_value(c, letter, domain, check, val, sizeof(val)) != 0)
-				return SPF_SYNTAX;
-			spf_macro_transform(val, delims, rev, n, tv, sizeof(tv));
-			add = tv;
-			if (upper) {
-				spf_url_escape(tv, esc, sizeof(esc));
-				add = esc;
-			}
-			w = strlen(add);
-		}
-		if (o + w >= outlen)
+		if (o + (w = strlen(add)) >= outlen)
 			return SPF_SYNTAX;
 		memcpy(out + o, add, w);
 		o += w;
@@ -432,9 +431,9 @@ spf_cidr(const char *s, size_t n, int max)
 	return v > max ? -1 : (int)v;
 }
 
-/* spf_dual_cidr - strip "[/n4][//n6]" from the end of [s, *n) */
+/* spf_dual_cidr - strip "[/n4][//n6]" from the end of [s, *n) (a and mx, 5.3, 5.4) */
 static int
-spf_dual_cidr(const char *s, size_t *n, struct spf_term *t, int v4ok)
+spf_dual_cidr(const char *s, size_t *n, struct spf_term *t)
 {
 	const char	*p;
 	size_t		 len = *n;
@@ -451,12 +450,23 @@ spf_dual_cidr(const char *s, size_t *n, struct spf_term *t, int v4ok)
 			;
 	}
 	if (p > s && p[-1] == '/' && p < s + len) {
-		if (!v4ok || (t->cidr4 = spf_cidr(p, (size_t)(s + len - p), 32)) < 0)
+		if ((t->cidr4 = spf_cidr(p, (size_t)(s + len - p), 32)) < 0)
 			return -1;
 		len = (size_t)(p - 1 - s);
 	} else if (p > s && p[-1] == '/')
 		return -1;
 	*n = len;
+	return 0;
+}
+
+/* spf_term_spec - ":" domain-spec into t */
+static int
+spf_term_spec(struct spf_ctx *c, const char *s, size_t n, struct spf_term *t)
+{
+	if (n < 2 || s[0] != ':' || !spf_domain_spec_ok(c, s + 1, n - 1))
+		return SPF_SYNTAX;
+	t->spec = s + 1;
+	t->speclen = n - 1;
 	return 0;
 }
 
@@ -487,23 +497,13 @@ spf_parse_mech(struct spf_ctx *c, const char *s, size_t n, struct spf_term *t)
 		return n == 0 ? 0 : SPF_SYNTAX;
 	case SPF_K_INCLUDE:
 	case SPF_K_EXISTS:
-		if (n < 2 || s[0] != ':' || !spf_domain_spec_ok(c, s + 1, n - 1))
-			return SPF_SYNTAX;
-		t->spec = s + 1;
-		t->speclen = n - 1;
-		return 0;
+		return spf_term_spec(c, s, n, t);
 	case SPF_K_A:
 	case SPF_K_MX:
 	case SPF_K_PTR:
-		if (t->kind != SPF_K_PTR && spf_dual_cidr(s, &n, t, 1) != 0)
+		if (t->kind != SPF_K_PTR && spf_dual_cidr(s, &n, t) != 0)
 			return SPF_SYNTAX;
-		if (n == 0)
-			return 0;
-		if (s[0] != ':' || !spf_domain_spec_ok(c, s + 1, n - 1))
-			return SPF_SYNTAX;
-		t->spec = s + 1;
-		t->speclen = n - 1;
-		return 0;
+		return n == 0 ? 0 : spf_term_spec(c, s, n, t);
 	case SPF_K_IP4:
 	case SPF_K_IP6:
 		if (n < 2 || s[0] != ':')
