@@ -1,7 +1,7 @@
 #!/bin/bash
 # dns_resolver.sh - common/dns.c and common/spf.c against a real DNS server.
 #
-# dnsmasq on loopback serves the test's zones; tests/tools/spftool asks through
+# dnsmasq on loopback serves the test's zones (knotd gives a genuine SERVFAIL); tests/tools/spftool asks through
 # libunbound forwarding to it ([dns] nameserver).  Checked: A, AAAA, MX, TXT
 # (strings of one record joined), PTR, TLSA answers with their TTL; NXDOMAIN
 # and NODATA; an upstream that refuses (libunbound: SERVFAIL) and one that
@@ -48,6 +48,7 @@ expect 1.0.0.10.in-addr.arpa PTR '1.0.0.10.in-addr.arpa PTR ok ttl=300 a.example
 expect _25._tcp.mx.example.com TLSA '_25._tcp.mx.example.com TLSA ok ttl=300 3/1/1/4'
 expect nothere.example.com A 'nothere.example.com A nxdomain ttl=*'
 expect mx.example.com TXT 'mx.example.com TXT nodata ttl=*'
+# dnsmasq refuses names outside its zones; libunbound reports that as SERVFAIL
 expect x.elsewhere.org A 'x.elsewhere.org A tempfail ttl=0 why=SERVFAIL'
 expect 'bad..example.com' A 'bad..example.com A permfail ttl=0 why=malformed name'
 grep -q 'query\[MX\] example.com' "$T/dnsmasq.log" || fail "dnsmasq never saw the MX query"
@@ -60,6 +61,12 @@ n1=$(grep -c 'query\[A\] cached.example.com' "$T/dnsmasq.log")
 [ "$(echo "$got" | grep -c ' A ok ttl=300 10.0.0.3$')" = 2 ] || fail "cache: got '$got'"
 [ $((n1 - n0)) = 1 ] || fail "cache: dnsmasq saw $((n1 - n0)) queries for 2 lookups"
 ok "two lookups, one query upstream (libunbound's cache)"
+
+# a server that answers SERVFAIL itself (knotd, its zone failed to load)
+dns_servfail_start
+got=$("$TOOL" dns "$SERVFAIL_NS" 3000 lookup x.servfail.example.com A)
+[ "$got" = "x.servfail.example.com A tempfail ttl=0 why=SERVFAIL" ] || fail "SERVFAIL: got '$got'"
+ok "SERVFAIL from the server: $got"
 
 # a nameserver that never answers: TEMPFAIL at the deadline (timeout 20 only
 # guards against a hang; why=timeout says our deadline ended it)

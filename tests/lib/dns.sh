@@ -11,6 +11,9 @@
 #                               stopped at exit; DNS_NS=127.0.0.1:PORT for [dns]
 #   dns_stop                    stop it now
 #   dns_silent_start            a UDP socket that reads nothing: SILENT_NS=127.0.0.1:PORT
+#   dns_servfail_start          knotd serving a zone whose file is missing: every
+#                               question under servfail.example.com gets SERVFAIL
+#                               (SERVFAIL_NS=127.0.0.1:PORT)
 #   dns_ttl SECS                TTL of the local records (set before dns_start; default 300)
 DNS_TTL=300
 
@@ -65,4 +68,26 @@ time.sleep(3600)" &
 		sleep 0.1
 	done
 	fail "the silent UDP socket did not start"
+}
+
+dns_servfail_start() {
+	command -v knotd >/dev/null || fail "knotd missing (make deps: knot)"
+	SERVFAIL_PORT=$(dns_free_port)
+	mkdir -p "$T/knot"
+	cat > "$T/knot/knot.conf" <<K
+server:
+    rundir: $T/knot
+    listen: 127.0.0.1@$SERVFAIL_PORT
+    user: $(id -un)
+database:
+    storage: $T/knot
+zone:
+  - domain: servfail.example.com
+    file: $T/knot/missing.zone
+K
+	knotd -c "$T/knot/knot.conf" >"$T/knot/knotd.log" 2>&1 &
+	SERVFAIL_PID=$!
+	cleanup_add "kill $SERVFAIL_PID 2>/dev/null"
+	SERVFAIL_NS=127.0.0.1:$SERVFAIL_PORT
+	wait_port "$SERVFAIL_PORT" 10 || { cat "$T/knot/knotd.log"; fail "knotd did not start"; }
 }
