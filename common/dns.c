@@ -66,7 +66,7 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 	int			 r;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL || (d->ctx = ub_ctx_create()) == NULL) {
-		snprintf(err, errlen, "dns: cannot create the libunbound context");
+		snprintf(err, errlen, "cannot create the libunbound context");
 		free(d);
 		return NULL;
 	}
@@ -96,7 +96,7 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 			snprintf(host, sizeof(host), "%s", nameserver);
 		if ((inet_pton(AF_INET, host, &a6) != 1 && inet_pton(AF_INET6, host, &a6) != 1) ||
 		    (port != NULL && config_parse_num(port, 1, 65535, &pn) != 0)) {
-			snprintf(err, errlen, "dns: nameserver \"%s\": want IP[:PORT]", nameserver);
+			snprintf(err, errlen, "nameserver \"%s\": want IP[:PORT]", nameserver);
 			goto fail;
 		}
 		snprintf(fwd, sizeof(fwd), "%s@%s", host, port ? port : "53");
@@ -104,7 +104,7 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 	} else if (r == 0)
 		r = ub_ctx_resolvconf(d->ctx, NULL);
 	if (r != 0) {
-		snprintf(err, errlen, "dns: libunbound: %s", ub_strerror(r));
+		snprintf(err, errlen, "libunbound: %s", ub_strerror(r));
 		goto fail;
 	}
 	pthread_mutex_init(&d->mu, NULL);
@@ -123,7 +123,9 @@ fail:
 struct dns *
 dns_open(const struct config *cfg, char *err, size_t errlen)
 {
+	struct dns	*d;
 	const char	*ns = NULL;
+	char		 why[ERRSTR_MAX];
 	long long	 t = DNS_TIMEOUT_DEFAULT;
 
 	if (cfg != NULL) {
@@ -131,7 +133,9 @@ dns_open(const struct config *cfg, char *err, size_t errlen)
 		t = config_duration(cfg, "dns", "timeout", DNS_TIMEOUT_DEFAULT, 1,
 		    DNS_TIMEOUT_MAX);
 	}
-	return dns_new(ns, t * 1000, err, errlen);
+	if ((d = dns_new(ns, t * 1000, why, sizeof(why))) == NULL)
+		snprintf(err, errlen, "%s: [dns] %s", cfg ? config_path(cfg) : "(defaults)", why);
+	return d;
 }
 
 /* dns_close - free the context; no lookup may be running */

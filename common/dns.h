@@ -6,6 +6,7 @@
  * dns_lookup() for one (name, type), dns_answer_free().  One struct dns is
  * shared by all threads: libunbound keeps one cache, and lookups from many
  * threads wait side by side (dns.c says how).
+ * Open it after any fork(): libunbound's worker thread does not follow a fork.
  * Error contract: a lookup never blocks past its deadline and always fills
  * the answer with one status; the resolver logs nothing per lookup (callers
  * know what a failure means for them).  dns_open() fails with a reason.

@@ -51,6 +51,16 @@ expect mx.example.com TXT 'mx.example.com TXT nodata ttl=*'
 # dnsmasq refuses names outside its zones; libunbound reports that as SERVFAIL
 expect x.elsewhere.org A 'x.elsewhere.org A tempfail ttl=0 why=SERVFAIL'
 expect 'bad..example.com' A 'bad..example.com A permfail ttl=0 why=malformed name'
+# nameserver: IP[:PORT] or [IPv6]:PORT, anything else is a start-up error naming it
+for bad in dns.example.com 127.0.0.1:99999 127.0.0.1:0 '[::1'; do
+	printf '[dns]\nnameserver = %s\n' "$bad" > "$T/bad.conf"
+	if out=$("$TOOL" dns "conf=$T/bad.conf" 1 lookup a.example.com A 2>&1); then
+		fail "nameserver '$bad' was accepted: $out"
+	fi
+	case "$out" in *"$T/bad.conf: [dns] nameserver \"$bad\": want IP[:PORT]"*) ;;
+	*) fail "nameserver '$bad': $out" ;; esac
+done
+ok "bad nameserver values are refused by name"
 grep -q 'query\[MX\] example.com' "$T/dnsmasq.log" || fail "dnsmasq never saw the MX query"
 ok "the questions reached dnsmasq"
 
