@@ -16,6 +16,8 @@ local=/example.com/
 host-record=a.example.com,10.0.0.1,2001:db8::1
 host-record=mx.example.com,10.0.0.2
 host-record=cached.example.com,10.0.0.3
+host-record=slowa.example.com,10.0.0.4
+host-record=slowb.example.com,10.0.0.5
 mx-host=example.com,mx.example.com,10
 txt-record=txt.example.com,"v=spf1 ","ip4:10.0.0.9 -all"
 dns-rr=_25._tcp.mx.example.com,52,030101AABBCCDD
@@ -91,6 +93,18 @@ ok "silent server: $got"
 got=$("$TOOL" dns "$DNS_NS" 3000 threads 16 a.example.com)
 [ "$got" = "threads ok=16 nx=16 other=0" ] || fail "threads: got '$got'"
 ok "16 threads on one resolver: $got"
+
+# the first waiter polls for both; when its answer comes first it must hand
+# polling to the second (whose answer is still on the way), or that one would
+# sleep to its deadline.  Without the hand-over the second one still gets its
+# answer when it happens to wake after the first has left (about half the
+# time, measured), so the case runs 6 times: each process is a new resolver.
+dns_delay_start "$DNS_PORT" slowa=0.2 slowb=0.6
+for i in 1 2 3 4 5 6; do
+	got=$("$TOOL" dns "$DELAY_NS" 3000 handoff slowa.example.com slowb.example.com)
+	[ "$got" = "handoff ok ok" ] || fail "handoff (round $i): got '$got'"
+done
+ok "a second waiter gets its answer after the first one left (6 rounds): $got"
 
 # SPF through the real resolver
 spf() {

@@ -11,6 +11,10 @@
 #                               stopped at exit; DNS_NS=127.0.0.1:PORT for [dns]
 #   dns_stop                    stop it now
 #   dns_silent_start            a UDP socket that reads nothing: SILENT_NS=127.0.0.1:PORT
+#   dns_delay_start PORT LABEL=SECS...
+#                               a UDP relay to 127.0.0.1:PORT that holds back each
+#                               question whose first label is LABEL for SECS seconds
+#                               (a slow upstream): DELAY_NS=127.0.0.1:PORT
 #   dns_servfail_start          knotd serving a zone whose file is missing: every
 #                               question under servfail.example.com gets SERVFAIL
 #                               (SERVFAIL_NS=127.0.0.1:PORT)
@@ -90,4 +94,38 @@ K
 	cleanup_add "kill $SERVFAIL_PID 2>/dev/null"
 	SERVFAIL_NS=127.0.0.1:$SERVFAIL_PORT
 	wait_port "$SERVFAIL_PORT" 10 || { cat "$T/knot/knotd.log"; fail "knotd did not start"; }
+}
+
+dns_delay_start() {
+	_up=$1; shift
+	DELAY_PORT=$(dns_free_port)
+	python3 - "$DELAY_PORT" "$_up" "$@" <<'PY' &
+import socket, sys, threading, time
+port, up = int(sys.argv[1]), int(sys.argv[2])
+delay = {k.encode(): float(v) for k, v in (a.split("=") for a in sys.argv[3:])}
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", port))
+def relay(q, peer):
+    label = q[13:13 + q[12]].lower()	# the first label of the question
+    time.sleep(delay.get(label, 0))
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(5)
+    u.sendto(q, ("127.0.0.1", up))
+    try:
+        s.sendto(u.recv(4096), peer)
+    except OSError:
+        pass
+while True:
+    q, peer = s.recvfrom(4096)
+    threading.Thread(target=relay, args=(q, peer), daemon=True).start()
+PY
+	DELAY_PID=$!
+	cleanup_add "kill $DELAY_PID 2>/dev/null"
+	DELAY_NS=127.0.0.1:$DELAY_PORT
+	for _i in $(seq 50); do
+		python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(
+('127.0.0.1', $DELAY_PORT))" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	fail "the delaying relay did not start"
 }

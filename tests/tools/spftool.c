@@ -11,6 +11,10 @@
  *   spftool dns NS[:PORT] TIMEOUT_MS threads N NAME
  *                                 N threads share one resolver, each looks up
  *                                 NAME A and n<i>.NAME A: "threads ok=K nx=K other=K"
+ *   spftool dns NS[:PORT] TIMEOUT_MS handoff NAME1 NAME2
+ *                                 NAME1 A in one thread, 50 ms later NAME2 A in
+ *                                 another: "handoff STATUS1 STATUS2" (with a slow
+ *                                 NAME2, the first waiter must hand polling over)
  * NS "conf=FILE" reads [dns] from a config file instead (dns_open).
  * Table input, tab-separated, values hex where they are bytes:
  *   Z name TYPE value      A/AAAA/PTR/CNAME text, MX "pref name", TXT hex
@@ -28,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "config.h"
 #include "dns.h"
@@ -344,6 +349,36 @@ tool_threads(struct dns *d, int n, const char *name)
 	return 0;
 }
 
+/* tool_handoff_run - one lookup */
+static void *
+tool_handoff_run(void *arg)
+{
+	struct tool_thread	*t = arg;
+	struct dns_answer	 a;
+
+	t->s1 = dns_lookup(t->d, t->name, DNS_T_A, &a);
+	dns_answer_free(&a);
+	return NULL;
+}
+
+/* tool_handoff - a second waiter arrives while the first one polls */
+static int
+tool_handoff(struct dns *d, const char *n1, const char *n2)
+{
+	struct tool_thread	t[2] = { { .d = d, .name = n1 }, { .d = d, .name = n2 } };
+	struct timespec		ts = { 0, 50 * 1000000L };
+
+	if (pthread_create(&t[0].tid, NULL, tool_handoff_run, &t[0]) != 0)
+		return 1;
+	nanosleep(&ts, NULL);
+	if (pthread_create(&t[1].tid, NULL, tool_handoff_run, &t[1]) != 0)
+		return 1;
+	pthread_join(t[0].tid, NULL);
+	pthread_join(t[1].tid, NULL);
+	printf("handoff %s %s\n", dns_status_name(t[0].s1), dns_status_name(t[1].s1));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -385,6 +420,9 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[4], "threads") == 0 && argc == 7) {
 		if ((i = tool_threads(d, (int)strtol(argv[5], NULL, 10), argv[6])) != 0)
+			return i;
+	} else if (strcmp(argv[4], "handoff") == 0 && argc == 7) {
+		if ((i = tool_handoff(d, argv[5], argv[6])) != 0)
 			return i;
 	} else if (strcmp(argv[4], "spf") == 0 && argc == 8) {
 		memset(&req, 0, sizeof(req));
