@@ -113,5 +113,9 @@
 #define SPF_MXPTR_MAX		10
 #define SPF_EXPAND_MAX		1024
 #define SPF_TERMS_MAX		128
+/* A whole SPF check: no lookup starts after this many seconds (RFC 7208
+ * 4.6.4 suggests at least 20 s; the SMTP client waits 5 min for RCPT, RFC 5321
+ * 4.5.3.2.3). */
+#define SPF_TIMEOUT_DEFAULT	20
 
 #endif

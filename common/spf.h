@@ -10,7 +10,10 @@
  * nest at most SPF_LOOKUP_MAX + 1 deep (the lookup limit ends it first);
  * the 10-lookup and 2-void-lookup limits of 4.6.4 are enforced.
  * Error contract: the result is the RFC's; DNS temporary errors give
- * SPF_TEMPERROR, never a failure.  Nothing is logged: the verdict carries
+ * SPF_TEMPERROR, never a failure.  A check may make ~100 lookups (10 terms,
+ * 10 names each): req->timeout_ms bounds the whole check (no lookup starts
+ * after it; SPF_TIMEOUT_DEFAULT is the suggested value), the resolver each
+ * lookup.  Nothing is logged: the verdict carries
  * a reason (problem) for the caller's log line and Authentication-Results.
  */
 #ifndef MXS_SPF_H
@@ -46,6 +49,7 @@ struct spf_request {
 	const char	*receiver;	/* %{r} in explanations; NULL: "unknown" */
 	const char	*default_exp;	/* explanation when the domain gives none; NULL: ours */
 	time_t		 now;		/* %{t}; 0: time(NULL) */
+	long long	 timeout_ms;	/* the whole check; no lookup starts after it (0: none) */
 };
 
 struct spf_verdict {

@@ -88,6 +88,9 @@ got=$(timeout 20 "$TOOL" dns "conf=$T/silent.conf" 1 lookup a.example.com A) ||
 	fail "lookup against a silent server did not return (rc=$?)"
 [ "$got" = "a.example.com A tempfail ttl=0 why=timeout" ] || fail "silent server: got '$got'"
 ok "silent server: $got"
+got=$("$TOOL" dns "conf=$T/silent.conf" 1 spf 10.0.0.1 user@pass.example.com helo.example.com)
+case "$got" in "temperror "*) ok "SPF against the silent server: $got" ;;
+*) fail "SPF against the silent server: $got" ;; esac
 
 # one resolver, many threads: every answer arrives to its own waiter
 got=$("$TOOL" dns "$DNS_NS" 3000 threads 16 a.example.com)

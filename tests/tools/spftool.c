@@ -430,6 +430,7 @@ main(int argc, char **argv)
 			goto usage;
 		req.sender = argv[6];
 		req.helo = argv[7];
+		req.timeout_ms = SPF_TIMEOUT_DEFAULT * 1000LL;
 		res = spf_resolver_dns(d);
 		spf_check(&res, &req, &v);
 		printf("%s explanation=\"%s\" problem=\"%s\"\n", spf_result_name(v.result),

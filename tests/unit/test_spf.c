@@ -3,7 +3,8 @@
  * RFC 7208 suite (tests/e2e/spf_suite.sh) touches only once or not at all:
  * 10 DNS-querying terms pass and 11 fail, 2 void lookups pass and 3 fail, 10
  * MX names pass and 11 fail, the 11th PTR name is ignored, include and
- * redirect loops end, exp-only macros (c, r, t) and %{p}, IPv4-mapped clients.
+ * redirect loops end, exp-only macros (c, r, t) and %{p}, IPv4-mapped clients,
+ * the deadline of a whole check.
  * DNS is a table (the real resolver is in tests/e2e/dns_resolver.sh).
  */
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
 
@@ -217,6 +219,42 @@ test_ptr_and_macros(void **state)
 	    sizeof(cases) / sizeof(*cases));
 }
 
+/* slowlookup - the table, 60 ms a question */
+static enum dns_status
+slowlookup(void *arg, const char *name, enum dns_type t, struct dns_answer *ans)
+{
+	struct timespec	ts = { 0, 60 * 1000000L };
+
+	nanosleep(&ts, NULL);
+	return zlookup(arg, name, t, ans);
+}
+
+static void
+test_deadline(void **state)
+{
+	static const struct zrr z[] = {
+		H(1), H(2), H(3), H(4),
+		{ "slow.x.org", DNS_T_TXT, "v=spf1 a:h1.x.org a:h2.x.org a:h3.x.org a:h4.x.org "
+		    "ip4:192.0.2.1 -all" },
+	};
+	struct spf_resolver	res = { slowlookup, NULL };
+	struct spf_request	req;
+	struct spf_verdict	v;
+
+	zone = z;
+	nzone = sizeof(z) / sizeof(*z);
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(spf_request_ip(&req, "192.0.2.1"), 0);
+	req.sender = "user@slow.x.org";
+	req.helo = "helo.example.org";
+	/* 5 questions of 60 ms each: the third starts after 100 ms, so none does */
+	req.timeout_ms = 100;
+	assert_int_equal(spf_check(&res, &req, &v), SPF_TEMPERROR);
+	/* no check deadline: the same check ends */
+	req.timeout_ms = 0;
+	assert_int_equal(spf_check(&res, &req, &v), SPF_PASS);
+}
+
 int
 main(void)
 {
@@ -224,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_mx),
 		cmocka_unit_test(test_ptr_and_macros),
+		cmocka_unit_test(test_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
