@@ -150,6 +150,29 @@ dns_close(struct dns *d)
 	free(d);
 }
 
+/* dns_deadline - CLOCK_MONOTONIC now + ms */
+void
+dns_deadline(long long ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* dns_deadline_passed - 1 once CLOCK_MONOTONIC reached ts */
+int
+dns_deadline_passed(const struct timespec *ts)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > ts->tv_sec || (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
+}
+
 /* dns_name_check - at most 253 characters, labels 1..63 (a final dot allowed) */
 int
 dns_name_check(const char *name)
@@ -402,13 +425,7 @@ dns_lookup(struct dns *d, const char *name, enum dns_type t, struct dns_answer *
 		return ans->status = DNS_TEMPFAIL;
 	}
 	q->d = d;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += d->timeout_ms / 1000;
-	dl.tv_nsec += (d->timeout_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
+	dns_deadline(d->timeout_ms, &dl);
 	if ((r = ub_resolve_async(d->ctx, name, (int)t, 1, q, dns_callback, &id)) != 0) {
 		free(q);
 		snprintf(ans->why, sizeof(ans->why), "%s", ub_strerror(r));

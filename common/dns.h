@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "limits.h"
 
@@ -75,6 +76,9 @@ enum dns_status	 dns_lookup(struct dns *, const char *name, enum dns_type, struc
 void		 dns_answer_free(struct dns_answer *);
 const char	*dns_status_name(enum dns_status);
 
+/* dns_deadline - CLOCK_MONOTONIC now + ms; dns_deadline_passed - 1 once reached */
+void		 dns_deadline(long long ms, struct timespec *ts);
+int		 dns_deadline_passed(const struct timespec *ts);
 /* dns_name_check - 0 when name is a syntactically usable DNS name, else -1 */
 int		 dns_name_check(const char *name);
 /* dns_reverse_name - "4.3.2.1.in-addr.arpa" / nibbles ".ip6.arpa"; 0 ok, -1 too small */

@@ -89,17 +89,11 @@ spf_problem(struct spf_ctx *c, enum spf_result r, const char *what, const char *
 static enum dns_status
 spf_lookup(struct spf_ctx *c, const char *name, enum dns_type t, struct dns_answer *ans)
 {
-	struct timespec	now;
-
 	memset(ans, 0, sizeof(*ans));
 	/* up to ~100 lookups per check (4.6.4): the whole check has a deadline too */
-	if (c->deadline.tv_sec != 0) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > c->deadline.tv_sec || (now.tv_sec == c->deadline.tv_sec &&
-		    now.tv_nsec >= c->deadline.tv_nsec)) {
-			snprintf(ans->why, sizeof(ans->why), "SPF check deadline");
-			return ans->status = DNS_TEMPFAIL;
-		}
+	if (c->deadline.tv_sec != 0 && dns_deadline_passed(&c->deadline)) {
+		snprintf(ans->why, sizeof(ans->why), "SPF check deadline");
+		return ans->status = DNS_TEMPFAIL;
 	}
 	return c->res->lookup(c->res->arg, name, t, ans);
 }
@@ -894,15 +888,8 @@ spf_check_host(const struct spf_resolver *res, const struct spf_request *req,
 		memcpy(c.ip, req->af == AF_INET ? req->ip.s6_addr : req->ip.s6_addr + 12, 4);
 	} else
 		memcpy(c.ip, req->ip.s6_addr, 16);
-	if (req->timeout_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &c.deadline);
-		c.deadline.tv_sec += req->timeout_ms / 1000;
-		c.deadline.tv_nsec += (req->timeout_ms % 1000) * 1000000L;
-		if (c.deadline.tv_nsec >= 1000000000L) {
-			c.deadline.tv_sec++;
-			c.deadline.tv_nsec -= 1000000000L;
-		}
-	}
+	if (req->timeout_ms > 0)
+		dns_deadline(req->timeout_ms, &c.deadline);
 	snprintf(v->domain, sizeof(v->domain), "%s", domain);
 	v->result = spf_eval(&c, domain, 0, 1);
 	return v->result;

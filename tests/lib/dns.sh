@@ -65,13 +65,17 @@ time.sleep(3600)" &
 	SILENT_PID=$!
 	cleanup_add "kill $SILENT_PID 2>/dev/null"
 	SILENT_NS=127.0.0.1:$SILENT_PORT
-	# until the port is taken (binding it ourselves then fails)
+	_dns_wait_udp "$SILENT_PORT" || fail "the silent UDP socket did not start"
+}
+
+# _dns_wait_udp PORT - until something has bound the UDP port (binding it then fails)
+_dns_wait_udp() {
 	for _i in $(seq 50); do
 		python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(
-('127.0.0.1', $SILENT_PORT))" 2>/dev/null || return 0
+('127.0.0.1', $1))" 2>/dev/null || return 0
 		sleep 0.1
 	done
-	fail "the silent UDP socket did not start"
+	return 1
 }
 
 dns_servfail_start() {
@@ -122,10 +126,5 @@ PY
 	DELAY_PID=$!
 	cleanup_add "kill $DELAY_PID 2>/dev/null"
 	DELAY_NS=127.0.0.1:$DELAY_PORT
-	for _i in $(seq 50); do
-		python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(
-('127.0.0.1', $DELAY_PORT))" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	fail "the delaying relay did not start"
+	_dns_wait_udp "$DELAY_PORT" || fail "the delaying relay did not start"
 }
