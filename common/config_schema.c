@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "config_impl.h"
+#include "dns.h"
 #include "limits.h"
 #include "msgid.h"
 #include "route.h"
@@ -40,6 +41,19 @@ config_schema_storage_url(const char *v, char *why, size_t whylen)
 		return 0;
 	snprintf(why, whylen, "want file:///path, http:// or https://");
 	return -1;
+}
+
+/* config_schema_nameserver - [dns] nameserver "IP[:PORT]", parsed as dns_new() takes it */
+static int
+config_schema_nameserver(const char *v, char *why, size_t whylen)
+{
+	struct dns	*d;
+
+	/* dns_new() only parses and sets the forwarder: no packet is sent */
+	if ((d = dns_new(v, 1000, why, whylen)) == NULL)
+		return -1;
+	dns_close(d);
+	return 0;
 }
 
 /* config_schema_prefix - [storage] prefix, as store_open() takes it */
@@ -195,6 +209,9 @@ const struct config_key config_keys[] = {
 	NUM("storage", "breaker_failures", 1, 1000, A),
 	DUR("storage", "probe_interval", 1, 3600, A),
 	DUR("storage", "orphan_age", 1, ORPHAN_AGE_MAX, A),
+
+	STR("dns", "nameserver", config_schema_nameserver, A, 0),
+	DUR("dns", "timeout", 1, DNS_TIMEOUT_MAX, A),
 
 	STRN("spool", "dir", CONFIG_PATH_MAX, NULL, A, 0),
 	SIZE("spool", "max_size", 0, 1LL << 50, A),
