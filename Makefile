@@ -17,7 +17,7 @@ PKGS	= openssl sqlite3 libcurl libmicrohttpd jansson inih libidn2
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
 	   -Wno-unused-parameter -D_GNU_SOURCE -iquote common -iquote $(O)/gen
-LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lcurl -lmicrohttpd -ljansson -linih -lidn2) -lpthread -lm
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lcurl -lmicrohttpd -ljansson -linih -lidn2) -lresolv -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined
