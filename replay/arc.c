@@ -40,7 +40,7 @@ arc_conf_load(const struct config *cfg, struct arc_conf **out, char *err, size_t
 	if (d == NULL && s == NULL && k == NULL)
 		return 0;
 	if (d == NULL || s == NULL || k == NULL || !*d || !*s || !*k) {
-		snprintf(err, errlen, "[arc] domain, selector and key_file go together");
+		snprintf(err, errlen, "domain, selector and key_file go together");
 		return -1;
 	}
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
@@ -56,7 +56,7 @@ arc_conf_load(const struct config *cfg, struct arc_conf **out, char *err, size_t
 	    (size_t)snprintf(a->authserv_id, sizeof(a->authserv_id), "%s", v) >=
 	    sizeof(a->authserv_id) || strpbrk(d, " \t;=") || strpbrk(s, " \t;=") ||
 	    strpbrk(v, " \t;\r\n")) {
-		snprintf(err, errlen, "[arc] domain, selector or authserv_id too long or with"
+		snprintf(err, errlen, "domain, selector or authserv_id too long or with"
 		    " spaces, ';' or '='");
 		goto fail;
 	}

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "arc.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
@@ -75,7 +76,15 @@ cli_route_check(const char *key, const char *value, void *arg)
 	}
 }
 
-/* cli_sched_conf - [replay] [routes] [deliver] into sc; exit code or 0 */
+/* cli_sched_free - what cli_sched_conf() allocated */
+static void
+cli_sched_free(struct sched_conf *sc)
+{
+	route_rate_free(sc->wc.route_rates);
+	arc_conf_free(sc->wc.arc);
+}
+
+/* cli_sched_conf - [replay] [routes] [deliver] [arc] into sc; exit code or 0 */
 static int
 cli_sched_conf(struct cli *c, struct sched_conf *sc)
 {
@@ -127,6 +136,10 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	if ((sc->wc.route_rates = route_rate_load(cfg, sc->ramp_s, err, sizeof(err))) == NULL &&
 	    err[0])
 		return cli_err(c, CLI_CONFIG, "%s: %s", config_path(cfg), err);
+	if (arc_conf_load(cfg, &sc->wc.arc, err, sizeof(err)) == -1) {
+		route_rate_free(sc->wc.route_rates);
+		return cli_err(c, CLI_CONFIG, "%s: [arc] %s", config_path(cfg), err);
+	}
 	return 0;
 }
 
@@ -147,13 +160,13 @@ cli_serve(struct cli *c)
 	cli_signals();
 	if (config_str(c->cfg, "http", "listen", NULL) != NULL &&
 	    (http = status_start(c->cfg, err, sizeof(err))) == NULL) {
-		route_rate_free(sc.wc.route_rates);
+		cli_sched_free(&sc);
 		return cli_err(c, CLI_UNAVAILABLE, "http: %s", err);
 	}
 	log_info("- replay start owner=%s rate=%.3f concurrency=%d start_paused=%s",
 	    sc.wc.owner, sc.rate, sc.concurrency, sc.start_paused ? "yes" : "no");
 	rc = sched_run(&sc, &cli_stop, &st) == -1 ? CLI_UNAVAILABLE : CLI_OK;
-	route_rate_free(sc.wc.route_rates);
+	cli_sched_free(&sc);
 	log_info("- replay stop attempts=%lld delivered=%lld deferred=%lld quarantined=%lld",
 	    (long long)st.done, (long long)st.delivered, (long long)st.deferred,
 	    (long long)st.quarantined);
@@ -278,13 +291,13 @@ cli_drain(struct cli *c)
 	if ((rc = cli_index(c)) != 0 || (rc = cli_sched_conf(c, &sc)) != 0)
 		return rc;
 	if (c->to && deliver_route_parse(c->to, &sc.wc.override) == -1) {
-		route_rate_free(sc.wc.route_rates);
+		cli_sched_free(&sc);
 		return cli_err(c, CLI_USAGE, "--to %s: want smtp://host[:port], lmtp://host[:port],"
 		    " smtp:unix:/path or lmtp:unix:/path", c->to);
 	}
 	sc.wc.has_override = c->to != NULL;
 	if (c->dry_run) {
-		route_rate_free(sc.wc.route_rates);
+		cli_sched_free(&sc);
 		return cli_drain_dry(c);
 	}
 	/* like postqueue -f: no rate cap unless asked; [replay] concurrency still bounds it */
@@ -315,7 +328,7 @@ cli_drain(struct cli *c)
 	sc.progress_arg = &p;
 	cli_signals();
 	rc = sched_run(&sc, &cli_stop, &st);
-	route_rate_free(sc.wc.route_rates);
+	cli_sched_free(&sc);
 	if (rc == -1)
 		return cli_err(c, CLI_UNAVAILABLE, "cannot start (see the log above)");
 	if (p.tty)
