@@ -7,7 +7,9 @@
 #            jansson (JSON), inih (config), libidn2 (IDNA), cmocka (unit tests), clang +
 #            libFuzzer (tests/fuzz harnesses, tests/e2e/ingest_fuzz.sh)
 #   test   - real peers: Ceph RGW (S3), Postfix (smtp-sink/smtp-source, benchmark),
-#            Dovecot LMTP, swaks, openssl CLI, awscli, Chromium, promtool
+#            Dovecot LMTP, swaks, openssl CLI, awscli, Chromium, promtool; ARC verifiers
+#            independent of mxspool (python3-dkim, libmail-dkim-perl) and dnsmasq as the
+#            loopback DNS server that publishes the test keys
 #   docker - Docker engine, compose and debootstrap for the compose-stack test
 # Usage: deps.sh [build|test|docker|all]   (default: all)
 set -eu
@@ -16,7 +18,8 @@ build="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libcurl4-ope
  libmicrohttpd-dev libjansson-dev libinih-dev libidn2-dev libcmocka-dev xxd
  clang libclang-rt-14-dev"
 test="radosgw ceph-mon ceph-osd postfix swaks libnet-ssleay-perl dovecot-core dovecot-lmtpd openssl curl
- awscli chromium prometheus python3 procps iproute2 bc psmisc"
+ awscli chromium prometheus python3 procps iproute2 bc psmisc
+ python3-dkim python3-dnspython python3-nacl libmail-dkim-perl libnet-dns-perl dnsmasq-base"
 docker="docker.io docker-compose debootstrap"
 
 case "${1:-all}" in
