@@ -188,4 +188,20 @@ grep -q '^i=2 cv=fail .*body hash mismatch' "$T/at.log" || fail "broken chain: $
 head -1 "$T/c2-bad.eml" | grep -q '^ARC-Seal: i=2; .*cv=fail;' || fail "broken chain seal"
 refuse_both "$T/c2-bad.eml" "a chain sealed cv=fail"
 ok "a changed body or To: fails both verifiers; a broken chain is detected and sealed cv=fail"
+
+# 7. a 50 MB message is hashed streaming: the sealer's peak memory stays far below its size
+{ head -c -2 "$T/msg.eml"; for i in $(seq 1 100); do
+	head -c 480000 /dev/zero | tr '\0' 'x' | fold -w 76 | sed 's/$/  \r/'; done; } > "$T/big.eml"
+[ "$(stat -c %s "$T/big.eml")" -gt 50000000 ] || fail "big message too small"
+rss=$($PY - "$ARCTOOL" "$T/rsa.conf" "$T/big.eml" "$T/s-big.eml" <<'PY'
+import resource, subprocess, sys
+with open(sys.argv[4], 'wb') as out:
+    subprocess.run([sys.argv[1], '-c', sys.argv[2], sys.argv[3]], stdout=out, check=True,
+                   stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+) || fail "arctool on 50 MB"
+[ "$rss" -lt 30000 ] || fail "sealing 50 MB took $rss KiB of memory"
+verify_both "$T/s-big.eml" "50 MB message"
+ok "50 MB message sealed with $rss KiB peak memory; both verifiers pass"
 exit 0
