@@ -262,6 +262,15 @@ dkim_dns_server(res_state rs, const char *spec)
 	return 0;
 }
 
+int
+dkim_dns_spec_ok(const char *spec)
+{
+	struct __res_state rs;
+
+	memset(&rs, 0, sizeof(rs));
+	return dkim_dns_server(&rs, spec) == 0;
+}
+
 enum dkim_dns
 dkim_dns_txt(void *arg, const char *name, char *txt, size_t txtlen)
 {

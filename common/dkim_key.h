@@ -56,5 +56,7 @@ int		 dkim_key_verify(const char *rec, enum dkim_alg, const void *data, size_t l
  * Until the shared resolver module lands this is what replay uses.
  */
 enum dkim_dns	 dkim_dns_txt(void *arg, const char *name, char *txt, size_t txtlen);
+/* dkim_dns_spec_ok - 1 if spec is a nameserver dkim_dns_txt() can use ("IPv4[:PORT]") */
+int		 dkim_dns_spec_ok(const char *spec);
 
 #endif

@@ -31,7 +31,7 @@ arc_conf_load(const struct config *cfg, struct arc_conf **out, char *err, size_t
 {
 	struct arc_conf	*a;
 	const char	*d, *s, *k, *v;
-	char		 host[256];
+	char		 host[256], why[ERRSTR_MAX - 16];
 
 	*out = NULL;
 	d = config_str(cfg, "arc", "domain", NULL);
@@ -67,12 +67,19 @@ arc_conf_load(const struct config *cfg, struct arc_conf **out, char *err, size_t
 	for (char *p = a->skip; *p; p++)
 		if (*p == ',' || *p == '\t')
 			*p = ' ';
-	snprintf(a->nameserver, sizeof(a->nameserver), "%s",
-	    config_str(cfg, "dns", "nameserver", ""));
+	if ((size_t)snprintf(a->nameserver, sizeof(a->nameserver), "%s", config_str(cfg, "dns",
+	    "nameserver", "")) >= sizeof(a->nameserver) ||
+	    (a->nameserver[0] && !dkim_dns_spec_ok(a->nameserver))) {
+		/* the shared resolver module will take IPv6 too; this lookup is IPv4 only */
+		snprintf(err, errlen, "[dns] nameserver = %s: want IPv4[:PORT]", a->nameserver);
+		goto fail;
+	}
 	a->keyfn = dkim_dns_txt;
 	a->keyarg = a->nameserver[0] ? a->nameserver : NULL;
-	if ((a->key = dkim_key_load(k, err, errlen)) == NULL)
+	if ((a->key = dkim_key_load(k, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "key_file %s", why);
 		goto fail;
+	}
 	*out = a;
 	return 0;
 fail:
