@@ -11,6 +11,8 @@
  * Entry points: config_keys[], config_schema_find(), config_schema_section(),
  * config_schema_suggest().
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +42,18 @@ config_schema_storage_url(const char *v, char *why, size_t whylen)
 	    strncmp(v, "https://", 8) == 0)
 		return 0;
 	snprintf(why, whylen, "want file:///path, http:// or https://");
+	return -1;
+}
+
+/* config_schema_ip - an IPv4 or IPv6 address literal ([replay] source_address) */
+static int
+config_schema_ip(const char *v, char *why, size_t whylen)
+{
+	unsigned char	a[sizeof(struct in6_addr)];
+
+	if (*v == '\0' || inet_pton(AF_INET, v, a) == 1 || inet_pton(AF_INET6, v, a) == 1)
+		return 0;
+	snprintf(why, whylen, "want an IPv4 or IPv6 address of this host");
 	return -1;
 }
 
@@ -210,6 +224,13 @@ const struct config_key config_keys[] = {
 	DUR("storage", "probe_interval", 1, 3600, A),
 	DUR("storage", "orphan_age", 1, ORPHAN_AGE_MAX, A),
 
+	/* ARC sealing at replay (docs/deliver.md): all of domain, selector, key_file or none */
+	STR("arc", "domain", NULL, R, 0),
+	STR("arc", "selector", NULL, R, 0),
+	STR("arc", "key_file", NULL, R, CONFIG_K_FILE),
+	STR("arc", "authserv_id", NULL, R, 0),
+	STR("arc", "skip_targets", NULL, R, 0),
+
 	STR("dns", "nameserver", config_schema_nameserver, A, 0),
 	DUR("dns", "timeout", 1, DNS_TIMEOUT_MAX, A),
 
@@ -287,6 +308,7 @@ const struct config_key config_keys[] = {
 	DUR("deliver", "data_timeout", 1, 7200, R),
 
 	STR("replay", "hostname", NULL, R, 0),
+	STR("replay", "source_address", config_schema_ip, R, 0),
 	STR("replay", "dsn_relay", config_schema_relay, R, 0),
 	STR("replay", "rate", config_schema_rate, R, 0),
 	NUM("replay", "concurrency", 1, 256, R),

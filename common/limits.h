@@ -158,4 +158,11 @@
  * 4.5.3.2.3). */
 #define SPF_TIMEOUT_DEFAULT	20
 
+/* ARC (RFC 8617): instances per chain (4.2.1: i= is 1..50) */
+#define ARC_INSTANCE_MAX	50
+/* ARC sealing reads at most this much header block (a bigger one is delivered unsealed) */
+#define ARC_HEADER_MAX		(1024 * 1024)
+/* header fields of a message that sealing looks at (RFC 5322 sets no limit) */
+#define ARC_FIELDS_MAX		2000
+
 #endif

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "arc.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
@@ -61,9 +62,10 @@ cli_sched_free(struct sched_conf *sc)
 {
 	route_rate_free(sc->wc.route_rates);
 	deliver_routes_free(sc->wc.routes);
+	arc_conf_free(sc->wc.arc);
 }
 
-/* cli_sched_conf - [replay] [routes] [deliver] into sc; exit code or 0 */
+/* cli_sched_conf - [replay] [routes] [deliver] [arc] into sc; exit code or 0 */
 static int
 cli_sched_conf(struct cli *c, struct sched_conf *sc)
 {
@@ -119,6 +121,10 @@ cli_sched_conf(struct cli *c, struct sched_conf *sc)
 	    sizeof(err))) == NULL && err[0]) {
 		deliver_routes_free(routes);
 		return cli_err(c, CLI_CONFIG, "%s: %s", config_path(cfg), err);
+	}
+	if (arc_conf_load(cfg, &sc->wc.arc, err, sizeof(err)) == -1) {
+		cli_sched_free(sc);
+		return cli_err(c, CLI_CONFIG, "%s: [arc] %s", config_path(cfg), err);
 	}
 	return 0;
 }

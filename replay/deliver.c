@@ -7,7 +7,8 @@
  * The envelope is passed on faithfully: MAIL and RCPT parameters are sent only
  * where the primary advertised the extension (SIZE, 8BITMIME, SMTPUTF8, DSN).
  * The body is streamed from the fd with pread(), dot-stuffed (RFC 5321
- * 4.5.2) and never held whole in memory.  Invariant: after any failure in a
+ * 4.5.2) and never held whole in memory; an optional prefix (the ARC set
+ * replay adds) goes before it.  Invariant: after any failure in a
  * transaction the connection is marked broken and is never reused; a message
  * whose bytes could not all be read is never terminated with the final dot.
  * Errors: deliver_status plus a one-line reason in err; nothing is logged here
@@ -306,7 +307,7 @@ deliver_connect(const struct deliver_route *r, const struct deliver_opts *o, int
 	deliver_reply_init(&c->rep);
 	c->route = *r;
 	c->opts = *o;
-	if (deliver_io_connect(&c->io, r, o->connect_timeout) == -1)
+	if (deliver_io_connect(&c->io, r, o->source_address, o->connect_timeout) == -1)
 		goto fail;
 	if (deliver_reply(c, o->command_timeout, "greeting") == -1)
 		goto fail;
@@ -411,7 +412,8 @@ deliver_mail_cmd(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *
 
 	o = snprintf(line, len, "MAIL FROM:<%s>", m->mail_from);
 	if ((c->ext & DELIVER_EXT_SIZE) && o < len)
-		o += snprintf(line + o, len - o, " SIZE=%lld", (long long)m->size);
+		o += snprintf(line + o, len - o, " SIZE=%lld",
+		    (long long)m->size + (long long)m->prefixlen);
 	if ((c->ext & DELIVER_EXT_8BITMIME) && deliver_param(m->mail_params, "BODY", v,
 	    sizeof(v)) && o < len)
 		/* no BDAT here: BINARYMIME goes as 8BITMIME (CRLF lines, checked at ingest) */
@@ -553,6 +555,12 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 	out = malloc(2 * DELIVER_CHUNK + 8);
 	if (in == NULL || out == NULL) {
 		deliver_fail(c, "out of memory");
+		goto out;
+	}
+	/* header fields we made (ARC set): whole CRLF lines, none with a leading dot */
+	if (m->prefixlen > 0 && deliver_io_write(&c->io, m->prefix, m->prefixlen,
+	    c->opts.data_timeout) == -1) {
+		c->broken = 1;
 		goto out;
 	}
 	while (off < m->size) {

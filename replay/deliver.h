@@ -13,7 +13,8 @@
  *   *            = smtp://primary.internal     smtp:unix:/path)
  * [deliver] tls = none|opportunistic|required, tls_verify = yes, ca_file,
  *   auth_user, auth_password (env:NAME), helo_name, connect_timeout,
- *   command_timeout, data_timeout.
+ *   command_timeout, data_timeout; [replay] source_address (the IP connections
+ *   to the primary come from, so it can recognise the gateways).
  */
 #ifndef MXS_DELIVER_H
 #define MXS_DELIVER_H
@@ -37,6 +38,7 @@ struct deliver_opts {
 	int			 command_timeout;
 	int			 data_timeout;
 	int			 auth_plaintext;	/* AUTH allowed without TLS (default 0) */
+	const char		*source_address;	/* [replay] source_address: bind here */
 };
 
 /* one recipient in, its outcome out */
@@ -55,6 +57,8 @@ struct deliver_msg {
 	size_t			 nrcpts;
 	int			 fd;		/* message bytes, read with pread from 0 */
 	off_t			 size;
+	const char		*prefix;	/* header fields sent before them (ARC set), or NULL */
+	size_t			 prefixlen;	/* CRLF lines, none starting with '.' */
 };
 
 enum deliver_status {

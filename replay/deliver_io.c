@@ -117,10 +117,10 @@ deliver_io_selffail(struct deliver_io *io)
 	    "nothing listens on that port)", strerror(ECONNREFUSED));
 }
 
-/* deliver_io_try - non-blocking connect of one address within the deadline */
+/* deliver_io_try - non-blocking connect of one address (from src if set) within the deadline */
 static int
 deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, socklen_t salen,
-    long long deadline)
+    const struct addrinfo *src, long long deadline)
 {
 	int		err = 0, one = 1;
 	socklen_t	len = sizeof(err);
@@ -134,6 +134,19 @@ deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, soc
 	 */
 	if (family != AF_UNIX)
 		(void)setsockopt(io->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (src != NULL) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+		/* the port is chosen at connect: bind() alone would reserve one per socket */
+		(void)setsockopt(io->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+#endif
+		if (bind(io->fd, src->ai_addr, src->ai_addrlen) == -1) {
+			err = errno;
+			close(io->fd);
+			io->fd = -1;
+			return deliver_io_fail(io, "bind to [replay] source_address: %s",
+			    strerror(err));
+		}
+	}
 	if (connect(io->fd, sa, salen) == 0)
 		return 0;
 	if (errno != EINPROGRESS && errno != EAGAIN)
@@ -152,10 +165,11 @@ deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, soc
 }
 
 int
-deliver_io_connect(struct deliver_io *io, const struct deliver_route *r, int timeout)
+deliver_io_connect(struct deliver_io *io, const struct deliver_route *r, const char *source,
+    int timeout)
 {
 	struct sockaddr_un	 sun;
-	struct addrinfo		 hints, *res, *ai;
+	struct addrinfo		 hints, *res, *ai, *src = NULL;
 	char			 port[16];
 	long long		 deadline = deliver_io_now() + (long long)timeout * 1000;
 	int			 e;
@@ -164,18 +178,33 @@ deliver_io_connect(struct deliver_io *io, const struct deliver_route *r, int tim
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", r->unix_path);
-		return deliver_io_try(io, AF_UNIX, (struct sockaddr *)&sun, sizeof(sun), deadline);
+		return deliver_io_try(io, AF_UNIX, (struct sockaddr *)&sun, sizeof(sun), NULL,
+		    deadline);
 	}
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	if (source != NULL && *source != '\0') {
+		hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+		if ((e = getaddrinfo(source, NULL, &hints, &src)) != 0)
+			return deliver_io_fail(io, "[replay] source_address %s: %s", source,
+			    gai_strerror(e));
+		hints.ai_flags = 0;
+		hints.ai_family = src->ai_family;	/* only the primary's addresses we can reach */
+	}
 	snprintf(port, sizeof(port), "%d", r->port);
-	if ((e = getaddrinfo(r->host, port, &hints, &res)) != 0)
-		return deliver_io_fail(io, "resolve %s: %s", r->host, gai_strerror(e));
+	if ((e = getaddrinfo(r->host, port, &hints, &res)) != 0) {
+		if (src != NULL)
+			freeaddrinfo(src);
+		return deliver_io_fail(io, "resolve %s%s: %s", r->host, src == NULL ? "" :
+		    " (in the family of [replay] source_address)", gai_strerror(e));
+	}
 	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if (deliver_io_try(io, ai->ai_family, ai->ai_addr, ai->ai_addrlen, deadline) == 0)
+		if (deliver_io_try(io, ai->ai_family, ai->ai_addr, ai->ai_addrlen, src,
+		    deadline) == 0)
 			break;
 	freeaddrinfo(res);
+	if (src != NULL)
+		freeaddrinfo(src);
 	return io->fd == -1 ? -1 : 0;
 }
 

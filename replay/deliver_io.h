@@ -37,8 +37,10 @@ struct deliver_io {
 };
 
 void	deliver_io_init(struct deliver_io *);
-/* deliver_io_connect - TCP (host:port, v4/v6) or unix socket; 0 ok, -1 */
-int	deliver_io_connect(struct deliver_io *, const struct deliver_route *, int timeout);
+/* deliver_io_connect - TCP (host:port, v4/v6; from source, an IP, if not NULL/"") or unix
+ * socket; 0 ok, -1 */
+int	deliver_io_connect(struct deliver_io *, const struct deliver_route *, const char *source,
+	    int timeout);
 /* deliver_io_write - all of p; 0 ok, -1 */
 int	deliver_io_write(struct deliver_io *, const void *p, size_t n, int timeout);
 /* deliver_io_reply - read one whole bounded reply into r; 0 ok, -1 */

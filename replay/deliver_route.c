@@ -11,6 +11,8 @@
  * deliver_opts_load() reads [deliver].
  * Errors: bad configuration is refused by config_check() before this runs.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +140,8 @@ deliver_route_lookup(const struct deliver_routes *t, const char *domain, struct 
 void
 deliver_opts_load(const struct config *c, struct deliver_opts *o)
 {
-	const char *tls;
+	const char	*tls;
+	unsigned char	 sa[sizeof(struct in6_addr)];
 
 	memset(o, 0, sizeof(*o));
 	tls = config_str(c, "deliver", "tls", "opportunistic");
@@ -159,6 +162,12 @@ deliver_opts_load(const struct config *c, struct deliver_opts *o)
 		fatalx("%s: [deliver] auth_user is set but auth_password is not", config_path(c));
 	o->auth_plaintext = config_bool(c, "deliver", "auth_plaintext", 0);
 	o->helo_name = config_str(c, "deliver", "helo_name", NULL);
+	o->source_address = config_str(c, "replay", "source_address", NULL);
+	if (o->source_address != NULL && *o->source_address != '\0' &&
+	    inet_pton(AF_INET, o->source_address, sa) != 1 &&
+	    inet_pton(AF_INET6, o->source_address, sa) != 1)
+		fatalx("%s: [replay] source_address = \"%s\": want an IPv4 or IPv6 address of this"
+		    " host", config_path(c), o->source_address);
 	/* Postfix: smtp_connect_timeout 30s, smtp_*_timeout 300s, smtp_data_done_timeout 600s */
 	o->connect_timeout = (int)config_duration(c, "deliver", "connect_timeout", 30, 1, 3600);
 	o->command_timeout = (int)config_duration(c, "deliver", "command_timeout", 300, 1, 3600);

@@ -18,9 +18,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "anonfile.h"
+#include "arc.h"
 #include "config.h"
 #include "dsn.h"
 #include "envelope.h"
@@ -58,6 +60,13 @@ struct worker_rcpt {
 	int	 last_code;
 	int	 group;		/* route group index, -1 no route */
 	int	 skip;		/* filtered out by drain */
+};
+
+/* the ARC set of the message being delivered, made once for all its routes */
+struct worker_seal {
+	int		tried;
+	int		ok;
+	struct buf	set;
 };
 
 struct worker_job {
@@ -235,6 +244,35 @@ worker_log_outcome(const char *id, const struct index_outcome *o)
 }
 
 /*
+ * worker_seal - the ARC set for deliveries to rt, made on first use; 0 with seal->set,
+ * -1 for no seal (sealing off, the target opts out, or it failed: the message then goes
+ * unsealed, as it would without [arc], and the reason is logged once).
+ */
+static int
+worker_seal(struct worker *w, const char *id, int fd, off_t size,
+    const struct deliver_route *rt, struct worker_seal *seal)
+{
+	struct arc_result	res;
+	char			err[ERRSTR_MAX];
+
+	if (w->wc->arc == NULL || arc_skip(w->wc->arc, rt->target))
+		return -1;
+	if (!seal->tried) {
+		seal->tried = 1;
+		seal->ok = arc_seal(w->wc->arc, fd, size, NULL, time(NULL), &seal->set, &res, err,
+		    sizeof(err)) == 0;
+		if (!seal->ok)
+			log_warnx("%s replay arc-unsealed reason=\"%s\"", id, err);
+		else if (strcmp(res.cv, "fail") == 0)
+			log_warnx("%s replay arc-sealed i=%d cv=fail reason=\"%s\"", id,
+			    res.instance, res.why);
+		else
+			log_debug("%s replay arc-sealed i=%d cv=%s", id, res.instance, res.cv);
+	}
+	return seal->ok ? 0 : -1;
+}
+
+/*
  * worker_send_group - one transaction for the recipients of group g over route
  * rt; their outcomes go to all[] (indexed like j->r).  Returns 1 if the
  * primary pushed back (4xx, no reply, connection failure).
@@ -242,7 +280,7 @@ worker_log_outcome(const char *id, const struct index_outcome *o)
 static int
 worker_send_group(struct worker *w, const char *id, const struct envelope *env, int fd,
     off_t size, struct worker_job *j, int g, const struct deliver_route *rt,
-    struct deliver_rcpt *all)
+    struct deliver_rcpt *all, struct worker_seal *seal)
 {
 	struct deliver_rcpt	*tmp;
 	struct deliver_msg	 m;
@@ -266,6 +304,10 @@ worker_send_group(struct worker *w, const char *id, const struct envelope *env, 
 	m.nrcpts = k;
 	m.fd = fd;
 	m.size = size;
+	if (worker_seal(w, id, fd, size, rt, seal) == 0) {
+		m.prefix = seal->set.data;
+		m.prefixlen = seal->set.len;
+	}
 	err[0] = '\0';
 	route_rate_wait(w->wc->route_rates, rt->target);
 	/* renew only once half the lease is gone: a fresh lease needs no write */
@@ -380,12 +422,15 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 	struct deliver_route	*routes = NULL;
 	struct deliver_rcpt	*all = NULL;
 	struct index_outcome	*out = NULL;
+	struct worker_seal	 seal;
 	off_t			 size = 0;
 	size_t			 n = 0;
 	int			 fd = -1, ng, g;
 	int64_t			 now;
 	enum index_status	 ist;
 
+	memset(&seal, 0, sizeof(seal));
+	buf_init(&seal.set, 4 * ARC_HEADER_MAX);
 	routes = calloc(j->n + 1, sizeof(*routes));
 	all = calloc(j->n + 1, sizeof(*all));
 	out = calloc(j->n + 1, sizeof(*out));
@@ -397,7 +442,8 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 	if (ng > 0 && (fd = worker_fetch(w, id, attempts, &size)) == -1)
 		goto done;
 	for (g = 0; g < ng; g++)
-		res->congested |= worker_send_group(w, id, env, fd, size, j, g, &routes[g], all);
+		res->congested |= worker_send_group(w, id, env, fd, size, j, g, &routes[g], all,
+		    &seal);
 	for (size_t i = 0; i < j->n; i++) {
 		if (j->r[i].skip)
 			continue;
@@ -431,6 +477,7 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 done:
 	if (fd != -1)
 		close(fd);
+	buf_free(&seal.set);
 	free(routes);
 	free(all);
 	free(out);

@@ -19,6 +19,7 @@
 #include "deliver.h"
 #include "limits.h"
 
+struct arc_conf;
 struct config;
 struct route_rate;
 
@@ -35,6 +36,7 @@ struct worker_conf {
 	const char		*only_domain;	/* drain filters on recipients */
 	const char		*only_rcpt;
 	struct route_rate	*route_rates;	/* [route_rates]; NULL if none */
+	struct arc_conf		*arc;		/* [arc] sealing; NULL when off */
 	int64_t			 min_backoff_ms;
 	int64_t			 max_backoff_ms;
 	int64_t			 lifetime_ms;

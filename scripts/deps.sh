@@ -9,7 +9,8 @@
 #   test   - real peers: Ceph RGW (S3), Postfix (smtp-sink/smtp-source, benchmark),
 #            Dovecot LMTP, swaks, openssl CLI, awscli, Chromium, promtool, dnsmasq
 #            (authoritative DNS on loopback), knot (a server that answers SERVFAIL),
-#            python3-spf (the RFC 7208 test suite)
+#            python3-spf (the RFC 7208 test suite); ARC verifiers
+#            independent of mxspool (python3-dkim, libmail-dkim-perl)
 #   docker - Docker engine, compose and debootstrap for the compose-stack test
 # test also unpacks Exim (exim4-daemon-light, a real MTA that sends BDAT) into
 # $EXIM_DIR without installing it: it conflicts with Postfix (mail-transport-agent);
@@ -21,7 +22,8 @@ build="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libcurl4-ope
  libmicrohttpd-dev libjansson-dev libinih-dev libidn2-dev libunbound-dev libcmocka-dev xxd
  clang libclang-rt-14-dev"
 test="radosgw ceph-mon ceph-osd postfix swaks libnet-ssleay-perl dovecot-core dovecot-lmtpd openssl curl
- awscli chromium prometheus python3 procps iproute2 bc psmisc dnsmasq-base knot python3-spf python3-yaml"
+ awscli chromium prometheus python3 procps iproute2 bc psmisc dnsmasq-base knot python3-spf python3-yaml
+ python3-dkim python3-dnspython python3-nacl libmail-dkim-perl libnet-dns-perl"
 docker="docker.io docker-compose debootstrap"
 
 case "${1:-all}" in

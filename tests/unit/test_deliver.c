@@ -471,7 +471,7 @@ test_lmtp_per_rcpt(void **state)
 	};
 	struct deliver_rcpt	 rc[3] = { { "a@y.test", "NOTIFY=NEVER FOO=1", 0, "", "" },
 	    { "b@y.test", "", 0, "", "" }, { "c@y.test", "", 0, "", "" } };
-	struct deliver_msg	 m = { "s@x.test", "BODY=8BITMIME RET=HDRS", rc, 3, -1, 0 };
+	struct deliver_msg	 m = { "s@x.test", "BODY=8BITMIME RET=HDRS", rc, 3, -1, 0, NULL, 0 };
 	struct sess		 x;
 
 	msg_set(&m, body, sizeof(body) - 1);
@@ -511,7 +511,7 @@ test_short_file_no_dot(void **state)
 		{ NULL, NULL },
 	};
 	struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
-	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
+	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0, NULL, 0 };
 	struct sess		 x;
 
 	msg_set(&m, "Subject: x\r\n\r\nshort\r\n", 21);
@@ -542,7 +542,7 @@ test_bare_cr_dot_stuffed(void **state)
 		{ NULL, NULL },
 	};
 	struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
-	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
+	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0, NULL, 0 };
 	struct sess		 x;
 
 	msg_set(&m, body, sizeof(body) - 1);
@@ -581,7 +581,7 @@ test_body_chunks(void **state)
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
-		struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
+		struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0, NULL, 0 };
 		struct sess		 x;
 		struct buf		 want;
 		char			*body;
@@ -626,7 +626,7 @@ test_injected_envelope(void **state)
 		{ NULL, NULL },
 	};
 	struct deliver_rcpt	 rc[1] = { { "a@y.test>\r\nRSET", "", 0, "", "" } };
-	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0 };
+	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0, NULL, 0 };
 	struct sess		 x;
 
 	msg_set(&m, "x\r\n", 3);

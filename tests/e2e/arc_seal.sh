@@ -1,0 +1,207 @@
+#!/bin/bash
+# arc_seal.sh - ARC sealing at replay (RFC 8617) checked by two verifiers that share no code
+# with mxspool: dkimpy's arc_verify (python3-dkim) and Perl's Mail::DKIM::ARC::Verifier.
+# Keys are published by a dnsmasq started on loopback by this test; verifiers and the sealer
+# ask it (never the Internet).
+# Covers: swaks -> mxspool-ingest (file store) -> drain --to Postfix smtp-sink: the message
+# the primary got has an ARC set i=1 cv=none that both verifiers pass; [arc] skip_targets
+# sends it unsealed; [replay] source_address is the address the primary sees, a source
+# address not on this host defers with the reason; the sealer alone (tests/tools/arctool):
+# RSA passes both, Ed25519 passes dkimpy, results come from our Authentication-Results or
+# are given; a chain of two sealers (dkimpy's arc_sign, then mxspool: i=2 cv=pass) passes
+# both; a body or header changed after sealing fails both; a broken chain is sealed cv=fail.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
+ARCTOOL=$BUILD/tests/tools/arctool
+PY=/usr/bin/python3	# python3-dkim is Debian's: the system interpreter, whatever PATH says
+VPY="$TOP/tests/e2e/arc_verify.py"; VPL="$TOP/tests/e2e/arc_verify.pl"
+[ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first (make O=... all)"
+command -v swaks >/dev/null && command -v smtp-sink >/dev/null || fail "no swaks/smtp-sink"
+command -v dnsmasq >/dev/null || fail "no dnsmasq (dnsmasq-base)"
+$PY -c 'import dkim, dns.resolver, nacl' 2>/dev/null ||
+	fail "no python3-dkim/python3-dnspython/python3-nacl"
+perl -MMail::DKIM::ARC::Verifier -MNet::DNS -e1 2>/dev/null || fail "no libmail-dkim-perl"
+chmod 711 "$T"
+
+# keys: the gateway's (RSA and Ed25519) and another sealer's, before mxspool in a chain
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/rsa.pem" 2>/dev/null &&
+openssl genpkey -algorithm ED25519 -out "$T/ed.pem" &&
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/fwd.pem" 2>/dev/null ||
+	fail "openssl genpkey"
+spki() { openssl pkey -in "$1" -pubout -outform DER | base64 -w0; }
+DPORT=$(free_port)
+dnsmasq --conf-file=/dev/null --keep-in-foreground --no-resolv --no-hosts --port="$DPORT" \
+	--listen-address=127.0.0.1 --bind-interfaces --pid-file="$T/dnsmasq.pid" \
+	--txt-record="rsa._domainkey.gw.test,v=DKIM1; k=rsa; p=$(spki "$T/rsa.pem")" \
+	--txt-record="ed._domainkey.gw.test,v=DKIM1; k=ed25519; p=$(openssl pkey \
+		-in "$T/ed.pem" -pubout -outform DER | tail -c 32 | base64 -w0)" \
+	--txt-record="fwd._domainkey.fwd.test,v=DKIM1; k=rsa; p=$(spki "$T/fwd.pem")" \
+	2>"$T/dnsmasq.log" & DNSPID=$!
+cleanup_add "kill $DNSPID"
+wait_for "$PY -c 'import dns.resolver as r; x=r.Resolver(configure=False); \
+x.nameservers=[\"127.0.0.1\"]; x.port=$DPORT; x.resolve(\"rsa._domainkey.gw.test\", \"TXT\")'" 10 ||
+	fail "dnsmasq did not answer: $(cat "$T/dnsmasq.log")"
+
+verify_both() {	# verify_both FILE WHAT - both verifiers must say pass
+	$PY "$VPY" "$DPORT" "$1" > "$T/vpy" 2>&1 || fail "$2: dkimpy: $(cat "$T/vpy")"
+	perl "$VPL" "$DPORT" "$1" > "$T/vpl" 2>&1 || fail "$2: Mail::DKIM: $(cat "$T/vpl")"
+}
+refuse_both() {	# refuse_both FILE WHAT - neither verifier may say pass
+	! $PY "$VPY" "$DPORT" "$1" > "$T/vpy" 2>&1 || fail "$2: dkimpy passed it: $(cat "$T/vpy")"
+	! perl "$VPL" "$DPORT" "$1" > "$T/vpl" 2>&1 || fail "$2: Mail::DKIM passed it: $(cat "$T/vpl")"
+}
+undump() {	# undump DUMP OUT - the message as the primary got it (without smtp-sink's lines)
+	$PY - "$1" "$2" <<'PY'
+import sys
+lines = open(sys.argv[1], 'rb').read().split(b'\n')
+i = next(k for k, l in enumerate(lines) if l.startswith(b'Received: from '))
+open(sys.argv[2], 'wb').write(b'\r\n'.join(lines[i + 3:]))
+PY
+}
+
+# 1. the whole path: ingest -> drain --to -> smtp-sink, sealed with the RSA key
+IPORT=$(free_port); SPORT=$(free_port); DEAD=$(free_port)
+mkdir -p "$T/run"; printf 'alice\n' > "$T/run/rcpts"
+arc_conf() {	# arc_conf FILE [EXTRA_ARC_LINE] [REPLAY_LINE]
+	ingest_conf "$1" "127.0.0.1:$IPORT" "" "[routes]
+* = smtp://127.0.0.1:$DEAD
+[deliver]
+connect_timeout = 5s
+[replay]
+min_backoff = 1s
+${3:-}
+[dns]
+nameserver = 127.0.0.1:$DPORT
+[arc]
+domain = gw.test
+selector = rsa
+key_file = $T/rsa.pem
+${2:-}"
+}
+arc_conf "$T/mx.conf"
+ingest_start "$T/mx.conf" "$IPORT" "$T/ingest.log"
+mkdir -m 777 "$T/sink"
+smtp-sink -u nobody -d "$T/sink/m." 127.0.0.1:"$SPORT" 10 2>>"$T/sink.log" & SPID=$!
+cleanup_add "kill $SPID"
+wait_port "$SPORT" 10 || fail "smtp-sink did not start"
+send() {	# send N - one message through the ingest
+	swaks --server 127.0.0.1:"$IPORT" --from s@sender.test --to alice@example.test \
+		--header "Subject: arc $1" --body "line one  with   spaces	
+trailing blanks   
+
+.dot line" > "$T/swaks$1.log" 2>&1 || fail "swaks $1: $(tail -5 "$T/swaks$1.log")"
+}
+R() { "$REPLAY" -c "$1" drain --to "smtp://127.0.0.1:$SPORT" >> "$T/drain.out" \
+	2>>"$T/replay.log"; }
+send 1
+R "$T/mx.conf" || fail "drain: $(tail -5 "$T/replay.log")"
+wait_for "[ \$(ls $T/sink | wc -l) = 1 ]" 10 || fail "nothing delivered: $(tail "$T/replay.log")"
+undump "$T"/sink/m.* "$T/d1.eml"
+head -1 "$T/d1.eml" | grep -q '^ARC-Seal: i=1; a=rsa-sha256; .*cv=none;' ||
+	fail "no ARC-Seal on top: $(head -3 "$T/d1.eml")"
+grep -q '^ARC-Authentication-Results: i=1; mx.test;' "$T/d1.eml" ||
+	fail "AAR without the [ingest] hostname as authserv-id: $(grep ^ARC-Auth "$T/d1.eml")"
+verify_both "$T/d1.eml" "ingest -> drain --to (RSA)"
+ok "ingest -> drain --to: ARC set i=1 cv=none, authserv-id mx.test; dkimpy and Mail::DKIM pass"
+
+# 2. a route that opts out: [arc] skip_targets = the --to target
+rm -f "$T"/sink/m.*
+arc_conf "$T/skip.conf" "skip_targets = lmtp://192.0.2.1:24, smtp://127.0.0.1:$SPORT"
+send 2
+R "$T/skip.conf" || fail "drain (skip)"
+wait_for "[ \$(ls $T/sink | wc -l) = 1 ]" 10 || fail "nothing delivered (skip)"
+! grep -q '^ARC-' "$T"/sink/m.* || fail "skip_targets: the message was sealed"
+ok "[arc] skip_targets: the target opts out, message delivered unsealed"
+
+# 3. [replay] source_address: the primary sees it; one not on this host defers with why
+rm -f "$T"/sink/m.*
+arc_conf "$T/src.conf" "" "source_address = 127.0.0.2"
+send 3
+R "$T/src.conf" || fail "drain (source_address)"
+wait_for "[ \$(ls $T/sink | wc -l) = 1 ]" 10 || fail "nothing delivered (source_address)"
+grep -q '^X-Client-Addr: 127.0.0.2' "$T"/sink/m.* ||
+	fail "source_address: $(grep ^X-Client-Addr "$T"/sink/m.*)"
+arc_conf "$T/bad.conf" "" "source_address = 192.0.2.7"
+send 4
+R "$T/bad.conf"
+grep -q 'bind to \[replay\] source_address: Cannot assign requested address' "$T/replay.log" ||
+	fail "a foreign source_address: $(tail -3 "$T/replay.log")"
+ok "[replay] source_address 127.0.0.2 is the client address the primary logs; 192.0.2.7 defers"
+
+# 4. the sealer alone: a message with trailing blanks, folded fields, our A-R, empty lines
+printf '%s\r\n' "Received: from a.sender.test by mx.gw.test; Thu, 3 Dec 2026 10:00:00 +0000" \
+	"Authentication-Results: mx.gw.test; spf=pass smtp.mailfrom=alice@sender.test;" \
+	"	dkim=none" "Authentication-Results: other.test; spf=fail" \
+	"From: Alice <alice@sender.test>" "To: bob@example.test" "Subject:   Hello  " \
+	"	 folded   there " "Date: Thu, 3 Dec 2026 10:00:00 +0000" \
+	"Message-ID: <1@sender.test>" "" "Hello  world   " "tabs	 here	" "" ".dot" "" "" \
+	> "$T/msg.eml"
+gwconf() {	# gwconf FILE SELECTOR KEY
+	printf '[arc]\ndomain = gw.test\nselector = %s\nkey_file = %s\nauthserv_id = mx.gw.test\n[dns]\nnameserver = 127.0.0.1:%s\n' \
+		"$2" "$3" "$DPORT" > "$1"
+}
+gwconf "$T/rsa.conf" rsa "$T/rsa.pem"; gwconf "$T/ed.conf" ed "$T/ed.pem"
+"$ARCTOOL" -c "$T/rsa.conf" "$T/msg.eml" > "$T/s-rsa.eml" 2>"$T/at.log" ||
+	fail "arctool: $(cat "$T/at.log")"
+grep -qx 'i=1 cv=none' "$T/at.log" || fail "arctool: $(cat "$T/at.log")"
+verify_both "$T/s-rsa.eml" "RSA seal"
+grep -A1 '^ARC-Authentication-Results: i=1; mx.gw.test;' "$T/s-rsa.eml" |
+	grep -q 'spf=pass smtp.mailfrom=alice@sender.test;' ||
+	fail "AAR does not carry our A-R: $(grep -A2 ^ARC-Auth "$T/s-rsa.eml")"
+"$ARCTOOL" -c "$T/rsa.conf" -r "dmarc=pass header.from=sender.test" "$T/msg.eml" \
+	> "$T/s-res.eml" 2>"$T/at.log" || fail "arctool -r"
+grep -A1 '^ARC-Authentication-Results: i=1; mx.gw.test;' "$T/s-res.eml" |
+	grep -q 'dmarc=pass header.from=sender.test' || fail "AAR does not carry the given results"
+verify_both "$T/s-res.eml" "RSA seal, given results"
+ok "sealer: RSA set passes both; AAR from our A-R (not other.test's), or the results given"
+
+"$ARCTOOL" -c "$T/ed.conf" "$T/msg.eml" > "$T/s-ed.eml" 2>"$T/at.log" || fail "arctool ed25519"
+grep -q '^ARC-Seal: i=1; a=ed25519-sha256;' "$T/s-ed.eml" || fail "not an Ed25519 seal"
+$PY "$VPY" "$DPORT" "$T/s-ed.eml" --ed25519 > "$T/vpy" 2>&1 || fail "Ed25519: $(cat "$T/vpy")"
+ok "sealer: Ed25519 (RFC 8463) set passes dkimpy (Mail::DKIM 1.20230212 has no Ed25519 ARC)"
+
+# 5. a chain of two sealers: dkimpy's arc_sign seals first (i=1), then mxspool (i=2)
+$PY - "$T/msg.eml" "$T/fwd.pem" > "$T/c1.eml" <<'PY' || fail "dkimpy arc_sign"
+import sys, dkim
+msg = open(sys.argv[1], 'rb').read()
+msg = b"Authentication-Results: fwd.test; arc=none; spf=pass smtp.mailfrom=alice@sender.test\r\n" + msg
+arc = dkim.arc_sign(msg, b"fwd", b"fwd.test", open(sys.argv[2], 'rb').read(), b"fwd.test")
+assert arc, "arc_sign made no set"
+sys.stdout.buffer.write(b"".join(arc) + msg)
+PY
+verify_both "$T/c1.eml" "the first sealer's (dkimpy) set"
+"$ARCTOOL" -c "$T/rsa.conf" "$T/c1.eml" > "$T/c2.eml" 2>"$T/at.log" || fail "arctool chain"
+grep -qx 'i=2 cv=pass' "$T/at.log" || fail "chain: $(cat "$T/at.log")"
+head -1 "$T/c2.eml" | grep -q '^ARC-Seal: i=2; .*cv=pass;' || fail "chain: $(head -1 "$T/c2.eml")"
+verify_both "$T/c2.eml" "chain of two sealers"
+ok "chain: dkimpy seals i=1, mxspool validates it and seals i=2 cv=pass; both verifiers pass"
+
+# 6. changes after sealing fail, and a broken chain is sealed cv=fail
+sed 's/^Hello  world/Hello  World/' "$T/s-rsa.eml" > "$T/t-body.eml"
+refuse_both "$T/t-body.eml" "body changed after sealing"
+sed 's/^To: bob@/To: eve@/' "$T/s-rsa.eml" > "$T/t-hdr.eml"
+refuse_both "$T/t-hdr.eml" "To: changed after sealing"
+sed 's/^Hello  world/Hello  World/' "$T/c1.eml" > "$T/c1-bad.eml"
+"$ARCTOOL" -c "$T/rsa.conf" "$T/c1-bad.eml" > "$T/c2-bad.eml" 2>"$T/at.log" ||
+	fail "arctool on a broken chain"
+grep -q '^i=2 cv=fail .*body hash mismatch' "$T/at.log" || fail "broken chain: $(cat "$T/at.log")"
+head -1 "$T/c2-bad.eml" | grep -q '^ARC-Seal: i=2; .*cv=fail;' || fail "broken chain seal"
+refuse_both "$T/c2-bad.eml" "a chain sealed cv=fail"
+ok "a changed body or To: fails both verifiers; a broken chain is detected and sealed cv=fail"
+
+# 7. a 50 MB message is hashed streaming: the sealer's peak memory stays far below its size
+{ head -c -2 "$T/msg.eml"; for i in $(seq 1 100); do
+	head -c 480000 /dev/zero | tr '\0' 'x' | fold -w 76 | sed 's/$/  \r/'; done; } > "$T/big.eml"
+[ "$(stat -c %s "$T/big.eml")" -gt 50000000 ] || fail "big message too small"
+rss=$($PY - "$ARCTOOL" "$T/rsa.conf" "$T/big.eml" "$T/s-big.eml" <<'PY'
+import resource, subprocess, sys
+with open(sys.argv[4], 'wb') as out:
+    subprocess.run([sys.argv[1], '-c', sys.argv[2], sys.argv[3]], stdout=out, check=True,
+                   stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+) || fail "arctool on 50 MB"
+[ "$rss" -lt 30000 ] || fail "sealing 50 MB took $rss KiB of memory"
+verify_both "$T/s-big.eml" "50 MB message"
+ok "50 MB message sealed with $rss KiB peak memory; both verifiers pass"
+exit 0
