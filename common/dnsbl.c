@@ -32,6 +32,11 @@
 #include "log.h"
 
 #define DNSBL_KEY_LEN	17	/* address family byte + 16 address bytes */
+#if defined(__SANITIZE_ADDRESS__)
+#define DNSBL_STACK	(1024 * 1024)	/* ASan red zones */
+#else
+#define DNSBL_STACK	(256 * 1024)	/* a lookup thread: dns_lookup and its answer */
+#endif
 
 struct dnsbl_net {
 	int	 af;
@@ -344,20 +349,20 @@ dnsbl_load_allow(struct dnsbl *d, const char *v, char *err, size_t errlen)
 int
 dnsbl_open(const struct config *c, struct dnsbl **out, char *err, size_t errlen)
 {
+	const char	*sites = config_str(c, "dnsbl", "sites", "");
 	struct dnsbl	*d;
 	long long	 timeout;
 	char		 why[200];
 
 	*out = NULL;
-	if (config_str(c, "dnsbl", "sites", "")[strspn(config_str(c, "dnsbl", "sites", ""),
-	    ", \t")] == '\0')
+	if (sites[strspn(sites, ", \t")] == '\0')
 		return 0;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	pthread_mutex_init(&d->mu, NULL);
-	if (dnsbl_load_sites(d, config_str(c, "dnsbl", "sites", ""), err, errlen) != 0 ||
+	if (dnsbl_load_sites(d, sites, err, errlen) != 0 ||
 	    dnsbl_load_allow(d, config_str(c, "dnsbl", "allowlist", ""), err, errlen) != 0)
 		goto fail;
 	d->threshold = config_num(c, "dnsbl", "threshold", 1, 1, DNSBL_WEIGHT_MAX);
@@ -467,7 +472,7 @@ dnsbl_start(struct dnsbl *d, const char *addr)
 	rev[strlen(rev) - (q->key[0] == AF_INET ? strlen(".in-addr.arpa") :
 	    strlen(".ip6.arpa"))] = '\0';
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setstacksize(&attr, DNSBL_STACK);
 	for (z = 0; z < d->nzone; z++) {
 		struct dnsbl_lookup *lk = &q->lk[z];
 

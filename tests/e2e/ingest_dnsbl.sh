@@ -8,7 +8,7 @@
 # filters (a code outside the filter does not count); two lists adding up to
 # the threshold (the highest-weighted one named); a list alone below it; a
 # DNSWL negative weight offsetting a listing; the result cache (a second
-# connection logs cached=yes and sends no query); a list that never answers
+# connection logs cached=yes and sends no query); a reload; a list that never answers
 # and one whose server is down score 0, and so does a resolver that is dead.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/ingest.sh"
@@ -141,6 +141,13 @@ decision 127.0.0.5 "$T/a.log" '*action=reject score=3 *cached=yes*'
 n1=$(grep -c 'query\[A\] 5.0.0.127.zen.example' "$T/dnsmasq.log")
 [ "$n0" = 1 ] && [ "$n1" = 1 ] || fail "cache: dnsmasq saw $n0 then $n1 queries"
 ok "second connection from 127.0.0.5: cached, dnsmasq saw 1 query"
+
+# SIGHUP: a new table with 127.0.0.2 allowlisted (and an empty cache)
+sed -i 's|^allowlist = |allowlist = 127.0.0.2, |' "$T/a.conf"
+kill -HUP "$INGEST_PID"
+wait_for "grep -q 'reload ok' '$T/a.log'" 20 || fail "reload: $(tail -3 "$T/a.log")"
+accepted 127.0.0.2 "$PORT"
+decision 127.0.0.2 "$T/a.log" '*action=allowlisted *'
 
 # lists that fail: one never answers (dnsmasq forwards to a silent socket), one's
 # server is down (closed port); the listing of a working list still counts
