@@ -58,6 +58,7 @@ PORT=$(free_port)
 conf "$T/a.conf" "$PORT" "$DNS_NS" \
 	"bl.example*3, zen.example=127.0.0.[2..11]*2, part1.example, wl.example=127.0.[0..255].[1..3]*-5"
 ingest_start "$T/a.conf" "$PORT"
+PID_a=$INGEST_PID
 
 # an SMTP session from source address SRC: the greeting, then either a whole
 # message (220) or EHLO and MAIL (refused), then QUIT; one "VERB reply" a line
@@ -142,9 +143,23 @@ n1=$(grep -c 'query\[A\] 5.0.0.127.zen.example' "$T/dnsmasq.log")
 [ "$n0" = 1 ] && [ "$n1" = 1 ] || fail "cache: dnsmasq saw $n0 then $n1 queries"
 ok "second connection from 127.0.0.5: cached, dnsmasq saw 1 query"
 
+# sessions side by side (the cache and the lookups shared between threads)
+pids=""
+for i in 1 2 3; do
+	for a in 2 5 11 12 13; do
+		case $a in 2|5) blocked "127.0.0.$a" "$PORT" "$( [ $a = 2 ] && echo bl ||
+			echo zen).example" & ;;
+		*) accepted "127.0.0.$a" "$PORT" & ;;
+		esac
+		pids="$pids $!"
+	done
+done
+for p in $pids; do wait "$p" || fail "a parallel session failed"; done
+ok "15 sessions in parallel from 5 addresses"
+
 # SIGHUP: a new table with 127.0.0.2 allowlisted (and an empty cache)
 sed -i 's|^allowlist = |allowlist = 127.0.0.2, |' "$T/a.conf"
-kill -HUP "$INGEST_PID"
+kill -HUP "$PID_a"
 wait_for "grep -q 'reload ok' '$T/a.log'" 20 || fail "reload: $(tail -3 "$T/a.log")"
 accepted 127.0.0.2 "$PORT"
 decision 127.0.0.2 "$T/a.log" '*action=allowlisted *'
@@ -154,6 +169,7 @@ decision 127.0.0.2 "$T/a.log" '*action=allowlisted *'
 PORT2=$(free_port)
 conf "$T/b.conf" "$PORT2" "$DNS_NS" "dead.example*3, down.example*3, bl.example*3" 2s
 ingest_start "$T/b.conf" "$PORT2"
+PID_b=$INGEST_PID
 accepted 127.0.0.10 "$PORT2"
 decision 127.0.0.10 "$T/b.log" '*action=pass score=0 *errors="dead.example:*,down.example:*"*'
 grep -q 'dnsbl list_error zone=dead.example' "$T/b.log" || fail "dead.example: no list_error"
@@ -164,6 +180,7 @@ blocked 127.0.0.2 "$PORT2" bl.example
 PORT3=$(free_port)
 conf "$T/c.conf" "$PORT3" "$SILENT_NS" "bl.example*3" 1s
 ingest_start "$T/c.conf" "$PORT3"
+PID_c=$INGEST_PID
 accepted 127.0.0.2 "$PORT3"
 decision 127.0.0.2 "$T/c.log" '*action=pass score=0 *errors="bl.example:timeout"*'
 
@@ -172,4 +189,10 @@ conf "$T/bad.conf" "$(free_port)" "$DNS_NS" "zen.example=127.0.0.[11..2]"
 out=$("$INGEST" -t -c "$T/bad.conf" 2>&1) && fail "a bad filter was accepted"
 case "$out" in *'[dnsbl] sites: "zen.example=127.0.0.[11..2]": bad return-code filter'*)
 	ok "bad filter: $out" ;; *) fail "bad filter: $out" ;; esac
+for n in a b c; do
+	eval "_pid=\$PID_$n"
+	kill "$_pid"; wait "$_pid" || fail "$n: exit status $?"
+	! grep -Eq "Sanitizer|runtime error" "$T/$n.log" || fail "$n: sanitizer report"
+done
+ok "clean shutdown, no sanitizer reports"
 echo "PASS $TNAME"
