@@ -43,9 +43,9 @@ host-record=8.0.0.127.wl.example,127.0.10.2
 Z
 dns_start "$T/zone"
 
-# conf FILE PORT NAMESERVER SITES [DNSBL-TIMEOUT]
+# conf FILE PORT NAMESERVER SITES [DNSBL-TIMEOUT] [INGEST-KEYS]
 conf() {
-	ingest_conf "$1" "127.0.0.1:$2, [::1]:$2" "" "[dns]
+	ingest_conf "$1" "127.0.0.1:$2, [::1]:$2" "${6:-}" "[dns]
 nameserver = $3
 timeout = 2s
 [dnsbl]
@@ -167,7 +167,9 @@ decision 127.0.0.2 "$T/a.log" '*action=allowlisted *'
 # lists that fail: one never answers (dnsmasq forwards to a silent socket), one's
 # server is down (closed port); the listing of a working list still counts
 PORT2=$(free_port)
-conf "$T/b.conf" "$PORT2" "$DNS_NS" "dead.example*3, down.example*3, bl.example*3" 2s
+# (with greet_delay: the lookups run during the pre-greeting wait)
+conf "$T/b.conf" "$PORT2" "$DNS_NS" "dead.example*3, down.example*3, bl.example*3" 2s \
+	"greet_delay = 1s"
 ingest_start "$T/b.conf" "$PORT2"
 PID_b=$INGEST_PID
 accepted 127.0.0.10 "$PORT2"
@@ -175,6 +177,13 @@ decision 127.0.0.10 "$T/b.log" '*action=pass score=0 *errors="dead.example:*,dow
 grep -q 'dnsbl list_error zone=dead.example' "$T/b.log" || fail "dead.example: no list_error"
 ok "dead lists score 0: $(grep -o ' ms=[0-9]*' "$T/b.log" | tail -1) (dnsbl timeout 2s)"
 blocked 127.0.0.2 "$PORT2" bl.example
+# a client that speaks first is told so, screening or not
+got=$(python3 -c "
+import socket
+s = socket.socket(); s.bind(('127.0.0.2', 0)); s.connect(('127.0.0.1', $PORT2))
+s.sendall(b'EHLO early.test\r\n'); print(s.makefile('rb').readline().decode().strip())")
+case "$got" in "554 5.5.1 "*"client spoke before the greeting") ok "pregreet: $got" ;;
+	*) fail "pregreet with screening: got '$got'" ;; esac
 
 # the resolver itself is dead: even a listed client is accepted
 PORT3=$(free_port)
