@@ -184,7 +184,8 @@ dnsbl_site_parse(const char *spec, struct dnsbl_site *site, char *err, size_t er
 	if (*p == '=') {
 		site->filtered = 1;
 		if (dnsbl_filter(p + 1, star ? star : p + strlen(p), site) != 0) {
-			snprintf(err, errlen, "bad return-code filter (want like 127.0.0.[2..11;20])");
+			snprintf(err, errlen,
+			    "bad return-code filter (want like 127.0.0.[2..11;20])");
 			return -1;
 		}
 	}
@@ -337,7 +338,8 @@ dnsbl_load_allow(struct dnsbl *d, const char *v, char *err, size_t errlen)
 		if (r < 0 || d->nallow == DNSBL_ALLOW_MAX ||
 		    dnsbl_net_parse(tok, &d->allow[d->nallow]) != 0) {
 			snprintf(err, errlen, "[dnsbl] allowlist: \"%.60s\": %s", r < 0 ? v : tok,
-			    d->nallow == DNSBL_ALLOW_MAX ? "too many networks" : "want an IPv4 or IPv6 address or network (addr/bits)");
+			    d->nallow == DNSBL_ALLOW_MAX ? "too many networks" :
+			    "want an IPv4 or IPv6 address or network (addr/bits)");
 			return -1;
 		}
 		d->nallow++;

@@ -56,7 +56,8 @@ timeout = ${5:-3s}"
 }
 PORT=$(free_port)
 conf "$T/a.conf" "$PORT" "$DNS_NS" \
-	"bl.example*3, zen.example=127.0.0.[2..11]*2, part1.example, wl.example=127.0.[0..255].[1..3]*-5"
+	"bl.example*3, zen.example=127.0.0.[2..11]*2, part1.example,"\
+" wl.example=127.0.[0..255].[1..3]*-5"
 ingest_start "$T/a.conf" "$PORT"
 PID_a=$INGEST_PID
 
@@ -113,7 +114,8 @@ decision() {
 }
 
 blocked 127.0.0.2 "$PORT" bl.example
-decision 127.0.0.2 "$T/a.log" '*action=reject score=3 threshold=3 listings="bl.example*3"*cached=no*'
+decision 127.0.0.2 "$T/a.log" \
+	'*action=reject score=3 threshold=3 listings="bl.example*3"*cached=no*'
 blocked ::1 "$PORT" bl.example ::1
 decision ::1 "$T/a.log" '*action=reject score=3 *listings="bl.example*3"*'
 
