@@ -19,6 +19,7 @@
 #include "config.h"
 #include "config_impl.h"
 #include "dns.h"
+#include "dnsbl.h"
 #include "limits.h"
 #include "msgid.h"
 #include "route.h"
@@ -55,6 +56,20 @@ config_schema_ip(const char *v, char *why, size_t whylen)
 		return 0;
 	snprintf(why, whylen, "want an IPv4 or IPv6 address of this host");
 	return -1;
+}
+
+/* config_schema_dnsbl_sites - [dnsbl] sites, parsed as dnsbl_open() parses them */
+static int
+config_schema_dnsbl_sites(const char *v, char *why, size_t whylen)
+{
+	return dnsbl_spec_check(v, "", why, whylen);
+}
+
+/* config_schema_dnsbl_allow - [dnsbl] allowlist, parsed as dnsbl_open() parses it */
+static int
+config_schema_dnsbl_allow(const char *v, char *why, size_t whylen)
+{
+	return dnsbl_spec_check("", v, why, whylen);
 }
 
 /* config_schema_nameserver - [dns] nameserver "IP[:PORT]", parsed as dns_new() takes it */
@@ -230,6 +245,15 @@ const struct config_key config_keys[] = {
 	STR("arc", "key_file", NULL, R, CONFIG_K_FILE),
 	STR("arc", "authserv_id", NULL, R, 0),
 	STR("arc", "skip_targets", NULL, R, 0),
+
+	/* DNSBL/DNSWL screening at connect (docs/ingest.md): off while sites is empty */
+	STR("dnsbl", "sites", config_schema_dnsbl_sites, I, 0),
+	STR("dnsbl", "allowlist", config_schema_dnsbl_allow, I, 0),
+	NUM("dnsbl", "threshold", 1, DNSBL_WEIGHT_MAX, I),
+	DUR("dnsbl", "timeout", 1, DNS_TIMEOUT_MAX, I),
+	DUR("dnsbl", "min_ttl", 0, 86400, I),
+	DUR("dnsbl", "max_ttl", 0, 7 * DAY, I),
+	NUM("dnsbl", "cache_size", 0, DNSBL_CACHE_MAX, I),
 
 	STR("dns", "nameserver", config_schema_nameserver, A, 0),
 	DUR("dns", "timeout", 1, DNS_TIMEOUT_MAX, A),

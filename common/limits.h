@@ -143,6 +143,25 @@
 #define DNS_RR_MAX		64
 #define DNS_TXT_MAX		4096
 
+/* DNSBL/DNSWL screening (common/dnsbl.c), as Postfix postscreen: at most
+ * DNSBL_SITES_MAX entries in [dnsbl] sites (one bit each in a cache entry),
+ * weights within +-DNSBL_WEIGHT_MAX, DNSBL_ALLOW_MAX allowlisted networks.
+ * The lookups of one client share one deadline ([dnsbl] timeout, postscreen
+ * waits 10 s; the client waits for our greeting up to 5 minutes, RFC 5321
+ * 4.5.3.2.1).  Results are cached per address for the answers' TTL within
+ * [min_ttl, max_ttl] (postscreen_dnsbl_min_ttl 60 s, max_ttl 1 h).  An error
+ * answer (127.255.255.0/24) or a dead list is logged at most once per zone
+ * per DNSBL_ERROR_LOG_INTERVAL seconds. */
+#define DNSBL_SITES_MAX		32
+#define DNSBL_WEIGHT_MAX	1000
+#define DNSBL_ALLOW_MAX		256
+#define DNSBL_TIMEOUT_DEFAULT	5
+#define DNSBL_CACHE_DEFAULT	10000
+#define DNSBL_CACHE_MAX		1000000
+#define DNSBL_MIN_TTL_DEFAULT	60
+#define DNSBL_MAX_TTL_DEFAULT	3600
+#define DNSBL_ERROR_LOG_INTERVAL 300
+
 /* SPF (common/spf.c), RFC 7208 4.6.4: at most 10 terms that cause DNS
  * lookups (include, a, mx, ptr, exists, redirect), at most 2 lookups that
  * return no answer (void lookups), at most 10 MX names and 10 PTR names

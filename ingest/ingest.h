@@ -24,6 +24,7 @@
 #include "store.h"
 
 struct config;
+struct dnsbl;
 struct verify;
 struct monitor;
 struct ssl_ctx_st;
@@ -79,6 +80,7 @@ struct ingest_rt {
 	struct ingest_conf	*conf;
 	struct verify		*verify;
 	struct ssl_ctx_st	*tls;		/* NULL: no STARTTLS */
+	struct dnsbl		*dnsbl;		/* NULL: no [dnsbl] sites */
 };
 
 /* global daemon state (main.c) */
@@ -160,6 +162,7 @@ enum counters_id {
 	COUNTERS_REJ_TIMEOUT,
 	COUNTERS_REJ_BINARY,
 	COUNTERS_REJ_JUNK,
+	COUNTERS_REJ_DNSBL,
 	COUNTERS_N
 };
 void		 counters_inc(enum counters_id);

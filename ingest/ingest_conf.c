@@ -6,7 +6,8 @@
  * each naming file, section and key), then build the snapshot; a file with
  * any error is never used.  ingest_conf_load() reads every [ingest] key with
  * the bounded config getters (already checked, so they do not fail).
- * ingest_rt_build() makes a snapshot {conf, verify tables, TLS context};
+ * ingest_rt_build() makes a snapshot {conf, verify tables, TLS context,
+ * DNSBL screening with its cache};
  * ingest_rt_install() publishes it; sessions take a reference with
  * ingest_rt_get() and drop it with ingest_rt_put(); the last put frees it.
  * So SIGHUP swaps the snapshot without touching a running session.
@@ -21,6 +22,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "dnsbl.h"
 #include "ingest.h"
 #include "limits.h"
 #include "log.h"
@@ -169,8 +171,12 @@ ingest_rt_build(const struct config *c, char *err, size_t errlen)
 	if (rt->conf->tls_cert[0] != '\0' &&
 	    (rt->tls = ingest_tls_ctx(rt->conf, err, errlen)) == NULL)
 		goto fail;
+	if (dnsbl_open(c, &rt->dnsbl, err, errlen) != 0)
+		goto fail;
 	return rt;
 fail:
+	if (rt->tls != NULL)
+		SSL_CTX_free(rt->tls);
 	if (rt->verify != NULL)
 		verify_free(rt->verify);
 	free(rt->conf);
@@ -222,6 +228,7 @@ ingest_rt_free(struct ingest_rt *rt)
 	verify_free(rt->verify);
 	if (rt->tls != NULL)
 		SSL_CTX_free(rt->tls);
+	dnsbl_close(rt->dnsbl);
 	free(rt->conf);
 	free(rt);
 }

@@ -59,6 +59,8 @@ struct smtp_session {
 	int			 junk;		/* non-mail commands since the last message */
 	int			 quit;
 	int			 limits_counted;
+	char			 blocked[DNS_NAME_MAX + 128];	/* "": not screened out; else
+							 * the 554 said to all but QUIT */
 	struct smtp_tx		*tx;
 	/* input: bytes read but not consumed are in[inpos..inlen) */
 	unsigned char		 in[SMTP_INBUF];

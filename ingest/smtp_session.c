@@ -8,6 +8,8 @@
  * descriptor.  Entry point smtp_session_run(); helpers for the command and
  * data modules: smtp_fill (read), smtp_write/smtp_reply (write), smtp_error
  * (error counting and tarpit), smtp_starttls.
+ * DNSBL screening (common/dnsbl.c) runs before the greeting, its lookups in
+ * parallel with the greet_delay wait, as postscreen does.
  * Errors: I/O failures end the session quietly (logged once); timeouts and
  * shutdown send a 421 first.
  */
@@ -17,12 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 
+#include "dnsbl.h"
 #include "log.h"
 #include "rcpt_verify.h"
 #include "smtp.h"
@@ -429,17 +433,57 @@ smtp_pregreet(struct smtp_session *s)
 	return -1;
 }
 
+/*
+ * smtp_screen - wait for the DNSBL verdict (one log line per decision).  Over
+ * the threshold the greeting is a 554 and so is every reply but QUIT's: RFC
+ * 5321 3.1 lets a server refuse with a 554 greeting, after which it waits for
+ * QUIT; the repeated 554 tells a client that ignores the greeting why, and
+ * the error limits end a client that keeps talking.
+ */
+static void
+smtp_screen(struct smtp_session *s, struct dnsbl_query *q)
+{
+	struct dnsbl_result r;
+
+	dnsbl_finish(q, &r);
+	smtp_log(s, "dnsbl", "addr=%s action=%s score=%d threshold=%d listings=\"%s\" "
+	    "errors=\"%s\" cached=%s ms=%lld", s->addr, r.allowlisted ? "allowlisted" :
+	    r.listed ? "reject" : "pass", r.score, r.threshold, r.listings, r.errors,
+	    r.cached ? "yes" : "no", r.ms);
+	if (!r.listed)
+		return;
+	counters_inc(COUNTERS_REJ_DNSBL);
+	snprintf(s->blocked, sizeof(s->blocked),
+	    "554 5.7.1 Service unavailable; client [%s] blocked using %s", s->addr, r.top);
+}
+
+/* smtp_is_quit - the line is a QUIT command (RFC 5321 4.1.1.10: no parameters) */
+static int
+smtp_is_quit(const char *line, size_t len)
+{
+	return len == 4 && strncasecmp(line, "QUIT", 4) == 0;
+}
+
 /* smtp_loop - banner, then commands until QUIT, error or shutdown */
 static void
 smtp_loop(struct smtp_session *s)
 {
-	size_t	len;
-	int	toolong, binary, bare;
-	char	esc[128];
+	struct dnsbl_query	*q = NULL;
+	size_t			 len;
+	int			 toolong, binary, bare, early;
+	char			 esc[128];
 
-	if (smtp_pregreet(s) != 0)
+	if (s->rt->dnsbl != NULL)
+		q = dnsbl_start(s->rt->dnsbl, s->addr);
+	early = smtp_pregreet(s);
+	if (s->rt->dnsbl != NULL)
+		smtp_screen(s, q);
+	if (early != 0)
 		return;
-	if (smtp_reply(s, "220 %s ESMTP mxspool", s->ic->hostname) != 0)
+	if (s->blocked[0] != '\0') {
+		if (smtp_reply(s, "%s", s->blocked) != 0)
+			return;
+	} else if (smtp_reply(s, "220 %s ESMTP mxspool", s->ic->hostname) != 0)
 		return;
 	while (!s->quit) {
 		if (ingest.stopping && s->tx == NULL) {
@@ -485,6 +529,12 @@ smtp_loop(struct smtp_session *s)
 			if (smtp_error(s))
 				return;
 			smtp_reply(s, "500 5.5.2 Error: NUL character in command");
+			continue;
+		}
+		if (s->blocked[0] != '\0' && !smtp_is_quit(s->line, len)) {
+			if (smtp_error(s))
+				return;
+			smtp_reply(s, "%s", s->blocked);
 			continue;
 		}
 		if (smtp_cmd_dispatch(s, s->line, len) != 0)
