@@ -9,7 +9,8 @@
  * always has its envelope beside it.  Temporary files left by a crash are
  * removed at open.  Usage (bytes, count) is scanned from the directory, so
  * several processes sharing it agree; the scan is cached for a second.
- * Errors: SPOOL_NOSPACE over [spool] max_size or ENOSPC/EDQUOT; SPOOL_FAIL
+ * Errors: SPOOL_NOSPACE over [spool] max_size, below the file system reserve
+ * (SPOOL_FS_RESERVE) or on ENOSPC/EDQUOT, the reason saying which; SPOOL_FAIL
  * with a reason for other I/O errors.  Nothing is logged here.
  */
 #include <dirent.h>
@@ -190,11 +191,8 @@ spool_put(struct spool *sp, const char *id, int fd, off_t size, const char *json
 {
 	char	tenv[1100], tmsg[1100], penv[1100], pmsg[1100];
 
-	if (!spool_room(sp, (int64_t)size + (int64_t)strlen(json))) {
-		snprintf(err, errlen, "spool %s full (max_size %lld)", sp->dir,
-		    (long long)sp->max_size);
+	if (!spool_room(sp, (int64_t)size + (int64_t)strlen(json), err, errlen))
 		return SPOOL_NOSPACE;
-	}
 	if (spool_path(sp, id, ".env.json", penv, sizeof(penv)) == -1 ||
 	    spool_path(sp, id, ".eml", pmsg, sizeof(pmsg)) == -1) {
 		snprintf(err, errlen, "spool %s: path too long", sp->dir);
@@ -227,8 +225,13 @@ fail_env:
 		errno = saved;
 	}
 fail:
+	if (errno == ENOSPC || errno == EDQUOT) {
+		snprintf(err, errlen, "spool %s: file system full (%s) writing %s", sp->dir,
+		    strerror(errno), id);
+		return SPOOL_NOSPACE;
+	}
 	snprintf(err, errlen, "spool %s: write %s: %s", sp->dir, id, strerror(errno));
-	return (errno == ENOSPC || errno == EDQUOT) ? SPOOL_NOSPACE : SPOOL_FAIL;
+	return SPOOL_FAIL;
 }
 
 /* spool_remove - after upload: the message, then its envelope */
@@ -285,19 +288,28 @@ spool_usage(struct spool *sp, int64_t *bytes, int64_t *count)
 		*count = sp->count;
 }
 
-/* spool_room - under max_size and leaving SPOOL_FS_RESERVE free on the file system */
+/* spool_room - under max_size and leaving SPOOL_FS_RESERVE free; why names the limit */
 int
-spool_room(struct spool *sp, int64_t size)
+spool_room(struct spool *sp, int64_t size, char *why, size_t whylen)
 {
 	struct statvfs	vfs;
-	int64_t		bytes;
+	int64_t		bytes, avail;
 
 	spool_usage(sp, &bytes, NULL);
-	if (bytes + size > sp->max_size)
+	if (bytes + size > sp->max_size) {
+		if (why != NULL)
+			snprintf(why, whylen, "spool %s full (max_size %lld, holds %lld)", sp->dir,
+			    (long long)sp->max_size, (long long)bytes);
 		return 0;
+	}
 	if (statvfs(sp->dir, &vfs) == 0 &&
-	    (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize < size + SPOOL_FS_RESERVE)
+	    (avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize) < size + SPOOL_FS_RESERVE) {
+		if (why != NULL)
+			snprintf(why, whylen, "spool %s: file system free space %lld below the "
+			    "reserve (%lld) kept for the index and logs", sp->dir,
+			    (long long)avail, (long long)SPOOL_FS_RESERVE);
 		return 0;
+	}
 	return 1;
 }
 
