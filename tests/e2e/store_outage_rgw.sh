@@ -13,6 +13,7 @@
 #      and the spool over max_size; store down and the spool's file system below the
 #      free-space reserve (the 452's log line says so, not "max_size"); the index's
 #      file system full; the staging file system full (c2-c4 need root for tmpfs)
+# OUTAGE_PARTS="b c" runs only those parts (to show each fails on an older build).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
 . "$(dirname "$0")/../lib/ingest.sh"
@@ -84,6 +85,7 @@ in_bucket() {
 	[ -n "$_k" ] && aws_s3 s3api head-object --bucket mail --key "$_k" >/dev/null 2>&1
 }
 breaker_lines() { grep -c "store breaker $1" "$LOG"; }
+part() { case " ${OUTAGE_PARTS:-a b c} " in *" $1 "*) return 0;; esac; return 1; }
 
 send 1
 id0=$(cut -d' ' -f2 "$T/sent")
@@ -92,6 +94,7 @@ id0=$(cut -d' ' -f2 "$T/sent")
 ok "gateway up: 250, location=store, /healthz 200"
 
 # --- a. gateway stopped
+if part a; then
 rgw_stop_gateway
 # the breaker counts failures across the commit workers and the idle-store probe
 # (probe_interval 1s): these three may open it, or the probe may have begun to
@@ -126,8 +129,11 @@ done
 send 1
 [ "$(location "$(cut -d' ' -f2 "$T/sent")")" = store ] || fail "after recovery: not stored directly"
 ok "gateway back: breaker closed (logged once), 8 spooled messages in the bucket, index says store"
+fi
 
 # --- b. radosgw frozen
+if part b; then
+nopen=$(breaker_lines open); nclosed=$(breaker_lines closed)
 RGWPID=$(cat "$RGW_DIR/run/client.rgw.a.pid")
 kill -STOP "$RGWPID"
 cleanup_add "kill -CONT $RGWPID"
@@ -144,7 +150,7 @@ for id in $(cut -d' ' -f2 "$T/frozen"); do
 	[ "$(location "$id")" = spool ] || fail "$id not spooled"
 done
 ok "frozen gateway: /healthz 200 while 3 commits waited; each got 250 via the spool (deadline reached)"
-wait_for "[ \$(breaker_lines open) = 2 ]" 10 || fail "breaker did not open on the frozen store"
+wait_for "[ \$(breaker_lines open) = $((nopen + 1)) ]" 10 || fail "breaker did not open on the frozen store"
 send 2
 cat "$T/frozen" >> "$T/sent"
 for id in $(cut -d' ' -f2 "$T/sent"); do
@@ -152,16 +158,18 @@ for id in $(cut -d' ' -f2 "$T/sent"); do
 done
 [ "$(health)" = 200 ] || fail "healthz, frozen store, breaker open: $(cat "$T/h.out")"
 kill -CONT "$RGWPID"
-wait_for "[ \$(breaker_lines closed) = 2 ]" 60 || fail "breaker did not close after SIGCONT"
+wait_for "[ \$(breaker_lines closed) = $((nclosed + 1)) ]" 60 || fail "breaker did not close after SIGCONT"
 for id in $(cut -d' ' -f2 "$T/sent"); do
 	wait_for "in_bucket $id" 60 || fail "$id did not reach the bucket after SIGCONT"
 done
 ok "frozen: breaker opened, 2 more via the spool, /healthz 200; SIGCONT: all 5 in the bucket"
+fi
 
 kill "$IPID"; wait "$IPID" || fail "ingest exit status $?"
 ! grep -Eq "Sanitizer|runtime error" "$LOG" || fail "sanitizer report"
 
 # --- c. /healthz 503 when every message would be refused
+part c || exit 0
 rgw_stop_gateway
 # start2 NAME STORAGE-MORE SPOOL-MORE [INGEST-MORE] [GENERAL-MORE]: an ingest on the stopped
 # gateway; sets P (smtp) H (health) and its log $T/NAME.log
