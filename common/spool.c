@@ -8,7 +8,10 @@
  * complete.  The envelope is written before the message: an .eml in the spool
  * always has its envelope beside it.  Temporary files left by a crash are
  * removed at open.  Usage (bytes, count) is scanned from the directory, so
- * several processes sharing it agree; the scan is cached for a second.
+ * several processes sharing it agree; the scan is cached for a second, in
+ * one cache per directory shared by all handles of the process (during an
+ * object store outage every commit worker spools: one scan a second, not one
+ * per worker, of a directory that holds thousands of messages).
  * Errors: SPOOL_NOSPACE over [spool] max_size, below the file system reserve
  * (SPOOL_FS_RESERVE) or on ENOSPC/EDQUOT, the reason saying which; SPOOL_FAIL
  * with a reason for other I/O errors.  Nothing is logged here.
@@ -16,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +35,72 @@
 /* keep this much free on the file system for the index and logs */
 #define SPOOL_FS_RESERVE	(16LL * 1024 * 1024)
 
-struct spool {
+/* spool_usage_cache - bytes and messages of one directory, shared in the process */
+struct spool_usage_cache {
+	struct spool_usage_cache *next;
 	char	dir[1024];
-	int64_t	max_size;
+	int	refs;
 	int64_t	bytes;
 	int64_t	count;
 	int64_t	scanned_ms;	/* 0: never */
 };
+
+/* spool_caches - every cache of the process; spool_lock guards the list and the counts */
+static pthread_mutex_t			 spool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct spool_usage_cache		*spool_caches;
+
+struct spool {
+	char				 dir[1024];
+	int64_t				 max_size;
+	struct spool_usage_cache	*u;
+};
+
+/* spool_cache_get - the cache of dir, created on first use; NULL if out of memory */
+static struct spool_usage_cache *
+spool_cache_get(const char *dir)
+{
+	struct spool_usage_cache *u;
+
+	pthread_mutex_lock(&spool_lock);
+	for (u = spool_caches; u != NULL; u = u->next)
+		if (strcmp(u->dir, dir) == 0)
+			break;
+	if (u == NULL && (u = calloc(1, sizeof(*u))) != NULL) {
+		snprintf(u->dir, sizeof(u->dir), "%s", dir);
+		u->next = spool_caches;
+		spool_caches = u;
+	}
+	if (u != NULL)
+		u->refs++;
+	pthread_mutex_unlock(&spool_lock);
+	return u;
+}
+
+/* spool_cache_put - drop a reference; the last one frees the cache */
+static void
+spool_cache_put(struct spool_usage_cache *u)
+{
+	struct spool_usage_cache **pp;
+
+	pthread_mutex_lock(&spool_lock);
+	if (--u->refs == 0) {
+		for (pp = &spool_caches; *pp != u; pp = &(*pp)->next)
+			;
+		*pp = u->next;
+		free(u);
+	}
+	pthread_mutex_unlock(&spool_lock);
+}
+
+/* spool_account - count a message added (n = 1) or removed (n = -1) */
+static void
+spool_account(struct spool *sp, int64_t size, int n)
+{
+	pthread_mutex_lock(&spool_lock);
+	sp->u->bytes += n * size;
+	sp->u->count += n;
+	pthread_mutex_unlock(&spool_lock);
+}
 
 /* spool_clean_tmp - remove temporaries left by a crash in the middle of spool_put */
 static void
@@ -78,6 +141,11 @@ spool_open(const char *dir, int64_t max_size, char *err, size_t errlen)
 		return NULL;
 	}
 	sp->max_size = max_size;
+	if ((sp->u = spool_cache_get(sp->dir)) == NULL) {
+		snprintf(err, errlen, "spool: out of memory");
+		free(sp);
+		return NULL;
+	}
 	spool_clean_tmp(sp);
 	return sp;
 }
@@ -85,6 +153,7 @@ spool_open(const char *dir, int64_t max_size, char *err, size_t errlen)
 void
 spool_close(struct spool *sp)
 {
+	spool_cache_put(sp->u);
 	free(sp);
 }
 
@@ -214,8 +283,7 @@ spool_put(struct spool *sp, const char *id, int fd, off_t size, const char *json
 		unlink(pmsg);
 		goto fail_env;
 	}
-	sp->bytes += size;
-	sp->count++;
+	spool_account(sp, size, 1);
 	return SPOOL_OK;
 fail_env:
 	{
@@ -242,26 +310,26 @@ spool_remove(struct spool *sp, const char *id)
 	struct stat	sb;
 
 	if (spool_path(sp, id, ".eml", p, sizeof(p)) == 0) {
-		if (stat(p, &sb) == 0 && unlink(p) == 0) {
-			sp->bytes -= sb.st_size;
-			sp->count--;
-		}
+		if (stat(p, &sb) == 0 && unlink(p) == 0)
+			spool_account(sp, sb.st_size, -1);
 	}
 	if (spool_path(sp, id, ".env.json", p, sizeof(p)) == 0)
 		unlink(p);
 	spool_fsync_dir(sp);
 }
 
-/* spool_scan - recount the directory */
+/* spool_scan - recount the directory (spool_lock held) */
 static void
 spool_scan(struct spool *sp)
 {
+	struct spool_usage_cache *u = sp->u;
 	DIR		*d;
 	struct dirent	*de;
 	struct stat	 sb;
 	size_t		 len;
 
-	sp->bytes = sp->count = 0;
+	u->bytes = u->count = 0;
+	u->scanned_ms = now_ms();
 	if ((d = opendir(sp->dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
@@ -269,23 +337,24 @@ spool_scan(struct spool *sp)
 		if (len < 5 || strcmp(de->d_name + len - 4, ".eml") != 0 || de->d_name[0] == '.')
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &sb, 0) == 0) {
-			sp->bytes += sb.st_size;
-			sp->count++;
+			u->bytes += sb.st_size;
+			u->count++;
 		}
 	}
 	closedir(d);
-	sp->scanned_ms = now_ms();
 }
 
 void
 spool_usage(struct spool *sp, int64_t *bytes, int64_t *count)
 {
-	if (sp->scanned_ms == 0 || now_ms() - sp->scanned_ms > SPOOL_SCAN_CACHE_MS)
+	pthread_mutex_lock(&spool_lock);
+	if (sp->u->scanned_ms == 0 || now_ms() - sp->u->scanned_ms > SPOOL_SCAN_CACHE_MS)
 		spool_scan(sp);
 	if (bytes)
-		*bytes = sp->bytes;
+		*bytes = sp->u->bytes;
 	if (count)
-		*count = sp->count;
+		*count = sp->u->count;
+	pthread_mutex_unlock(&spool_lock);
 }
 
 /* spool_room - under max_size and leaving SPOOL_FS_RESERVE free; why names the limit */
