@@ -102,6 +102,8 @@
 #define STORE_BREAKER_FAILURES_DEFAULT	3
 #define STORE_PROBE_INTERVAL_DEFAULT	5
 #define STORE_PROBE_TIMEOUT_DEFAULT	5
+/* of commit_deadline, what the object store leaves for the spool and index (ms, at most) */
+#define STORE_SPOOL_ALLOWANCE_MS	2000
 /* free space the index's file system needs for /healthz to call it writable */
 #define STORE_INDEX_FS_MIN		(1024 * 1024)
 

@@ -261,11 +261,11 @@ done:
  */
 static enum objstore_status
 store_put_timed(struct store *st, const struct envelope *e, const char *json, int fd,
-    off_t size)
+    off_t size, int64_t budget_ms)
 {
 	enum objstore_status s;
 
-	objstore_set_deadline(st->os, st->commit_deadline_ms);
+	objstore_set_deadline(st->os, budget_ms);
 	s = store_put_object(st, e, json, fd, size);
 	objstore_set_deadline(st->os, 0);
 	store_breaker_record(s == OBJ_OK, s == OBJ_OK ? "" : objstore_error(st->os));
@@ -277,11 +277,20 @@ enum store_status
 store_commit(struct store *st, const struct envelope *e, int fd, off_t size, char *reason,
     size_t reasonlen)
 {
+	return store_commit_since(st, e, fd, size, objstore_clock_ms(), reason, reasonlen);
+}
+
+/* store_commit_since - store_commit within commit_deadline counted from t0 */
+enum store_status
+store_commit_since(struct store *st, const struct envelope *e, int fd, off_t size, int64_t t0,
+    char *reason, size_t reasonlen)
+{
 	enum objstore_status	 os;
 	enum spool_status	 ss;
 	enum index_status	 is;
 	enum index_location	 loc = INDEX_LOC_STORE;
 	char			 key[OBJKEY_MAX], spath[1100], why[ERRSTR_MAX], *json;
+	int64_t			 budget;
 
 	snprintf(reason, reasonlen, "ok");
 	if (msgid_key(st->prefix, e->id, ".eml", key, sizeof(key)) == -1 || e->nrcpts == 0) {
@@ -294,11 +303,15 @@ store_commit(struct store *st, const struct envelope *e, int fd, off_t size, cha
 		log_warnx("%s store tempfail reason=\"%s\"", e->id, reason);
 		return STORE_TEMPFAIL;
 	}
-	if (!store_breaker_closed()) {
-		/* the store is known down: no attempt, the spool at once */
+	budget = st->commit_deadline_ms - (objstore_clock_ms() - t0) -
+	    (st->commit_deadline_ms / 10 < STORE_SPOOL_ALLOWANCE_MS ?
+	    st->commit_deadline_ms / 10 : STORE_SPOOL_ALLOWANCE_MS);
+	if (!store_breaker_closed() || budget <= 0) {
+		/* the store is known down, or the deadline went by in the queue: the spool */
 		os = OBJ_TEMPFAIL;
-		log_info("%s store fallback=spool reason=\"breaker open\"", e->id);
-	} else if ((os = store_put_timed(st, e, json, fd, size)) != OBJ_OK)
+		log_info("%s store fallback=spool reason=\"%s\"", e->id, budget <= 0 ?
+		    "commit deadline spent waiting for a worker" : "breaker open");
+	} else if ((os = store_put_timed(st, e, json, fd, size, budget)) != OBJ_OK)
 		log_warnx("%s store tempfail reason=\"objstore %s: %s\" fallback=spool", e->id,
 		    objstore_strstatus(os), objstore_error(st->os));
 	if (os != OBJ_OK) {
@@ -430,7 +443,7 @@ store_flush_one(const char *id, int64_t mtime_ms, void *arg)
 			close(fd);
 		goto out;	/* removed meanwhile (another flusher) */
 	}
-	os = store_put_timed(st, &e, json, fd, sb.st_size);
+	os = store_put_timed(st, &e, json, fd, sb.st_size, st->commit_deadline_ms);
 	close(fd);
 	if (os != OBJ_OK) {
 		log_warnx("%s store spool-flush tempfail reason=\"objstore %s: %s\"", id,

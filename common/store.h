@@ -58,6 +58,15 @@ const char	*store_prefix(const struct store *);	/* [storage] prefix */
  */
 enum store_status store_commit(struct store *, const struct envelope *, int fd, off_t size,
 		    char *reason, size_t reasonlen);
+/*
+ * store_commit_since - store_commit for a message whose end-of-data was at t0
+ * (objstore_clock_ms()): [storage] commit_deadline counts from t0, so a wait
+ * for a commit worker is part of it.  The object store gets what is left
+ * minus a tenth (at most STORE_SPOOL_ALLOWANCE_MS), kept for the spool and the
+ * index, so the reply comes within the deadline.
+ */
+enum store_status store_commit_since(struct store *, const struct envelope *, int fd,
+		    off_t size, int64_t t0, char *reason, size_t reasonlen);
 
 /* store_fetch - write the bytes of message id (store or spool) to fd */
 enum store_status store_fetch(struct store *, const char *id, int fd);
