@@ -479,12 +479,18 @@ int
 store_spool_flush(struct store *st)
 {
 	struct flush_ctx	fc;
+	int64_t			count;
 
 	memset(&fc, 0, sizeof(fc));
 	fc.st = st;
 	fc.now = now_ms();
-	/* the breaker is open: the probe, not the flush, finds out when it is back */
-	fc.store_down = !store_breaker_closed();
+	/* the breaker is open: the probe, not the flush, finds out when it is back; and
+	 * nothing is read (an index look-up per spooled message would compete with
+	 * the commits that fill the spool) */
+	if (!store_breaker_closed()) {
+		spool_usage(st->sp, NULL, &count);
+		return (int)count;
+	}
 	if (spool_foreach(st->sp, store_flush_one, &fc) == -1) {
 		log_warn("store spool-flush: %s", spool_dir(st->sp));
 		return -1;
