@@ -43,6 +43,9 @@
 /* an unindexed spool file younger than this may be a commit in progress */
 #define STORE_SPOOL_ADOPT_MS	(60 * 1000)
 #define STORE_SPOOL_MAX_DEFAULT	(1LL << 30)
+/* the flush has no sender waiting: a spooled message's upload gets this many commit
+ * deadlines (a large message over a thin uplink that the commit could not fit) */
+#define STORE_FLUSH_DEADLINES	10
 
 /*
  * store_breaker - the circuit breaker, shared by every handle of the process
@@ -443,7 +446,8 @@ store_flush_one(const char *id, int64_t mtime_ms, void *arg)
 			close(fd);
 		goto out;	/* removed meanwhile (another flusher) */
 	}
-	os = store_put_timed(st, &e, json, fd, sb.st_size, st->commit_deadline_ms);
+	os = store_put_timed(st, &e, json, fd, sb.st_size,
+	    STORE_FLUSH_DEADLINES * st->commit_deadline_ms);
 	close(fd);
 	if (os != OBJ_OK) {
 		log_warnx("%s store spool-flush tempfail reason=\"objstore %s: %s\"", id,
