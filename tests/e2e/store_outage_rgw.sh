@@ -145,10 +145,14 @@ h=$(health)
 wait "$SPID"
 ! grep -v '^250 ' "$T/frozen" ||
 	fail "frozen store: no 250 within commit_deadline ${DEADLINE}s + ${MARGIN}s (ERR timeout: the client gave up)"
+# each was cut by the deadline, or (on a machine so slow that the idle-store probes
+# opened the breaker first) sent to the spool by the breaker; at least one by the deadline
 for id in $(cut -d' ' -f2 "$T/frozen"); do
-	grep -q "$id store tempfail reason=.*deadline reached" "$LOG" || fail "$id: no deadline line"
+	grep -q "$id store \(tempfail reason=.*deadline reached\|fallback=spool reason=\"breaker\)" \
+		"$LOG" || fail "$id: neither the deadline nor the breaker logged"
 	[ "$(location "$id")" = spool ] || fail "$id not spooled"
 done
+grep -q "store tempfail reason=.*deadline reached" "$LOG" || fail "no commit cut by the deadline"
 ok "frozen gateway: /healthz 200 while 3 commits waited; each got 250 via the spool (deadline reached)"
 wait_for "[ \$(breaker_lines open) = $((nopen + 1)) ]" 10 || fail "breaker did not open on the frozen store"
 send 2
