@@ -10,7 +10,7 @@
 #      after that: a functional check, not a benchmark), 250 through the spool;
 #      /healthz answers meanwhile (curl --max-time); SIGCONT: recovery as in a
 #   c. /healthz 503 with the reason when every message would be refused: store down
-#      and the spool over max_size; store down and the spool's file system below the
+#      and the spool over max_size (452, before and after the breaker opens); store down and the spool's file system below the
 #      free-space reserve (the 452's log line says so, not "max_size"); the index's
 #      file system full; the staging file system full (c2-c4 need root for tmpfs)
 # OUTAGE_PARTS="b c" runs only those parts (to show each fails on an older build).
@@ -218,8 +218,13 @@ h503() {	# H WANT-REASON-PATTERN
 }
 start2 full "" "max_size = 1"
 h503 "$H" "object store down .* and spool .* full (max_size 1"
-python3 "$T/send.py" "$P" 1 30 | grep -q '^452 ' || fail "store down, spool full: not 452"
-ok "store down, spool over max_size: /healthz $(cat "$T/h.out"); 452"
+# one after the other: three failures open the breaker, the fourth meets it open
+for i in 1 2 3 4; do python3 "$T/send.py" "$P" 1 30; done > "$T/full.sent"
+[ "$(grep -c '^452 ' "$T/full.sent")" = 4 ] || fail "store down, spool full: $(cat "$T/full.sent")"
+grep -q "store breaker open" "$T/full.log" || fail "breaker did not open (spool full)"
+grep -q "fallback=spool reason=\"breaker open\"" "$T/full.log" ||
+	fail "no message met the open breaker with the spool full"
+ok "store down, spool over max_size: /healthz $(cat "$T/h.out"); 452 (breaker closed and open)"
 
 if [ "$(id -u)" = 0 ] && mkdir -p "$T/tiny" && mount -t tmpfs -o size=8m tmpfs "$T/tiny"; then
 	cleanup_add "umount -l '$T/tiny'"
