@@ -184,4 +184,20 @@
 /* header fields of a message that sealing looks at (RFC 5322 sets no limit) */
 #define ARC_FIELDS_MAX		2000
 
+/* storage: the end-to-end budget of one message's object store attempts ([storage]
+ * commit_deadline, seconds), then the fallback spool.  RFC 5321 §4.5.3.2.6 gives the
+ * sender 10 minutes for the reply after end-of-data; well under one minute keeps a hung
+ * store from making senders time out and retry (duplicates).  The circuit breaker
+ * ([storage] breaker_failures) opens after that many consecutive failures; one probe
+ * ([storage] probe_timeout) every probe_interval seconds closes it again. */
+#define STORE_COMMIT_DEADLINE_DEFAULT	30
+#define STORE_COMMIT_DEADLINE_MAX	540
+#define STORE_BREAKER_FAILURES_DEFAULT	3
+#define STORE_PROBE_INTERVAL_DEFAULT	5
+#define STORE_PROBE_TIMEOUT_DEFAULT	5
+/* of commit_deadline, what the object store leaves for the spool and index (ms, at most) */
+#define STORE_SPOOL_ALLOWANCE_MS	2000
+/* free space the index's file system needs for /healthz to call it writable */
+#define STORE_INDEX_FS_MIN		(1024 * 1024)
+
 #endif

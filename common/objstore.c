@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -75,6 +76,30 @@ const char *
 objstore_error(const struct objstore *o)
 {
 	return o->err;
+}
+
+/* objstore_clock_ms - CLOCK_MONOTONIC in ms: a wall-clock step never moves a deadline */
+int64_t
+objstore_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* objstore_set_deadline - see objstore.h */
+void
+objstore_set_deadline(struct objstore *o, int64_t budget_ms)
+{
+	o->deadline_ms = budget_ms > 0 ? objstore_clock_ms() + budget_ms : 0;
+}
+
+/* objstore_left_ms - what is left of the deadline (may be <= 0) */
+int64_t
+objstore_left_ms(const struct objstore *o)
+{
+	return o->deadline_ms == 0 ? INT64_MAX : o->deadline_ms - objstore_clock_ms();
 }
 
 /* objstore_fail - record the reason and return st */

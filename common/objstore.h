@@ -25,6 +25,9 @@
  *   retries      attempts after the first on 5xx/timeout/connection errors
  *   multipart_threshold, part_size   sizes (part_size >= 5M)
  *   max_upload_rate   bytes/s per upload, 0 = unlimited (default)
+ * A handle may carry a deadline (objstore_set_deadline): every request it
+ * sends, retry and backoff of an S3 handle then ends by that time; the file
+ * backend ignores it (local writes are not interruptible).
  * See docs/storage.md.  Backend internals: objstore_impl.h.
  */
 #ifndef MXS_OBJSTORE_H
@@ -68,6 +71,15 @@ void		 objstore_close(struct objstore *);
 const char	*objstore_describe(const struct objstore *);
 /* objstore_error - reason for the last failure on this handle */
 const char	*objstore_error(const struct objstore *);
+/*
+ * objstore_set_deadline - calls on this handle end within budget_ms from now
+ * (monotonic clock): each request's timeouts are clamped to what is left, no
+ * retry or backoff starts past it, and a call made after it fails at once
+ * with OBJ_TEMPFAIL ("deadline reached").  budget_ms 0 removes the deadline.
+ */
+void		 objstore_set_deadline(struct objstore *, int64_t budget_ms);
+/* objstore_clock_ms - the monotonic clock deadlines are measured on */
+int64_t		 objstore_clock_ms(void);
 
 /*
  * objstore_put_fd - store size bytes read from fd (from its current offset

@@ -47,7 +47,10 @@ struct objstore {
 	void				*be;		/* backend state */
 	char				 desc[OBJKEY_MAX];
 	char				 err[ERRSTR_MAX];
+	int64_t				 deadline_ms;	/* objstore_clock_ms(); 0: none */
 };
+/* objstore_left_ms - ms left before the handle's deadline; INT64_MAX without one */
+int64_t		 objstore_left_ms(const struct objstore *);
 
 /* objstore_fail - record a reason on the handle and return st */
 enum objstore_status objstore_fail(struct objstore *, enum objstore_status st,
@@ -134,6 +137,8 @@ struct s3_req {
 	off_t			 pos;		/* upload position, for the read callback */
 	off_t			 written;	/* bytes written to out_fd */
 	int			 out_errno;
+	int			 deadline_hit;	/* the handle's deadline ended the request */
+	int			 attempts;	/* requests sent */
 	char			 code[64];	/* S3 error code from the body */
 	char			 msg[160];
 };

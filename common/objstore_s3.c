@@ -10,7 +10,10 @@
  * connection cache, so consecutive requests reuse the connection.
  * Retries: connection errors, timeouts, 5xx, 429 and 400 RequestTimeout are
  * retried `retries` times with exponential backoff and jitter, then give
- * OBJ_TEMPFAIL.  Everything else is final: 403 bad credentials, 404
+ * OBJ_TEMPFAIL.  With a deadline on the handle (objstore_set_deadline), each
+ * attempt's connect and total timeouts are clamped to what is left, and no
+ * attempt or backoff starts past it: the whole sequence of a put (retries,
+ * multipart parts, sidecar) fits in the caller's budget.  Everything else is final: 403 bad credentials, 404
  * NoSuchBucket and other 4xx are OBJ_PERMFAIL, NoSuchKey is OBJ_NOTFOUND.
  * The secret key lives only in struct s3_store and in curl; no error or log
  * line contains it.
@@ -250,6 +253,13 @@ fail:
 #undef S3_ADD
 }
 
+/* s3_min - the smaller of a configured timeout (s) and what is left of the deadline (ms) */
+static long
+s3_min(long secs, int64_t left_ms)
+{
+	return left_ms < (int64_t)secs * 1000 ? (long)left_ms : secs * 1000;
+}
+
 /* s3_once - one attempt; the curl result (status in r->status) */
 static CURLcode
 s3_once(struct objstore *o, struct s3_req *r, struct curl_slist *hdrs, const char *url)
@@ -257,12 +267,18 @@ s3_once(struct objstore *o, struct s3_req *r, struct curl_slist *hdrs, const cha
 	struct s3_store	*s = o->be;
 	CURL		*c = s->curl;
 	CURLcode	 cc;
+	int64_t		 left = objstore_left_ms(o);
 
-	curl_easy_reset(c);
 	r->status = 0;
 	r->pos = 0;
 	r->code[0] = r->msg[0] = '\0';
 	buf_reset(&r->resp);
+	if (left <= 0) {
+		r->deadline_hit = 1;
+		return CURLE_OPERATION_TIMEDOUT;
+	}
+	curl_easy_reset(c);
+	r->attempts++;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -270,8 +286,8 @@ s3_once(struct objstore *o, struct s3_req *r, struct curl_slist *hdrs, const cha
 	curl_easy_setopt(c, CURLOPT_USERNAME, s->access_key);
 	curl_easy_setopt(c, CURLOPT_PASSWORD, s->secret_key);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, s->connect_timeout);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, s->timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, s3_min(s->connect_timeout, left));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, s3_min(s->timeout, left));
 	if (s->ca_file != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, s3_header_cb);
@@ -297,6 +313,8 @@ s3_once(struct objstore *o, struct s3_req *r, struct curl_slist *hdrs, const cha
 	else if (strcmp(r->method, "DELETE") == 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
 	cc = curl_easy_perform(c);
+	if (cc == CURLE_OPERATION_TIMEDOUT && objstore_left_ms(o) <= 0)
+		r->deadline_hit = 1;
 	if (cc == CURLE_OK && r->status == 0)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	if (r->resp.len > 0) {
@@ -343,6 +361,9 @@ s3_classify(struct objstore *o, CURLcode cc, struct s3_req *r)
 	if (cc == CURLE_ABORTED_BY_CALLBACK || cc == CURLE_READ_ERROR)
 		return objstore_fail(o, OBJ_TEMPFAIL, "S3 %s %s: reading the source failed",
 		    r->method, what);
+	if (r->deadline_hit)
+		return objstore_fail(o, OBJ_TEMPFAIL, "S3 %s %s at %s: deadline reached after %d "
+		    "attempt(s)", r->method, what, s->endpoint, r->attempts);
 	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
 		return objstore_fail(o, OBJ_PERMFAIL, "S3 %s: TLS verification failed (%s): "
 		    "check url and ca_file", s->endpoint, curl_easy_strerror(cc));
@@ -375,11 +396,15 @@ s3_classify(struct objstore *o, CURLcode cc, struct s3_req *r)
 	    r->status, *r->code ? r->code : "refused", *r->msg ? ": " : "", r->msg);
 }
 
-/* s3_backoff - sleep before attempt n (1...): base*2^(n-1), capped, half of it jittered */
+/*
+ * s3_backoff - sleep before attempt n (1...): base*2^(n-1), capped, half of it
+ * jittered; never past the handle's deadline.
+ */
 static void
-s3_backoff(struct s3_store *s, int n)
+s3_backoff(struct objstore *o, struct s3_store *s, int n)
 {
 	long		 ms = S3_BACKOFF_BASE_MS;
+	int64_t		 left = objstore_left_ms(o);
 	struct timespec	 ts;
 
 	while (--n > 0 && ms < S3_BACKOFF_MAX_MS)
@@ -387,6 +412,8 @@ s3_backoff(struct s3_store *s, int n)
 	if (ms > S3_BACKOFF_MAX_MS)
 		ms = S3_BACKOFF_MAX_MS;
 	ms = ms / 2 + rand_r(&s->seed) % (ms / 2 + 1);
+	if (left < ms)
+		ms = left > 0 ? (long)left : 0;
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
@@ -413,7 +440,7 @@ objstore_s3_perform(struct objstore *o, struct s3_req *r)
 		start = lseek(r->out_fd, 0, SEEK_CUR);
 	for (attempt = 0;; attempt++) {
 		cc = s3_once(o, r, hdrs, url);
-		if (!s3_retryable(cc, r) || attempt >= s->retries)
+		if (!s3_retryable(cc, r) || attempt >= s->retries || r->deadline_hit)
 			break;
 		/* a GET that already wrote output can only be retried from the start */
 		if (r->written > 0) {
@@ -424,7 +451,7 @@ objstore_s3_perform(struct objstore *o, struct s3_req *r)
 		}
 		log_debug("objstore s3 retry method=%s key=%s attempt=%d status=%ld curl=\"%s\"",
 		    r->method, r->key, attempt + 1, r->status, curl_easy_strerror(cc));
-		s3_backoff(s, attempt + 1);
+		s3_backoff(o, s, attempt + 1);
 	}
 	curl_slist_free_all(hdrs);
 	return s3_classify(o, cc, r);

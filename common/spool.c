@@ -8,13 +8,18 @@
  * complete.  The envelope is written before the message: an .eml in the spool
  * always has its envelope beside it.  Temporary files left by a crash are
  * removed at open.  Usage (bytes, count) is scanned from the directory, so
- * several processes sharing it agree; the scan is cached for a second.
- * Errors: SPOOL_NOSPACE over [spool] max_size or ENOSPC/EDQUOT; SPOOL_FAIL
+ * several processes sharing it agree; the scan is cached for a second, in
+ * one cache per directory shared by all handles of the process (during an
+ * object store outage every commit worker spools: one scan a second, not one
+ * per worker, of a directory that holds thousands of messages).
+ * Errors: SPOOL_NOSPACE over [spool] max_size, below the file system reserve
+ * (SPOOL_FS_RESERVE) or on ENOSPC/EDQUOT, the reason saying which; SPOOL_FAIL
  * with a reason for other I/O errors.  Nothing is logged here.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +35,72 @@
 /* keep this much free on the file system for the index and logs */
 #define SPOOL_FS_RESERVE	(16LL * 1024 * 1024)
 
-struct spool {
+/* spool_usage_cache - bytes and messages of one directory, shared in the process */
+struct spool_usage_cache {
+	struct spool_usage_cache *next;
 	char	dir[1024];
-	int64_t	max_size;
+	int	refs;
 	int64_t	bytes;
 	int64_t	count;
 	int64_t	scanned_ms;	/* 0: never */
 };
+
+/* spool_caches - every cache of the process; spool_lock guards the list and the counts */
+static pthread_mutex_t			 spool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct spool_usage_cache		*spool_caches;
+
+struct spool {
+	char				 dir[1024];
+	int64_t				 max_size;
+	struct spool_usage_cache	*u;
+};
+
+/* spool_cache_get - the cache of dir, created on first use; NULL if out of memory */
+static struct spool_usage_cache *
+spool_cache_get(const char *dir)
+{
+	struct spool_usage_cache *u;
+
+	pthread_mutex_lock(&spool_lock);
+	for (u = spool_caches; u != NULL; u = u->next)
+		if (strcmp(u->dir, dir) == 0)
+			break;
+	if (u == NULL && (u = calloc(1, sizeof(*u))) != NULL) {
+		snprintf(u->dir, sizeof(u->dir), "%s", dir);
+		u->next = spool_caches;
+		spool_caches = u;
+	}
+	if (u != NULL)
+		u->refs++;
+	pthread_mutex_unlock(&spool_lock);
+	return u;
+}
+
+/* spool_cache_put - drop a reference; the last one frees the cache */
+static void
+spool_cache_put(struct spool_usage_cache *u)
+{
+	struct spool_usage_cache **pp;
+
+	pthread_mutex_lock(&spool_lock);
+	if (--u->refs == 0) {
+		for (pp = &spool_caches; *pp != u; pp = &(*pp)->next)
+			;
+		*pp = u->next;
+		free(u);
+	}
+	pthread_mutex_unlock(&spool_lock);
+}
+
+/* spool_account - count a message added (n = 1) or removed (n = -1) */
+static void
+spool_account(struct spool *sp, int64_t size, int n)
+{
+	pthread_mutex_lock(&spool_lock);
+	sp->u->bytes += n * size;
+	sp->u->count += n;
+	pthread_mutex_unlock(&spool_lock);
+}
 
 /* spool_clean_tmp - remove temporaries left by a crash in the middle of spool_put */
 static void
@@ -77,6 +141,11 @@ spool_open(const char *dir, int64_t max_size, char *err, size_t errlen)
 		return NULL;
 	}
 	sp->max_size = max_size;
+	if ((sp->u = spool_cache_get(sp->dir)) == NULL) {
+		snprintf(err, errlen, "spool: out of memory");
+		free(sp);
+		return NULL;
+	}
 	spool_clean_tmp(sp);
 	return sp;
 }
@@ -84,6 +153,7 @@ spool_open(const char *dir, int64_t max_size, char *err, size_t errlen)
 void
 spool_close(struct spool *sp)
 {
+	spool_cache_put(sp->u);
 	free(sp);
 }
 
@@ -190,11 +260,8 @@ spool_put(struct spool *sp, const char *id, int fd, off_t size, const char *json
 {
 	char	tenv[1100], tmsg[1100], penv[1100], pmsg[1100];
 
-	if (!spool_room(sp, (int64_t)size + (int64_t)strlen(json))) {
-		snprintf(err, errlen, "spool %s full (max_size %lld)", sp->dir,
-		    (long long)sp->max_size);
+	if (!spool_room(sp, (int64_t)size + (int64_t)strlen(json), err, errlen))
 		return SPOOL_NOSPACE;
-	}
 	if (spool_path(sp, id, ".env.json", penv, sizeof(penv)) == -1 ||
 	    spool_path(sp, id, ".eml", pmsg, sizeof(pmsg)) == -1) {
 		snprintf(err, errlen, "spool %s: path too long", sp->dir);
@@ -216,8 +283,7 @@ spool_put(struct spool *sp, const char *id, int fd, off_t size, const char *json
 		unlink(pmsg);
 		goto fail_env;
 	}
-	sp->bytes += size;
-	sp->count++;
+	spool_account(sp, size, 1);
 	return SPOOL_OK;
 fail_env:
 	{
@@ -227,8 +293,13 @@ fail_env:
 		errno = saved;
 	}
 fail:
+	if (errno == ENOSPC || errno == EDQUOT) {
+		snprintf(err, errlen, "spool %s: file system full (%s) writing %s", sp->dir,
+		    strerror(errno), id);
+		return SPOOL_NOSPACE;
+	}
 	snprintf(err, errlen, "spool %s: write %s: %s", sp->dir, id, strerror(errno));
-	return (errno == ENOSPC || errno == EDQUOT) ? SPOOL_NOSPACE : SPOOL_FAIL;
+	return SPOOL_FAIL;
 }
 
 /* spool_remove - after upload: the message, then its envelope */
@@ -239,26 +310,26 @@ spool_remove(struct spool *sp, const char *id)
 	struct stat	sb;
 
 	if (spool_path(sp, id, ".eml", p, sizeof(p)) == 0) {
-		if (stat(p, &sb) == 0 && unlink(p) == 0) {
-			sp->bytes -= sb.st_size;
-			sp->count--;
-		}
+		if (stat(p, &sb) == 0 && unlink(p) == 0)
+			spool_account(sp, sb.st_size, -1);
 	}
 	if (spool_path(sp, id, ".env.json", p, sizeof(p)) == 0)
 		unlink(p);
 	spool_fsync_dir(sp);
 }
 
-/* spool_scan - recount the directory */
+/* spool_scan - recount the directory (spool_lock held) */
 static void
 spool_scan(struct spool *sp)
 {
+	struct spool_usage_cache *u = sp->u;
 	DIR		*d;
 	struct dirent	*de;
 	struct stat	 sb;
 	size_t		 len;
 
-	sp->bytes = sp->count = 0;
+	u->bytes = u->count = 0;
+	u->scanned_ms = now_ms();
 	if ((d = opendir(sp->dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
@@ -266,38 +337,48 @@ spool_scan(struct spool *sp)
 		if (len < 5 || strcmp(de->d_name + len - 4, ".eml") != 0 || de->d_name[0] == '.')
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &sb, 0) == 0) {
-			sp->bytes += sb.st_size;
-			sp->count++;
+			u->bytes += sb.st_size;
+			u->count++;
 		}
 	}
 	closedir(d);
-	sp->scanned_ms = now_ms();
 }
 
 void
 spool_usage(struct spool *sp, int64_t *bytes, int64_t *count)
 {
-	if (sp->scanned_ms == 0 || now_ms() - sp->scanned_ms > SPOOL_SCAN_CACHE_MS)
+	pthread_mutex_lock(&spool_lock);
+	if (sp->u->scanned_ms == 0 || now_ms() - sp->u->scanned_ms > SPOOL_SCAN_CACHE_MS)
 		spool_scan(sp);
 	if (bytes)
-		*bytes = sp->bytes;
+		*bytes = sp->u->bytes;
 	if (count)
-		*count = sp->count;
+		*count = sp->u->count;
+	pthread_mutex_unlock(&spool_lock);
 }
 
-/* spool_room - under max_size and leaving SPOOL_FS_RESERVE free on the file system */
+/* spool_room - under max_size and leaving SPOOL_FS_RESERVE free; why names the limit */
 int
-spool_room(struct spool *sp, int64_t size)
+spool_room(struct spool *sp, int64_t size, char *why, size_t whylen)
 {
 	struct statvfs	vfs;
-	int64_t		bytes;
+	int64_t		bytes, avail;
 
 	spool_usage(sp, &bytes, NULL);
-	if (bytes + size > sp->max_size)
+	if (bytes + size > sp->max_size) {
+		if (why != NULL)
+			snprintf(why, whylen, "spool %s full (max_size %lld, holds %lld)", sp->dir,
+			    (long long)sp->max_size, (long long)bytes);
 		return 0;
+	}
 	if (statvfs(sp->dir, &vfs) == 0 &&
-	    (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize < size + SPOOL_FS_RESERVE)
+	    (avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize) < size + SPOOL_FS_RESERVE) {
+		if (why != NULL)
+			snprintf(why, whylen, "spool %s: file system free space %lld below the "
+			    "reserve (%lld) kept for the index and logs", sp->dir,
+			    (long long)avail, (long long)SPOOL_FS_RESERVE);
 		return 0;
+	}
 	return 1;
 }
 

@@ -33,8 +33,12 @@ enum spool_status spool_put(struct spool *, const char *id, int fd, off_t size,
 void		 spool_remove(struct spool *, const char *id);
 /* spool_usage - bytes and number of messages held (cached for a second) */
 void		 spool_usage(struct spool *, int64_t *bytes, int64_t *count);
-/* spool_room - 1 if size more bytes fit under max_size and on the file system */
-int		 spool_room(struct spool *, int64_t size);
+/*
+ * spool_room - 1 if size more bytes fit under max_size and leave the file
+ * system's reserve free; else 0 and why names the limit hit ("max_size ..."
+ * or "free space ... below the reserve ..."); why may be NULL.
+ */
+int		 spool_room(struct spool *, int64_t size, char *why, size_t whylen);
 /* spool_foreach - each "<id>.eml" in the directory with its mtime; fn != 0 stops */
 int		 spool_foreach(struct spool *, int (*fn)(const char *id, int64_t mtime_ms,
 		    void *), void *arg);

@@ -10,15 +10,23 @@
  * never points at bytes that are not durable.  When the object store fails, the
  * bytes go to the local spool (envelope file first, then the message, each
  * fsync'd, then the directory) and the row says INDEX_LOC_SPOOL.
+ * Hung or dead storage: one message's object store attempts end within
+ * [storage] commit_deadline (objstore_set_deadline), then the spool takes it.
+ * The circuit breaker (store_breaker, one per process) counts consecutive
+ * failures of commits, flushes and probes; once open, commits skip the object
+ * store and the flush waits; only store_probe() closes it (or an in-flight
+ * commit that succeeds).  Transitions are logged once each.
  * Errors: the cause of a storage failure is logged once here
  * ("<id> store tempfail reason=..."); callers map the status to SMTP.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -35,6 +43,64 @@
 /* an unindexed spool file younger than this may be a commit in progress */
 #define STORE_SPOOL_ADOPT_MS	(60 * 1000)
 #define STORE_SPOOL_MAX_DEFAULT	(1LL << 30)
+/* the flush has no sender waiting: a spooled message's upload gets this many commit
+ * deadlines (a large message over a thin uplink that the commit could not fit) */
+#define STORE_FLUSH_DEADLINES	10
+
+/*
+ * store_breaker - the circuit breaker, shared by every handle of the process
+ * (the commit workers, the housekeeping and health threads).  Times are
+ * objstore_clock_ms().
+ */
+static struct {
+	pthread_mutex_t	 lock;
+	int		 open;
+	int		 failures;		/* consecutive */
+	int		 threshold;		/* [storage] breaker_failures */
+	int64_t		 probe_interval_ms;	/* [storage] probe_interval */
+	int64_t		 last_ms;		/* last outcome (commit, flush or probe) */
+	int64_t		 next_probe_ms;
+	char		 why[ERRSTR_MAX];	/* the last failure */
+} store_breaker = { .lock = PTHREAD_MUTEX_INITIALIZER, .threshold = 1 };
+
+/* store_breaker_closed - 1 if commits may try the object store */
+static int
+store_breaker_closed(void)
+{
+	int closed;
+
+	pthread_mutex_lock(&store_breaker.lock);
+	closed = !store_breaker.open;
+	pthread_mutex_unlock(&store_breaker.lock);
+	return closed;
+}
+
+/* store_breaker_record - one outcome; opens after threshold failures in a row */
+static void
+store_breaker_record(int ok, const char *why)
+{
+	int64_t now = objstore_clock_ms();
+
+	pthread_mutex_lock(&store_breaker.lock);
+	store_breaker.last_ms = now;
+	if (ok) {
+		store_breaker.failures = 0;
+		if (store_breaker.open) {
+			store_breaker.open = 0;
+			log_info("- store breaker closed");
+		}
+	} else {
+		store_breaker.failures++;
+		snprintf(store_breaker.why, sizeof(store_breaker.why), "%s", why);
+		if (!store_breaker.open && store_breaker.failures >= store_breaker.threshold) {
+			store_breaker.open = 1;
+			store_breaker.next_probe_ms = now + store_breaker.probe_interval_ms;
+			log_warnx("- store breaker open reason=\"%s\" failures=%d", why,
+			    store_breaker.failures);
+		}
+	}
+	pthread_mutex_unlock(&store_breaker.lock);
+}
 
 /* store_prefix_valid - [storage] prefix: [A-Za-z0-9/._-], no leading or trailing '/' */
 int
@@ -70,10 +136,20 @@ store_open(const struct config *cf, char *err, size_t errlen)
 	    1LL << 50);
 	st->orphan_age_ms = 1000 * config_duration(cf, "storage", "orphan_age",
 	    ORPHAN_AGE_DEFAULT, 1, ORPHAN_AGE_MAX);
+	st->commit_deadline_ms = 1000 * config_duration(cf, "storage", "commit_deadline",
+	    STORE_COMMIT_DEADLINE_DEFAULT, 1, STORE_COMMIT_DEADLINE_MAX);
+	st->probe_timeout_ms = 1000 * config_duration(cf, "storage", "probe_timeout",
+	    STORE_PROBE_TIMEOUT_DEFAULT, 1, 600);
+	pthread_mutex_lock(&store_breaker.lock);
+	store_breaker.threshold = config_num(cf, "storage", "breaker_failures",
+	    STORE_BREAKER_FAILURES_DEFAULT, 1, 1000);
+	store_breaker.probe_interval_ms = 1000 * config_duration(cf, "storage", "probe_interval",
+	    STORE_PROBE_INTERVAL_DEFAULT, 1, 3600);
+	pthread_mutex_unlock(&store_breaker.lock);
 	if ((st->os = objstore_open(cf, err, errlen)) == NULL)
 		goto fail;
-	config_index_path(cf, path, sizeof(path));
-	if ((st->ix = index_open(path, err, errlen)) == NULL)
+	config_index_path(cf, st->index_path, sizeof(st->index_path));
+	if ((st->ix = index_open(st->index_path, err, errlen)) == NULL)
 		goto fail;
 	config_data_path(cf, "spool", "dir", "spool", path, sizeof(path));
 	if ((st->sp = spool_open(path, st->spool_max, err, errlen)) == NULL)
@@ -192,16 +268,43 @@ done:
 	return s;
 }
 
+/*
+ * store_put_timed - store_put_object within [storage] commit_deadline, its
+ * outcome counted by the breaker.  The deadline is set for this call only:
+ * fetches and purges on the same handle keep the plain timeouts.
+ */
+static enum objstore_status
+store_put_timed(struct store *st, const struct envelope *e, const char *json, int fd,
+    off_t size, int64_t budget_ms)
+{
+	enum objstore_status s;
+
+	objstore_set_deadline(st->os, budget_ms);
+	s = store_put_object(st, e, json, fd, size);
+	objstore_set_deadline(st->os, 0);
+	store_breaker_record(s == OBJ_OK, s == OBJ_OK ? "" : objstore_error(st->os));
+	return s;
+}
+
 /* store_commit - bytes durable (store or spool), then the index row */
 enum store_status
 store_commit(struct store *st, const struct envelope *e, int fd, off_t size, char *reason,
     size_t reasonlen)
+{
+	return store_commit_since(st, e, fd, size, objstore_clock_ms(), reason, reasonlen);
+}
+
+/* store_commit_since - store_commit within commit_deadline counted from t0 */
+enum store_status
+store_commit_since(struct store *st, const struct envelope *e, int fd, off_t size, int64_t t0,
+    char *reason, size_t reasonlen)
 {
 	enum objstore_status	 os;
 	enum spool_status	 ss;
 	enum index_status	 is;
 	enum index_location	 loc = INDEX_LOC_STORE;
 	char			 key[OBJKEY_MAX], spath[1100], why[ERRSTR_MAX], *json;
+	int64_t			 budget;
 
 	snprintf(reason, reasonlen, "ok");
 	if (msgid_key(st->prefix, e->id, ".eml", key, sizeof(key)) == -1 || e->nrcpts == 0) {
@@ -214,10 +317,18 @@ store_commit(struct store *st, const struct envelope *e, int fd, off_t size, cha
 		log_warnx("%s store tempfail reason=\"%s\"", e->id, reason);
 		return STORE_TEMPFAIL;
 	}
-	os = store_put_object(st, e, json, fd, size);
-	if (os != OBJ_OK) {
+	budget = st->commit_deadline_ms - (objstore_clock_ms() - t0) -
+	    (st->commit_deadline_ms / 10 < STORE_SPOOL_ALLOWANCE_MS ?
+	    st->commit_deadline_ms / 10 : STORE_SPOOL_ALLOWANCE_MS);
+	if (!store_breaker_closed() || budget <= 0) {
+		/* the store is known down, or the deadline went by in the queue: the spool */
+		os = OBJ_TEMPFAIL;
+		log_info("%s store fallback=spool reason=\"%s\"", e->id, budget <= 0 ?
+		    "commit deadline spent waiting for a worker" : "breaker open");
+	} else if ((os = store_put_timed(st, e, json, fd, size, budget)) != OBJ_OK)
 		log_warnx("%s store tempfail reason=\"objstore %s: %s\" fallback=spool", e->id,
 		    objstore_strstatus(os), objstore_error(st->os));
+	if (os != OBJ_OK) {
 		ss = spool_put(st->sp, e->id, fd, size, json, why, sizeof(why));
 		if (ss != SPOOL_OK) {
 			snprintf(reason, reasonlen, "object store %s; %s", objstore_strstatus(os),
@@ -346,7 +457,8 @@ store_flush_one(const char *id, int64_t mtime_ms, void *arg)
 			close(fd);
 		goto out;	/* removed meanwhile (another flusher) */
 	}
-	os = store_put_object(st, &e, json, fd, sb.st_size);
+	os = store_put_timed(st, &e, json, fd, sb.st_size,
+	    STORE_FLUSH_DEADLINES * st->commit_deadline_ms);
 	close(fd);
 	if (os != OBJ_OK) {
 		log_warnx("%s store spool-flush tempfail reason=\"objstore %s: %s\"", id,
@@ -382,10 +494,18 @@ int
 store_spool_flush(struct store *st)
 {
 	struct flush_ctx	fc;
+	int64_t			count;
 
 	memset(&fc, 0, sizeof(fc));
 	fc.st = st;
 	fc.now = now_ms();
+	/* the breaker is open: the probe, not the flush, finds out when it is back; and
+	 * nothing is read (an index look-up per spooled message would compete with
+	 * the commits that fill the spool) */
+	if (!store_breaker_closed()) {
+		spool_usage(st->sp, NULL, &count);
+		return (int)count;
+	}
 	if (spool_foreach(st->sp, store_flush_one, &fc) == -1) {
 		log_warn("store spool-flush: %s", spool_dir(st->sp));
 		return -1;
@@ -399,27 +519,65 @@ store_spool_usage(struct store *st, int64_t *bytes, int64_t *count)
 	spool_usage(st->sp, bytes, count);
 }
 
-/* store_healthy - reachable store (a HEAD answers), else a spool with room */
+/* store_healthy - see store.h: breaker state, spool room, index file system; no I/O wait */
 int
 store_healthy(struct store *st, char *why, size_t whylen)
 {
-	enum objstore_status	s;
-	char			key[OBJKEY_MAX];
+	struct statvfs	vfs;
+	char		sw[ERRSTR_MAX], last[ERRSTR_MAX];
+	int		down, open;
 
-	snprintf(key, sizeof(key), "%s%shealthcheck", st->prefix, *st->prefix ? "/" : "");
-	s = objstore_head(st->os, key, NULL, NULL);
-	if (s == OBJ_OK || s == OBJ_NOTFOUND) {
+	if (statvfs(st->index_path, &vfs) == 0 &&
+	    (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize < STORE_INDEX_FS_MIN) {
+		snprintf(why, whylen, "index %s: file system full", st->index_path);
+		return 0;
+	}
+	pthread_mutex_lock(&store_breaker.lock);
+	open = store_breaker.open;
+	down = open || store_breaker.failures > 0;
+	snprintf(last, sizeof(last), "%s", store_breaker.why);
+	pthread_mutex_unlock(&store_breaker.lock);
+	if (!down) {
 		snprintf(why, whylen, "object store reachable");
 		return 1;
 	}
-	if (spool_room(st->sp, 1 << 20)) {
-		snprintf(why, whylen, "object store %s (%s); spool has room",
-		    objstore_strstatus(s), objstore_error(st->os));
+	if (spool_room(st->sp, 1 << 20, sw, sizeof(sw))) {
+		snprintf(why, whylen, "object store down%s (%s); spool has room",
+		    open ? ", breaker open" : "", last);
 		return 1;
 	}
-	snprintf(why, whylen, "object store %s (%s) and spool full", objstore_strstatus(s),
-	    objstore_error(st->os));
+	snprintf(why, whylen, "object store down (%s) and %s", last, sw);
 	return 0;
+}
+
+/* store_probe - see store.h; one HEAD within probe_timeout when due */
+int
+store_probe(struct store *st)
+{
+	enum objstore_status	s;
+	char			key[OBJKEY_MAX];
+	int64_t			now = objstore_clock_ms();
+	int			due, ok;
+
+	pthread_mutex_lock(&store_breaker.lock);
+	due = store_breaker.open ? now >= store_breaker.next_probe_ms :
+	    store_breaker.last_ms == 0 || now - store_breaker.last_ms >=
+	    store_breaker.probe_interval_ms;
+	pthread_mutex_unlock(&store_breaker.lock);
+	if (!due)
+		return store_breaker_closed();
+	snprintf(key, sizeof(key), "%s%shealthcheck", st->prefix, *st->prefix ? "/" : "");
+	objstore_set_deadline(st->os, st->probe_timeout_ms);
+	s = objstore_head(st->os, key, NULL, NULL);
+	objstore_set_deadline(st->os, 0);
+	ok = s == OBJ_OK || s == OBJ_NOTFOUND;
+	if (!ok)
+		log_debug("- store probe failed reason=\"%s\"", objstore_error(st->os));
+	store_breaker_record(ok, ok ? "" : objstore_error(st->os));
+	pthread_mutex_lock(&store_breaker.lock);
+	store_breaker.next_probe_ms = now + store_breaker.probe_interval_ms;
+	pthread_mutex_unlock(&store_breaker.lock);
+	return ok;
 }
 
 /* store_purge - delete the object, then its sidecar (and a spooled copy) */

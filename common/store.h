@@ -13,6 +13,14 @@
  * refused temporarily; store_spool_flush() uploads them and moves the index
  * row to the store; the ingest runs it from a background thread.
  *
+ * Hung storage: the object store attempts of one message (retries, parts,
+ * sidecar) end within [storage] commit_deadline, then the spool takes it.  A
+ * circuit breaker shared by every handle of the process opens after
+ * [storage] breaker_failures consecutive failures: commits then go straight to
+ * the spool and the flush waits, until store_probe() (one caller, the
+ * housekeeping thread) sees the store answer again.  store_healthy() reads
+ * this state and local file systems only: it never waits on the store.
+ *
  * A handle belongs to one thread at a time.
  */
 #ifndef MXS_STORE_H
@@ -52,6 +60,15 @@ int		 store_prefix_valid(const char *prefix);
  */
 enum store_status store_commit(struct store *, const struct envelope *, int fd, off_t size,
 		    char *reason, size_t reasonlen);
+/*
+ * store_commit_since - store_commit for a message whose end-of-data was at t0
+ * (objstore_clock_ms()): [storage] commit_deadline counts from t0, so a wait
+ * for a commit worker is part of it.  The object store gets what is left
+ * minus a tenth (at most STORE_SPOOL_ALLOWANCE_MS), kept for the spool and the
+ * index, so the reply comes within the deadline.
+ */
+enum store_status store_commit_since(struct store *, const struct envelope *, int fd,
+		    off_t size, int64_t t0, char *reason, size_t reasonlen);
 
 /* store_fetch - write the bytes of message id (store or spool) to fd */
 enum store_status store_fetch(struct store *, const char *id, int fd);
@@ -60,8 +77,19 @@ enum store_status store_fetch(struct store *, const char *id, int fd);
 int		 store_spool_flush(struct store *);
 /* store_spool_usage - bytes and messages in the spool */
 void		 store_spool_usage(struct store *, int64_t *bytes, int64_t *count);
-/* store_healthy - 1 if an object could be stored now (store reachable or spool has room) */
+/*
+ * store_healthy - 1 if a message could be stored now: the index's file system
+ * has room, and the object store was seen working (last outcome of a commit
+ * or probe) or the spool has room.  No network I/O.
+ */
 int		 store_healthy(struct store *, char *why, size_t whylen);
+/*
+ * store_probe - call periodically from one thread: when the breaker is open
+ * (every [storage] probe_interval) or the store has been idle that long, one
+ * HEAD within [storage] probe_timeout; its outcome feeds the breaker.
+ * Returns 1 if the breaker is closed afterwards.
+ */
+int		 store_probe(struct store *);
 /* store_purge - delete the object (and sidecar) of a delivered message past retention */
 enum store_status store_purge(struct store *, const char *id);
 

@@ -17,6 +17,9 @@ struct store {
 	struct spool	*sp;
 	int64_t		 spool_max;
 	int64_t		 orphan_age_ms;	/* [storage] orphan_age: older cannot be in flight */
+	int64_t		 commit_deadline_ms;	/* [storage] commit_deadline */
+	int64_t		 probe_timeout_ms;	/* [storage] probe_timeout */
+	char		 index_path[1024];
 	char		 prefix[OBJKEY_PREFIX_MAX + 1];
 };
 

@@ -6,7 +6,9 @@
  * with commit_submit() and sleeps on the job's condition until a worker has
  * run store_commit(); so storage latency never runs on a session's own
  * handles and the number of concurrent S3 uploads / index writers is
- * bounded by [ingest] commit_workers.  commit_stop() lets the workers finish
+ * bounded by [ingest] commit_workers.  [storage] commit_deadline counts from
+ * the submit, so a message queued behind workers that wait on a hung store
+ * still gets its reply in time (the spool, at worst).  commit_stop() lets the workers finish
  * the queue and closes their stores.
  */
 #include <pthread.h>
@@ -17,12 +19,14 @@
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
+#include "objstore.h"
 
 struct commit_job {
 	struct commit_job	*next;
 	const struct envelope	*env;
 	int			 fd;
 	off_t			 size;
+	int64_t			 t0;	/* objstore_clock_ms() at submit: the commit deadline's start */
 	enum store_status	 status;
 	char			*reason;
 	size_t			 reasonlen;
@@ -61,7 +65,8 @@ commit_main(void *arg)
 			commit_tail = &commit_head;
 		pthread_mutex_unlock(&commit_lock);
 
-		st = store_commit(w->store, j->env, j->fd, j->size, j->reason, j->reasonlen);
+		st = store_commit_since(w->store, j->env, j->fd, j->size, j->t0, j->reason,
+		    j->reasonlen);
 
 		pthread_mutex_lock(&commit_lock);
 		j->status = st;
@@ -105,6 +110,7 @@ commit_submit(const struct envelope *env, int fd, off_t size, char *reason, size
 	j.env = env;
 	j.fd = fd;
 	j.size = size;
+	j.t0 = objstore_clock_ms();
 	j.reason = reason;
 	j.reasonlen = reasonlen;
 	pthread_cond_init(&j.cv, NULL);

@@ -1,11 +1,13 @@
 /*
  * health.c - the ingest health endpoint: GET /healthz on [ingest] health_listen.
  *
- * 200 "ok" only when the store can take a message (store_healthy: object
- * store reachable or fallback spool has room) and the index is writable;
- * else 503 with the reason as text, for load balancers and monitoring.  The
- * check itself is ingest_healthy() in main.c (it owns the housekeeping store
- * handle).  libmicrohttpd runs its own thread; the socket is bound at start,
+ * 200 "ok" only when a message can be taken: the object store was last seen
+ * working (store_healthy reads the storage circuit breaker: no request to the
+ * store is made here, so a hung store never delays the answer) or the
+ * fallback spool has room, the staging and index file systems are not full,
+ * and the index is writable (its lock waited for at most a second); else 503
+ * with the reason as text, for load balancers and monitoring.  The check
+ * itself is ingest_healthy() in main.c (it owns the health store handle).  libmicrohttpd runs its own thread; the socket is bound at start,
  * before privileges are dropped.  Other paths: 404; other methods: 405.
  */
 #include <arpa/inet.h>

@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,15 +62,30 @@ usage(void)
 	exit(64);
 }
 
-/* ingest_healthy - see ingest.h; runs on the health thread only */
+/*
+ * ingest_healthy - see ingest.h; runs on the health thread only.  Nothing here
+ * waits on the object store (store_healthy reads the breaker); the index check
+ * waits at most the health handle's short busy timeout.
+ */
 int
 ingest_healthy(char *why, size_t whylen)
 {
+	struct ingest_rt	*rt;
+	struct statvfs		 sv;
+	int			 full;
+
 	if (health_store == NULL) {
 		snprintf(why, whylen, "starting");
 		return 0;
 	}
-	if (!store_healthy(health_store, why, whylen))
+	rt = ingest_rt_get();
+	full = statvfs(rt->conf->staging_dir, &sv) == 0 && (long long)sv.f_bavail *
+	    (long long)sv.f_frsize <= rt->conf->min_free_space;
+	if (full)
+		snprintf(why, whylen, "staging %s: file system full (min_free_space %lld)",
+		    rt->conf->staging_dir, (long long)rt->conf->min_free_space);
+	ingest_rt_put(rt);
+	if (full || !store_healthy(health_store, why, whylen))
 		return 0;
 	if (index_ingest_writable(store_index(health_store)) != INDEX_OK) {
 		snprintf(why, whylen, "index not writable");
@@ -101,6 +117,8 @@ hk_main(void *arg)
 				log_warnx("- ingest counters_flush failed (kept for the next try)");
 			next_counters = now + ic->counters_interval;
 		}
+		if (!stop)
+			store_probe(hk_store);
 		if (now >= next_flush && !stop) {
 			left = store_spool_flush(hk_store);
 			if (left > 0)
@@ -238,6 +256,8 @@ start(struct ingest_rt *rt)
 		fatalx("%s: storage: %s", conf_path, err);
 	/* before accepting: from now on this node's objects without a row are orphans */
 	(void)store_register_node(hk_store, config_node(ingest.config), now_ms());
+	/* /healthz answers within a second even when a writer holds the index */
+	index_set_busy_timeout(store_index(health_store), 1000);
 	if (pthread_create(&hk_thread, NULL, hk_main, NULL) != 0 || listen_start() != 0)
 		fatalx("cannot start threads");
 	log_info("- ingest started hostname=%s listen=%s node=%s", ic->hostname, ic->listen,

@@ -8,7 +8,7 @@
  * MXS_TEST_EXPECT_MULTIPART=1 also asserts that the 20 MB object went up as
  * a multipart upload (its ETag ends in "-N").
  * Backend-free cases (URL building, XML, metadata helpers, config errors,
- * an unreachable endpoint) always run.
+ * an unreachable endpoint, a hung one) always run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,10 +16,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -586,6 +589,44 @@ test_s3_unreachable(void **state)
 	config_free(c);
 }
 
+/*
+ * test_s3_hung - an endpoint that accepts the connection (the kernel's
+ * backlog) and never answers: with timeout = 300s and 3 retries, a deadline of
+ * 1 s still ends the put, with "deadline reached"; a call made after it fails
+ * at once without a request
+ */
+static void
+test_s3_hung(void **state)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	struct config		*c;
+	struct objstore		*o;
+	char			 err[ERRSTR_MAX * 2], text[300];
+	int			 ls;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((ls = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(ls, 16), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&sin, &len), 0);
+	snprintf(text, sizeof(text), "[storage]\nurl = http://127.0.0.1:%d\nbucket = b\n"
+	    "access_key = AK\nsecret_key = SK\ntimeout = 300s\nretries = 3\n",
+	    ntohs(sin.sin_port));
+	o = open_text(text, &c, err, sizeof(err));
+	assert_non_null(o);
+	objstore_set_deadline(o, 1000);
+	assert_int_equal(objstore_put_buf(o, "k", "x", 1, NULL), OBJ_TEMPFAIL);
+	assert_non_null(strstr(objstore_error(o), "deadline reached after 1 attempt(s)"));
+	assert_int_equal(objstore_head(o, "k", NULL, NULL), OBJ_TEMPFAIL);
+	assert_non_null(strstr(objstore_error(o), "deadline reached after 0 attempt(s)"));
+	objstore_close(o);
+	config_free(c);
+	close(ls);
+}
+
 int
 main(void)
 {
@@ -606,6 +647,7 @@ main(void)
 		cmocka_unit_test(test_objmeta),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_s3_unreachable),
+		cmocka_unit_test(test_s3_hung),
 	};
 	int rc;
 

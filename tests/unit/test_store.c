@@ -29,17 +29,23 @@ static int	ndir;
 
 /* conf - a config for the current scratch directory */
 static struct config *
-conf(const char *spool_max)
+conf_more(const char *spool_max, const char *storage_more)
 {
 	char		 text[2048], err[256];
 	struct config	*c;
 
 	snprintf(text, sizeof(text), "[general]\nnode = mx1\ndata_dir = %s\n"
-	    "[storage]\nurl = file://%s/store\nprefix = mail\n[spool]\nmax_size = %s\n",
-	    dir, dir, spool_max);
+	    "[storage]\nurl = file://%s/store\nprefix = mail\n%s[spool]\nmax_size = %s\n",
+	    dir, dir, storage_more, spool_max);
 	c = config_from_string("test.conf", text, err, sizeof(err));
 	assert_non_null(c);
 	return c;
+}
+
+static struct config *
+conf(const char *spool_max)
+{
+	return conf_more(spool_max, "");
 }
 
 static int
@@ -201,11 +207,69 @@ test_spool_full(void **state)
 	fd = message(&e, 8000, 1);
 	assert_int_equal(store_commit(st, &e, fd, 8000, err, sizeof(err)), STORE_NOSPACE);
 	assert_int_equal(index_has_message(store_index(st), e.id), INDEX_NOTFOUND);
+	/* the last outcome was a failure and the spool is full: every message would be
+	 * refused, and the reason names the spool's limit */
+	assert_int_equal(store_healthy(st, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "full (max_size 4096"));
 	store_mend();
+	close(fd);
+	envelope_free(&e);
+	fd = message(&e, 100, 1);
+	assert_int_equal(store_commit(st, &e, fd, 100, err, sizeof(err)), STORE_OK);
 	assert_int_equal(store_healthy(st, err, sizeof(err)), 1);
 	assert_string_equal(err, "object store reachable");
 	close(fd);
 	envelope_free(&e);
+	store_close(st);
+	config_free(c);
+}
+
+/* commit_loc - commit a small message and say where the index put it */
+static enum index_location
+commit_loc(struct store *st)
+{
+	struct envelope		 e;
+	enum index_location	 loc;
+	char			 key[OBJKEY_MAX], sp[1100], err[512];
+	struct envelope		 got;
+	int			 fd = message(&e, 100, 1);
+
+	assert_int_equal(store_commit(st, &e, fd, 100, err, sizeof(err)), STORE_OK);
+	assert_int_equal(index_get_message(store_index(st), e.id, &got, key, sizeof(key), &loc,
+	    sp, sizeof(sp)), INDEX_OK);
+	envelope_free(&got);
+	envelope_free(&e);
+	close(fd);
+	return loc;
+}
+
+/*
+ * test_breaker - after breaker_failures failures in a row commits skip the
+ * store (a mended store is not tried) until a probe sees it answer
+ */
+static void
+test_breaker(void **state)
+{
+	struct config	*c = conf_more("10M", "breaker_failures = 2\nprobe_interval = 1s\n");
+	struct store	*st;
+	char		 err[512];
+
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	store_break();
+	assert_int_equal(commit_loc(st), INDEX_LOC_SPOOL);
+	assert_int_equal(store_healthy(st, err, sizeof(err)), 1);
+	assert_null(strstr(err, "breaker open"));
+	assert_int_equal(commit_loc(st), INDEX_LOC_SPOOL);
+	assert_int_equal(store_healthy(st, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "breaker open"));
+	store_mend();
+	/* open: not even tried, although the store works again */
+	assert_int_equal(commit_loc(st), INDEX_LOC_SPOOL);
+	assert_int_equal(store_spool_flush(st), 3);
+	sleep(2);	/* past probe_interval: the probe is due */
+	assert_int_equal(store_probe(st), 1);
+	assert_int_equal(commit_loc(st), INDEX_LOC_STORE);
 	store_close(st);
 	config_free(c);
 }
@@ -449,6 +513,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_commit_spool_flush, setup),
 		cmocka_unit_test_setup(test_spool_full, setup),
+		cmocka_unit_test_setup(test_breaker, setup),
 		cmocka_unit_test_setup(test_reindex, setup),
 		cmocka_unit_test_setup(test_reconcile, setup),
 	};
