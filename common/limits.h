@@ -58,6 +58,8 @@
 /* Default maximum message size (Postfix message_size_limit is 10240000);
  * config: [ingest] max_message_size. */
 #define SMTP_MSGSIZE_DEFAULT	(50LL * 1024 * 1024)
+/* [spool] max_size default: the fallback spool while the object store is down */
+#define STORE_SPOOL_MAX_DEFAULT	(1LL << 30)
 
 /* Message id: 26-char ULID, '.', node id. */
 #define MSGID_NODE_MAX		32
@@ -150,5 +152,15 @@
 #define SPF_MXPTR_MAX		10
 #define SPF_EXPAND_MAX		1024
 #define SPF_TERMS_MAX		128
+
+/* readiness check (replay/check*.c): one result's evidence/fix text, results in one
+ * report, fleet gateway hostnames, domains checked in one run ([check] gateways), a DER public key (RFC 6698 2.1.3),
+ * an MTA-STS policy body (RFC 8461 3.2: "SHOULD" stay small; 64 KiB is generous) */
+#define CHECK_EVIDENCE_MAX	512
+#define CHECK_RESULTS_MAX	1024
+#define CHECK_GATEWAYS_MAX	16
+#define CHECK_DOMAINS_MAX	256
+#define CHECK_SPKI_MAX		2048
+#define CHECK_STS_POLICY_MAX	(64 * 1024)
 
 #endif

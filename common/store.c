@@ -34,7 +34,6 @@
 
 /* an unindexed spool file younger than this may be a commit in progress */
 #define STORE_SPOOL_ADOPT_MS	(60 * 1000)
-#define STORE_SPOOL_MAX_DEFAULT	(1LL << 30)
 
 /* store_open - objstore + index + spool from the configuration */
 struct store *

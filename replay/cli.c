@@ -71,7 +71,9 @@ static int
 cli_optmask(int o)
 {
 	switch (o) {
-	case OPT_STATE: case OPT_DOMAIN: case OPT_RCPT: case OPT_SENDER: case OPT_SINCE:
+	case OPT_DOMAIN:
+		return CLI_O_FILTER | CLI_O_DOMAIN;
+	case OPT_STATE: case OPT_RCPT: case OPT_SENDER: case OPT_SINCE:
 	case OPT_UNTIL: case OPT_OLDER:
 		return CLI_O_FILTER;
 	case OPT_JSON:

@@ -37,6 +37,7 @@ enum cli_exit {
 #define CLI_O_ALL	0x0010
 #define CLI_O_DRAIN	0x0020	/* --to --rate --concurrency --dry-run */
 #define CLI_O_REINDEX	0x0040	/* --repair --node */
+#define CLI_O_DOMAIN	0x0080	/* --domain alone (check) */
 
 struct cli {
 	const char		*cmd;		/* for messages */
@@ -104,5 +105,6 @@ int	cli_rate(struct cli *);
 int	cli_drain(struct cli *);
 int	cli_serve(struct cli *);
 int	cli_verify(struct cli *);
+int	cli_check(struct cli *);
 
 #endif

@@ -97,6 +97,14 @@ const struct cli_cmd cli_cmds[] = {
 	  "them, so the next RCPT asks the primary again (a mailbox just created there).\n"
 	  "A running ingest reads the cache at every RCPT: a flush applies at once.\n"
 	  "With subaddress = yes, flush alice@example.com, not alice+tag@example.com.\n" },
+	{ "check", cli_check, CLI_O_DOMAIN | CLI_O_JSON, "[--domain D] [--json]",
+	  "Would failover to this gateway work right now?  From this gateway's point of\n"
+	  "view, for every [domain] (or D): MX (listed above the primary, hosts resolve,\n"
+	  "forward/reverse DNS, TTLs), MTA-STS and TLS-RPT, DANE, the certificate served\n"
+	  "on STARTTLS (name, chain, > 21 days left), the object store (canary put/get/\n"
+	  "delete) and spool room, the recipient sources, the primary's EHLO.  Each line\n"
+	  "PASS / WARN / FAIL with the evidence and the fix.  Exit 0 when nothing FAILs,\n"
+	  "1 otherwise.  Settings: [check] (docs/runbook.md).\n" },
 	{ "pause", cli_pause, 0, "", "Tell serve to start no new deliveries.\n" },
 	{ "resume", cli_resume, 0, "", "Tell serve to deliver again (slow start).\n" },
 	{ "rate", cli_rate, 0, "[R]", "Show or set serve's rate cap (messages/s, 600/m; 0 = "
