@@ -142,6 +142,9 @@ run() {
 }
 # want CHECK STATUS PATTERN: some result of CHECK has STATUS and evidence matching PATTERN
 want() {
+	# jq -e succeeds on an empty file; -s makes that an empty array: no report fails here
+	jq -es '.[0].checks | length > 0' "$T/out.json" >/dev/null 2>&1 || {
+		cat "$T/out.err"; fail "$1: no JSON report (check exit ${RC:-?})"; }
 	jq -e --arg c "$1" --arg s "$2" --arg p "$3" \
 		'[.checks[] | select(.check == $c and .status == $s and (.evidence | test($p)))]
 		| length > 0' "$T/out.json" >/dev/null || {
@@ -154,6 +157,8 @@ want() {
 policy enforce mx2.example.com primary.example.com
 dns_up "$GOODZONE"
 run
+jq -es '.[0].checks | length > 0' "$T/out.json" >/dev/null 2>&1 || {
+	cat "$T/out.err"; fail "no JSON report (exit $RC)"; }
 for c in mx mx_ttl mx_hosts fcrdns tls tls_name tls_chain tls_expiry dane mta_sts tls_rpt \
 	store spool primary recipients recipients_load; do
 	jq -e --arg c "$c" '[.checks[] | select(.check == $c)] | length > 0' "$T/out.json" \
