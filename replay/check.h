@@ -83,6 +83,11 @@ const char *check_status_name(enum check_status);
 /* check_report_json - {"status":..,"checks":[{check,domain,status,evidence,fix}]} */
 json_t	*check_report_json(const struct check_report *);
 
+struct deliver_route;
+/* check_listen_addr - this gateway's SMTP: [check] connect, else the first [ingest] listen
+ * (a wildcard address meaning loopback); 0 ok, -1 unusable */
+int	check_listen_addr(const struct config *, struct deliver_route *);
+
 /* check_cat - append to a bounded evidence string */
 void	check_cat(char *buf, size_t len, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

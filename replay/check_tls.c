@@ -31,7 +31,7 @@
 #define CHECK_CERT_DAYS	21	/* renew before this; Let's Encrypt renews at 30 */
 
 /* check_listen_addr - [check] connect, else the first [ingest] listen; wildcard -> loopback */
-static int
+int
 check_listen_addr(const struct config *cfg, struct deliver_route *r)
 {
 	const char	*v = config_str(cfg, "check", "connect", NULL);

@@ -105,6 +105,14 @@ const struct cli_cmd cli_cmds[] = {
 	  "delete) and spool room, the recipient sources, the primary's EHLO.  Each line\n"
 	  "PASS / WARN / FAIL with the evidence and the fix.  Exit 0 when nothing FAILs,\n"
 	  "1 otherwise.  Settings: [check] (docs/runbook.md).\n" },
+	{ "drill", cli_drill, CLI_O_DRILL, "[--gateway HOST:PORT ...] [--canary ADDR] [--deliver]",
+	  "Rehearse a failover: through each gateway (default: this one), as an outside\n"
+	  "sender with STARTTLS, the canary (default postmaster@ the first [domain]) must\n"
+	  "get 250, an unknown recipient 550 5.1.1, a foreign domain 554 5.7.1; the canary\n"
+	  "(header X-Mxspool-Drill) must be in the index and the store with its bytes\n"
+	  "intact.  --deliver replays it to the primary ([routes]) and wants 250.  The\n"
+	  "canary is held while the drill runs and purged at the end.  Exit 0 when every\n"
+	  "step passed, 1 otherwise.\n" },
 	{ "pause", cli_pause, 0, "", "Tell serve to start no new deliveries.\n" },
 	{ "resume", cli_resume, 0, "", "Tell serve to deliver again (slow start).\n" },
 	{ "rate", cli_rate, 0, "[R]", "Show or set serve's rate cap (messages/s, 600/m; 0 = "
