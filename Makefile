@@ -62,7 +62,8 @@ $(O)/libmxingest.a: $(filter-out $(O)/ingest/main.o,$(INGEST_OBJ))
 $(O)/libmxreplay.a: $(filter-out $(O)/replay/main.o,$(REPLAY_OBJ))
 	ar rcs $@ $^
 
-TESTLIBS = $(O)/libmxingest.a $(O)/libmxreplay.a $(O)/libmxcommon.a
+# replay before ingest: the readiness check (replay) uses the ingest's recipient loader
+TESTLIBS = $(O)/libmxreplay.a $(O)/libmxingest.a $(O)/libmxcommon.a
 
 $(O)/mxspool-ingest: $(INGEST_OBJ) $(O)/libmxcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -92,6 +92,16 @@ int	check_listen_addr(const struct config *, struct deliver_route *);
 void	check_cat(char *buf, size_t len, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/* serve's refresh (check_serve.c): [replay] check_interval; the report in the control table */
+#define CHECK_KV_KEY	"check_report"
+struct check_serve;
+struct check_serve *check_serve_start(const struct config *);	/* NULL: off or failed */
+void	check_serve_stop(struct check_serve *);
+/* check_serve_worst - fn per distinct (check, domain) of a stored report, worst status
+ * (0 pass, 1 warn, 2 fail); -1 when report has no "checks" */
+int	check_serve_worst(json_t *report, void (*fn)(const char *check, const char *domain,
+	    int status, void *), void *arg);
+
 /* areas (check_*.c) */
 void	check_mx(struct check_ctx *, const char *domain);
 void	check_fcrdns(struct check_ctx *);

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
@@ -138,6 +139,7 @@ cli_serve(struct cli *c)
 	struct sched_conf	 sc;
 	struct sched_stats	 st;
 	struct status_server	*http = NULL;
+	struct check_serve	*cs;
 	char			 err[ERRSTR_MAX];
 	int			 rc;
 
@@ -154,7 +156,9 @@ cli_serve(struct cli *c)
 	}
 	log_info("- replay start owner=%s rate=%.3f concurrency=%d start_paused=%s",
 	    sc.wc.owner, sc.rate, sc.concurrency, sc.start_paused ? "yes" : "no");
+	cs = check_serve_start(c->cfg);
 	rc = sched_run(&sc, &cli_stop, &st) == -1 ? CLI_UNAVAILABLE : CLI_OK;
+	check_serve_stop(cs);
 	route_rate_free(sc.wc.route_rates);
 	log_info("- replay stop attempts=%lld delivered=%lld deferred=%lld quarantined=%lld",
 	    (long long)st.done, (long long)st.delivered, (long long)st.deferred,
