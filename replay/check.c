@@ -216,7 +216,7 @@ check_print(const struct check_report *rep, FILE *f)
 		const struct check_result *r = &rep->r[i];
 
 		nst[r->status]++;
-		fprintf(f, "%s  %-11s %-20s %s\n", check_status_name(r->status), r->name,
+		fprintf(f, "%s  %-15s %-20s %s\n", check_status_name(r->status), r->name,
 		    r->domain[0] ? r->domain : "-", r->evidence);
 		if (r->fix[0])
 			fprintf(f, "      fix: %s\n", r->fix);

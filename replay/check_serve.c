@@ -10,6 +10,10 @@
  * the control table under CHECK_KV_KEY; a run that cannot start (bad
  * [check]/[dns]) stores {"error": why, "checked_ms": ..} and logs once per
  * change.  The first run starts at once; each run opens its own index handle.
+ * Off unless [replay] check_interval is set: a run talks to DNS, the gateway,
+ * the store and the primary, which an operator enables knowingly (the example
+ * config and `make run` set 1h).  Stopping waits for a run in progress: each of
+ * its waits is bounded by [check] timeout or [dns] timeout.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,7 +25,7 @@
 #include "log.h"
 #include "check.h"
 
-#define CHECK_INTERVAL_DEFAULT	3600	/* [replay] check_interval, seconds */
+#define CHECK_INTERVAL_DEFAULT	0	/* [replay] check_interval, seconds: off unless set */
 
 struct check_serve {
 	const struct config	*cfg;

@@ -221,8 +221,10 @@ drill_gateway(struct drill *d, const struct deliver_route *rt, int deliver)
 		drill_say(d, CHECK_FAIL, gw, "connect: %s", err);
 		return;
 	}
-	drill_say(d, deliver_tls_info(conn)[0] ? CHECK_PASS : CHECK_FAIL, gw, "STARTTLS: %s",
-	    deliver_tls_info(conn)[0] ? deliver_tls_info(conn) : "not offered");
+	/* plaintext still delivers (unless MTA-STS/DANE): `check` judges TLS, here a WARN */
+	drill_say(d, deliver_tls_info(conn)[0] ? CHECK_PASS : CHECK_WARN, gw, "STARTTLS: %s",
+	    deliver_tls_info(conn)[0] ? deliver_tls_info(conn) : "not offered (senders that "
+	    "require TLS will not deliver here: mxspool-replay check)");
 	if (deliver_send(conn, &m, err, sizeof(err)) == DELIVER_TEMPFAIL && r[0].code == 0) {
 		drill_say(d, CHECK_FAIL, gw, "transaction: %s", err);
 		deliver_close(conn);
