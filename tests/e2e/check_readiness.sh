@@ -124,6 +124,7 @@ listen = 127.0.0.1:$PORT_good
 hostname = mx2.example.com
 [domain example.com]
 recipients = $T/rcpts
+${DOMX:-}
 [routes]
 example.com = smtp://127.0.0.1:$SINK
 [check]
@@ -270,3 +271,23 @@ sed -i "s|^recipients = .*|recipients = $T/gone|" "$T/check.conf"
 want recipients fail "$T/gone: No such file"
 want recipients_load fail "gone"
 ok "store, recipients, primary"
+
+# callout: the primary answers; it does not and nothing is cached; a fresh cached answer
+SINK2=$(free_port)
+smtp-sink -u nobody 127.0.0.1:"$SINK2" 10 2>>"$T/sink.log" &
+SINK2_PID=$!
+cleanup_add "kill $SINK2_PID"
+wait_port "$SINK2" 10 || fail "smtp-sink 2 did not start"
+touch "$T/rcpts"
+DOMX="callout = smtp://127.0.0.1:$SINK2" run
+want callout pass "callout smtp://127.0.0.1:$SINK2 answers EHLO"
+kill "$SINK2_PID"; wait "$SINK2_PID" 2>/dev/null
+DOMX="callout = smtp://127.0.0.1:$SINK2" run
+want callout fail 'no fresh cached answer \(0 positive\)'
+[ "$RC" = 1 ] || fail "callout down, empty cache: exit $RC"
+now=$(($(date +%s) * 1000))
+sqlite3 "$T/good/index.sqlite" "INSERT INTO verify_cache VALUES ('alice@example.com', 1, 250,
+	'ok', $now, $((now + 86400000)))" || fail "sqlite3"
+DOMX="callout = smtp://127.0.0.1:$SINK2" run
+want callout pass 'the cache answers for 1 addresses'
+ok "callout: answers, down with an empty cache (FAIL), down with a fresh cache"
