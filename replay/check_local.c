@@ -23,6 +23,7 @@
 
 #include "anonfile.h"
 #include "config.h"
+#include "msgid.h"
 #include "index.h"
 #include "index_verify.h"
 #include "objstore.h"
@@ -32,16 +33,6 @@
 #include "check.h"
 
 #define CHECK_LIST_AGE_DEFAULT	(7 * 86400)
-
-/* check_now_ms - wall clock milliseconds */
-static int64_t
-check_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* check_canary - put, get (compare), delete; 0 ok, -1 (why) */
 static int
@@ -92,7 +83,7 @@ check_store(struct check_ctx *cx)
 	int64_t		 bytes, count;
 
 	snprintf(key, sizeof(key), "%s%scheck/canary-%s-%lld.txt", prefix, prefix[0] ? "/" : "",
-	    config_node(cx->cfg), (long long)check_now_ms());
+	    config_node(cx->cfg), (long long)now_ms());
 	if ((os = objstore_open(cx->cfg, why, sizeof(why))) == NULL)
 		check_add(cx, "store", NULL, CHECK_FAIL, "fix [storage]", "%s", why);
 	else if (check_canary(cx, os, key, why, sizeof(why)) != 0)
@@ -150,7 +141,7 @@ check_list_files(struct check_ctx *cx, const char *domain, const char *key, cons
 			    key, path, strerror(errno));
 			continue;
 		}
-		age = (check_now_ms() / 1000) - (long long)sb.st_mtime;
+		age = (now_ms() / 1000) - (long long)sb.st_mtime;
 		if (age > maxage)
 			check_add(cx, "recipients", domain, CHECK_WARN, "export the list from the "
 			    "primary again (cron), or raise [check] recipients_max_age", "%s %s: "
@@ -206,10 +197,10 @@ check_callout(struct check_ctx *cx, const char *domain, const char *sec, const c
 		index_verify_list(ix, domain, check_cache_cb, &cc);
 		index_close(ix);
 	}
-	if (cc.n > 0 && check_now_ms() - cc.newest < ttl * 1000)
+	if (cc.n > 0 && now_ms() - cc.newest < ttl * 1000)
 		check_add(cx, "callout", domain, CHECK_PASS, NULL, "callout %s: %s; the cache "
 		    "answers for %ld addresses (newest %lld min old)", url, why, cc.n,
-		    (long long)(check_now_ms() - cc.newest) / 60000);
+		    (long long)(now_ms() - cc.newest) / 60000);
 	else
 		check_add(cx, "callout", domain, CHECK_FAIL, "bring the primary back or add a "
 		    "recipients list: unknown recipients get 450 until then", "callout %s: %s; "

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "msgid.h"
 #include "index.h"
 #include "log.h"
 #include "check.h"
@@ -35,16 +36,6 @@ struct check_serve {
 	pthread_cond_t		 cv;
 	int			 stop;
 };
-
-/* check_serve_now_ms - wall clock milliseconds */
-static int64_t
-check_serve_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* check_serve_once - one run, its report stored */
 static void
@@ -68,7 +59,7 @@ check_serve_once(struct check_serve *cs, char *lasterr, size_t lasterrlen)
 		    check_report_worst(&rep)), rep.n);
 		check_report_free(&rep);
 	}
-	json_object_set_new(j, "checked_ms", json_integer(check_serve_now_ms()));
+	json_object_set_new(j, "checked_ms", json_integer(now_ms()));
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	config_index_path(cs->cfg, path, sizeof(path));
