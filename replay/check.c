@@ -193,10 +193,13 @@ check_report_json(const struct check_report *rep)
 
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct check_result *r = &rep->r[i];
-		char st[8];
+		const char	*up = check_status_name(r->status);
+		char		 st[8];
+		size_t		 k;
 
-		for (size_t k = 0; k < sizeof(st); k++)
-			st[k] = (char)tolower((unsigned char)check_status_name(r->status)[k]);
+		for (k = 0; up[k] != '\0' && k + 1 < sizeof(st); k++)
+			st[k] = (char)tolower((unsigned char)up[k]);
+		st[k] = '\0';
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "check", r->name,
 		    "domain", r->domain, "status", st, "evidence", r->evidence, "fix", r->fix));
 	}

@@ -102,4 +102,9 @@ grep -q '<td class="rd-fail">FAIL</td><td>tls_chain</td>' "$T/dom.html" ||
 	fail "no FAIL row for tls_chain"
 ok "dashboard: Failover readiness panel shows the failing check first"
 kill "$SERVE"; wait "$SERVE"
-ok "serve stops cleanly: exit $?"
+rc=$?
+[ "$rc" = 0 ] || { tail "$T/serve.log"; fail "serve exit $rc"; }
+if grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T/serve.log"; then
+	fail "sanitizer report in serve.log"
+fi
+ok "serve stops cleanly (the check thread joined): exit 0, no sanitizer report"
