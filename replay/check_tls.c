@@ -276,10 +276,18 @@ check_dane(struct check_ctx *cx)
 		snprintf(fix, sizeof(fix), "publish \"%s. TLSA 3 1 1 %s\" (the served key) before "
 		    "removing the old record: DANE senders refuse a gateway no record matches",
 		    name, hex);
+		size_t ee = 0;
+
+		for (size_t k = 0; k < a.n; k++)
+			ee += a.rr[k].usage == 1 || a.rr[k].usage == 3;
 		if (i < a.n)
 			check_add(cx, "dane", NULL, CHECK_PASS, NULL, "TLSA %u %u %u at %s matches "
 			    "the served certificate (DNSSEC signatures not validated by this check)",
 			    a.rr[i].usage, a.rr[i].selector, a.rr[i].mtype, name);
+		else if (ee == 0)	/* only trust-anchor records: they name a CA, not the leaf */
+			check_add(cx, "dane", NULL, CHECK_WARN, "compare the CA of the served chain "
+			    "with the TLSA records by hand, or publish a 3 1 1 record", "%s has only "
+			    "trust-anchor TLSA records (usage 0/2): not compared by this check", name);
 		else
 			check_add(cx, "dane", NULL, CHECK_FAIL, fix, "none of the %zu TLSA records "
 			    "at %s matches the served certificate", a.n, name);

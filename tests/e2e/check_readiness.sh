@@ -233,6 +233,15 @@ rm "$T/www/.well-known/mta-sts.txt"
 run
 want mta_sts fail 'policy not fetched: .*HTTP 404'
 ok "fcrdns, DANE, MTA-STS fail for their reasons"
+policy enforce mx2.example.com
+dns_up "$GOODZONE
+dns-rr=_25._tcp.mx2.example.com,52,020101$(echo x | sha256sum | cut -c1-64)"
+run
+want dane pass 'TLSA 3 1 1 at _25._tcp.mx2.example.com matches'
+dns_up "${GOODZONE%dns-rr=*}dns-rr=_25._tcp.mx2.example.com,52,020101$TLSA"
+run
+want dane warn 'only trust-anchor TLSA records \(usage 0/2\): not compared'
+ok "DANE: a matching EE record among others passes; trust-anchor records alone: WARN"
 
 # TLS: a certificate for another name; one expiring in 5 days; a CA the cert is not from
 policy enforce mx2.example.com
