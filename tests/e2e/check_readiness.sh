@@ -300,3 +300,14 @@ sqlite3 "$T/good/index.sqlite" "INSERT INTO verify_cache VALUES ('alice@example.
 DOMX="callout = smtp://127.0.0.1:$SINK2" run
 want callout pass 'the cache answers for 1 addresses'
 ok "callout: answers, down with an empty cache (FAIL), down with a fresh cache"
+
+# hashed list: loads (sha256sum output), then a corrupt line
+printf 'alice@example.com' | sha256sum > "$T/hashed"
+DOMX="hashed = $T/hashed" run
+want recipients pass "hashed $T/hashed: 0 h old"
+want recipients_load pass 'load'
+echo "not-a-hash" >> "$T/hashed"
+DOMX="hashed = $T/hashed" run
+want recipients_load fail "$T/hashed:2: bad hashed entry"
+[ "$RC" = 1 ] || fail "corrupt hashed list: exit $RC"
+ok "hashed list: loads; a corrupt line FAILs with file:line"
