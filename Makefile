@@ -42,6 +42,9 @@ $(O)/%.o: %.c $(wildcard common/*.h ingest/*.h replay/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# the readiness check loads the recipient sources as the ingest does (rcpt_verify, callout)
+$(O)/replay/check_local.o: CFLAGS += -iquote ingest
+
 $(O)/gen/embed.c: $(EMBED) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh $@ $(EMBED)
@@ -59,12 +62,13 @@ $(O)/libmxingest.a: $(filter-out $(O)/ingest/main.o,$(INGEST_OBJ))
 $(O)/libmxreplay.a: $(filter-out $(O)/replay/main.o,$(REPLAY_OBJ))
 	ar rcs $@ $^
 
-TESTLIBS = $(O)/libmxingest.a $(O)/libmxreplay.a $(O)/libmxcommon.a
+# replay before ingest: the readiness check (replay) uses the ingest's recipient loader
+TESTLIBS = $(O)/libmxreplay.a $(O)/libmxingest.a $(O)/libmxcommon.a
 
 $(O)/mxspool-ingest: $(INGEST_OBJ) $(O)/libmxcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/mxspool-replay: $(REPLAY_OBJ) $(O)/libmxcommon.a
+$(O)/mxspool-replay: $(REPLAY_OBJ) $(O)/libmxingest.a $(O)/libmxcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/%: tests/unit/%.c $(TESTLIBS) $(wildcard common/*.h ingest/*.h replay/*.h)

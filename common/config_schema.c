@@ -239,6 +239,14 @@ const struct config_key config_keys[] = {
 	DUR("storage", "probe_interval", 1, 3600, A),
 	DUR("storage", "orphan_age", 1, ORPHAN_AGE_MAX, A),
 
+	/* mxspool-replay check and drill (docs/runbook.md) */
+	STR("check", "gateways", NULL, R, 0),
+	STR("check", "ca_file", NULL, R, CONFIG_K_FILE),
+	STR("check", "connect", NULL, R, 0),
+	DUR("check", "timeout", 1, 300, R),
+	DUR("check", "recipients_max_age", 60, 3650LL * DAY, R),
+	NUM("check", "mta_sts_port", 1, 65535, R),
+
 	/* ARC sealing at replay (docs/deliver.md): all of domain, selector, key_file or none */
 	STR("arc", "domain", NULL, R, 0),
 	STR("arc", "selector", NULL, R, 0),
@@ -333,6 +341,7 @@ const struct config_key config_keys[] = {
 
 	STR("replay", "hostname", NULL, R, 0),
 	STR("replay", "source_address", config_schema_ip, R, 0),
+	DUR("replay", "check_interval", 0, 7 * DAY, R),
 	STR("replay", "dsn_relay", config_schema_relay, R, 0),
 	STR("replay", "rate", config_schema_rate, R, 0),
 	NUM("replay", "concurrency", 1, 256, R),

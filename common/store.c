@@ -42,7 +42,6 @@
 
 /* an unindexed spool file younger than this may be a commit in progress */
 #define STORE_SPOOL_ADOPT_MS	(60 * 1000)
-#define STORE_SPOOL_MAX_DEFAULT	(1LL << 30)
 /* the flush has no sender waiting: a spooled message's upload gets this many commit
  * deadlines (a large message over a thin uplink that the commit could not fit) */
 #define STORE_FLUSH_DEADLINES	10

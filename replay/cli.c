@@ -23,7 +23,7 @@
 enum {
 	OPT_STATE = 256, OPT_DOMAIN, OPT_RCPT, OPT_SENDER, OPT_SINCE, OPT_UNTIL, OPT_OLDER,
 	OPT_JSON, OPT_LIMIT, OPT_YES, OPT_ALL, OPT_TO, OPT_RATE, OPT_CONC, OPT_DRY, OPT_REPAIR,
-	OPT_NODE, OPT_HELP,
+	OPT_NODE, OPT_HELP, OPT_GATEWAY, OPT_CANARY, OPT_DELIVER,
 };
 
 static const struct option cli_longopts[] = {
@@ -45,6 +45,9 @@ static const struct option cli_longopts[] = {
 	{ "repair", no_argument, NULL, OPT_REPAIR },
 	{ "node", required_argument, NULL, OPT_NODE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "gateway", required_argument, NULL, OPT_GATEWAY },
+	{ "canary", required_argument, NULL, OPT_CANARY },
+	{ "deliver", no_argument, NULL, OPT_DELIVER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -71,7 +74,9 @@ static int
 cli_optmask(int o)
 {
 	switch (o) {
-	case OPT_STATE: case OPT_DOMAIN: case OPT_RCPT: case OPT_SENDER: case OPT_SINCE:
+	case OPT_DOMAIN:
+		return CLI_O_FILTER | CLI_O_DOMAIN;
+	case OPT_STATE: case OPT_RCPT: case OPT_SENDER: case OPT_SINCE:
 	case OPT_UNTIL: case OPT_OLDER:
 		return CLI_O_FILTER;
 	case OPT_JSON:
@@ -86,6 +91,8 @@ cli_optmask(int o)
 		return CLI_O_DRAIN;
 	case OPT_REPAIR: case OPT_NODE:
 		return CLI_O_REINDEX;
+	case OPT_GATEWAY: case OPT_CANARY: case OPT_DELIVER:
+		return CLI_O_DRILL;
 	}
 	return 0;
 }
@@ -160,6 +167,13 @@ cli_setopt(struct cli *c, int o, const char *arg, int64_t now)
 		c->concurrency = (int)v;
 		break;
 	case OPT_DRY: c->dry_run = 1; break;
+	case OPT_GATEWAY:
+		if (c->ngateways == CLI_GATEWAYS_MAX)
+			return cli_err(c, CLI_USAGE, "--gateway: at most %d", CLI_GATEWAYS_MAX);
+		c->gateways[c->ngateways++] = arg;
+		break;
+	case OPT_CANARY: c->canary = arg; break;
+	case OPT_DELIVER: c->deliver = 1; break;
 	case OPT_REPAIR: c->repair = 1; break;
 	case OPT_NODE:
 		if (!msgid_node_valid(arg))

@@ -37,6 +37,9 @@ enum cli_exit {
 #define CLI_O_ALL	0x0010
 #define CLI_O_DRAIN	0x0020	/* --to --rate --concurrency --dry-run */
 #define CLI_O_REINDEX	0x0040	/* --repair --node */
+#define CLI_O_DOMAIN	0x0080	/* --domain alone (check) */
+#define CLI_O_DRILL	0x0100	/* --gateway --canary --deliver */
+#define CLI_GATEWAYS_MAX	16	/* drill --gateway */
 
 struct cli {
 	const char		*cmd;		/* for messages */
@@ -49,6 +52,8 @@ struct cli {
 	int			 json, yes, all, dry_run, repair;
 	const char		*to, *rate, *node;
 	int			 concurrency;
+	const char		*gateways[CLI_GATEWAYS_MAX], *canary;
+	int			 ngateways, deliver;
 	int			 nargs;
 	char			**args;		/* operands after the options */
 };
@@ -102,5 +107,7 @@ int	cli_rate(struct cli *);
 int	cli_drain(struct cli *);
 int	cli_serve(struct cli *);
 int	cli_verify(struct cli *);
+int	cli_check(struct cli *);
+int	cli_drill(struct cli *);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "arc.h"
+#include "check.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
@@ -135,6 +136,7 @@ cli_serve(struct cli *c)
 	struct sched_conf	 sc;
 	struct sched_stats	 st;
 	struct status_server	*http = NULL;
+	struct check_serve	*cs;
 	char			 err[ERRSTR_MAX];
 	int			 rc;
 
@@ -151,7 +153,9 @@ cli_serve(struct cli *c)
 	}
 	log_info("- replay start owner=%s rate=%.3f concurrency=%d start_paused=%s",
 	    sc.wc.owner, sc.rate, sc.concurrency, sc.start_paused ? "yes" : "no");
+	cs = check_serve_start(c->cfg);
 	rc = sched_run(&sc, &cli_stop, &st) == -1 ? CLI_UNAVAILABLE : CLI_OK;
+	check_serve_stop(cs);
 	cli_sched_free(&sc);
 	log_info("- replay stop attempts=%lld delivered=%lld deferred=%lld quarantined=%lld",
 	    (long long)st.done, (long long)st.delivered, (long long)st.deferred,

@@ -117,6 +117,22 @@ const struct cli_cmd cli_cmds[] = {
 	  "them, so the next RCPT asks the primary again (a mailbox just created there).\n"
 	  "A running ingest reads the cache at every RCPT: a flush applies at once.\n"
 	  "With subaddress = yes, flush alice@example.com, not alice+tag@example.com.\n" },
+	{ "check", cli_check, CLI_O_DOMAIN | CLI_O_JSON, "[--domain D] [--json]",
+	  "Would failover to this gateway work right now?  From this gateway's point of\n"
+	  "view, for every [domain] (or D): MX (listed above the primary, hosts resolve,\n"
+	  "forward/reverse DNS, TTLs), MTA-STS and TLS-RPT, DANE, the certificate served\n"
+	  "on STARTTLS (name, chain, > 21 days left), the object store (canary put/get/\n"
+	  "delete) and spool room, the recipient sources, the primary's EHLO.  Each line\n"
+	  "PASS / WARN / FAIL with the evidence and the fix.  Exit 0 when nothing FAILs,\n"
+	  "1 otherwise.  Settings: [check] (docs/runbook.md).\n" },
+	{ "drill", cli_drill, CLI_O_DRILL, "[--gateway HOST:PORT ...] [--canary ADDR] [--deliver]",
+	  "Rehearse a failover: through each gateway (default: this one), as an outside\n"
+	  "sender with STARTTLS, the canary (default postmaster@ the first [domain]) must\n"
+	  "get 250, an unknown recipient 550 5.1.1, a foreign domain 554 5.7.1; the canary\n"
+	  "(header X-Mxspool-Drill) must be in the index and the store with its bytes\n"
+	  "intact.  --deliver replays it to the primary ([routes]) and wants 250.  The\n"
+	  "canary is held while the drill runs and purged at the end.  Exit 0 when every\n"
+	  "step passed, 1 otherwise.\n" },
 	{ "pause", cli_pause, 0, "", "Tell serve to start no new deliveries.\n" },
 	{ "resume", cli_resume, 0, "", "Tell serve to deliver again (slow start).\n" },
 	{ "rate", cli_rate, 0, "[R]", "Show or set serve's rate cap (messages/s, 600/m; 0 = "

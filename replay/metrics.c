@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+#include "index_drill.h"
 #include "index_stats.h"
 #include "rate.h"
 #include "status_impl.h"
@@ -301,6 +303,44 @@ metrics_backlog(struct metrics_ctx *m, struct status_server *srv,
 }
 
 /* metrics_render - the /metrics text into out; -1 on index failure */
+/* metrics_check_cb - one mxspool_check_status sample */
+static void
+metrics_check_cb(const char *check, const char *domain, int status, void *arg)
+{
+	struct metrics_ctx	*m = arg;
+	const char		*labels[] = { "check", check, "domain", domain, NULL };
+
+	m->rc |= metrics_sample(m->out, "mxspool_check_status", labels, status);
+}
+
+/* metrics_readiness - serve's last `check` report as gauges (none before the first run) */
+static void
+metrics_readiness(struct status_server *srv, struct metrics_ctx *m)
+{
+	char	*v = NULL;
+	json_t	*rep = NULL;
+	int64_t	 n = 0;
+
+	if (index_drill_count(srv->idx, &n) == INDEX_OK)
+		m->rc |= metrics_gauge(m->out, "mxspool_drill_canaries", "Drill canary messages"
+		    " still in the index (mxspool-replay drill; not mail).", (double)n);
+	if (index_kv_get(srv->idx, CHECK_KV_KEY, &v) == INDEX_OK && v != NULL)
+		rep = json_loads(v, 0, NULL);
+	free(v);
+	if (rep == NULL)
+		return;
+	if (json_is_array(json_object_get(rep, "checks"))) {
+		m->rc |= metrics_family(m->out, "mxspool_check_status", "gauge", "Failover"
+		    " readiness per check and domain: 0 pass, 1 warn, 2 fail (serve runs"
+		    " mxspool-replay check every [replay] check_interval).");
+		check_serve_worst(rep, metrics_check_cb, m);
+	}
+	m->rc |= metrics_gauge(m->out, "mxspool_check_timestamp_seconds", "When serve last ran"
+	    " the readiness check (Unix time).", (double)json_integer_value(json_object_get(rep,
+	    "checked_ms")) / 1000.0);
+	json_decref(rep);
+}
+
 int
 metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 {
@@ -375,5 +415,6 @@ metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 		return -1;
 	if (index_stats_counters(srv->idx, metrics_counters, &m) != INDEX_OK)
 		return -1;
+	metrics_readiness(srv, &m);
 	return m.rc != 0 ? -1 : 0;
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
+#include "index_drill.h"
 #include "index_stats.h"
 #include "rate.h"
 #include "status.h"
@@ -263,7 +265,8 @@ status_json_counters(const char *name, const char *label, int64_t value, void *a
 static int
 status_json_control(const char *key, const char *value, int64_t updated_ms, void *arg)
 {
-	if (key != NULL)
+	/* the readiness report has its own member ("readiness"), parsed */
+	if (key != NULL && strcmp(key, CHECK_KV_KEY) != 0)
 		json_object_set_new(arg, key, status_jstr(value ? value : ""));
 	return 0;
 }
@@ -339,6 +342,27 @@ status_json_storage(const struct index_stats_replay *rp, int64_t errors)
 	status_jset(o, "reason", status_jtext(rp->storage_reason));
 	if (errors >= 0)
 		status_jset(o, "errors", json_integer(errors));
+	return o;
+}
+
+/*
+ * status_json_readiness - serve's last `check` report ({status, checks[],
+ * checked_ms} or {error, checked_ms}; null before the first run) and the drill
+ * canaries still in the index (counted apart from mail).
+ */
+static json_t *
+status_json_readiness(struct status_server *srv)
+{
+	json_t	*o = json_object(), *rep = NULL;
+	char	*v = NULL;
+	int64_t	 n = 0;
+
+	if (index_kv_get(srv->idx, CHECK_KV_KEY, &v) == INDEX_OK && v != NULL)
+		rep = json_loads(v, 0, NULL);
+	free(v);
+	status_jset(o, "report", rep ? rep : json_null());
+	index_drill_count(srv->idx, &n);
+	status_jset(o, "drill_canaries", json_integer(n));
 	return o;
 }
 
@@ -418,6 +442,7 @@ status_json_build(struct status_server *srv, int64_t now_ms)
 	status_jset(o, "points", samples);
 	status_jset(doc, "samples", o);
 
+	status_jset(doc, "readiness", status_json_readiness(srv));
 	status_jset(doc, "counters", ca.list);
 	status_jset(doc, "control", ctl);
 	status_jset(doc, "total_messages", json_integer(b.total_messages));

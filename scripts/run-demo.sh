@@ -50,6 +50,7 @@ recipients = $RUN/recipients-example.test
 
 [replay]
 start_paused = yes
+check_interval = 1h                 ; the dashboard's "Failover readiness" panel
 
 [http]
 listen = 127.0.0.1:$HTTP_PORT
@@ -96,5 +97,9 @@ Try:
   $R drain --rate 5             # deliver to the primary at 5 msg/s (foreground)
   curl -s -H 'Authorization: Bearer demo-token' -X POST http://127.0.0.1:$HTTP_PORT/control/resume
                                 # or let the worker drain it in the background
+  $R drill --deliver            # failover rehearsal: canary 250, unknown 550 5.1.1, foreign
+                                # 554 5.7.1, canary stored intact, replayed to the primary, purged
+  $R check                      # would failover work? MX, MTA-STS, TLS, store, recipients...
+                                # (the demo has no DNS zone and no certificate: MX and TLS FAIL)
 MSG
 wait

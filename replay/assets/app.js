@@ -181,6 +181,34 @@ function drawErrors(errors) {
   $("errors-window").textContent = "(last " + fmtAge(errors.window_s) + ")";
 }
 
+// serve's last `mxspool-replay check`: failures first, then warnings, then passes
+function drawReadiness(rd) {
+  const body = $("readiness").tBodies[0];
+  const rep = rd ? rd.report : null;
+  const order = { fail: 0, warn: 1, pass: 2 };
+  let rows = [], summary = "serve has not run the check yet ([replay] check_interval)", cls = "";
+  if (rep && rep.error) {
+    summary = "check could not run: " + rep.error;
+    cls = "bad";
+  } else if (rep && rep.checks) {
+    const n = { pass: 0, warn: 0, fail: 0 };
+    rep.checks.forEach(c => { n[c.status]++; });
+    summary = n.fail > 0 ? "FAILOVER WOULD NOT WORK: " + n.fail + " failing" :
+      "ready" + (n.warn > 0 ? " (" + n.warn + " warnings)" : "");
+    cls = n.fail > 0 ? "bad" : n.warn > 0 ? "warn" : "ok";
+    rows = rep.checks.slice().sort((a, b) => order[a.status] - order[b.status]).map(c => row([
+      { text: c.status.toUpperCase(), cls: "rd-" + c.status }, { text: c.check },
+      { text: c.domain || "-" }, { text: c.evidence, cls: "text" },
+      { text: c.fix, cls: "opt text" }]));
+  }
+  if (rd && rd.drill_canaries > 0)
+    summary += " · " + fmtInt(rd.drill_canaries) + " drill canary message(s) in the index";
+  setText("readiness-summary", summary, cls);
+  body.replaceChildren(...rows);
+  $("readiness-when").textContent = rep && rep.checked_ms ?
+    "(checked " + fmtTime(rep.checked_ms) + ")" : "";
+}
+
 function draw(s) {
   const b = s.backlog, r = s.replay;
   lastStatus = s;
@@ -223,6 +251,7 @@ function draw(s) {
   drawHistory(s.samples, s.now_ms);
   drawDomains(s.domains);
   drawErrors(s.errors);
+  drawReadiness(s.readiness);
   const states = Object.keys(s.states).map(k => {
     const sp = document.createElement("span");
     sp.textContent = k + " ";

@@ -35,7 +35,7 @@ dnsmasq --conf-file=/dev/null --keep-in-foreground --no-resolv --no-hosts --port
 	--txt-record="rsa._domainkey.gw.test,v=DKIM1; k=rsa; p=$(spki "$T/rsa.pem")" \
 	--txt-record="ed._domainkey.gw.test,v=DKIM1; k=ed25519; p=$(openssl pkey \
 		-in "$T/ed.pem" -pubout -outform DER | tail -c 32 | base64 -w0)" \
-	--txt-record="fwd._domainkey.fwd.test,v=DKIM1; k=rsa; p=$(spki "$T/fwd.pem")" \
+	--txt-record="fwd._domainkey.fwd.example,v=DKIM1; k=rsa; p=$(spki "$T/fwd.pem")" \
 	2>"$T/dnsmasq.log" & DNSPID=$!
 cleanup_add "kill $DNSPID"
 wait_for "$PY -c 'import dns.resolver as r; x=r.Resolver(configure=False); \
@@ -164,8 +164,8 @@ ok "sealer: Ed25519 (RFC 8463) set passes dkimpy (Mail::DKIM 1.20230212 has no E
 $PY - "$T/msg.eml" "$T/fwd.pem" > "$T/c1.eml" <<'PY' || fail "dkimpy arc_sign"
 import sys, dkim
 msg = open(sys.argv[1], 'rb').read()
-msg = b"Authentication-Results: fwd.test; arc=none; spf=pass smtp.mailfrom=alice@sender.test\r\n" + msg
-arc = dkim.arc_sign(msg, b"fwd", b"fwd.test", open(sys.argv[2], 'rb').read(), b"fwd.test")
+msg = b"Authentication-Results: fwd.example; arc=none; spf=pass smtp.mailfrom=alice@sender.test\r\n" + msg
+arc = dkim.arc_sign(msg, b"fwd", b"fwd.example", open(sys.argv[2], 'rb').read(), b"fwd.example")
 assert arc, "arc_sign made no set"
 sys.stdout.buffer.write(b"".join(arc) + msg)
 PY

@@ -448,6 +448,8 @@ test_attempts(void **state)
 	sql(f, "DROP TABLE attempt_totals", NULL);
 	sql(f, "DROP INDEX messages_spool", NULL);
 	sql(f, "DROP INDEX messages_forget", NULL);	/* 005's, which follows */
+	sql(f, "DROP INDEX messages_drill", NULL);	/* 007's, likewise */
+	sql(f, "ALTER TABLE messages DROP COLUMN drill", NULL);
 	sql(f, "PRAGMA user_version = 3", NULL);
 	sql(f, ins, NULL);
 	index_close(f->idx);

@@ -1,0 +1,254 @@
+/*
+ * check.c - `mxspool-replay check`: run the readiness areas, print the report.
+ *
+ * Entry points: check_run() (also for serve's scheduled refresh), check_add(),
+ * check_report_*(), cli_check().  Order of a run: gateway-wide checks (TLS
+ * first: DANE compares against the certificate it fetched; then store,
+ * spool, primary), then per domain MX, MTA-STS, recipients.
+ * Exit contract of the command: 0 when nothing FAILs, 1 otherwise; 78 when the
+ * configuration is unusable (no [ingest] hostname, no domain, bad [dns]).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+#include "config.h"
+#include "dns.h"
+#include "check.h"
+
+void
+check_add(struct check_ctx *cx, const char *name, const char *domain, enum check_status st,
+    const char *fix, const char *fmt, ...)
+{
+	struct check_report	*rep = cx->rep;
+	struct check_result	*r, *nr;
+	va_list			 ap;
+
+	if (rep->n == rep->cap) {
+		size_t cap = rep->cap ? rep->cap * 2 : 32;
+
+		if (rep->n >= CHECK_RESULTS_MAX ||
+		    (nr = realloc(rep->r, cap * sizeof(*nr))) == NULL) {
+			rep->overflow = 1;
+			return;
+		}
+		rep->r = nr;
+		rep->cap = cap;
+	}
+	r = &rep->r[rep->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->domain, sizeof(r->domain), "%s", domain ? domain : "");
+	r->status = st;
+	snprintf(r->fix, sizeof(r->fix), "%s", fix && st != CHECK_PASS ? fix : "");
+	va_start(ap, fmt);
+	vsnprintf(r->evidence, sizeof(r->evidence), fmt, ap);
+	va_end(ap);
+}
+
+void
+check_report_free(struct check_report *rep)
+{
+	free(rep->r);
+	memset(rep, 0, sizeof(*rep));
+}
+
+const char *
+check_status_name(enum check_status st)
+{
+	return st == CHECK_PASS ? "PASS" : st == CHECK_WARN ? "WARN" : "FAIL";
+}
+
+enum check_status
+check_report_worst(const struct check_report *rep)
+{
+	enum check_status w = CHECK_PASS;
+
+	for (size_t i = 0; i < rep->n; i++)
+		if (rep->r[i].status > w)
+			w = rep->r[i].status;
+	return w;
+}
+
+/* check_gateways - [ingest] hostname, then [check] gateways (comma or space separated) */
+static int
+check_gateways(struct check_ctx *cx, char *err, size_t errlen)
+{
+	const char	*v = config_str(cx->cfg, "check", "gateways", "");
+	char		*p = cx->gwbuf, *end = cx->gwbuf + sizeof(cx->gwbuf);
+	size_t		 n;
+
+	cx->hostname = config_str(cx->cfg, "ingest", "hostname", NULL);
+	if (cx->hostname == NULL || dns_name_check(cx->hostname) != 0) {
+		snprintf(err, errlen, "%s: [ingest] hostname: want this gateway's MX host name",
+		    config_path(cx->cfg));
+		return -1;
+	}
+	cx->gateways[cx->ngateways++] = cx->hostname;
+	while (*v) {
+		while (*v == ',' || isspace((unsigned char)*v))
+			v++;
+		n = strcspn(v, ", \t");
+		if (n == 0)
+			break;
+		if (cx->ngateways == CHECK_GATEWAYS_MAX || n > MXS_DOMAIN_MAX ||
+		    (size_t)(end - p) < n + 1) {
+			snprintf(err, errlen, "%s: [check] gateways: at most %d names",
+			    config_path(cx->cfg), CHECK_GATEWAYS_MAX - 1);
+			return -1;
+		}
+		memcpy(p, v, n);
+		p[n] = '\0';
+		if (dns_name_check(p) != 0) {
+			snprintf(err, errlen, "%s: [check] gateways: \"%s\" is not a host name",
+			    config_path(cx->cfg), p);
+			return -1;
+		}
+		if (strcasecmp(p, cx->hostname) != 0)
+			cx->gateways[cx->ngateways++] = p;
+		p += n + 1;
+		v += n;
+	}
+	return 0;
+}
+
+struct check_domains {
+	const char	*only;
+	char		 names[CHECK_DOMAINS_MAX][MXS_DOMAIN_MAX + 1];
+	size_t		 n;
+};
+
+/* check_domain_cb - config_sections callback: "domain NAME" */
+static void
+check_domain_cb(const char *sec, void *arg)
+{
+	struct check_domains	*d = arg;
+	const char		*name = sec + strlen("domain ");
+
+	if (d->n == sizeof(d->names) / sizeof(d->names[0]) ||
+	    (d->only && strcasecmp(d->only, name) != 0))
+		return;
+	snprintf(d->names[d->n++], sizeof(d->names[0]), "%s", name);
+}
+
+int
+check_run(const struct config *cfg, const char *domain, struct check_report *rep,
+    char *err, size_t errlen)
+{
+	struct check_ctx	 cx;
+	struct check_domains	*d;
+	int			 rc = -1;
+
+	memset(&cx, 0, sizeof(cx));
+	memset(rep, 0, sizeof(*rep));
+	cx.cfg = cfg;
+	cx.rep = rep;
+	cx.timeout = (int)config_duration(cfg, "check", "timeout", 10, 1, 300);
+	cx.ca_file = config_str(cfg, "check", "ca_file", NULL);
+	if (check_gateways(&cx, err, errlen) != 0)
+		return -1;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	d->only = domain;
+	config_sections(cfg, "domain ", check_domain_cb, d);
+	if (d->n == 0) {
+		snprintf(err, errlen, domain ? "no [domain %s] section in %s" :
+		    "no [domain NAME] section in %s", domain ? domain : config_path(cfg),
+		    config_path(cfg));
+		goto out;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);	/* thread-safe since curl 7.84; a no-op after once */
+	if ((cx.dns = dns_open(cfg, err, errlen)) == NULL)
+		goto out;
+	check_tls(&cx);
+	check_dane(&cx);
+	check_store(&cx);
+	check_primary(&cx);
+	check_fcrdns(&cx);
+	for (size_t i = 0; i < d->n; i++) {
+		check_mx(&cx, d->names[i]);
+		check_sts(&cx, d->names[i]);
+		check_recipients(&cx, d->names[i]);
+	}
+	rc = 0;
+out:
+	if (cx.dns)
+		dns_close(cx.dns);
+	free(cx.cert_der);
+	free(d);
+	return rc;
+}
+
+json_t *
+check_report_json(const struct check_report *rep)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct check_result *r = &rep->r[i];
+		const char	*up = check_status_name(r->status);
+		char		 st[8];
+		size_t		 k;
+
+		for (k = 0; up[k] != '\0' && k + 1 < sizeof(st); k++)
+			st[k] = (char)tolower((unsigned char)up[k]);
+		st[k] = '\0';
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "check", r->name,
+		    "domain", r->domain, "status", st, "evidence", r->evidence, "fix", r->fix));
+	}
+	return json_pack("{s:s, s:b, s:o}", "status",
+	    check_report_worst(rep) == CHECK_FAIL ? "fail" :
+	    check_report_worst(rep) == CHECK_WARN ? "warn" : "pass",
+	    "truncated", rep->overflow, "checks", a);
+}
+
+/* check_print - the human report: one line per check, the fix under it */
+static void
+check_print(const struct check_report *rep, FILE *f)
+{
+	size_t nst[3] = { 0, 0, 0 };
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct check_result *r = &rep->r[i];
+
+		nst[r->status]++;
+		fprintf(f, "%s  %-15s %-20s %s\n", check_status_name(r->status), r->name,
+		    r->domain[0] ? r->domain : "-", r->evidence);
+		if (r->fix[0])
+			fprintf(f, "      fix: %s\n", r->fix);
+	}
+	fprintf(f, "%zu pass, %zu warn, %zu fail%s: failover %s\n", nst[0], nst[1], nst[2],
+	    rep->overflow ? " (report truncated)" : "",
+	    nst[2] ? "would NOT work as configured" : "is ready");
+}
+
+int
+cli_check(struct cli *c)
+{
+	struct check_report	 rep;
+	char			 err[ERRSTR_MAX];
+	int			 rc;
+
+	if (c->nargs != 0)
+		return cli_err(c, CLI_USAGE, "no operands expected");
+	if (check_run(c->cfg, c->f.domain, &rep, err, sizeof(err)) != 0)
+		return cli_err(c, CLI_CONFIG, "%s", err);
+	if (c->json) {
+		json_t *j = check_report_json(&rep);
+
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	} else
+		check_print(&rep, stdout);
+	rc = check_report_worst(&rep) == CHECK_FAIL ? 1 : 0;
+	check_report_free(&rep);
+	return rc;
+}

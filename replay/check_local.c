@@ -1,0 +1,236 @@
+/*
+ * check_local.c - readiness areas "Store" and "Recipients": what this gateway
+ * itself needs to accept mail in an outage.
+ *
+ * Entry points: check_store() (checks "store": a canary object put, read back
+ * byte for byte and deleted with the configured credentials; "spool": the
+ * fallback spool has room for one message of [ingest] max_message_size),
+ * check_recipients() per domain ("recipients": each list file present, WARN
+ * when older than [check] recipients_max_age; "recipients_load": the lists
+ * load as the ingest loads them (verify_load); "callout": the primary answers
+ * EHLO, or the verification cache holds answers younger than positive_ttl,
+ * else FAIL: every unknown address would get 450 during the outage).
+ * The canary key is <prefix>/check/canary-<node>-<ms>.txt: never a message
+ * (.eml), so reindex ignores one a crash left behind.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "anonfile.h"
+#include "config.h"
+#include "msgid.h"
+#include "index.h"
+#include "index_verify.h"
+#include "objstore.h"
+#include "spool.h"
+#include "callout.h"
+#include "rcpt_verify.h"
+#include "check.h"
+
+#define CHECK_LIST_AGE_DEFAULT	(7 * 86400)
+
+/* check_canary - put, get (compare), delete; 0 ok, -1 (why) */
+static int
+check_canary(struct check_ctx *cx, struct objstore *os, const char *key, char *why,
+    size_t whylen)
+{
+	char			 body[OBJKEY_MAX + 64], back[sizeof(body)];
+	enum objstore_status	 st;
+	int			 fd;
+	ssize_t			 n;
+
+	snprintf(body, sizeof(body), "mxspool readiness canary %s\n", key);
+	if ((st = objstore_put_buf(os, key, body, strlen(body), NULL)) != OBJ_OK) {
+		snprintf(why, whylen, "put %.200s: %s", key, objstore_error(os));
+		return -1;
+	}
+	if ((fd = anonfile_open(config_data_dir(cx->cfg))) == -1) {
+		snprintf(why, whylen, "temporary file in %s: %s", config_data_dir(cx->cfg),
+		    strerror(errno));
+		objstore_delete(os, key);
+		return -1;
+	}
+	st = objstore_get_fd(os, key, fd, NULL, NULL);
+	n = st == OBJ_OK ? pread(fd, back, sizeof(back), 0) : -1;
+	close(fd);
+	if (st != OBJ_OK || n != (ssize_t)strlen(body) || memcmp(back, body, (size_t)n) != 0) {
+		snprintf(why, whylen, "get %.200s: %s", key, st != OBJ_OK ? objstore_error(os) :
+		    "bytes differ from those put");
+		objstore_delete(os, key);
+		return -1;
+	}
+	if (objstore_delete(os, key) != OBJ_OK) {
+		snprintf(why, whylen, "delete %.200s: %s", key, objstore_error(os));
+		return -1;
+	}
+	return 0;
+}
+
+void
+check_store(struct check_ctx *cx)
+{
+	const char	*prefix = config_str(cx->cfg, "storage", "prefix", "");
+	char		 key[OBJKEY_MAX], why[ERRSTR_MAX * 2], dir[1024];
+	struct objstore	*os;
+	struct spool	*sp;
+	long long	 msgmax = config_size(cx->cfg, "ingest", "max_message_size",
+			    SMTP_MSGSIZE_DEFAULT, 1024, 1LL << 40);
+	int64_t		 bytes, count;
+
+	snprintf(key, sizeof(key), "%s%scheck/canary-%s-%lld.txt", prefix, prefix[0] ? "/" : "",
+	    config_node(cx->cfg), (long long)now_ms());
+	if ((os = objstore_open(cx->cfg, why, sizeof(why))) == NULL)
+		check_add(cx, "store", NULL, CHECK_FAIL, "fix [storage]", "%s", why);
+	else if (check_canary(cx, os, key, why, sizeof(why)) != 0)
+		check_add(cx, "store", NULL, CHECK_FAIL, "check [storage] url, bucket and "
+		    "credentials (rotated keys?), and that the bucket accepts writes",
+		    "%s: %s", objstore_describe(os), why);
+	else
+		check_add(cx, "store", NULL, CHECK_PASS, NULL, "%s: canary put, read back intact, "
+		    "deleted", objstore_describe(os));
+	if (os)
+		objstore_close(os);
+	config_data_path(cx->cfg, "spool", "dir", "spool", dir, sizeof(dir));
+	if ((sp = spool_open(dir, config_size(cx->cfg, "spool", "max_size",
+	    STORE_SPOOL_MAX_DEFAULT, 0, 1LL << 50), why, sizeof(why))) == NULL) {
+		check_add(cx, "spool", NULL, CHECK_FAIL, "fix [spool] dir", "%s", why);
+		return;
+	}
+	spool_usage(sp, &bytes, &count);
+	if (spool_room(sp, msgmax))
+		check_add(cx, "spool", NULL, CHECK_PASS, NULL, "%s: room for a %lld-byte message "
+		    "(%lld messages, %lld bytes held)", dir, msgmax, (long long)count,
+		    (long long)bytes);
+	else
+		check_add(cx, "spool", NULL, CHECK_FAIL, "free disk space or raise [spool] max_size:"
+		    " with the store down, mail would get 452", "%s: no room for a %lld-byte message"
+		    " (%lld messages, %lld bytes held)", dir, msgmax, (long long)count,
+		    (long long)bytes);
+	spool_close(sp);
+}
+
+/* check_list_files - the files of a recipients/hashed key: present, age */
+static void
+check_list_files(struct check_ctx *cx, const char *domain, const char *key, const char *files)
+{
+	const char	*p = files, *cpath = config_path(cx->cfg), *slash = strrchr(cpath, '/');
+	long long	 maxage = config_duration(cx->cfg, "check", "recipients_max_age",
+			    CHECK_LIST_AGE_DEFAULT, 60, 3650LL * 86400);
+	char		 path[1024];
+	struct stat	 sb;
+	size_t		 n;
+	long long	 age;
+
+	while (*(p += strspn(p, ", \t")) != '\0') {
+		n = strcspn(p, ", \t");
+		/* relative to the config file's directory, as rcpt_verify.c reads them */
+		if (*p == '/' || slash == NULL)
+			snprintf(path, sizeof(path), "%.*s", (int)n, p);
+		else
+			snprintf(path, sizeof(path), "%.*s/%.*s", (int)(slash - cpath), cpath,
+			    (int)n, p);
+		p += n;
+		if (stat(path, &sb) != 0) {
+			check_add(cx, "recipients", domain, CHECK_FAIL, "restore the list (the "
+			    "ingest will not start without it)", "[domain %s] %s %s: %s", domain,
+			    key, path, strerror(errno));
+			continue;
+		}
+		age = (now_ms() / 1000) - (long long)sb.st_mtime;
+		if (age > maxage)
+			check_add(cx, "recipients", domain, CHECK_WARN, "export the list from the "
+			    "primary again (cron), or raise [check] recipients_max_age", "%s %s: "
+			    "%lld days old (over %lld), %lld bytes", key, path, age / 86400,
+			    maxage / 86400, (long long)sb.st_size);
+		else
+			check_add(cx, "recipients", domain, CHECK_PASS, NULL, "%s %s: %lld h old, "
+			    "%lld bytes", key, path, age / 3600, (long long)sb.st_size);
+	}
+}
+
+struct check_cache {
+	int64_t	newest;
+	long	n;
+};
+
+/* check_cache_cb - index_verify_list callback: newest positive answer */
+static int
+check_cache_cb(const char *addr, const struct index_verify_entry *e, void *arg)
+{
+	struct check_cache *cc = arg;
+
+	(void)addr;
+	if (e->result == 1) {
+		cc->n++;
+		if (e->checked_ms > cc->newest)
+			cc->newest = e->checked_ms;
+	}
+	return 0;
+}
+
+/* check_callout - the primary answers, or the cache still answers for it */
+static void
+check_callout(struct check_ctx *cx, const char *domain, const char *sec, const char *url)
+{
+	struct callout_target	 t;
+	struct check_cache	 cc = { 0, 0 };
+	struct index		*ix;
+	char			 why[ERRSTR_MAX], path[1024];
+	long long		 ttl = config_duration(cx->cfg, sec, "positive_ttl", 7 * 86400, 1,
+				    3650LL * 86400);
+
+	if (callout_parse_url(url, &t, why, sizeof(why)) != 0) {
+		check_add(cx, "callout", domain, CHECK_FAIL, "fix the callout url", "%s", why);
+		return;
+	}
+	if (callout_probe(&t, cx->hostname, cx->timeout * 1000, why, sizeof(why)) == 0) {
+		check_add(cx, "callout", domain, CHECK_PASS, NULL, "callout %s answers EHLO", url);
+		return;
+	}
+	config_index_path(cx->cfg, path, sizeof(path));
+	if ((ix = index_open_existing(path, path, sizeof(path))) != NULL) {
+		index_verify_list(ix, domain, check_cache_cb, &cc);
+		index_close(ix);
+	}
+	if (cc.n > 0 && now_ms() - cc.newest < ttl * 1000)
+		check_add(cx, "callout", domain, CHECK_PASS, NULL, "callout %s: %s; the cache "
+		    "answers for %ld addresses (newest %lld min old)", url, why, cc.n,
+		    (long long)(now_ms() - cc.newest) / 60000);
+	else
+		check_add(cx, "callout", domain, CHECK_FAIL, "bring the primary back or add a "
+		    "recipients list: unknown recipients get 450 until then", "callout %s: %s; "
+		    "no fresh cached answer (%ld positive)", url, why, cc.n);
+}
+
+void
+check_recipients(struct check_ctx *cx, const char *domain)
+{
+	char		 sec[MXS_DOMAIN_MAX + 16], err[ERRSTR_MAX];
+	const char	*v;
+	struct verify	*vf;
+
+	snprintf(sec, sizeof(sec), "domain %s", domain);
+	if ((v = config_str(cx->cfg, sec, "recipients", NULL)) != NULL)
+		check_list_files(cx, domain, "recipients", v);
+	if ((v = config_str(cx->cfg, sec, "hashed", NULL)) != NULL)
+		check_list_files(cx, domain, "hashed", v);
+	if ((v = config_str(cx->cfg, sec, "callout", NULL)) != NULL)
+		check_callout(cx, domain, sec, v);
+	if (config_bool(cx->cfg, sec, "catchall", 0))
+		check_add(cx, "recipients", domain, CHECK_WARN, "prefer a recipient list: a "
+		    "catchall backup accepts (and later bounces) every dictionary address",
+		    "catchall = yes: every address is accepted");
+	if ((vf = verify_load(cx->cfg, err, sizeof(err))) == NULL)
+		check_add(cx, "recipients_load", domain, CHECK_FAIL, "fix the list; the ingest "
+		    "refuses to start (or to reload) with it", "%s", err);
+	else {
+		check_add(cx, "recipients_load", domain, CHECK_PASS, NULL, "the recipient sources "
+		    "load as the ingest loads them");
+		verify_free(vf);
+	}
+}

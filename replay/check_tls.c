@@ -1,0 +1,337 @@
+/*
+ * check_tls.c - readiness areas "TLS", "DANE" and "Primary".
+ *
+ * Entry points: check_tls() connects to this gateway's SMTP listener as a
+ * sending MTA would (EHLO, STARTTLS) and checks the certificate it serves:
+ * valid for the [ingest] hostname ("tls_name"), chaining to [check] ca_file
+ * or the system CAs ("tls_chain"), not expiring within CHECK_CERT_DAYS days
+ * ("tls_expiry"; FAIL inside: renewal must happen before an outage finds it);
+ * it keeps the certificate for check_dane(), which compares the TLSA records
+ * of _25._tcp.HOSTNAME (RFC 7672 3.1) with it.  check_primary() asks each
+ * [routes] target for EHLO: WARN at most, the primary is down in an outage.
+ * The SMTP conversation reuses the replay client (deliver_io.h, deliver.h):
+ * every step bounded by [check] timeout.  DNSSEC: common/dns.c does not
+ * report the AD bit, so DANE compares the records and says it did not
+ * validate their signatures.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "config.h"
+#include "dns.h"
+#include "deliver.h"
+#include "deliver_io.h"
+#include "check.h"
+
+#define CHECK_CERT_DAYS	21	/* renew before this; Let's Encrypt renews at 30 */
+
+/* check_listen_addr - [check] connect, else the first [ingest] listen; wildcard -> loopback */
+int
+check_listen_addr(const struct config *cfg, struct deliver_route *r)
+{
+	const char	*v = config_str(cfg, "check", "connect", NULL);
+	char		 first[300], spec[320];
+	size_t		 n;
+
+	if (v == NULL)
+		v = config_str(cfg, "ingest", "listen", "0.0.0.0:25");
+	v += strspn(v, " \t");
+	n = strcspn(v, ", \t");
+	if (n == 0 || n >= sizeof(first))
+		return -1;
+	memcpy(first, v, n);
+	first[n] = '\0';
+	if (strncmp(first, "0.0.0.0:", 8) == 0)
+		snprintf(spec, sizeof(spec), "smtp://127.0.0.1:%s", first + 8);
+	else if (strncmp(first, "[::]:", 5) == 0)
+		snprintf(spec, sizeof(spec), "smtp://[::1]:%s", first + 5);
+	else
+		snprintf(spec, sizeof(spec), "smtp://%s", first);
+	return deliver_route_parse(spec, r);
+}
+
+/* check_smtp_step - send cmd (or nothing), want a reply of class want; 0 ok, -1 (why in io) */
+static int
+check_smtp_step(struct deliver_io *io, const char *cmd, int want, struct deliver_reply *r,
+    int timeout)
+{
+	char text[256];
+
+	if (cmd && deliver_io_write(io, cmd, strlen(cmd), timeout) == -1)
+		return -1;
+	deliver_reply_free(r);
+	deliver_reply_init(r);
+	if (deliver_io_reply(io, r, timeout) == -1)
+		return -1;
+	if (r->code / 100 != want) {
+		deliver_reply_text(r, text, sizeof(text));
+		snprintf(io->why, sizeof(io->why), "%s%.*s answered %d %.160s", cmd ? "" : "greeting",
+		    cmd ? (int)strcspn(cmd, "\r") % 32 : 0, cmd ? cmd : "", r->code, text);
+		return -1;
+	}
+	return 0;
+}
+
+/* check_starttls - connect, EHLO, STARTTLS, handshake without verifying; 0 or -1 (why) */
+static int
+check_starttls(struct check_ctx *cx, struct deliver_io *io, const struct deliver_route *rt)
+{
+	struct deliver_opts	o;
+	struct deliver_reply	r;
+	char			ehlo[300];
+	int			rc = -1;
+
+	memset(&o, 0, sizeof(o));
+	deliver_reply_init(&r);
+	snprintf(ehlo, sizeof(ehlo), "EHLO %s\r\n", cx->hostname);
+	if (deliver_io_connect(io, rt, cx->timeout) == -1 ||
+	    check_smtp_step(io, NULL, 2, &r, cx->timeout) == -1 ||
+	    check_smtp_step(io, ehlo, 2, &r, cx->timeout) == -1)
+		goto out;
+	if (r.text.data == NULL || !strcasestr(r.text.data, "STARTTLS")) {
+		snprintf(io->why, sizeof(io->why), "EHLO reply does not offer STARTTLS");
+		goto out;
+	}
+	if (check_smtp_step(io, "STARTTLS\r\n", 2, &r, cx->timeout) == -1 ||
+	    deliver_io_starttls(io, cx->hostname, &o, cx->timeout) == -1)
+		goto out;
+	rc = 0;
+out:
+	deliver_reply_free(&r);
+	return rc;
+}
+
+/* check_cert_chain - verify cert + the peer's chain against the CA bundle; 0 or -1 (why) */
+static int
+check_cert_chain(struct check_ctx *cx, X509 *cert, STACK_OF(X509) *chain, char *why,
+    size_t whylen)
+{
+	X509_STORE	*st = X509_STORE_new();
+	X509_STORE_CTX	*sc = X509_STORE_CTX_new();
+	int		 rc = -1;
+
+	if (st == NULL || sc == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	if (cx->ca_file ? X509_STORE_load_file(st, cx->ca_file) != 1 :
+	    X509_STORE_set_default_paths(st) != 1) {
+		snprintf(why, whylen, "cannot load the CA bundle %s", cx->ca_file ? cx->ca_file :
+		    "(system default)");
+		goto out;
+	}
+	if (X509_STORE_CTX_init(sc, st, cert, chain) != 1)
+		goto out;
+	if (X509_verify_cert(sc) == 1)
+		rc = 0;
+	else
+		snprintf(why, whylen, "%s", X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(sc)));
+out:
+	X509_STORE_CTX_free(sc);
+	X509_STORE_free(st);
+	return rc;
+}
+
+/* check_cert_keep - the DER certificate and public key for check_dane() */
+static void
+check_cert_keep(struct check_ctx *cx, X509 *cert)
+{
+	unsigned char	*p = NULL, *q;
+	int		 n;
+
+	if ((n = i2d_X509(cert, &p)) > 0) {
+		cx->cert_der = p;
+		cx->cert_len = (size_t)n;
+	}
+	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), NULL);
+	if (n > 0 && (size_t)n <= sizeof(cx->spki_der)) {
+		q = cx->spki_der;
+		cx->spki_len = (size_t)i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &q);
+	}
+}
+
+/* check_cert - the three certificate checks */
+static void
+check_cert(struct check_ctx *cx, X509 *cert, STACK_OF(X509) *chain, const char *where)
+{
+	char		 subj[256], why[ERRSTR_MAX], fix[CHECK_EVIDENCE_MAX];
+	const ASN1_TIME	*na = X509_get0_notAfter(cert);
+	int		 days = 0, secs = 0;
+	BIO		*b = BIO_new(BIO_s_mem());
+	char		 exp[64] = "?";
+
+	X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
+	if (b && ASN1_TIME_print(b, na) == 1)
+		exp[BIO_read(b, exp, sizeof(exp) - 1) > 0 ? strcspn(exp, "\n") : 0] = '\0';
+	BIO_free(b);
+	snprintf(fix, sizeof(fix), "install a certificate whose subjectAltName includes %s "
+	    "([ingest] tls_cert): senders verifying MTA-STS or DANE refuse this one",
+	    cx->hostname);
+	if (X509_check_host(cert, cx->hostname, 0, 0, NULL) == 1)
+		check_add(cx, "tls_name", NULL, CHECK_PASS, NULL, "%s serves %s, valid for %s",
+		    where, subj, cx->hostname);
+	else
+		check_add(cx, "tls_name", NULL, CHECK_FAIL, fix, "%s serves %s: not valid for %s",
+		    where, subj, cx->hostname);
+	if (check_cert_chain(cx, cert, chain, why, sizeof(why)) == 0)
+		check_add(cx, "tls_chain", NULL, CHECK_PASS, NULL, "chains to %s",
+		    cx->ca_file ? cx->ca_file : "the system CAs");
+	else
+		check_add(cx, "tls_chain", NULL, CHECK_FAIL, "serve the full chain (certificate "
+		    "then intermediates in [ingest] tls_cert) from a CA senders trust",
+		    "does not chain to %s: %s", cx->ca_file ? cx->ca_file : "the system CAs",
+		    why);
+	if (ASN1_TIME_diff(&days, &secs, NULL, na) != 1)
+		days = secs = -1;
+	if (days < CHECK_CERT_DAYS)
+		check_add(cx, "tls_expiry", NULL, CHECK_FAIL, "renew the certificate now and "
+		    "reload the ingest (kill -HUP)", "expires %s: %s (less than %d days)", exp,
+		    days < 0 || secs < 0 ? "already expired" : "soon", CHECK_CERT_DAYS);
+	else
+		check_add(cx, "tls_expiry", NULL, CHECK_PASS, NULL, "expires %s, in %d days", exp,
+		    days);
+}
+
+void
+check_tls(struct check_ctx *cx)
+{
+	struct deliver_route	rt;
+	struct deliver_io	io;
+	X509			*cert;
+
+	if (check_listen_addr(cx->cfg, &rt) != 0) {
+		check_add(cx, "tls", NULL, CHECK_FAIL, "set [check] connect = HOST:PORT of this "
+		    "gateway's SMTP listener", "cannot tell where this gateway listens");
+		return;
+	}
+	deliver_io_init(&io);
+	if (check_starttls(cx, &io, &rt) == -1) {
+		check_add(cx, "tls", NULL, CHECK_FAIL, "start the ingest with [ingest] tls_cert "
+		    "and tls_key; senders enforcing MTA-STS or DANE need STARTTLS",
+		    "%s: %s", rt.target, io.why);
+		deliver_io_close(&io, 0);
+		return;
+	}
+	check_add(cx, "tls", NULL, CHECK_PASS, NULL, "%s: STARTTLS %s", rt.target, io.tls_info);
+	if ((cert = SSL_get1_peer_certificate(io.ssl)) != NULL) {
+		check_cert(cx, cert, SSL_get_peer_cert_chain(io.ssl), rt.target);
+		check_cert_keep(cx, cert);
+		X509_free(cert);
+	}
+	deliver_io_write(&io, "QUIT\r\n", 6, cx->timeout);
+	deliver_io_close(&io, 1);
+}
+
+/* check_tlsa_match - does one TLSA record match the kept certificate? */
+static int
+check_tlsa_match(const struct check_ctx *cx, const struct dns_rr *rr)
+{
+	const unsigned char	*data = rr->selector == 0 ? cx->cert_der : cx->spki_der;
+	size_t			 len = rr->selector == 0 ? cx->cert_len : cx->spki_len;
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0;
+
+	if (rr->usage != 1 && rr->usage != 3)	/* trust-anchor records: not the leaf */
+		return 0;
+	if (rr->mtype == 0)
+		return rr->len == len && memcmp(rr->data, data, len) == 0;
+	if (EVP_Digest(data, len, md, &mdlen, rr->mtype == 1 ? EVP_sha256() : EVP_sha512(),
+	    NULL) != 1 || (rr->mtype != 1 && rr->mtype != 2))
+		return 0;
+	return rr->len == mdlen && memcmp(rr->data, md, mdlen) == 0;
+}
+
+void
+check_dane(struct check_ctx *cx)
+{
+	struct dns_answer	a;
+	char			name[DNS_NAME_MAX + 1], fix[CHECK_EVIDENCE_MAX], hex[2 * 32 + 1];
+	unsigned char		md[32];
+	unsigned int		mdlen = 0;
+	size_t			i;
+
+	snprintf(name, sizeof(name), "_25._tcp.%s", cx->hostname);
+	dns_lookup(cx->dns, name, DNS_T_TLSA, &a);
+	if (a.status == DNS_NXDOMAIN || a.status == DNS_NODATA)
+		check_add(cx, "dane", NULL, CHECK_PASS, NULL, "no TLSA at %s: DANE not in use",
+		    name);
+	else if (a.status != DNS_OK)
+		check_add(cx, "dane", NULL, CHECK_WARN, "check the zone's TLSA records",
+		    "TLSA lookup of %s: %s %s", name, dns_status_name(a.status), a.why);
+	else if (cx->cert_der == NULL)
+		check_add(cx, "dane", NULL, CHECK_FAIL, "fix the TLS check first", "%s has %zu "
+		    "TLSA records but no certificate could be fetched to compare", name, a.n);
+	else {
+		for (i = 0; i < a.n && !check_tlsa_match(cx, &a.rr[i]); i++)
+			;
+		EVP_Digest(cx->spki_der, cx->spki_len, md, &mdlen, EVP_sha256(), NULL);
+		for (unsigned int k = 0; k < mdlen && k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", md[k]);
+		snprintf(fix, sizeof(fix), "publish \"%s. TLSA 3 1 1 %s\" (the served key) before "
+		    "removing the old record: DANE senders refuse a gateway no record matches",
+		    name, hex);
+		size_t ee = 0;
+
+		for (size_t k = 0; k < a.n; k++)
+			ee += a.rr[k].usage == 1 || a.rr[k].usage == 3;
+		if (i < a.n)
+			check_add(cx, "dane", NULL, CHECK_PASS, NULL, "TLSA %u %u %u at %s matches "
+			    "the served certificate (DNSSEC signatures not validated by this check)",
+			    a.rr[i].usage, a.rr[i].selector, a.rr[i].mtype, name);
+		else if (ee == 0)	/* only trust-anchor records: they name a CA, not the leaf */
+			check_add(cx, "dane", NULL, CHECK_WARN, "compare the CA of the served chain "
+			    "with the TLSA records by hand, or publish a 3 1 1 record", "%s has only "
+			    "trust-anchor TLSA records (usage 0/2): not compared by this check", name);
+		else
+			check_add(cx, "dane", NULL, CHECK_FAIL, fix, "none of the %zu TLSA records "
+			    "at %s matches the served certificate", a.n, name);
+	}
+	dns_answer_free(&a);
+}
+
+/* check_route_cb - config_foreach over [routes]: EHLO each target once */
+static void
+check_route_cb(const char *key, const char *val, void *arg)
+{
+	struct check_ctx	*cx = arg;
+	struct deliver_route	 rt;
+	struct deliver_opts	 o;
+	struct deliver_conn	*conn;
+	char			 err[ERRSTR_MAX];
+	int			 code = 0;
+
+	if (deliver_route_parse(val, &rt) != 0) {
+		check_add(cx, "primary", NULL, CHECK_WARN, "fix the [routes] entry",
+		    "[routes] %s = %s: not a route", key, val);
+		return;
+	}
+	deliver_opts_load(cx->cfg, &o);
+	o.tls = DELIVER_TLS_NONE;	/* the question is "does it answer", not TLS */
+	o.auth_user = NULL;
+	o.connect_timeout = o.command_timeout = cx->timeout;
+	if ((conn = deliver_connect(&rt, &o, &code, err, sizeof(err))) == NULL) {
+		check_add(cx, "primary", NULL, CHECK_WARN, "expected during an outage; otherwise "
+		    "check the primary and the route", "%s (%s): no EHLO: %s", key, rt.target,
+		    err);
+		return;
+	}
+	check_add(cx, "primary", NULL, CHECK_PASS, NULL, "%s (%s) answers EHLO", key, rt.target);
+	deliver_close(conn);
+}
+
+void
+check_primary(struct check_ctx *cx)
+{
+	size_t n = cx->rep->n;
+
+	config_foreach(cx->cfg, "routes", check_route_cb, cx);
+	if (cx->rep->n == n)
+		check_add(cx, "primary", NULL, CHECK_WARN, "add [routes] DOMAIN = smtp://primary:25",
+		    "no [routes]: replay has nowhere to deliver");
+}
