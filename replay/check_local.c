@@ -102,15 +102,15 @@ check_store(struct check_ctx *cx)
 		return;
 	}
 	spool_usage(sp, &bytes, &count);
-	if (spool_room(sp, msgmax))
+	if (spool_room(sp, msgmax, why, sizeof(why)))
 		check_add(cx, "spool", NULL, CHECK_PASS, NULL, "%s: room for a %lld-byte message "
 		    "(%lld messages, %lld bytes held)", dir, msgmax, (long long)count,
 		    (long long)bytes);
 	else
 		check_add(cx, "spool", NULL, CHECK_FAIL, "free disk space or raise [spool] max_size:"
 		    " with the store down, mail would get 452", "%s: no room for a %lld-byte message"
-		    " (%lld messages, %lld bytes held)", dir, msgmax, (long long)count,
-		    (long long)bytes);
+		    " (%lld messages, %lld bytes held): %s", dir, msgmax, (long long)count,
+		    (long long)bytes, why);
 	spool_close(sp);
 }
 

@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "route.h"
 #include "dns.h"
 #include "deliver.h"
 #include "deliver_io.h"
@@ -52,7 +53,7 @@ check_listen_addr(const struct config *cfg, struct deliver_route *r)
 		snprintf(spec, sizeof(spec), "smtp://[::1]:%s", first + 5);
 	else
 		snprintf(spec, sizeof(spec), "smtp://%s", first);
-	return deliver_route_parse(spec, r);
+	return route_parse(spec, r);
 }
 
 /* check_smtp_step - send cmd (or nothing), want a reply of class want; 0 ok, -1 (why in io) */
@@ -89,7 +90,7 @@ check_starttls(struct check_ctx *cx, struct deliver_io *io, const struct deliver
 	memset(&o, 0, sizeof(o));
 	deliver_reply_init(&r);
 	snprintf(ehlo, sizeof(ehlo), "EHLO %s\r\n", cx->hostname);
-	if (deliver_io_connect(io, rt, cx->timeout) == -1 ||
+	if (deliver_io_connect(io, rt, NULL, cx->timeout) == -1 ||
 	    check_smtp_step(io, NULL, 2, &r, cx->timeout) == -1 ||
 	    check_smtp_step(io, ehlo, 2, &r, cx->timeout) == -1)
 		goto out;
@@ -306,7 +307,7 @@ check_route_cb(const char *key, const char *val, void *arg)
 	char			 err[ERRSTR_MAX];
 	int			 code = 0;
 
-	if (deliver_route_parse(val, &rt) != 0) {
+	if (route_parse(val, &rt) != 0) {
 		check_add(cx, "primary", NULL, CHECK_WARN, "fix the [routes] entry",
 		    "[routes] %s = %s: not a route", key, val);
 		return;

@@ -30,6 +30,7 @@
 #include <openssl/evp.h>
 
 #include "anonfile.h"
+#include "route.h"
 #include "cli.h"
 #include "config.h"
 #include "deliver.h"
@@ -184,8 +185,17 @@ drill_deliver(struct drill *d, const char *gw, int fd)
 	char			 err[ERRSTR_MAX];
 	int			 code = 0;
 
+	struct deliver_routes	*routes;
+	int			 found;
+
 	m.size = lseek(fd, 0, SEEK_END);
-	if (deliver_route_lookup(d->c->cfg, d->domain, &rt) != 0) {
+	if ((routes = deliver_routes_load(d->c->cfg, err, sizeof(err))) == NULL) {
+		drill_say(d, CHECK_FAIL, gw, "--deliver: %s", err);
+		return;
+	}
+	found = deliver_route_lookup(routes, d->domain, &rt) == 0;
+	deliver_routes_free(routes);
+	if (!found) {
 		drill_say(d, CHECK_FAIL, gw, "--deliver: no [routes] entry for %s", d->domain);
 		return;
 	}
@@ -312,7 +322,7 @@ cli_drill(struct cli *c)
 	    d.foreign);
 	for (int i = 0; i < (c->ngateways ? c->ngateways : 1); i++) {
 		snprintf(spec, sizeof(spec), "smtp://%s", c->ngateways ? c->gateways[i] : "");
-		if (c->ngateways ? deliver_route_parse(spec, &rt) != 0 :
+		if (c->ngateways ? route_parse(spec, &rt) != 0 :
 		    check_listen_addr(c->cfg, &rt) != 0) {
 			drill_say(&d, CHECK_FAIL, c->ngateways ? c->gateways[i] : "-",
 			    "not a gateway address (want HOST:PORT)");

@@ -203,8 +203,12 @@ main_datadir(struct cli *c)
 	char		 path[1024], err[ERRSTR_MAX], name[256];
 	struct passwd	 pw;
 	struct index	*ix;
-	int		 owned = main_owner(c, &pw, name, sizeof(name));
+	int		 owned;
 
+	/* these read the config (and, for check, report what is missing themselves) */
+	if (strcmp(c->cmd, "check-config") == 0 || strcmp(c->cmd, "check") == 0)
+		return 0;
+	owned = main_owner(c, &pw, name, sizeof(name));
 	config_index_path(c->cfg, path, sizeof(path));
 	if (access(path, F_OK) != 0 && access(dir, F_OK) != 0) {
 		if (!create)
