@@ -1,5 +1,6 @@
 /*
- * test_config.c - config_check(): each bad configuration gives its error line
+ * test_config.c - the config module (common/config*.c): the typed getters and
+ * the duration/size parsers, and config_check(): each bad configuration gives its error line
  * (file, section, key, why), every error of a file is reported at once, and
  * the good ones (etc/mxspool.conf.example, the shapes the e2e tests write)
  * give none.  Run from the source root (tests/run.sh does).
@@ -258,10 +259,52 @@ test_config_example(void **state)
 	}
 }
 
+static void
+test_config_getters(void **state)
+{
+	char		 err[256];
+	struct config	*c;
+
+	c = config_from_string("t.conf", "[a]\nn = 42\nd = 5m\ns = 50M\nb = yes\n"
+	    "[domain example.test]\ndelimiter = -\n[domain b.test]\ndelimiter=+\n", err,
+	    sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(config_num(c, "a", "n", 0, 0, 100), 42);
+	assert_int_equal(config_num(c, "a", "missing", 7, 0, 100), 7);
+	assert_int_equal(config_duration(c, "a", "d", 0, 0, 1000), 300);
+	assert_int_equal(config_size(c, "a", "s", 0, 0, 1LL << 40), 50LL * 1024 * 1024);
+	assert_int_equal(config_bool(c, "a", "b", 0), 1);
+	assert_string_equal(config_str(c, "domain b.test", "delimiter", ""), "+");
+	config_free(c);
+	assert_null(config_from_string("bad.conf", "[a\nx", err, sizeof(err)));
+	assert_non_null(strstr(err, "bad.conf"));
+}
+
+static void
+test_parse_units(void **state)
+{
+	static const struct { const char *in; int rc; long long want; } dur[] = {
+		{ "90", 0, 90 }, { "2h", 0, 7200 }, { "7d", 0, 604800 }, { "x", -1, 0 },
+		{ "5y", -1, 0 }, { "", -1, 0 }, { "99999999999999999999", -1, 0 },
+	};
+	size_t		i;
+	long long	v;
+
+	for (i = 0; i < sizeof(dur) / sizeof(dur[0]); i++) {
+		v = 0;
+		assert_int_equal(config_parse_duration(dur[i].in, &v), dur[i].rc);
+		if (dur[i].rc == 0)
+			assert_int_equal(v, dur[i].want);
+	}
+	assert_int_equal(config_parse_size("9999999999g", &v), -1);	/* overflow */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_getters),
+		cmocka_unit_test(test_parse_units),
 		cmocka_unit_test(test_config_bad),
 		cmocka_unit_test(test_config_secret),
 		cmocka_unit_test(test_config_all_errors),
