@@ -56,14 +56,14 @@ $(O)/gen/embed.o: $(O)/gen/embed.c
 	$(CC) $(CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
 $(O)/libmxcommon.a: $(COMMON_OBJ)
-	ar rcs $@ $^
+	rm -f $@; ar rcs $@ $^
 
 # The programs' modules without main(), for the unit tests and test tools.
 $(O)/libmxingest.a: $(filter-out $(O)/ingest/main.o,$(INGEST_OBJ))
-	ar rcs $@ $^
+	rm -f $@; ar rcs $@ $^
 
 $(O)/libmxreplay.a: $(filter-out $(O)/replay/main.o,$(REPLAY_OBJ))
-	ar rcs $@ $^
+	rm -f $@; ar rcs $@ $^
 
 TESTLIBS = $(O)/libmxingest.a $(O)/libmxreplay.a $(O)/libmxcommon.a
 
