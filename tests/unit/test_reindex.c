@@ -197,7 +197,8 @@ build(struct store *st)
 		case SIDECAR:
 			object_only(st, "mx1", old + i, 200, ids[i]);
 			msgid_key("mail", ids[i], ".env.json", key, sizeof(key));
-			assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_OK);
+			assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL),
+			    OBJ_OK);
 			break;
 		case FOREIGN:
 			object_only(st, "mx2", now + i, 2, ids[i]);
@@ -307,7 +308,8 @@ test_reindex_kinds(void **state)
 	build(st);
 
 	for (pass = 0; pass < 3; pass++) {
-		const char	*run = pass == 0 ? "dry run" : pass == 1 ? "repair" : "repair again";
+		static const char *const runs[] = { "dry run", "repair", "repair again" };
+		const char	*run = runs[pass];
 		/* got, want per field of the result */
 		struct { const char *f; int64_t got, want; } tc[] = {
 			{ "objects", 0, count(objects) },
