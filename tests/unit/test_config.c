@@ -15,27 +15,11 @@
 #include <cmocka.h>
 
 #include "config.h"
-
-struct collect {
-	char	text[8192];
-	size_t	len;
-};
-
-/* collect_line - config_check callback: keep every line, one per row */
-static void
-collect_line(const char *line, void *arg)
-{
-	struct collect	*c = arg;
-	int		 n;
-
-	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", line);
-	if (n > 0 && (size_t)n < sizeof(c->text) - c->len)
-		c->len += (size_t)n;
-}
+#include "testlib.h"
 
 /* check_text - config_check of text as "t.conf"; the number of errors */
 static int
-check_text(const char *text, unsigned prog, struct collect *out)
+check_text(const char *text, unsigned prog, struct testlib_lines *out)
 {
 	struct config	*c;
 	char		 err[256];
@@ -44,7 +28,7 @@ check_text(const char *text, unsigned prog, struct collect *out)
 	memset(out, 0, sizeof(*out));
 	c = config_from_string("t.conf", text, err, sizeof(err));
 	assert_non_null(c);
-	n = config_check(c, prog, collect_line, out);
+	n = config_check(c, prog, testlib_collect, out);
 	config_free(c);
 	return n;
 }
@@ -160,8 +144,8 @@ test_config_bad(void **state)
 		{ "[general]\nnode = mx1\n", CONFIG_P_REPLAY,
 		  "t.conf: [storage] url: not set (file:///path or https://host)\n" },
 	};
-	struct collect	out;
-	size_t		i;
+	struct testlib_lines	out;
+	size_t			i;
 
 	unsetenv("MXSPOOL_S3_ACCESS_KEY");
 	unsetenv("MXSPOOL_S3_SECRET_KEY");
@@ -176,8 +160,8 @@ test_config_bad(void **state)
 static void
 test_config_secret(void **state)
 {
-	struct collect	out;
-	char		token[301];
+	struct testlib_lines	out;
+	char			token[301];
 
 	memset(token, 'x', 300);
 	token[300] = '\0';
@@ -196,7 +180,7 @@ test_config_secret(void **state)
 static void
 test_config_all_errors(void **state)
 {
-	struct collect out;
+	struct testlib_lines out;
 
 	assert_int_equal(check_text("[general]\nnode = Bad_Node\n[ingest]\nlisten = nonsense\n"
 	    "max_mesage_size = 1\n[replay]\nrate = fast\nconcurrency = 0\n", 0, &out), 5);
@@ -213,7 +197,7 @@ test_config_all_errors(void **state)
 static void
 test_config_good(void **state)
 {
-	struct collect out;
+	struct testlib_lines out;
 
 	unsetenv("MXS_TEST_CONFIG_UNSET");
 	assert_int_equal(check_text(GOOD_BASE, CONFIG_P_ALL, &out), 0);
@@ -233,17 +217,17 @@ test_config_example(void **state)
 {
 	static const char *const files[] = { "etc/mxspool.conf.example",
 	    "deploy/docker/config/mxspool.conf" };
-	struct collect	 out;
-	struct config	*c;
-	char		 err[256];
-	size_t		 i;
+	struct testlib_lines	 out;
+	struct config		*c;
+	char			 err[256];
+	size_t			 i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if ((c = config_load(files[i], err, sizeof(err))) == NULL)
 			fail_msg("%s (run from the source root)", err);
 		memset(&out, 0, sizeof(out));
 		unsetenv("MXSPOOL_S3_ACCESS_KEY");
-		assert_int_equal(config_check(c, 0, collect_line, &out), 0);
+		assert_int_equal(config_check(c, 0, testlib_collect, &out), 0);
 		/* as the replay reads it, secrets in the environment (no connection is made) */
 		setenv("MXSPOOL_S3_ACCESS_KEY", "AKIAEXAMPLE", 1);
 		setenv("MXSPOOL_S3_SECRET_KEY", "secret", 1);
@@ -253,7 +237,8 @@ test_config_example(void **state)
 		setenv("MXSPOOL_DATA_DIR", "/tmp", 1);
 		/* the compose file's index is in /var/lib/mxspool, not made here */
 		if (strstr(files[i], "deploy") == NULL)
-			assert_int_equal(config_check(c, CONFIG_P_REPLAY, collect_line, &out), 0);
+			assert_int_equal(config_check(c, CONFIG_P_REPLAY, testlib_collect, &out),
+			    0);
 		assert_string_equal(out.text, "");
 		config_free(c);
 	}

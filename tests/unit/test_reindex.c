@@ -38,6 +38,7 @@
 #include "objstore.h"
 #include "store.h"
 #include "store_impl.h"
+#include "testlib.h"
 
 enum kind { BOTH, OLD, SIDECAR, FOREIGN, ORPHAN, GONE, SPOOLED, BROKEN, ASIDE };
 
@@ -67,27 +68,9 @@ static const struct want	want[] = {
 static char	dir[] = "/tmp/test_reindex.XXXXXX";
 static char	ids[NWANT][MSGID_MAX];
 
-/* report lines of one run, one string */
-struct lines {
-	char	text[16384];
-	size_t	len;
-};
-
-/* collect - store_reindex report callback */
-static void
-collect(const char *line, void *arg)
-{
-	struct lines	*l = arg;
-	int		 n;
-
-	n = snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s\n", line);
-	if (n > 0 && (size_t)n < sizeof(l->text) - l->len)
-		l->len += n;
-}
-
 /* line_of - the report line naming id, copied to out; 0 if none */
 static int
-line_of(const struct lines *l, const char *id, char *out, size_t outlen)
+line_of(const struct testlib_lines *l, const char *id, char *out, size_t outlen)
 {
 	const char	*p = strstr(l->text, id), *e;
 
@@ -238,7 +221,7 @@ build(struct store *st)
 
 /* check - each message's report line and row after one run; counts errors */
 static int
-check(struct store *st, const char *run, const struct lines *l, int repaired)
+check(struct store *st, const char *run, const struct testlib_lines *l, int repaired)
 {
 	char		 line[1024], state[32];
 	const char	*word, *wstate;
@@ -291,7 +274,7 @@ static void
 test_reindex_kinds(void **state)
 {
 	struct reindex_result	 r;
-	struct lines		 l;
+	struct testlib_lines	 l;
 	struct config		*c;
 	struct store		*st;
 	char			 text[1024], err[512];
@@ -322,7 +305,8 @@ test_reindex_kinds(void **state)
 		size_t		 i;
 
 		memset(&l, 0, sizeof(l));
-		assert_int_equal(store_reindex(st, NULL, pass > 0, collect, &l, &r), STORE_OK);
+		assert_int_equal(store_reindex(st, NULL, pass > 0, testlib_collect, &l, &r),
+		    STORE_OK);
 		tc[0].got = r.objects;
 		tc[1].got = r.ok;
 		tc[2].got = r.added;
