@@ -4,6 +4,12 @@
 #   make deps     install the Debian packages (scripts/deps.sh; idempotent)
 #   make test     deps, build, unit tests (plain and ASan/UBSan), then every
 #                 tests/e2e/*.sh against real servers
+#   make unit     build the unit tests (build/tests/test_NAME; not run)
+#   make unit-run build and run every unit test (plain; ASan/UBSan ones too if
+#                 build-san exists: it is rebuilt first)
+#   make check T=PATTERN
+#                 build, then run the unit and e2e tests whose name contains
+#                 PATTERN (tests/run.sh PATTERN); e.g. make check T=spool
 #   make run      deps, build, start the demo stack (scripts/run-demo.sh)
 #   make lint     banned-function check (style.md)
 #
@@ -53,14 +59,14 @@ $(O)/gen/embed.o: $(O)/gen/embed.c
 	$(CC) $(CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
 $(O)/libmxcommon.a: $(COMMON_OBJ)
-	ar rcs $@ $^
+	rm -f $@; ar rcs $@ $^
 
 # The programs' modules without main(), for the unit tests and test tools.
 $(O)/libmxingest.a: $(filter-out $(O)/ingest/main.o,$(INGEST_OBJ))
-	ar rcs $@ $^
+	rm -f $@; ar rcs $@ $^
 
 $(O)/libmxreplay.a: $(filter-out $(O)/replay/main.o,$(REPLAY_OBJ))
-	ar rcs $@ $^
+	rm -f $@; ar rcs $@ $^
 
 # replay before ingest: the readiness check (replay) uses the ingest's recipient loader
 TESTLIBS = $(O)/libmxreplay.a $(O)/libmxingest.a $(O)/libmxcommon.a
@@ -82,6 +88,19 @@ $(O)/tests/tools/%: tests/tools/%.c $(TESTLIBS) $(wildcard common/*.h ingest/*.h
 
 unit: $(UNIT_BIN)
 
+# Before running, build-san is brought up to date if it exists: tests/run.sh
+# runs its binaries too, and a stale one would test old code.
+SAN_REFRESH = if [ -d build-san ] && [ "$(O)" = build ]; then \
+	$(MAKE) --no-print-directory -j$(NPROC) O=build-san SAN=1 all unit; fi
+
+unit-run: unit
+	@$(SAN_REFRESH)
+	@sh tests/run.sh -u
+
+check: all unit
+	@$(SAN_REFRESH)
+	@sh tests/run.sh "$(T)"
+
 deps:
 	@sh scripts/deps.sh all
 
@@ -102,5 +121,5 @@ run: deps
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit deps lint test run clean
+.PHONY: all unit unit-run check deps lint test run clean
 .SECONDARY:

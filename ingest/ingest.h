@@ -4,7 +4,7 @@
  *   ingest_conf.c   [ingest] keys -> struct ingest_conf; the runtime snapshot
  *                   (conf + verify + TLS context) that SIGHUP swaps
  *   listen.c        listening sockets, accept thread, session threads
- *   limits.c        per-client concurrency, connection/message/recipient rates
+ *   client_limits.c per-client concurrency, connection/message/recipient rates
  *   smtp_session.c  one client connection: I/O, TLS, timeouts, replies
  *   smtp_cmd.c      command table and the envelope commands
  *   smtp_data.c     DATA: staging, dot-unstuffing, bare CR/LF policy, commit
@@ -109,7 +109,7 @@ int		 listen_start(void);
 void		 listen_stop(void);
 int		 listen_sessions(void);
 
-/* limits.c */
+/* client_limits.c (named apart from common/limits.h, which holds the *_MAX bounds) */
 enum limits_result {
 	LIMITS_OK = 0,
 	LIMITS_CONCURRENCY,

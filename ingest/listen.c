@@ -33,7 +33,7 @@ struct listen_arg {
 	int	fd;
 	int	port;
 	char	addr[64];
-	char	client[LIMITS_CLIENT_MAX];	/* addr's network: the key of limits.c */
+	char	client[LIMITS_CLIENT_MAX];	/* addr's network: the key of client_limits.c */
 };
 
 static int		 listen_fds[LISTEN_MAX];

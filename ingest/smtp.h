@@ -50,7 +50,7 @@ struct smtp_session {
 	const struct ingest_conf *ic;
 	char			 id[20];
 	char			 addr[64];
-	char			 client[LIMITS_CLIENT_MAX];	/* addr's network, for limits.c */
+	char			 client[LIMITS_CLIENT_MAX];	/* addr's net: client_limits.c */
 	int			 port;
 	enum smtp_helo		 helo_kind;
 	char			 helo[256];

@@ -1,5 +1,6 @@
 /*
- * test_config.c - config_check(): each bad configuration gives its error line
+ * test_config.c - the config module (common/config*.c): the typed getters and
+ * the duration/size parsers, and config_check(): each bad configuration gives its error line
  * (file, section, key, why), every error of a file is reported at once, and
  * the good ones (etc/mxspool.conf.example, the shapes the e2e tests write)
  * give none.  Run from the source root (tests/run.sh does).
@@ -14,27 +15,11 @@
 #include <cmocka.h>
 
 #include "config.h"
-
-struct collect {
-	char	text[8192];
-	size_t	len;
-};
-
-/* collect_line - config_check callback: keep every line, one per row */
-static void
-collect_line(const char *line, void *arg)
-{
-	struct collect	*c = arg;
-	int		 n;
-
-	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", line);
-	if (n > 0 && (size_t)n < sizeof(c->text) - c->len)
-		c->len += (size_t)n;
-}
+#include "testlib.h"
 
 /* check_text - config_check of text as "t.conf"; the number of errors */
 static int
-check_text(const char *text, unsigned prog, struct collect *out)
+check_text(const char *text, unsigned prog, struct testlib_lines *out)
 {
 	struct config	*c;
 	char		 err[256];
@@ -43,7 +28,7 @@ check_text(const char *text, unsigned prog, struct collect *out)
 	memset(out, 0, sizeof(*out));
 	c = config_from_string("t.conf", text, err, sizeof(err));
 	assert_non_null(c);
-	n = config_check(c, prog, collect_line, out);
+	n = config_check(c, prog, testlib_collect, out);
 	config_free(c);
 	return n;
 }
@@ -159,8 +144,8 @@ test_config_bad(void **state)
 		{ "[general]\nnode = mx1\n", CONFIG_P_REPLAY,
 		  "t.conf: [storage] url: not set (file:///path or https://host)\n" },
 	};
-	struct collect	out;
-	size_t		i;
+	struct testlib_lines	out;
+	size_t			i;
 
 	unsetenv("MXSPOOL_S3_ACCESS_KEY");
 	unsetenv("MXSPOOL_S3_SECRET_KEY");
@@ -175,8 +160,8 @@ test_config_bad(void **state)
 static void
 test_config_secret(void **state)
 {
-	struct collect	out;
-	char		token[301];
+	struct testlib_lines	out;
+	char			token[301];
 
 	memset(token, 'x', 300);
 	token[300] = '\0';
@@ -195,7 +180,7 @@ test_config_secret(void **state)
 static void
 test_config_all_errors(void **state)
 {
-	struct collect out;
+	struct testlib_lines out;
 
 	assert_int_equal(check_text("[general]\nnode = Bad_Node\n[ingest]\nlisten = nonsense\n"
 	    "max_mesage_size = 1\n[replay]\nrate = fast\nconcurrency = 0\n", 0, &out), 5);
@@ -212,7 +197,7 @@ test_config_all_errors(void **state)
 static void
 test_config_good(void **state)
 {
-	struct collect out;
+	struct testlib_lines out;
 
 	unsetenv("MXS_TEST_CONFIG_UNSET");
 	assert_int_equal(check_text(GOOD_BASE, CONFIG_P_ALL, &out), 0);
@@ -232,17 +217,17 @@ test_config_example(void **state)
 {
 	static const char *const files[] = { "etc/mxspool.conf.example",
 	    "deploy/docker/config/mxspool.conf" };
-	struct collect	 out;
-	struct config	*c;
-	char		 err[256];
-	size_t		 i;
+	struct testlib_lines	 out;
+	struct config		*c;
+	char			 err[256];
+	size_t			 i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if ((c = config_load(files[i], err, sizeof(err))) == NULL)
 			fail_msg("%s (run from the source root)", err);
 		memset(&out, 0, sizeof(out));
 		unsetenv("MXSPOOL_S3_ACCESS_KEY");
-		assert_int_equal(config_check(c, 0, collect_line, &out), 0);
+		assert_int_equal(config_check(c, 0, testlib_collect, &out), 0);
 		/* as the replay reads it, secrets in the environment (no connection is made) */
 		setenv("MXSPOOL_S3_ACCESS_KEY", "AKIAEXAMPLE", 1);
 		setenv("MXSPOOL_S3_SECRET_KEY", "secret", 1);
@@ -252,16 +237,59 @@ test_config_example(void **state)
 		setenv("MXSPOOL_DATA_DIR", "/tmp", 1);
 		/* the compose file's index is in /var/lib/mxspool, not made here */
 		if (strstr(files[i], "deploy") == NULL)
-			assert_int_equal(config_check(c, CONFIG_P_REPLAY, collect_line, &out), 0);
+			assert_int_equal(config_check(c, CONFIG_P_REPLAY, testlib_collect, &out),
+			    0);
 		assert_string_equal(out.text, "");
 		config_free(c);
 	}
+}
+
+static void
+test_config_getters(void **state)
+{
+	char		 err[256];
+	struct config	*c;
+
+	c = config_from_string("t.conf", "[a]\nn = 42\nd = 5m\ns = 50M\nb = yes\n"
+	    "[domain example.test]\ndelimiter = -\n[domain b.test]\ndelimiter=+\n", err,
+	    sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(config_num(c, "a", "n", 0, 0, 100), 42);
+	assert_int_equal(config_num(c, "a", "missing", 7, 0, 100), 7);
+	assert_int_equal(config_duration(c, "a", "d", 0, 0, 1000), 300);
+	assert_int_equal(config_size(c, "a", "s", 0, 0, 1LL << 40), 50LL * 1024 * 1024);
+	assert_int_equal(config_bool(c, "a", "b", 0), 1);
+	assert_string_equal(config_str(c, "domain b.test", "delimiter", ""), "+");
+	config_free(c);
+	assert_null(config_from_string("bad.conf", "[a\nx", err, sizeof(err)));
+	assert_non_null(strstr(err, "bad.conf"));
+}
+
+static void
+test_parse_units(void **state)
+{
+	static const struct { const char *in; int rc; long long want; } dur[] = {
+		{ "90", 0, 90 }, { "2h", 0, 7200 }, { "7d", 0, 604800 }, { "x", -1, 0 },
+		{ "5y", -1, 0 }, { "", -1, 0 }, { "99999999999999999999", -1, 0 },
+	};
+	size_t		i;
+	long long	v;
+
+	for (i = 0; i < sizeof(dur) / sizeof(dur[0]); i++) {
+		v = 0;
+		assert_int_equal(config_parse_duration(dur[i].in, &v), dur[i].rc);
+		if (dur[i].rc == 0)
+			assert_int_equal(v, dur[i].want);
+	}
+	assert_int_equal(config_parse_size("9999999999g", &v), -1);	/* overflow */
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_getters),
+		cmocka_unit_test(test_parse_units),
 		cmocka_unit_test(test_config_bad),
 		cmocka_unit_test(test_config_secret),
 		cmocka_unit_test(test_config_all_errors),

@@ -1,7 +1,7 @@
 /*
  * test_rate.c - replay/rate.c: token bucket, concurrency cap, slow start, AIMD,
  * achieved rate.  The clock is injected: no sleeps, no timing assertions.
- * rate.c lives in replay/ (not in libmxcommon.a), so it is included here.
+ * Only the public API of rate.h is used (linked from libmxreplay.a).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../replay/rate.c"
+#include "rate.h"
 
 /* count_starts - messages started over [from, to) ms, stepping 1 ms, each ending at once */
 static int

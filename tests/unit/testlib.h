@@ -6,6 +6,8 @@
  *   testlib_index_remove  the index file, its -wal and -shm, and the directory
  *   testlib_envelope      an envelope from node mx1 received at t: id, time and
  *                         a zero sha256 set, the rest for the test to fill
+ *   testlib_collect       a callback keeping each reported line in a struct
+ *                         testlib_lines (config_check, store_reindex), one per row
  * Failures are cmocka assertions.
  */
 #ifndef MXS_TESTLIB_H
@@ -61,6 +63,23 @@ testlib_envelope(struct envelope *e, int64_t t)
 	assert_int_equal(msgid_new("mx1", t, e->id, sizeof(e->id)), 0);
 	e->received_ms = t;
 	snprintf(e->sha256, sizeof(e->sha256), "%064d", 0);
+}
+
+struct testlib_lines {
+	char	text[16384];
+	size_t	len;
+};
+
+/* testlib_collect - report callback: append line and a newline to the testlib_lines arg */
+static inline void
+testlib_collect(const char *line, void *arg)
+{
+	struct testlib_lines	*l = arg;
+	int			 n;
+
+	n = snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s\n", line);
+	if (n > 0 && (size_t)n < sizeof(l->text) - l->len)
+		l->len += (size_t)n;
 }
 
 #endif

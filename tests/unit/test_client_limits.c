@@ -1,9 +1,9 @@
 /*
- * test_limits.c - the per-client abuse limits count a client's network, not
- * its address: IPv6 per /84 and IPv4 per /32 by default (Postfix 3.8's
- * smtpd_client_ipv6_prefix_length / ipv4), and what is not a plain address
- * as it is.  Real clients from several IPv6 addresses of one /84 are in
- * tests/e2e/ingest_concurrency.sh.
+ * test_client_limits.c - the per-client abuse limits (ingest/client_limits.c)
+ * count a client's network, not its address: IPv6 per /84 and IPv4 per /32
+ * by default (Postfix 3.8's smtpd_client_ipv6_prefix_length / ipv4), and what
+ * is not a plain address as it is.  Real clients from several IPv6 addresses
+ * of one /84 are in tests/e2e/ingest_concurrency.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>

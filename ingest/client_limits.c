@@ -1,5 +1,5 @@
 /*
- * limits.c - per-client bookkeeping for the abuse controls (like Postfix anvil).
+ * client_limits.c - per-client bookkeeping for the abuse controls (like Postfix anvil).
  *
  * One entry per client: open connections, and counts of connections,
  * messages and recipients in the current one-minute window (a fixed window
@@ -12,6 +12,8 @@
  * strand its count), limits_connect/disconnect at accept/close,
  * limits_message at MAIL, limits_rcpt at RCPT.  A limit of 0 means "off".
  * All calls take one mutex; they are short.
+ * Named apart from common/limits.h (the *_MAX bounds); the functions keep
+ * the limits_ prefix of their LIMITS_* results.
  */
 #include <arpa/inet.h>
 #include <pthread.h>

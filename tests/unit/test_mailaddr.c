@@ -1,5 +1,5 @@
 /*
- * test_smtp_addr.c - RFC 5321 paths and ESMTP parameters (common/mailaddr.c).
+ * test_mailaddr.c - RFC 5321 paths and ESMTP parameters (common/mailaddr.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,0 +1,352 @@
+/*
+ * test_reindex.c - store_reindex (common/reindex.c) over a file store holding
+ * one message of each kind reindex must tell apart, table-driven: for each,
+ * the finding it reports, whether its row exists and its state, after a dry
+ * run, a repair and a second repair ("got X, want Y" on failure).
+ *
+ *   both        object and row                      ok, left alone
+ *   old         object, no row, id older than mx1's registration: a lost
+ *               index being rebuilt                 added (repair)
+ *   sidecar     the same with a 200-recipient envelope in "<id>.env.json"
+ *   foreign     object, no row, node mx2 never registered here (a lost
+ *               host's, being adopted)              added (repair)
+ *   orphan      object, no row, id younger than mx1's registration: never
+ *               committed, so never acknowledged    reported, never added
+ *   gone        row, object deleted                 missing (repair marks it)
+ *   spooled     row, message in the local spool     expected without object
+ *   broken      object whose envelope metadata is not JSON   incomplete
+ *   aside       an object under "<prefix>/_orphaned/"  no message: not seen
+ * Rows deleted by the operator or purged are not covered here (their states
+ * are set by the replay queue; see test_index_replay.c).  The same against
+ * RGW: tests/e2e/reindex_rgw.sh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "index.h"
+#include "msgid.h"
+#include "objstore.h"
+#include "store.h"
+#include "store_impl.h"
+#include "testlib.h"
+
+enum kind { BOTH, OLD, SIDECAR, FOREIGN, ORPHAN, GONE, SPOOLED, BROKEN, ASIDE };
+
+/* what reindex must make of one message */
+struct want {
+	const char	*name;
+	enum kind	 kind;
+	const char	*dry;		/* word in its report line of a dry run; NULL: no line */
+	const char	*repair;	/* the same for a repair */
+	int		 row_dry;	/* row exists after the dry run */
+	const char	*state;		/* row's state after repair; NULL: no row */
+};
+
+static const struct want	want[] = {
+	{ "both", BOTH, NULL, NULL, 1, "queued" },
+	{ "old", OLD, "unindexed", "added", 0, "queued" },
+	{ "sidecar", SIDECAR, "unindexed", "added", 0, "queued" },
+	{ "foreign", FOREIGN, "unindexed", "added", 0, "queued" },
+	{ "orphan", ORPHAN, "orphan", "orphan", 0, NULL },
+	{ "gone", GONE, "--repair marks it missing", "marked missing", 1, "missing" },
+	{ "spooled", SPOOLED, NULL, NULL, 1, "queued" },
+	{ "broken", BROKEN, "incomplete", "incomplete", 0, NULL },
+	{ "aside", ASIDE, NULL, NULL, 0, NULL },
+};
+#define NWANT	(sizeof(want) / sizeof(want[0]))
+
+static char	dir[] = "/tmp/test_reindex.XXXXXX";
+static char	ids[NWANT][MSGID_MAX];
+
+/* line_of - the report line naming id, copied to out; 0 if none */
+static int
+line_of(const struct testlib_lines *l, const char *id, char *out, size_t outlen)
+{
+	const char	*p = strstr(l->text, id), *e;
+
+	if (p == NULL)
+		return 0;
+	while (p > l->text && p[-1] != '\n')
+		p--;
+	e = strchr(p, '\n');
+	snprintf(out, outlen, "%.*s", (int)(e - p), p);
+	return 1;
+}
+
+/* message - envelope of node at t with nr recipients, and an unlinked file of its bytes */
+static int
+message(struct envelope *e, const char *node, int64_t t, int nr)
+{
+	char	path[64], a[64];
+	int	fd, i;
+
+	snprintf(path, sizeof(path), "%s/m.XXXXXX", dir);
+	assert_true((fd = mkstemp(path)) != -1);
+	unlink(path);
+	assert_int_equal(write(fd, "Subject: r\r\n\r\nbody\r\n", 20), 20);
+	envelope_init(e);
+	snprintf(e->node, sizeof(e->node), "%s", node);
+	assert_int_equal(msgid_new(node, t, e->id, sizeof(e->id)), 0);
+	e->received_ms = t;
+	e->size = 20;
+	memset(e->sha256, 'c', 64);
+	e->mail_from = strdup("s@example.org");
+	e->mail_params = strdup("");
+	e->client_addr = strdup("127.0.0.1");
+	e->client_name = strdup("");
+	e->helo = strdup("h");
+	e->tls = strdup("");
+	for (i = 0; i < nr; i++) {
+		snprintf(a, sizeof(a), "user%d@example.test", i);
+		assert_int_equal(envelope_add_rcpt(e, a, ""), 0);
+	}
+	return fd;
+}
+
+/* store_swap - the file store's root away (a file in its place) and back */
+static void
+store_swap(int away)
+{
+	char	a[64], b[64];
+
+	snprintf(a, sizeof(a), "%s/store", dir);
+	snprintf(b, sizeof(b), "%s/store.away", dir);
+	if (away) {
+		assert_int_equal(rename(a, b), 0);
+		close(open(a, O_CREAT | O_WRONLY, 0600));
+	} else {
+		assert_int_equal(unlink(a), 0);
+		assert_int_equal(rename(b, a), 0);
+	}
+}
+
+/* object_only - put the object of a message whose row is never written */
+static void
+object_only(struct store *st, const char *node, int64_t t, int nr, char *id)
+{
+	struct envelope	 e;
+	char		*j;
+	int		 fd = message(&e, node, t, nr);
+
+	j = envelope_to_json(&e);
+	assert_int_equal(store_put_object(st, &e, j, fd, 20), OBJ_OK);
+	snprintf(id, MSGID_MAX, "%s", e.id);
+	free(j);
+	close(fd);
+	envelope_free(&e);
+}
+
+/* committed - a message through the commit path: object (or spool) and row */
+static void
+committed(struct store *st, int64_t t, char *id)
+{
+	struct envelope	e;
+	char		err[512];
+	int		fd = message(&e, "mx1", t, 2);
+
+	assert_int_equal(store_commit(st, &e, fd, 20, err, sizeof(err)), STORE_OK);
+	snprintf(id, MSGID_MAX, "%s", e.id);
+	close(fd);
+	envelope_free(&e);
+}
+
+/* build - one message of each kind; mx1 registered at now - 60 s */
+static void
+build(struct store *st)
+{
+	struct objmeta	m;
+	char		key[OBJKEY_MAX];
+	int64_t		now = now_ms(), old = now - 3600 * 1000, reg = now - 60 * 1000;
+	size_t		i;
+
+	for (i = 0; i < NWANT; i++) {
+		switch (want[i].kind) {
+		case BOTH:
+			committed(st, old + i, ids[i]);
+			break;
+		case OLD:
+			object_only(st, "mx1", old + i, 2, ids[i]);
+			break;
+		case SIDECAR:
+			object_only(st, "mx1", old + i, 200, ids[i]);
+			msgid_key("mail", ids[i], ".env.json", key, sizeof(key));
+			assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL),
+			    OBJ_OK);
+			break;
+		case FOREIGN:
+			object_only(st, "mx2", now + i, 2, ids[i]);
+			break;
+		case ORPHAN:
+			object_only(st, "mx1", now + i, 2, ids[i]);
+			break;
+		case GONE:
+			committed(st, old + i, ids[i]);
+			msgid_key("mail", ids[i], ".eml", key, sizeof(key));
+			assert_int_equal(objstore_delete(store_objstore(st), key), OBJ_OK);
+			break;
+		case SPOOLED:
+			store_swap(1);
+			committed(st, old + i, ids[i]);
+			store_swap(0);
+			break;
+		case BROKEN:
+			assert_int_equal(msgid_new("mx1", old + i, ids[i], sizeof(ids[i])), 0);
+			msgid_key("mail", ids[i], ".eml", key, sizeof(key));
+			objmeta_init(&m);
+			objmeta_set(&m, "envelope", "bm90IGpzb24=");	/* "not json" */
+			assert_int_equal(objstore_put_buf(store_objstore(st), key, "x", 1, &m),
+			    OBJ_OK);
+			objmeta_free(&m);
+			break;
+		case ASIDE:
+			assert_int_equal(msgid_new("mx1", old + i, ids[i], sizeof(ids[i])), 0);
+			msgid_key("mail/_orphaned", ids[i], ".eml", key, sizeof(key));
+			assert_int_equal(objstore_put_buf(store_objstore(st), key, "x", 1, NULL),
+			    OBJ_OK);
+			break;
+		}
+	}
+	assert_int_equal(store_register_node(st, "mx1", reg), STORE_OK);
+}
+
+/* check - each message's report line and row after one run; counts errors */
+static int
+check(struct store *st, const char *run, const struct testlib_lines *l, int repaired)
+{
+	char		 line[1024], state[32];
+	const char	*word, *wstate;
+	int64_t		 purged;
+	enum index_status is;
+	size_t		 i;
+	int		 bad = 0, has;
+
+	for (i = 0; i < NWANT; i++) {
+		word = repaired ? want[i].repair : want[i].dry;
+		has = line_of(l, ids[i], line, sizeof(line));
+		if (word == NULL && has) {
+			print_error("%s %s: got line \"%s\", want none\n", run, want[i].name, line);
+			bad++;
+		} else if (word != NULL && (!has || strstr(line, word) == NULL)) {
+			print_error("%s %s: got line \"%s\", want one with \"%s\"\n", run,
+			    want[i].name, has ? line : "(none)", word);
+			bad++;
+		}
+		is = index_get_state(store_index(st), ids[i], state, sizeof(state), &purged);
+		wstate = repaired ? want[i].state : want[i].row_dry ? "queued" : NULL;
+		if (wstate == NULL && is != INDEX_NOTFOUND) {
+			print_error("%s %s: got row state %s, want no row\n", run, want[i].name,
+			    is == INDEX_OK ? state : "(error)");
+			bad++;
+		} else if (wstate != NULL && (is != INDEX_OK || strcmp(state, wstate) != 0)) {
+			print_error("%s %s: got row state %s, want %s\n", run, want[i].name,
+			    is == INDEX_OK ? state : "(none)", wstate);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* count - messages of the table whose kind is in mask (1 << kind) */
+static int64_t
+count(unsigned mask)
+{
+	int64_t	n = 0;
+	size_t	i;
+
+	for (i = 0; i < NWANT; i++)
+		n += (mask >> want[i].kind) & 1;
+	return n;
+}
+
+#define K(k)	(1u << (k))
+
+static void
+test_reindex_kinds(void **state)
+{
+	struct reindex_result	 r;
+	struct testlib_lines	 l;
+	struct config		*c;
+	struct store		*st;
+	char			 text[1024], err[512];
+	int			 bad = 0, pass;
+	const unsigned		 unindexed = K(OLD) | K(SIDECAR) | K(FOREIGN);
+	const unsigned		 objects = K(BOTH) | unindexed | K(ORPHAN) | K(BROKEN);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(text, sizeof(text), "[general]\nnode = mx1\ndata_dir = %s\n"
+	    "[storage]\nurl = file://%s/store\nprefix = mail\n[spool]\nmax_size = 1M\n",
+	    dir, dir);
+	assert_non_null(c = config_from_string("test.conf", text, err, sizeof(err)));
+	assert_non_null(st = store_open(c, err, sizeof(err)));
+	build(st);
+
+	for (pass = 0; pass < 3; pass++) {
+		static const char *const runs[] = { "dry run", "repair", "repair again" };
+		const char	*run = runs[pass];
+		/* got, want per field of the result */
+		struct { const char *f; int64_t got, want; } tc[] = {
+			{ "objects", 0, count(objects) },
+			{ "ok", 0, count(K(BOTH)) + (pass == 2 ? count(unindexed) : 0) },
+			{ "added", 0, pass == 2 ? 0 : count(unindexed) },
+			{ "orphans", 0, count(K(ORPHAN)) },
+			{ "missing", 0, count(K(GONE)) },
+			{ "incomplete", 0, count(K(BROKEN)) },
+		};
+		size_t		 i;
+
+		memset(&l, 0, sizeof(l));
+		assert_int_equal(store_reindex(st, NULL, pass > 0, testlib_collect, &l, &r),
+		    STORE_OK);
+		tc[0].got = r.objects;
+		tc[1].got = r.ok;
+		tc[2].got = r.added;
+		tc[3].got = r.orphans;
+		tc[4].got = r.missing;
+		tc[5].got = r.incomplete;
+		for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++)
+			if (tc[i].got != tc[i].want) {
+				print_error("%s: %s got %lld, want %lld\n", run, tc[i].f,
+				    (long long)tc[i].got, (long long)tc[i].want);
+				bad++;
+			}
+		if (pass < 2)
+			bad += check(st, run, &l, pass == 1);
+		if (bad) {
+			print_error("%s report:\n%s", run, l.text);
+			break;
+		}
+	}
+	/* a node given: only its objects and rows */
+	assert_int_equal(store_reindex(st, "mx2", 0, NULL, NULL, &r), STORE_OK);
+	if (r.objects != count(K(FOREIGN)) || r.missing != 0) {
+		print_error("node mx2: got objects %lld missing %lld, want %lld 0\n",
+		    (long long)r.objects, (long long)r.missing, (long long)count(K(FOREIGN)));
+		bad++;
+	}
+	store_close(st);
+	config_free(c);
+	snprintf(text, sizeof(text), "rm -rf '%s'", dir);
+	assert_int_equal(system(text), 0);
+	if (bad)
+		fail_msg("%d differences", bad);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reindex_kinds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
