@@ -176,7 +176,7 @@ test_room(void **state)
 		};
 
 		for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++)
-			if (spool_room(sp, tc[i].size) != tc[i].want)
+			if (spool_room(sp, tc[i].size, NULL, 0) != tc[i].want)
 				fail_msg("room for %lld: got %d, want %d",
 				    (long long)tc[i].size, !tc[i].want, tc[i].want);
 	}
@@ -184,14 +184,14 @@ test_room(void **state)
 	 * written, with the reason */
 	msgid_new("mx1", now_ms() + 1, id, sizeof(id));
 	assert_int_equal(spool_put(sp, id, fd, 5999, "{}", err, sizeof(err)), SPOOL_NOSPACE);
-	assert_non_null(strstr(err, "full (max_size 10000)"));
+	assert_non_null(strstr(err, "full (max_size 10000"));
 	assert_int_equal(entries(), 2);
 	spool_close(sp);
 
 	/* under a max_size the disk cannot hold: the file system's free space rules */
 	assert_non_null(sp = spool_open(dir, INT64_MAX / 4, err, sizeof(err)));
-	assert_int_equal(spool_room(sp, 1000), 1);
-	assert_int_equal(spool_room(sp, avail), 0);	/* no reserve left */
+	assert_int_equal(spool_room(sp, 1000, NULL, 0), 1);
+	assert_int_equal(spool_room(sp, avail, NULL, 0), 0);	/* no reserve left */
 	assert_int_equal(spool_put(sp, id, fd, avail, "{}", err, sizeof(err)), SPOOL_NOSPACE);
 	assert_int_equal(entries(), 2);
 	close(fd);
