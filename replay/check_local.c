@@ -181,7 +181,7 @@ check_callout(struct check_ctx *cx, const char *domain, const char *sec, const c
 	struct check_cache	 cc = { 0, 0 };
 	struct index		*ix;
 	char			 why[ERRSTR_MAX], path[1024];
-	long long		 ttl = config_duration(cx->cfg, sec, "positive_ttl", 7 * 86400, 1,
+	long long		 ttl = config_duration(cx->cfg, sec, "positive_ttl", 7 * 86400, 0,
 				    3650LL * 86400);
 
 	if (callout_parse_url(url, &t, why, sizeof(why)) != 0) {
