@@ -13,11 +13,11 @@
 O	?= build
 NPROC	:= $(shell nproc 2>/dev/null || echo 2)
 CC	?= cc
-PKGS	= openssl sqlite3 libcurl libmicrohttpd jansson inih libidn2
+PKGS	= openssl sqlite3 libcurl libmicrohttpd jansson inih libidn2 libunbound
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
 	   -Wno-unused-parameter -D_GNU_SOURCE -iquote common -iquote $(O)/gen
-LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lcurl -lmicrohttpd -ljansson -linih -lidn2) -lpthread -lm
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lcurl -lmicrohttpd -ljansson -linih -lidn2 -lunbound) -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined

@@ -111,4 +111,27 @@
  * one per session in DATA is the working set, beyond this they are closed. */
 #define STAGING_IDLE_MAX	256
 
+/* DNS (common/dns.c).  RFC 1035 2.3.4: a name is at most 255 octets on the
+ * wire, 253 characters in text without the final dot; a label 63 octets.
+ * A lookup waits DNS_TIMEOUT_DEFAULT seconds (config: [dns] timeout); an
+ * answer keeps at most DNS_RR_MAX records, a TXT record at most DNS_TXT_MAX
+ * octets (its strings concatenated, RFC 7208 3.3). */
+#define DNS_NAME_MAX		253
+#define DNS_LABEL_MAX		63
+#define DNS_TIMEOUT_DEFAULT	5
+#define DNS_TIMEOUT_MAX		60
+#define DNS_RR_MAX		64
+#define DNS_TXT_MAX		4096
+
+/* SPF (common/spf.c), RFC 7208 4.6.4: at most 10 terms that cause DNS
+ * lookups (include, a, mx, ptr, exists, redirect), at most 2 lookups that
+ * return no answer (void lookups), at most 10 MX names and 10 PTR names
+ * looked at per mechanism.  SPF_EXPAND_MAX bounds a macro expansion (7.3
+ * truncates a domain to 253 characters after it). */
+#define SPF_LOOKUP_MAX		10
+#define SPF_VOID_MAX		2
+#define SPF_MXPTR_MAX		10
+#define SPF_EXPAND_MAX		1024
+#define SPF_TERMS_MAX		128
+
 #endif

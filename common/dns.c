@@ -1,0 +1,455 @@
+/*
+ * dns.c - the one DNS resolver (libunbound), with a deadline per lookup.
+ *
+ * Entry points: dns_open/dns_new, dns_lookup, dns_answer_free, dns_close.
+ * libunbound's ub_resolve() waits as long as unbound's own retry schedule
+ * (minutes against a dead server), so every lookup is ub_resolve_async()
+ * and the caller waits for its callback until its deadline, then cancels.
+ * Threads share one ub_ctx (one cache).  ub_process() delivers the answers
+ * of every thread's queries, so one waiter at a time polls ub_fd() and runs
+ * ub_process() (the "poller"); the others sleep on a condition variable
+ * that the poller broadcasts after each round, and each one looks at its
+ * own query's done flag.  A query whose waiter gave up while its answer
+ * was already on the way is marked abandoned and freed by the callback.
+ * Invariants: a query struct is freed exactly once, by its waiter unless
+ * abandoned; d->mu guards q->done/abandoned and d->polling.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unbound.h>
+
+#include "config.h"
+#include "dns.h"
+
+struct dns {
+	struct ub_ctx	*ctx;
+	long long	 timeout_ms;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;		/* CLOCK_MONOTONIC */
+	int		 polling;	/* a waiter is in poll()/ub_process() */
+};
+
+struct dns_query {
+	struct dns	*d;
+	int		 done, abandoned, err;
+	struct ub_result *res;
+};
+
+static const char *const dns_status_names[] = {
+	"ok", "nxdomain", "nodata", "tempfail", "permfail"
+};
+
+/* dns_status_name - lower-case name for logs and tools */
+const char *
+dns_status_name(enum dns_status s)
+{
+	return (unsigned)s < sizeof(dns_status_names) / sizeof(*dns_status_names) ?
+	    dns_status_names[s] : "?";
+}
+
+/* dns_new - a resolver forwarding to nameserver, or to resolv.conf's when NULL */
+struct dns *
+dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
+{
+	struct dns		*d;
+	pthread_condattr_t	 ca;
+	char			 fwd[80], host[64];
+	const char		*port = NULL, *colon;
+	int			 r;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL || (d->ctx = ub_ctx_create()) == NULL) {
+		snprintf(err, errlen, "dns: cannot create the libunbound context");
+		free(d);
+		return NULL;
+	}
+	d->timeout_ms = timeout_ms;
+	/* threads, not the forked helper process that is libunbound's default */
+	r = ub_ctx_async(d->ctx, 1);
+	/* a forwarder on loopback (a local cache, a test server) is legitimate */
+	if (r == 0)
+		r = ub_ctx_set_option(d->ctx, "do-not-query-localhost:", "no");
+	/* the upstream answers for private reverse zones (PTR of a 10/8 client),
+	 * not unbound's built-in empty zones */
+	if (r == 0)
+		r = ub_ctx_set_option(d->ctx, "unblock-lan-zones:", "yes");
+	if (r == 0)
+		r = ub_ctx_set_option(d->ctx, "insecure-lan-zones:", "yes");
+	if (r == 0 && nameserver != NULL && *nameserver != '\0') {
+		/* "IP", "IP:PORT" (IPv4), "[IPv6]:PORT", or a bare IPv6 address */
+		if (nameserver[0] == '[' && (colon = strstr(nameserver, "]")) != NULL) {
+			snprintf(host, sizeof(host), "%.*s", (int)(colon - nameserver - 1),
+			    nameserver + 1);
+			port = colon[1] == ':' ? colon + 2 : NULL;
+		} else if ((colon = strchr(nameserver, ':')) != NULL &&
+		    strchr(colon + 1, ':') == NULL) {
+			snprintf(host, sizeof(host), "%.*s", (int)(colon - nameserver), nameserver);
+			port = colon + 1;
+		} else
+			snprintf(host, sizeof(host), "%s", nameserver);
+		struct in6_addr a6;
+		long long pn;
+		if ((inet_pton(AF_INET, host, &a6) != 1 && inet_pton(AF_INET6, host, &a6) != 1) ||
+		    (port != NULL && config_parse_num(port, 1, 65535, &pn) != 0)) {
+			snprintf(err, errlen, "dns: nameserver \"%s\": want IP[:PORT]", nameserver);
+			goto fail;
+		}
+		snprintf(fwd, sizeof(fwd), "%s@%s", host, port ? port : "53");
+		r = ub_ctx_set_fwd(d->ctx, fwd);
+	} else if (r == 0)
+		r = ub_ctx_resolvconf(d->ctx, NULL);
+	if (r != 0) {
+		snprintf(err, errlen, "dns: libunbound: %s", ub_strerror(r));
+		goto fail;
+	}
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return d;
+fail:
+	ub_ctx_delete(d->ctx);
+	free(d);
+	return NULL;
+}
+
+/* dns_open - [dns] nameserver and timeout */
+struct dns *
+dns_open(const struct config *cfg, char *err, size_t errlen)
+{
+	const char	*ns = NULL;
+	long long	 t = DNS_TIMEOUT_DEFAULT;
+
+	if (cfg != NULL) {
+		ns = config_str(cfg, "dns", "nameserver", NULL);
+		t = config_duration(cfg, "dns", "timeout", DNS_TIMEOUT_DEFAULT, 1,
+		    DNS_TIMEOUT_MAX);
+	}
+	return dns_new(ns, t * 1000, err, errlen);
+}
+
+/* dns_close - free the context; no lookup may be running */
+void
+dns_close(struct dns *d)
+{
+	if (d == NULL)
+		return;
+	ub_ctx_delete(d->ctx);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	free(d);
+}
+
+/* dns_name_check - at most 253 characters, labels 1..63 (a final dot allowed) */
+int
+dns_name_check(const char *name)
+{
+	size_t	len = strlen(name), lab = 0, i;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > DNS_NAME_MAX)
+		return -1;
+	for (i = 0; i <= len; i++) {
+		if (i == len || name[i] == '.') {
+			if (lab == 0 || lab > DNS_LABEL_MAX)
+				return -1;
+			lab = 0;
+		} else
+			lab++;
+	}
+	return 0;
+}
+
+/* dns_reverse_name - the PTR owner name of an address (RFC 1035 3.5, RFC 3596 2.5) */
+int
+dns_reverse_name(int af, const void *addr, char *out, size_t outlen)
+{
+	const unsigned char	*b = addr;
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 o = 0;
+	int			 i, n;
+
+	if (af == AF_INET) {
+		n = snprintf(out, outlen, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+		return n < 0 || (size_t)n >= outlen ? -1 : 0;
+	}
+	if (outlen < 16 * 4 + sizeof("ip6.arpa"))
+		return -1;
+	for (i = 15; i >= 0; i--) {
+		out[o++] = hex[b[i] & 15];
+		out[o++] = '.';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = '.';
+	}
+	memcpy(out + o, "ip6.arpa", sizeof("ip6.arpa"));
+	return 0;
+}
+
+/* dns_wire_name - an uncompressed wire name (libunbound expands rdata) to text */
+static int
+dns_wire_name(const unsigned char *p, size_t len, char *out, size_t outlen)
+{
+	size_t	i = 0, o = 0, l;
+
+	while (i < len && p[i] != 0) {
+		l = p[i++];
+		if (l > DNS_LABEL_MAX || i + l > len || o + l + 2 > outlen)
+			return -1;
+		if (o > 0)
+			out[o++] = '.';
+		memcpy(out + o, p + i, l);
+		o += l;
+		i += l;
+	}
+	if (i >= len)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}
+
+/* dns_txt - join the character-strings of one TXT record (RFC 7208 3.3) */
+static int
+dns_txt(const unsigned char *p, size_t len, struct dns_rr *rr)
+{
+	size_t	i = 0, o = 0;
+
+	if (len > DNS_TXT_MAX || (rr->data = malloc(len + 1)) == NULL)
+		return -1;
+	while (i < len) {
+		size_t l = p[i++];
+		if (i + l > len)
+			return -1;
+		memcpy(rr->data + o, p + i, l);
+		o += l;
+		i += l;
+	}
+	rr->data[o] = '\0';
+	rr->len = o;
+	return 0;
+}
+
+/* dns_rdata - one record of type t into rr; -1 when malformed */
+static int
+dns_rdata(enum dns_type t, const unsigned char *p, size_t len, struct dns_rr *rr)
+{
+	switch (t) {
+	case DNS_T_A:
+		if (len != 4)
+			return -1;
+		memcpy(&rr->a, p, 4);
+		return 0;
+	case DNS_T_AAAA:
+		if (len != 16)
+			return -1;
+		memcpy(&rr->aaaa, p, 16);
+		return 0;
+	case DNS_T_MX:
+		if (len < 3)
+			return -1;
+		rr->pref = (uint16_t)(p[0] << 8 | p[1]);
+		return dns_wire_name(p + 2, len - 2, rr->name, sizeof(rr->name));
+	case DNS_T_PTR:
+	case DNS_T_CNAME:
+		return dns_wire_name(p, len, rr->name, sizeof(rr->name));
+	case DNS_T_TXT:
+		return dns_txt(p, len, rr);
+	case DNS_T_TLSA:
+		if (len < 3 || (rr->data = malloc(len - 3 + 1)) == NULL)
+			return -1;
+		rr->usage = p[0];
+		rr->selector = p[1];
+		rr->mtype = p[2];
+		memcpy(rr->data, p + 3, len - 3);
+		rr->len = len - 3;
+		return 0;
+	}
+	return -1;
+}
+
+/* dns_callback - libunbound's answer (in whichever thread runs ub_process) */
+static void
+dns_callback(void *arg, int err, struct ub_result *res)
+{
+	struct dns_query	*q = arg;
+	struct dns		*d = q->d;
+
+	pthread_mutex_lock(&d->mu);
+	if (q->abandoned) {
+		pthread_mutex_unlock(&d->mu);
+		ub_resolve_free(res);
+		free(q);
+		return;
+	}
+	q->err = err;
+	q->res = res;
+	q->done = 1;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* dns_wait - wait for q until deadline; 0 answered, -1 deadline passed */
+static int
+dns_wait(struct dns *d, struct dns_query *q, const struct timespec *deadline)
+{
+	struct timespec	now;
+	struct pollfd	pfd;
+	long long	ms;
+	int		done;
+
+	pthread_mutex_lock(&d->mu);
+	while (!q->done) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
+		    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			break;
+		if (d->polling) {
+			pthread_cond_timedwait(&d->cv, &d->mu, deadline);
+			continue;
+		}
+		d->polling = 1;
+		pthread_mutex_unlock(&d->mu);
+		pfd.fd = ub_fd(d->ctx);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)ms) > 0)
+			ub_process(d->ctx);
+		pthread_mutex_lock(&d->mu);
+		d->polling = 0;
+		/* wake the others: their answers may have come, or one must poll now */
+		pthread_cond_broadcast(&d->cv);
+	}
+	done = q->done;
+	pthread_mutex_unlock(&d->mu);
+	return done ? 0 : -1;
+}
+
+/* dns_result - map libunbound's result to our answer */
+static void
+dns_result(enum dns_type t, const struct ub_result *res, struct dns_answer *ans)
+{
+	size_t	i, n;
+
+	ans->ttl = res->ttl > 0 ? (uint32_t)res->ttl : 0;
+	if (res->rcode == 3) {
+		ans->status = DNS_NXDOMAIN;
+		return;
+	}
+	if (res->rcode != 0) {
+		ans->status = DNS_TEMPFAIL;
+		snprintf(ans->why, sizeof(ans->why), "%s", res->rcode == 2 ? "SERVFAIL" :
+		    res->rcode == 5 ? "REFUSED" : "rcode");
+		return;
+	}
+	if (res->bogus) {
+		/* DNSSEC validation failed: an attack or a broken zone; retry later */
+		ans->status = DNS_TEMPFAIL;
+		snprintf(ans->why, sizeof(ans->why), "bogus");
+		return;
+	}
+	for (n = 0; res->havedata && res->data[n] != NULL; n++)
+		;
+	if (n == 0) {
+		ans->status = DNS_NODATA;
+		return;
+	}
+	if (n > DNS_RR_MAX) {
+		ans->truncated = 1;
+		n = DNS_RR_MAX;
+	}
+	if ((ans->rr = calloc(n, sizeof(*ans->rr))) == NULL) {
+		ans->status = DNS_TEMPFAIL;
+		snprintf(ans->why, sizeof(ans->why), "out of memory");
+		return;
+	}
+	ans->n = n;
+	for (i = 0; i < n; i++) {
+		if (dns_rdata(t, (unsigned char *)res->data[i], (size_t)res->len[i],
+		    &ans->rr[i]) != 0) {
+			ans->status = DNS_PERMFAIL;
+			snprintf(ans->why, sizeof(ans->why), "malformed record");
+			return;
+		}
+	}
+	ans->status = DNS_OK;
+}
+
+/* dns_lookup - resolve (name, t) within the resolver's deadline */
+enum dns_status
+dns_lookup(struct dns *d, const char *name, enum dns_type t, struct dns_answer *ans)
+{
+	struct dns_query	*q;
+	struct timespec		 dl;
+	int			 id, r;
+
+	memset(ans, 0, sizeof(*ans));
+	if (dns_name_check(name) != 0) {
+		snprintf(ans->why, sizeof(ans->why), "malformed name");
+		return ans->status = DNS_PERMFAIL;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		snprintf(ans->why, sizeof(ans->why), "out of memory");
+		return ans->status = DNS_TEMPFAIL;
+	}
+	q->d = d;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += d->timeout_ms / 1000;
+	dl.tv_nsec += (d->timeout_ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	if ((r = ub_resolve_async(d->ctx, name, (int)t, 1, q, dns_callback, &id)) != 0) {
+		free(q);
+		snprintf(ans->why, sizeof(ans->why), "%s", ub_strerror(r));
+		return ans->status = DNS_TEMPFAIL;
+	}
+	if (dns_wait(d, q, &dl) != 0) {
+		/* the deadline passed: cancel, or leave the query to its callback */
+		r = ub_cancel(d->ctx, id);
+		pthread_mutex_lock(&d->mu);
+		if (r != 0 && !q->done) {
+			q->abandoned = 1;
+			q = NULL;
+		}
+		pthread_mutex_unlock(&d->mu);
+		if (q != NULL && q->res != NULL)
+			ub_resolve_free(q->res);
+		free(q);
+		snprintf(ans->why, sizeof(ans->why), "timeout");
+		return ans->status = DNS_TEMPFAIL;
+	}
+	if (q->err != 0 || q->res == NULL) {
+		ans->status = DNS_TEMPFAIL;
+		snprintf(ans->why, sizeof(ans->why), "%s", ub_strerror(q->err));
+	} else
+		dns_result(t, q->res, ans);
+	ub_resolve_free(q->res);
+	free(q);
+	if (ans->status != DNS_OK) {
+		dns_answer_free(ans);
+		ans->n = 0;
+	}
+	return ans->status;
+}
+
+/* dns_answer_free - free the records (the struct itself is the caller's) */
+void
+dns_answer_free(struct dns_answer *ans)
+{
+	size_t	i;
+
+	if (ans->rr != NULL) {
+		for (i = 0; i < ans->n; i++)
+			free(ans->rr[i].data);
+		free(ans->rr);
+	}
+	ans->rr = NULL;
+	ans->n = 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * dns.h - the one DNS resolver of mxspool (libunbound), and its answer type.
+ *
+ * Entry points: dns_open() from [dns] (nameserver = IP[:PORT], else the
+ * system resolver of /etc/resolv.conf; timeout = per-lookup deadline),
+ * dns_lookup() for one (name, type), dns_answer_free().  One struct dns is
+ * shared by all threads: libunbound keeps one cache, and lookups from many
+ * threads wait side by side (dns.c says how).
+ * Error contract: a lookup never blocks past its deadline and always fills
+ * the answer with one status; the resolver logs nothing per lookup (callers
+ * know what a failure means for them).  dns_open() fails with a reason.
+ * dns_reverse_name() and dns_name_check() are pure helpers for callers that
+ * build names (SPF, DNSBL).
+ */
+#ifndef MXS_DNS_H
+#define MXS_DNS_H
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+
+struct config;
+struct dns;
+
+/* what a lookup found; the caller decides what each means (RFC 7208 2.6) */
+enum dns_status {
+	DNS_OK,		/* at least one record of the type */
+	DNS_NXDOMAIN,	/* the name does not exist (rcode 3) */
+	DNS_NODATA,	/* the name exists, no record of the type */
+	DNS_TEMPFAIL,	/* timeout, SERVFAIL, REFUSED, resolver trouble: try later */
+	DNS_PERMFAIL,	/* the question or the answer is malformed: retrying won't help */
+};
+
+/* record types, by their RFC 1035 / 3596 / 6698 numbers */
+enum dns_type {
+	DNS_T_A = 1,
+	DNS_T_CNAME = 5,
+	DNS_T_PTR = 12,
+	DNS_T_MX = 15,
+	DNS_T_TXT = 16,
+	DNS_T_AAAA = 28,
+	DNS_T_TLSA = 52,
+};
+
+/* one record; which fields are set depends on the lookup's type */
+struct dns_rr {
+	struct in_addr	 a;				/* A */
+	struct in6_addr	 aaaa;				/* AAAA */
+	uint16_t	 pref;				/* MX preference */
+	char		 name[DNS_NAME_MAX + 1];	/* MX exchange, PTR target: no final dot */
+	uint8_t		 usage, selector, mtype;	/* TLSA (RFC 6698 2.1) */
+	unsigned char	*data;				/* TXT strings joined (NUL added), TLSA data */
+	size_t		 len;
+};
+
+struct dns_answer {
+	enum dns_status	 status;
+	uint32_t	 ttl;		/* of the answer (or the negative answer), seconds */
+	size_t		 n;		/* records in rr (0 unless DNS_OK) */
+	int		 truncated;	/* more than DNS_RR_MAX records were dropped */
+	struct dns_rr	*rr;
+	char		 why[64];	/* for logs when not DNS_OK: "timeout", "SERVFAIL" */
+};
+
+/* dns_open - a resolver from [dns] (cfg may be NULL: defaults); NULL + reason */
+struct dns	*dns_open(const struct config *cfg, char *err, size_t errlen);
+/* dns_new - nameserver "IP[:PORT]" or "[IPv6]:PORT" or NULL (resolv.conf) */
+struct dns	*dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen);
+void		 dns_close(struct dns *);
+
+/* dns_lookup - one question, answer in *ans (free it); returns ans->status */
+enum dns_status	 dns_lookup(struct dns *, const char *name, enum dns_type, struct dns_answer *ans);
+void		 dns_answer_free(struct dns_answer *);
+const char	*dns_status_name(enum dns_status);
+
+/* dns_name_check - 0 when name is a syntactically usable DNS name, else -1 */
+int		 dns_name_check(const char *name);
+/* dns_reverse_name - "4.3.2.1.in-addr.arpa" / nibbles ".ip6.arpa"; 0 ok, -1 too small */
+int		 dns_reverse_name(int af, const void *addr, char *out, size_t outlen);
+
+#endif
