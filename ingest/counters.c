@@ -40,6 +40,7 @@ static const char *counters_label[COUNTERS_N] = {
 	[COUNTERS_REJ_TIMEOUT] = "timeout",
 	[COUNTERS_REJ_BINARY] = "binary",
 	[COUNTERS_REJ_JUNK] = "junk_commands",
+	[COUNTERS_REJ_DMARC] = "dmarc_reject",
 };
 
 /* counters_inc - one event */

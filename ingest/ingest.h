@@ -158,6 +158,7 @@ enum counters_id {
 	COUNTERS_REJ_TIMEOUT,
 	COUNTERS_REJ_BINARY,
 	COUNTERS_REJ_JUNK,
+	COUNTERS_REJ_DMARC,
 	COUNTERS_N
 };
 void		 counters_inc(enum counters_id);

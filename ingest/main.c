@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "index_ingest.h"
 #include "ingest.h"
@@ -235,6 +236,8 @@ start(struct ingest_rt *rt)
 	if ((ingest.monitor = monitor_start(ingest.config, err, sizeof(err))) == NULL &&
 	    err[0] != '\0')
 		fatalx("%s: %s", conf_path, err);
+	if (auth_init(ingest.config, ic->hostname, err, sizeof(err)) != 0)
+		fatalx("%s: %s", conf_path, err);
 	if (commit_start(ingest.config, ic->commit_workers, err, sizeof(err)) != 0)
 		fatalx("%s: storage: %s", conf_path, err);
 	if ((hk_store = store_open(ingest.config, err, sizeof(err))) == NULL ||
@@ -262,6 +265,8 @@ shutdown_all(void)
 	(void)!write(hard_pipe[1], "x", 1);
 	wait_sessions(10);
 	commit_stop();
+	if (listen_sessions() == 0)	/* a session still verifying keeps the libraries */
+		auth_shutdown();
 	staging_drain();
 	(void)!write(hk_pipe[1], "x", 1);
 	pthread_join(hk_thread, NULL);
