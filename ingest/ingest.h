@@ -162,6 +162,7 @@ enum counters_id {
 	COUNTERS_N
 };
 void		 counters_inc(enum counters_id);
+void		 counters_auth(int method, const char *result);
 struct index;
 int		 counters_flush(struct index *);
 

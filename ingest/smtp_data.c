@@ -368,6 +368,9 @@ data_auth(struct smtp_session *s, struct smtp_msg *d, char *text, size_t len)
 	    "forged_ar=%zu", d->id, s->id, spf_result_name(v->spf), v->dkim, v->dmarc,
 	    v->from_domain[0] ? v->from_domain : "-", v->action == AUTH_REJECT ? "reject" :
 	    v->action == AUTH_QUARANTINE ? "quarantine" : "accept", v->nforged);
+	counters_auth(0, spf_result_name(v->spf));
+	counters_auth(1, v->dkim);
+	counters_auth(2, v->dmarc);
 	if (v->action == AUTH_REJECT) {
 		counters_inc(COUNTERS_REJ_DMARC);
 		snprintf(text, len, "550 5.7.1 Error: rejected by the DMARC policy of %s",

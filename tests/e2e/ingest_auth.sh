@@ -48,8 +48,11 @@ dns_start "$T/zone"
 PORT=$(free_port)
 mkdir -p "$T/run"
 echo "alice@example.test" > "$T/run/rcpts"
-INGEST_AUTH="verify = yes" ingest_conf "$T/mx.conf" "127.0.0.1:$PORT" "" \
-"[domain enforce.test]
+HPORT=$(free_port)
+INGEST_AUTH="verify = yes" ingest_conf "$T/mx.conf" "127.0.0.1:$PORT" "counters_interval = 1s" \
+"[http]
+listen = 127.0.0.1:$HPORT
+[domain enforce.test]
 catchall = yes
 auth_policy = enforce
 [dns]
@@ -106,6 +109,7 @@ msg "$T/u" a@dk.test.example
 $MAIL sign "$T/u" "$T/rs" "$K" rsa $D || fail sign
 check a@dk.test.example "$T/rs" "dkim=pass header.d=dk.test.example header.s=rsa header.b=\"" \
 	"dmarc=pass (p=reject) header.from=dk.test.example"
+PASSID=$ID
 $MAIL sign "$T/u" "$T/ss" "$K" rsa $D canon=simple/simple || fail sign
 check a@dk.test.example "$T/ss" "dkim=pass header.d=dk.test.example header.s=rsa"
 $MAIL sign "$T/u" "$T/ed" "$T/ed.key" ed $D alg=ed25519 || fail sign
@@ -126,6 +130,7 @@ check a@dk.test.example "$T/exp" "dkim=fail (signature expired) header.d=dk.test
 # DMARC p=reject failure: recorded (record, the default) ...
 msg "$T/rej" x@rej.test.example
 check a@fail.test.example "$T/rej" "dmarc=fail (p=reject) header.from=rej.test.example"
+REJID=$ID
 # ... refused under enforce, before anything is stored
 before=$(find "$T/run/store" -type f | wc -l)
 sent a@fail.test.example "$T/rej" bob@enforce.test
@@ -154,3 +159,40 @@ grep -q '^Authentication-Results: other.example;' "$obj" || fail "another authse
 ok "forged Authentication-Results: renamed, the other one kept"
 grep -q "ingest auth .*spf=fail dkim=pass dmarc=pass" "$T/mx.log" || fail "no auth log line"
 ok "one log line per verified message"
+
+# p=quarantine under enforce: stored, and held in quarantine for the operator
+msg "$T/quar" x@quar.test.example
+sent a@fail.test.example "$T/quar" bob@enforce.test
+[ -n "$ID" ] || fail "quarantine: not accepted: $REPLY"
+QID=$ID
+
+# the verdicts: index columns, show, the envelope kept with the object, /metrics
+DB=$T/run/index.sqlite
+[ "$(sqlite3 "$DB" "SELECT auth_spf, auth_dkim, auth_dmarc FROM messages WHERE id = '$PASSID'")" \
+	= "fail|pass|pass" ] || fail "index: verdicts of $PASSID"
+[ "$(sqlite3 "$DB" "SELECT auth_dmarc FROM messages WHERE id = '$REJID'")" = fail ] ||
+	fail "index: dmarc of $REJID"
+[ "$(sqlite3 "$DB" "SELECT state FROM messages WHERE id = '$QID'")" = quarantine ] ||
+	fail "quarantine: message state"
+[ "$(sqlite3 "$DB" "SELECT state FROM recipients WHERE message_id = '$QID'")" = quarantine ] ||
+	fail "quarantine: recipient state"
+ok "index: verdicts queryable, p=quarantine under enforce is in quarantine"
+"$REPLAY" -c "$T/mx.conf" show "$PASSID" > "$T/show" || fail "show $PASSID"
+grep -q '^  auth: *spf=fail dkim=pass dmarc=pass$' "$T/show" || { cat "$T/show"; fail "show"; }
+"$REPLAY" -c "$T/mx.conf" show --json "$QID" | grep -q '"dmarc": *"fail"' || fail "show --json"
+ok "show: $(grep auth: "$T/show")"
+# the envelope kept with the object (file store: .meta/KEY), so reindex keeps the verdicts
+obj=$(ingest_stored_file "$T/mx.conf" "$QID")
+awk '$2 == "envelope" { print $3 }' "$T/run/store/.meta/${obj#"$T/run/store/"}" | base64 -d |
+	grep -q '"auth":{"spf":"fail","dkim":"none","dmarc":"fail","quarantine":true}' ||
+	fail "envelope: no auth verdicts"
+ok "envelope: the verdicts and the quarantine flag are stored with the object"
+"$BUILD/tests/tools/statustool" -c "$T/mx.conf" 2>>"$T/statustool.log" &
+cleanup_add "kill $!"
+wait_port "$HPORT" 20 || fail "statustool did not listen"
+metric() { curl -s "http://127.0.0.1:$HPORT/metrics" | grep -q "^$1 $2\$"; }
+wait_for 'metric "mxspool_auth_dmarc_total{result=\"fail\"}" 6' 20 ||
+	{ curl -s "http://127.0.0.1:$HPORT/metrics" | grep auth_; fail "/metrics: dmarc fail"; }
+metric 'mxspool_auth_dkim_total{result="pass"}' 6 || fail "/metrics: dkim pass"
+metric 'mxspool_auth_spf_total{result="temperror"}' 2 || fail "/metrics: spf temperror"
+ok "/metrics: mxspool_auth_{spf,dkim,dmarc}_total{result=...}"

@@ -412,6 +412,10 @@ test_attempts(void **state)
 	sql(f, "DROP TABLE attempt_totals", NULL);
 	sql(f, "DROP INDEX messages_spool", NULL);
 	sql(f, "DROP INDEX messages_forget", NULL);	/* 005's, which follows */
+	sql(f, "DROP INDEX messages_auth_dmarc", NULL);	/* 006's */
+	sql(f, "ALTER TABLE messages DROP COLUMN auth_spf", NULL);
+	sql(f, "ALTER TABLE messages DROP COLUMN auth_dkim", NULL);
+	sql(f, "ALTER TABLE messages DROP COLUMN auth_dmarc", NULL);
 	sql(f, "PRAGMA user_version = 3", NULL);
 	sql(f, ins, NULL);
 	index_close(f->idx);
