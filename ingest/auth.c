@@ -620,10 +620,10 @@ auth_dmarc(struct auth_ctx *c, const struct auth_request *r, const struct auth_s
 	sres = v->spf == SPF_PASS ? DMARC_POLICY_SPF_OUTCOME_PASS :
 	    v->spf == SPF_TEMPERROR ? DMARC_POLICY_SPF_OUTCOME_TMPFAIL :
 	    v->spf == SPF_NONE ? DMARC_POLICY_SPF_OUTCOME_NONE : DMARC_POLICY_SPF_OUTCOME_FAIL;
-	/* RFC 7489 3.1.2: only the MAIL FROM identity aligns; a HELO pass does not */
-	if (!v->spf_helo && spfdom[0] != '\0')
-		opendmarc_policy_store_spf(pc, (u_char *)spfdom, sres,
-		    DMARC_POLICY_SPF_ORIGIN_MAILFROM, NULL);
+	/* RFC 7489 4.1: the MAIL FROM domain, the HELO identity for the null sender */
+	if (spfdom[0] != '\0')
+		opendmarc_policy_store_spf(pc, (u_char *)spfdom, sres, v->spf_helo ?
+		    DMARC_POLICY_SPF_ORIGIN_HELO : DMARC_POLICY_SPF_ORIGIN_MAILFROM, NULL);
 	for (i = 0; i < v->nsig; i++)
 		opendmarc_policy_store_dkim(pc, (u_char *)v->sig[i].domain,
 		    (u_char *)v->sig[i].selector,
