@@ -8,6 +8,8 @@
  *   smtp_session.c  one client connection: I/O, TLS, timeouts, replies
  *   smtp_cmd.c      command table and the envelope commands
  *   smtp_data.c     DATA: staging, dot-unstuffing, bare CR/LF policy, commit
+ *   auth.c          SPF, DKIM, DMARC of a staged message (auth.h); auth_hdr.c its
+ *                   header scan and our Authentication-Results:
  *   commit.c        commit worker threads, each with its own struct store
  *   counters.c      accepted/rejected counters, flushed to the index
  *   health.c        HTTP GET /healthz

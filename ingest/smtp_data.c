@@ -357,10 +357,12 @@ data_auth(struct smtp_session *s, struct smtp_msg *d, char *text, size_t len)
 	int			 rc = 0;
 
 	if ((v = malloc(sizeof(*v))) == NULL || auth_verify(d->fd, d->rcvlen, d->size, &r, v)) {
+		if (v != NULL)
+			auth_verdict_free(v);
 		free(v);
 		counters_inc(COUNTERS_REJ_STORE_TEMPFAIL);
-		log_warnx("%s ingest auth_error session=%s error=\"staging file unreadable\"",
-		    d->id, s->id);
+		log_warnx("%s ingest auth_error session=%s error=\"staging file unreadable or out "
+		    "of memory\"", d->id, s->id);
 		snprintf(text, len, "451 4.3.0 Error: local error in processing");
 		return 1;
 	}

@@ -10,6 +10,8 @@ Usage:
       expired signs with t= two hours ago and x= one hour ago
   auth_mail.py send PORT FROM RCPT FILE
       one SMTP transaction (HELO client.test); prints the final reply "CODE TEXT"
+  auth_mail.py bdat PORT FROM RCPT FILE
+      the same with the message in two BDAT chunks (RFC 3030), the second LAST
   auth_mail.py stored OBJECT EXPECTED
       the stored object is our Received:, our Authentication-Results:, then exactly
       the bytes of EXPECTED; prints the Authentication-Results: unfolded on one line
@@ -67,6 +69,24 @@ def send(args):
     s.quit()
 
 
+def bdat(args):
+    port, mfrom, rcpt, path = args
+    data = open(path, "rb").read()
+    s = smtplib.SMTP("127.0.0.1", int(port), local_hostname="client.test", timeout=60)
+    s.ehlo("client.test")
+    s.mail(mfrom)
+    s.rcpt(rcpt)
+    half = len(data) // 2
+    s.send(b"BDAT %d\r\n" % half + data[:half])
+    code, _ = s.getreply()
+    if code != 250:
+        sys.exit("BDAT chunk: %d" % code)
+    s.send(b"BDAT %d LAST\r\n" % (len(data) - half) + data[half:])
+    code, text = s.getreply()
+    print(code, text.decode(errors="replace"))
+    s.quit()
+
+
 def field_end(data, i):
     """offset after the header field starting at i (continuation lines included)"""
     j = data.index(b"\r\n", i)
@@ -89,4 +109,4 @@ def stored(args):
 
 
 if __name__ == "__main__":
-    {"sign": sign, "send": send, "stored": stored}[sys.argv[1]](sys.argv[2:])
+    {"sign": sign, "send": send, "bdat": bdat, "stored": stored}[sys.argv[1]](sys.argv[2:])

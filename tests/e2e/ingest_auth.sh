@@ -5,7 +5,7 @@
 # mxspool-ingest verifies messages that an independent signer (dkimpy, python3-dkim)
 # signed and python smtplib sends.  Checked per message: the stored object is our
 # Received:, our Authentication-Results: (RFC 8601 words), then the sent bytes
-# exactly; SPF pass/fail/softfail/none/temperror (a name the server refuses);
+# exactly (DATA, and BDAT once); SPF pass/fail/softfail/none/temperror (a name the server refuses);
 # DKIM relaxed/simple and simple/simple, two signatures (RSA + Ed25519), l= with
 # text appended, a broken body hash (fail), a missing key, an expired x=;
 # DMARC pass, p=reject failure under record (250, dmarc=fail) and under enforce
@@ -72,9 +72,10 @@ msg() {
 		printf '\r\nHello world\r\nline two\r\n'
 	} > "$1"
 }
-# sent MAILFROM FILE [RCPT]: send, the reply into REPLY, the message id into ID
+# sent MAILFROM FILE [RCPT]: send (DATA, or BDAT when VERB=bdat), the reply into REPLY,
+# the message id into ID
 sent() {
-	REPLY=$($MAIL send "$PORT" "$1" "${3:-alice@example.test}" "$2")
+	REPLY=$($MAIL "${VERB:-send}" "$PORT" "$1" "${3:-alice@example.test}" "$2")
 	ID=$(echo "$REPLY" | sed -n 's/^250 .*queued as \([^ ]*\).*/\1/p')
 }
 # check MAILFROM FILE PATTERN...: sent, stored byte-exact, the A-R matches each pattern
@@ -110,6 +111,9 @@ $MAIL sign "$T/u" "$T/rs" "$K" rsa $D || fail sign
 check a@dk.test.example "$T/rs" "dkim=pass header.d=dk.test.example header.s=rsa header.b=\"" \
 	"dmarc=pass (p=reject) header.from=dk.test.example"
 PASSID=$ID
+VERB=bdat check a@dk.test.example "$T/rs" "dkim=pass header.d=dk.test.example header.s=rsa" \
+	"dmarc=pass (p=reject)"
+ok "the same through BDAT (CHUNKING)"
 $MAIL sign "$T/u" "$T/ss" "$K" rsa $D canon=simple/simple || fail sign
 check a@dk.test.example "$T/ss" "dkim=pass header.d=dk.test.example header.s=rsa"
 $MAIL sign "$T/u" "$T/ed" "$T/ed.key" ed $D alg=ed25519 || fail sign
@@ -193,6 +197,6 @@ wait_port "$HPORT" 20 || fail "statustool did not listen"
 metric() { curl -s "http://127.0.0.1:$HPORT/metrics" | grep -q "^$1 $2\$"; }
 wait_for 'metric "mxspool_auth_dmarc_total{result=\"fail\"}" 6' 20 ||
 	{ curl -s "http://127.0.0.1:$HPORT/metrics" | grep auth_; fail "/metrics: dmarc fail"; }
-metric 'mxspool_auth_dkim_total{result="pass"}' 6 || fail "/metrics: dkim pass"
+metric 'mxspool_auth_dkim_total{result="pass"}' 7 || fail "/metrics: dkim pass"
 metric 'mxspool_auth_spf_total{result="temperror"}' 2 || fail "/metrics: spf temperror"
 ok "/metrics: mxspool_auth_{spf,dkim,dmarc}_total{result=...}"
