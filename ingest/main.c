@@ -309,6 +309,10 @@ main(int argc, char *argv[])
 	if ((rt = ingest_rt_build(ingest.config, err, sizeof(err))) == NULL)
 		fatalx("%s: %s", conf_path, err);
 	if (check) {
+		/* [auth] and auth_policy too: a typo must not wait for the real start */
+		if (auth_init(ingest.config, rt->conf->hostname, err, sizeof(err)) != 0)
+			fatalx("%s: %s", conf_path, err);
+		auth_shutdown();
 		printf("%s: configuration ok\n", conf_path);
 		ingest_rt_put(rt);
 		config_free(ingest.config);
