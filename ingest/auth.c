@@ -290,15 +290,15 @@ auth_dkim_result(DKIM_SIGINFO *sig, int temp, char *why, size_t whylen)
 	}
 }
 
-/* auth_copy_token - src into dst (printable, no quotes/parens), truncated */
+/* auth_copy_token - src into dst (printable, no quotes/parens), truncated; lower: fold case */
 static void
-auth_copy_token(char *dst, size_t len, const unsigned char *src)
+auth_copy_token(char *dst, size_t len, const unsigned char *src, int lower)
 {
 	size_t i = 0;
 
 	for (; src != NULL && *src != '\0' && i + 1 < len; src++)
 		if (*src > ' ' && *src < 0x7f && strchr("();\"\\", *src) == NULL)
-			dst[i++] = (char)tolower(*src);
+			dst[i++] = lower ? (char)tolower(*src) : (char)*src;
 	dst[i] = '\0';
 }
 
@@ -317,8 +317,8 @@ auth_dkim_collect(DKIM *dk, const struct auth_ctx *c, struct auth_verdict *v)
 	for (i = 0; i < n && v->nsig < AUTH_DKIM_MAX; i++) {
 		s = &v->sig[v->nsig++];
 		s->result = auth_dkim_result(sigs[i], c->dkim_temp, s->why, sizeof(s->why));
-		auth_copy_token(s->domain, sizeof(s->domain), dkim_sig_getdomain(sigs[i]));
-		auth_copy_token(s->selector, sizeof(s->selector), dkim_sig_getselector(sigs[i]));
+		auth_copy_token(s->domain, sizeof(s->domain), dkim_sig_getdomain(sigs[i]), 1);
+		auth_copy_token(s->selector, sizeof(s->selector), dkim_sig_getselector(sigs[i]), 1);
 		b = dkim_sig_gettagvalue(sigs[i], 0, (u_char *)"b");
 		s->b[0] = '\0';
 		if (b != NULL) {
@@ -496,9 +496,9 @@ auth_spf(struct auth_ctx *c, const struct auth_request *r, struct auth_verdict *
 	}
 	v->spf = spf_check(&res, &q, &sv);
 	if (v->spf_helo)
-		auth_copy_token(v->spf_id, sizeof(v->spf_id), (const u_char *)r->helo);
+		auth_copy_token(v->spf_id, sizeof(v->spf_id), (const u_char *)r->helo, 0);
 	else
-		auth_copy_token(v->spf_id, sizeof(v->spf_id), (const u_char *)r->mail_from);
+		auth_copy_token(v->spf_id, sizeof(v->spf_id), (const u_char *)r->mail_from, 0);
 }
 
 /* auth_verify - see auth.h */
