@@ -263,6 +263,13 @@ auth_dkim_result(DKIM_SIGINFO *sig, int temp, char *why, size_t whylen)
 		snprintf(why, whylen, "body hash did not verify");
 		return "fail";
 	}
+	/* no key because its lookup failed for now: libopendkim stops there (CBTRYAGAIN) */
+	if (e == DKIM_SIGERROR_KEYFAIL || (temp && (dkim_sig_getflags(sig) &
+	    DKIM_SIGFLAG_KEYLOADED) == 0 && (e == DKIM_SIGERROR_NOKEY ||
+	    e == DKIM_SIGERROR_OK || e == DKIM_SIGERROR_UNKNOWN))) {
+		snprintf(why, whylen, "key query failed");
+		return "temperror";
+	}
 	switch (e) {
 	case DKIM_SIGERROR_OK:
 	case DKIM_SIGERROR_BADSIG:
@@ -277,12 +284,9 @@ auth_dkim_result(DKIM_SIGINFO *sig, int temp, char *why, size_t whylen)
 	case DKIM_SIGERROR_TOOLARGE_L:
 		snprintf(why, whylen, "%s", dkim_sig_geterrorstr(e));
 		return "fail";
-	case DKIM_SIGERROR_KEYFAIL:
-		snprintf(why, whylen, "key query failed");
-		return "temperror";
 	case DKIM_SIGERROR_NOKEY:
-		snprintf(why, whylen, temp ? "key query failed" : "no key");
-		return temp ? "temperror" : "permerror";
+		snprintf(why, whylen, "no key");
+		return "permerror";
 	default:
 		snprintf(why, whylen, "%s", dkim_sig_geterrorstr(e) ? dkim_sig_geterrorstr(e) :
 		    "invalid signature");
@@ -547,7 +551,9 @@ auth_verify(int fd, off_t start, off_t end, const struct auth_request *r,
 	if (sc.oom)	/* a forged Authentication-Results: must not go through unrenamed */
 		rc = -1;
 	v->dkim = "none";
-	if (rc == 0 && dk != NULL && dkim_chunk(dk, NULL, 0) == DKIM_STAT_OK) {
+	if (rc == 0 && dk != NULL) {
+		/* a key lookup that failed for now ends these early: the signatures are still listed */
+		(void)dkim_chunk(dk, NULL, 0);
 		(void)dkim_eom(dk, NULL);
 		auth_dkim_collect(dk, &c, v);
 	}

@@ -206,3 +206,16 @@ wait_for 'metric "mxspool_auth_dmarc_total{result=\"fail\"}" 6' 20 ||
 metric 'mxspool_auth_dkim_total{result="pass"}' 7 || fail "/metrics: dkim pass"
 metric 'mxspool_auth_spf_total{result="temperror"}' 2 || fail "/metrics: spf temperror"
 ok "/metrics: mxspool_auth_{spf,dkim,dmarc}_total{result=...}"
+
+# a DNS server that never answers: every check is temperror, within [auth] timeout, and 250
+kill -9 "$INGEST_PID"
+wait "$INGEST_PID" 2>/dev/null
+dns_silent_start
+PORT=$(free_port)
+INGEST_AUTH="verify = yes
+timeout = 4s" ingest_conf "$T/silent.conf" "127.0.0.1:$PORT" "" "[dns]
+nameserver = $SILENT_NS
+timeout = 1s"
+ingest_start "$T/silent.conf" "$PORT"
+check a@dk.test.example "$T/rs" "spf=temperror smtp.mailfrom=a@dk.test.example" \
+	"dkim=temperror (key query failed) header.d=dk.test.example" "dmarc=temperror"
