@@ -5,12 +5,15 @@
 # mxspool-ingest verifies messages that an independent signer (dkimpy, python3-dkim)
 # signed and python smtplib sends.  Checked per message: the stored object is our
 # Received:, our Authentication-Results: (RFC 8601 words), then the sent bytes
-# exactly (DATA, and BDAT once); SPF pass/fail/softfail/none/temperror (a name the server refuses);
-# DKIM relaxed/simple and simple/simple, two signatures (RSA + Ed25519), l= with
-# text appended, a broken body hash (fail), a missing key, an expired x=;
-# DMARC pass, p=reject failure under record (250, dmarc=fail) and under enforce
-# (550 5.7.1, nothing stored), p=quarantine under enforce; an incoming
-# Authentication-Results: with our authserv-id is renamed, another one kept.
+# exactly (DATA, and BDAT once).  SPF pass/fail/softfail/none/temperror (a name the
+# server refuses), HELO for <>; DKIM relaxed/simple and simple/simple, two signatures
+# (RSA + Ed25519), l= with text appended, a broken body hash (fail), a missing key, an
+# expired x=; DMARC pass, p=reject failure under record (250, dmarc=fail) and under
+# enforce (550 5.7.1, nothing stored), p=quarantine under enforce (stored, in
+# quarantine), temperror under enforce (250); an incoming Authentication-Results: with
+# our authserv-id renamed, another one kept; -t refuses a bad auth_policy; the
+# verdicts in the index, `mxspool-replay show`, the envelope and /metrics; a DNS
+# server that never answers: spf, dkim and dmarc temperror, and still 250.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/dns.sh"
 . "$TOP/tests/lib/ingest.sh"
