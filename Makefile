@@ -24,6 +24,8 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
 	   -Wno-unused-parameter -D_GNU_SOURCE -iquote common -iquote $(O)/gen
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lcurl -lmicrohttpd -ljansson -linih -lidn2 -lunbound) -lpthread -lm
+# DKIM and DMARC (ingest/auth.c); libopendmarc has no pkg-config file
+LDLIBS	+= -lopendkim -lopendmarc
 ifeq ($(SAN),1)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined

@@ -254,6 +254,12 @@ const struct config_key config_keys[] = {
 	STR("arc", "authserv_id", NULL, R, 0),
 	STR("arc", "skip_targets", NULL, R, 0),
 
+	/* SPF, DKIM, DMARC at end-of-data (docs/auth.md) */
+	BOOL("auth", "verify", I),
+	STR("auth", "authserv_id", NULL, I, 0),
+	DUR("auth", "timeout", 1, AUTH_TIMEOUT_MAX, I),
+	STR("auth", "public_suffix_list", NULL, I, CONFIG_K_FILE),
+
 	/* DNSBL/DNSWL screening at connect (docs/ingest.md): off while sites is empty */
 	STR("dnsbl", "sites", config_schema_dnsbl_sites, I, 0),
 	STR("dnsbl", "allowlist", config_schema_dnsbl_allow, I, 0),
@@ -321,6 +327,7 @@ const struct config_key config_keys[] = {
 	BOOL("domain *", "subaddress", I),
 	STR("domain *", "delimiter", NULL, I, 0),
 	STR("domain *", "callout", config_schema_smtp_url, I, 0),
+	ENUM("domain *", "auth_policy", "record|enforce", I),
 	DUR("domain *", "callout_timeout", 1, 3600, I),
 	STR("domain *", "callout_sender", NULL, I, 0),
 	DUR("domain *", "positive_ttl", 0, 3650 * DAY, I),

@@ -82,6 +82,17 @@ nz(const char *s)
 	return s ? s : "";
 }
 
+/* envelope_set_auth - see envelope.h */
+void
+envelope_set_auth(struct envelope *e, const char *spf, const char *dkim, const char *dmarc,
+    int quarantine)
+{
+	snprintf(e->auth_spf, sizeof(e->auth_spf), "%s", spf ? spf : e->auth_spf);
+	snprintf(e->auth_dkim, sizeof(e->auth_dkim), "%s", dkim ? dkim : e->auth_dkim);
+	snprintf(e->auth_dmarc, sizeof(e->auth_dmarc), "%s", dmarc ? dmarc : e->auth_dmarc);
+	e->auth_quarantine = quarantine;
+}
+
 /* envelope_to_json - compact JSON in the documented form, malloc'd, or NULL */
 char *
 envelope_to_json(const struct envelope *e)
@@ -115,6 +126,10 @@ envelope_to_json(const struct envelope *e)
 	    json_object_set_new(o, "client_name", json_string(nz(e->client_name))) == -1 ||
 	    json_object_set_new(o, "helo", json_string(nz(e->helo))) == -1 ||
 	    json_object_set_new(o, "tls", json_string(nz(e->tls))) == -1)
+		goto done;
+	if (e->auth_spf[0] != '\0' && json_object_set_new(o, "auth", json_pack("{s:s, s:s, s:s, s:b}",
+	    "spf", e->auth_spf, "dkim", e->auth_dkim, "dmarc", e->auth_dmarc, "quarantine",
+	    e->auth_quarantine)) == -1)
 		goto done;
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 done:
@@ -180,6 +195,26 @@ get_int(json_t *o, const char *name, int64_t *out, char *err, size_t errlen)
 		return -1;
 	}
 	*out = json_integer_value(v);
+	return 0;
+}
+
+/* parse_auth - the optional "auth" object: the verdicts at ingest */
+static int
+parse_auth(json_t *o, struct envelope *e, char *err, size_t errlen)
+{
+	json_t	*a = json_object_get(o, "auth"), *q;
+
+	if (a == NULL)
+		return 0;
+	if (!json_is_object(a) ||
+	    get_fixed(a, "spf", e->auth_spf, sizeof(e->auth_spf), err, errlen) == -1 ||
+	    get_fixed(a, "dkim", e->auth_dkim, sizeof(e->auth_dkim), err, errlen) == -1 ||
+	    get_fixed(a, "dmarc", e->auth_dmarc, sizeof(e->auth_dmarc), err, errlen) == -1) {
+		snprintf(err, errlen, "field \"auth\" is not {spf, dkim, dmarc, quarantine}");
+		return -1;
+	}
+	q = json_object_get(a, "quarantine");
+	e->auth_quarantine = q != NULL && json_is_true(q);
 	return 0;
 }
 
@@ -257,7 +292,7 @@ envelope_from_json(const char *json, size_t len, struct envelope *e, char *err, 
 	    get_str(o, "client_name", 0, ENVELOPE_FIELD_MAX, &e->client_name, err, errlen) == -1 ||
 	    get_str(o, "helo", 0, ENVELOPE_FIELD_MAX, &e->helo, err, errlen) == -1 ||
 	    get_str(o, "tls", 0, ENVELOPE_FIELD_MAX, &e->tls, err, errlen) == -1 ||
-	    parse_rcpts(o, e, err, errlen) == -1)
+	    parse_rcpts(o, e, err, errlen) == -1 || parse_auth(o, e, err, errlen) == -1)
 		goto done;
 	if (!msgid_valid(e->id)) {
 		snprintf(err, errlen, "field \"id\" is not a message id");

@@ -9,7 +9,8 @@
  * {"v":1,"id":..,"node":..,"received_ms":..,"size":..,"sha256":"hex",
  *  "mail_from":"a@b" ("" for <>),"mail_params":"SIZE=123 BODY=8BITMIME ...",
  *  "rcpts":[{"addr":..,"params":"NOTIFY=.. ORCPT=.."}],
- *  "client_addr":..,"client_name":..,"helo":..,"tls":"TLSv1.3 TLS_AES_..." or ""}
+ *  "client_addr":..,"client_name":..,"helo":..,"tls":"TLSv1.3 TLS_AES_..." or "",
+ *  "auth":{"spf":..,"dkim":..,"dmarc":..,"quarantine":true|false} (only when verified)}
  */
 #ifndef MXS_ENVELOPE_H
 #define MXS_ENVELOPE_H
@@ -37,12 +38,18 @@ struct envelope {
 	char			*client_name;
 	char			*helo;
 	char			*tls;		/* "" when plaintext */
+	/* verdicts at ingest (ingest/auth.c), RFC 8601 words; "" when not verified */
+	char			 auth_spf[16], auth_dkim[16], auth_dmarc[16];
+	int			 auth_quarantine;	/* DMARC p=quarantine failure, enforced */
 };
 
 void	envelope_init(struct envelope *);
 void	envelope_free(struct envelope *);
 /* envelope_add_rcpt - append a copy; 0 ok, -1 no memory */
 int	envelope_add_rcpt(struct envelope *, const char *addr, const char *params);
+/* envelope_set_auth - the verdicts of ingest/auth.c (NULL: leave) */
+void	envelope_set_auth(struct envelope *, const char *spf, const char *dkim,
+	    const char *dmarc, int quarantine);
 /* envelope_to_json - malloc'd compact JSON, or NULL */
 char	*envelope_to_json(const struct envelope *);
 /* envelope_from_json - 0 ok; -1 with a reason in err */

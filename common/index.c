@@ -39,16 +39,20 @@ enum index_stmt {
 static const char *index_sql[ST_COUNT] = {
 	[ST_ADD_MSG] = "INSERT INTO messages (id, node, object_key, location, spool_path,"
 	    " received_ms, size, sha256, mail_from, mail_params, client_addr, client_name,"
-	    " helo, tls, state, next_attempt_ms, state_ms)"
+	    " helo, tls, state, next_attempt_ms, state_ms, auth_spf, auth_dkim, auth_dmarc)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-	    " 'queued', ?15, ?15)",
-	[ST_ADD_RCPT] = "INSERT OR IGNORE INTO recipients (message_id, rcpt, domain, params, seq)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	    " CASE WHEN ?19 THEN 'quarantine' ELSE 'queued' END, ?15, ?15, ?16, ?17, ?18)",
+	/* a DMARC p=quarantine failure under auth_policy = enforce waits for the operator */
+	[ST_ADD_RCPT] = "INSERT OR IGNORE INTO recipients (message_id, rcpt, domain, params, seq,"
+	    " state, last_text, updated_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 THEN 'quarantine' ELSE 'pending' END,"
+	    " CASE WHEN ?6 THEN 'DMARC policy quarantine (verified at ingest)' END,"
+	    " CASE WHEN ?6 THEN ?7 END)",
 	[ST_SET_LOC] = "UPDATE messages SET location = ?2, object_key = ?3, spool_path = ?4"
 	    " WHERE id = ?1",
 	[ST_GET_MSG] = "SELECT node, object_key, location, spool_path, received_ms, size, sha256,"
-	    " mail_from, mail_params, client_addr, client_name, helo, tls"
-	    " FROM messages WHERE id = ?1",
+	    " mail_from, mail_params, client_addr, client_name, helo, tls,"
+	    " auth_spf, auth_dkim, auth_dmarc FROM messages WHERE id = ?1",
 	[ST_GET_RCPTS] = "SELECT rcpt, params FROM recipients WHERE message_id = ?1"
 	    " ORDER BY seq, rcpt",
 	[ST_HAS] = "SELECT 1 FROM messages WHERE id = ?1",
@@ -665,6 +669,10 @@ index_insert(struct index *ix, const struct envelope *e, const char *object_key,
 	bind_text(st, 13, e->helo);
 	bind_text(st, 14, e->tls);
 	sqlite3_bind_int64(st, 15, now_ms());
+	bind_text(st, 16, e->auth_spf);
+	bind_text(st, 17, e->auth_dkim);
+	bind_text(st, 18, e->auth_dmarc);
+	sqlite3_bind_int(st, 19, e->auth_quarantine);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_CONSTRAINT &&
@@ -684,6 +692,8 @@ index_insert(struct index *ix, const struct envelope *e, const char *object_key,
 		bind_text(st, 3, dom);
 		bind_text(st, 4, e->rcpts[i].params);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)i);
+		sqlite3_bind_int(st, 6, e->auth_quarantine);
+		sqlite3_bind_int64(st, 7, now_ms());
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
@@ -827,6 +837,9 @@ index_get_message(struct index *ix, const char *id, struct envelope *e, char *ob
 	e->client_name = col_dup(st, 10);
 	e->helo = col_dup(st, 11);
 	e->tls = col_dup(st, 12);
+	col_copy(st, 13, e->auth_spf, sizeof(e->auth_spf));
+	col_copy(st, 14, e->auth_dkim, sizeof(e->auth_dkim));
+	col_copy(st, 15, e->auth_dmarc, sizeof(e->auth_dmarc));
 	sqlite3_reset(st);
 	if (!e->mail_from || !e->mail_params || !e->client_addr || !e->client_name ||
 	    !e->helo || !e->tls) {

@@ -250,4 +250,18 @@
 #define CHECK_SPKI_MAX		2048
 #define CHECK_STS_POLICY_MAX	(64 * 1024)
 
+/* Verification at ingest (ingest/auth.c).  AUTH_TIMEOUT_DEFAULT bounds all
+ * the lookups of one message (SPF, DKIM keys, DMARC) after end-of-data: the
+ * client waits 10 minutes for the reply (RFC 5321 4.5.3.2.6).  At most
+ * AUTH_DKIM_MAX signatures are reported (every one is verified, within the
+ * deadline); a header field is inspected in its first
+ * AUTH_FIELD_MAX octets (From:, Authentication-Results: authserv-id);
+ * AUTH_HEADER_MAX bounds our Authentication-Results: header (RFC 8601),
+ * enough for AUTH_DKIM_MAX signatures of the longest names. */
+#define AUTH_TIMEOUT_DEFAULT	30
+#define AUTH_TIMEOUT_MAX	300
+#define AUTH_DKIM_MAX		8
+#define AUTH_FIELD_MAX		2048
+#define AUTH_HEADER_MAX		8192
+
 #endif

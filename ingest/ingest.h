@@ -8,6 +8,8 @@
  *   smtp_session.c  one client connection: I/O, TLS, timeouts, replies
  *   smtp_cmd.c      command table and the envelope commands
  *   smtp_data.c     DATA: staging, dot-unstuffing, bare CR/LF policy, commit
+ *   auth.c          SPF, DKIM, DMARC of a staged message (auth.h); auth_hdr.c its
+ *                   header scan and our Authentication-Results:
  *   commit.c        commit worker threads, each with its own struct store
  *   counters.c      accepted/rejected counters, flushed to the index
  *   health.c        HTTP GET /healthz
@@ -163,9 +165,11 @@ enum counters_id {
 	COUNTERS_REJ_BINARY,
 	COUNTERS_REJ_JUNK,
 	COUNTERS_REJ_DNSBL,
+	COUNTERS_REJ_DMARC,
 	COUNTERS_N
 };
 void		 counters_inc(enum counters_id);
+void		 counters_auth(int method, const char *result);
 struct index;
 int		 counters_flush(struct index *);
 

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "datadir.h"
 #include "index_ingest.h"
@@ -249,6 +250,8 @@ start(struct ingest_rt *rt)
 	if ((ingest.monitor = monitor_start(ingest.config, err, sizeof(err))) == NULL &&
 	    err[0] != '\0')
 		fatalx("%s: %s", conf_path, err);
+	if (auth_init(ingest.config, ic->hostname, err, sizeof(err)) != 0)
+		fatalx("%s: %s", conf_path, err);
 	if (commit_start(ingest.config, ic->commit_workers, err, sizeof(err)) != 0)
 		fatalx("%s: storage: %s", conf_path, err);
 	if ((hk_store = store_open(ingest.config, err, sizeof(err))) == NULL ||
@@ -280,6 +283,8 @@ shutdown_all(void)
 	(void)!write(hard_pipe[1], "x", 1);
 	wait_sessions(10);
 	commit_stop();
+	if (listen_sessions() == 0)	/* a session still verifying keeps the libraries */
+		auth_shutdown();
 	staging_drain();
 	(void)!write(hk_pipe[1], "x", 1);
 	pthread_join(hk_thread, NULL);
@@ -324,6 +329,15 @@ main(int argc, char *argv[])
 		return 78;	/* EX_CONFIG */
 	}
 	if (check) {
+		/* [auth] and auth_policy too: a typo must not wait for the real start */
+		char err[ERRSTR_MAX];
+
+		if (auth_init(ingest.config, rt->conf->hostname, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: %s\n%s: 1 configuration error\n", conf_path, err,
+			    conf_path);
+			return 78;	/* EX_CONFIG */
+		}
+		auth_shutdown();
 		printf("%s: configuration ok\n", conf_path);
 		ingest_rt_put(rt);
 		config_free(ingest.config);

@@ -377,7 +377,7 @@ verify_check_key(const char *key, const char *value, void *arg)
 {
 	static const char *const known[] = { "recipients", "hashed", "catchall", "subaddress",
 	    "delimiter", "callout", "callout_timeout", "callout_sender", "positive_ttl",
-	    "negative_ttl", "positive_stale", "callout_backoff", NULL };
+	    "negative_ttl", "positive_stale", "callout_backoff", "auth_policy", NULL };
 	const struct verify_domain	*d = arg;
 	int				 i;
 

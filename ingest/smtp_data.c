@@ -26,6 +26,7 @@
 
 #include <openssl/evp.h>
 
+#include "auth.h"
 #include "config.h"
 #include "datascan.h"
 #include "log.h"
@@ -46,6 +47,7 @@ struct smtp_msg {
 	int		 toobig, werr;
 	char		 id[MSGID_MAX];
 	int64_t		 rcv_ms;
+	off_t		 rcvlen;	/* our Received: header at the start of the file */
 };
 
 /* data_flush - buffered bytes to the staging file and the hash */
@@ -274,14 +276,131 @@ smtp_msg_check(struct smtp_session *s, struct smtp_msg *d, char *text, size_t le
 	return 1;
 }
 
-/* smtp_msg_end - all bytes are in: check, then commit; the reply.  0 ok, -1 session over */
+/*
+ * data_copy - bytes [from, to) of the staging file src into the message d,
+ * "X-Original-" before each field at a message offset in ins (sorted,
+ * relative to base); -1 read error
+ */
+static int
+data_copy(struct smtp_msg *d, int src, off_t from, off_t to, off_t base,
+    const off_t *ins, size_t nins)
+{
+	static const char	 pfx[] = "X-Original-";
+	unsigned char		 buf[DATA_OUTBUF];
+	off_t			 stop;
+	ssize_t			 n;
+	size_t			 k = 0;
+
+	while (from < to) {
+		while (k < nins && base + ins[k] < from)
+			k++;
+		if (k < nins && base + ins[k] == from) {
+			data_raw(d, pfx, sizeof(pfx) - 1);
+			k++;
+		}
+		stop = k < nins && base + ins[k] < to ? base + ins[k] : to;
+		if (stop - from > (off_t)sizeof(buf))
+			stop = from + sizeof(buf);
+		n = pread(src, buf, stop - from, from);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data_raw(d, buf, n);
+		from += n;
+	}
+	return 0;
+}
+
+/*
+ * data_annotate - the staged message again, into a new staging file: our
+ * Received:, the Authentication-Results: of v, then the message with the
+ * incoming fields that claim our authserv-id renamed (RFC 8601 5); the size
+ * and the hash become those of the new bytes.  -1: staging error (451)
+ */
+static int
+data_annotate(struct smtp_session *s, struct smtp_msg *d, const struct auth_verdict *v)
+{
+	int	old = d->fd;
+	off_t	end = d->size;
+
+	if ((d->fd = staging_get(s->ic->staging_dir)) < 0) {
+		d->fd = old;
+		return -1;
+	}
+	d->size = 0;
+	d->outlen = 0;
+	if (EVP_DigestInit_ex(d->md, EVP_sha256(), NULL) != 1 ||
+	    data_copy(d, old, 0, d->rcvlen, 0, NULL, 0) != 0) {
+		staging_put(old, s->ic->staging_dir);
+		d->werr = EIO;
+		return -1;
+	}
+	data_raw(d, v->header, v->headerlen);
+	if (data_copy(d, old, d->rcvlen, end, d->rcvlen, v->forged, v->nforged) != 0)
+		d->werr = EIO;
+	data_flush(d);
+	staging_put(old, s->ic->staging_dir);
+	return d->werr ? -1 : 0;
+}
+
+/*
+ * data_auth - verify the staged message (auth.c), annotate it; the reply when
+ * it must not be committed (written into text).  1 replied, 0 go on commit
+ */
+static int
+data_auth(struct smtp_session *s, struct smtp_msg *d, char *text, size_t len)
+{
+	struct auth_verdict	*v;
+	struct auth_request	 r = { d->id, s->addr, s->helo, s->tx->env.mail_from,
+				    auth_enforce(&s->tx->env) };
+	int			 rc = 0;
+
+	if ((v = malloc(sizeof(*v))) == NULL || auth_verify(d->fd, d->rcvlen, d->size, &r, v)) {
+		if (v != NULL)
+			auth_verdict_free(v);
+		free(v);
+		counters_inc(COUNTERS_REJ_STORE_TEMPFAIL);
+		log_warnx("%s ingest auth_error session=%s error=\"staging file unreadable or out "
+		    "of memory\"", d->id, s->id);
+		snprintf(text, len, "451 4.3.0 Error: local error in processing");
+		return 1;
+	}
+	log_info("%s ingest auth session=%s spf=%s dkim=%s dmarc=%s from_domain=%s action=%s "
+	    "forged_ar=%zu", d->id, s->id, spf_result_name(v->spf), v->dkim, v->dmarc,
+	    v->from_domain[0] ? v->from_domain : "-", v->action == AUTH_REJECT ? "reject" :
+	    v->action == AUTH_QUARANTINE ? "quarantine" : "accept", v->nforged);
+	counters_auth(0, spf_result_name(v->spf));
+	counters_auth(1, v->dkim);
+	counters_auth(2, v->dmarc);
+	if (v->action == AUTH_REJECT) {
+		counters_inc(COUNTERS_REJ_DMARC);
+		snprintf(text, len, "550 5.7.1 Error: rejected by the DMARC policy of %s",
+		    v->from_domain);
+		rc = 1;
+	} else if (data_annotate(s, d, v) != 0) {
+		counters_inc(COUNTERS_REJ_STORE_TEMPFAIL);
+		log_warnx("%s ingest staging_error session=%s error=\"%s\"", d->id, s->id,
+		    strerror(d->werr));
+		snprintf(text, len, "451 4.3.0 Error: local error in processing");
+		rc = 1;
+	} else
+		envelope_set_auth(&s->tx->env, spf_result_name(v->spf), v->dkim, v->dmarc,
+		    v->action == AUTH_QUARANTINE);
+	auth_verdict_free(v);
+	free(v);
+	return rc;
+}
+
+/* smtp_msg_end - all bytes are in: check, verify, then commit; the reply.  0 ok, -1 over */
 int
 smtp_msg_end(struct smtp_session *s, struct smtp_msg *d)
 {
-	char	text[256];
+	char	text[384];
 
 	data_flush(d);
-	if (smtp_msg_check(s, d, text, sizeof(text)))
+	if (smtp_msg_check(s, d, text, sizeof(text)) ||
+	    (auth_enabled() && data_auth(s, d, text, sizeof(text))))
 		return smtp_reply(s, "%s", text) == 0 ? 0 : -1;
 	return data_commit(s, d) == 0 ? 0 : -1;
 }
@@ -327,6 +446,7 @@ smtp_msg_open(struct smtp_session *s, int chunked)
 		return NULL;
 	}
 	data_received(s, d, d->id);
+	d->rcvlen = d->outlen;
 	return d;
 }
 

@@ -321,6 +321,8 @@ cli_show(struct cli *c)
 		    "client_addr", env.client_addr ? env.client_addr : "", "client_name",
 		    env.client_name ? env.client_name : "", "helo", env.helo ? env.helo : "",
 		    "tls", env.tls ? env.tls : "", "sha256", env.sha256));
+		json_object_set_new(o, "auth", json_pack("{s:s, s:s, s:s}", "spf", env.auth_spf,
+		    "dkim", env.auth_dkim, "dmarc", env.auth_dmarc));
 		json_object_set_new(o, "object_key", json_string(loc == INDEX_LOC_STORE ? key :
 		    spool));
 		a = json_array();
@@ -337,6 +339,11 @@ cli_show(struct cli *c)
 	    cli_fmt_age(now_ms() - m.received_ms, age, sizeof(age)),
 	    env.client_name ? env.client_name : "", env.client_addr ? env.client_addr : "",
 	    env.helo ? env.helo : "", env.tls && env.tls[0] ? " tls=" : "", env.tls ? env.tls : "");
+	if (env.auth_spf[0] != '\0')
+		printf("  auth:       spf=%s dkim=%s dmarc=%s\n", env.auth_spf, env.auth_dkim,
+		    env.auth_dmarc);
+	else
+		printf("  auth:       not verified\n");
 	printf("  size:       %s (%lld bytes)  sha256=%s\n  stored at:  %s%s\n",
 	    cli_fmt_size(m.size, size, sizeof(size)), (long long)m.size, env.sha256,
 	    loc == INDEX_LOC_STORE ? key : spool, loc == INDEX_LOC_STORE ? "" :

@@ -32,6 +32,9 @@ static const struct {
 	{ "ingest_rejected", "reason", "Transactions or commands the ingest refused, by reason." },
 	{ "storage_errors", "op", "Object storage operations that failed." },
 	{ "tls_failures", "side", "TLS handshakes that failed." },
+	{ "auth_spf", "result", "SPF verdicts at ingest (RFC 8601 words)." },
+	{ "auth_dkim", "result", "DKIM verdicts at ingest: pass if any signature passed." },
+	{ "auth_dmarc", "result", "DMARC verdicts at ingest for the From: domain." },
 };
 
 /* metrics_utf8_len - length of the valid UTF-8 sequence at s, 0 if invalid */

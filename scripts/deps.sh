@@ -4,13 +4,14 @@
 # Idempotent and quick when everything is present: dpkg is asked first, and
 # apt-get runs only for what is missing.  Groups:
 #   build  - compilers' libraries: OpenSSL, SQLite, libcurl (SigV4), libmicrohttpd,
-#            jansson (JSON), inih (config), libidn2 (IDNA), libunbound (DNS), cmocka (unit tests), clang +
+#            jansson (JSON), inih (config), libidn2 (IDNA), libunbound (DNS), libopendkim and
+#            libopendmarc + publicsuffix (DKIM, DMARC), cmocka (unit tests), clang +
 #            libFuzzer (tests/fuzz harnesses, tests/e2e/ingest_fuzz.sh)
 #   test   - real peers: Ceph RGW (S3), Postfix (smtp-sink/smtp-source, benchmark),
 #            Dovecot LMTP, swaks, openssl CLI, awscli, Chromium, promtool, dnsmasq
 #            (authoritative DNS on loopback), knot (a server that answers SERVFAIL),
 #            python3-spf (the RFC 7208 test suite); ARC verifiers
-#            independent of mxspool (python3-dkim, libmail-dkim-perl)
+#            independent of mxspool (python3-dkim, libmail-dkim-perl); python3-nacl (Ed25519 for dkimpy)
 #   docker - Docker engine, compose and debootstrap for the compose-stack test
 # test also unpacks Exim (exim4-daemon-light, a real MTA that sends BDAT) into
 # $EXIM_DIR without installing it: it conflicts with Postfix (mail-transport-agent);
@@ -19,7 +20,8 @@
 set -eu
 
 build="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
- libmicrohttpd-dev libjansson-dev libinih-dev libidn2-dev libunbound-dev libcmocka-dev xxd
+ libmicrohttpd-dev libjansson-dev libinih-dev libidn2-dev libunbound-dev libopendkim-dev
+ libopendmarc-dev publicsuffix libcmocka-dev xxd
  clang libclang-rt-14-dev"
 test="radosgw ceph-mon ceph-osd postfix swaks libnet-ssleay-perl dovecot-core dovecot-lmtpd openssl curl
  awscli chromium prometheus python3 procps iproute2 bc psmisc dnsmasq-base knot python3-spf python3-yaml

@@ -247,6 +247,11 @@ function draw(s) {
     (s.storage.checked_ms ? "; " : "")) +
     (s.storage.checked_ms ? "checked " + fmtAgo(s.storage.checked_ms, s.now_ms) : ""));
   setText("c-ingest", fmtInt(s.ingest.accepted) + " / " + fmtInt(s.ingest.rejected));
+  /* the ingest's verdicts (counters auth_dmarc{result}); temperror etc. are neither */
+  const dm = { pass: 0, fail: 0 };
+  for (const c of s.counters || [])
+    if (c.name === "auth_dmarc" && c.label in dm) dm[c.label] += c.value;
+  setText("c-dmarc", fmtInt(dm.pass) + " / " + fmtInt(dm.fail), "big" + (dm.fail > 0 ? " warn" : ""));
   drawAges(b.age_buckets);
   drawHistory(s.samples, s.now_ms);
   drawDomains(s.domains);

@@ -78,6 +78,9 @@ health_listen = 0.0.0.0:8080
 tls_cert = /etc/mxspool/tls/cert.pem
 tls_key = /etc/mxspool/tls/key.pem
 
+[auth]
+verify = no
+
 [domain example.test]
 recipients = /etc/mxspool/recipients-example.test
 

@@ -46,6 +46,8 @@ example.com = smtp://127.0.0.1:$SINK
 [deliver]
 tls = opportunistic
 tls_verify = no
+[auth]
+verify = no
 C
 	"$INGEST" -c "$T/$1.conf" >> "$T/$1.log" 2>&1 &
 	cleanup_add "kill -9 $!"

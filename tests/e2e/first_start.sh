@@ -38,6 +38,8 @@ greet_delay = 0
 min_free_space = 0
 [domain example.test]
 callout = smtp://127.0.0.1:$SINK
+[auth]
+verify = no
 CONF
 }
 

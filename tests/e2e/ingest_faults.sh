@@ -29,6 +29,8 @@ user =
 greet_delay = 0
 min_free_space = 0
 $3
+[auth]
+verify = no
 [domain example.test]
 recipients = $T/rcpts
 CONF

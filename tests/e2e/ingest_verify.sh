@@ -208,6 +208,8 @@ hostname = mx2.example.test
 user =
 greet_delay = 0
 min_free_space = 0
+[auth]
+verify = no
 [domain example.test]
 callout = smtp://127.0.0.1:$PFPORT
 callout_timeout = 20s

@@ -66,6 +66,7 @@ need("headline", re.fullmatch(r"Backlog: %s messages, oldest \d+ (d|h|min)( \d+ 
 need("oldest 3 days", "oldest 3 d" in head, head)
 need("backlog card", t.byid["c-messages"].strip() == f"{b['messages']:,}", t.byid["c-messages"])
 need("quarantine card", t.byid["c-quarantine"].strip() == "1", t.byid["c-quarantine"])
+need("DMARC card", t.byid["c-dmarc"].strip() == "40 / 3", t.byid["c-dmarc"])
 need("errors card", t.byid["c-errors"].strip() == str(s["errors"]["total"]), t.byid["c-errors"])
 need("drain badge", t.byid["drain"].strip() == "RUNNING", t.byid["drain"])
 need("rate", t.byid["rate"].strip() == "rate limit 10/s, achieved 3/s", t.byid["rate"])

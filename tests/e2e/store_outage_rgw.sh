@@ -195,6 +195,8 @@ probe_timeout = 1s
 $2
 [spool]
 $3
+[auth]
+verify = no
 [ingest]
 listen = 127.0.0.1:$P
 health_listen = 127.0.0.1:$H

@@ -4,7 +4,9 @@
 #       a config: node mx1, data_dir $T/run, a file store $T/run/store (or the
 #       [storage] lines in INGEST_STORAGE), [ingest] on LISTEN (e.g. 127.0.0.1:PORT)
 #       as hostname mx.test, no user switch, no greeting delay, no free-space floor,
-#       plus the lines KEYS; [domain example.test] with recipients $T/run/rcpts;
+#       plus the lines KEYS; [auth] with the lines of $INGEST_AUTH (default
+#       "verify = no": tests without a DNS server of their own never ask the
+#       system resolver); [domain example.test] with recipients $T/run/rcpts;
 #       then MORE (further sections)
 #   ingest_start CONF PORT [LOG]
 #       $INGEST -c CONF, output appended to LOG (default CONF with .log for .conf),
@@ -29,6 +31,8 @@ user =
 greet_delay = 0
 min_free_space = 0
 ${3:-}
+[auth]
+${INGEST_AUTH:-verify = no}
 [domain example.test]
 recipients = $T/run/rcpts
 ${4:-}

@@ -62,7 +62,9 @@ status_populate() {
 	      ('ingest_accepted', '', 62, $_now), ('ingest_rejected', 'relay', 5, $_now),
 	      ('ingest_rejected', 'unknown_user', 3, $_now),
 	      ('ingest_rejected', 'we\"ird\\label', 1, $_now),
-	      ('storage_errors', 'put', 2, $_now), ('tls_failures', 'ingest', 4, $_now);
+	      ('storage_errors', 'put', 2, $_now), ('tls_failures', 'ingest', 4, $_now),
+	      ('auth_dmarc', 'pass', 40, $_now), ('auth_dmarc', 'fail', 3, $_now),
+	      ('auth_dmarc', 'temperror', 1, $_now);
 	    INSERT INTO backlog_samples (at_ms, count, bytes, oldest_ms) VALUES
 	      ($_now - 7200000, 20, 1000, $_now - 9000000),
 	      ($_now - 3600000, 40, 2000, $_now - 9000000), ($_now - 60000, 62, 3000, NULL);

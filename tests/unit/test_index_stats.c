@@ -450,6 +450,10 @@ test_attempts(void **state)
 	sql(f, "DROP INDEX messages_forget", NULL);	/* 005's, which follows */
 	sql(f, "DROP INDEX messages_drill", NULL);	/* 007's, likewise */
 	sql(f, "ALTER TABLE messages DROP COLUMN drill", NULL);
+	sql(f, "DROP INDEX messages_auth_dmarc", NULL);	/* 008's */
+	sql(f, "ALTER TABLE messages DROP COLUMN auth_spf", NULL);
+	sql(f, "ALTER TABLE messages DROP COLUMN auth_dkim", NULL);
+	sql(f, "ALTER TABLE messages DROP COLUMN auth_dmarc", NULL);
 	sql(f, "PRAGMA user_version = 3", NULL);
 	sql(f, ins, NULL);
 	index_close(f->idx);
