@@ -27,6 +27,7 @@
 #include "embed.h"
 #include "index.h"
 #include "msgid.h"
+#include "queue_state.h"
 
 #define INDEX_BUSY_DEFAULT_MS	5000
 #define INDEX_BATCH		512	/* ids per page in the foreach functions */
@@ -41,7 +42,7 @@ static const char *index_sql[ST_COUNT] = {
 	    " received_ms, size, sha256, mail_from, mail_params, client_addr, client_name,"
 	    " helo, tls, state, next_attempt_ms, state_ms)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-	    " 'queued', ?15, ?15)",
+	    " " QS_SQL(QS_QUEUED) ", ?15, ?15)",
 	[ST_ADD_RCPT] = "INSERT OR IGNORE INTO recipients (message_id, rcpt, domain, params, seq)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_SET_LOC] = "UPDATE messages SET location = ?2, object_key = ?3, spool_path = ?4"
@@ -58,7 +59,7 @@ static const char *index_sql[ST_COUNT] = {
 	    " ORDER BY received_ms, id LIMIT ?3",
 	[ST_ALL] = "SELECT id, object_key, location FROM messages WHERE id > ?1"
 	    " ORDER BY id LIMIT ?2",
-	[ST_MISSING] = "UPDATE messages SET state = 'missing', state_ms = ?2 WHERE id = ?1",
+	[ST_MISSING] = "UPDATE messages SET state = " QS_SQL(QS_MISSING) ", state_ms = ?2 WHERE id = ?1",
 	[ST_STATE] = "SELECT state, coalesce(purged_ms, 0) FROM messages WHERE id = ?1",
 	[ST_KV_GET] = "SELECT value FROM control WHERE key = ?1",
 	[ST_KV_SET] = "INSERT INTO control (key, value, updated_ms) VALUES (?1, ?2, ?3)"

@@ -17,8 +17,8 @@
 #include "buf.h"
 #include "index_replay.h"
 #include "log.h"
+#include "queue_state.h"
 
-#define BACKLOG_STATES	"('queued','active','hold','quarantine')"
 
 static __thread char	ir_err[ERRSTR_MAX];
 
@@ -101,12 +101,12 @@ ir_step_done(struct index *ix, sqlite3_stmt *s, const char *what)
 static int
 ir_filter_sql(struct buf *sql, const struct index_filter *f, int with_state, int pending)
 {
-	const char *pend = pending ? " AND r.state = 'pending'" : "";
+	const char *pend = pending ? " AND r.state = " QS_SQL(RS_PENDING) : "";
 
 	if (with_state) {
-		if (f->state == NULL || strcmp(f->state, "backlog") == 0)
-			buf_addstr(sql, " AND m.state IN " BACKLOG_STATES);
-		else if (strcmp(f->state, "all") != 0)
+		if (f->state == NULL || strcmp(f->state, QS_F_BACKLOG) == 0)
+			buf_addstr(sql, " AND m.state IN " QS_BACKLOG_SQL);
+		else if (strcmp(f->state, QS_F_ALL) != 0)
 			buf_addstr(sql, " AND m.state = :f_state");
 	}
 	if (f->domain)
@@ -247,7 +247,7 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	 * with an OR over both states walked every delivered message older than
 	 * the backlog at each lease: quadratic over a drain.
 	 */
-	if ((s = ir_prep_filter(ix, "SELECT m.id FROM messages m WHERE m.state = 'active'"
+	if ((s = ir_prep_filter(ix, "SELECT m.id FROM messages m WHERE m.state = " QS_SQL(QS_ACTIVE)
 	    " AND m.lease_until_ms < :now", f, 0, 1, " LIMIT :max", &st)) == NULL)
 		goto out;
 	ir_bind_int(s, ":now", now);
@@ -255,7 +255,7 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	if ((rc = ir_lease_collect(s, ids, max, n)) != SQLITE_DONE)
 		goto fail;
 	index_unprepare(ix, s);
-	if ((s = ir_prep_filter(ix, "SELECT m.id FROM messages m WHERE m.state = 'queued' AND"
+	if ((s = ir_prep_filter(ix, "SELECT m.id FROM messages m WHERE m.state = " QS_SQL(QS_QUEUED) " AND"
 	    " (m.next_attempt_ms <= :now OR COALESCE(m.expires_ms, m.received_ms + :life) <= :now"
 	    " OR (:flush > 0 AND COALESCE(m.last_attempt_ms, 0) < :flush))", f, 0, 1,
 	    " ORDER BY m.received_ms, m.id LIMIT :max", &st)) == NULL)
@@ -266,7 +266,7 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	ir_bind_int(s, ":max", max - *n);
 	if ((rc = ir_lease_collect(s, ids, max, n)) != SQLITE_DONE)
 		goto fail;
-	if ((u = ir_prep(ix, "UPDATE messages SET state = 'active', lease_owner = :o,"
+	if ((u = ir_prep(ix, "UPDATE messages SET state = " QS_SQL(QS_ACTIVE) ", lease_owner = :o,"
 	    " lease_until_ms = :u, state_ms = :now WHERE id = :id", &st)) == NULL)
 		goto out;
 	for (int i = 0; i < *n; i++) {
@@ -299,7 +299,7 @@ index_replay_renew(struct index *ix, const char *id, const char *owner, int64_t 
 	enum index_status st;
 
 	if ((s = ir_prep(ix, "UPDATE messages SET lease_until_ms = :u WHERE id = :id"
-	    " AND state = 'active' AND lease_owner = :o", &st)) == NULL)
+	    " AND state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o", &st)) == NULL)
 		return st;
 	ir_bind_int(s, ":u", until_ms);
 	ir_bind_text(s, ":id", id);
@@ -315,8 +315,8 @@ index_replay_unlease(struct index *ix, const char *id, const char *owner)
 	sqlite3_stmt	*s;
 	enum index_status st;
 
-	if ((s = ir_prep(ix, "UPDATE messages SET state = 'queued', lease_owner = NULL,"
-	    " lease_until_ms = NULL WHERE id = :id AND state = 'active' AND lease_owner = :o",
+	if ((s = ir_prep(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ", lease_owner = NULL,"
+	    " lease_until_ms = NULL WHERE id = :id AND state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o",
 	    &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":id", id);
@@ -332,8 +332,9 @@ index_replay_unlease_owner(struct index *ix, const char *owner, int *n)
 	enum index_status st;
 
 	*n = 0;
-	if ((s = ir_prep(ix, "UPDATE messages SET state = 'queued', lease_owner = NULL,"
-	    " lease_until_ms = NULL WHERE state = 'active' AND lease_owner = :o", &st)) == NULL)
+	if ((s = ir_prep(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ", lease_owner = NULL,"
+	    " lease_until_ms = NULL WHERE state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o",
+	    &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":o", owner);
 	if ((st = ir_step_done(ix, s, "unlease owner")) == INDEX_OK)
@@ -348,7 +349,7 @@ index_replay_lease_owners(struct index *ix, void (*fn)(const char *, void *), vo
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep(ix, "SELECT DISTINCT lease_owner FROM messages WHERE state = 'active'"
+	if ((s = ir_prep(ix, "SELECT DISTINCT lease_owner FROM messages WHERE state = " QS_SQL(QS_ACTIVE)
 	    " AND lease_owner IS NOT NULL", &st)) == NULL)
 		return st;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -368,7 +369,7 @@ ir_record(struct index *ix, const char *id, const struct index_outcome *o, size_
 	    " enhanced, text, worker) VALUES (:id, :r, :now, :t, :c, :e, :x, :w)", &st)) == NULL)
 		return st;
 	if ((r = ir_prep(ix, "UPDATE recipients SET state = :s, last_code = :c, last_text = :x,"
-	    " updated_ms = :now WHERE message_id = :id AND rcpt = :r AND state = 'pending'",
+	    " updated_ms = :now WHERE message_id = :id AND rcpt = :r AND state = " QS_SQL(RS_PENDING),
 	    &st)) == NULL)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -386,7 +387,7 @@ ir_record(struct index *ix, const char *id, const struct index_outcome *o, size_
 			st = ir_fail(index_db(ix), "insert attempt");
 			goto out;
 		}
-		ir_bind_text(r, ":s", o[i].state);
+		ir_bind_text(r, ":s", rcpt_state_name(o[i].state));
 		ir_bind_int(r, ":c", o[i].code);
 		ir_bind_text(r, ":x", o[i].text ? o[i].text : "");
 		ir_bind_int(r, ":now", now);
@@ -403,24 +404,24 @@ out:
 	return st;
 }
 
-/* ir_next_state - 'queued' if a recipient is pending, else quarantine or delivered */
+/* ir_next_state - queued if a recipient is pending, else quarantine or delivered */
 static enum index_status
-ir_next_state(struct index *ix, const char *id, const char **state)
+ir_next_state(struct index *ix, const char *id, enum queue_state *state)
 {
 	sqlite3_stmt	*s;
 	enum index_status st;
 
-	if ((s = ir_prep(ix, "SELECT COALESCE(sum(state = 'pending'), 0),"
-	    " COALESCE(sum(state = 'quarantine'), 0) FROM recipients WHERE message_id = :id",
+	if ((s = ir_prep(ix, "SELECT COALESCE(sum(state = " QS_SQL(RS_PENDING) "), 0),"
+	    " COALESCE(sum(state = " QS_SQL(RS_QUARANTINE) "), 0) FROM recipients WHERE message_id = :id",
 	    &st)) == NULL)
 		return st;
 	ir_bind_text(s, ":id", id);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		st = ir_fail(index_db(ix), "count recipients");
 	} else if (sqlite3_column_int64(s, 0) > 0)
-		*state = "queued";
+		*state = QUEUE_QUEUED;
 	else
-		*state = sqlite3_column_int64(s, 1) > 0 ? "quarantine" : "delivered";
+		*state = sqlite3_column_int64(s, 1) > 0 ? QUEUE_QUARANTINE : QUEUE_DELIVERED;
 	index_unprepare(ix, s);
 	return st;
 }
@@ -430,7 +431,7 @@ index_replay_finish(struct index *ix, const char *id, const char *owner,
     const struct index_outcome *o, size_t n, const char *worker, int64_t now, int64_t next_ms)
 {
 	sqlite3_stmt	*s;
-	const char	*state = "queued";
+	enum queue_state state = QUEUE_QUEUED;
 	enum index_status st;
 
 	if ((st = ir_begin(ix)) != INDEX_OK)
@@ -441,10 +442,10 @@ index_replay_finish(struct index *ix, const char *id, const char *owner,
 	/* only while we still own the lease: the operator or a new owner decides otherwise */
 	if ((s = ir_prep(ix, "UPDATE messages SET state = :s, next_attempt_ms = :next,"
 	    " attempts = attempts + 1, last_attempt_ms = :now, lease_owner = NULL,"
-	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state = 'active'"
+	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state = " QS_SQL(QS_ACTIVE)
 	    " AND lease_owner = :o", &st)) == NULL)
 		return ir_end(ix, st);
-	ir_bind_text(s, ":s", state);
+	ir_bind_text(s, ":s", queue_state_name(state));
 	ir_bind_int(s, ":next", next_ms);
 	ir_bind_int(s, ":now", now);
 	ir_bind_text(s, ":id", id);
@@ -476,19 +477,20 @@ enum index_status
 index_replay_defer(struct index *ix, const char *id, const char *owner, int64_t now,
     int64_t next_ms, const char *note)
 {
-	return ir_leased_update(ix, "UPDATE messages SET state = 'queued', next_attempt_ms = :next,"
-	    " attempts = attempts + 1, last_attempt_ms = :now, note = :note, lease_owner = NULL,"
-	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state = 'active'"
-	    " AND lease_owner = :o", "defer", id, owner, now, next_ms, note, 0);
+	return ir_leased_update(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ","
+	    " next_attempt_ms = :next, attempts = attempts + 1, last_attempt_ms = :now,"
+	    " note = :note, lease_owner = NULL, lease_until_ms = NULL, state_ms = :now"
+	    " WHERE id = :id AND state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o",
+	    "defer", id, owner, now, next_ms, note, 0);
 }
 
 enum index_status
 index_replay_hold_note(struct index *ix, const char *id, const char *owner, int64_t now,
     const char *note)
 {
-	return ir_leased_update(ix, "UPDATE messages SET state = 'hold', note = :note,"
+	return ir_leased_update(ix, "UPDATE messages SET state = " QS_SQL(QS_HOLD) ", note = :note,"
 	    " lease_owner = NULL, lease_until_ms = NULL, state_ms = :now WHERE id = :id"
-	    " AND state = 'active' AND lease_owner = :o", "hold", id, owner, now, 0, note, 0);
+	    " AND state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o", "hold", id, owner, now, 0, note, 0);
 }
 
 enum index_status
@@ -499,14 +501,15 @@ index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t
 
 	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	st = ir_leased_update(ix, "UPDATE recipients SET state = 'expired', updated_ms = :now,"
-	    " dsn_ms = CASE WHEN :sent THEN :now END WHERE message_id = :id AND state = 'pending'"
-	    " AND EXISTS (SELECT 1 FROM messages WHERE id = :id AND state = 'active'"
+	st = ir_leased_update(ix, "UPDATE recipients SET state = " QS_SQL(RS_EXPIRED) ","
+	    " updated_ms = :now, dsn_ms = CASE WHEN :sent THEN :now END WHERE message_id = :id"
+	    " AND state = " QS_SQL(RS_PENDING) " AND EXISTS (SELECT 1 FROM messages WHERE id = :id"
+	    " AND state = " QS_SQL(QS_ACTIVE)
 	    " AND lease_owner = :o)", "expire recipients", id, owner, now, 0, NULL, dsn_sent);
 	if (st == INDEX_OK)
-		st = ir_leased_update(ix, "UPDATE messages SET state = 'expired', note = :note,"
+		st = ir_leased_update(ix, "UPDATE messages SET state = " QS_SQL(QS_EXPIRED) ", note = :note,"
 		    " lease_owner = NULL, lease_until_ms = NULL, state_ms = :now WHERE id = :id"
-		    " AND state = 'active' AND lease_owner = :o", "expire", id, owner, now, 0,
+		    " AND state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o", "expire", id, owner, now, 0,
 		    note, 0);
 	return ir_end(ix, st);
 }
@@ -517,7 +520,7 @@ index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t
 	" COALESCE(m.last_attempt_ms, 0), m.attempts,"					\
 	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"		\
 	" (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"			\
-	" AND r.state = 'pending'), COALESCE(m.purged_ms, 0)"
+	" AND r.state = " QS_SQL(RS_PENDING) "), COALESCE(m.purged_ms, 0)"
 
 /* ir_msg_row - fill row from a statement selecting IR_MSG_COLS */
 static void
@@ -525,7 +528,7 @@ ir_msg_row(sqlite3_stmt *s, struct index_msg_row *m)
 {
 	memset(m, 0, sizeof(*m));
 	snprintf(m->id, sizeof(m->id), "%s", ir_text(s, 0));
-	m->state = ir_text(s, 1);
+	m->state = queue_state_parse(ir_text(s, 1));
 	m->mail_from = ir_text(s, 2);
 	m->note = ir_text(s, 3);
 	m->lease_owner = ir_text(s, 4);
@@ -548,7 +551,6 @@ index_replay_get(struct index *ix, const char *id, struct index_msg_row *m)
 	/* the row's strings outlive the statement (which must not keep a read
 	 * transaction open): copies per thread, valid until the next call */
 	static __thread struct {
-		char	state[32];
 		char	mail_from[MXS_PATH_MAX + 1];
 		char	note[512];
 		char	owner[160];
@@ -564,11 +566,9 @@ index_replay_get(struct index *ix, const char *id, struct index_msg_row *m)
 	ir_bind_text(s, ":id", id);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		ir_msg_row(s, m);
-		snprintf(keep.state, sizeof(keep.state), "%s", m->state);
 		snprintf(keep.mail_from, sizeof(keep.mail_from), "%s", m->mail_from);
 		snprintf(keep.note, sizeof(keep.note), "%s", m->note);
 		snprintf(keep.owner, sizeof(keep.owner), "%s", m->lease_owner);
-		m->state = keep.state;
 		m->mail_from = keep.mail_from;
 		m->note = keep.note;
 		m->lease_owner = keep.owner;
@@ -634,7 +634,7 @@ index_replay_rcpts(struct index *ix, const char *id,
 		r.rcpt = ir_text(s, 0);
 		r.domain = ir_text(s, 1);
 		r.params = ir_text(s, 2);
-		r.state = ir_text(s, 3);
+		r.state = rcpt_state_parse(ir_text(s, 3));
 		r.last_code = sqlite3_column_int(s, 4);
 		r.last_text = ir_text(s, 5);
 		r.updated_ms = sqlite3_column_int64(s, 6);
@@ -715,26 +715,27 @@ ir_op(struct index *ix, const char *sql, const char *id, int64_t now, int64_t li
 enum index_status
 index_replay_hold(struct index *ix, const char *id, int64_t now, int *changed)
 {
-	return ir_op(ix, "UPDATE messages SET state = 'hold', lease_owner = NULL,"
+	return ir_op(ix, "UPDATE messages SET state = " QS_SQL(QS_HOLD) ", lease_owner = NULL,"
 	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id"
-	    " AND state IN ('queued', 'active', 'quarantine')", id, now, 0, changed);
+	    " AND state IN (" QS_SQL(QS_QUEUED) ", " QS_SQL(QS_ACTIVE) ", " QS_SQL(QS_QUARANTINE) ")",
+	    id, now, 0, changed);
 }
 
 enum index_status
 index_replay_release(struct index *ix, const char *id, int64_t now, int64_t lifetime_ms,
     int *changed)
 {
-	return ir_op(ix, "UPDATE messages SET state = 'queued', next_attempt_ms = :now,"
+	return ir_op(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ", next_attempt_ms = :now,"
 	    " note = NULL, state_ms = :now, expires_ms = CASE WHEN COALESCE(expires_ms,"
 	    " received_ms + :life) <= :now THEN :now + :life ELSE expires_ms END"
-	    " WHERE id = :id AND state = 'hold'", id, now, lifetime_ms, changed);
+	    " WHERE id = :id AND state = " QS_SQL(QS_HOLD), id, now, lifetime_ms, changed);
 }
 
 enum index_status
 index_replay_requeue(struct index *ix, const char *id, int64_t now, int *changed)
 {
 	return ir_op(ix, "UPDATE messages SET next_attempt_ms = :now WHERE id = :id"
-	    " AND state = 'queued'", id, now, 0, changed);
+	    " AND state = " QS_SQL(QS_QUEUED), id, now, 0, changed);
 }
 
 enum index_status
@@ -745,12 +746,12 @@ index_replay_qrelease(struct index *ix, const char *id, int64_t now, int *change
 
 	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	st = ir_op(ix, "UPDATE recipients SET state = 'pending', updated_ms = :now"
-	    " WHERE message_id = :id AND state = 'quarantine'", id, now, 0, changed);
+	st = ir_op(ix, "UPDATE recipients SET state = " QS_SQL(RS_PENDING) ", updated_ms = :now"
+	    " WHERE message_id = :id AND state = " QS_SQL(RS_QUARANTINE), id, now, 0, changed);
 	if (st == INDEX_OK && *changed)
-		st = ir_op(ix, "UPDATE messages SET state = 'queued', next_attempt_ms = :now,"
+		st = ir_op(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ", next_attempt_ms = :now,"
 		    " state_ms = :now, note = NULL WHERE id = :id"
-		    " AND state IN ('quarantine', 'queued')", id, now, 0, &dummy);
+		    " AND state IN (" QS_SQL(QS_QUARANTINE) ", " QS_SQL(QS_QUEUED) ")", id, now, 0, &dummy);
 	return ir_end(ix, st);
 }
 
@@ -762,13 +763,13 @@ index_replay_delete(struct index *ix, const char *id, int64_t now, int *changed)
 
 	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	st = ir_op(ix, "UPDATE messages SET state = 'deleted', lease_owner = NULL,"
-	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state <> 'deleted'",
+	st = ir_op(ix, "UPDATE messages SET state = " QS_SQL(QS_DELETED) ", lease_owner = NULL,"
+	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state <> " QS_SQL(QS_DELETED),
 	    id, now, 0, changed);
 	if (st == INDEX_OK)
-		st = ir_op(ix, "UPDATE recipients SET state = 'deleted', updated_ms = :now"
-		    " WHERE message_id = :id AND state IN ('pending', 'quarantine')", id, now, 0,
-		    &dummy);
+		st = ir_op(ix, "UPDATE recipients SET state = " QS_SQL(RS_DELETED) ", updated_ms = :now"
+		    " WHERE message_id = :id AND state IN (" QS_SQL(RS_PENDING) ", "
+		    QS_SQL(RS_QUARANTINE) ")", id, now, 0, &dummy);
 	return ir_end(ix, st);
 }
 
@@ -780,7 +781,7 @@ index_replay_purgeable(struct index *ix, int64_t cutoff, int limit,
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep(ix, "SELECT id FROM messages WHERE state = 'delivered'"
+	if ((s = ir_prep(ix, "SELECT id FROM messages WHERE state = " QS_SQL(QS_DELIVERED)
 	    " AND state_ms < :c AND purged_ms IS NULL ORDER BY state_ms LIMIT :l", &st)) == NULL)
 		return st;
 	ir_bind_int(s, ":c", cutoff);
@@ -865,7 +866,7 @@ index_replay_sample(struct index *ix, int64_t now)
 
 	if ((s = ir_prep(ix, "INSERT OR REPLACE INTO backlog_samples (at_ms, count, bytes,"
 	    " oldest_ms) SELECT :now, count(*), COALESCE(sum(size), 0), min(received_ms)"
-	    " FROM messages WHERE state IN " BACKLOG_STATES, &st)) == NULL)
+	    " FROM messages WHERE state IN " QS_BACKLOG_SQL, &st)) == NULL)
 		return st;
 	ir_bind_int(s, ":now", now);
 	return ir_step_done(ix, s, "sample");

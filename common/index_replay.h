@@ -24,6 +24,7 @@
 
 #include "index.h"
 #include "limits.h"
+#include "queue_state.h"
 
 #define CTL_PAUSED		"paused"
 #define CTL_RATE		"rate"
@@ -36,17 +37,12 @@
 #define CTL_STORAGE_CHECKED	"storage_checked_ms"
 #define CTL_STORAGE_REASON	"storage_reason"
 
-/* recipient states (see schema/001_init.sql) */
-#define RCPT_PENDING		"pending"
-#define RCPT_DELIVERED		"delivered"
-#define RCPT_QUARANTINE		"quarantine"
-#define RCPT_EXPIRED		"expired"
-#define RCPT_DELETED		"deleted"
+/* message and recipient states: enum queue_state, enum rcpt_state (queue_state.h) */
 
 /*
  * Selection used by list, drain, hold --all ...  Zero/NULL fields do not
- * filter.  state: one state name, "backlog" (queued active hold quarantine;
- * the default when NULL) or "all".
+ * filter.  state: one state name (queue_state_name), QS_F_BACKLOG (queued
+ * active hold quarantine; the default when NULL) or QS_F_ALL.
  */
 struct index_filter {
 	const char	*state;
@@ -61,7 +57,7 @@ struct index_filter {
 
 struct index_msg_row {
 	char		 id[MSGID_MAX];
-	const char	*state;
+	enum queue_state state;
 	const char	*mail_from;
 	const char	*note;		/* "" if none */
 	const char	*lease_owner;	/* "" if none */
@@ -82,7 +78,7 @@ struct index_rcpt_row {
 	const char	*rcpt;
 	const char	*domain;
 	const char	*params;
-	const char	*state;
+	enum rcpt_state	 state;
 	int		 last_code;	/* 0 if none */
 	const char	*last_text;	/* "" if none */
 	int64_t		 updated_ms;
@@ -103,7 +99,7 @@ struct index_attempt_row {
 struct index_outcome {
 	const char	*rcpt;
 	const char	*target;
-	const char	*state;		/* RCPT_PENDING (retry), _DELIVERED, _QUARANTINE */
+	enum rcpt_state	 state;		/* RCPT_PENDING (retry), _DELIVERED, _QUARANTINE */
 	int		 code;		/* 0: no reply */
 	const char	*enhanced;
 	const char	*text;

@@ -26,12 +26,13 @@
 #include "index_replay.h"
 #include "index_stats.h"
 #include "log.h"
+#include "queue_state.h"
 
 const int index_stats_bucket_max[INDEX_STATS_NBUCKETS - 1] = {
 	5, 10, 20, 40, 80, 160, 320, 640, 1280
 };
 
-#define BACKLOG_WHERE	"state IN ('queued', 'active', 'hold', 'quarantine')"
+#define BACKLOG_WHERE	"state IN " QS_BACKLOG_SQL
 
 /* index_stats_bucket - bucket number of an age in milliseconds */
 int
@@ -123,20 +124,21 @@ stats_rows(sqlite3 *db, sqlite3_stmt *st, const char *what,
 
 /* pending recipients of backlog messages, walking the backlog messages */
 #define BACKLOG_RCPTS	"SELECT count(*) FROM messages m CROSS JOIN recipients r" \
-	" WHERE r.message_id = m.id AND r.state = 'pending' AND m." BACKLOG_WHERE
+	" WHERE r.message_id = m.id AND r.state = " QS_SQL(RS_PENDING) " AND m." BACKLOG_WHERE
 /*
  * The same figure walking the other messages instead, cheaper when most are
  * backlog: every state outside the four, as ranges of messages_backlog
  * ('active' < 'hold' < 'quarantine' < 'queued').
  */
 #define NOT_BACKLOG(cond) "(SELECT count(*) FROM messages m CROSS JOIN recipients r" \
-	" WHERE r.message_id = m.id AND r.state = 'pending' AND " cond ")"
-#define BACKLOG_RCPTS_NOT "SELECT (SELECT count(*) FROM recipients WHERE state = 'pending')" \
-	" - " NOT_BACKLOG("m.state < 'active'") \
-	" - " NOT_BACKLOG("m.state > 'active' AND m.state < 'hold'") \
-	" - " NOT_BACKLOG("m.state > 'hold' AND m.state < 'quarantine'") \
-	" - " NOT_BACKLOG("m.state > 'quarantine' AND m.state < 'queued'") \
-	" - " NOT_BACKLOG("m.state > 'queued'")
+	" WHERE r.message_id = m.id AND r.state = " QS_SQL(RS_PENDING) " AND " cond ")"
+#define BACKLOG_RCPTS_NOT "SELECT (SELECT count(*) FROM recipients" \
+	" WHERE state = " QS_SQL(RS_PENDING) ")" \
+	" - " NOT_BACKLOG("m.state < " QS_SQL(QS_ACTIVE)) \
+	" - " NOT_BACKLOG("m.state > " QS_SQL(QS_ACTIVE) " AND m.state < " QS_SQL(QS_HOLD)) \
+	" - " NOT_BACKLOG("m.state > " QS_SQL(QS_HOLD) " AND m.state < " QS_SQL(QS_QUARANTINE)) \
+	" - " NOT_BACKLOG("m.state > " QS_SQL(QS_QUARANTINE) " AND m.state < " QS_SQL(QS_QUEUED)) \
+	" - " NOT_BACKLOG("m.state > " QS_SQL(QS_QUEUED))
 
 #define STATS_NCOLS	INDEX_STATS_NBUCKETS
 
@@ -200,12 +202,12 @@ index_stats_backlog(struct index *idx, int64_t now_ms, struct index_stats_backlo
 		{ BACKLOG_AGES, { { &out->buckets[0], &out->buckets[1], &out->buckets[2],
 		    &out->buckets[3], &out->buckets[4], &out->buckets[5], &out->buckets[6],
 		    &out->buckets[7], &out->buckets[8], &out->buckets[9] } } },
-		{ "SELECT count(*) FROM messages WHERE state = 'quarantine'",
+		{ "SELECT count(*) FROM messages WHERE state = " QS_SQL(QS_QUARANTINE),
 		    { { &out->quarantine } } },
 		{ "SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE location <> 0",
 		    { { &out->spool_messages, &out->spool_bytes } } },
 		{ "SELECT count(*) FROM messages", { { &out->total_messages } } },
-		{ "SELECT count(*) FROM recipients WHERE state = 'quarantine'",
+		{ "SELECT count(*) FROM recipients WHERE state = " QS_SQL(RS_QUARANTINE),
 		    { { &out->quarantine_rcpts } } },
 	};
 	struct stats_scalars	 rcpts = { { &out->recipients } };
@@ -268,7 +270,7 @@ index_stats_states(struct index *idx,
  * Grouping in SQL instead sorts every row (count DISTINCT, 5 s at 1M).
  */
 #define SHAPE_HEAD	"SELECT r.domain, m.received_ms, m.id FROM messages m" \
-	" CROSS JOIN recipients r WHERE r.message_id = m.id AND r.state = 'pending'"
+	" CROSS JOIN recipients r WHERE r.message_id = m.id AND r.state = " QS_SQL(RS_PENDING)
 #define DOMAINS_SQL	SHAPE_HEAD " AND m." BACKLOG_WHERE
 
 struct domains_acc {

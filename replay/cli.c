@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "config.h"
 #include "msgid.h"
+#include "queue_state.h"
 #include "objstore.h"
 #include "rate.h"
 #include "store.h"
@@ -46,11 +47,6 @@ static const struct option cli_longopts[] = {
 	{ "node", required_argument, NULL, OPT_NODE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
-};
-
-static const char *const cli_states[] = {
-	"backlog", "all", "queued", "active", "hold", "quarantine", "delivered", "expired",
-	"deleted", "missing", NULL,
 };
 
 int
@@ -109,12 +105,16 @@ cli_setopt(struct cli *c, int o, const char *arg, int64_t now)
 
 	switch (o) {
 	case OPT_STATE:
-		for (i = 0; cli_states[i] && strcmp(cli_states[i], arg) != 0; i++)
-			;
-		if (cli_states[i] == NULL)
-			return cli_err(c, CLI_USAGE, "--state %s: want backlog, all, queued,"
-			    " active, hold, quarantine, delivered, expired, deleted or missing",
-			    arg);
+		if (!queue_filter_valid(arg)) {
+			char	want[256];
+			size_t	len;
+
+			len = (size_t)snprintf(want, sizeof(want), "%s, %s", QS_F_BACKLOG, QS_F_ALL);
+			for (i = 0; i < QUEUE_NSTATES && len < sizeof(want); i++)
+				len += (size_t)snprintf(want + len, sizeof(want) - len, "%s %s",
+				    i == QUEUE_NSTATES - 1 ? " or" : ",", queue_state_name(i));
+			return cli_err(c, CLI_USAGE, "--state %s: want %s", arg, want);
+		}
 		c->f.state = arg;
 		break;
 	case OPT_DOMAIN: c->f.domain = arg; break;

@@ -71,19 +71,19 @@ cli_do_delete(struct cli *c, const char *id, int *changed)
 int
 cli_hold(struct cli *c)
 {
-	return cli_foreach_target(c, "backlog", cli_do_hold, "hold");
+	return cli_foreach_target(c, QS_F_BACKLOG, cli_do_hold, "hold");
 }
 
 int
 cli_release(struct cli *c)
 {
-	return cli_foreach_target(c, "hold", cli_do_release, "release");
+	return cli_foreach_target(c, QS_HOLD, cli_do_release, "release");
 }
 
 int
 cli_requeue(struct cli *c)
 {
-	return cli_foreach_target(c, "queued", cli_do_requeue, "requeue");
+	return cli_foreach_target(c, QS_QUEUED, cli_do_requeue, "requeue");
 }
 
 /* cli_delete_ids - delete with confirmation */
@@ -110,7 +110,7 @@ cli_delete_ids(struct cli *c, const char *state)
 int
 cli_delete(struct cli *c)
 {
-	return cli_delete_ids(c, "backlog");
+	return cli_delete_ids(c, QS_F_BACKLOG);
 }
 
 int
@@ -126,15 +126,15 @@ cli_quarantine(struct cli *c)
 	if (strcmp(sub, "list") == 0) {
 		if (c->nargs)
 			return cli_err(c, CLI_USAGE, "list takes filters, not ids");
-		c->f.state = "quarantine";
+		c->f.state = QS_QUARANTINE;
 		return cli_list(c);
 	}
 	if (c->all)
-		c->f.state = "quarantine";
+		c->f.state = QS_QUARANTINE;
 	if (strcmp(sub, "release") == 0)
-		return cli_foreach_target(c, "quarantine", cli_do_qrelease, "release");
+		return cli_foreach_target(c, QS_QUARANTINE, cli_do_qrelease, "release");
 	if (strcmp(sub, "delete") == 0)
-		return cli_delete_ids(c, "quarantine");
+		return cli_delete_ids(c, QS_QUARANTINE);
 	return cli_err(c, CLI_USAGE, "%s: want list, release or delete", sub);
 }
 

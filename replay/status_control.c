@@ -126,7 +126,7 @@ status_control_release_all(struct status_server *srv, json_t *out)
 	int			 changed;
 
 	memset(&f, 0, sizeof(f));
-	f.state = "quarantine";
+	f.state = QS_QUARANTINE;
 	st = index_replay_list(srv->idx, &f, status_control_release_collect, &r);
 	for (i = 0; st == INDEX_OK && i < r.n; i++) {
 		st = index_replay_qrelease(srv->idx, r.ids[i], now, &changed);

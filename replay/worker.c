@@ -132,7 +132,7 @@ worker_collect(const struct index_rcpt_row *row, void *arg)
 	struct worker_job	*j = arg;
 	struct worker_rcpt	*nr;
 
-	if (strcmp(row->state, RCPT_PENDING) != 0)
+	if (row->state != RCPT_PENDING)
 		return 0;
 	if (j->n == j->cap) {
 		j->cap = j->cap ? j->cap * 2 : 8;
@@ -216,7 +216,7 @@ worker_drop(struct worker *w, struct deliver_conn *c)
 }
 
 /* worker_verdict - recipient state for a reply code */
-static const char *
+static enum rcpt_state
 worker_verdict(int code)
 {
 	if (code >= 200 && code < 300)
@@ -231,7 +231,8 @@ static void
 worker_log_outcome(const char *id, const struct index_outcome *o)
 {
 	log_info("%s replay rcpt to=<%s> target=%s code=%d enhanced=%s state=%s text=\"%s\"", id,
-	    o->rcpt, o->target, o->code, o->enhanced[0] ? o->enhanced : "-", o->state, o->text);
+	    o->rcpt, o->target, o->code, o->enhanced[0] ? o->enhanced : "-",
+	    rcpt_state_name(o->state), o->text);
 }
 
 /*
@@ -415,9 +416,9 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 			out[n].text = all[i].text;
 		}
 		worker_log_outcome(id, &out[n]);
-		res->delivered += strcmp(out[n].state, RCPT_DELIVERED) == 0;
-		res->quarantined += strcmp(out[n].state, RCPT_QUARANTINE) == 0;
-		res->deferred += strcmp(out[n].state, RCPT_PENDING) == 0;
+		res->delivered += out[n].state == RCPT_DELIVERED;
+		res->quarantined += out[n].state == RCPT_QUARANTINE;
+		res->deferred += out[n].state == RCPT_PENDING;
 		n++;
 	}
 	now = now_ms();
@@ -559,7 +560,7 @@ worker_run(struct worker *w, const char *id, struct worker_result *res)
 	memset(&j, 0, sizeof(j));
 	j.wc = w->wc;
 	envelope_init(&env);
-	if (index_replay_get(w->ix, id, &row) != INDEX_OK || strcmp(row.state, "active") != 0 ||
+	if (index_replay_get(w->ix, id, &row) != INDEX_OK || row.state != QUEUE_ACTIVE ||
 	    strcmp(row.lease_owner, w->wc->owner) != 0) {
 		res->lost = 1;
 		return;
@@ -580,8 +581,7 @@ worker_run(struct worker *w, const char *id, struct worker_result *res)
 	else
 		worker_deliver(w, id, &env, attempts, &j, res);
 	if (!res->final && index_replay_get(w->ix, id, &row) == INDEX_OK)
-		res->final = strcmp(row.state, "delivered") == 0 ||
-		    strcmp(row.state, "quarantine") == 0 || strcmp(row.state, "expired") == 0;
+		res->final = queue_state_in(row.state, QUEUE_FINAL_SET);
 out:
 	worker_job_free(&j);
 	envelope_free(&env);

@@ -106,7 +106,7 @@ test_lease_exclusive_oldest_first(void **state)
 	assert_string_equal(ids[0], f->id[2]);
 	assert_int_equal(lease(f->b, "h:2", f->t0, NULL, 0, ids, 8), 0);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "active");
+	assert_int_equal(m.state, QUEUE_ACTIVE);
 	assert_string_equal(m.lease_owner, "h:1");
 	/* an expired lease (crashed worker) is due again, for anyone */
 	assert_int_equal(lease(f->b, "h:2", f->t0 + 60001, NULL, 0, ids, 8), 3);
@@ -131,7 +131,7 @@ test_finish_states(void **state)
 	assert_int_equal(index_replay_finish(f->a, f->id[0], "h:1", o, 2, "h:1/w0", f->t0,
 	    f->t0 + 5000), INDEX_OK);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, QUEUE_QUEUED);
 	assert_int_equal(m.attempts, 1);
 	assert_int_equal(m.npending, 1);
 	assert_int_equal(m.next_attempt_ms, f->t0 + 5000);
@@ -147,13 +147,13 @@ test_finish_states(void **state)
 	assert_int_equal(index_replay_finish(f->b, f->id[0], "h:2", o, 2, "h:2/w0",
 	    f->t0 + 5000, f->t0 + 9000), INDEX_OK);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "quarantine");
+	assert_int_equal(m.state, QUEUE_QUARANTINE);
 	assert_int_equal(m.npending, 0);
 	/* the operator releases the quarantine: pending again, due now */
 	assert_int_equal(index_replay_qrelease(f->a, f->id[0], f->t0 + 6000, &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, QUEUE_QUEUED);
 	assert_int_equal(m.npending, 1);
 	assert_int_equal(lease(f->a, "h:1", f->t0 + 6000, NULL, 0, ids, 8), 1);
 	o[1].state = RCPT_DELIVERED;
@@ -161,7 +161,7 @@ test_finish_states(void **state)
 	assert_int_equal(index_replay_finish(f->a, f->id[0], "h:1", &o[1], 1, "w", f->t0 + 6000,
 	    0), INDEX_OK);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "delivered");
+	assert_int_equal(m.state, QUEUE_DELIVERED);
 }
 
 static int
@@ -190,7 +190,7 @@ test_finish_lost_lease(void **state)
 	assert_int_equal(index_replay_finish(f->a, f->id[1], "h:1", &o, 1, "w", f->t0 + 70001,
 	    0), INDEX_OK);
 	assert_int_equal(index_replay_get(f->a, f->id[1], &m), INDEX_OK);
-	assert_string_equal(m.state, "active");
+	assert_int_equal(m.state, QUEUE_ACTIVE);
 	assert_string_equal(m.lease_owner, "h:2");
 	assert_int_equal(m.npending, 0);
 	assert_int_equal(index_replay_attempts(f->a, f->id[1], count_attempts, &n), INDEX_OK);
@@ -199,7 +199,7 @@ test_finish_lost_lease(void **state)
 	assert_int_equal(index_replay_unlease_owner(f->a, "h:2", &n), INDEX_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, QUEUE_QUEUED);
 }
 
 static void
@@ -263,14 +263,14 @@ test_operator_ops(void **state)
 	    &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, QUEUE_QUEUED);
 	assert_int_equal(m.expires_ms, f->t0 + 15 * DAY);
 	assert_int_equal(index_replay_requeue(f->a, f->id[1], f->t0 - 5, &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_delete(f->a, f->id[2], f->t0, &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_get(f->a, f->id[2], &m), INDEX_OK);
-	assert_string_equal(m.state, "deleted");
+	assert_int_equal(m.state, QUEUE_DELETED);
 	assert_int_equal(m.npending, 0);
 	flt.state = NULL;	/* backlog */
 	assert_int_equal(index_replay_count(f->a, &flt, &n, &bytes, &oldest), INDEX_OK);
