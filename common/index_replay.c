@@ -213,6 +213,172 @@ ir_end(struct index *ix, enum index_status st)
 	return st;
 }
 
+/*
+ * The one place a message or recipient changes state.  Every change names
+ * the states it may leave; a row in any other state is refused (left as
+ * it was, *moved = 0), as OpenSMTPD's single state setter does.  A change
+ * is logged at debug level, one line: "<id> queue state old -> new".
+ */
+/* the lease columns cleared, and the condition that the lease is still ours */
+#define IR_UNLEASE	"lease_owner = NULL, lease_until_ms = NULL"
+#define IR_OURS		" AND lease_owner = :o"
+
+struct ir_args {
+	const char	*owner;		/* :o */
+	const char	*note;		/* :note (bound only when set) */
+	const char	*rcpt;		/* :r  (recipient moves: one recipient; NULL: all) */
+	const char	*text;		/* :x */
+	int64_t		 now;		/* :now */
+	int64_t		 next;		/* :next */
+	int64_t		 until;		/* :u */
+	int64_t		 life;		/* :life */
+	int		 code;		/* :c */
+	int		 sent;		/* :sent */
+};
+
+/* ir_bind_args - bind what the statement asks for of a */
+static void
+ir_bind_args(sqlite3_stmt *s, const struct ir_args *a)
+{
+	ir_bind_text(s, ":o", a->owner ? a->owner : "");
+	if (a->note)
+		ir_bind_text(s, ":note", a->note);
+	if (a->rcpt)
+		ir_bind_text(s, ":r", a->rcpt);
+	ir_bind_text(s, ":x", a->text ? a->text : "");
+	ir_bind_int(s, ":now", a->now);
+	ir_bind_int(s, ":next", a->next);
+	ir_bind_int(s, ":u", a->until);
+	ir_bind_int(s, ":life", a->life);
+	ir_bind_int(s, ":c", a->code);
+	ir_bind_int(s, ":sent", a->sent);
+}
+
+/* ir_one_state - the state of a set with exactly one member, else QUEUE_UNKNOWN */
+static enum queue_state
+ir_one_state(unsigned from)
+{
+	for (int i = 0; i < QUEUE_NSTATES; i++)
+		if (from == QUEUE_BIT(i))
+			return (enum queue_state)i;
+	return QUEUE_UNKNOWN;
+}
+
+/* ir_state_of - the stored state of message id; INDEX_NOTFOUND if none */
+static enum index_status
+ir_state_of(struct index *ix, const char *id, enum queue_state *state)
+{
+	sqlite3_stmt	*s;
+	enum index_status st;
+	int		 rc;
+
+	if ((s = ir_prep(ix, "SELECT state FROM messages WHERE id = :id", &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*state = queue_state_parse(ir_text(s, 0));
+	st = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
+	    ir_fail(index_db(ix), "state");
+	index_unprepare(ix, s);
+	return st;
+}
+
+/*
+ * ir_move - move message id (NULL: every message cond selects; from must then
+ * be one state) from one of the states in from to state to.  set: more
+ * "column = expr" assignments ("" for none); cond: more " AND ..." conditions
+ * ("" for none); both use the parameters of struct ir_args.  *moved = number
+ * of messages moved (0: refused).  INDEX_NOTFOUND if id does not exist.
+ */
+static enum index_status
+ir_move(struct index *ix, const char *id, unsigned from, enum queue_state to,
+    const char *set, const char *cond, const struct ir_args *a, int *moved)
+{
+	enum queue_state old = ir_one_state(from);
+	sqlite3_stmt	*s;
+	enum index_status st;
+	char		 sql[1024];
+	int		 len, rc;
+
+	*moved = 0;
+	if (old == QUEUE_UNKNOWN) {
+		if (id == NULL)
+			return INDEX_PERMFAIL;
+		if ((st = ir_state_of(ix, id, &old)) != INDEX_OK)
+			return st;
+		if (!queue_state_in(old, from)) {
+			log_debug("%s queue state %s -> %s refused", id, queue_state_name(old),
+			    queue_state_name(to));
+			return INDEX_OK;
+		}
+	}
+	len = snprintf(sql, sizeof(sql), "UPDATE messages SET state = :to%s%s WHERE %s"
+	    " AND state = :old%s RETURNING id", set[0] ? ", " : "", set,
+	    id ? "id = :id" : "1", cond);
+	if (len < 0 || (size_t)len >= sizeof(sql)) {
+		snprintf(ir_err, sizeof(ir_err), "index: query too long");
+		return INDEX_PERMFAIL;
+	}
+	if ((s = ir_prep(ix, sql, &st)) == NULL)
+		return st;
+	if (id)
+		ir_bind_text(s, ":id", id);
+	ir_bind_text(s, ":to", queue_state_name(to));
+	ir_bind_text(s, ":old", queue_state_name(old));
+	ir_bind_args(s, a);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		(*moved)++;
+		log_debug("%s queue state %s -> %s", ir_text(s, 0), queue_state_name(old),
+		    queue_state_name(to));
+	}
+	if (*moved == 0 && id && rc == SQLITE_DONE)
+		log_debug("%s queue state %s -> %s refused", id, queue_state_name(old),
+		    queue_state_name(to));
+	return ir_rows_end(ix, s, rc, "state");
+}
+
+/*
+ * ir_rcpt_move - move the recipients of message id (a->rcpt: that one only)
+ * that are in one of the states in from (RCPT_BIT set) to state to, setting
+ * updated_ms = :now and set ("" for none); cond: more " AND ..." conditions.
+ * *moved = recipients moved.
+ */
+static enum index_status
+ir_rcpt_move(struct index *ix, const char *id, unsigned from, enum rcpt_state to,
+    const char *set, const char *cond, const struct ir_args *a, int *moved)
+{
+	sqlite3_stmt	*s;
+	enum index_status st;
+	char		 sql[1024], in[128];
+	size_t		 n = 0;
+	int		 len;
+
+	*moved = 0;
+	in[0] = '\0';
+	for (int i = 0; i < RCPT_NSTATES; i++)
+		if (from & RCPT_BIT(i))
+			n += (size_t)snprintf(in + n, n < sizeof(in) ? sizeof(in) - n : 0, "%s'%s'",
+			    n ? ", " : "", rcpt_state_name(i));
+	len = snprintf(sql, sizeof(sql), "UPDATE recipients SET state = :to, updated_ms = :now"
+	    "%s%s WHERE message_id = :id AND state IN (%s)%s%s", set[0] ? ", " : "", set, in,
+	    a->rcpt ? " AND rcpt = :r" : "", cond);
+	if (n >= sizeof(in) || len < 0 || (size_t)len >= sizeof(sql)) {
+		snprintf(ir_err, sizeof(ir_err), "index: query too long");
+		return INDEX_PERMFAIL;
+	}
+	if ((s = ir_prep(ix, sql, &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	ir_bind_text(s, ":to", rcpt_state_name(to));
+	ir_bind_args(s, a);
+	if ((st = ir_step_done(ix, s, "recipient state")) == INDEX_OK &&
+	    (*moved = sqlite3_changes(index_db(ix))) > 0)
+		log_debug("%s queue rcpt state (%s) -> %s n=%d%s%s", id, in, rcpt_state_name(to),
+		    *moved, a->rcpt ? " to=" : "", a->rcpt ? a->rcpt : "");
+	return st;
+}
+
 /* ir_lease_collect - append the ids s yields to ids[*n..max); the last step's code */
 static int
 ir_lease_collect(sqlite3_stmt *s, char (*ids)[MSGID_MAX], int max, int *n)
@@ -230,10 +396,10 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
     char (*ids)[MSGID_MAX], int max, int *n)
 {
 	static const struct index_filter none;
-	sqlite3		*db = index_db(ix);
-	sqlite3_stmt	*s = NULL, *u = NULL;
+	sqlite3_stmt	*s = NULL;
+	struct ir_args	 a = { .owner = owner, .now = now, .until = now + lease_ms };
 	enum index_status st;
-	int		 rc = 0;
+	int		 rc = 0, nexp, moved;
 
 	*n = 0;
 	if (f == NULL)
@@ -254,6 +420,7 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	ir_bind_int(s, ":max", max);
 	if ((rc = ir_lease_collect(s, ids, max, n)) != SQLITE_DONE)
 		goto fail;
+	nexp = *n;
 	index_unprepare(ix, s);
 	if ((s = ir_prep_filter(ix, "SELECT m.id FROM messages m WHERE m.state = " QS_SQL(QS_QUEUED) " AND"
 	    " (m.next_attempt_ms <= :now OR COALESCE(m.expires_ms, m.received_ms + :life) <= :now"
@@ -266,26 +433,18 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	ir_bind_int(s, ":max", max - *n);
 	if ((rc = ir_lease_collect(s, ids, max, n)) != SQLITE_DONE)
 		goto fail;
-	if ((u = ir_prep(ix, "UPDATE messages SET state = " QS_SQL(QS_ACTIVE) ", lease_owner = :o,"
-	    " lease_until_ms = :u, state_ms = :now WHERE id = :id", &st)) == NULL)
-		goto out;
-	for (int i = 0; i < *n; i++) {
-		sqlite3_reset(u);
-		ir_bind_text(u, ":o", owner);
-		ir_bind_int(u, ":u", now + lease_ms);
-		ir_bind_int(u, ":now", now);
-		ir_bind_text(u, ":id", ids[i]);
-		if (sqlite3_step(u) != SQLITE_DONE) {
-			st = ir_fail(db, "lease update");
-			goto out;
-		}
-	}
+	index_unprepare(ix, s);
+	s = NULL;
+	/* an expired lease is active already: taken over by this owner */
+	for (int i = 0; i < *n && st == INDEX_OK; i++)
+		st = ir_move(ix, ids[i], QUEUE_BIT(i < nexp ? QUEUE_ACTIVE : QUEUE_QUEUED),
+		    QUEUE_ACTIVE, "lease_owner = :o, lease_until_ms = :u, state_ms = :now", "",
+		    &a, &moved);
 	goto out;
 fail:
-	st = ir_fail(db, "lease select");
+	st = ir_fail(index_db(ix), "lease select");
 out:
 	index_unprepare(ix, s);
-	index_unprepare(ix, u);
 	if ((st = ir_end(ix, st)) != INDEX_OK)
 		*n = 0;
 	return st;
@@ -312,34 +471,20 @@ index_replay_renew(struct index *ix, const char *id, const char *owner, int64_t 
 enum index_status
 index_replay_unlease(struct index *ix, const char *id, const char *owner)
 {
-	sqlite3_stmt	*s;
-	enum index_status st;
+	struct ir_args	 a = { .owner = owner };
+	int		 moved;
 
-	if ((s = ir_prep(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ", lease_owner = NULL,"
-	    " lease_until_ms = NULL WHERE id = :id AND state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o",
-	    &st)) == NULL)
-		return st;
-	ir_bind_text(s, ":id", id);
-	ir_bind_text(s, ":o", owner);
-	return ir_step_done(ix, s, "unlease");
+	return ir_move(ix, id, QUEUE_BIT(QUEUE_ACTIVE), QUEUE_QUEUED, IR_UNLEASE,
+	    " AND lease_owner = :o", &a, &moved);
 }
 
 enum index_status
 index_replay_unlease_owner(struct index *ix, const char *owner, int *n)
 {
-	sqlite3		*db = index_db(ix);
-	sqlite3_stmt	*s;
-	enum index_status st;
+	struct ir_args	 a = { .owner = owner };
 
-	*n = 0;
-	if ((s = ir_prep(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ", lease_owner = NULL,"
-	    " lease_until_ms = NULL WHERE state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o",
-	    &st)) == NULL)
-		return st;
-	ir_bind_text(s, ":o", owner);
-	if ((st = ir_step_done(ix, s, "unlease owner")) == INDEX_OK)
-		*n = sqlite3_changes(db);
-	return st;
+	return ir_move(ix, NULL, QUEUE_BIT(QUEUE_ACTIVE), QUEUE_QUEUED, IR_UNLEASE,
+	    " AND lease_owner = :o", &a, n);
 }
 
 enum index_status
@@ -362,19 +507,18 @@ static enum index_status
 ir_record(struct index *ix, const char *id, const struct index_outcome *o, size_t n,
     const char *worker, int64_t now)
 {
-	sqlite3_stmt	*a = NULL, *r = NULL;
+	sqlite3_stmt	*a;
 	enum index_status st;
+	int		 moved;
 
 	if ((a = ir_prep(ix, "INSERT INTO attempts (message_id, rcpt, at_ms, target, code,"
 	    " enhanced, text, worker) VALUES (:id, :r, :now, :t, :c, :e, :x, :w)", &st)) == NULL)
 		return st;
-	if ((r = ir_prep(ix, "UPDATE recipients SET state = :s, last_code = :c, last_text = :x,"
-	    " updated_ms = :now WHERE message_id = :id AND rcpt = :r AND state = " QS_SQL(RS_PENDING),
-	    &st)) == NULL)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && st == INDEX_OK; i++) {
+		struct ir_args ra = { .rcpt = o[i].rcpt, .text = o[i].text, .now = now,
+		    .code = o[i].code };
+
 		sqlite3_reset(a);
-		sqlite3_reset(r);
 		ir_bind_text(a, ":id", id);
 		ir_bind_text(a, ":r", o[i].rcpt);
 		ir_bind_int(a, ":now", now);
@@ -385,22 +529,12 @@ ir_record(struct index *ix, const char *id, const struct index_outcome *o, size_
 		ir_bind_text(a, ":w", worker ? worker : "");
 		if (sqlite3_step(a) != SQLITE_DONE) {
 			st = ir_fail(index_db(ix), "insert attempt");
-			goto out;
+			break;
 		}
-		ir_bind_text(r, ":s", rcpt_state_name(o[i].state));
-		ir_bind_int(r, ":c", o[i].code);
-		ir_bind_text(r, ":x", o[i].text ? o[i].text : "");
-		ir_bind_int(r, ":now", now);
-		ir_bind_text(r, ":id", id);
-		ir_bind_text(r, ":r", o[i].rcpt);
-		if (sqlite3_step(r) != SQLITE_DONE) {
-			st = ir_fail(index_db(ix), "update recipient");
-			goto out;
-		}
+		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING), o[i].state,
+		    "last_code = :c, last_text = :x", "", &ra, &moved);
 	}
-out:
 	index_unprepare(ix, a);
-	index_unprepare(ix, r);
 	return st;
 }
 
@@ -428,90 +562,74 @@ ir_next_state(struct index *ix, const char *id, enum queue_state *state)
 
 enum index_status
 index_replay_finish(struct index *ix, const char *id, const char *owner,
-    const struct index_outcome *o, size_t n, const char *worker, int64_t now, int64_t next_ms)
+    const struct index_outcome *o, size_t n, const char *worker, int64_t now, int64_t next_ms,
+    enum queue_state *to)
 {
-	sqlite3_stmt	*s;
+	struct ir_args	 a = { .owner = owner, .now = now, .next = next_ms };
 	enum queue_state state = QUEUE_QUEUED;
 	enum index_status st;
+	int		 moved = 0;
 
+	if (to)
+		*to = QUEUE_UNKNOWN;
 	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
 	if ((st = ir_record(ix, id, o, n, worker, now)) != INDEX_OK ||
 	    (st = ir_next_state(ix, id, &state)) != INDEX_OK)
 		return ir_end(ix, st);
 	/* only while we still own the lease: the operator or a new owner decides otherwise */
-	if ((s = ir_prep(ix, "UPDATE messages SET state = :s, next_attempt_ms = :next,"
-	    " attempts = attempts + 1, last_attempt_ms = :now, lease_owner = NULL,"
-	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state = " QS_SQL(QS_ACTIVE)
-	    " AND lease_owner = :o", &st)) == NULL)
-		return ir_end(ix, st);
-	ir_bind_text(s, ":s", queue_state_name(state));
-	ir_bind_int(s, ":next", next_ms);
-	ir_bind_int(s, ":now", now);
-	ir_bind_text(s, ":id", id);
-	ir_bind_text(s, ":o", owner);
-	return ir_end(ix, ir_step_done(ix, s, "finish"));
-}
-
-/* ir_leased_update - one UPDATE on a message we lease: binds :id :o :now :next :note :sent */
-static enum index_status
-ir_leased_update(struct index *ix, const char *sql, const char *what, const char *id,
-    const char *owner, int64_t now, int64_t next_ms, const char *note, int sent)
-{
-	sqlite3_stmt	*s;
-	enum index_status st;
-
-	if ((s = ir_prep(ix, sql, &st)) == NULL)
-		return st;
-	ir_bind_text(s, ":id", id);
-	ir_bind_text(s, ":o", owner);
-	ir_bind_int(s, ":now", now);
-	ir_bind_int(s, ":next", next_ms);
-	ir_bind_int(s, ":sent", sent);
-	if (note)
-		ir_bind_text(s, ":note", note);
-	return ir_step_done(ix, s, what);
+	st = ir_move(ix, id, QUEUE_BIT(QUEUE_ACTIVE), state, "next_attempt_ms = :next,"
+	    " attempts = attempts + 1, last_attempt_ms = :now, " IR_UNLEASE ", state_ms = :now",
+	    IR_OURS, &a, &moved);
+	if ((st = ir_end(ix, st)) == INDEX_OK && moved && to)
+		*to = state;
+	return st;
 }
 
 enum index_status
 index_replay_defer(struct index *ix, const char *id, const char *owner, int64_t now,
     int64_t next_ms, const char *note)
 {
-	return ir_leased_update(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ","
-	    " next_attempt_ms = :next, attempts = attempts + 1, last_attempt_ms = :now,"
-	    " note = :note, lease_owner = NULL, lease_until_ms = NULL, state_ms = :now"
-	    " WHERE id = :id AND state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o",
-	    "defer", id, owner, now, next_ms, note, 0);
+	struct ir_args	 a = { .owner = owner, .now = now, .next = next_ms, .note = note };
+	int		 moved;
+
+	return ir_move(ix, id, QUEUE_BIT(QUEUE_ACTIVE), QUEUE_QUEUED, "next_attempt_ms = :next,"
+	    " attempts = attempts + 1, last_attempt_ms = :now, note = :note, " IR_UNLEASE ","
+	    " state_ms = :now", IR_OURS, &a, &moved);
 }
 
 enum index_status
 index_replay_hold_note(struct index *ix, const char *id, const char *owner, int64_t now,
     const char *note)
 {
-	return ir_leased_update(ix, "UPDATE messages SET state = " QS_SQL(QS_HOLD) ", note = :note,"
-	    " lease_owner = NULL, lease_until_ms = NULL, state_ms = :now WHERE id = :id"
-	    " AND state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o", "hold", id, owner, now, 0, note, 0);
+	struct ir_args	 a = { .owner = owner, .now = now, .note = note };
+	int		 moved;
+
+	return ir_move(ix, id, QUEUE_BIT(QUEUE_ACTIVE), QUEUE_HOLD, "note = :note, " IR_UNLEASE
+	    ", state_ms = :now", IR_OURS, &a, &moved);
 }
 
 enum index_status
 index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t now,
-    int dsn_sent, const char *note)
+    int dsn_sent, const char *note, enum queue_state *to)
 {
+	struct ir_args	 a = { .owner = owner, .now = now, .note = note, .sent = dsn_sent };
 	enum index_status st;
+	int		 n, moved = 0;
 
+	if (to)
+		*to = QUEUE_UNKNOWN;
 	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	st = ir_leased_update(ix, "UPDATE recipients SET state = " QS_SQL(RS_EXPIRED) ","
-	    " updated_ms = :now, dsn_ms = CASE WHEN :sent THEN :now END WHERE message_id = :id"
-	    " AND state = " QS_SQL(RS_PENDING) " AND EXISTS (SELECT 1 FROM messages WHERE id = :id"
-	    " AND state = " QS_SQL(QS_ACTIVE)
-	    " AND lease_owner = :o)", "expire recipients", id, owner, now, 0, NULL, dsn_sent);
+	st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING), RCPT_EXPIRED,
+	    "dsn_ms = CASE WHEN :sent THEN :now END", " AND EXISTS (SELECT 1 FROM messages"
+	    " WHERE id = :id AND state = " QS_SQL(QS_ACTIVE) IR_OURS ")", &a, &n);
 	if (st == INDEX_OK)
-		st = ir_leased_update(ix, "UPDATE messages SET state = " QS_SQL(QS_EXPIRED) ", note = :note,"
-		    " lease_owner = NULL, lease_until_ms = NULL, state_ms = :now WHERE id = :id"
-		    " AND state = " QS_SQL(QS_ACTIVE) " AND lease_owner = :o", "expire", id, owner, now, 0,
-		    note, 0);
-	return ir_end(ix, st);
+		st = ir_move(ix, id, QUEUE_BIT(QUEUE_ACTIVE), QUEUE_EXPIRED, "note = :note, "
+		    IR_UNLEASE ", state_ms = :now", IR_OURS, &a, &moved);
+	if ((st = ir_end(ix, st)) == INDEX_OK && moved && to)
+		*to = QUEUE_EXPIRED;
+	return st;
 }
 
 #define IR_MSG_COLS "m.id, m.state, m.mail_from, COALESCE(m.note, ''),"		\
@@ -712,25 +830,40 @@ ir_op(struct index *ix, const char *sql, const char *id, int64_t now, int64_t li
 	return st;
 }
 
+/* ir_op_move - an operator's move of message id: INDEX_NOTFOUND if there is no such message */
+static enum index_status
+ir_op_move(struct index *ix, const char *id, unsigned from, enum queue_state to,
+    const char *set, const struct ir_args *a, int *changed)
+{
+	enum index_status st;
+
+	*changed = 0;
+	if ((st = ir_exists(ix, id)) != INDEX_OK)
+		return st;
+	return ir_move(ix, id, from, to, set, "", a, changed);
+}
+
 enum index_status
 index_replay_hold(struct index *ix, const char *id, int64_t now, int *changed)
 {
-	return ir_op(ix, "UPDATE messages SET state = " QS_SQL(QS_HOLD) ", lease_owner = NULL,"
-	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id"
-	    " AND state IN (" QS_SQL(QS_QUEUED) ", " QS_SQL(QS_ACTIVE) ", " QS_SQL(QS_QUARANTINE) ")",
-	    id, now, 0, changed);
+	struct ir_args a = { .now = now };
+
+	return ir_op_move(ix, id, QUEUE_BIT(QUEUE_QUEUED) | QUEUE_BIT(QUEUE_ACTIVE) |
+	    QUEUE_BIT(QUEUE_QUARANTINE), QUEUE_HOLD, IR_UNLEASE ", state_ms = :now", &a, changed);
 }
 
 enum index_status
 index_replay_release(struct index *ix, const char *id, int64_t now, int64_t lifetime_ms,
     int *changed)
 {
-	return ir_op(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ", next_attempt_ms = :now,"
+	struct ir_args a = { .now = now, .life = lifetime_ms };
+
+	return ir_op_move(ix, id, QUEUE_BIT(QUEUE_HOLD), QUEUE_QUEUED, "next_attempt_ms = :now,"
 	    " note = NULL, state_ms = :now, expires_ms = CASE WHEN COALESCE(expires_ms,"
-	    " received_ms + :life) <= :now THEN :now + :life ELSE expires_ms END"
-	    " WHERE id = :id AND state = " QS_SQL(QS_HOLD), id, now, lifetime_ms, changed);
+	    " received_ms + :life) <= :now THEN :now + :life ELSE expires_ms END", &a, changed);
 }
 
+/* index_replay_requeue - due now; not a change of state */
 enum index_status
 index_replay_requeue(struct index *ix, const char *id, int64_t now, int *changed)
 {
@@ -741,35 +874,38 @@ index_replay_requeue(struct index *ix, const char *id, int64_t now, int *changed
 enum index_status
 index_replay_qrelease(struct index *ix, const char *id, int64_t now, int *changed)
 {
+	struct ir_args	 a = { .now = now };
 	enum index_status st;
 	int		 dummy;
 
+	*changed = 0;
 	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	st = ir_op(ix, "UPDATE recipients SET state = " QS_SQL(RS_PENDING) ", updated_ms = :now"
-	    " WHERE message_id = :id AND state = " QS_SQL(RS_QUARANTINE), id, now, 0, changed);
+	if ((st = ir_exists(ix, id)) == INDEX_OK)
+		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_QUARANTINE), RCPT_PENDING, "", "", &a,
+		    changed);
+	*changed = *changed > 0;
 	if (st == INDEX_OK && *changed)
-		st = ir_op(ix, "UPDATE messages SET state = " QS_SQL(QS_QUEUED) ", next_attempt_ms = :now,"
-		    " state_ms = :now, note = NULL WHERE id = :id"
-		    " AND state IN (" QS_SQL(QS_QUARANTINE) ", " QS_SQL(QS_QUEUED) ")", id, now, 0, &dummy);
+		st = ir_move(ix, id, QUEUE_BIT(QUEUE_QUARANTINE) | QUEUE_BIT(QUEUE_QUEUED),
+		    QUEUE_QUEUED, "next_attempt_ms = :now, state_ms = :now, note = NULL", "", &a,
+		    &dummy);
 	return ir_end(ix, st);
 }
 
 enum index_status
 index_replay_delete(struct index *ix, const char *id, int64_t now, int *changed)
 {
+	struct ir_args	 a = { .now = now };
 	enum index_status st;
 	int		 dummy;
 
 	if ((st = ir_begin(ix)) != INDEX_OK)
 		return st;
-	st = ir_op(ix, "UPDATE messages SET state = " QS_SQL(QS_DELETED) ", lease_owner = NULL,"
-	    " lease_until_ms = NULL, state_ms = :now WHERE id = :id AND state <> " QS_SQL(QS_DELETED),
-	    id, now, 0, changed);
+	st = ir_op_move(ix, id, ((1u << QUEUE_NSTATES) - 1) & ~QUEUE_BIT(QUEUE_DELETED),
+	    QUEUE_DELETED, IR_UNLEASE ", state_ms = :now", &a, changed);
 	if (st == INDEX_OK)
-		st = ir_op(ix, "UPDATE recipients SET state = " QS_SQL(RS_DELETED) ", updated_ms = :now"
-		    " WHERE message_id = :id AND state IN (" QS_SQL(RS_PENDING) ", "
-		    QS_SQL(RS_QUARANTINE) ")", id, now, 0, &dummy);
+		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING) | RCPT_BIT(RCPT_QUARANTINE),
+		    RCPT_DELETED, "", "", &a, &dummy);
 	return ir_end(ix, st);
 }
 

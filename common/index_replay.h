@@ -3,6 +3,10 @@
  * outcomes, attempts, operator queue operations (hold, release, requeue,
  * quarantine, delete), listings; the filters for qshape (index_stats.h).
  *
+ * Every change of a message's state goes through one function (ir_move in
+ * index_replay.c) that names the states it may leave and refuses others;
+ * each change is logged at debug level as "<id> queue state old -> new".
+ *
  * Leases: a worker owns a message while messages.state is 'active' with
  * lease_owner = it and lease_until_ms in the future.  index_replay_lease()
  * picks and marks due messages inside one BEGIN IMMEDIATE transaction, so
@@ -134,17 +138,18 @@ enum index_status index_replay_lease_owners(struct index *,
  * then the message state in one transaction: no recipient pending ->
  * 'delivered' (or 'quarantine' if any is quarantined); else 'queued' at
  * next_ms.  A message the operator put on hold meanwhile stays on hold.
+ * *to (may be NULL): the state it went to, QUEUE_UNKNOWN if we had lost the lease.
  */
 enum index_status index_replay_finish(struct index *, const char *id, const char *owner,
 		    const struct index_outcome *, size_t n, const char *worker, int64_t now,
-		    int64_t next_ms);
+		    int64_t next_ms, enum queue_state *to);
 /* index_replay_defer - no attempt was possible (storage, no route): due at next_ms */
 enum index_status index_replay_defer(struct index *, const char *id, const char *owner,
 		    int64_t now, int64_t next_ms, const char *note);
 /* index_replay_expire - lifetime over: pending recipients 'expired' (dsn_ms = now if
- * dsn_sent), message 'expired' */
+ * dsn_sent), message 'expired'; *to (may be NULL) as for index_replay_finish */
 enum index_status index_replay_expire(struct index *, const char *id, const char *owner,
-		    int64_t now, int dsn_sent, const char *note);
+		    int64_t now, int dsn_sent, const char *note, enum queue_state *to);
 /* index_replay_hold_note - put our leased message on hold with a note for the operator */
 enum index_status index_replay_hold_note(struct index *, const char *id, const char *owner,
 		    int64_t now, const char *note);

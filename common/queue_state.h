@@ -76,6 +76,8 @@ enum rcpt_state {
 	RCPT_NSTATES,
 };
 
+#define RCPT_BIT(s)		(1u << (s))
+
 /* queue_state_name - the stored text of s ("unknown" outside the enum) */
 const char	*queue_state_name(enum queue_state s);
 /* queue_state_parse - the state named text; QUEUE_UNKNOWN if none */

@@ -386,6 +386,7 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 	int			 fd = -1, ng, g;
 	int64_t			 now;
 	enum index_status	 ist;
+	enum queue_state	 to = QUEUE_UNKNOWN;
 
 	routes = calloc(j->n + 1, sizeof(*routes));
 	all = calloc(j->n + 1, sizeof(*all));
@@ -424,11 +425,12 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 	now = now_ms();
 	/* the outcome must land: a lost one means a re-send after the lease expires */
 	for (int try = 0; (ist = index_replay_finish(w->ix, id, w->wc->owner, out, n, w->name,
-	    now, now + worker_backoff_ms(w->wc, attempts + 1, arc4random()))) == INDEX_TEMPFAIL &&
-	    try < WORKER_FINISH_TRIES; try++)
+	    now, now + worker_backoff_ms(w->wc, attempts + 1, arc4random()), &to)) ==
+	    INDEX_TEMPFAIL && try < WORKER_FINISH_TRIES; try++)
 		usleep(200 * 1000);
 	if (ist != INDEX_OK)
 		log_warnx("%s replay finish reason=\"%s\"", id, index_replay_error());
+	res->final = ist == INDEX_OK && queue_state_in(to, QUEUE_FINAL_SET);
 done:
 	if (fd != -1)
 		close(fd);
@@ -497,7 +499,7 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 	if (env->mail_from[0] == '\0') {
 		log_info("%s replay expired dsn=none reason=\"null sender\"", id);
 		index_replay_expire(w->ix, id, w->wc->owner, now, 0,
-		    "lifetime exceeded; null sender: no DSN");
+		    "lifetime exceeded; null sender: no DSN", NULL);
 		res->final = 1;
 		return;
 	}
@@ -526,11 +528,11 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 	if (rc == 1) {
 		log_info("%s replay expired dsn=none reason=\"NOTIFY\"", id);
 		index_replay_expire(w->ix, id, w->wc->owner, now, 0,
-		    "lifetime exceeded; no DSN requested");
+		    "lifetime exceeded; no DSN requested", NULL);
 		res->final = 1;
 	} else if (rc == 0 && worker_dsn_send(w, id, env, out, why, sizeof(why)) == 0) {
 		snprintf(note, sizeof(note), "lifetime exceeded; DSN sent to <%s>", env->mail_from);
-		index_replay_expire(w->ix, id, w->wc->owner, now_ms(), 1, note);
+		index_replay_expire(w->ix, id, w->wc->owner, now_ms(), 1, note, NULL);
 		res->final = 1;
 	} else {
 		if (rc != 0)
@@ -580,8 +582,6 @@ worker_run(struct worker *w, const char *id, struct worker_result *res)
 		worker_expire(w, id, &env, attempts, &j, res);
 	else
 		worker_deliver(w, id, &env, attempts, &j, res);
-	if (!res->final && index_replay_get(w->ix, id, &row) == INDEX_OK)
-		res->final = queue_state_in(row.state, QUEUE_FINAL_SET);
 out:
 	worker_job_free(&j);
 	envelope_free(&env);

@@ -119,6 +119,7 @@ static void
 test_finish_states(void **state)
 {
 	struct fx	*f = *state;
+	enum queue_state to;
 	char		 ids[8][MSGID_MAX];
 	struct index_msg_row m;
 	struct index_outcome o[2] = {
@@ -129,7 +130,8 @@ test_finish_states(void **state)
 
 	assert_int_equal(lease(f->a, "h:1", f->t0, NULL, 0, ids, 1), 1);
 	assert_int_equal(index_replay_finish(f->a, f->id[0], "h:1", o, 2, "h:1/w0", f->t0,
-	    f->t0 + 5000), INDEX_OK);
+	    f->t0 + 5000, &to), INDEX_OK);
+	assert_int_equal(to, QUEUE_QUEUED);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
 	assert_int_equal(m.state, QUEUE_QUEUED);
 	assert_int_equal(m.attempts, 1);
@@ -145,7 +147,8 @@ test_finish_states(void **state)
 	o[1].state = RCPT_QUARANTINE;
 	o[1].code = 550;
 	assert_int_equal(index_replay_finish(f->b, f->id[0], "h:2", o, 2, "h:2/w0",
-	    f->t0 + 5000, f->t0 + 9000), INDEX_OK);
+	    f->t0 + 5000, f->t0 + 9000, &to), INDEX_OK);
+	assert_int_equal(to, QUEUE_QUARANTINE);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
 	assert_int_equal(m.state, QUEUE_QUARANTINE);
 	assert_int_equal(m.npending, 0);
@@ -159,7 +162,13 @@ test_finish_states(void **state)
 	o[1].state = RCPT_DELIVERED;
 	o[1].code = 250;
 	assert_int_equal(index_replay_finish(f->a, f->id[0], "h:1", &o[1], 1, "w", f->t0 + 6000,
-	    0), INDEX_OK);
+	    0, &to), INDEX_OK);
+	assert_int_equal(to, QUEUE_DELIVERED);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_int_equal(m.state, QUEUE_DELIVERED);
+	/* a delivered message is not in a state to hold: refused, left as it was */
+	assert_int_equal(index_replay_hold(f->a, f->id[0], f->t0 + 7000, &changed), INDEX_OK);
+	assert_int_equal(changed, 0);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
 	assert_int_equal(m.state, QUEUE_DELIVERED);
 }
@@ -175,6 +184,7 @@ static void
 test_finish_lost_lease(void **state)
 {
 	struct fx	*f = *state;
+	enum queue_state to;
 	char		 ids[8][MSGID_MAX];
 	struct index_msg_row m;
 	struct index_outcome o = { "c@one.test", "t", RCPT_DELIVERED, 250, "", "ok" };
@@ -188,7 +198,8 @@ test_finish_lost_lease(void **state)
 	assert_string_equal(ids[0], f->id[1]);
 	/* h:1 finishes late: the recipient outcome counts, the message stays h:2's */
 	assert_int_equal(index_replay_finish(f->a, f->id[1], "h:1", &o, 1, "w", f->t0 + 70001,
-	    0), INDEX_OK);
+	    0, &to), INDEX_OK);
+	assert_int_equal(to, QUEUE_UNKNOWN);
 	assert_int_equal(index_replay_get(f->a, f->id[1], &m), INDEX_OK);
 	assert_int_equal(m.state, QUEUE_ACTIVE);
 	assert_string_equal(m.lease_owner, "h:2");
@@ -206,6 +217,7 @@ static void
 test_filters_flush_deadline(void **state)
 {
 	struct fx	*f = *state;
+	enum queue_state to;
 	char		 ids[8][MSGID_MAX];
 	struct index_filter flt = { 0 };
 	struct index_outcome o = { "d@two.test", "t", RCPT_PENDING, 451, "", "later" };
@@ -216,7 +228,7 @@ test_filters_flush_deadline(void **state)
 	assert_string_equal(ids[1], f->id[2]);
 	index_replay_unlease(f->a, f->id[0], "h:1");
 	assert_int_equal(index_replay_finish(f->a, f->id[2], "h:1", &o, 1, "w", f->t0,
-	    f->t0 + DAY), INDEX_OK);
+	    f->t0 + DAY, &to), INDEX_OK);
 	memset(&flt, 0, sizeof(flt));
 	flt.sender = "";
 	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 8), 1);
@@ -231,7 +243,7 @@ test_filters_flush_deadline(void **state)
 	index_replay_unlease(f->a, f->id[2], "h:1");
 	/* past its deadline it is due whatever next_attempt_ms says */
 	assert_int_equal(index_replay_finish(f->a, f->id[2], "h:1", &o, 0, "w", f->t0,
-	    f->t0 + DAY), INDEX_OK);
+	    f->t0 + DAY, &to), INDEX_OK);
 	assert_int_equal(lease(f->a, "h:1", f->t0 + 7 * DAY, &flt, 0, ids, 8), 1);
 }
 
@@ -305,6 +317,7 @@ static void
 test_qshape_purge_sample(void **state)
 {
 	struct fx	*f = *state;
+	enum queue_state to;
 	char		 ids[8][MSGID_MAX], got[MSGID_MAX] = "";
 	struct index_outcome o = { "c@one.test", "t", RCPT_DELIVERED, 250, "", "ok" };
 	struct index_filter flt = { 0 };
@@ -316,7 +329,7 @@ test_qshape_purge_sample(void **state)
 	assert_int_equal(q.two, 2);
 	flt.id = f->id[1];
 	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 8), 1);
-	assert_int_equal(index_replay_finish(f->a, f->id[1], "h:1", &o, 1, "w", f->t0, 0),
+	assert_int_equal(index_replay_finish(f->a, f->id[1], "h:1", &o, 1, "w", f->t0, 0, &to),
 	    INDEX_OK);
 	/* delivered: purgeable only after the retention cutoff, once */
 	assert_int_equal(index_replay_purgeable(f->a, f->t0, 10, purge_cb, got), INDEX_OK);
@@ -357,7 +370,7 @@ deliver(struct fx *f, int i, const char *rcpt)
 
 	flt.id = f->id[i];
 	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 2), 1);
-	assert_int_equal(index_replay_finish(f->a, f->id[i], "h:1", &o, 1, "w", f->t0, 0),
+	assert_int_equal(index_replay_finish(f->a, f->id[i], "h:1", &o, 1, "w", f->t0, 0, NULL),
 	    INDEX_OK);
 }
 
