@@ -64,6 +64,15 @@ struct sqlite3	*index_db(struct index *);	/* for the other index_*.c modules onl
  */
 struct sqlite3_stmt *index_prepare(struct index *, const char *sql);
 void		 index_unprepare(struct index *, struct sqlite3_stmt *);
+/*
+ * index_fail - the one error channel of every index module: "what: SQLite's
+ * reason" becomes index_error(), sqlite_rc is mapped by index_status_of().
+ * index_seterr - any other reason.  For the other index_*.c modules only;
+ * nothing is logged by the index modules, their callers log once.
+ */
+enum index_status index_fail(struct index *, const char *what, int sqlite_rc);
+void		 index_seterr(struct index *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 int		 index_schema_version(struct index *);
 /* index_set_busy_timeout - wait up to ms for another process's lock (default 5000) */
 void		 index_set_busy_timeout(struct index *, int ms);

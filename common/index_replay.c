@@ -8,7 +8,8 @@
  * index_begin() (BEGIN IMMEDIATE), which is what makes a lease exclusive.
  *
  * Errors: SQLITE_BUSY/LOCKED/IOERR/FULL map to INDEX_TEMPFAIL, anything else
- * to INDEX_PERMFAIL; the reason is kept per thread for index_replay_error().
+ * to INDEX_PERMFAIL; the reason is the handle's index_error() (index_fail), as
+ * in every index module.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -20,23 +21,11 @@
 #include "queue_state.h"
 
 
-static __thread char	ir_err[ERRSTR_MAX];
-
-/* ir_fail - remember why a statement failed and classify it */
+/* ir_fail - the handle's last SQLite failure, as index_error() and a status */
 static enum index_status
-ir_fail(sqlite3 *db, const char *what)
+ir_fail(struct index *ix, const char *what)
 {
-	int code = sqlite3_extended_errcode(db) & 0xff;
-
-	snprintf(ir_err, sizeof(ir_err), "index: %s: %s", what, sqlite3_errmsg(db));
-	return index_status_of(code);
-}
-
-/* index_replay_error - reason of the last failure in this thread */
-const char *
-index_replay_error(void)
-{
-	return ir_err;
+	return index_fail(ix, what, sqlite3_extended_errcode(index_db(ix)));
 }
 
 /* ir_prep - sql from index_prepare's cache; NULL after ir_fail; give back: index_unprepare */
@@ -46,7 +35,7 @@ ir_prep(struct index *ix, const char *sql, enum index_status *st)
 	sqlite3_stmt *s;
 
 	if ((s = index_prepare(ix, sql)) == NULL) {
-		*st = ir_fail(index_db(ix), "prepare");
+		*st = ir_fail(ix, "prepare");
 		return NULL;
 	}
 	*st = INDEX_OK;
@@ -88,7 +77,7 @@ ir_step_done(struct index *ix, sqlite3_stmt *s, const char *what)
 	enum index_status st = INDEX_OK;
 
 	if (sqlite3_step(s) != SQLITE_DONE)
-		st = ir_fail(index_db(ix), what);
+		st = ir_fail(ix, what);
 	index_unprepare(ix, s);
 	return st;
 }
@@ -150,7 +139,7 @@ static sqlite3_stmt *
 ir_prep_buf(struct index *ix, struct buf *sql, int overflow, enum index_status *st)
 {
 	if (overflow || sql->data == NULL) {
-		snprintf(ir_err, sizeof(ir_err), "index: query too long");
+		index_seterr(ix, "index: query too long");
 		*st = INDEX_PERMFAIL;
 		return NULL;
 	}
@@ -184,19 +173,8 @@ ir_rows_end(struct index *ix, sqlite3_stmt *s, int rc, const char *what)
 	enum index_status st = INDEX_OK;
 
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		st = ir_fail(index_db(ix), what);
+		st = ir_fail(ix, what);
 	index_unprepare(ix, s);
-	return st;
-}
-
-/* ir_begin - index_begin(), the reason kept for index_replay_error() */
-static enum index_status
-ir_begin(struct index *ix)
-{
-	enum index_status st;
-
-	if ((st = index_begin(ix)) != INDEX_OK)
-		snprintf(ir_err, sizeof(ir_err), "index: begin: %s", index_error(ix));
 	return st;
 }
 
@@ -208,9 +186,7 @@ ir_end(struct index *ix, enum index_status st)
 		index_rollback(ix);
 		return st;
 	}
-	if ((st = index_commit(ix)) != INDEX_OK)
-		snprintf(ir_err, sizeof(ir_err), "index: commit: %s", index_error(ix));
-	return st;
+	return index_commit(ix);
 }
 
 /*
@@ -279,7 +255,7 @@ ir_state_of(struct index *ix, const char *id, enum queue_state *state)
 	if (rc == SQLITE_ROW)
 		*state = queue_state_parse(ir_text(s, 0));
 	st = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
-	    ir_fail(index_db(ix), "state");
+	    ir_fail(ix, "state");
 	index_unprepare(ix, s);
 	return st;
 }
@@ -317,7 +293,7 @@ ir_move(struct index *ix, const char *id, unsigned from, enum queue_state to,
 	    " AND state = :old%s RETURNING id", set[0] ? ", " : "", set,
 	    id ? "id = :id" : "1", cond);
 	if (len < 0 || (size_t)len >= sizeof(sql)) {
-		snprintf(ir_err, sizeof(ir_err), "index: query too long");
+		index_seterr(ix, "index: query too long");
 		return INDEX_PERMFAIL;
 	}
 	if ((s = ir_prep(ix, sql, &st)) == NULL)
@@ -364,7 +340,7 @@ ir_rcpt_move(struct index *ix, const char *id, unsigned from, enum rcpt_state to
 	    "%s%s WHERE message_id = :id AND state IN (%s)%s%s", set[0] ? ", " : "", set, in,
 	    a->rcpt ? " AND rcpt = :r" : "", cond);
 	if (n >= sizeof(in) || len < 0 || (size_t)len >= sizeof(sql)) {
-		snprintf(ir_err, sizeof(ir_err), "index: query too long");
+		index_seterr(ix, "index: query too long");
 		return INDEX_PERMFAIL;
 	}
 	if ((s = ir_prep(ix, sql, &st)) == NULL)
@@ -404,7 +380,7 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 	*n = 0;
 	if (f == NULL)
 		f = &none;
-	if ((st = ir_begin(ix)) != INDEX_OK)
+	if ((st = index_begin(ix)) != INDEX_OK)
 		return st;
 	/*
 	 * Two selects, each along an index: leases that expired (a crashed
@@ -442,7 +418,7 @@ index_replay_lease(struct index *ix, const char *owner, int64_t now, int64_t lea
 		    &a, &moved);
 	goto out;
 fail:
-	st = ir_fail(index_db(ix), "lease select");
+	st = ir_fail(ix, "lease select");
 out:
 	index_unprepare(ix, s);
 	if ((st = ir_end(ix, st)) != INDEX_OK)
@@ -528,7 +504,7 @@ ir_record(struct index *ix, const char *id, const struct index_outcome *o, size_
 		ir_bind_text(a, ":x", o[i].text ? o[i].text : "");
 		ir_bind_text(a, ":w", worker ? worker : "");
 		if (sqlite3_step(a) != SQLITE_DONE) {
-			st = ir_fail(index_db(ix), "insert attempt");
+			st = ir_fail(ix, "insert attempt");
 			break;
 		}
 		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING), o[i].state,
@@ -551,7 +527,7 @@ ir_next_state(struct index *ix, const char *id, enum queue_state *state)
 		return st;
 	ir_bind_text(s, ":id", id);
 	if (sqlite3_step(s) != SQLITE_ROW) {
-		st = ir_fail(index_db(ix), "count recipients");
+		st = ir_fail(ix, "count recipients");
 	} else if (sqlite3_column_int64(s, 0) > 0)
 		*state = QUEUE_QUEUED;
 	else
@@ -572,7 +548,7 @@ index_replay_finish(struct index *ix, const char *id, const char *owner,
 
 	if (to)
 		*to = QUEUE_UNKNOWN;
-	if ((st = ir_begin(ix)) != INDEX_OK)
+	if ((st = index_begin(ix)) != INDEX_OK)
 		return st;
 	if ((st = ir_record(ix, id, o, n, worker, now)) != INDEX_OK ||
 	    (st = ir_next_state(ix, id, &state)) != INDEX_OK)
@@ -619,7 +595,7 @@ index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t
 
 	if (to)
 		*to = QUEUE_UNKNOWN;
-	if ((st = ir_begin(ix)) != INDEX_OK)
+	if ((st = index_begin(ix)) != INDEX_OK)
 		return st;
 	st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING), RCPT_EXPIRED,
 	    "dsn_ms = CASE WHEN :sent THEN :now END", " AND EXISTS (SELECT 1 FROM messages"
@@ -673,7 +649,6 @@ index_replay_get(struct index *ix, const char *id, struct index_msg_row *m)
 		char	note[512];
 		char	owner[160];
 	} keep;
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	enum index_status st;
 	int		 rc;
@@ -691,7 +666,7 @@ index_replay_get(struct index *ix, const char *id, struct index_msg_row *m)
 		m->note = keep.note;
 		m->lease_owner = keep.owner;
 	} else
-		st = rc == SQLITE_DONE ? INDEX_NOTFOUND : ir_fail(db, "get message");
+		st = rc == SQLITE_DONE ? INDEX_NOTFOUND : ir_fail(ix, "get message");
 	index_unprepare(ix, s);
 	return st;
 }
@@ -729,7 +704,7 @@ index_replay_id_width(struct index *ix, const struct index_filter *f, int *width
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*width = sqlite3_column_int(s, 0);
 	else
-		st = ir_fail(index_db(ix), "id width");
+		st = ir_fail(ix, "id width");
 	index_unprepare(ix, s);
 	return st;
 }
@@ -803,7 +778,7 @@ ir_exists(struct index *ix, const char *id)
 	ir_bind_text(s, ":id", id);
 	rc = sqlite3_step(s);
 	st = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
-	    ir_fail(index_db(ix), "lookup");
+	    ir_fail(ix, "lookup");
 	index_unprepare(ix, s);
 	return st;
 }
@@ -879,7 +854,7 @@ index_replay_qrelease(struct index *ix, const char *id, int64_t now, int *change
 	int		 dummy;
 
 	*changed = 0;
-	if ((st = ir_begin(ix)) != INDEX_OK)
+	if ((st = index_begin(ix)) != INDEX_OK)
 		return st;
 	if ((st = ir_exists(ix, id)) == INDEX_OK)
 		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_QUARANTINE), RCPT_PENDING, "", "", &a,
@@ -899,7 +874,7 @@ index_replay_delete(struct index *ix, const char *id, int64_t now, int *changed)
 	enum index_status st;
 	int		 dummy;
 
-	if ((st = ir_begin(ix)) != INDEX_OK)
+	if ((st = index_begin(ix)) != INDEX_OK)
 		return st;
 	st = ir_op_move(ix, id, ((1u << QUEUE_NSTATES) - 1) & ~QUEUE_BIT(QUEUE_DELETED),
 	    QUEUE_DELETED, IR_UNLEASE ", state_ms = :now", &a, changed);
@@ -953,7 +928,7 @@ index_replay_forget(struct index *ix, int64_t cutoff, int limit, int *n)
 	size_t		 i;
 
 	*n = 0;
-	if ((st = ir_begin(ix)) != INDEX_OK)
+	if ((st = index_begin(ix)) != INDEX_OK)
 		return st;
 	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && st == INDEX_OK; i++) {
 		if ((s = ir_prep(ix, sql[i], &st)) == NULL)
@@ -977,7 +952,6 @@ enum index_status
 index_replay_count(struct index *ix, const struct index_filter *f, int64_t *count,
     int64_t *bytes, int64_t *oldest_ms)
 {
-	sqlite3		*db = index_db(ix);
 	sqlite3_stmt	*s;
 	enum index_status st;
 
@@ -989,7 +963,7 @@ index_replay_count(struct index *ix, const struct index_filter *f, int64_t *coun
 		*bytes = sqlite3_column_int64(s, 1);
 		*oldest_ms = sqlite3_column_int64(s, 2);
 	} else
-		st = ir_fail(db, "count");
+		st = ir_fail(ix, "count");
 	index_unprepare(ix, s);
 	return st;
 }

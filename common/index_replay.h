@@ -109,9 +109,6 @@ struct index_outcome {
 	const char	*text;
 };
 
-/* index_replay_error - reason of this thread's last index_replay_* failure */
-const char	*index_replay_error(void);
-
 /*
  * index_replay_lease - lease up to max due messages, oldest first: state
  * 'queued' and (next_attempt_ms <= now, or deadline passed: expires_ms, else
@@ -204,7 +201,7 @@ enum index_status index_replay_forget(struct index *, int64_t cutoff, int limit,
  * head (a SELECT over "messages m" ending in a WHERE clause), the fragments
  * of f as list uses them, then tail; prepared from the handle's cache (give
  * it back with index_unprepare) with f bound.  NULL with *st set (reason:
- * index_replay_error()).
+ * index_error()).
  */
 struct sqlite3_stmt *index_replay_prepare_filter(struct index *, const char *head,
 		    const struct index_filter *, const char *tail, enum index_status *st);

@@ -207,9 +207,9 @@ cli_index_exit(struct cli *c, enum index_status st, const char *what)
 		return cli_err(c, CLI_NOINPUT, "%s: not found", what);
 	case INDEX_TEMPFAIL:
 		return cli_err(c, CLI_TEMPFAIL, "%s: index busy or unavailable (%s); try again",
-		    what, index_replay_error());
+		    what, index_error(c->ix));
 	default:
-		return cli_err(c, CLI_SOFTWARE, "%s: %s", what, index_replay_error());
+		return cli_err(c, CLI_SOFTWARE, "%s: %s", what, index_error(c->ix));
 	}
 }
 

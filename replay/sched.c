@@ -519,11 +519,11 @@ sched_housekeeping(struct sched *s, struct store *st, int64_t now)
 	int			 n;
 
 	if (index_replay_sample(ix, now) != INDEX_OK)
-		log_warnx("- replay sample reason=\"%s\"", index_replay_error());
+		log_warnx("- replay sample reason=\"%s\"", index_error(ix));
 	if (s->conf->forget_ms > 0) {
 		if (index_replay_forget(ix, now - s->conf->forget_ms, SCHED_FORGET_BATCH,
 		    &n) != INDEX_OK)
-			log_warnx("- replay forget reason=\"%s\"", index_replay_error());
+			log_warnx("- replay forget reason=\"%s\"", index_error(ix));
 		else if (n > 0)
 			log_info("- replay forgot messages=%d purged_before_ms=%lld", n,
 			    (long long)(now - s->conf->forget_ms));
@@ -668,7 +668,7 @@ sched_lease(struct sched *s, struct index *ix, int64_t now, int max)
 	st = index_replay_lease(ix, c->wc.owner, now, c->wc.lease_ms, c->wc.lifetime_ms,
 	    c->flush_before, &c->filter, ids, max, &n);
 	if (st != INDEX_OK) {
-		log_warnx("- replay lease reason=\"%s\"", index_replay_error());
+		log_warnx("- replay lease reason=\"%s\"", index_error(ix));
 		return -1;
 	}
 	if (n == 0)

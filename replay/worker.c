@@ -429,7 +429,7 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 	    INDEX_TEMPFAIL && try < WORKER_FINISH_TRIES; try++)
 		usleep(200 * 1000);
 	if (ist != INDEX_OK)
-		log_warnx("%s replay finish reason=\"%s\"", id, index_replay_error());
+		log_warnx("%s replay finish reason=\"%s\"", id, index_error(w->ix));
 	res->final = ist == INDEX_OK && queue_state_in(to, QUEUE_FINAL_SET);
 done:
 	if (fd != -1)

@@ -420,6 +420,34 @@ test_forget(void **state)
 	assert_int_equal(count(f->a, "SELECT sum(count) FROM attempt_totals"), totals);
 }
 
+/* count_rcpts - index_replay_rcpts callback */
+static int
+count_rcpts(const struct index_rcpt_row *r, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * One error channel: a failed index_replay_* call leaves its reason in the
+ * handle's index_error(), as every index module does.  The worker logged
+ * index_error() after an index_replay_rcpts failure while the reason was kept
+ * elsewhere (per thread): it logged an empty or stale reason.
+ */
+static void
+test_error_channel(void **state)
+{
+	struct fx	*f = *state;
+	int		 n = 0;
+
+	assert_int_equal(index_replay_rcpts(f->a, f->id[0], count_rcpts, &n), INDEX_OK);
+	assert_true(n > 0);
+	assert_int_equal(sqlite3_exec(index_db(f->a), "ALTER TABLE recipients RENAME TO"
+	    " recipients_gone", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(index_replay_rcpts(f->a, f->id[0], count_rcpts, &n), INDEX_OK);
+	assert_non_null(strstr(index_error(f->a), "recipients"));
+}
+
 int
 main(void)
 {
@@ -431,6 +459,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_operator_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qshape_purge_sample, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_channel, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
