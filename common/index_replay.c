@@ -981,3 +981,33 @@ index_replay_sample(struct index *ix, int64_t now)
 	ir_bind_int(s, ":now", now);
 	return ir_step_done(ix, s, "sample");
 }
+
+/* ir_job_pending - index_replay_rcpts callback of index_replay_job: pending ones only */
+struct ir_job_cb {
+	int	(*fn)(const struct index_rcpt_row *, void *);
+	void	*arg;
+};
+
+static int
+ir_job_pending(const struct index_rcpt_row *r, void *arg)
+{
+	struct ir_job_cb *cb = arg;
+
+	return r->state == RCPT_PENDING ? cb->fn(r, cb->arg) : 0;
+}
+
+enum index_status
+index_replay_job(struct index *ix, const char *id, struct index_job *job,
+    int (*fn)(const struct index_rcpt_row *, void *), void *arg)
+{
+	struct ir_job_cb cb = { fn, arg };
+	enum index_status st;
+
+	envelope_init(&job->env);
+	if ((st = index_replay_get(ix, id, &job->row)) != INDEX_OK)
+		return st;
+	if ((st = index_get_message(ix, id, &job->env, job->object_key, sizeof(job->object_key),
+	    &job->loc, job->spool_path, sizeof(job->spool_path))) != INDEX_OK)
+		return st;
+	return index_replay_rcpts(ix, id, ir_job_pending, &cb);
+}

@@ -151,6 +151,25 @@ enum index_status index_replay_expire(struct index *, const char *id, const char
 enum index_status index_replay_hold_note(struct index *, const char *id, const char *owner,
 		    int64_t now, const char *note);
 
+/* one message as a worker delivers it (index_replay_job) */
+#define INDEX_JOB_PATH_MAX	1100	/* a spool file path, as store.c reads it */
+struct index_job {
+	struct index_msg_row	 row;
+	struct envelope		 env;		/* envelope_free() after use */
+	enum index_location	 loc;
+	char			 object_key[OBJKEY_MAX];
+	char			 spool_path[INDEX_JOB_PATH_MAX];
+};
+
+/*
+ * index_replay_job - load message id for delivery in one call: its row, its
+ * envelope and location (for store_fetch_at) and fn for each recipient still
+ * pending (fn != 0 stops).  Whether the caller still holds the lease is its
+ * own check on job->row.  job->env is initialised even on failure.
+ */
+enum index_status index_replay_job(struct index *, const char *id, struct index_job *job,
+		    int (*fn)(const struct index_rcpt_row *, void *), void *arg);
+
 /* index_replay_get - one message row; strings valid until the next call on the handle */
 enum index_status index_replay_get(struct index *, const char *id, struct index_msg_row *);
 /* index_replay_list - messages matching f, oldest first */

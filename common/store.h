@@ -55,6 +55,10 @@ enum store_status store_commit(struct store *, const struct envelope *, int fd, 
 
 /* store_fetch - write the bytes of message id (store or spool) to fd */
 enum store_status store_fetch(struct store *, const char *id, int fd);
+/* store_fetch_at - the same where the caller read the row already (index_replay_job):
+ * object_key, spool_path and loc (enum index_location) as the index holds them */
+enum store_status store_fetch_at(struct store *, const char *id, const char *object_key,
+		    int loc, const char *spool_path, int fd);
 
 /* store_spool_flush - upload spooled messages; returns how many remain, -1 on index error */
 int		 store_spool_flush(struct store *);
@@ -62,7 +66,8 @@ int		 store_spool_flush(struct store *);
 void		 store_spool_usage(struct store *, int64_t *bytes, int64_t *count);
 /* store_healthy - 1 if an object could be stored now (store reachable or spool has room) */
 int		 store_healthy(struct store *, char *why, size_t whylen);
-/* store_purge - delete the object (and sidecar) of a delivered message past retention */
+/* store_purge - delete the object (and sidecar) of a delivered message past retention, by
+ * the key its index row holds (the [storage] prefix may have changed since) */
 enum store_status store_purge(struct store *, const char *id);
 
 /*

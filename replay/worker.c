@@ -62,6 +62,7 @@ struct worker_rcpt {
 
 struct worker_job {
 	const struct worker_conf *wc;
+	struct index_job	 ij;		/* row, envelope, location */
 	int			 oom;
 	struct worker_rcpt	*r;
 	size_t			 n, cap;
@@ -336,7 +337,8 @@ worker_group(struct worker *w, struct worker_job *j, struct deliver_route *route
 
 /* worker_fetch - message bytes into a temp fd; -1 after deferring or holding the message */
 static int
-worker_fetch(struct worker *w, const char *id, int attempts, off_t *size)
+worker_fetch(struct worker *w, const char *id, const struct worker_job *j, int attempts,
+    off_t *size)
 {
 	enum store_status	ss;
 	struct stat		sb;
@@ -356,7 +358,8 @@ worker_fetch(struct worker *w, const char *id, int attempts, off_t *size)
 		    "cannot create a temporary file");
 		return -1;
 	}
-	if ((ss = store_fetch(w->st, id, fd)) == STORE_OK && fstat(fd, &sb) == 0) {
+	if ((ss = store_fetch_at(w->st, id, j->ij.object_key, j->ij.loc, j->ij.spool_path,
+	    fd)) == STORE_OK && fstat(fd, &sb) == 0) {
 		*size = sb.st_size;
 		return fd;
 	}
@@ -396,7 +399,7 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 		goto done;
 	}
 	ng = worker_group(w, j, routes);
-	if (ng > 0 && (fd = worker_fetch(w, id, attempts, &size)) == -1)
+	if (ng > 0 && (fd = worker_fetch(w, id, j, attempts, &size)) == -1)
 		goto done;
 	for (g = 0; g < ng; g++)
 		res->congested |= worker_send_group(w, id, env, fd, size, j, g, &routes[g], all);
@@ -510,7 +513,7 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 		return;
 	}
 	if ((dr = calloc(j->n + 1, sizeof(*dr))) == NULL ||
-	    (fd = worker_fetch(w, id, attempts, &size)) == -1) {
+	    (fd = worker_fetch(w, id, j, attempts, &size)) == -1) {
 		free(dr);
 		return;
 	}
@@ -550,39 +553,36 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 void
 worker_run(struct worker *w, const char *id, struct worker_result *res)
 {
-	struct index_msg_row	row;
-	struct envelope		env;
-	struct worker_job	j;
-	char			key[OBJKEY_MAX], spool[512];
-	enum index_location	loc;
-	int64_t			deadline;
-	int			attempts;
+	struct index_msg_row	*row;
+	struct worker_job	 j;
+	enum index_status	 st;
+	int64_t			 deadline;
+	int			 attempts;
 
 	memset(res, 0, sizeof(*res));
 	memset(&j, 0, sizeof(j));
 	j.wc = w->wc;
-	envelope_init(&env);
-	if (index_replay_get(w->ix, id, &row) != INDEX_OK || row.state != QUEUE_ACTIVE ||
-	    strcmp(row.lease_owner, w->wc->owner) != 0) {
+	row = &j.ij.row;
+	st = index_replay_job(w->ix, id, &j.ij, worker_collect, &j);
+	if (st == INDEX_NOTFOUND || (st == INDEX_OK && (row->state != QUEUE_ACTIVE ||
+	    strcmp(row->lease_owner, w->wc->owner) != 0))) {
 		res->lost = 1;
-		return;
+		goto out;
 	}
-	attempts = row.attempts;
-	w->lease_until = row.lease_until_ms;
-	deadline = row.expires_ms ? row.expires_ms : row.received_ms + w->wc->lifetime_ms;
-	if (index_get_message(w->ix, id, &env, key, sizeof(key), &loc, spool,
-	    sizeof(spool)) != INDEX_OK ||
-	    index_replay_rcpts(w->ix, id, worker_collect, &j) != INDEX_OK) {
+	if (st != INDEX_OK) {
 		log_warnx("%s replay load reason=\"%s\"", id, index_error(w->ix));
 		index_replay_unlease(w->ix, id, w->wc->owner);
 		res->lost = 1;
 		goto out;
 	}
+	attempts = row->attempts;
+	w->lease_until = row->lease_until_ms;
+	deadline = row->expires_ms ? row->expires_ms : row->received_ms + w->wc->lifetime_ms;
 	if (now_ms() >= deadline && j.n > 0)
-		worker_expire(w, id, &env, attempts, &j, res);
+		worker_expire(w, id, &j.ij.env, attempts, &j, res);
 	else
-		worker_deliver(w, id, &env, attempts, &j, res);
+		worker_deliver(w, id, &j.ij.env, attempts, &j, res);
 out:
 	worker_job_free(&j);
-	envelope_free(&env);
+	envelope_free(&j.ij.env);
 }
