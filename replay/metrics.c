@@ -30,6 +30,8 @@ static const struct {
 	{ "ingest_rejected", "reason", "Transactions or commands the ingest refused, by reason." },
 	{ "storage_errors", "op", "Object storage operations that failed." },
 	{ "tls_failures", "side", "TLS handshakes that failed." },
+	{ "replay_cap_hits", "cap", "Things a replay scheduler limit dropped or postponed: worker"
+	    " results (done_queue), dead lease owners past 16 per start (dead_owners)." },
 };
 
 /* metrics_utf8_len - length of the valid UTF-8 sequence at s, 0 if invalid */
