@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "config.h"
 #include "msgid.h"
+#include "ops.h"
 #include "queue_state.h"
 #include "objstore.h"
 #include "rate.h"
@@ -325,33 +326,12 @@ cli_confirm(struct cli *c, const char *prompt)
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
-struct cli_ids {
-	char	(*ids)[MSGID_MAX];
-	size_t	  n, cap;
-};
-
-/* cli_collect - index_replay_list callback: remember ids */
-static int
-cli_collect(const struct index_msg_row *m, void *arg)
-{
-	struct cli_ids	*l = arg;
-	void		*p;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		if ((p = reallocarray(l->ids, l->cap, MSGID_MAX)) == NULL)
-			return 1;
-		l->ids = p;
-	}
-	snprintf(l->ids[l->n++], MSGID_MAX, "%s", m->id);
-	return 0;
-}
-
 int
 cli_foreach_target(struct cli *c, const char *default_state,
     int (*fn)(struct cli *, const char *, int *), const char *verb)
 {
-	struct cli_ids	l = { NULL, 0, 0 };
+	char		(*ids)[MSGID_MAX] = NULL;
+	size_t		n = 0;
 	enum index_status st;
 	int		rc, worst = CLI_OK, changed, nchanged = 0;
 
@@ -362,16 +342,16 @@ cli_foreach_target(struct cli *c, const char *default_state,
 	if (c->all) {
 		if (c->f.state == NULL)
 			c->f.state = default_state;
-		if ((st = index_replay_list(c->ix, &c->f, cli_collect, &l)) != INDEX_OK) {
-			free(l.ids);
+		if ((st = ops_ids(c->ix, &c->f, &ids, &n)) != INDEX_OK) {
+			free(ids);
 			return cli_index_exit(c, st, "list");
 		}
-		for (size_t i = 0; i < l.n; i++) {
-			rc = fn(c, l.ids[i], &changed);
+		for (size_t i = 0; i < n; i++) {
+			rc = fn(c, ids[i], &changed);
 			worst = rc > worst ? rc : worst;
 			nchanged += changed;
 		}
-		free(l.ids);
+		free(ids);
 	} else {
 		for (int i = 0; i < c->nargs; i++) {
 			if (!msgid_valid(c->args[i])) {
