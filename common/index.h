@@ -1,7 +1,8 @@
 /*
  * index.h - the SQLite index: what is stored, where, and its delivery state.
  *
- * Only the index modules run SQL (index*.c).  One file is shared by the
+ * Only the index modules run SQL (common/index*.c, and the replay's own
+ * replay/index_replay.c, replay/index_stats.c).  One file is shared by the
  * ingest, the replay worker and the CLI: WAL, synchronous=FULL, a busy
  * timeout.  Migrations are the embedded schema/NNN_*.sql files, applied in
  * order at open while PRAGMA user_version is below NNN.
@@ -12,8 +13,10 @@
  *
  * Companion headers, one per concern:
  *   index.h          open, migrations, messages in/out (this file)
- *   index_replay.h   leases, per-recipient outcomes, attempts, queue ops
- *   index_stats.h    backlog figures for status/metrics/qshape
+ *   replay/index_replay.h  leases, per-recipient outcomes, attempts, queue ops
+ *   replay/index_stats.h   backlog figures for status/metrics/qshape
+ *   (both serve only mxspool-replay, so they live with it; queue_state.h
+ *   names the states for all)
  *   index_verify.h   recipient verification cache, ingest counters
  */
 #ifndef MXS_INDEX_H

@@ -1,5 +1,5 @@
 /*
- * test_index_replay.c - the queue SQL of common/index_replay.c on a real
+ * test_index_replay.c - the queue SQL of replay/index_replay.c on a real
  * SQLite file: leases (exclusive across two handles, expiry, filters, flush,
  * deadline), outcomes and message states, operator operations, purge,
  * forgetting purged history, counts and qshape.  Times are passed in: no sleeps.

@@ -1,7 +1,9 @@
 /*
  * reindex.c - rebuild or reconcile the index from the object store.
  *
- * Entry point: store_reindex() (declared in store.h).
+ * Entry point: store_reindex() (declared in store.h).  It lives with
+ * mxspool-replay, its only caller (the `reindex` command); it reaches into
+ * the store through store_impl.h.
  * The bucket is the source of truth for bytes and envelopes: each
  * "<prefix>/<node>/.../<id>.eml" carries its envelope in metadata (base64
  * JSON) or a sidecar "<id>.env.json".  Pass 1 lists the objects (sorted
