@@ -27,6 +27,7 @@
 #include "embed.h"
 #include "index.h"
 #include "msgid.h"
+#include "queue_state.h"
 
 #define INDEX_BUSY_DEFAULT_MS	5000
 #define INDEX_BATCH		512	/* ids per page in the foreach functions */
@@ -36,7 +37,7 @@ enum index_stmt {
 	ST_SPOOLED, ST_ALL, ST_MISSING, ST_STATE, ST_KV_GET, ST_KV_SET, ST_COUNT
 };
 
-static const char *index_sql[ST_COUNT] = {
+static const char *const index_sql[ST_COUNT] = {
 	[ST_ADD_MSG] = "INSERT INTO messages (id, node, object_key, location, spool_path,"
 	    " received_ms, size, sha256, mail_from, mail_params, client_addr, client_name,"
 	    " helo, tls, state, next_attempt_ms, state_ms, auth_spf, auth_dkim, auth_dmarc)"
@@ -62,7 +63,7 @@ static const char *index_sql[ST_COUNT] = {
 	    " ORDER BY received_ms, id LIMIT ?3",
 	[ST_ALL] = "SELECT id, object_key, location FROM messages WHERE id > ?1"
 	    " ORDER BY id LIMIT ?2",
-	[ST_MISSING] = "UPDATE messages SET state = 'missing', state_ms = ?2 WHERE id = ?1",
+	[ST_MISSING] = "UPDATE messages SET state = " QS_SQL(QS_MISSING) ", state_ms = ?2 WHERE id = ?1",
 	[ST_STATE] = "SELECT state, coalesce(purged_ms, 0) FROM messages WHERE id = ?1",
 	[ST_KV_GET] = "SELECT value FROM control WHERE key = ?1",
 	[ST_KV_SET] = "INSERT INTO control (key, value, updated_ms) VALUES (?1, ?2, ?3)"
@@ -71,13 +72,13 @@ static const char *index_sql[ST_COUNT] = {
 };
 
 /*
- * Statements of the companion modules, prepared once per handle
- * (index_prepare): parsing and planning cost more than running them, at
- * several statements per delivered message.  Keyed by the SQL text, so the
- * dynamic filter queries share slots only with themselves; least recently
- * used goes first.
+ * The one statement cache of a handle, for this module (index_sql) and the
+ * companion modules alike (index_prepare): parsing and planning cost more
+ * than running them, at several statements per delivered message.  Keyed by
+ * the SQL text, so the dynamic filter queries share slots only with
+ * themselves; least recently used goes first.
  */
-#define INDEX_STMT_CACHE	48
+#define INDEX_STMT_CACHE	64
 
 struct index_cached {
 	char		*sql;
@@ -95,7 +96,6 @@ struct index {
 	int		 wlocked;	/* holds index_wlock (between index_begin and its end) */
 	char		 path[1024];
 	char		 err[ERRSTR_MAX];
-	sqlite3_stmt	*st[ST_COUNT];
 };
 
 /*
@@ -109,8 +109,8 @@ struct index {
 static pthread_mutex_t	index_wlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t	index_once = PTHREAD_ONCE_INIT;
 
-/* index_seterr - remember a reason for index_error() */
-static void __attribute__((format(printf, 2, 3)))
+/* index_seterr - remember a reason for index_error(); see index.h */
+void
 index_seterr(struct index *ix, const char *fmt, ...)
 {
 	va_list	ap;
@@ -144,31 +144,12 @@ index_status_of(int rc)
 	}
 }
 
-/* index_fail - record the connection's error for what and map it */
-static enum index_status
+/* index_fail - record the connection's error for what and map it; see index.h */
+enum index_status
 index_fail(struct index *ix, const char *what, int rc)
 {
 	index_seterr(ix, "index %s: %s: %s", ix->path, what, sqlite3_errmsg(ix->db));
 	return index_status_of(rc);
-}
-
-/* index_stmt - the cached prepared statement, reset and unbound */
-static sqlite3_stmt *
-index_stmt(struct index *ix, enum index_stmt which)
-{
-	int	rc;
-
-	if (ix->st[which] == NULL) {
-		rc = sqlite3_prepare_v3(ix->db, index_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
-		    &ix->st[which], NULL);
-		if (rc != SQLITE_OK) {
-			index_fail(ix, "prepare", rc);
-			return NULL;
-		}
-	}
-	sqlite3_reset(ix->st[which]);
-	sqlite3_clear_bindings(ix->st[which]);
-	return ix->st[which];
 }
 
 /* index_hash - FNV-1a of the SQL text */
@@ -515,8 +496,6 @@ index_close(struct index *ix)
 
 	if (ix == NULL)
 		return;
-	for (i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(ix->st[i]);
 	for (i = 0; i < INDEX_STMT_CACHE; i++) {
 		sqlite3_finalize(ix->cache[i].st);
 		free(ix->cache[i].sql);
@@ -651,7 +630,7 @@ index_insert(struct index *ix, const struct envelope *e, const char *object_key,
 	size_t		 i;
 	int		 rc;
 
-	if ((st = index_stmt(ix, ST_ADD_MSG)) == NULL)
+	if ((st = index_prepare(ix, index_sql[ST_ADD_MSG])) == NULL)
 		return INDEX_PERMFAIL;
 	bind_text(st, 1, e->id);
 	bind_text(st, 2, e->node);
@@ -674,7 +653,7 @@ index_insert(struct index *ix, const struct envelope *e, const char *object_key,
 	bind_text(st, 18, e->auth_dmarc);
 	sqlite3_bind_int(st, 19, e->auth_quarantine);
 	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	index_unprepare(ix, st);
 	if (rc == SQLITE_CONSTRAINT &&
 	    sqlite3_extended_errcode(ix->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		index_seterr(ix, "index: message %s already present", e->id);
@@ -684,7 +663,7 @@ index_insert(struct index *ix, const struct envelope *e, const char *object_key,
 		return index_fail(ix, "insert message", rc) == INDEX_EXISTS ? INDEX_PERMFAIL :
 		    index_status_of(rc);
 	for (i = 0; i < e->nrcpts; i++) {
-		if ((st = index_stmt(ix, ST_ADD_RCPT)) == NULL)
+		if ((st = index_prepare(ix, index_sql[ST_ADD_RCPT])) == NULL)
 			return INDEX_PERMFAIL;
 		rcpt_domain(e->rcpts[i].addr, dom, sizeof(dom));
 		bind_text(st, 1, e->id);
@@ -695,7 +674,7 @@ index_insert(struct index *ix, const struct envelope *e, const char *object_key,
 		sqlite3_bind_int(st, 6, e->auth_quarantine);
 		sqlite3_bind_int64(st, 7, now_ms());
 		rc = sqlite3_step(st);
-		sqlite3_reset(st);
+		index_unprepare(ix, st);
 		if (rc != SQLITE_DONE) {
 			index_fail(ix, "insert recipient", rc);
 			return index_status_of(rc) == INDEX_EXISTS ? INDEX_PERMFAIL : index_status_of(rc);
@@ -740,7 +719,7 @@ index_set_location(struct index *ix, const char *id, enum index_location loc,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = index_stmt(ix, ST_SET_LOC)) == NULL)
+	if ((st = index_prepare(ix, index_sql[ST_SET_LOC])) == NULL)
 		return INDEX_PERMFAIL;
 	bind_text(st, 1, id);
 	sqlite3_bind_int(st, 2, loc);
@@ -748,7 +727,7 @@ index_set_location(struct index *ix, const char *id, enum index_location loc,
 	if (spool_path != NULL && loc == INDEX_LOC_SPOOL)
 		bind_text(st, 4, spool_path);
 	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	index_unprepare(ix, st);
 	if (rc != SQLITE_DONE)
 		return index_fail(ix, "set location", rc);
 	if (sqlite3_changes(ix->db) == 0) {
@@ -784,18 +763,18 @@ index_get_rcpts(struct index *ix, const char *id, struct envelope *e)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = index_stmt(ix, ST_GET_RCPTS)) == NULL)
+	if ((st = index_prepare(ix, index_sql[ST_GET_RCPTS])) == NULL)
 		return INDEX_PERMFAIL;
 	bind_text(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (envelope_add_rcpt(e, (const char *)sqlite3_column_text(st, 0),
 		    (const char *)sqlite3_column_text(st, 1)) == -1) {
-			sqlite3_reset(st);
+			index_unprepare(ix, st);
 			index_seterr(ix, "index: out of memory");
 			return INDEX_TEMPFAIL;
 		}
 	}
-	sqlite3_reset(st);
+	index_unprepare(ix, st);
 	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "get recipients", rc);
 }
 
@@ -809,17 +788,17 @@ index_get_message(struct index *ix, const char *id, struct envelope *e, char *ob
 	int			 rc;
 
 	envelope_init(e);
-	if ((st = index_stmt(ix, ST_GET_MSG)) == NULL)
+	if ((st = index_prepare(ix, index_sql[ST_GET_MSG])) == NULL)
 		return INDEX_PERMFAIL;
 	bind_text(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+		index_unprepare(ix, st);
 		index_seterr(ix, "index: no message %s", id);
 		return INDEX_NOTFOUND;
 	}
 	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
+		index_unprepare(ix, st);
 		return index_fail(ix, "get message", rc);
 	}
 	snprintf(e->id, sizeof(e->id), "%s", id);
@@ -840,7 +819,7 @@ index_get_message(struct index *ix, const char *id, struct envelope *e, char *ob
 	col_copy(st, 13, e->auth_spf, sizeof(e->auth_spf));
 	col_copy(st, 14, e->auth_dkim, sizeof(e->auth_dkim));
 	col_copy(st, 15, e->auth_dmarc, sizeof(e->auth_dmarc));
-	sqlite3_reset(st);
+	index_unprepare(ix, st);
 	if (!e->mail_from || !e->mail_params || !e->client_addr || !e->client_name ||
 	    !e->helo || !e->tls) {
 		envelope_free(e);
@@ -859,11 +838,11 @@ index_has_message(struct index *ix, const char *id)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = index_stmt(ix, ST_HAS)) == NULL)
+	if ((st = index_prepare(ix, index_sql[ST_HAS])) == NULL)
 		return INDEX_PERMFAIL;
 	bind_text(st, 1, id);
 	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	index_unprepare(ix, st);
 	if (rc == SQLITE_ROW)
 		return INDEX_OK;
 	if (rc == SQLITE_DONE)
@@ -894,7 +873,7 @@ index_foreach_spooled(struct index *ix, int (*fn)(const char *, const char *, co
 	if ((rows = calloc(INDEX_BATCH, sizeof(*rows))) == NULL)
 		return INDEX_TEMPFAIL;
 	for (;;) {
-		if ((st = index_stmt(ix, ST_SPOOLED)) == NULL)
+		if ((st = index_prepare(ix, index_sql[ST_SPOOLED])) == NULL)
 			goto perm;
 		sqlite3_bind_int64(st, 1, last_ms);
 		bind_text(st, 2, last_id);
@@ -905,7 +884,7 @@ index_foreach_spooled(struct index *ix, int (*fn)(const char *, const char *, co
 			col_copy(st, 2, rows[n].spool, sizeof(rows[n].spool));
 			rows[n].received_ms = sqlite3_column_int64(st, 3);
 		}
-		sqlite3_reset(st);
+		index_unprepare(ix, st);
 		if (rc != SQLITE_DONE) {
 			free(rows);
 			return index_fail(ix, "list spooled", rc);
@@ -939,7 +918,7 @@ index_foreach_message(struct index *ix, int (*fn)(const char *, const char *,
 	if ((rows = calloc(INDEX_BATCH, sizeof(*rows))) == NULL)
 		return INDEX_TEMPFAIL;
 	for (;;) {
-		if ((st = index_stmt(ix, ST_ALL)) == NULL) {
+		if ((st = index_prepare(ix, index_sql[ST_ALL])) == NULL) {
 			free(rows);
 			return INDEX_PERMFAIL;
 		}
@@ -950,7 +929,7 @@ index_foreach_message(struct index *ix, int (*fn)(const char *, const char *,
 			col_copy(st, 1, rows[n].key, sizeof(rows[n].key));
 			rows[n].loc = sqlite3_column_int(st, 2);
 		}
-		sqlite3_reset(st);
+		index_unprepare(ix, st);
 		if (rc != SQLITE_DONE) {
 			free(rows);
 			return index_fail(ix, "list messages", rc);
@@ -975,7 +954,7 @@ index_get_state(struct index *ix, const char *id, char *state, size_t statelen,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = index_stmt(ix, ST_STATE)) == NULL)
+	if ((st = index_prepare(ix, index_sql[ST_STATE])) == NULL)
 		return INDEX_PERMFAIL;
 	bind_text(st, 1, id);
 	rc = sqlite3_step(st);
@@ -984,7 +963,7 @@ index_get_state(struct index *ix, const char *id, char *state, size_t statelen,
 		if (purged_ms)
 			*purged_ms = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	index_unprepare(ix, st);
 	if (rc == SQLITE_ROW)
 		return INDEX_OK;
 	if (rc == SQLITE_DONE) {
@@ -1001,12 +980,12 @@ index_mark_missing(struct index *ix, const char *id)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = index_stmt(ix, ST_MISSING)) == NULL)
+	if ((st = index_prepare(ix, index_sql[ST_MISSING])) == NULL)
 		return INDEX_PERMFAIL;
 	bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, now_ms());
 	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	index_unprepare(ix, st);
 	if (rc != SQLITE_DONE)
 		return index_fail(ix, "mark missing", rc);
 	return sqlite3_changes(ix->db) ? INDEX_OK : INDEX_NOTFOUND;
@@ -1020,13 +999,13 @@ index_kv_get(struct index *ix, const char *key, char **value)
 	int		 rc;
 
 	*value = NULL;
-	if ((st = index_stmt(ix, ST_KV_GET)) == NULL)
+	if ((st = index_prepare(ix, index_sql[ST_KV_GET])) == NULL)
 		return INDEX_PERMFAIL;
 	bind_text(st, 1, key);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*value = col_dup(st, 0);
-	sqlite3_reset(st);
+	index_unprepare(ix, st);
 	if (rc == SQLITE_DONE)
 		return INDEX_NOTFOUND;
 	if (rc != SQLITE_ROW)
@@ -1041,13 +1020,13 @@ index_kv_set(struct index *ix, const char *key, const char *value)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = index_stmt(ix, ST_KV_SET)) == NULL)
+	if ((st = index_prepare(ix, index_sql[ST_KV_SET])) == NULL)
 		return INDEX_PERMFAIL;
 	bind_text(st, 1, key);
 	bind_text(st, 2, value);
 	sqlite3_bind_int64(st, 3, now_ms());
 	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	index_unprepare(ix, st);
 	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "kv set", rc);
 }
 

@@ -1,7 +1,8 @@
 /*
  * index.h - the SQLite index: what is stored, where, and its delivery state.
  *
- * Only the index modules run SQL (index*.c).  One file is shared by the
+ * Only the index modules run SQL (common/index*.c, and the replay's own
+ * replay/index_replay.c, replay/index_stats.c).  One file is shared by the
  * ingest, the replay worker and the CLI: WAL, synchronous=FULL, a busy
  * timeout.  Migrations are the embedded schema/NNN_*.sql files, applied in
  * order at open while PRAGMA user_version is below NNN.
@@ -12,8 +13,10 @@
  *
  * Companion headers, one per concern:
  *   index.h          open, migrations, messages in/out (this file)
- *   index_replay.h   leases, per-recipient outcomes, attempts, queue ops
- *   index_stats.h    backlog figures for status/metrics/qshape
+ *   replay/index_replay.h  leases, per-recipient outcomes, attempts, queue ops
+ *   replay/index_stats.h   backlog figures for status/metrics/qshape
+ *   (both serve only mxspool-replay, so they live with it; queue_state.h
+ *   names the states for all)
  *   index_verify.h   recipient verification cache, ingest counters
  */
 #ifndef MXS_INDEX_H
@@ -64,6 +67,15 @@ struct sqlite3	*index_db(struct index *);	/* for the other index_*.c modules onl
  */
 struct sqlite3_stmt *index_prepare(struct index *, const char *sql);
 void		 index_unprepare(struct index *, struct sqlite3_stmt *);
+/*
+ * index_fail - the one error channel of every index module: "what: SQLite's
+ * reason" becomes index_error(), sqlite_rc is mapped by index_status_of().
+ * index_seterr - any other reason.  For the other index_*.c modules only;
+ * nothing is logged by the index modules, their callers log once.
+ */
+enum index_status index_fail(struct index *, const char *what, int sqlite_rc);
+void		 index_seterr(struct index *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 int		 index_schema_version(struct index *);
 /* index_set_busy_timeout - wait up to ms for another process's lock (default 5000) */
 void		 index_set_busy_timeout(struct index *, int ms);

@@ -224,3 +224,24 @@ index_counter_add(struct index *idx, const char *name, const char *label, long l
 	sqlite3_bind_int64(st, 4, index_verify_now_ms());
 	return index_verify_finish(idx, st, sqlite3_step(st), "counter_add");
 }
+
+/* index_counter_get - current value (0 when absent); the scheduler's tests read caps back */
+enum index_status
+index_counter_get(struct index *idx, const char *name, const char *label, long long *value)
+{
+	static const char sql[] = "SELECT value FROM counters WHERE name = ?1 AND label = ?2";
+	sqlite3_stmt		*st;
+	enum index_status	 s;
+	int			 rc;
+
+	if ((s = index_verify_prepare(idx, sql, &st, "counter_get")) != INDEX_OK)
+		return s;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, label ? label : "", -1, SQLITE_STATIC);
+	*value = 0;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*value = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	return index_verify_finish(idx, st, rc, "counter_get");
+}

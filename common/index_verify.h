@@ -59,5 +59,8 @@ enum index_status index_verify_purge(struct index *, int64_t now_ms, int64_t sta
 /* index_counter_add - counters(name, label) += delta (created at 0) */
 enum index_status index_counter_add(struct index *, const char *name, const char *label,
 		    long long delta);
+/* index_counter_get - current value (0 when absent) */
+enum index_status index_counter_get(struct index *, const char *name, const char *label,
+		    long long *value);
 
 #endif

@@ -377,7 +377,6 @@ store_fetch(struct store *st, const char *id, int fd)
 	struct envelope		 e;
 	enum index_location	 loc;
 	enum index_status	 is;
-	enum objstore_status	 os;
 	char			 key[OBJKEY_MAX], spath[1100];
 
 	is = index_get_message(st->ix, id, &e, key, sizeof(key), &loc, spath, sizeof(spath));
@@ -388,6 +387,16 @@ store_fetch(struct store *st, const char *id, int fd)
 		log_warnx("%s store fetch reason=\"%s\"", id, index_error(st->ix));
 		return STORE_TEMPFAIL;
 	}
+	return store_fetch_at(st, id, key, loc, spath, fd);
+}
+
+/* store_fetch_at - the message bytes at the location the caller read from the index */
+enum store_status
+store_fetch_at(struct store *st, const char *id, const char *key, int loc, const char *spath,
+    int fd)
+{
+	enum objstore_status	 os;
+
 	if (loc == INDEX_LOC_SPOOL) {
 		switch (store_fetch_spool(st, spath, fd)) {
 		case 0:
@@ -584,16 +593,26 @@ enum store_status
 store_purge(struct store *st, const char *id)
 {
 	enum objstore_status	s;
-	char			key[OBJKEY_MAX];
+	struct envelope		e;
+	enum index_location	loc;
+	char			key[OBJKEY_MAX], side[OBJKEY_MAX], sp[1100];
+	size_t			n;
 
+	/* the key the row holds, as store_fetch uses it (the [storage] prefix may
+	 * have changed since); the current prefix only for a row without one */
+	if (index_get_message(st->ix, id, &e, key, sizeof(key), &loc, sp, sizeof(sp)) ==
+	    INDEX_OK && (n = strlen(key)) > 4 && strcmp(key + n - 4, ".eml") == 0)
+		snprintf(side, sizeof(side), "%.*s.env.json", (int)(n - 4), key);
+	else if (msgid_key(st->prefix, id, ".eml", key, sizeof(key)) == -1 ||
+	    msgid_key(st->prefix, id, ".env.json", side, sizeof(side)) == -1) {
+		envelope_free(&e);
+		return STORE_NOTFOUND;
+	}
+	envelope_free(&e);
 	/* object first: a crash in between leaves a stray sidecar, never an
 	 * object whose envelope is gone */
-	if (msgid_key(st->prefix, id, ".eml", key, sizeof(key)) == -1)
-		return STORE_NOTFOUND;
-	if ((s = objstore_delete(st->os, key)) == OBJ_OK) {
-		msgid_key(st->prefix, id, ".env.json", key, sizeof(key));
-		s = objstore_delete(st->os, key);
-	}
+	if ((s = objstore_delete(st->os, key)) == OBJ_OK)
+		s = objstore_delete(st->os, side);
 	if (s != OBJ_OK) {
 		log_warnx("%s store purge reason=\"objstore %s: %s\"", id, objstore_strstatus(s),
 		    objstore_error(st->os));

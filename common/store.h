@@ -72,6 +72,10 @@ enum store_status store_commit_since(struct store *, const struct envelope *, in
 
 /* store_fetch - write the bytes of message id (store or spool) to fd */
 enum store_status store_fetch(struct store *, const char *id, int fd);
+/* store_fetch_at - the same where the caller read the row already (index_replay_job):
+ * object_key, spool_path and loc (enum index_location) as the index holds them */
+enum store_status store_fetch_at(struct store *, const char *id, const char *object_key,
+		    int loc, const char *spool_path, int fd);
 
 /* store_spool_flush - upload spooled messages; returns how many remain, -1 on index error */
 int		 store_spool_flush(struct store *);
@@ -90,7 +94,8 @@ int		 store_healthy(struct store *, char *why, size_t whylen);
  * Returns 1 if the breaker is closed afterwards.
  */
 int		 store_probe(struct store *);
-/* store_purge - delete the object (and sidecar) of a delivered message past retention */
+/* store_purge - delete the object (and sidecar) of a delivered message past retention, by
+ * the key its index row holds (the [storage] prefix may have changed since) */
 enum store_status store_purge(struct store *, const char *id);
 
 /*

@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "config.h"
 #include "msgid.h"
+#include "ops.h"
+#include "queue_state.h"
 #include "objstore.h"
 #include "rate.h"
 #include "store.h"
@@ -49,11 +51,6 @@ static const struct option cli_longopts[] = {
 	{ "canary", required_argument, NULL, OPT_CANARY },
 	{ "deliver", no_argument, NULL, OPT_DELIVER },
 	{ NULL, 0, NULL, 0 },
-};
-
-static const char *const cli_states[] = {
-	"backlog", "all", "queued", "active", "hold", "quarantine", "delivered", "expired",
-	"deleted", "missing", NULL,
 };
 
 int
@@ -116,12 +113,16 @@ cli_setopt(struct cli *c, int o, const char *arg, int64_t now)
 
 	switch (o) {
 	case OPT_STATE:
-		for (i = 0; cli_states[i] && strcmp(cli_states[i], arg) != 0; i++)
-			;
-		if (cli_states[i] == NULL)
-			return cli_err(c, CLI_USAGE, "--state %s: want backlog, all, queued,"
-			    " active, hold, quarantine, delivered, expired, deleted or missing",
-			    arg);
+		if (!queue_filter_valid(arg)) {
+			char	want[256];
+			size_t	len;
+
+			len = (size_t)snprintf(want, sizeof(want), "%s, %s", QS_F_BACKLOG, QS_F_ALL);
+			for (i = 0; i < QUEUE_NSTATES && len < sizeof(want); i++)
+				len += (size_t)snprintf(want + len, sizeof(want) - len, "%s %s",
+				    i == QUEUE_NSTATES - 1 ? " or" : ",", queue_state_name(i));
+			return cli_err(c, CLI_USAGE, "--state %s: want %s", arg, want);
+		}
 		c->f.state = arg;
 		break;
 	case OPT_DOMAIN: c->f.domain = arg; break;
@@ -221,9 +222,9 @@ cli_index_exit(struct cli *c, enum index_status st, const char *what)
 		return cli_err(c, CLI_NOINPUT, "%s: not found", what);
 	case INDEX_TEMPFAIL:
 		return cli_err(c, CLI_TEMPFAIL, "%s: index busy or unavailable (%s); try again",
-		    what, index_replay_error());
+		    what, index_error(c->ix));
 	default:
-		return cli_err(c, CLI_SOFTWARE, "%s: %s", what, index_replay_error());
+		return cli_err(c, CLI_SOFTWARE, "%s: %s", what, index_error(c->ix));
 	}
 }
 
@@ -339,33 +340,12 @@ cli_confirm(struct cli *c, const char *prompt)
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
-struct cli_ids {
-	char	(*ids)[MSGID_MAX];
-	size_t	  n, cap;
-};
-
-/* cli_collect - index_replay_list callback: remember ids */
-static int
-cli_collect(const struct index_msg_row *m, void *arg)
-{
-	struct cli_ids	*l = arg;
-	void		*p;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		if ((p = reallocarray(l->ids, l->cap, MSGID_MAX)) == NULL)
-			return 1;
-		l->ids = p;
-	}
-	snprintf(l->ids[l->n++], MSGID_MAX, "%s", m->id);
-	return 0;
-}
-
 int
 cli_foreach_target(struct cli *c, const char *default_state,
     int (*fn)(struct cli *, const char *, int *), const char *verb)
 {
-	struct cli_ids	l = { NULL, 0, 0 };
+	char		(*ids)[MSGID_MAX] = NULL;
+	size_t		n = 0;
 	enum index_status st;
 	int		rc, worst = CLI_OK, changed, nchanged = 0;
 
@@ -376,16 +356,16 @@ cli_foreach_target(struct cli *c, const char *default_state,
 	if (c->all) {
 		if (c->f.state == NULL)
 			c->f.state = default_state;
-		if ((st = index_replay_list(c->ix, &c->f, cli_collect, &l)) != INDEX_OK) {
-			free(l.ids);
+		if ((st = ops_ids(c->ix, &c->f, &ids, &n)) != INDEX_OK) {
+			free(ids);
 			return cli_index_exit(c, st, "list");
 		}
-		for (size_t i = 0; i < l.n; i++) {
-			rc = fn(c, l.ids[i], &changed);
+		for (size_t i = 0; i < n; i++) {
+			rc = fn(c, ids[i], &changed);
 			worst = rc > worst ? rc : worst;
 			nchanged += changed;
 		}
-		free(l.ids);
+		free(ids);
 	} else {
 		for (int i = 0; i < c->nargs; i++) {
 			if (!msgid_valid(c->args[i])) {

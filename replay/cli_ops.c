@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "msgid.h"
+#include "ops.h"
 #include "rate.h"
 #include "store.h"
 
@@ -26,29 +27,37 @@ cli_lifetime_ms(struct cli *c)
 	    365LL * 86400) * 1000;
 }
 
+/* cli_do - one operation (ops.c) on one message, its outcome as an exit code */
+static int
+cli_do(struct cli *c, enum ops_op op, const char *id, int *changed)
+{
+	int64_t life = op == OPS_RELEASE ? cli_lifetime_ms(c) : 0;
+
+	return cli_index_exit(c, ops_apply(c->ix, op, id, now_ms(), life, changed), id);
+}
+
 static int
 cli_do_hold(struct cli *c, const char *id, int *changed)
 {
-	return cli_index_exit(c, index_replay_hold(c->ix, id, now_ms(), changed), id);
+	return cli_do(c, OPS_HOLD, id, changed);
 }
 
 static int
 cli_do_release(struct cli *c, const char *id, int *changed)
 {
-	return cli_index_exit(c, index_replay_release(c->ix, id, now_ms(), cli_lifetime_ms(c),
-	    changed), id);
+	return cli_do(c, OPS_RELEASE, id, changed);
 }
 
 static int
 cli_do_requeue(struct cli *c, const char *id, int *changed)
 {
-	return cli_index_exit(c, index_replay_requeue(c->ix, id, now_ms(), changed), id);
+	return cli_do(c, OPS_REQUEUE, id, changed);
 }
 
 static int
 cli_do_qrelease(struct cli *c, const char *id, int *changed)
 {
-	return cli_index_exit(c, index_replay_qrelease(c->ix, id, now_ms(), changed), id);
+	return cli_do(c, OPS_QRELEASE, id, changed);
 }
 
 /* cli_do_delete - mark deleted, then delete the object (again, if an earlier try failed) */
@@ -58,7 +67,7 @@ cli_do_delete(struct cli *c, const char *id, int *changed)
 	enum store_status	ss;
 	int			rc;
 
-	if ((rc = cli_index_exit(c, index_replay_delete(c->ix, id, now_ms(), changed), id)) != 0)
+	if ((rc = cli_do(c, OPS_DELETE, id, changed)) != 0)
 		return rc;
 	if ((ss = store_purge(c->store, id)) != STORE_OK && ss != STORE_NOTFOUND)
 		return cli_err(c, CLI_UNAVAILABLE, "%s: marked deleted, but the object could not"
@@ -71,19 +80,19 @@ cli_do_delete(struct cli *c, const char *id, int *changed)
 int
 cli_hold(struct cli *c)
 {
-	return cli_foreach_target(c, "backlog", cli_do_hold, "hold");
+	return cli_foreach_target(c, QS_F_BACKLOG, cli_do_hold, "hold");
 }
 
 int
 cli_release(struct cli *c)
 {
-	return cli_foreach_target(c, "hold", cli_do_release, "release");
+	return cli_foreach_target(c, QS_HOLD, cli_do_release, "release");
 }
 
 int
 cli_requeue(struct cli *c)
 {
-	return cli_foreach_target(c, "queued", cli_do_requeue, "requeue");
+	return cli_foreach_target(c, QS_QUEUED, cli_do_requeue, "requeue");
 }
 
 /* cli_delete_ids - delete with confirmation */
@@ -110,7 +119,7 @@ cli_delete_ids(struct cli *c, const char *state)
 int
 cli_delete(struct cli *c)
 {
-	return cli_delete_ids(c, "backlog");
+	return cli_delete_ids(c, QS_F_BACKLOG);
 }
 
 int
@@ -126,15 +135,15 @@ cli_quarantine(struct cli *c)
 	if (strcmp(sub, "list") == 0) {
 		if (c->nargs)
 			return cli_err(c, CLI_USAGE, "list takes filters, not ids");
-		c->f.state = "quarantine";
+		c->f.state = QS_QUARANTINE;
 		return cli_list(c);
 	}
 	if (c->all)
-		c->f.state = "quarantine";
+		c->f.state = QS_QUARANTINE;
 	if (strcmp(sub, "release") == 0)
-		return cli_foreach_target(c, "quarantine", cli_do_qrelease, "release");
+		return cli_foreach_target(c, QS_QUARANTINE, cli_do_qrelease, "release");
 	if (strcmp(sub, "delete") == 0)
-		return cli_delete_ids(c, "quarantine");
+		return cli_delete_ids(c, QS_QUARANTINE);
 	return cli_err(c, CLI_USAGE, "%s: want list, release or delete", sub);
 }
 
@@ -169,15 +178,15 @@ cli_reindex(struct cli *c)
 	return CLI_OK;
 }
 
-/* cli_set - write a control key */
+/* cli_pause_to - pause (1) or resume (0) serve through the control table */
 static int
-cli_set(struct cli *c, const char *key, const char *value, const char *msg)
+cli_pause_to(struct cli *c, int paused, const char *msg)
 {
 	int rc;
 
 	if ((rc = cli_index(c)) != 0)
 		return rc;
-	if ((rc = cli_index_exit(c, index_kv_set(c->ix, key, value), key)) != 0)
+	if ((rc = cli_index_exit(c, ops_pause(c->ix, paused), CTL_PAUSED)) != 0)
 		return rc;
 	printf("%s\n", msg);
 	return CLI_OK;
@@ -186,20 +195,20 @@ cli_set(struct cli *c, const char *key, const char *value, const char *msg)
 int
 cli_pause(struct cli *c)
 {
-	return cli_set(c, CTL_PAUSED, "1", "paused: serve finishes what is in flight, starts"
+	return cli_pause_to(c, 1, "paused: serve finishes what is in flight, starts"
 	    " nothing new");
 }
 
 int
 cli_resume(struct cli *c)
 {
-	return cli_set(c, CTL_PAUSED, "0", "resumed");
+	return cli_pause_to(c, 0, "resumed");
 }
 
 int
 cli_rate(struct cli *c)
 {
-	char	*v = NULL, buf[64];
+	char	*v = NULL;
 	double	 d;
 	int	 rc;
 
@@ -215,6 +224,10 @@ cli_rate(struct cli *c)
 	if (c->nargs != 1 || rate_parse(c->args[0], &d) == -1)
 		return cli_err(c, CLI_USAGE, "want messages/s like 10, 0.5 or 600/m"
 		    " (0 = unlimited)");
-	snprintf(buf, sizeof(buf), "%.6g", d);
-	return cli_set(c, CTL_RATE, buf, "rate set");
+	if ((rc = cli_index(c)) != 0)
+		return rc;
+	if ((rc = cli_index_exit(c, ops_rate(c->ix, d), CTL_RATE)) != 0)
+		return rc;
+	printf("rate set\n");
+	return CLI_OK;
 }

@@ -37,8 +37,8 @@ static int
 cli_rcpt_json(const struct index_rcpt_row *r, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:i, s:s, s:I}", "rcpt", r->rcpt,
-	    "state", r->state, "params", r->params, "last_code", r->last_code, "last_text",
-	    r->last_text, "updated_ms", (json_int_t)r->updated_ms));
+	    "state", rcpt_state_name(r->state), "params", r->params, "last_code", r->last_code,
+	    "last_text", r->last_text, "updated_ms", (json_int_t)r->updated_ms));
 	return 0;
 }
 
@@ -51,9 +51,9 @@ cli_msg_json(struct index *ix, const struct index_msg_row *m)
 
 	cli_time(m->received_ms, t, sizeof(t));
 	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:i, s:I, s:I, s:s}", "id", m->id,
-	    "state", m->state, "sender", m->mail_from, "received_ms", (json_int_t)m->received_ms,
-	    "received", t, "size", (json_int_t)m->size, "attempts", m->attempts,
-	    "next_attempt_ms", (json_int_t)m->next_attempt_ms, "last_attempt_ms",
+	    "state", queue_state_name(m->state), "sender", m->mail_from, "received_ms",
+	    (json_int_t)m->received_ms, "received", t, "size", (json_int_t)m->size, "attempts",
+	    m->attempts, "next_attempt_ms", (json_int_t)m->next_attempt_ms, "last_attempt_ms",
 	    (json_int_t)m->last_attempt_ms, "note", m->note);
 	json_object_set_new(o, "purged_ms", json_integer(m->purged_ms));
 	index_replay_rcpts(ix, m->id, cli_rcpt_json, rc);
@@ -79,12 +79,12 @@ cli_rcpt_line(const struct index_rcpt_row *r, void *arg)
 	struct cli_list	*l = arg;
 	int		 ind = l->idw + 2 + LIST_COLS_W;
 
-	if (r->last_code && strcmp(r->state, "delivered") != 0)
+	if (r->last_code && r->state != RCPT_DELIVERED)
 		printf("%*s(%d %s)\n", ind, "", r->last_code, r->last_text);
-	else if (r->last_code == 0 && r->last_text[0] && strcmp(r->state, "pending") == 0)
+	else if (r->last_code == 0 && r->last_text[0] && r->state == RCPT_PENDING)
 		printf("%*s(%s)\n", ind, "", r->last_text);
-	printf("%*s%s%s%s\n", ind, "", r->rcpt, strcmp(r->state, "pending") ? " " : "",
-	    strcmp(r->state, "pending") ? r->state : "");
+	printf("%*s%s%s%s\n", ind, "", r->rcpt, r->state != RCPT_PENDING ? " " : "",
+	    r->state != RCPT_PENDING ? rcpt_state_name(r->state) : "");
 	return 0;
 }
 
@@ -101,16 +101,16 @@ cli_list_row(const struct index_msg_row *m, void *arg)
 		json_array_append_new(l->arr, cli_msg_json(l->c->ix, m));
 		return 0;
 	}
-	if (strcmp(m->state, "active") == 0)
+	if (m->state == QUEUE_ACTIVE)
 		mark = '*';
-	else if (strcmp(m->state, "hold") == 0)
+	else if (m->state == QUEUE_HOLD)
 		mark = '!';
-	else if (strcmp(m->state, "quarantine") == 0)
+	else if (m->state == QUEUE_QUARANTINE)
 		mark = '#';
 	cli_time(m->received_ms, t, sizeof(t));
 	printf("%-*s%c " LIST_COLS "%s\n", l->idw, m->id, mark,
 	    cli_fmt_size(m->size, size, sizeof(size)), t,
-	    cli_fmt_age(l->now - m->received_ms, age, sizeof(age)), m->state,
+	    cli_fmt_age(l->now - m->received_ms, age, sizeof(age)), queue_state_name(m->state),
 	    m->mail_from[0] ? m->mail_from : "<>");
 	if (m->note[0])
 		printf("%*s(%s)\n", l->idw + 2 + LIST_COLS_W, "", m->note);
@@ -227,12 +227,12 @@ cli_purged_why(const struct index_msg_row *m, char *out, size_t outlen)
 
 	cli_time(m->state_ms, st, sizeof(st));
 	cli_time(m->purged_ms, pt, sizeof(pt));
-	if (strcmp(m->state, "deleted") == 0)
+	if (m->state == QUEUE_DELETED)
 		snprintf(out, outlen, "deleted by the operator %s UTC; the stored object was"
 		    " deleted %s UTC", st, pt);
 	else
 		snprintf(out, outlen, "%s %s UTC; the stored object was purged %s UTC, %s later,"
-		    " by [replay] retention", m->state, st, pt,
+		    " by [replay] retention", queue_state_name(m->state), st, pt,
 		    cli_fmt_age(m->purged_ms - m->state_ms, age, sizeof(age)));
 }
 
@@ -284,7 +284,7 @@ cli_attempt_line(const struct index_attempt_row *a, void *arg)
 static int
 cli_show_rcpt(const struct index_rcpt_row *r, void *arg)
 {
-	printf("  %-32s %-10s %s", r->rcpt, r->state, r->params);
+	printf("  %-32s %-10s %s", r->rcpt, rcpt_state_name(r->state), r->params);
 	if (r->last_code || r->last_text[0])
 		printf(" last: %d %s", r->last_code, r->last_text);
 	printf("\n");
@@ -335,7 +335,7 @@ cli_show(struct cli *c)
 	cli_time(m.received_ms, t, sizeof(t));
 	printf("Message %s\n  state:      %s%s%s%s\n"
 	    "  received:   %s UTC (%s ago) from %s [%s] helo=%s%s%s\n",
-	    m.id, m.state, m.note[0] ? " (" : "", m.note, m.note[0] ? ")" : "", t,
+	    m.id, queue_state_name(m.state), m.note[0] ? " (" : "", m.note, m.note[0] ? ")" : "", t,
 	    cli_fmt_age(now_ms() - m.received_ms, age, sizeof(age)),
 	    env.client_name ? env.client_name : "", env.client_addr ? env.client_addr : "",
 	    env.helo ? env.helo : "", env.tls && env.tls[0] ? " tls=" : "", env.tls ? env.tls : "");

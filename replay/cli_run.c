@@ -234,7 +234,7 @@ struct cli_dry {
 static int
 cli_rcpt_selected(const struct cli *c, const struct index_rcpt_row *r)
 {
-	return strcmp(r->state, RCPT_PENDING) == 0 && (c->f.domain == NULL ||
+	return r->state == RCPT_PENDING && (c->f.domain == NULL ||
 	    strcasecmp(r->domain, c->f.domain) == 0) && (c->f.rcpt == NULL ||
 	    strcasecmp(r->rcpt, c->f.rcpt) == 0);
 }
@@ -278,7 +278,7 @@ cli_drain_dry(struct cli *c, const struct deliver_routes *routes)
 	struct cli_dry		d = { c, routes, 0 };
 	enum index_status	st;
 
-	c->f.state = "queued";
+	c->f.state = QS_QUEUED;
 	if ((st = index_replay_list(c->ix, &c->f, cli_dry_msg, &d)) != INDEX_OK)
 		return cli_index_exit(c, st, "list");
 	printf("dry run: %lld message%s would be sent; nothing was sent\n", (long long)d.n,
@@ -329,7 +329,7 @@ cli_drain_left(struct cli *c, const struct index_filter *sel, int64_t since_ms)
 	struct cli_left		l = { c, since_ms, 0, 0 };
 	struct index_filter	f = *sel;
 
-	f.state = "queued";
+	f.state = QS_QUEUED;
 	f.limit = 0;
 	if (index_replay_list(c->ix, &f, cli_left_msg, &l) != INDEX_OK)
 		return -1;
@@ -347,7 +347,7 @@ cli_drain(struct cli *c)
 
 	if (c->nargs)
 		return cli_err(c, CLI_USAGE, "no operands expected (use --rcpt, --domain ...)");
-	if (c->f.state && strcmp(c->f.state, "queued") != 0)
+	if (c->f.state && strcmp(c->f.state, QS_QUEUED) != 0)
 		return cli_err(c, CLI_USAGE, "drain sends queued messages; release held or"
 		    " quarantined ones first");
 	if ((rc = cli_index(c)) != 0 || (rc = cli_sched_conf(c, &sc)) != 0)
@@ -382,7 +382,7 @@ cli_drain(struct cli *c)
 	memset(&p, 0, sizeof(p));
 	p.tty = isatty(STDOUT_FILENO);
 	p.start_ms = sc.flush_before;
-	c->f.state = "queued";
+	c->f.state = QS_QUEUED;
 	if (index_replay_count(c->ix, &c->f, &p.total, &bytes, &oldest) != INDEX_OK)
 		p.total = 0;
 	if (c->f.limit && p.total > c->f.limit)

@@ -35,6 +35,8 @@ static const struct {
 	{ "auth_spf", "result", "SPF verdicts at ingest (RFC 8601 words)." },
 	{ "auth_dkim", "result", "DKIM verdicts at ingest: pass if any signature passed." },
 	{ "auth_dmarc", "result", "DMARC verdicts at ingest for the From: domain." },
+	{ "replay_cap_hits", "cap", "Things a replay scheduler limit dropped or postponed: worker"
+	    " results (done_queue), dead lease owners past 16 per start (dead_owners)." },
 };
 
 /* metrics_utf8_len - length of the valid UTF-8 sequence at s, 0 if invalid */

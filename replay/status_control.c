@@ -5,7 +5,7 @@
  * Entry points: status_control_pause/rate/release, called by status.c once
  * the request passed its checks (POST, token, body size) and its body parsed
  * as a JSON object.  They write only the control table (index_kv_set) and
- * quarantine releases (index_replay_qrelease, as the CLI), under srv->lock,
+ * quarantine releases through ops.c (the CLI's operations too), under srv->lock,
  * and log one line per action with the peer address.  Bad values get 400,
  * unknown messages 404, nothing to release 409, a busy index 503.
  */
@@ -19,6 +19,7 @@
 #include "index.h"
 #include "index_replay.h"
 #include "log.h"
+#include "ops.h"
 #include "rate.h"
 #include "status_impl.h"
 
@@ -41,7 +42,7 @@ status_control_pause(struct status_server *srv, struct MHD_Connection *c, const 
 	enum index_status st;
 
 	pthread_mutex_lock(&srv->lock);
-	st = index_kv_set(srv->idx, CTL_PAUSED, arg);
+	st = ops_pause(srv->idx, *arg == '1');
 	if (st != INDEX_OK)
 		log_warnx("- status control failed: %s", index_error(srv->idx));
 	pthread_mutex_unlock(&srv->lock);
@@ -78,9 +79,8 @@ status_control_rate(struct status_server *srv, struct MHD_Connection *c, const c
 		    "\"rate\" must be messages/s from 0 (unlimited) to ", val,
 		    ", a number or a string like \"600/m\""), NULL, NULL);
 	}
-	snprintf(val, sizeof(val), "%.6g", rate);
 	pthread_mutex_lock(&srv->lock);
-	st = index_kv_set(srv->idx, CTL_RATE, val);
+	st = ops_rate(srv->idx, rate);
 	if (st != INDEX_OK)
 		log_warnx("- status control failed: %s", index_error(srv->idx));
 	pthread_mutex_unlock(&srv->lock);
@@ -92,50 +92,28 @@ status_control_rate(struct status_server *srv, struct MHD_Connection *c, const c
 	    json_integer((json_int_t)rate) : json_real(rate)), NULL, NULL);
 }
 
-struct status_control_release_ids {
-	char	(*ids)[MSGID_MAX];
-	size_t	  n, cap;
-};
-
-/* status_control_release_collect - remember a quarantined message id (released after the walk) */
-static int
-status_control_release_collect(const struct index_msg_row *row, void *arg)
-{
-	struct status_control_release_ids	*r = arg;
-	void			*n;
-
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 64;
-		if ((n = reallocarray(r->ids, r->cap, sizeof(*r->ids))) == NULL)
-			return -1;
-		r->ids = n;
-	}
-	snprintf(r->ids[r->n++], MSGID_MAX, "%s", row->id);
-	return 0;
-}
-
 /* status_control_release_all - release every quarantined message; the ids go into out */
 static enum index_status
 status_control_release_all(struct status_server *srv, json_t *out)
 {
 	struct index_filter	 f;
-	struct status_control_release_ids	 r = { NULL, 0, 0 };
+	char			(*ids)[MSGID_MAX] = NULL;
 	enum index_status	 st;
 	int64_t			 now = status_now_ms();
-	size_t			 i;
+	size_t			 i, n = 0;
 	int			 changed;
 
 	memset(&f, 0, sizeof(f));
-	f.state = "quarantine";
-	st = index_replay_list(srv->idx, &f, status_control_release_collect, &r);
-	for (i = 0; st == INDEX_OK && i < r.n; i++) {
-		st = index_replay_qrelease(srv->idx, r.ids[i], now, &changed);
+	f.state = QS_QUARANTINE;
+	st = ops_ids(srv->idx, &f, &ids, &n);
+	for (i = 0; st == INDEX_OK && i < n; i++) {
+		st = ops_apply(srv->idx, OPS_QRELEASE, ids[i], now, 0, &changed);
 		if (st == INDEX_NOTFOUND)
 			st = INDEX_OK;		/* deleted meanwhile */
 		else if (st == INDEX_OK && changed)
-			json_array_append_new(out, json_string(r.ids[i]));
+			json_array_append_new(out, json_string(ids[i]));
 	}
-	free(r.ids);
+	free(ids);
 	return st;
 }
 
@@ -160,7 +138,7 @@ status_control_release(struct status_server *srv, struct MHD_Connection *c, cons
 	if (all != NULL)
 		st = status_control_release_all(srv, ids);
 	else {
-		st = index_replay_qrelease(srv->idx, json_string_value(id), status_now_ms(),
+		st = ops_apply(srv->idx, OPS_QRELEASE, json_string_value(id), status_now_ms(), 0,
 		    &changed);
 		if (st == INDEX_OK && changed)
 			json_array_append_new(ids, json_copy(id));

@@ -35,9 +35,6 @@ struct status_server {
 	double			 config_rate;	/* [replay] rate, msgs/s; -1 if unparsable */
 };
 
-/* the states a message can be in (schema/001_init.sql), zeros included in output */
-extern const char *const status_states[];
-
 int64_t	 status_now_ms(void);
 /* status_jstr - a JSON string of s; bytes that are not UTF-8 become '?' */
 json_t	*status_jstr(const char *s);

@@ -17,14 +17,10 @@
 #include "check.h"
 #include "index_drill.h"
 #include "index_stats.h"
+#include "queue_state.h"
 #include "rate.h"
 #include "status.h"
 #include "status_impl.h"
-
-const char *const status_states[] = {
-	"queued", "active", "hold", "quarantine", "delivered", "expired", "deleted", "missing",
-	NULL
-};
 
 /* status_now_ms - wall clock in milliseconds (the index stores UTC ms) */
 int64_t
@@ -405,9 +401,10 @@ status_json_build(struct status_server *srv, int64_t now_ms)
 	status_jset(o, "age_buckets", status_json_buckets(b.buckets));
 	status_jset(doc, "backlog", o);
 
-	for (i = 0; status_states[i] != NULL; i++)
-		if (json_object_get(states, status_states[i]) == NULL)
-			status_json_states(status_states[i], 0, 0, states);
+	/* every state, zeros included */
+	for (i = 0; i < QUEUE_NSTATES; i++)
+		if (json_object_get(states, queue_state_name(i)) == NULL)
+			status_json_states(queue_state_name(i), 0, 0, states);
 	status_jset(doc, "states", states);
 
 	o = json_object();

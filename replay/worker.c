@@ -71,6 +71,7 @@ struct worker_seal {
 
 struct worker_job {
 	const struct worker_conf *wc;
+	struct index_job	 ij;		/* row, envelope, location */
 	int			 oom;
 	struct worker_rcpt	*r;
 	size_t			 n, cap;
@@ -141,7 +142,7 @@ worker_collect(const struct index_rcpt_row *row, void *arg)
 	struct worker_job	*j = arg;
 	struct worker_rcpt	*nr;
 
-	if (strcmp(row->state, RCPT_PENDING) != 0)
+	if (row->state != RCPT_PENDING)
 		return 0;
 	if (j->n == j->cap) {
 		j->cap = j->cap ? j->cap * 2 : 8;
@@ -225,7 +226,7 @@ worker_drop(struct worker *w, struct deliver_conn *c)
 }
 
 /* worker_verdict - recipient state for a reply code */
-static const char *
+static enum rcpt_state
 worker_verdict(int code)
 {
 	if (code >= 200 && code < 300)
@@ -240,7 +241,8 @@ static void
 worker_log_outcome(const char *id, const struct index_outcome *o)
 {
 	log_info("%s replay rcpt to=<%s> target=%s code=%d enhanced=%s state=%s text=\"%s\"", id,
-	    o->rcpt, o->target, o->code, o->enhanced[0] ? o->enhanced : "-", o->state, o->text);
+	    o->rcpt, o->target, o->code, o->enhanced[0] ? o->enhanced : "-",
+	    rcpt_state_name(o->state), o->text);
 }
 
 /*
@@ -377,7 +379,8 @@ worker_group(struct worker *w, struct worker_job *j, struct deliver_route *route
 
 /* worker_fetch - message bytes into a temp fd; -1 after deferring or holding the message */
 static int
-worker_fetch(struct worker *w, const char *id, int attempts, off_t *size)
+worker_fetch(struct worker *w, const char *id, const struct worker_job *j, int attempts,
+    off_t *size)
 {
 	enum store_status	ss;
 	struct stat		sb;
@@ -397,7 +400,8 @@ worker_fetch(struct worker *w, const char *id, int attempts, off_t *size)
 		    "cannot create a temporary file");
 		return -1;
 	}
-	if ((ss = store_fetch(w->st, id, fd)) == STORE_OK && fstat(fd, &sb) == 0) {
+	if ((ss = store_fetch_at(w->st, id, j->ij.object_key, j->ij.loc, j->ij.spool_path,
+	    fd)) == STORE_OK && fstat(fd, &sb) == 0) {
 		*size = sb.st_size;
 		return fd;
 	}
@@ -428,6 +432,7 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 	int			 fd = -1, ng, g;
 	int64_t			 now;
 	enum index_status	 ist;
+	enum queue_state	 to = QUEUE_UNKNOWN;
 
 	memset(&seal, 0, sizeof(seal));
 	buf_init(&seal.set, 4 * ARC_HEADER_MAX);
@@ -439,7 +444,7 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 		goto done;
 	}
 	ng = worker_group(w, j, routes);
-	if (ng > 0 && (fd = worker_fetch(w, id, attempts, &size)) == -1)
+	if (ng > 0 && (fd = worker_fetch(w, id, j, attempts, &size)) == -1)
 		goto done;
 	for (g = 0; g < ng; g++)
 		res->congested |= worker_send_group(w, id, env, fd, size, j, g, &routes[g], all,
@@ -461,19 +466,20 @@ worker_deliver(struct worker *w, const char *id, const struct envelope *env, int
 			out[n].text = all[i].text;
 		}
 		worker_log_outcome(id, &out[n]);
-		res->delivered += strcmp(out[n].state, RCPT_DELIVERED) == 0;
-		res->quarantined += strcmp(out[n].state, RCPT_QUARANTINE) == 0;
-		res->deferred += strcmp(out[n].state, RCPT_PENDING) == 0;
+		res->delivered += out[n].state == RCPT_DELIVERED;
+		res->quarantined += out[n].state == RCPT_QUARANTINE;
+		res->deferred += out[n].state == RCPT_PENDING;
 		n++;
 	}
 	now = now_ms();
 	/* the outcome must land: a lost one means a re-send after the lease expires */
 	for (int try = 0; (ist = index_replay_finish(w->ix, id, w->wc->owner, out, n, w->name,
-	    now, now + worker_backoff_ms(w->wc, attempts + 1, arc4random()))) == INDEX_TEMPFAIL &&
-	    try < WORKER_FINISH_TRIES; try++)
+	    now, now + worker_backoff_ms(w->wc, attempts + 1, arc4random()), &to)) ==
+	    INDEX_TEMPFAIL && try < WORKER_FINISH_TRIES; try++)
 		usleep(200 * 1000);
 	if (ist != INDEX_OK)
-		log_warnx("%s replay finish reason=\"%s\"", id, index_replay_error());
+		log_warnx("%s replay finish reason=\"%s\"", id, index_error(w->ix));
+	res->final = ist == INDEX_OK && queue_state_in(to, QUEUE_FINAL_SET);
 done:
 	if (fd != -1)
 		close(fd);
@@ -543,7 +549,7 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 	if (env->mail_from[0] == '\0') {
 		log_info("%s replay expired dsn=none reason=\"null sender\"", id);
 		index_replay_expire(w->ix, id, w->wc->owner, now, 0,
-		    "lifetime exceeded; null sender: no DSN");
+		    "lifetime exceeded; null sender: no DSN", NULL);
 		res->final = 1;
 		return;
 	}
@@ -554,7 +560,7 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 		return;
 	}
 	if ((dr = calloc(j->n + 1, sizeof(*dr))) == NULL ||
-	    (fd = worker_fetch(w, id, attempts, &size)) == -1) {
+	    (fd = worker_fetch(w, id, j, attempts, &size)) == -1) {
 		free(dr);
 		return;
 	}
@@ -572,11 +578,11 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 	if (rc == 1) {
 		log_info("%s replay expired dsn=none reason=\"NOTIFY\"", id);
 		index_replay_expire(w->ix, id, w->wc->owner, now, 0,
-		    "lifetime exceeded; no DSN requested");
+		    "lifetime exceeded; no DSN requested", NULL);
 		res->final = 1;
 	} else if (rc == 0 && worker_dsn_send(w, id, env, out, why, sizeof(why)) == 0) {
 		snprintf(note, sizeof(note), "lifetime exceeded; DSN sent to <%s>", env->mail_from);
-		index_replay_expire(w->ix, id, w->wc->owner, now_ms(), 1, note);
+		index_replay_expire(w->ix, id, w->wc->owner, now_ms(), 1, note, NULL);
 		res->final = 1;
 	} else {
 		if (rc != 0)
@@ -594,42 +600,36 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 void
 worker_run(struct worker *w, const char *id, struct worker_result *res)
 {
-	struct index_msg_row	row;
-	struct envelope		env;
-	struct worker_job	j;
-	char			key[OBJKEY_MAX], spool[512];
-	enum index_location	loc;
-	int64_t			deadline;
-	int			attempts;
+	struct index_msg_row	*row;
+	struct worker_job	 j;
+	enum index_status	 st;
+	int64_t			 deadline;
+	int			 attempts;
 
 	memset(res, 0, sizeof(*res));
 	memset(&j, 0, sizeof(j));
 	j.wc = w->wc;
-	envelope_init(&env);
-	if (index_replay_get(w->ix, id, &row) != INDEX_OK || strcmp(row.state, "active") != 0 ||
-	    strcmp(row.lease_owner, w->wc->owner) != 0) {
+	row = &j.ij.row;
+	st = index_replay_job(w->ix, id, &j.ij, worker_collect, &j);
+	if (st == INDEX_NOTFOUND || (st == INDEX_OK && (row->state != QUEUE_ACTIVE ||
+	    strcmp(row->lease_owner, w->wc->owner) != 0))) {
 		res->lost = 1;
-		return;
+		goto out;
 	}
-	attempts = row.attempts;
-	w->lease_until = row.lease_until_ms;
-	deadline = row.expires_ms ? row.expires_ms : row.received_ms + w->wc->lifetime_ms;
-	if (index_get_message(w->ix, id, &env, key, sizeof(key), &loc, spool,
-	    sizeof(spool)) != INDEX_OK ||
-	    index_replay_rcpts(w->ix, id, worker_collect, &j) != INDEX_OK) {
+	if (st != INDEX_OK) {
 		log_warnx("%s replay load reason=\"%s\"", id, index_error(w->ix));
 		index_replay_unlease(w->ix, id, w->wc->owner);
 		res->lost = 1;
 		goto out;
 	}
+	attempts = row->attempts;
+	w->lease_until = row->lease_until_ms;
+	deadline = row->expires_ms ? row->expires_ms : row->received_ms + w->wc->lifetime_ms;
 	if (now_ms() >= deadline && j.n > 0)
-		worker_expire(w, id, &env, attempts, &j, res);
+		worker_expire(w, id, &j.ij.env, attempts, &j, res);
 	else
-		worker_deliver(w, id, &env, attempts, &j, res);
-	if (!res->final && index_replay_get(w->ix, id, &row) == INDEX_OK)
-		res->final = strcmp(row.state, "delivered") == 0 ||
-		    strcmp(row.state, "quarantine") == 0 || strcmp(row.state, "expired") == 0;
+		worker_deliver(w, id, &j.ij.env, attempts, &j, res);
 out:
 	worker_job_free(&j);
-	envelope_free(&env);
+	envelope_free(&j.ij.env);
 }

@@ -64,7 +64,7 @@ timeout = 2s"
 # mxspool-ingest -t checks the [auth] keys and auth_policy
 sed 's/^auth_policy = enforce/auth_policy = enforc/' "$T/mx.conf" > "$T/bad.conf"
 "$INGEST" -t -c "$T/bad.conf" 2>"$T/bad.err" && fail "-t accepted auth_policy = enforc"
-grep -q 'auth_policy = enforc: want record or enforce' "$T/bad.err" ||
+grep -q 'auth_policy = "enforc": want record/enforce' "$T/bad.err" ||
 	fail "-t: $(cat "$T/bad.err")"
 "$INGEST" -t -c "$T/mx.conf" >/dev/null 2>&1 || fail "-t refused the good config"
 ok "-t: a bad auth_policy is refused, naming the section"

@@ -1,5 +1,5 @@
 /*
- * test_index_replay.c - the queue SQL of common/index_replay.c on a real
+ * test_index_replay.c - the queue SQL of replay/index_replay.c on a real
  * SQLite file: leases (exclusive across two handles, expiry, filters, flush,
  * deadline), outcomes and message states, operator operations, purge,
  * forgetting purged history, counts and qshape.  Times are passed in: no sleeps.
@@ -106,7 +106,7 @@ test_lease_exclusive_oldest_first(void **state)
 	assert_string_equal(ids[0], f->id[2]);
 	assert_int_equal(lease(f->b, "h:2", f->t0, NULL, 0, ids, 8), 0);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "active");
+	assert_int_equal(m.state, QUEUE_ACTIVE);
 	assert_string_equal(m.lease_owner, "h:1");
 	/* an expired lease (crashed worker) is due again, for anyone */
 	assert_int_equal(lease(f->b, "h:2", f->t0 + 60001, NULL, 0, ids, 8), 3);
@@ -119,6 +119,7 @@ static void
 test_finish_states(void **state)
 {
 	struct fx	*f = *state;
+	enum queue_state to;
 	char		 ids[8][MSGID_MAX];
 	struct index_msg_row m;
 	struct index_outcome o[2] = {
@@ -129,9 +130,10 @@ test_finish_states(void **state)
 
 	assert_int_equal(lease(f->a, "h:1", f->t0, NULL, 0, ids, 1), 1);
 	assert_int_equal(index_replay_finish(f->a, f->id[0], "h:1", o, 2, "h:1/w0", f->t0,
-	    f->t0 + 5000), INDEX_OK);
+	    f->t0 + 5000, &to), INDEX_OK);
+	assert_int_equal(to, QUEUE_QUEUED);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, QUEUE_QUEUED);
 	assert_int_equal(m.attempts, 1);
 	assert_int_equal(m.npending, 1);
 	assert_int_equal(m.next_attempt_ms, f->t0 + 5000);
@@ -145,23 +147,30 @@ test_finish_states(void **state)
 	o[1].state = RCPT_QUARANTINE;
 	o[1].code = 550;
 	assert_int_equal(index_replay_finish(f->b, f->id[0], "h:2", o, 2, "h:2/w0",
-	    f->t0 + 5000, f->t0 + 9000), INDEX_OK);
+	    f->t0 + 5000, f->t0 + 9000, &to), INDEX_OK);
+	assert_int_equal(to, QUEUE_QUARANTINE);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "quarantine");
+	assert_int_equal(m.state, QUEUE_QUARANTINE);
 	assert_int_equal(m.npending, 0);
 	/* the operator releases the quarantine: pending again, due now */
 	assert_int_equal(index_replay_qrelease(f->a, f->id[0], f->t0 + 6000, &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, QUEUE_QUEUED);
 	assert_int_equal(m.npending, 1);
 	assert_int_equal(lease(f->a, "h:1", f->t0 + 6000, NULL, 0, ids, 8), 1);
 	o[1].state = RCPT_DELIVERED;
 	o[1].code = 250;
 	assert_int_equal(index_replay_finish(f->a, f->id[0], "h:1", &o[1], 1, "w", f->t0 + 6000,
-	    0), INDEX_OK);
+	    0, &to), INDEX_OK);
+	assert_int_equal(to, QUEUE_DELIVERED);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "delivered");
+	assert_int_equal(m.state, QUEUE_DELIVERED);
+	/* a delivered message is not in a state to hold: refused, left as it was */
+	assert_int_equal(index_replay_hold(f->a, f->id[0], f->t0 + 7000, &changed), INDEX_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_int_equal(m.state, QUEUE_DELIVERED);
 }
 
 static int
@@ -175,6 +184,7 @@ static void
 test_finish_lost_lease(void **state)
 {
 	struct fx	*f = *state;
+	enum queue_state to;
 	char		 ids[8][MSGID_MAX];
 	struct index_msg_row m;
 	struct index_outcome o = { "c@one.test", "t", RCPT_DELIVERED, 250, "", "ok" };
@@ -188,9 +198,10 @@ test_finish_lost_lease(void **state)
 	assert_string_equal(ids[0], f->id[1]);
 	/* h:1 finishes late: the recipient outcome counts, the message stays h:2's */
 	assert_int_equal(index_replay_finish(f->a, f->id[1], "h:1", &o, 1, "w", f->t0 + 70001,
-	    0), INDEX_OK);
+	    0, &to), INDEX_OK);
+	assert_int_equal(to, QUEUE_UNKNOWN);
 	assert_int_equal(index_replay_get(f->a, f->id[1], &m), INDEX_OK);
-	assert_string_equal(m.state, "active");
+	assert_int_equal(m.state, QUEUE_ACTIVE);
 	assert_string_equal(m.lease_owner, "h:2");
 	assert_int_equal(m.npending, 0);
 	assert_int_equal(index_replay_attempts(f->a, f->id[1], count_attempts, &n), INDEX_OK);
@@ -199,13 +210,14 @@ test_finish_lost_lease(void **state)
 	assert_int_equal(index_replay_unlease_owner(f->a, "h:2", &n), INDEX_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, QUEUE_QUEUED);
 }
 
 static void
 test_filters_flush_deadline(void **state)
 {
 	struct fx	*f = *state;
+	enum queue_state to;
 	char		 ids[8][MSGID_MAX];
 	struct index_filter flt = { 0 };
 	struct index_outcome o = { "d@two.test", "t", RCPT_PENDING, 451, "", "later" };
@@ -216,7 +228,7 @@ test_filters_flush_deadline(void **state)
 	assert_string_equal(ids[1], f->id[2]);
 	index_replay_unlease(f->a, f->id[0], "h:1");
 	assert_int_equal(index_replay_finish(f->a, f->id[2], "h:1", &o, 1, "w", f->t0,
-	    f->t0 + DAY), INDEX_OK);
+	    f->t0 + DAY, &to), INDEX_OK);
 	memset(&flt, 0, sizeof(flt));
 	flt.sender = "";
 	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 8), 1);
@@ -231,7 +243,7 @@ test_filters_flush_deadline(void **state)
 	index_replay_unlease(f->a, f->id[2], "h:1");
 	/* past its deadline it is due whatever next_attempt_ms says */
 	assert_int_equal(index_replay_finish(f->a, f->id[2], "h:1", &o, 0, "w", f->t0,
-	    f->t0 + DAY), INDEX_OK);
+	    f->t0 + DAY, &to), INDEX_OK);
 	assert_int_equal(lease(f->a, "h:1", f->t0 + 7 * DAY, &flt, 0, ids, 8), 1);
 }
 
@@ -263,14 +275,14 @@ test_operator_ops(void **state)
 	    &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, QUEUE_QUEUED);
 	assert_int_equal(m.expires_ms, f->t0 + 15 * DAY);
 	assert_int_equal(index_replay_requeue(f->a, f->id[1], f->t0 - 5, &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_delete(f->a, f->id[2], f->t0, &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_get(f->a, f->id[2], &m), INDEX_OK);
-	assert_string_equal(m.state, "deleted");
+	assert_int_equal(m.state, QUEUE_DELETED);
 	assert_int_equal(m.npending, 0);
 	flt.state = NULL;	/* backlog */
 	assert_int_equal(index_replay_count(f->a, &flt, &n, &bytes, &oldest), INDEX_OK);
@@ -305,6 +317,7 @@ static void
 test_qshape_purge_sample(void **state)
 {
 	struct fx	*f = *state;
+	enum queue_state to;
 	char		 ids[8][MSGID_MAX], got[MSGID_MAX] = "";
 	struct index_outcome o = { "c@one.test", "t", RCPT_DELIVERED, 250, "", "ok" };
 	struct index_filter flt = { 0 };
@@ -316,7 +329,7 @@ test_qshape_purge_sample(void **state)
 	assert_int_equal(q.two, 2);
 	flt.id = f->id[1];
 	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 8), 1);
-	assert_int_equal(index_replay_finish(f->a, f->id[1], "h:1", &o, 1, "w", f->t0, 0),
+	assert_int_equal(index_replay_finish(f->a, f->id[1], "h:1", &o, 1, "w", f->t0, 0, &to),
 	    INDEX_OK);
 	/* delivered: purgeable only after the retention cutoff, once */
 	assert_int_equal(index_replay_purgeable(f->a, f->t0, 10, purge_cb, got), INDEX_OK);
@@ -357,7 +370,7 @@ deliver(struct fx *f, int i, const char *rcpt)
 
 	flt.id = f->id[i];
 	assert_int_equal(lease(f->a, "h:1", f->t0, &flt, 0, ids, 2), 1);
-	assert_int_equal(index_replay_finish(f->a, f->id[i], "h:1", &o, 1, "w", f->t0, 0),
+	assert_int_equal(index_replay_finish(f->a, f->id[i], "h:1", &o, 1, "w", f->t0, 0, NULL),
 	    INDEX_OK);
 }
 
@@ -407,6 +420,34 @@ test_forget(void **state)
 	assert_int_equal(count(f->a, "SELECT sum(count) FROM attempt_totals"), totals);
 }
 
+/* count_rcpts - index_replay_rcpts callback */
+static int
+count_rcpts(const struct index_rcpt_row *r, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * One error channel: a failed index_replay_* call leaves its reason in the
+ * handle's index_error(), as every index module does.  The worker logged
+ * index_error() after an index_replay_rcpts failure while the reason was kept
+ * elsewhere (per thread): it logged an empty or stale reason.
+ */
+static void
+test_error_channel(void **state)
+{
+	struct fx	*f = *state;
+	int		 n = 0;
+
+	assert_int_equal(index_replay_rcpts(f->a, f->id[0], count_rcpts, &n), INDEX_OK);
+	assert_true(n > 0);
+	assert_int_equal(sqlite3_exec(index_db(f->a), "ALTER TABLE recipients RENAME TO"
+	    " recipients_gone", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(index_replay_rcpts(f->a, f->id[0], count_rcpts, &n), INDEX_OK);
+	assert_non_null(strstr(index_error(f->a), "recipients"));
+}
+
 int
 main(void)
 {
@@ -418,6 +459,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_operator_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qshape_purge_sample, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_channel, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

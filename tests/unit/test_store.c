@@ -27,25 +27,40 @@ static char	top[] = "/tmp/test_store.XXXXXX";
 static char	dir[300];
 static int	ndir;
 
-/* conf - a config for the current scratch directory */
+/* conf_full - a config for the current scratch directory: [storage] prefix and more lines */
 static struct config *
-conf_more(const char *spool_max, const char *storage_more)
+conf_full(const char *spool_max, const char *prefix, const char *storage_more)
 {
 	char		 text[2048], err[256];
 	struct config	*c;
 
 	snprintf(text, sizeof(text), "[general]\nnode = mx1\ndata_dir = %s\n"
-	    "[storage]\nurl = file://%s/store\nprefix = mail\n%s[spool]\nmax_size = %s\n",
-	    dir, dir, storage_more, spool_max);
+	    "[storage]\nurl = file://%s/store\nprefix = %s\n%s[spool]\nmax_size = %s\n",
+	    dir, dir, prefix, storage_more, spool_max);
 	c = config_from_string("test.conf", text, err, sizeof(err));
 	assert_non_null(c);
 	return c;
 }
 
+/* conf_more - prefix "mail" and more [storage] lines */
+static struct config *
+conf_more(const char *spool_max, const char *storage_more)
+{
+	return conf_full(spool_max, "mail", storage_more);
+}
+
+/* conf_prefix - another [storage] prefix */
+static struct config *
+conf_prefix(const char *spool_max, const char *prefix)
+{
+	return conf_full(spool_max, prefix, "");
+}
+
+/* conf - a config for the current scratch directory, prefix "mail" */
 static struct config *
 conf(const char *spool_max)
 {
-	return conf_more(spool_max, "");
+	return conf_full(spool_max, "mail", "");
 }
 
 static int
@@ -507,6 +522,41 @@ cleanup(void **state)
 	return system(cmd) == -1;
 }
 
+/*
+ * store_purge deletes the object by the key its row holds, as store_fetch
+ * reads it: the [storage] prefix changed between ingest and purge (it rebuilt
+ * the key from the current prefix and left the object behind).
+ */
+static void
+test_purge_stored_key(void **state)
+{
+	struct config	*c = conf("1M"), *c2 = conf_prefix("1M", "other");
+	struct store	*st;
+	struct envelope	 e;
+	char		 err[512], key[OBJKEY_MAX], side[OBJKEY_MAX];
+	int		 fd;
+
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	fd = message(&e, 3000, 1);
+	assert_int_equal(store_commit(st, &e, fd, 3000, err, sizeof(err)), STORE_OK);
+	store_close(st);
+	msgid_key("mail", e.id, ".eml", key, sizeof(key));
+	msgid_key("mail", e.id, ".env.json", side, sizeof(side));
+
+	st = store_open(c2, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_OK);
+	assert_int_equal(store_purge(st, e.id), STORE_OK);
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_NOTFOUND);
+	assert_int_equal(objstore_head(store_objstore(st), side, NULL, NULL), OBJ_NOTFOUND);
+	store_close(st);
+	close(fd);
+	envelope_free(&e);
+	config_free(c);
+	config_free(c2);
+}
+
 int
 main(void)
 {
@@ -516,6 +566,7 @@ main(void)
 		cmocka_unit_test_setup(test_breaker, setup),
 		cmocka_unit_test_setup(test_reindex, setup),
 		cmocka_unit_test_setup(test_reconcile, setup),
+		cmocka_unit_test_setup(test_purge_stored_key, setup),
 	};
 
 	log_init("test_store");

@@ -3,6 +3,10 @@
  * outcomes, attempts, operator queue operations (hold, release, requeue,
  * quarantine, delete), listings; the filters for qshape (index_stats.h).
  *
+ * Every change of a message's state goes through one function (ir_move in
+ * index_replay.c) that names the states it may leave and refuses others;
+ * each change is logged at debug level as "<id> queue state old -> new".
+ *
  * Leases: a worker owns a message while messages.state is 'active' with
  * lease_owner = it and lease_until_ms in the future.  index_replay_lease()
  * picks and marks due messages inside one BEGIN IMMEDIATE transaction, so
@@ -24,6 +28,7 @@
 
 #include "index.h"
 #include "limits.h"
+#include "queue_state.h"
 
 #define CTL_PAUSED		"paused"
 #define CTL_RATE		"rate"
@@ -36,17 +41,12 @@
 #define CTL_STORAGE_CHECKED	"storage_checked_ms"
 #define CTL_STORAGE_REASON	"storage_reason"
 
-/* recipient states (see schema/001_init.sql) */
-#define RCPT_PENDING		"pending"
-#define RCPT_DELIVERED		"delivered"
-#define RCPT_QUARANTINE		"quarantine"
-#define RCPT_EXPIRED		"expired"
-#define RCPT_DELETED		"deleted"
+/* message and recipient states: enum queue_state, enum rcpt_state (queue_state.h) */
 
 /*
  * Selection used by list, drain, hold --all ...  Zero/NULL fields do not
- * filter.  state: one state name, "backlog" (queued active hold quarantine;
- * the default when NULL) or "all".
+ * filter.  state: one state name (queue_state_name), QS_F_BACKLOG (queued
+ * active hold quarantine; the default when NULL) or QS_F_ALL.
  */
 struct index_filter {
 	const char	*state;
@@ -61,7 +61,7 @@ struct index_filter {
 
 struct index_msg_row {
 	char		 id[MSGID_MAX];
-	const char	*state;
+	enum queue_state state;
 	const char	*mail_from;
 	const char	*note;		/* "" if none */
 	const char	*lease_owner;	/* "" if none */
@@ -82,7 +82,7 @@ struct index_rcpt_row {
 	const char	*rcpt;
 	const char	*domain;
 	const char	*params;
-	const char	*state;
+	enum rcpt_state	 state;
 	int		 last_code;	/* 0 if none */
 	const char	*last_text;	/* "" if none */
 	int64_t		 updated_ms;
@@ -103,14 +103,11 @@ struct index_attempt_row {
 struct index_outcome {
 	const char	*rcpt;
 	const char	*target;
-	const char	*state;		/* RCPT_PENDING (retry), _DELIVERED, _QUARANTINE */
+	enum rcpt_state	 state;		/* RCPT_PENDING (retry), _DELIVERED, _QUARANTINE */
 	int		 code;		/* 0: no reply */
 	const char	*enhanced;
 	const char	*text;
 };
-
-/* index_replay_error - reason of this thread's last index_replay_* failure */
-const char	*index_replay_error(void);
 
 /*
  * index_replay_lease - lease up to max due messages, oldest first: state
@@ -138,20 +135,40 @@ enum index_status index_replay_lease_owners(struct index *,
  * then the message state in one transaction: no recipient pending ->
  * 'delivered' (or 'quarantine' if any is quarantined); else 'queued' at
  * next_ms.  A message the operator put on hold meanwhile stays on hold.
+ * *to (may be NULL): the state it went to, QUEUE_UNKNOWN if we had lost the lease.
  */
 enum index_status index_replay_finish(struct index *, const char *id, const char *owner,
 		    const struct index_outcome *, size_t n, const char *worker, int64_t now,
-		    int64_t next_ms);
+		    int64_t next_ms, enum queue_state *to);
 /* index_replay_defer - no attempt was possible (storage, no route): due at next_ms */
 enum index_status index_replay_defer(struct index *, const char *id, const char *owner,
 		    int64_t now, int64_t next_ms, const char *note);
 /* index_replay_expire - lifetime over: pending recipients 'expired' (dsn_ms = now if
- * dsn_sent), message 'expired' */
+ * dsn_sent), message 'expired'; *to (may be NULL) as for index_replay_finish */
 enum index_status index_replay_expire(struct index *, const char *id, const char *owner,
-		    int64_t now, int dsn_sent, const char *note);
+		    int64_t now, int dsn_sent, const char *note, enum queue_state *to);
 /* index_replay_hold_note - put our leased message on hold with a note for the operator */
 enum index_status index_replay_hold_note(struct index *, const char *id, const char *owner,
 		    int64_t now, const char *note);
+
+/* one message as a worker delivers it (index_replay_job) */
+#define INDEX_JOB_PATH_MAX	1100	/* a spool file path, as store.c reads it */
+struct index_job {
+	struct index_msg_row	 row;
+	struct envelope		 env;		/* envelope_free() after use */
+	enum index_location	 loc;
+	char			 object_key[OBJKEY_MAX];
+	char			 spool_path[INDEX_JOB_PATH_MAX];
+};
+
+/*
+ * index_replay_job - load message id for delivery in one call: its row, its
+ * envelope and location (for store_fetch_at) and fn for each recipient still
+ * pending (fn != 0 stops).  Whether the caller still holds the lease is its
+ * own check on job->row.  job->env is initialised even on failure.
+ */
+enum index_status index_replay_job(struct index *, const char *id, struct index_job *job,
+		    int (*fn)(const struct index_rcpt_row *, void *), void *arg);
 
 /* index_replay_get - one message row; strings valid until the next call on the handle */
 enum index_status index_replay_get(struct index *, const char *id, struct index_msg_row *);
@@ -203,7 +220,7 @@ enum index_status index_replay_forget(struct index *, int64_t cutoff, int limit,
  * head (a SELECT over "messages m" ending in a WHERE clause), the fragments
  * of f as list uses them, then tail; prepared from the handle's cache (give
  * it back with index_unprepare) with f bound.  NULL with *st set (reason:
- * index_replay_error()).
+ * index_error()).
  */
 struct sqlite3_stmt *index_replay_prepare_filter(struct index *, const char *head,
 		    const struct index_filter *, const char *tail, enum index_status *st);

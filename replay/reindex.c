@@ -1,7 +1,9 @@
 /*
  * reindex.c - rebuild or reconcile the index from the object store.
  *
- * Entry point: store_reindex() (declared in store.h).
+ * Entry point: store_reindex() (declared in store.h).  It lives with
+ * mxspool-replay, its only caller (the `reindex` command); it reaches into
+ * the store through store_impl.h.
  * The bucket is the source of truth for bytes and envelopes: each
  * "<prefix>/<node>/.../<id>.eml" carries its envelope in metadata (base64
  * JSON) or a sidecar "<id>.env.json".  Pass 1 lists the objects (sorted
@@ -27,6 +29,7 @@
 #include "log.h"
 #include "msgid.h"
 #include "objstore.h"
+#include "queue_state.h"
 #include "spool.h"
 #include "store.h"
 #include "store_impl.h"
@@ -249,10 +252,10 @@ reindex_row(const char *id, const char *key, enum index_location loc, void *arg)
 		return 0;
 	if (index_get_state(rc->st->ix, id, state, sizeof(state), &purged) != INDEX_OK)
 		return 0;
-	if (purged != 0 || strcmp(state, "deleted") == 0)
+	if (purged != 0 || queue_state_parse(state) == QUEUE_DELETED)
 		return 0;
 	rc->res->missing++;
-	if (strcmp(state, "missing") == 0) {
+	if (queue_state_parse(state) == QUEUE_MISSING) {
 		reindex_say(rc, "%s missing key=%s (already marked)", id, key);
 		return 0;
 	}

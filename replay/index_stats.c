@@ -10,9 +10,10 @@
  * index_stats_bucket_max, in SQL and in C alike.  At a 1M backlog no query
  * reads the messages table itself or sorts per message: counts come from
  * covering indexes, the per-domain join is aggregated here as it streams, and
- * /metrics reads attempt_totals (schema/004_stats.sql).  A failing statement
- * is logged here, once, and mapped to INDEX_TEMPFAIL (busy, I/O, full) or
- * INDEX_PERMFAIL.
+ * /metrics reads attempt_totals (schema/004_stats.sql).  Statements come
+ * from the handle's cache (index_prepare).  A failing statement leaves its
+ * reason in index_error() (index_fail, as in every index module), is logged
+ * here, once, and mapped to INDEX_TEMPFAIL (busy, I/O, full) or INDEX_PERMFAIL.
  */
 #include <sys/types.h>
 
@@ -26,12 +27,13 @@
 #include "index_replay.h"
 #include "index_stats.h"
 #include "log.h"
+#include "queue_state.h"
 
 const int index_stats_bucket_max[INDEX_STATS_NBUCKETS - 1] = {
 	5, 10, 20, 40, 80, 160, 320, 640, 1280
 };
 
-#define BACKLOG_WHERE	"state IN ('queued', 'active', 'hold', 'quarantine')"
+#define BACKLOG_WHERE	"state IN " QS_BACKLOG_SQL
 
 /* index_stats_bucket - bucket number of an age in milliseconds */
 int
@@ -45,54 +47,44 @@ index_stats_bucket(int64_t age_ms)
 	return INDEX_STATS_NBUCKETS - 1;
 }
 
-/* stats_status - log the SQLite failure once and map it to an index status */
+/* stats_status - the SQLite failure as index_error() (the one channel), logged once here */
 static enum index_status
-stats_status(sqlite3 *db, const char *what)
+stats_status(struct index *ix, const char *what)
 {
-	int rc = sqlite3_extended_errcode(db) & 0xff;
+	enum index_status st;
 
-	log_warnx("index stats %s failed: %s", what, sqlite3_errmsg(db));
-	return index_status_of(rc);
+	st = index_fail(ix, what, sqlite3_extended_errcode(index_db(ix)));
+	log_warnx("index stats %s failed: %s", what, index_error(ix));
+	return st;
 }
 
 /* stats_begin - a deferred (read) transaction: one snapshot per call */
 static enum index_status
-stats_begin(sqlite3 *db)
+stats_begin(struct index *ix)
 {
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return stats_status(db, "begin");
+	if (sqlite3_exec(index_db(ix), "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return stats_status(ix, "begin");
 	return INDEX_OK;
 }
 
 /* stats_end - end the read transaction; st passes through */
 static enum index_status
-stats_end(sqlite3 *db, enum index_status st)
+stats_end(struct index *ix, enum index_status st)
 {
+	sqlite3 *db = index_db(ix);
+
 	if (sqlite3_get_autocommit(db) == 0 &&
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		if (st == INDEX_OK)
-			st = stats_status(db, "commit");
+			st = stats_status(ix, "commit");
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	return st;
-}
-
-/* stats_prepare - prepare sql; NULL after logging */
-static sqlite3_stmt *
-stats_prepare(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		stats_status(db, "prepare");
-		return NULL;
 	}
 	return st;
 }
 
 /* stats_rows - step st to the end, calling row() for each row */
 static enum index_status
-stats_rows(sqlite3 *db, sqlite3_stmt *st, const char *what,
+stats_rows(struct index *ix, sqlite3_stmt *st, const char *what,
     int (*row)(sqlite3_stmt *, void *), void *arg)
 {
 	int rc;
@@ -101,7 +93,7 @@ stats_rows(sqlite3 *db, sqlite3_stmt *st, const char *what,
 		if (row(st, arg) != 0)
 			return INDEX_OK;
 	if (rc != SQLITE_DONE)
-		return stats_status(db, what);
+		return stats_status(ix, what);
 	return INDEX_OK;
 }
 
@@ -123,20 +115,21 @@ stats_rows(sqlite3 *db, sqlite3_stmt *st, const char *what,
 
 /* pending recipients of backlog messages, walking the backlog messages */
 #define BACKLOG_RCPTS	"SELECT count(*) FROM messages m CROSS JOIN recipients r" \
-	" WHERE r.message_id = m.id AND r.state = 'pending' AND m." BACKLOG_WHERE
+	" WHERE r.message_id = m.id AND r.state = " QS_SQL(RS_PENDING) " AND m." BACKLOG_WHERE
 /*
  * The same figure walking the other messages instead, cheaper when most are
  * backlog: every state outside the four, as ranges of messages_backlog
  * ('active' < 'hold' < 'quarantine' < 'queued').
  */
 #define NOT_BACKLOG(cond) "(SELECT count(*) FROM messages m CROSS JOIN recipients r" \
-	" WHERE r.message_id = m.id AND r.state = 'pending' AND " cond ")"
-#define BACKLOG_RCPTS_NOT "SELECT (SELECT count(*) FROM recipients WHERE state = 'pending')" \
-	" - " NOT_BACKLOG("m.state < 'active'") \
-	" - " NOT_BACKLOG("m.state > 'active' AND m.state < 'hold'") \
-	" - " NOT_BACKLOG("m.state > 'hold' AND m.state < 'quarantine'") \
-	" - " NOT_BACKLOG("m.state > 'quarantine' AND m.state < 'queued'") \
-	" - " NOT_BACKLOG("m.state > 'queued'")
+	" WHERE r.message_id = m.id AND r.state = " QS_SQL(RS_PENDING) " AND " cond ")"
+#define BACKLOG_RCPTS_NOT "SELECT (SELECT count(*) FROM recipients" \
+	" WHERE state = " QS_SQL(RS_PENDING) ")" \
+	" - " NOT_BACKLOG("m.state < " QS_SQL(QS_ACTIVE)) \
+	" - " NOT_BACKLOG("m.state > " QS_SQL(QS_ACTIVE) " AND m.state < " QS_SQL(QS_HOLD)) \
+	" - " NOT_BACKLOG("m.state > " QS_SQL(QS_HOLD) " AND m.state < " QS_SQL(QS_QUARANTINE)) \
+	" - " NOT_BACKLOG("m.state > " QS_SQL(QS_QUARANTINE) " AND m.state < " QS_SQL(QS_QUEUED)) \
+	" - " NOT_BACKLOG("m.state > " QS_SQL(QS_QUEUED))
 
 #define STATS_NCOLS	INDEX_STATS_NBUCKETS
 
@@ -162,21 +155,21 @@ backlog_scalars(sqlite3_stmt *st, void *arg)
  * (as many as it has), step every row into row()
  */
 static enum index_status
-stats_run(sqlite3 *db, const char *what, const char *sql, int64_t p1,
+stats_run(struct index *ix, const char *what, const char *sql, int64_t p1,
     int (*row)(sqlite3_stmt *, void *), void *arg)
 {
 	sqlite3_stmt		*st;
 	enum index_status	 rc;
 	int			 i;
 
-	if ((st = stats_prepare(db, sql)) == NULL)
-		return INDEX_PERMFAIL;
+	if ((st = index_prepare(ix, sql)) == NULL)
+		return stats_status(ix, "prepare");
 	if (sqlite3_bind_parameter_count(st) > 0)
 		sqlite3_bind_int64(st, 1, p1);
 	for (i = 2; i <= sqlite3_bind_parameter_count(st) && i <= INDEX_STATS_NBUCKETS; i++)
 		sqlite3_bind_int64(st, i, (int64_t)index_stats_bucket_max[i - 2] * 60000);
-	rc = stats_rows(db, st, what, row, arg);
-	sqlite3_finalize(st);
+	rc = stats_rows(ix, st, what, row, arg);
+	index_unprepare(ix, st);
 	return rc;
 }
 
@@ -200,28 +193,27 @@ index_stats_backlog(struct index *idx, int64_t now_ms, struct index_stats_backlo
 		{ BACKLOG_AGES, { { &out->buckets[0], &out->buckets[1], &out->buckets[2],
 		    &out->buckets[3], &out->buckets[4], &out->buckets[5], &out->buckets[6],
 		    &out->buckets[7], &out->buckets[8], &out->buckets[9] } } },
-		{ "SELECT count(*) FROM messages WHERE state = 'quarantine'",
+		{ "SELECT count(*) FROM messages WHERE state = " QS_SQL(QS_QUARANTINE),
 		    { { &out->quarantine } } },
 		{ "SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE location <> 0",
 		    { { &out->spool_messages, &out->spool_bytes } } },
 		{ "SELECT count(*) FROM messages", { { &out->total_messages } } },
-		{ "SELECT count(*) FROM recipients WHERE state = 'quarantine'",
+		{ "SELECT count(*) FROM recipients WHERE state = " QS_SQL(RS_QUARANTINE),
 		    { { &out->quarantine_rcpts } } },
 	};
 	struct stats_scalars	 rcpts = { { &out->recipients } };
-	sqlite3			*db = index_db(idx);
 	enum index_status	 rc;
 	size_t			 i;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = stats_begin(db)) != INDEX_OK)
-		return stats_end(db, rc);
+	if ((rc = stats_begin(idx)) != INDEX_OK)
+		return stats_end(idx, rc);
 	for (i = 0; rc == INDEX_OK && i < sizeof(q) / sizeof(q[0]); i++)
-		rc = stats_run(db, "backlog", q[i].sql, now_ms, backlog_scalars, &q[i].to);
+		rc = stats_run(idx, "backlog", q[i].sql, now_ms, backlog_scalars, &q[i].to);
 	if (rc == INDEX_OK)
-		rc = stats_run(db, "backlog", out->messages > out->total_messages / 2 ?
+		rc = stats_run(idx, "backlog", out->messages > out->total_messages / 2 ?
 		    BACKLOG_RCPTS_NOT : BACKLOG_RCPTS, 0, backlog_scalars, &rcpts);
-	return stats_end(db, rc);
+	return stats_end(idx, rc);
 }
 
 struct stats_cb {
@@ -246,7 +238,7 @@ static enum index_status
 stats_query(struct index *idx, const char *what, const char *sql, int64_t p1,
     int (*row)(sqlite3_stmt *, void *), void *arg)
 {
-	return stats_run(index_db(idx), what, sql, p1, row, arg);
+	return stats_run(idx, what, sql, p1, row, arg);
 }
 
 /* index_stats_states - messages and bytes per state (only states present) */
@@ -268,7 +260,7 @@ index_stats_states(struct index *idx,
  * Grouping in SQL instead sorts every row (count DISTINCT, 5 s at 1M).
  */
 #define SHAPE_HEAD	"SELECT r.domain, m.received_ms, m.id FROM messages m" \
-	" CROSS JOIN recipients r WHERE r.message_id = m.id AND r.state = 'pending'"
+	" CROSS JOIN recipients r WHERE r.message_id = m.id AND r.state = " QS_SQL(RS_PENDING)
 #define DOMAINS_SQL	SHAPE_HEAD " AND m." BACKLOG_WHERE
 
 struct domains_acc {
@@ -471,10 +463,10 @@ index_stats_shape(struct index *idx, const struct index_filter *f, int64_t now_m
 	a.now_ms = now_ms;
 	if ((st = index_replay_prepare_filter(idx, SHAPE_HEAD, f ? f : &backlog, "", &rc)) ==
 	    NULL) {
-		log_warnx("index stats shape failed: %s", index_replay_error());
+		log_warnx("index stats shape failed: %s", index_error(idx));
 		return rc;
 	}
-	rc = stats_rows(index_db(idx), st, "shape", domains_row, &a);
+	rc = stats_rows(idx, st, "shape", domains_row, &a);
 	index_unprepare(idx, st);
 	return domains_report(&a, rc, 0, fn, arg, NULL);
 }
