@@ -15,7 +15,7 @@
 # ~2 min the first time, seconds after.  Nothing is pulled from a registry.
 MXS_TEST_CACHE=${MXS_TEST_CACHE:-/var/cache/mxspool-test}
 DK_RUN_PKGS="ca-certificates,curl,libcurl4,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4"
-DK_RUN_PKGS="$DK_RUN_PKGS,libinih1,libidn2-0,libunbound8,postfix"
+DK_RUN_PKGS="$DK_RUN_PKGS,libinih1,libidn2-0,libunbound8,libopendkim11,libopendmarc2,publicsuffix,postfix"
 DK_RGW_PKGS="ca-certificates,curl,radosgw,ceph-mon,ceph-osd,ceph-common"
 
 # the Debian 12 packages' CLI: the client of the daemon we start (20.10)
