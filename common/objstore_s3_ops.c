@@ -310,6 +310,12 @@ s3_list_parse(struct objstore *o, const struct buf *b, void (*fn)(const char *,
 			    (int)strcspn(v[0] == '"' ? v + 1 : v, "\""), v[0] == '"' ? v + 1 : v);
 		fn(key, &info, arg);
 	}
+	/* an unreadable IsTruncated is no "false": the rest of the listing would be lost */
+	if (objstore_s3_xml_block(b->data, end, "IsTruncated", &bs, &be) != NULL &&
+	    (objstore_s3_xml_tag(b->data, end, "IsTruncated", trunc, sizeof(trunc)) == NULL ||
+	    (strcmp(trunc, "true") != 0 && strcmp(trunc, "false") != 0)))
+		return objstore_fail(o, OBJ_PERMFAIL, "S3 list: IsTruncated is neither true nor "
+		    "false");
 	if (objstore_s3_xml_tag(b->data, end, "IsTruncated", trunc, sizeof(trunc)) != NULL &&
 	    strcmp(trunc, "true") == 0 &&
 	    (objstore_s3_xml_tag(b->data, end, "NextContinuationToken", next, nextlen) == NULL ||
