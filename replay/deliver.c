@@ -736,6 +736,11 @@ deliver_send(struct deliver_conn *c, struct deliver_msg *m, char *err, size_t er
 	st = DELIVER_OK;
 out:
 	free(acc);
+	/* a failed transaction delivered nothing: a 2xx left from RCPT (or a 2xx to DATA)
+	 * is no outcome, the recipient is retried (every caller, the DSN sender too) */
+	for (i = 0; st != DELIVER_OK && i < m->nrcpts; i++)
+		if (m->rcpts[i].code / 100 == 2)
+			deliver_set_fixed(&m->rcpts[i], 0, "", "");
 	if (st != DELIVER_OK || c->io.why[0] != '\0')
 		snprintf(err, errlen, "%s: %s", c->route.target, c->io.why);
 	if (c->broken)
