@@ -61,7 +61,9 @@ fz_listed(const char *key, const struct objinfo *info, void *arg)
 	int	*n = arg;
 
 	fz_check(strnlen(key, OBJKEY_MAX) < OBJKEY_MAX, "key longer than OBJKEY_MAX");
-	fz_check(info->size >= 0 && info->mtime_ms >= -62167219200000LL, "size or mtime");
+	/* LastModified: 0 (unreadable) or a time of years 0000-9999 */
+	fz_check(info->size >= 0 && info->mtime_ms >= -62167219200000LL &&
+	    info->mtime_ms < 253402300800000LL, "size or mtime");
 	fz_check(strnlen(info->etag, sizeof(info->etag)) < sizeof(info->etag) &&
 	    strchr(info->etag, '"') == NULL, "etag");
 	(*n)++;
