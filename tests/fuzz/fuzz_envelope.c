@@ -27,18 +27,11 @@
 #include "msgid.h"
 #include "store_impl.h"
 
+#define FZ_NAME "fuzz_envelope"
+#include "fz.h"
+
 /* the reader's bound on free-text fields (ENVELOPE_FIELD_MAX in envelope.c) */
 #define FZ_FIELD_MAX	4096
-
-/* fz_check - abort with a reason */
-static void
-fz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_envelope: %s\n", what);
-		abort();
-	}
-}
 
 /* fz_str - a malloc'd field: present, NUL-terminated within max */
 static void

@@ -22,15 +22,8 @@
 
 #include "mailaddr.h"
 
-/* fz_check - abort with a reason */
-static void
-fz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_mailaddr: %s\n", what);
-		abort();
-	}
-}
+#define FZ_NAME "fuzz_mailaddr"
+#include "fz.h"
 
 /* fz_addr_clean - no controls; spaces only inside the quoted local part */
 static void

@@ -38,6 +38,9 @@
 
 #include "deliver.h"
 
+#define FZ_NAME "fuzz_reply"
+#include "fz.h"
+
 #define FZ_SEP		"\n@@\n"
 #define FZ_QUIET_MS	50
 
@@ -47,26 +50,6 @@ static struct {
 	const char	*script, *end;
 	int		 body_done;	/* the primary received a message's final "." */
 } fz;
-
-/* fz_check - abort with a reason */
-static void
-fz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_reply: %s\n", what);
-		abort();
-	}
-}
-
-/* fz_printable - no control character */
-static int
-fz_printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
 
 /* fz_line - read one line (LF-terminated) from the client; 1 got, 0 closed/silent */
 static int

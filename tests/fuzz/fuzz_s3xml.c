@@ -22,15 +22,8 @@
 
 #include "objstore_s3_ops.c"
 
-/* fz_check - abort with a reason */
-static void
-fz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_s3xml: %s\n", what);
-		abort();
-	}
-}
+#define FZ_NAME "fuzz_s3xml"
+#include "fz.h"
 
 /* fz_tag - objstore_s3_xml_tag and its checks */
 static const char *

@@ -40,6 +40,9 @@
 #include "rcpt_verify.h"
 #include "smtp.h"
 
+#define FZ_NAME "fuzz_smtpcmd"
+#include "fz.h"
+
 struct ingest_global ingest;
 
 static struct {
@@ -49,26 +52,6 @@ static struct {
 	int	data;		/* the data phase was reached */
 	int	hello;		/* the command is HELO or EHLO */
 } fz;
-
-/* fz_check - abort with a reason */
-static void
-fz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_smtpcmd: %s (last reply \"%s\")\n", what, fz.last);
-		abort();
-	}
-}
-
-/* fz_printable - no control character (CR, LF, NUL, DEL...) */
-static int
-fz_printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
 
 /* fz_reply_line - one line of a reply: "NNN-" or "NNN " (last), at most 510 bytes, printable */
 static void
@@ -328,6 +311,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	memset(&fz, 0, sizeof(fz));
+	fz_context = fz.last;	/* a failure shows the last reply */
 	memset(&ic, 0, sizeof(ic));
 	memset(&rt, 0, sizeof(rt));
 	memset(&s, 0, sizeof(s));
