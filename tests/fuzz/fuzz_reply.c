@@ -14,12 +14,14 @@
  * connection, each next one after each command line received (after DATA's
  * 354 the whole message first, up to its final "."); when the chunks run out,
  * or the client stays silent 50 ms (it waits for a reply the script never
- * completes), the primary closes.  Checks beyond "no crash, no sanitizer report":
+ * completes), the primary sends EOF and reads on to the client's close.
+ * Checks beyond "no crash, no sanitizer report":
  *   - each recipient's outcome: code 0 or a reply code 200-559, enhanced code
  *     "" or "c.s.d" of the same class, text NUL-terminated and printable;
  *   - DELIVER_OK: every recipient has an outcome;
- *   - a 2xx outcome only after the primary received the whole message (its
- *     final "."): a recipient is never marked delivered otherwise;
+ *   - a transaction with a 2xx outcome only when the primary received the
+ *     whole message (counted from the client's bytes, DATA then "."): a
+ *     recipient is never marked delivered otherwise;
  *   - the error text is one printable line.
  * Any violation abort()s.
  */
@@ -48,21 +50,24 @@ static struct {
 	int		 lfd;		/* listening socket */
 	char		 path[108];
 	const char	*script, *end;
-	int		 body_done;	/* the primary received a message's final "." */
+	int		 messages;	/* whole messages the primary received (its thread's) */
 } fz;
 
-/* fz_line - read one line (LF-terminated) from the client; 1 got, 0 closed/silent */
+/* fz_line - one line (LF-terminated) from the client; 1 got, 0 closed, -1 silent for ms */
 static int
-fz_line(int fd, char *line, size_t len)
+fz_line(int fd, char *line, size_t len, int ms)
 {
 	struct pollfd	 pfd;
 	size_t		 n = 0;
 	char		 c;
+	int		 r;
 
 	for (;;) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, FZ_QUIET_MS) != 1 || read(fd, &c, 1) != 1)
+		if ((r = poll(&pfd, 1, ms)) != 1)
+			return r == 0 ? -1 : 0;
+		if (read(fd, &c, 1) != 1)
 			return 0;
 		if (n + 1 < len)
 			line[n++] = c;
@@ -95,25 +100,35 @@ fz_send(int fd, const char **p, char *first)
 	return 1;
 }
 
-/* fz_primary - the scripted primary: one connection */
+/*
+ * fz_primary - the scripted primary: one connection.  When the script is done,
+ * or the client waits for a reply the script never completes, it sends EOF
+ * but reads on to the client's close: every message the client sent is counted.
+ */
 static void *
 fz_primary(void *arg)
 {
 	const char	*p = fz.script;
 	char		 line[4200], first;
-	int		 fd, data = 0, sawdata = 0;
+	int		 fd, r, data = 0, sawdata = 0, talking;
 
 	if ((fd = accept(fz.lfd, NULL, NULL)) == -1)
 		return NULL;
-	if (!fz_send(fd, &p, &first))
-		goto out;
-	while (fz_line(fd, line, sizeof(line))) {
+	talking = fz_send(fd, &p, &first);
+	while ((r = fz_line(fd, line, sizeof(line), talking ? FZ_QUIET_MS : 10000)) != 0) {
+		if (r == -1) {
+			if (!talking)
+				break;
+			talking = 0;
+			shutdown(fd, SHUT_WR);
+			continue;
+		}
 		/* the client's own bytes say when it sent a whole message, whatever the
 		 * script answered: DATA, then a line "." (a body's dots are stuffed) */
 		if (strcasecmp(line, "DATA\r\n") == 0)
 			sawdata = 1;
 		else if (strcmp(line, ".\r\n") == 0 && sawdata) {
-			__atomic_store_n(&fz.body_done, 1, __ATOMIC_SEQ_CST);
+			fz.messages++;
 			sawdata = 0;
 		}
 		if (data) {
@@ -122,11 +137,12 @@ fz_primary(void *arg)
 				continue;
 			data = 0;
 		}
-		if (!fz_send(fd, &p, &first))
-			break;
+		if (talking && !fz_send(fd, &p, &first)) {
+			talking = 0;
+			shutdown(fd, SHUT_WR);
+		}
 		data = strcasecmp(line, "DATA\r\n") == 0 && first == '3';
 	}
-out:
 	close(fd);
 	return NULL;
 }
@@ -152,9 +168,6 @@ fz_outcome(const struct deliver_rcpt *r)
 		fz_check(d >= 1 && d <= 3 && e[d] == (part == 0 ? '.' : '\0'), "enhanced syntax");
 		e += d + 1;
 	}
-	if (r->code / 100 == 2)
-		fz_check(__atomic_load_n(&fz.body_done, __ATOMIC_SEQ_CST),
-		    "recipient delivered but the primary never got the message");
 }
 
 /* fz_init - the listening socket, once */
@@ -191,7 +204,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pthread_t		 th;
 	char			 err[512], *script;
 	size_t			 i;
-	int			 code, t;
+	int			 code, t, ok, delivered = 0;
 
 	if (size < 1)
 		return 0;
@@ -203,7 +216,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(script, data + 1, size - 1);
 	fz.script = script;
 	fz.end = script + size - 1;
-	__atomic_store_n(&fz.body_done, 0, __ATOMIC_SEQ_CST);
+	fz.messages = 0;
 	memset(&route, 0, sizeof(route));
 	route.proto = data[0] & 4 ? DELIVER_LMTP : DELIVER_SMTP;
 	snprintf(route.unix_path, sizeof(route.unix_path), "%s", fz.path);
@@ -243,15 +256,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_check(st == DELIVER_OK || st == DELIVER_TEMPFAIL || st == DELIVER_PERMFAIL,
 		    "status");
 		fz_check(fz_printable(err), "error text");
-		for (i = 0; i < m.nrcpts; i++) {
+		for (i = 0, ok = 0; i < m.nrcpts; i++) {
 			fz_outcome(&rcpts[i]);
 			if (st == DELIVER_OK)
 				fz_check(rcpts[i].code != 0, "DELIVER_OK without an outcome");
+			ok |= rcpts[i].code / 100 == 2;
 		}
-		__atomic_store_n(&fz.body_done, 0, __ATOMIC_SEQ_CST);	/* the next transaction's message is another one */
+		delivered += ok;
 	}
 	deliver_close(c);
+	/* once the primary has read all the client sent: each delivery had its message */
 	pthread_join(th, NULL);
+	fz_check(delivered <= fz.messages,
+	    "recipient delivered but the primary never got the message");
 	close(m.fd);
 	free(script);
 	return 0;
