@@ -6,7 +6,7 @@
 # tests/fuzz/regress/NAME/ (inputs that once failed, kept as regressions).
 # Deterministic: each input runs once; any failed check or sanitizer report
 # fails the test.  FUZZ_SECONDS=N (at most 30) also fuzzes each harness for N
-# seconds.  Long runs by hand: docs/testing.md "Fuzzing".
+# seconds.  Long runs by hand: README.md "Fuzzing".
 #   mailaddr  RFC 5321 paths, ESMTP parameters      (common/mailaddr.c)
 #   datascan  the DATA state machine                (ingest/datascan.c)
 #   smtpcmd   the SMTP command line parser          (ingest/smtp_cmd.c)

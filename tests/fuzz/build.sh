@@ -7,7 +7,7 @@
 # it needs from it.  Without clang (the gcc-only fallback) the harnesses are
 # linked with tests/fuzz/driver.c and ASan/UBSan: they replay files, no fuzzing.
 # The extra sources of each harness (outside common/) are listed below.
-# Used by tests/e2e/fuzz_replay.sh and for long runs by hand (docs/testing.md).
+# Used by tests/e2e/fuzz_replay.sh and for long runs by hand (README.md, "Fuzzing").
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$1; shift
