@@ -123,6 +123,7 @@ smtp_log(struct smtp_session *s, const char *event, const char *fmt, ...)
 	fz_check(fz_printable(event) && fz_printable(line), "control character in a log line");
 }
 
+/* smtp_tx_free - end the transaction, as smtp_session.c does (the harness stands in for it) */
 void
 smtp_tx_free(struct smtp_session *s)
 {
@@ -186,24 +187,28 @@ smtp_data_run(struct smtp_session *s)
 	return smtp_reply(s, "250 2.0.0 Ok: queued as 01JB0000000000000000000000.mx1");
 }
 
+/* counters_inc - only checked: a known counter */
 void
 counters_inc(enum counters_id id)
 {
 	fz_check(id < COUNTERS_N, "counter id");
 }
 
+/* limits_message - rate limits as byte 0 says */
 enum limits_result
 limits_message(const char *client, const struct ingest_conf *ic)
 {
 	return fz.limited ? LIMITS_RATE : LIMITS_OK;
 }
 
+/* limits_rcpt - rate limits as byte 0 says */
 enum limits_result
 limits_rcpt(const char *client, const struct ingest_conf *ic)
 {
 	return fz.limited ? LIMITS_RATE : LIMITS_OK;
 }
 
+/* monitor_primary_healthy - never called: no monitor (ingest.monitor NULL) */
 int
 monitor_primary_healthy(struct monitor *m)
 {
