@@ -6,7 +6,9 @@
 # tests/fuzz/regress/NAME/ (inputs that once failed, kept as regressions).
 # Deterministic: each input runs once; any failed check or sanitizer report
 # fails the test.  FUZZ_SECONDS=N (at most 30) also fuzzes each harness for N
-# seconds.  Long runs by hand: README.md "Fuzzing".
+# seconds.  Listed in tests/e2e/SAN: the ASan run (BUILD=build-san) replays
+# the same inputs through cc's ASan/UBSan and driver.c instead (FUZZ_DRIVER=1).
+# Long runs by hand: README.md "Fuzzing".
 #   mailaddr  RFC 5321 paths, ESMTP parameters      (common/mailaddr.c)
 #   datascan  the DATA state machine                (ingest/datascan.c)
 #   smtpcmd   the SMTP command line parser          (ingest/smtp_cmd.c)
@@ -17,7 +19,12 @@
 
 FZ=$TOP/tests/fuzz
 NAMES="mailaddr datascan smtpcmd reply s3xml envelope"
-command -v clang >/dev/null 2>&1 && how=libFuzzer || how="cc driver (no clang)"
+case "$BUILD" in *san*) export FUZZ_DRIVER=1 ;; esac
+if [ "${FUZZ_DRIVER:-0}" != 1 ] && command -v clang >/dev/null 2>&1; then
+	how=libFuzzer
+else
+	how="cc ASan/UBSan + driver.c"
+fi
 # shellcheck disable=SC2086
 sh "$FZ/build.sh" "$T/fuzz" $NAMES > "$T/build.log" 2>&1 ||
 	{ tail -30 "$T/build.log"; fail "cannot build the harnesses"; }
