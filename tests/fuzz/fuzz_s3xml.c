@@ -14,9 +14,11 @@
  * it), so a read past it is a sanitizer report.  Checks beyond "no crash":
  * a found element returns a pointer inside (p, end]; its value is
  * NUL-terminated, shorter than the buffer and no longer than the element;
- * without '&' it is the element's bytes; listed keys fit OBJKEY_MAX, sizes
- * are non-negative, ETags have no quote; a truncated listing accepted has a
- * non-empty continuation token.  Any violation abort()s.
+ * without '&' it is the element's bytes (so no NUL cuts it short); listed
+ * keys fit OBJKEY_MAX, sizes are non-negative, LastModified is 0 or a time
+ * of years 0000-9999, ETags have no quote; a listing accepted says
+ * IsTruncated false (or has none), or true with a non-empty continuation
+ * token.  Any violation abort()s.
  */
 #include <stdint.h>
 
