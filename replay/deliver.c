@@ -126,12 +126,13 @@ deliver_refused(struct deliver_conn *c, const char *what)
 static void
 deliver_ehlo_ext(struct deliver_conn *c)
 {
-	const char	*p = c->rep.text.data, *end = p + c->rep.text.len, *nl, *kw;
+	const char	*p = c->rep.text.data, *end, *nl, *kw;
 	char		 line[256];
 	size_t		 n;
 	int		 first = 1;
 
 	c->ext = 0;
+	end = p != NULL ? p + c->rep.text.len : NULL;	/* "250" alone: no text, no buffer */
 	for (; p != NULL && p < end; p = nl + 1, first = 0) {
 		if ((nl = memchr(p, '\n', end - p)) == NULL)
 			nl = end;
