@@ -13,7 +13,8 @@ case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac
 mkdir -p "$OUT"
 cat > "$T/cap.py" <<'PY'
 import socket, sys
-host, port, proto, mode, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+host, proto, out = sys.argv[1], sys.argv[3], sys.argv[5]
+port, mode = int(sys.argv[2]), int(sys.argv[4])
 s = socket.create_connection((host, port), timeout=10)
 f = s.makefile("rb")
 chunks = []
