@@ -88,6 +88,7 @@ mailaddr_domain_valid(const char *d, size_t n, int utf8)
 {
 	size_t i, lab = 0;
 	const unsigned char *u = (const unsigned char *)d;
+	int lab8 = 0;	/* the label has UTF-8: its A-label length is checked by IDNA */
 
 	if (n == 0 || n > MXS_DOMAIN_MAX)
 		return 0;
@@ -100,15 +101,16 @@ mailaddr_domain_valid(const char *d, size_t n, int utf8)
 		if (u[i] == '.') {
 			if (lab == 0 || u[i - 1] == '-')
 				return 0;
-			lab = 0;
+			lab = lab8 = 0;
 			continue;
 		}
 		if (u[i] >= 0x80) {
 			if (!utf8)
 				return 0;
+			lab8 = 1;
 		} else if (!isalnum(u[i]) && !(u[i] == '-' && lab > 0))
 			return 0;
-		if (++lab > 63 && !utf8)
+		if (++lab > 63 && !lab8)
 			return 0;
 	}
 	if (lab == 0 || u[n - 1] == '-')

@@ -9,6 +9,7 @@
  * never visible half-written (S3 shows it only after Complete).
  * Query strings are written sorted and encoded, as SigV4 signs them verbatim.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,12 +272,20 @@ s3_del(struct objstore *o, const char *key)
 static int64_t
 s3_time(const char *v)
 {
-	struct tm	tm;
-	int		ms = 0;
+	static const char	 shape[] = "dddd-dd-ddTdd:dd:dd";
+	struct tm		 tm;
+	int			 ms = 0;
+	size_t			 i;
 
+	/* digits where digits belong: sscanf alone takes signs and spaces ("-026-12-03") */
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)v[i]) : v[i] != shape[i])
+			return 0;
 	memset(&tm, 0, sizeof(tm));
 	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6)
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+	    tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60 || ms < 0)
 		return 0;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -310,6 +319,12 @@ s3_list_parse(struct objstore *o, const struct buf *b, void (*fn)(const char *,
 			    (int)strcspn(v[0] == '"' ? v + 1 : v, "\""), v[0] == '"' ? v + 1 : v);
 		fn(key, &info, arg);
 	}
+	/* an unreadable IsTruncated is no "false": the rest of the listing would be lost */
+	if (objstore_s3_xml_block(b->data, end, "IsTruncated", &bs, &be) != NULL &&
+	    (objstore_s3_xml_tag(b->data, end, "IsTruncated", trunc, sizeof(trunc)) == NULL ||
+	    (strcmp(trunc, "true") != 0 && strcmp(trunc, "false") != 0)))
+		return objstore_fail(o, OBJ_PERMFAIL, "S3 list: IsTruncated is neither true nor "
+		    "false");
 	if (objstore_s3_xml_tag(b->data, end, "IsTruncated", trunc, sizeof(trunc)) != NULL &&
 	    strcmp(trunc, "true") == 0 &&
 	    (objstore_s3_xml_tag(b->data, end, "NextContinuationToken", next, nextlen) == NULL ||

@@ -81,6 +81,16 @@ objstore_s3_url(const char *endpoint, const char *bucket, int path_style, const 
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/*
+ * s3_xml_char - an XML 1.0 Char (2.2) below 0x80: no control but tab, LF, CR.  A NUL
+ * would cut the value short (a key "a\0b" read as "a"), so such a value is unreadable.
+ */
+static int
+s3_xml_char(char c)
+{
+	return (unsigned char)c >= 0x20 || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* s3_xml_decode - copy [s, e) into out decoding entities; 0 or -1 */
 static int
 s3_xml_decode(const char *s, const char *e, char *out, size_t outlen)
@@ -97,6 +107,8 @@ s3_xml_decode(const char *s, const char *e, char *out, size_t outlen)
 		if (n + 1 >= outlen)
 			return -1;
 		if (*s != '&') {
+			if (!s3_xml_char(*s))
+				return -1;
 			out[n++] = *s++;
 			continue;
 		}
@@ -114,7 +126,7 @@ s3_xml_decode(const char *s, const char *e, char *out, size_t outlen)
 		if (e - s < 4 || s[1] != '#')
 			return -1;
 		v = s[2] == 'x' ? strtol(s + 3, &end, 16) : strtol(s + 2, &end, 10);
-		if (end >= e || *end != ';' || v <= 0 || v > 0x7f)
+		if (end >= e || *end != ';' || v <= 0 || v > 0x7f || !s3_xml_char((char)v))
 			return -1;
 		out[n++] = (char)v;
 		s = end + 1;

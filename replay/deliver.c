@@ -127,12 +127,13 @@ deliver_refused(struct deliver_conn *c, const char *what)
 static void
 deliver_ehlo_ext(struct deliver_conn *c)
 {
-	const char	*p = c->rep.text.data, *end = p + c->rep.text.len, *nl, *kw;
+	const char	*p = c->rep.text.data, *end, *nl, *kw;
 	char		 line[256];
 	size_t		 n;
 	int		 first = 1;
 
 	c->ext = 0;
+	end = p != NULL ? p + c->rep.text.len : NULL;	/* "250" alone: no text, no buffer */
 	for (; p != NULL && p < end; p = nl + 1, first = 0) {
 		if ((nl = memchr(p, '\n', end - p)) == NULL)
 			nl = end;
@@ -744,6 +745,11 @@ deliver_send(struct deliver_conn *c, struct deliver_msg *m, char *err, size_t er
 	st = DELIVER_OK;
 out:
 	free(acc);
+	/* a failed transaction delivered nothing: a 2xx left from RCPT (or a 2xx to DATA)
+	 * is no outcome, the recipient is retried (every caller, the DSN sender too) */
+	for (i = 0; st != DELIVER_OK && i < m->nrcpts; i++)
+		if (m->rcpts[i].code / 100 == 2)
+			deliver_set_fixed(&m->rcpts[i], 0, "", "");
 	if (st != DELIVER_OK || c->io.why[0] != '\0')
 		snprintf(err, errlen, "%s: %s", c->route.target, c->io.why);
 	if (c->broken)

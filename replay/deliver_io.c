@@ -520,10 +520,12 @@ void
 deliver_reply_text(const struct deliver_reply *r, char *out, size_t outlen)
 {
 	struct buf	 b;
-	const char	*p = r->text.data, *end = r->text.data + r->text.len, *nl;
+	const char	*p = r->text.data, *end, *nl;
 	size_t		 skip;
 
 	buf_init(&b, SMTP_REPLY_MAX);
+	/* a reply without text has no buffer: NULL + 0 is undefined */
+	end = p != NULL ? p + r->text.len : NULL;
 	while (p != NULL && p < end) {
 		if ((nl = memchr(p, '\n', end - p)) == NULL)
 			nl = end;

@@ -1,58 +1,16 @@
 #!/bin/bash
-# ingest_fuzz.sh - the ingest's parsers under libFuzzer, and hostile clients:
-#   1. builds tests/fuzz/fuzz_{mailaddr,datascan}.c with clang -fsanitize=fuzzer,
-#      address,undefined (into the scratch dir) and replays tests/fuzz/corpus/ and
-#      tests/fuzz/regress/ (crash inputs kept as regressions): deterministic.
-#      FUZZ_SECONDS=N (at most 30) also fuzzes each harness for N seconds.
-#      Without clang (scripts/deps.sh installs it) the inputs are replayed
-#      through tests/fuzz/driver.c built with cc + ASan/UBSan instead.
-#   2. a client closing the connection mid-DATA: nothing indexed, nothing
+# ingest_fuzz.sh - hostile clients against a real ingest (the parsers' libFuzzer
+# harnesses are replayed by tests/e2e/fuzz_replay.sh):
+#   1. a client closing the connection mid-DATA: nothing indexed, nothing
 #      left in the staging directory, data_aborted logged, ingest still serves.
-#   3. max_sessions = 2: the third concurrent client gets 421 4.3.2 and is
+#   2. max_sessions = 2: the third concurrent client gets 421 4.3.2 and is
 #      closed; once one session ends a new client is served.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/ingest.sh"
 
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
-FZ=$TOP/tests/fuzz
-mkdir -p "$T/fuzz"
 
-# --- 1. harnesses
-build_harness() {	# NAME SOURCE
-	if command -v clang >/dev/null 2>&1; then
-		clang -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror \
-			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-			-iquote "$TOP/common" -iquote "$TOP/ingest" -o "$T/fuzz/$1" \
-			"$FZ/$1.c" "$TOP/$2" -lidn2 2> "$T/fuzz/$1.cc" && return 0
-		cat "$T/fuzz/$1.cc"
-		return 1
-	fi
-	cc -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		-iquote "$TOP/common" -iquote "$TOP/ingest" -o "$T/fuzz/$1" \
-		"$FZ/$1.c" "$FZ/driver.c" "$TOP/$2" -lidn2
-}
-command -v clang >/dev/null 2>&1 && how=libFuzzer || how="cc driver (no clang)"
-for h in mailaddr:common/mailaddr.c datascan:ingest/datascan.c; do
-	name=fuzz_${h%%:*}; src=${h#*:}; t=${h%%:*}
-	build_harness "$name" "$src" || fail "cannot build $name"
-	n=$(find "$FZ/corpus/$t" "$FZ/regress/$t" -type f 2>/dev/null | wc -l)
-	# libFuzzer given files runs each once; exit status != 0 on a crash or a failed check
-	"$T/fuzz/$name" "$FZ/corpus/$t"/* $(ls "$FZ/regress/$t"/* 2>/dev/null) \
-		> "$T/fuzz/$name.log" 2>&1 || { tail -30 "$T/fuzz/$name.log"; fail "$name: an input fails"; }
-	ok "$name ($how): $n corpus and regression inputs pass"
-	if [ -n "${FUZZ_SECONDS:-}" ] && [ "$how" = libFuzzer ]; then
-		s=$FUZZ_SECONDS; [ "$s" -gt 30 ] && s=30
-		mkdir -p "$T/fuzz/corpus-$t"
-		cp "$FZ/corpus/$t"/* "$T/fuzz/corpus-$t/"
-		"$T/fuzz/$name" -max_total_time="$s" -max_len=1024 -artifact_prefix="$T/fuzz/" \
-			"$T/fuzz/corpus-$t" > "$T/fuzz/$name.run" 2>&1 ||
-			{ tail -30 "$T/fuzz/$name.run"; fail "$name: crash, input kept in $T/fuzz/"; }
-		ok "$name: fuzzed ${s}s ($(grep -o 'Done [0-9]* runs' "$T/fuzz/$name.run"))"
-	fi
-done
-
-# --- the server for 2 and 3
+# --- the server
 mkdir -p "$T/run/staging"
 printf 'alice\n' > "$T/run/rcpts"
 PORT=$(free_port)
@@ -144,7 +102,7 @@ except Exception:
     print(0)' "$T/run/index.sqlite"
 }
 
-# --- 2. close mid-DATA
+# --- 1. close mid-DATA
 before=$(count_messages)
 python3 "$T/sess.py" "$PORT" abort > "$T/abort.out" || fail "abort session: $(cat "$T/abort.out")"
 wait_for "grep -q 'ingest data_aborted' '$T/ingest.log'" 10 || fail "no data_aborted logged"
@@ -155,7 +113,7 @@ python3 "$T/sess.py" "$PORT" send > "$T/send.out" || fail "send after abort: $(c
 [ "$(count_messages)" = "$((before + 1))" ] || fail "the next message was not indexed"
 ok "client closing mid-DATA: nothing indexed, no staging file left, next message accepted"
 
-# --- 3. max_sessions
+# --- 2. max_sessions
 python3 "$T/sess.py" "$PORT" sessions > "$T/sessions.out" ||
 	fail "max_sessions: $(cat "$T/sessions.out")"
 grep -q "reason=max_sessions" "$T/ingest.log" || fail "no refuse reason=max_sessions logged"

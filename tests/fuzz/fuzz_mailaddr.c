@@ -8,7 +8,8 @@
  *   - an accepted path has no control character, space outside quotes, or
  *     (without SMTPUTF8) 8-bit byte; it fits 4.5.3.1 limits; "<" addr ">"
  *     parses again to the same result (what replay sends is what we took);
- *   - the unquoted form is local "@" domain and the domain is valid;
+ *   - the unquoted form is local "@" domain and the domain is valid; an ASCII
+ *     domain is valid with and without SMTPUTF8 alike;
  *   - the domain's lookup form (A-labels) is lower-case LDH, or refused;
  *   - the parameter splitter always advances and yields esmtp-keyword and
  *     esmtp-value words;
@@ -22,15 +23,8 @@
 
 #include "mailaddr.h"
 
-/* fz_check - abort with a reason */
-static void
-fz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_mailaddr: %s\n", what);
-		abort();
-	}
-}
+#define FZ_NAME "fuzz_mailaddr"
+#include "fz.h"
 
 /* fz_addr_clean - no controls; spaces only inside the quoted local part */
 static void
@@ -93,6 +87,9 @@ fz_path(const char *s, int allow_null, int utf8)
 	fz_check(strlen(m.local) <= MXS_LOCALPART_MAX, "local part too long");
 	fz_check(strlen(m.domain) <= MXS_DOMAIN_MAX, "domain too long");
 	fz_check(mailaddr_domain_valid(m.domain, strlen(m.domain), utf8), "domain invalid");
+	/* SMTPUTF8 widens what a domain may hold (U-labels), never the ASCII rules */
+	fz_check(mailaddr_8bit(m.domain) || mailaddr_domain_valid(m.domain, strlen(m.domain), 0),
+	    "ASCII domain valid only with SMTPUTF8");
 	fz_ascii(m.domain);
 	fz_addr_clean(m.addr, utf8);
 	snprintf(again, sizeof(again), "%s@%s", m.local, m.domain);
