@@ -13,9 +13,9 @@ set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$1; shift
 mkdir -p "$OUT/obj/common" "$OUT/gen"
-LIBS=$(pkg-config --libs openssl sqlite3 libcurl jansson inih libidn2 2>/dev/null ||
-	echo -lssl -lcrypto -lsqlite3 -lcurl -ljansson -linih -lidn2)
-LIBS="$LIBS -lpthread -lm"
+LIBS=$(pkg-config --libs openssl sqlite3 libcurl jansson inih libidn2 libunbound 2>/dev/null ||
+	echo -lssl -lcrypto -lsqlite3 -lcurl -ljansson -linih -lidn2 -lunbound)
+LIBS="$LIBS -lopendkim -lopendmarc -lpthread -lm"
 if [ "${FUZZ_DRIVER:-0}" != 1 ] && command -v clang >/dev/null 2>&1; then
 	CC=clang
 	SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"

@@ -134,6 +134,26 @@ smtp_tx_free(struct smtp_session *s)
 	s->tx = NULL;
 }
 
+/* smtp_junk - junk_command_limit, as smtp_session.c (without the counters) */
+int
+smtp_junk(struct smtp_session *s)
+{
+	if (++s->junk <= s->ic->junk_limit)
+		return 0;
+	smtp_reply(s, "421 4.7.0 %s Error: too many non-mail commands", s->ic->hostname);
+	s->quit = 1;
+	return 1;
+}
+
+/* smtp_bdat_run - chunk bytes come from a socket this harness does not have (the
+ * datascan harness covers BDAT's byte handling): a plain refusal, session goes on */
+int
+smtp_bdat_run(struct smtp_session *s, char *args)
+{
+	smtp_reply(s, "502 5.5.1 Error: BDAT is not driven by this harness");
+	return 0;
+}
+
 /* smtp_starttls - never reached: no TLS context */
 int
 smtp_starttls(struct smtp_session *s)
