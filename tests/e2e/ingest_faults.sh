@@ -14,6 +14,7 @@ command -v smtp-sink >/dev/null || fail "no smtp-sink (postfix)"
 printf 'postmaster\nalice\n' > "$T/rcpts"
 start_ingest() {	# NAME STORAGE-SECTION INGEST-EXTRA
 	_port=$(free_port); _hport=$(free_port)
+	while [ "$_hport" = "$_port" ]; do _hport=$(free_port); done	# the kernel may hand out one port twice
 	mkdir -p "$T/$1"
 	cat > "$T/$1.conf" <<CONF
 [general]
