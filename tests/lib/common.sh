@@ -33,13 +33,22 @@ trap 'exit 130' INT TERM
 fail() { echo "FAIL: $TNAME: $*" >&2; exit 1; }
 ok() { echo "  ok - $*"; }
 
-free_port() {
-	python3 - <<'PY'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
+free_port() {	# never one this test was already given ($T/.ports): the kernel may repeat
+	python3 - "$T/.ports" <<'PY'
+import socket, sys
+try:
+    used = set(open(sys.argv[1]).read().split())
+except OSError:
+    used = set()
+while True:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = str(s.getsockname()[1])
+    s.close()
+    if p not in used:
+        break
+open(sys.argv[1], "a").write(p + "\n")
+print(p)
 PY
 }
 
