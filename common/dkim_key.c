@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "dkim.h"
+#include "b64.h"
 #include "dkim_key.h"
 #include "dns.h"
 
@@ -145,22 +146,6 @@ out:
 	return rc;
 }
 
-/* dkim_b64 - decode base64 s (whitespace already removed) into out; length or -1 */
-static int
-dkim_b64(const char *s, unsigned char *out, size_t outlen)
-{
-	size_t	n = strlen(s);
-	int	len;
-
-	if (n == 0 || n % 4 != 0 || n / 4 * 3 > outlen)
-		return -1;
-	if ((len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n)) < 0)
-		return -1;
-	/* EVP_DecodeBlock counts the padding as zero bytes */
-	len -= (s[n - 1] == '=') + (n > 1 && s[n - 2] == '=');
-	return len;
-}
-
 /* dkim_key_public - the public key of record rec for algorithm a; NULL + err */
 static EVP_PKEY *
 dkim_key_public(const char *rec, enum dkim_alg a, char *err, size_t errlen)
@@ -185,7 +170,7 @@ dkim_key_public(const char *rec, enum dkim_alg a, char *err, size_t errlen)
 		snprintf(err, errlen, "key type k=%s does not match the signature's a=", kt);
 		return NULL;
 	}
-	if ((n = dkim_b64(p, der, sizeof(der))) < 0) {
+	if ((n = b64_decode(p, strlen(p), der, sizeof(der))) < 0) {
 		snprintf(err, errlen, "key record p= is not base64");
 		return NULL;
 	}
@@ -211,7 +196,7 @@ dkim_key_verify(const char *rec, enum dkim_alg a, const void *data, size_t len, 
 
 	if ((pk = dkim_key_public(rec, a, err, errlen)) == NULL)
 		return 0;
-	if ((n = dkim_b64(b, raw, sizeof(raw))) < 0) {
+	if ((n = b64_decode(b, strlen(b), raw, sizeof(raw))) < 0) {
 		snprintf(err, errlen, "b= is not base64");
 		goto out;
 	}

@@ -37,6 +37,7 @@
 #include "msgid.h"
 #include "objstore.h"
 #include "spool.h"
+#include "b64.h"
 #include "store.h"
 #include "store_impl.h"
 
@@ -211,17 +212,12 @@ store_unb64(const char *in, size_t *lenp)
 	char	*out;
 	int	 n;
 
-	if (len == 0 || len % 4 != 0 || (out = malloc(len / 4 * 3 + 1)) == NULL)
+	if ((out = malloc(len / 4 * 3 + 1)) == NULL)
 		return NULL;
-	n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
-	if (n < 0) {
+	if ((n = b64_decode(in, len, (unsigned char *)out, len / 4 * 3)) < 0) {
 		free(out);
 		return NULL;
 	}
-	if (in[len - 1] == '=')
-		n--;
-	if (in[len - 2] == '=')
-		n--;
 	out[n] = '\0';
 	if (lenp)
 		*lenp = (size_t)n;
