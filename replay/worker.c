@@ -324,15 +324,8 @@ worker_send_group(struct worker *w, const char *id, const struct envelope *env, 
 		}
 		congested = 1;
 	} else {
+		/* a failed transaction leaves no 2xx outcome (deliver_send clears them) */
 		ds = deliver_send(c, &m, err, sizeof(err));
-		/* a transaction that failed delivered nothing we may count on: a 2xx left
-		 * from RCPT is not the end-of-data reply (a duplicate beats a loss) */
-		for (i = 0; ds != DELIVER_OK && i < k; i++)
-			if (tmp[i].code / 100 == 2) {
-				tmp[i].code = 0;
-				tmp[i].enhanced[0] = '\0';
-				tmp[i].text[0] = '\0';
-			}
 		for (i = 0; i < k; i++)
 			if (tmp[i].code == 0 && tmp[i].text[0] == '\0')
 				snprintf(tmp[i].text, sizeof(tmp[i].text), "%s",
