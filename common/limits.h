@@ -202,44 +202,6 @@
 /* free space the index's file system needs for /healthz to call it writable */
 #define STORE_INDEX_FS_MIN		(1024 * 1024)
 
-
-/* storage: an unindexed object or a file-store temp file ("[storage] orphan_age") younger
- * than this may belong to a commit in progress, in this or another process of the node;
- * a commit takes at most the S3 timeouts and retries plus the index busy wait. */
-#define ORPHAN_AGE_DEFAULT	3600
-/* an orphan stays in the reconciled date prefixes (RECONCILE_DAYS) at least a day, so it
- * must become old enough well within that: at most 12h */
-#define ORPHAN_AGE_MAX		(12 * 3600)
-/* storage: the start-up reconcile looks at this many days of the node's date prefixes
- * (today and yesterday, UTC: a crash just before midnight leaves yesterday's orphans) */
-#define RECONCILE_DAYS		2
-/* ingest: the reconcile runs at start-up and then this often (s), so the orphans of a
- * crash just before a restart (younger than orphan_age then) are taken too */
-#define RECONCILE_INTERVAL	3600
-
-/* DNS (common/dns.c).  RFC 1035 2.3.4: a name is at most 255 octets on the
- * wire, 253 characters in text without the final dot; a label 63 octets.
- * A lookup waits DNS_TIMEOUT_DEFAULT seconds (config: [dns] timeout); an
- * answer keeps at most DNS_RR_MAX records, a TXT record at most DNS_TXT_MAX
- * octets (its strings concatenated, RFC 7208 3.3). */
-#define DNS_NAME_MAX		253
-#define DNS_LABEL_MAX		63
-#define DNS_TIMEOUT_DEFAULT	5
-#define DNS_TIMEOUT_MAX		60
-#define DNS_RR_MAX		64
-#define DNS_TXT_MAX		4096
-
-/* SPF (common/spf.c), RFC 7208 4.6.4: at most 10 terms that cause DNS
- * lookups (include, a, mx, ptr, exists, redirect), at most 2 lookups that
- * return no answer (void lookups), at most 10 MX names and 10 PTR names
- * looked at per mechanism.  SPF_EXPAND_MAX bounds a macro expansion (7.3
- * truncates a domain to 253 characters after it). */
-#define SPF_LOOKUP_MAX		10
-#define SPF_VOID_MAX		2
-#define SPF_MXPTR_MAX		10
-#define SPF_EXPAND_MAX		1024
-#define SPF_TERMS_MAX		128
-
 /* readiness check (replay/check*.c): one result's evidence/fix text, results in one
  * report, fleet gateway hostnames, domains checked in one run ([check] gateways), a DER public key (RFC 6698 2.1.3),
  * an MTA-STS policy body (RFC 8461 3.2: "SHOULD" stay small; 64 KiB is generous) */
