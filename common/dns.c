@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unbound.h>
 
+#include "clock.h"
 #include "config.h"
 #include "dns.h"
 
@@ -154,13 +155,7 @@ dns_close(struct dns *d)
 void
 dns_deadline(long long ms, struct timespec *ts)
 {
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	clock_after(CLOCK_MONOTONIC, ms, ts);
 }
 
 /* dns_deadline_passed - 1 once CLOCK_MONOTONIC reached ts */

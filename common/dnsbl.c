@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "dns.h"
 #include "dnsbl.h"
@@ -96,16 +97,6 @@ struct dnsbl_query {
 	struct dnsbl_result	 res;
 	struct dnsbl_lookup	 lk[DNSBL_SITES_MAX];
 };
-
-/* dnsbl_now_ms - monotonic milliseconds */
-static int64_t
-dnsbl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* dnsbl_octet - one filter octet: "N" or "[N;N..M;...]" into bits; end of it or NULL */
 static const char *
@@ -465,7 +456,7 @@ dnsbl_start(struct dnsbl *d, const char *addr)
 		return NULL;
 	q->d = d;
 	q->res.threshold = d->threshold;
-	q->res.ms = dnsbl_now_ms();
+	q->res.ms = mono_ms();
 	if (dnsbl_addr(addr, q->key) != 0) {
 		snprintf(q->res.errors, sizeof(q->res.errors), "address");
 		q->done = 1;
@@ -478,7 +469,7 @@ dnsbl_start(struct dnsbl *d, const char *addr)
 	if (d->ncache > 0) {
 		pthread_mutex_lock(&d->mu);
 		sl = dnsbl_slot(d, q->key);
-		if (sl->expires > dnsbl_now_ms() && memcmp(sl->key, q->key, DNSBL_KEY_LEN) == 0) {
+		if (sl->expires > mono_ms() && memcmp(sl->key, q->key, DNSBL_KEY_LEN) == 0) {
 			q->res.score = sl->score;
 			q->hits = sl->hits;
 			q->res.cached = q->done = 1;
@@ -517,7 +508,7 @@ static void
 dnsbl_zone_error(struct dnsbl *d, size_t z, const char *why)
 {
 	struct dnsbl_zone	*zn = &d->zone[z];
-	int64_t			 now = dnsbl_now_ms();
+	int64_t			 now = mono_ms();
 	unsigned long		 n;
 
 	pthread_mutex_lock(&d->mu);
@@ -644,12 +635,12 @@ dnsbl_finish(struct dnsbl_query *q, struct dnsbl_result *res)
 			memcpy(sl->key, q->key, DNSBL_KEY_LEN);
 			sl->score = q->res.score;
 			sl->hits = q->hits;
-			sl->expires = dnsbl_now_ms() + ttl * 1000;
+			sl->expires = mono_ms() + ttl * 1000;
 			pthread_mutex_unlock(&d->mu);
 		}
 	}
 	dnsbl_describe(q);
-	q->res.ms = dnsbl_now_ms() - q->res.ms;
+	q->res.ms = mono_ms() - q->res.ms;
 	*res = q->res;
 	free(q);
 }

@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "embed.h"
 #include "index.h"
 #include "msgid.h"
@@ -555,13 +556,7 @@ index_begin(struct index *ix)
 	int		rc;
 
 	if (!ix->wlocked) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += ix->busy_ms / 1000;
-		ts.tv_nsec += (long)(ix->busy_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		clock_after(CLOCK_REALTIME, ix->busy_ms, &ts);
 		if (pthread_mutex_timedlock(&index_wlock, &ts) != 0) {
 			index_seterr(ix, "busy: another writer of this process held the index "
 			    "for %d ms", ix->busy_ms);

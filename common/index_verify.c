@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "index_verify.h"
 #include "log.h"
 
@@ -196,16 +197,6 @@ index_verify_purge(struct index *idx, int64_t now_ms, int64_t stale_before_ms,
 	return s;
 }
 
-/* index_verify_now_ms - wall clock in ms (counters.updated_ms) */
-static int64_t
-index_verify_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* index_counter_add - counters(name, label) += delta */
 enum index_status
 index_counter_add(struct index *idx, const char *name, const char *label, long long delta)
@@ -221,7 +212,7 @@ index_counter_add(struct index *idx, const char *name, const char *label, long l
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, label ? label : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, delta);
-	sqlite3_bind_int64(st, 4, index_verify_now_ms());
+	sqlite3_bind_int64(st, 4, now_ms());
 	return index_verify_finish(idx, st, sqlite3_step(st), "counter_add");
 }
 

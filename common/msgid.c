@@ -10,15 +10,6 @@
 
 static const char msgid_b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 msgid_node_valid(const char *node)
 {

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"	/* now_ms(), which ids are made of */
+
 #include "limits.h"
 
 /* msgid_node_valid - 1 if node is a usable node id */
@@ -32,7 +34,5 @@ const char *msgid_node(const char *id);
 int	msgid_key(const char *prefix, const char *id, const char *suffix, char *out, size_t outlen);
 /* msgid_from_key - extract the id from a key ending in suffix; 0 ok, -1 not one of ours */
 int	msgid_from_key(const char *key, const char *suffix, char *out, size_t outlen);
-/* now_ms - wall clock in milliseconds */
-int64_t	now_ms(void);
 
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "objstore.h"
 #include "objstore_impl.h"
@@ -78,28 +79,18 @@ objstore_error(const struct objstore *o)
 	return o->err;
 }
 
-/* objstore_clock_ms - CLOCK_MONOTONIC in ms: a wall-clock step never moves a deadline */
-int64_t
-objstore_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* objstore_set_deadline - see objstore.h */
 void
 objstore_set_deadline(struct objstore *o, int64_t budget_ms)
 {
-	o->deadline_ms = budget_ms > 0 ? objstore_clock_ms() + budget_ms : 0;
+	o->deadline_ms = budget_ms > 0 ? mono_ms() + budget_ms : 0;
 }
 
 /* objstore_left_ms - what is left of the deadline (may be <= 0) */
 int64_t
 objstore_left_ms(const struct objstore *o)
 {
-	return o->deadline_ms == 0 ? INT64_MAX : o->deadline_ms - objstore_clock_ms();
+	return o->deadline_ms == 0 ? INT64_MAX : o->deadline_ms - mono_ms();
 }
 
 /* objstore_fail - record the reason and return st */

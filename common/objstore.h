@@ -78,8 +78,6 @@ const char	*objstore_error(const struct objstore *);
  * with OBJ_TEMPFAIL ("deadline reached").  budget_ms 0 removes the deadline.
  */
 void		 objstore_set_deadline(struct objstore *, int64_t budget_ms);
-/* objstore_clock_ms - the monotonic clock deadlines are measured on */
-int64_t		 objstore_clock_ms(void);
 
 /*
  * objstore_put_fd - store size bytes read from fd (from its current offset

@@ -47,7 +47,7 @@ struct objstore {
 	void				*be;		/* backend state */
 	char				 desc[OBJKEY_MAX];
 	char				 err[ERRSTR_MAX];
-	int64_t				 deadline_ms;	/* objstore_clock_ms(); 0: none */
+	int64_t				 deadline_ms;	/* mono_ms(); 0: none */
 };
 /* objstore_left_ms - ms left before the handle's deadline; INT64_MAX without one */
 int64_t		 objstore_left_ms(const struct objstore *);

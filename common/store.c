@@ -31,6 +31,7 @@
 
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "config.h"
 #include "index.h"
 #include "log.h"
@@ -50,7 +51,7 @@
 /*
  * store_breaker - the circuit breaker, shared by every handle of the process
  * (the commit workers, the housekeeping and health threads).  Times are
- * objstore_clock_ms().
+ * mono_ms().
  */
 static struct {
 	pthread_mutex_t	 lock;
@@ -79,7 +80,7 @@ store_breaker_closed(void)
 static void
 store_breaker_record(int ok, const char *why)
 {
-	int64_t now = objstore_clock_ms();
+	int64_t now = mono_ms();
 
 	pthread_mutex_lock(&store_breaker.lock);
 	store_breaker.last_ms = now;
@@ -286,7 +287,7 @@ enum store_status
 store_commit(struct store *st, const struct envelope *e, int fd, off_t size, char *reason,
     size_t reasonlen)
 {
-	return store_commit_since(st, e, fd, size, objstore_clock_ms(), reason, reasonlen);
+	return store_commit_since(st, e, fd, size, mono_ms(), reason, reasonlen);
 }
 
 /* store_commit_since - store_commit within commit_deadline counted from t0 */
@@ -312,7 +313,7 @@ store_commit_since(struct store *st, const struct envelope *e, int fd, off_t siz
 		log_warnx("%s store tempfail reason=\"%s\"", e->id, reason);
 		return STORE_TEMPFAIL;
 	}
-	budget = st->commit_deadline_ms - (objstore_clock_ms() - t0) -
+	budget = st->commit_deadline_ms - (mono_ms() - t0) -
 	    (st->commit_deadline_ms / 10 < STORE_SPOOL_ALLOWANCE_MS ?
 	    st->commit_deadline_ms / 10 : STORE_SPOOL_ALLOWANCE_MS);
 	if (!store_breaker_closed() || budget <= 0) {
@@ -560,7 +561,7 @@ store_probe(struct store *st)
 {
 	enum objstore_status	s;
 	char			key[OBJKEY_MAX];
-	int64_t			now = objstore_clock_ms();
+	int64_t			now = mono_ms();
 	int			due, ok;
 
 	pthread_mutex_lock(&store_breaker.lock);

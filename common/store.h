@@ -62,7 +62,7 @@ enum store_status store_commit(struct store *, const struct envelope *, int fd, 
 		    char *reason, size_t reasonlen);
 /*
  * store_commit_since - store_commit for a message whose end-of-data was at t0
- * (objstore_clock_ms()): [storage] commit_deadline counts from t0, so a wait
+ * (mono_ms()): [storage] commit_deadline counts from t0, so a wait
  * for a commit worker is part of it.  The object store gets what is left
  * minus a tenth (at most STORE_SPOOL_ALLOWANCE_MS), kept for the spool and the
  * index, so the reply comes within the deadline.

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "buf.h"
 #include "callout.h"
 #include "config.h"
@@ -43,16 +44,6 @@ struct callout_conn {
 	char		 text[SMTP_REPLYLINE_MAX];	/* its first line, escaped */
 	int		 smtputf8;	/* a line of the last reply was "SMTPUTF8" (EHLO) */
 };
-
-/* callout_now - monotonic milliseconds */
-static int64_t
-callout_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* callout_parse_url - "smtp://host[:port]", "smtp://[v6]:port": route_parse() restricted to SMTP */
 int
@@ -79,7 +70,7 @@ callout_wait(struct callout_conn *c, short events)
 	int		rc;
 
 	for (;;) {
-		if ((left = c->deadline - callout_now()) <= 0) {
+		if ((left = c->deadline - mono_ms()) <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
@@ -262,7 +253,7 @@ callout_open(struct callout_conn *c, const struct callout_target *t, const char 
 	char cmd[300];
 
 	c->fd = -1;
-	c->deadline = callout_now() + timeout_ms;
+	c->deadline = mono_ms() + timeout_ms;
 	buf_init(&c->in, SMTP_REPLY_MAX);
 	c->code = 0;
 	c->text[0] = '\0';

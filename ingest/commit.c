@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
@@ -26,7 +27,7 @@ struct commit_job {
 	const struct envelope	*env;
 	int			 fd;
 	off_t			 size;
-	int64_t			 t0;	/* objstore_clock_ms() at submit: the commit deadline's start */
+	int64_t			 t0;	/* mono_ms() at submit: the commit deadline's start */
 	enum store_status	 status;
 	char			*reason;
 	size_t			 reasonlen;
@@ -110,7 +111,7 @@ commit_submit(const struct envelope *env, int fd, off_t size, char *reason, size
 	j.env = env;
 	j.fd = fd;
 	j.size = size;
-	j.t0 = objstore_clock_ms();
+	j.t0 = mono_ms();
 	j.reason = reason;
 	j.reasonlen = reasonlen;
 	pthread_cond_init(&j.cv, NULL);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "callout.h"
 #include "config.h"
 #include "limits.h"
@@ -86,13 +87,7 @@ monitor_main(void *arg)
 		ok = callout_probe(&m->target, m->helo, m->timeout_ms, why, sizeof(why)) == 0;
 		pthread_mutex_lock(&m->mu);
 		monitor_update(m, ok, why);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += m->interval_ms / 1000;
-		ts.tv_nsec += (m->interval_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		clock_after(CLOCK_MONOTONIC, m->interval_ms, &ts);
 		while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &ts) != ETIMEDOUT)
 			;
 	}

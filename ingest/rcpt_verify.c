@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "callout.h"
 #include "config.h"
 #include "index.h"
@@ -98,26 +99,6 @@ struct verify_loadctx {
 	size_t			 errlen;
 	int			 failed;
 };
-
-/* verify_now_ms - wall clock ms (cache rows) */
-static int64_t
-verify_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* verify_mono_ms - monotonic ms (back-off, waits) */
-static int64_t
-verify_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 verify_strcmp(const void *a, const void *b)
@@ -508,14 +489,14 @@ verify_cache_index(struct verify *v)
 	long long	 n = 0;
 	int64_t		 now;
 
-	if (v->idx != NULL || !v->cache_on || verify_mono_ms() < v->idx_retry)
+	if (v->idx != NULL || !v->cache_on || mono_ms() < v->idx_retry)
 		return v->idx;
 	if ((v->idx = index_open(v->index_path, err, sizeof(err))) == NULL) {
-		v->idx_retry = verify_mono_ms() + VERIFY_CACHE_RETRY_MS;
+		v->idx_retry = mono_ms() + VERIFY_CACHE_RETRY_MS;
 		log_warnx("- verify cache unavailable reason=\"%s\"", err);
 		return NULL;
 	}
-	now = verify_now_ms();
+	now = now_ms();
 	if (index_verify_purge(v->idx, now, now - v->cache_stale * 1000, &n) == INDEX_OK &&
 	    n > 0)
 		log_info("- verify cache purged rows=%lld", n);
@@ -634,7 +615,7 @@ verify_waitcv(struct verify *v, int64_t deadline)
 {
 	struct timespec ts;
 
-	if (verify_mono_ms() >= deadline)
+	if (mono_ms() >= deadline)
 		return -1;
 	ts.tv_sec = deadline / 1000;
 	ts.tv_nsec = (deadline % 1000) * 1000000;
@@ -676,12 +657,12 @@ verify_callout(struct verify *v, struct verify_domain *d, const char *addr, int 
 {
 	struct verify_inflight	*f, **pp;
 	enum callout_result	 res;
-	int64_t			 deadline = verify_mono_ms() + d->timeout_ms;
+	int64_t			 deadline = mono_ms() + d->timeout_ms;
 
 	*code = 0;
 	pthread_mutex_lock(&v->mu);
 	for (;;) {
-		if (d->down_until > verify_mono_ms()) {
+		if (d->down_until > mono_ms()) {
 			pthread_mutex_unlock(&v->mu);
 			snprintf(text, textlen, "primary unreachable, callouts paused");
 			return CALLOUT_UNKNOWN;
@@ -725,7 +706,7 @@ verify_callout(struct verify *v, struct verify_domain *d, const char *addr, int 
 	f->code = *code;
 	snprintf(f->text, sizeof(f->text), "%s", text);
 	if (res == CALLOUT_UNKNOWN && *code == 0)
-		d->down_until = d->backoff > 0 ? verify_mono_ms() + d->backoff * 1000 : 0;
+		d->down_until = d->backoff > 0 ? mono_ms() + d->backoff * 1000 : 0;
 	else
 		d->down_until = 0;
 	pthread_cond_broadcast(&v->cv);
@@ -758,7 +739,7 @@ verify_by_callout(struct verify *v, struct verify_domain *d, const char *addr, c
 	static const char *const rname[] = { "exists", "nouser", "unknown" };
 	struct index_verify_entry	 e;
 	enum callout_result		 res;
-	int64_t				 now = verify_now_ms();
+	int64_t				 now = now_ms();
 	int				 have, stale, code;
 	char				 why[INDEX_VERIFY_TEXT_MAX], esc[MXS_ADDR_MAX * 4 + 8];
 

@@ -26,6 +26,7 @@
 
 #include <openssl/err.h>
 
+#include "clock.h"
 #include "dnsbl.h"
 #include "log.h"
 #include "rcpt_verify.h"
@@ -34,16 +35,6 @@
 static unsigned int	 session_seq;
 
 static int	smtp_fill_until(struct smtp_session *, int64_t deadline);
-
-/* smtp_now_ms - monotonic milliseconds */
-static int64_t
-smtp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* smtp_log - "<id> ingest <event> key=value..." */
 void
@@ -78,7 +69,7 @@ smtp_wait(struct smtp_session *s, short ev, int64_t deadline_ms)
 		if (s->tx == NULL) {
 			pfd[n].fd = ingest.stop_fd; pfd[n].events = POLLIN; pfd[n++].revents = 0;
 		}
-		left = deadline_ms - smtp_now_ms();
+		left = deadline_ms - mono_ms();
 		if (left <= 0)
 			return 0;
 		r = poll(pfd, n, left > 60000 ? 60000 : (int)left);
@@ -112,7 +103,7 @@ smtp_gone(struct smtp_session *s, int why)
 int
 smtp_fill(struct smtp_session *s, int timeout)
 {
-	return smtp_fill_until(s, smtp_now_ms() + (int64_t)timeout * 1000);
+	return smtp_fill_until(s, mono_ms() + (int64_t)timeout * 1000);
 }
 
 /* smtp_fill_until - read what is available into in[], waiting until deadline (monotonic ms) */
@@ -173,7 +164,7 @@ int
 smtp_write(struct smtp_session *s, const void *p, size_t len)
 {
 	const char	*b = p;
-	int64_t		 deadline = smtp_now_ms() + (int64_t)s->ic->cmd_timeout * 1000;
+	int64_t		 deadline = mono_ms() + (int64_t)s->ic->cmd_timeout * 1000;
 	ssize_t		 n;
 	short		 ev = POLLOUT;
 	int		 e;
@@ -299,7 +290,7 @@ smtp_junk(struct smtp_session *s)
 int
 smtp_starttls(struct smtp_session *s)
 {
-	int64_t	deadline = smtp_now_ms() + (int64_t)s->ic->cmd_timeout * 1000;
+	int64_t	deadline = mono_ms() + (int64_t)s->ic->cmd_timeout * 1000;
 	short	ev;
 	int	r, e;
 
@@ -381,7 +372,7 @@ smtp_getline(struct smtp_session *s, size_t *len, int *toolong, int *binary, int
 	*toolong = *binary = *bare = 0;
 	for (;;) {
 		if (deadline == 0 && s->inpos < s->inlen)
-			deadline = smtp_now_ms() + (int64_t)s->ic->cmd_deadline * 1000;
+			deadline = mono_ms() + (int64_t)s->ic->cmd_deadline * 1000;
 		while (s->inpos < s->inlen) {
 			unsigned char c = s->in[s->inpos++];
 
@@ -406,7 +397,7 @@ smtp_getline(struct smtp_session *s, size_t *len, int *toolong, int *binary, int
 			else
 				*toolong = 1;
 		}
-		idle = smtp_now_ms() + (int64_t)s->ic->cmd_timeout * 1000;
+		idle = mono_ms() + (int64_t)s->ic->cmd_timeout * 1000;
 		if ((r = smtp_fill_until(s, deadline != 0 && deadline < idle ? deadline : idle)) <= 0)
 			return r;
 	}

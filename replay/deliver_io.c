@@ -28,6 +28,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "log.h"
 #include "deliver.h"
 #include "deliver_io.h"
@@ -44,16 +45,6 @@ deliver_io_fail(struct deliver_io *io, const char *fmt, ...)
 	return -1;
 }
 
-/* deliver_io_now - monotonic milliseconds */
-static long long
-deliver_io_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* deliver_io_wait - poll for events until deadline; 0 ready, -1 timeout/error */
 static int
 deliver_io_wait(struct deliver_io *io, short events, long long deadline)
@@ -63,7 +54,7 @@ deliver_io_wait(struct deliver_io *io, short events, long long deadline)
 	int		r;
 
 	for (;;) {
-		left = deadline - deliver_io_now();
+		left = deadline - mono_ms();
 		if (left <= 0)
 			return deliver_io_fail(io, "timeout");
 		pfd.fd = io->fd;
@@ -171,7 +162,7 @@ deliver_io_connect(struct deliver_io *io, const struct deliver_route *r, const c
 	struct sockaddr_un	 sun;
 	struct addrinfo		 hints, *res, *ai, *src = NULL;
 	char			 port[16];
-	long long		 deadline = deliver_io_now() + (long long)timeout * 1000;
+	long long		 deadline = mono_ms() + (long long)timeout * 1000;
 	int			 e;
 
 	if (r->unix_path[0] != '\0') {
@@ -239,7 +230,7 @@ int
 deliver_io_write(struct deliver_io *io, const void *p, size_t n, int timeout)
 {
 	const char	*s = p;
-	long long	 deadline = deliver_io_now() + (long long)timeout * 1000;
+	long long	 deadline = mono_ms() + (long long)timeout * 1000;
 	ssize_t		 w;
 	int		 rc;
 
@@ -369,7 +360,7 @@ deliver_io_line(struct deliver_io *io, struct deliver_reply *r, const char *l, s
 int
 deliver_io_reply(struct deliver_io *io, struct deliver_reply *r, int timeout)
 {
-	long long	 deadline = deliver_io_now() + (long long)timeout * 1000;
+	long long	 deadline = mono_ms() + (long long)timeout * 1000;
 	char		*nl;
 	size_t		 n, len;
 	int		 rc;
@@ -446,7 +437,7 @@ int
 deliver_io_starttls(struct deliver_io *io, const char *host, const struct deliver_opts *o,
     int timeout)
 {
-	long long	deadline = deliver_io_now() + (long long)timeout * 1000;
+	long long	deadline = mono_ms() + (long long)timeout * 1000;
 	long		vr;
 	int		rc;
 

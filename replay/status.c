@@ -26,6 +26,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "clock.h"
 #include "config.h"
 #include "embed.h"
 #include "index.h"
@@ -155,7 +156,7 @@ status_get_json(struct status_server *srv, struct MHD_Connection *c, const char 
 	json_t *doc;
 
 	pthread_mutex_lock(&srv->lock);
-	doc = status_json_build(srv, status_now_ms());
+	doc = status_json_build(srv, now_ms());
 	pthread_mutex_unlock(&srv->lock);
 	if (doc == NULL)
 		return status_index_error(c, INDEX_TEMPFAIL);
@@ -173,7 +174,7 @@ status_get_metrics(struct status_server *srv, struct MHD_Connection *c, const ch
 
 	buf_init(&out, METRICS_MAX);
 	pthread_mutex_lock(&srv->lock);
-	rc = metrics_render(srv, status_now_ms(), &out);
+	rc = metrics_render(srv, now_ms(), &out);
 	pthread_mutex_unlock(&srv->lock);
 	if (rc != 0) {
 		buf_free(&out);

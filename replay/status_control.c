@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "index.h"
 #include "index_replay.h"
 #include "log.h"
@@ -99,7 +100,7 @@ status_control_release_all(struct status_server *srv, json_t *out)
 	struct index_filter	 f;
 	char			(*ids)[MSGID_MAX] = NULL;
 	enum index_status	 st;
-	int64_t			 now = status_now_ms();
+	int64_t			 now = now_ms();
 	size_t			 i, n = 0;
 	int			 changed;
 
@@ -138,7 +139,7 @@ status_control_release(struct status_server *srv, struct MHD_Connection *c, cons
 	if (all != NULL)
 		st = status_control_release_all(srv, ids);
 	else {
-		st = ops_apply(srv->idx, OPS_QRELEASE, json_string_value(id), status_now_ms(), 0,
+		st = ops_apply(srv->idx, OPS_QRELEASE, json_string_value(id), now_ms(), 0,
 		    &changed);
 		if (st == INDEX_OK && changed)
 			json_array_append_new(ids, json_copy(id));

@@ -35,7 +35,6 @@ struct status_server {
 	double			 config_rate;	/* [replay] rate, msgs/s; -1 if unparsable */
 };
 
-int64_t	 status_now_ms(void);
 /* status_jstr - a JSON string of s; bytes that are not UTF-8 become '?' */
 json_t	*status_jstr(const char *s);
 /* status_json_class - "2xx" "4xx" "5xx", "none" (code 0) or "other": a reply code's class */

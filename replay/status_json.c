@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "check.h"
 #include "index_drill.h"
 #include "index_stats.h"
@@ -21,16 +22,6 @@
 #include "rate.h"
 #include "status.h"
 #include "status_impl.h"
-
-/* status_now_ms - wall clock in milliseconds (the index stores UTC ms) */
-int64_t
-status_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* status_jstr - a JSON string of s; bytes that are not UTF-8 become '?' */
 json_t *

@@ -52,7 +52,7 @@ verifytool_cache(const struct config *cfg, char **addrs, int n, int flush)
 			printf("%s none\n", key);
 		else if (s == INDEX_OK)
 			printf("%s %s%s %d %s\n", key, e.result ? "positive" : "negative",
-			    e.expires_ms <= verify_now_ms() ? " expired" : "", e.code, e.text);
+			    e.expires_ms <= now_ms() ? " expired" : "", e.code, e.text);
 		else
 			printf("%s error\n", key);
 	}

@@ -335,7 +335,7 @@ test_cache_policy_primary_down(void **state)
 	char				 conf[PATH_MAX + 512], path[PATH_MAX];
 	char				 err[256], text[256];
 	int				 fd, port;
-	int64_t				 now = verify_now_ms();
+	int64_t				 now = now_ms();
 	size_t				 i;
 	enum verify_result		 r;
 
