@@ -2,7 +2,7 @@
 #
 #   BUILD       where the binaries are (default build; ASan run: build-san)
 #   T           this test's scratch directory (removed on success)
-#   free_port   a free TCP port on 127.0.0.1
+#   free_port   a port free for TCP and UDP on 127.0.0.1, not given before in this test
 #   fail MSG    print and exit 1;  ok MSG  print a progress line
 #   wait_port PORT [SECS]   until something listens on 127.0.0.1:PORT
 #   cleanup_add CMD         run CMD at exit (LIFO), whatever happens
@@ -33,7 +33,7 @@ trap 'exit 130' INT TERM
 fail() { echo "FAIL: $TNAME: $*" >&2; exit 1; }
 ok() { echo "  ok - $*"; }
 
-free_port() {	# never one this test was already given ($T/.ports): the kernel may repeat
+free_port() {	# free for TCP and UDP on 127.0.0.1, never one this test was given ($T/.ports)
 	python3 - "$T/.ports" <<'PY'
 import socket, sys
 try:
@@ -41,17 +41,23 @@ try:
 except OSError:
     used = set()
 while True:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = str(s.getsockname()[1])
-    s.close()
-    if p not in used:
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p))
+    except OSError:
+        t.close()
+        continue
+    t.close()
+    u.close()
+    if str(p) not in used:
         break
-open(sys.argv[1], "a").write(p + "\n")
+open(sys.argv[1], "a").write("%d\n" % p)
 print(p)
 PY
 }
-
 wait_port() {
 	_p=$1; _n=$(( ${2:-30} * 10 ))
 	while [ "$_n" -gt 0 ]; do

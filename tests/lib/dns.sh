@@ -21,19 +21,7 @@
 #   dns_ttl SECS                TTL of the local records (set before dns_start; default 300)
 DNS_TTL=300
 
-dns_free_port() {
-	python3 - <<'PY'
-import socket
-while True:
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p)); break
-    except OSError:
-        t.close()
-print(p)
-PY
-}
+dns_free_port() { free_port; }	# common.sh's: free for UDP and TCP
 
 dns_ttl() { DNS_TTL=$1; }
 
