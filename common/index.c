@@ -1025,20 +1025,25 @@ index_kv_set(struct index *ix, const char *key, const char *value)
 	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "kv set", rc);
 }
 
-/* index_node_since - since when node commits into this index (index_nodes), or -1 */
-int64_t
-index_node_since(struct index *ix, const char *node)
+/* index_node_since - since when node commits into this index (index_nodes) into *ms */
+enum index_status
+index_node_since(struct index *ix, const char *node, int64_t *ms)
 {
 	sqlite3_stmt	*st;
-	int64_t		 ms = -1;
+	int		 rc;
 
 	if ((st = index_prepare(ix, "SELECT since_ms FROM index_nodes WHERE node = ?1")) == NULL)
-		return -1;
+		return INDEX_TEMPFAIL;
 	bind_text(st, 1, node);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ms = sqlite3_column_int64(st, 0);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*ms = sqlite3_column_int64(st, 0);
 	index_unprepare(ix, st);
-	return ms;
+	if (rc == SQLITE_ROW)
+		return INDEX_OK;
+	if (rc == SQLITE_DONE)
+		return INDEX_NOTFOUND;
+	index_fail(ix, "node since", rc);
+	return index_status_of(rc);
 }
 
 /* index_node_register - node commits into this index from now on (the first time counts) */

@@ -130,9 +130,9 @@ enum index_status index_mark_missing(struct index *, const char *id);
  */
 enum index_status index_status_of(int sqlite_rc);
 
-/* index_node_since - since when node's ingest commits into this index (ms), -1 never;
- * index_node_register - record it (the first registration stays); see 006_nodes.sql */
-int64_t		 index_node_since(struct index *, const char *node);
+/* index_node_since - since when node's ingest commits into this index (ms) into *ms;
+ * INDEX_NOTFOUND when it never did, TEMPFAIL when the index could not say */
+enum index_status index_node_since(struct index *, const char *node, int64_t *ms);
 enum index_status index_node_register(struct index *, const char *node, int64_t now_ms);
 /* index_kv_get/set - the control table (paused, rate, ...); value malloc'd or NULL */
 enum index_status index_kv_get(struct index *, const char *key, char **value);

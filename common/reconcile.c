@@ -74,9 +74,14 @@ store_key_ours(const struct store *st, const char *key, char *id, size_t idlen,
 int
 store_orphan(struct store *st, const char *id)
 {
-	int64_t since = index_node_since(st->ix, msgid_node(id));
+	int64_t			since;
+	enum index_status	is = index_node_since(st->ix, msgid_node(id), &since);
 
-	return since >= 0 && msgid_time_ms(id) >= since;
+	if (is == INDEX_NOTFOUND)
+		return 0;
+	if (is != INDEX_OK)
+		return -1;	/* unknown: neither moved aside nor added */
+	return msgid_time_ms(id) >= since;
 }
 
 /* store_register_node - see store.h */
@@ -186,8 +191,14 @@ reconcile_day(struct reconcile_ctx *rc, int64_t day_ms)
 	}
 	for (i = 0; i < rc->nkeys; i++) {
 		store_key_ours(st, rc->keys[i], id, sizeof(id), NULL);
-		if (!store_orphan(st, id)) {
+		switch (store_orphan(st, id)) {
+		case 0:
 			rc->res->predate++;
+			continue;
+		case -1:
+			log_warnx("%s reconcile skipped key=%s reason=\"%s\"", id, rc->keys[i],
+			    index_error(st->ix));
+			rc->res->failed++;
 			continue;
 		}
 		if (reconcile_aside(st, rc->keys[i], aside, sizeof(aside)) != OBJ_OK) {
@@ -218,6 +229,14 @@ store_reconcile(struct store *st, const char *node, int64_t now, struct reconcil
 	rc.res = res;
 	rc.before_ms = now - st->orphan_age_ms;
 	bad = store_register_node(st, node, now) != STORE_OK;
+	if (!bad && !store_breaker_ok()) {
+		/* a dead store would hold this thread (and the probe that closes the
+		 * breaker) for every list's timeouts and retries: the next run does it */
+		log_info("- reconcile deferred node=%s: the object store is down", node);
+		return STORE_TEMPFAIL;
+	}
+	/* each request within the commit deadline, as the commits' own */
+	objstore_set_deadline(st->os, st->commit_deadline_ms);
 	for (d = 0; d < RECONCILE_DAYS && !bad; d++) {
 		bad = reconcile_day(&rc, now - d * RECONCILE_DAY_MS) == -1;
 		for (i = 0; i < rc.nkeys; i++)
@@ -225,6 +244,7 @@ store_reconcile(struct store *st, const char *node, int64_t now, struct reconcil
 		rc.nkeys = 0;
 	}
 	free(rc.keys);
+	objstore_set_deadline(st->os, 0);
 	log_info("- reconcile done node=%s objects=%lld orphans=%lld tmp_removed=%lld"
 	    " failed=%lld", node, (long long)res->objects, (long long)res->orphans,
 	    (long long)res->tmp, (long long)res->failed);

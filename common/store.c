@@ -524,6 +524,13 @@ store_spool_usage(struct store *st, int64_t *bytes, int64_t *count)
 	spool_usage(st->sp, bytes, count);
 }
 
+/* store_breaker_ok - see store_impl.h */
+int
+store_breaker_ok(void)
+{
+	return store_breaker_closed();
+}
+
 /* store_healthy - see store.h: breaker state, spool room, index file system; no I/O wait */
 int
 store_healthy(struct store *st, char *why, size_t whylen)

@@ -31,8 +31,11 @@ enum objstore_status store_put_object(struct store *, const struct envelope *, c
 int	store_key_ours(const struct store *, const char *key, char *id, size_t idlen,
 	    const char **suffix);
 /* store_orphan - 1 if an unindexed object of id is an orphan: its node commits into this
- * index (index_nodes) since before the id's time, so its row was never committed */
+ * index (index_nodes) since before the id's time, so its row was never committed; 0 if
+ * not, -1 if the index could not say (the caller must do nothing with the object) */
 int	store_orphan(struct store *, const char *id);
+/* store_breaker_ok - 1 unless the circuit breaker is open (the object store is down) */
+int	store_breaker_ok(void);
 /* store_unb64 - decode base64 metadata; malloc'd NUL-terminated, or NULL if invalid */
 char	*store_unb64(const char *in, size_t *lenp);
 

@@ -306,6 +306,7 @@ store_reindex(struct store *st, const char *node, int repair,
 	char			 prefix[OBJKEY_MAX], id[MSGID_MAX];
 	size_t			 i;
 	enum index_status	 is;
+	int			 orphan = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&rc, 0, sizeof(rc));
@@ -329,7 +330,11 @@ store_reindex(struct store *st, const char *node, int repair,
 			res->ok++;
 			continue;
 		}
-		if (is == INDEX_NOTFOUND && store_orphan(st, id)) {
+		if (is == INDEX_NOTFOUND && (orphan = store_orphan(st, id)) == -1) {
+			log_warnx("%s reindex tempfail reason=\"%s\"", id, index_error(st->ix));
+			goto done;
+		}
+		if (is == INDEX_NOTFOUND && orphan) {
 			res->orphans++;
 			reindex_say(&rc, "%s orphan key=%s (its node commits here, the row never"
 			    " was: never acknowledged, not added)", id, rc.keys[i]);

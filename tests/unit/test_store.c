@@ -449,18 +449,19 @@ test_reconcile(void **state)
 	struct reconcile_result	 r;
 	struct reindex_result	 rr;
 	char			 err[256], key[OBJKEY_MAX], aside[OBJKEY_MAX + 16];
-	int64_t			 since;
+	int64_t			 since, again;
 	char			*j;
 	int			 fd;
 
 	st = store_open(c, err, sizeof(err));
 	assert_non_null(st);
-	assert_int_equal(index_node_since(store_index(st), "mx1"), -1);
+	assert_int_equal(index_node_since(store_index(st), "mx1", &since), INDEX_NOTFOUND);
 	assert_int_equal(store_register_node(st, "mx1", now_ms() - 5000), STORE_OK);
-	since = index_node_since(store_index(st), "mx1");
+	assert_int_equal(index_node_since(store_index(st), "mx1", &since), INDEX_OK);
 	assert_true(since > 0 && since <= now_ms() - 5000);
 	assert_int_equal(store_register_node(st, "mx1", now_ms()), STORE_OK);
-	assert_int_equal(index_node_since(store_index(st), "mx1"), since);	/* first stays */
+	assert_int_equal(index_node_since(store_index(st), "mx1", &again), INDEX_OK);
+	assert_int_equal(again, since);	/* first stays */
 	fd = message(&ok, 100, 1);
 	assert_int_equal(store_commit(st, &ok, fd, 100, err, sizeof(err)), STORE_OK);
 	close(fd);
