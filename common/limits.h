@@ -113,6 +113,10 @@
  * one per session in DATA is the working set, beyond this they are closed. */
 #define STAGING_IDLE_MAX	256
 
+/* spool: a .tmp.* file of the fallback spool not written for this long (s) is a crash's
+ * leftover, removed at open; younger ones may be another process's spool_put */
+#define SPOOL_TMP_STALE		3600
+
 /* ingest: a callout cache (the index) that cannot be opened is tried again after this */
 #define VERIFY_CACHE_RETRY_MS	(10 * 1000)
 

@@ -7,7 +7,7 @@
  * fsync'd, renamed and the directory fsync'd, so a name that exists is
  * complete.  The envelope is written before the message: an .eml in the spool
  * always has its envelope beside it.  Temporary files left by a crash are
- * removed at open.  Usage (bytes, count) is scanned from the directory, so
+ * removed at open once SPOOL_TMP_STALE old (another process may be writing).  Usage (bytes, count) is scanned from the directory, so
  * several processes sharing it agree; the scan is cached for a second, in
  * one cache per directory shared by all handles of the process (during an
  * object store outage every commit worker spools: one scan a second, not one
@@ -102,17 +102,27 @@ spool_account(struct spool *sp, int64_t size, int n)
 	pthread_mutex_unlock(&spool_lock);
 }
 
-/* spool_clean_tmp - remove temporaries left by a crash in the middle of spool_put */
+/*
+ * spool_clean_tmp - remove temporaries left by a crash in the middle of
+ * spool_put.  Every process and handle that shares the spool opens it (the
+ * ingest's commit workers, serve, the CLI, `check`): a temporary written in
+ * the last SPOOL_TMP_STALE seconds may be another's put in progress, so only
+ * older ones go.
+ */
 static void
 spool_clean_tmp(struct spool *sp)
 {
 	DIR		*d;
 	struct dirent	*de;
+	struct stat	 sb;
+	time_t		 before = time(NULL) - SPOOL_TMP_STALE;
 
 	if ((d = opendir(sp->dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, ".tmp.", 5) == 0)
+		if (strncmp(de->d_name, ".tmp.", 5) == 0 &&
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    sb.st_mtime < before)
 			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
 }

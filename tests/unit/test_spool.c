@@ -17,9 +17,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "limits.h"
 #include "msgid.h"
 #include "spool.h"
 
@@ -93,6 +95,20 @@ touch(const char *name, const char *s)
 	assert_non_null(f = fopen(p, "w"));
 	fputs(s, f);
 	fclose(f);
+}
+
+/* age - set name's mtime secs in the past */
+static void
+age(const char *name, long secs)
+{
+	char		p[400];
+	struct timespec	t[2];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= secs;
+	t[1] = t[0];
+	assert_int_equal(utimensat(AT_FDCWD, p, t, 0), 0);
 }
 
 static void
@@ -234,13 +250,18 @@ test_open_cleans(void **state)
 	touch(name, "{}");
 	touch(".tmp.abc.XXXXXX", "half");
 	touch(".tmp.def.YYYYYY", "half");
+	touch(".tmp.new.ZZZZZZ", "in progress");
 	touch(".keep", "");
+	age(".tmp.abc.XXXXXX", SPOOL_TMP_STALE + 60);
+	age(".tmp.def.YYYYYY", SPOOL_TMP_STALE + 60);
 	assert_non_null(sp = spool_open(dir, 1 << 20, err, sizeof(err)));
 	assert_false(exists(".tmp.abc.XXXXXX"));
 	assert_false(exists(".tmp.def.YYYYYY"));
+	/* another process's put in progress: younger than SPOOL_TMP_STALE, kept */
+	assert_true(exists(".tmp.new.ZZZZZZ"));
 	assert_true(exists(".keep"));
 	assert_true(exists(name));
-	assert_int_equal(entries(), 3);
+	assert_int_equal(entries(), 4);
 	spool_close(sp);
 
 	/* a directory that cannot be created: NULL and why */
