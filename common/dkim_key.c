@@ -8,10 +8,6 @@
  * SubjectPublicKeyInfo DER for RSA and the raw 32-byte key for Ed25519
  * (RFC 8463 4).  An empty p= is a revoked key (RFC 6376 3.6.1).
  */
-#include <arpa/inet.h>
-#include <arpa/nameser.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +21,6 @@
 #include "dkim_key.h"
 #include "dns.h"
 
-/* DNS answer bytes for one key record query */
-#define DKIM_DNS_ANSWER_MAX	8192
 
 struct dkim_key {
 	EVP_PKEY	*pkey;

@@ -59,6 +59,7 @@
  * config: [ingest] max_message_size. */
 #define SMTP_MSGSIZE_DEFAULT	(50LL * 1024 * 1024)
 /* [spool] max_size default: the fallback spool while the object store is down */
+#define STORE_PREFIX_DEFAULT	"mail"	/* [storage] prefix: first segment of every key */
 #define STORE_SPOOL_MAX_DEFAULT	(1LL << 30)
 
 /* Message id: 26-char ULID, '.', node id. */

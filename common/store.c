@@ -114,6 +114,13 @@ store_prefix_valid(const char *prefix)
 	    prefix[0] != '/' && (n == 0 || prefix[n - 1] != '/');
 }
 
+/* store_conf_prefix - [storage] prefix, with its one default */
+const char *
+store_conf_prefix(const struct config *cf)
+{
+	return config_str(cf, "storage", "prefix", STORE_PREFIX_DEFAULT);
+}
+
 /* store_open - objstore + index + spool from the configuration */
 struct store *
 store_open(const struct config *cf, char *err, size_t errlen)
@@ -126,7 +133,7 @@ store_open(const struct config *cf, char *err, size_t errlen)
 		snprintf(err, errlen, "store: out of memory");
 		return NULL;
 	}
-	prefix = config_str(cf, "storage", "prefix", "mail");
+	prefix = store_conf_prefix(cf);
 	if (!store_prefix_valid(prefix)) {
 		snprintf(err, errlen, "%s: [storage] prefix: want [A-Za-z0-9/._-], at most %d,"
 		    " no leading or trailing '/'", config_path(cf), OBJKEY_PREFIX_MAX);

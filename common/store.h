@@ -44,6 +44,8 @@ enum store_status {
 
 struct store;
 
+/* store_conf_prefix - [storage] prefix (default STORE_PREFIX_DEFAULT, "mail") */
+const char	*store_conf_prefix(const struct config *);
 /* store_open - objstore + index + spool from config; NULL + err on bad config */
 struct store	*store_open(const struct config *, char *err, size_t errlen);
 void		 store_close(struct store *);

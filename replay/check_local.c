@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "anonfile.h"
+#include "store.h"
 #include "config.h"
 #include "msgid.h"
 #include "index.h"
@@ -74,7 +75,7 @@ check_canary(struct check_ctx *cx, struct objstore *os, const char *key, char *w
 void
 check_store(struct check_ctx *cx)
 {
-	const char	*prefix = config_str(cx->cfg, "storage", "prefix", "");
+	const char	*prefix = store_conf_prefix(cx->cfg);
 	char		 key[OBJKEY_MAX], why[ERRSTR_MAX * 2], dir[1024];
 	struct objstore	*os;
 	struct spool	*sp;
@@ -180,7 +181,7 @@ check_callout(struct check_ctx *cx, const char *domain, const char *sec, const c
 	struct callout_target	 t;
 	struct check_cache	 cc = { 0, 0 };
 	struct index		*ix;
-	char			 why[ERRSTR_MAX], path[1024];
+	char			 why[ERRSTR_MAX], ixerr[ERRSTR_MAX], path[1024];
 	long long		 ttl = config_duration(cx->cfg, sec, "positive_ttl", 7 * 86400, 0,
 				    3650LL * 86400);
 
@@ -193,7 +194,7 @@ check_callout(struct check_ctx *cx, const char *domain, const char *sec, const c
 		return;
 	}
 	config_index_path(cx->cfg, path, sizeof(path));
-	if ((ix = index_open_existing(path, path, sizeof(path))) != NULL) {
+	if ((ix = index_open_existing(path, ixerr, sizeof(ixerr))) != NULL) {
 		index_verify_list(ix, domain, check_cache_cb, &cc);
 		index_close(ix);
 	}

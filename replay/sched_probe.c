@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "store.h"
 #include "config.h"
 #include "deliver.h"
 #include "log.h"
@@ -137,7 +138,7 @@ sched_sprobe(void *arg)
 {
 	struct sched	*s = arg;
 	struct objstore	*os = NULL;
-	const char	*prefix = config_str(s->conf->wc.cfg, "storage", "prefix", "");
+	const char	*prefix = store_conf_prefix(s->conf->wc.cfg);
 	char		 why[ERRSTR_MAX];
 	int		 ok;
 
