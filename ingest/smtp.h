@@ -36,6 +36,8 @@ struct smtp_tx {
 	int		 binarymime;	/* BODY=BINARYMIME: BDAT only (RFC 3030 3) */
 	struct smtp_msg	*msg;		/* BDAT chunks so far; NULL before the first */
 	int		 chunks;	/* BDAT commands in this transaction */
+	time_t		 bdat_start;	/* monotonic s of the first chunk: min_data_rate */
+	long long	 bdat_got;	/* chunk octets so far, counted against it */
 	char		 bdat_fail[128];	/* "": ok; else the refusal repeated to the rest
 					 * of the transaction's chunks */
 	int		 rcpt_tried;	/* any RCPT attempted */
@@ -93,6 +95,7 @@ int	smtp_data_run(struct smtp_session *);
 struct smtp_msg *smtp_msg_open(struct smtp_session *, int chunked);
 size_t	smtp_msg_feed(struct smtp_msg *, const unsigned char *, size_t);
 int	smtp_msg_wait(struct smtp_session *, time_t start, long long got);
+long long smtp_msg_left(struct smtp_session *, time_t start, long long got);
 int	smtp_msg_check(struct smtp_session *, struct smtp_msg *, char *text, size_t len);
 void	smtp_msg_finish(struct smtp_msg *);
 long long smtp_msg_body(const struct smtp_msg *);

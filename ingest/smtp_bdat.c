@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "limits.h"
 #include "log.h"
 #include "mailaddr.h"
@@ -44,15 +45,34 @@ bdat_parse(char *args, long long *size, int *last)
 	return mailaddr_size_parse(args, SMTP_BDAT_CHUNK_MAX, size) == 1 ? 0 : -1;
 }
 
-/* bdat_read - consume the size octets of a chunk into m (NULL: discard); 0 done, -1 over */
+/*
+ * bdat_read - consume the size octets of a chunk into m (NULL: discard); 0 done,
+ * -1 over.  The data rate is the message's, as for DATA: from the first chunk
+ * of the transaction (tx->bdat_start) over all its octets, so a client cannot
+ * restart the clock with every small chunk.  A chunk read outside a
+ * transaction is timed on its own.
+ */
 static int
 bdat_read(struct smtp_session *s, struct smtp_msg *m, long long size)
 {
-	struct timespec	ts;
-	long long	got = 0;
-	size_t		k;
+	struct smtp_tx	*tx = s->tx;
+	time_t		 start = (time_t)(mono_ms() / 1000);
+	long long	 got = 0, base = 0;
+	size_t		 k;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (tx != NULL) {
+		if (tx->bdat_start == 0)
+			tx->bdat_start = start;
+		start = tx->bdat_start;
+		base = tx->bdat_got;
+		/* chunks that each arrive whole, but slowly one after the other */
+		if (smtp_msg_left(s, start, base) <= 0) {
+			smtp_gone(s, 0);
+			smtp_log(s, "data_aborted", "addr=%s bdat=%lld got=%lld", s->addr, size,
+			    base);
+			return -1;
+		}
+	}
 	for (;;) {
 		k = s->inlen - s->inpos;
 		if ((long long)k > size - got)
@@ -61,16 +81,18 @@ bdat_read(struct smtp_session *s, struct smtp_msg *m, long long size)
 			(void)smtp_msg_feed(m, s->in + s->inpos, k);	/* chunked: takes all */
 		s->inpos += k;
 		got += k;
+		if (tx != NULL)
+			tx->bdat_got = base + got;
 		if (got == size)
 			return 0;
-		if (smtp_msg_wait(s, ts.tv_sec, got) <= 0) {
+		if (smtp_msg_wait(s, start, base + got) <= 0) {
 			smtp_log(s, "data_aborted", "addr=%s bdat=%lld got=%lld", s->addr, size, got);
 			return -1;
 		}
 	}
 }
 
-/* bdat_refuse - first refusal in a transaction: an error (tarpit, hard limit), then text */
+/* bdat_refuse - a sequence error (no MAIL/RCPT): an error (tarpit, hard limit), then text */
 static int
 bdat_refuse(struct smtp_session *s, const char *text)
 {
@@ -125,7 +147,9 @@ smtp_bdat_run(struct smtp_session *s, char *args)
 		smtp_msg_finish(tx->msg);
 	if (tx->bdat_fail[0] != '\0' ||
 	    smtp_msg_check(s, tx->msg, tx->bdat_fail, sizeof(tx->bdat_fail))) {
-		r = bdat_refuse(s, tx->bdat_fail);
+		/* a local failure or the content's limits: a reply, as DATA gives, not a
+		 * protocol error of the client's (no tarpit, no hard error limit) */
+		r = smtp_reply(s, "%s", tx->bdat_fail) == 0 ? 0 : -1;
 		if (last)
 			smtp_tx_free(s);
 		return r;

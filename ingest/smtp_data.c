@@ -26,6 +26,7 @@
 
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "auth.h"
 #include "config.h"
 #include "datascan.h"
@@ -159,20 +160,32 @@ data_received(struct smtp_session *s, struct smtp_msg *d, const char *id)
 int
 smtp_msg_wait(struct smtp_session *s, time_t start, long long got)
 {
-	struct timespec	ts;
-	long long	left = s->ic->data_timeout;
+	long long	left = smtp_msg_left(s, start, got);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (s->ic->min_data_rate > 0) {
-		left = start + s->ic->data_timeout + got / s->ic->min_data_rate - ts.tv_sec;
-		if (left > s->ic->data_timeout)
-			left = s->ic->data_timeout;
-		if (left <= 0) {
-			smtp_gone(s, 0);
-			return -1;
-		}
+	if (left <= 0) {
+		smtp_gone(s, 0);
+		return -1;
 	}
 	return smtp_fill(s, (int)left);
+}
+
+/*
+ * smtp_msg_left - seconds a message begun at start (monotonic s) with got
+ * octets so far may still wait for more: data_timeout, or less under
+ * min_data_rate (data_timeout + got / rate since start; Postfix
+ * smtpd_min_data_rate)
+ */
+long long
+smtp_msg_left(struct smtp_session *s, time_t start, long long got)
+{
+	long long	left = s->ic->data_timeout;
+
+	if (s->ic->min_data_rate > 0) {
+		left = start + s->ic->data_timeout + got / s->ic->min_data_rate - mono_ms() / 1000;
+		if (left > s->ic->data_timeout)
+			left = s->ic->data_timeout;
+	}
+	return left;
 }
 
 /* smtp_msg_feed - n wire bytes through the state machine into the message; bytes consumed */
@@ -186,14 +199,13 @@ smtp_msg_feed(struct smtp_msg *d, const unsigned char *p, size_t n)
 static int
 data_read(struct smtp_session *s, struct smtp_msg *d)
 {
-	struct timespec	ts;
+	time_t	start = (time_t)(mono_ms() / 1000);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	for (;;) {
 		s->inpos += smtp_msg_feed(d, s->in + s->inpos, s->inlen - s->inpos);
 		if (d->scan.end)
 			return 0;
-		if (smtp_msg_wait(s, ts.tv_sec, d->body) <= 0)
+		if (smtp_msg_wait(s, start, d->body) <= 0)
 			return -1;
 	}
 }

@@ -7,7 +7,8 @@
 #   3. low disk on the staging file system (min_free_space): 452 4.3.1 at MAIL
 #   4. started as root with [ingest] user = nobody: runs as nobody and accepts mail
 #   5. minimum data rate: a client trickling DATA (each read well within the
-#      timeout) is still cut off with 421 4.4.2 (Postfix smtpd_min_data_rate)
+#      timeout) is still cut off with 421 4.4.2 (Postfix smtpd_min_data_rate), and so
+#      is one sending small BDAT chunks slowly (the rate is the message's)
 . "$(dirname "$0")/../lib/common.sh"
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
 command -v smtp-sink >/dev/null || fail "no smtp-sink (postfix)"
@@ -145,6 +146,29 @@ else:
 assert l.startswith(b"421 4.4.2 mx.test Error: timeout exceeded"), l
 PY
 ok "a client trickling DATA below min_data_rate gets 421 4.4.2"
+python3 - "$PORT_slow" <<'PY' || fail "min data rate over BDAT chunks"
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+f = s.makefile("rb")
+f.readline()
+for c in (b"EHLO s.test", b"MAIL FROM:<bob@other.test>", b"RCPT TO:<alice@example.test>"):
+    s.sendall(c + b"\r\n")
+    while True:
+        l = f.readline()
+        if l[3:4] != b"-":
+            break
+# each chunk whole, one every 0.5 s: no single read waits, the message as a whole is slow
+for i in range(60):
+    s.sendall(b"BDAT 1\r\nx")
+    l = f.readline()
+    if not l.startswith(b"250 "):
+        break
+    time.sleep(0.5)
+else:
+    raise SystemExit("a BDAT sender of 1 octet per 0.5 s was never cut off")
+assert l.startswith(b"421 4.4.2 mx.test Error: timeout exceeded"), l
+PY
+ok "a client sending whole BDAT chunks below min_data_rate gets 421 4.4.2"
 
 for n in mon down disk slow ${PID_priv:+priv}; do
 	eval "_pid=\$PID_$n"
