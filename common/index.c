@@ -452,6 +452,7 @@ index_open_flags(const char *path, int flags, char *err, size_t errlen)
 		snprintf(err, errlen, "index %s: not writable by uid %ld (%s): chown it (and its"
 		    " -wal, -shm) to the user the program runs as", path, (long)geteuid(),
 		    access(path, W_OK) == -1 ? strerror(errno) : "read-only");
+		index_open_st = INDEX_TEMPFAIL;	/* "not accessible": 75, not storage's 69 */
 		goto fail;
 	}
 	if (index_wal(ix) != SQLITE_OK ||

@@ -298,7 +298,7 @@ s3_list_parse(struct objstore *o, const struct buf *b, void (*fn)(const char *,
     const struct objinfo *, void *), void *arg, char *next, size_t nextlen)
 {
 	const char	*p = b->data, *end = b->data + b->len, *bs, *be;
-	char		 key[OBJKEY_MAX], v[128], trunc[16];
+	char		 key[OBJKEY_MAX], v[128], trunc[16] = "";
 	struct objinfo	 info;
 	long long	 size;
 
@@ -325,8 +325,7 @@ s3_list_parse(struct objstore *o, const struct buf *b, void (*fn)(const char *,
 	    (strcmp(trunc, "true") != 0 && strcmp(trunc, "false") != 0)))
 		return objstore_fail(o, OBJ_PERMFAIL, "S3 list: IsTruncated is neither true nor "
 		    "false");
-	if (objstore_s3_xml_tag(b->data, end, "IsTruncated", trunc, sizeof(trunc)) != NULL &&
-	    strcmp(trunc, "true") == 0 &&
+	if (strcmp(trunc, "true") == 0 &&
 	    (objstore_s3_xml_tag(b->data, end, "NextContinuationToken", next, nextlen) == NULL ||
 	    *next == '\0')) {
 		*next = '\0';

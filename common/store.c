@@ -440,6 +440,11 @@ store_flush_one(const char *id, int64_t mtime_ms, void *arg)
 	struct stat		 sb;
 	int			 fd, rc = 0;
 
+	/* the store failed on an earlier message of this pass: no index read per file */
+	if (fc->store_down) {
+		fc->remaining++;
+		return 0;
+	}
 	is = index_has_message(st->ix, id);
 	if (is != INDEX_OK && is != INDEX_NOTFOUND) {
 		fc->index_error = 1;
@@ -447,10 +452,6 @@ store_flush_one(const char *id, int64_t mtime_ms, void *arg)
 	}
 	/* unindexed and recent: a commit may be between spool and index */
 	if (is == INDEX_NOTFOUND && fc->now - mtime_ms < STORE_SPOOL_ADOPT_MS) {
-		fc->remaining++;
-		return 0;
-	}
-	if (fc->store_down) {
 		fc->remaining++;
 		return 0;
 	}

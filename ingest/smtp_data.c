@@ -337,6 +337,7 @@ data_annotate(struct smtp_session *s, struct smtp_msg *d, const struct auth_verd
 	off_t	end = d->size;
 
 	if ((d->fd = staging_get(s->ic->staging_dir)) < 0) {
+		d->werr = errno ? errno : EIO;	/* the log line says why */
 		d->fd = old;
 		return -1;
 	}
