@@ -120,7 +120,11 @@ drill_expect(struct drill *d, const char *gw, const struct deliver_rcpt *r, int 
 	    " (want ", ok ? "" : want == 2 ? "250" : enh, ok ? "" : ")");
 }
 
-/* drill_verify - the canary in the index (marked) and the store (bytes intact); 0 ok */
+/*
+ * drill_verify - the canary in the index (marked) and the store (bytes intact); 0 ok,
+ * -1 marked but not intact (the caller purges it all the same), -2 not marked (it
+ * cannot be told from real mail: left for the operator)
+ */
 static int
 drill_verify(struct drill *d, const char *gw, const char *id, int *outfd)
 {
@@ -134,12 +138,13 @@ drill_verify(struct drill *d, const char *gw, const char *id, int *outfd)
 	if (index_get_message(d->c->ix, id, &env, key, sizeof(key), &loc, spool,
 	    sizeof(spool)) != INDEX_OK) {
 		drill_say(d, CHECK_FAIL, gw, "canary %s: not in the index", id);
-		return -1;
+		return -2;
 	}
 	if (index_drill_mark(d->c->ix, id, (int64_t)time(NULL) * 1000) != INDEX_OK) {
-		drill_say(d, CHECK_FAIL, gw, "canary %s: cannot mark it a drill canary", id);
+		drill_say(d, CHECK_FAIL, gw, "canary %s: cannot mark it a drill canary: hold or "
+		    "delete it with mxspool-replay hold %s / delete %s", id, id, id);
 		envelope_free(&env);
-		return -1;
+		return -2;
 	}
 	if ((fd = anonfile_open(config_data_dir(d->c->cfg))) == -1 ||
 	    store_fetch(d->c->store, id, fd) != STORE_OK ||
@@ -225,7 +230,7 @@ drill_gateway(struct drill *d, const struct deliver_route *rt, int deliver)
 	struct deliver_conn	*conn;
 	const char		*gw = rt->target + strlen("smtp://"), *q;
 	char			 err[ERRSTR_MAX], id[MSGID_MAX];
-	int			 code = 0, fd = -1;
+	int			 code = 0, fd = -1, v;
 
 	if ((conn = deliver_connect(rt, &d->o, &code, err, sizeof(err))) == NULL) {
 		drill_say(d, CHECK_FAIL, gw, "connect: %s", err);
@@ -252,11 +257,14 @@ drill_gateway(struct drill *d, const struct deliver_route *rt, int deliver)
 		drill_say(d, CHECK_FAIL, gw, "canary: the 250 names no id (\"queued as ID\")");
 		return;
 	}
-	if (drill_verify(d, gw, id, &fd) != 0)
+	/* a marked canary is purged whatever the checks found: never left for serve */
+	if ((v = drill_verify(d, gw, id, &fd)) == -2)
 		return;
-	if (deliver)
-		drill_deliver(d, gw, fd);
-	close(fd);
+	if (v == 0) {
+		if (deliver)
+			drill_deliver(d, gw, fd);
+		close(fd);
+	}
 	if (store_purge(d->c->store, id) != STORE_OK ||
 	    index_drill_forget(d->c->ix, id) != INDEX_OK)
 		drill_say(d, CHECK_FAIL, gw, "canary %s: could not be purged: delete it with "
