@@ -1,6 +1,6 @@
 /*
- * spf.c - RFC 7208 check_host(): record selection, parsing, mechanisms,
- * modifiers, macros, limits.
+ * spf.c - RFC 7208 check_host(): record selection, mechanisms, modifiers,
+ * limits; the record's syntax is spf_parse.c, macro expansion spf_macro.c.
  *
  * Entry points: spf_check, spf_check_host (spf.h).  A record is parsed
  * whole before any term is evaluated (4.6: a syntax error anywhere is
@@ -22,44 +22,8 @@
 #include <time.h>
 
 #include "spf.h"
+#include "spf_int.h"
 
-enum spf_kind {
-	SPF_K_ALL, SPF_K_INCLUDE, SPF_K_A, SPF_K_MX, SPF_K_PTR, SPF_K_IP4, SPF_K_IP6,
-	SPF_K_EXISTS,
-};
-
-struct spf_term {
-	enum spf_kind	 kind;
-	enum spf_result	 qual;
-	const char	*spec;		/* domain-spec (unexpanded), NULL: current domain */
-	size_t		 speclen;
-	int		 cidr4, cidr6;
-	unsigned char	 net[16];	/* ip4/ip6 */
-	const char	*text;		/* the term as written, for the verdict */
-	size_t		 textlen;
-};
-
-struct spf_record {
-	char		*buf;		/* the record's copy, NUL-split into terms */
-	struct spf_term	 t[SPF_TERMS_MAX];
-	int		 n;
-	const char	*redirect, *exp;
-	size_t		 redirlen, explen;
-};
-
-struct spf_ctx {
-	const struct spf_resolver	*res;
-	const struct spf_request	*req;
-	struct spf_verdict		*v;
-	int				 v4;		/* client is IPv4 */
-	unsigned char			 ip[16];	/* 4 or 16 bytes */
-	const char			*sender;
-	char				 local[MXS_LOCALPART_MAX + 1];
-	char				 odomain[DNS_NAME_MAX + 1];
-	struct timespec			 deadline;	/* CLOCK_MONOTONIC; 0: none */
-};
-
-#define SPF_SYNTAX	(-1)	/* macro or term syntax: permerror */
 
 static enum spf_result spf_eval(struct spf_ctx *, const char *domain, int depth, int want_exp);
 
@@ -134,7 +98,7 @@ spf_addr_match(const unsigned char *a, const unsigned char *b, int bits)
 }
 
 /* spf_ptr_validated - a validated name of the client (5.5), the best for target */
-static int
+int
 spf_ptr_validated(struct spf_ctx *c, const char *target, char *out, size_t outlen)
 {
 	struct dns_answer	 ptr, addr;
@@ -175,433 +139,6 @@ spf_ptr_validated(struct spf_ctx *c, const char *target, char *out, size_t outle
 	return found;
 }
 
-/* spf_macro_value - the value of macro letter l (lower case) into out */
-static int
-spf_macro_value(struct spf_ctx *c, int l, const char *domain, int check, char *out,
-    size_t outlen)
-{
-	const unsigned char	*b = c->ip;
-	size_t			 o = 0;
-	int			 i;
-
-	switch (l) {
-	case 's': snprintf(out, outlen, "%s", c->sender); break;
-	case 'l': snprintf(out, outlen, "%s", c->local); break;
-	case 'o': snprintf(out, outlen, "%s", c->odomain); break;
-	case 'd': snprintf(out, outlen, "%s", domain); break;
-	case 'h': snprintf(out, outlen, "%s", c->req->helo ? c->req->helo : ""); break;
-	case 'v': snprintf(out, outlen, "%s", c->v4 ? "in-addr" : "ip6"); break;
-	case 'r':
-		snprintf(out, outlen, "%s", c->req->receiver ? c->req->receiver : "unknown");
-		break;
-	case 't':
-		snprintf(out, outlen, "%lld", (long long)(c->req->now ? c->req->now :
-		    time(NULL)));
-		break;
-	case 'i':
-		if (c->v4) {
-			snprintf(out, outlen, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
-			break;
-		}
-		/* 7.3: IPv6 as dot-separated nibbles */
-		for (i = 0; i < 16 && o + 4 < outlen; i++) {
-			o += (size_t)snprintf(out + o, outlen - o, "%s%X.%X", i ? "." : "",
-			    b[i] >> 4, b[i] & 15);
-		}
-		break;
-	case 'c':
-		if (inet_ntop(c->v4 ? AF_INET : AF_INET6, b, out, (socklen_t)outlen) == NULL)
-			return -1;
-		break;
-	case 'p':
-		/* 7.3: discouraged but defined; not counted as a term lookup */
-		if (check || !spf_ptr_validated(c, domain, out, outlen))
-			snprintf(out, outlen, "unknown");
-		break;
-	default:
-		return -1;
-	}
-	return 0;
-}
-
-/* spf_macro_transform - split on delims, maybe reverse, keep n rightmost, join with '.' */
-static size_t
-spf_macro_transform(const char *val, const char *delims, int rev, long n, char *out,
-    size_t outlen)
-{
-	const char	*part[SPF_EXPAND_MAX / 2 + 1];
-	size_t		 plen[SPF_EXPAND_MAX / 2 + 1];
-	size_t		 np = 0, o = 0, i, k;
-	const char	*p = val, *q;
-
-	for (;;) {
-		q = p + strcspn(p, delims);
-		if (np < sizeof(part) / sizeof(*part)) {
-			part[np] = p;
-			plen[np++] = (size_t)(q - p);
-		}
-		if (*q == '\0')
-			break;
-		p = q + 1;
-	}
-	if (rev)
-		for (i = 0; i < np / 2; i++) {
-			const char *tp = part[i];
-			size_t tl = plen[i];
-			part[i] = part[np - 1 - i];
-			plen[i] = plen[np - 1 - i];
-			part[np - 1 - i] = tp;
-			plen[np - 1 - i] = tl;
-		}
-	k = n > 0 && (size_t)n < np ? np - (size_t)n : 0;
-	for (i = k; i < np; i++) {
-		if (o + plen[i] + 2 > outlen)
-			break;
-		if (i > k)
-			out[o++] = '.';
-		memcpy(out + o, part[i], plen[i]);
-		o += plen[i];
-	}
-	out[o] = '\0';
-	return o;
-}
-
-/* spf_url_escape - 7.3: upper-case macro letters escape all but unreserved characters */
-static size_t
-spf_url_escape(const char *in, char *out, size_t outlen)
-{
-	size_t	o = 0;
-
-	for (; *in != '\0' && o + 4 < outlen; in++) {
-		unsigned char ch = (unsigned char)*in;
-		if (isalnum(ch) || strchr("-._~", ch) != NULL)
-			out[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "%%%02X", ch);
-	}
-	out[o] = '\0';
-	return o;
-}
-
-/*
- * spf_macro - one macro-expand "{" letter *DIGIT ["r"] *delimiter "}" (7.1)
- * from s[*i] (just after the "{"), its value into out; *i moves past "}".
- */
-static int
-spf_macro(struct spf_ctx *c, const char *s, size_t len, size_t *i, const char *domain,
-    int exp, int check, char *out, size_t outlen)
-{
-	char	val[SPF_EXPAND_MAX + 1], tv[SPF_EXPAND_MAX + 1], delims[8] = "";
-	size_t	k = *i, nd = 0;
-	long	n = -1;
-	int	letter, upper, rev = 0;
-
-	if (k >= len)
-		return SPF_SYNTAX;
-	letter = tolower((unsigned char)s[k]);
-	upper = isupper((unsigned char)s[k]);
-	/* c, r and t only in an explanation (7.1) */
-	if (letter == '\0' || (strchr("slodiphv", letter) == NULL &&
-	    !(exp && strchr("crt", letter) != NULL)))
-		return SPF_SYNTAX;
-	k++;
-	if (k < len && isdigit((unsigned char)s[k])) {
-		n = 0;
-		while (k < len && isdigit((unsigned char)s[k]) && n < 1000)
-			n = n * 10 + (s[k++] - '0');
-		/* 7.1: the DIGIT transformer MUST be nonzero */
-		if (n == 0 || n >= 1000)
-			return SPF_SYNTAX;
-	}
-	if (k < len && (s[k] == 'r' || s[k] == 'R')) {
-		rev = 1;
-		k++;
-	}
-	for (; k < len && s[k] != '\0' && strchr(".-+,/_=", s[k]) != NULL; k++)
-		if (nd < sizeof(delims) - 1 && strchr(delims, s[k]) == NULL)
-			delims[nd++] = s[k];
-	if (k >= len || s[k] != '}')
-		return SPF_SYNTAX;
-	*i = k + 1;
-	if (nd == 0)
-		delims[0] = '.';
-	if (spf_macro_value(c, letter, domain, check, val, sizeof(val)) != 0)
-		return SPF_SYNTAX;
-	spf_macro_transform(val, delims, rev, n, tv, sizeof(tv));
-	if (upper)
-		spf_url_escape(tv, out, outlen);
-	else
-		snprintf(out, outlen, "%s", tv);
-	return 0;
-}
-
-/*
- * spf_expand - RFC 7208 7: expand macro-string s[0..len) into out.
- * exp: an explanation string (c, r, t allowed, spaces literal).  check:
- * syntax only (no lookups).  Returns the length, or SPF_SYNTAX.
- */
-static int
-spf_expand(struct spf_ctx *c, const char *s, size_t len, const char *domain, int exp,
-    int check, char *out, size_t outlen)
-{
-	char		 mac[3 * SPF_EXPAND_MAX + 1];
-	size_t		 i = 0, o = 0, w;
-	const char	*add;
-
-	while (i < len) {
-		unsigned char ch = (unsigned char)s[i++];
-		if (ch != '%') {
-			/* macro-literal %x21-24 / %x26-7E; an explanation allows spaces */
-			if ((ch < 0x21 || ch > 0x7e) && !(exp && ch == ' '))
-				return SPF_SYNTAX;
-			if (o + 1 >= outlen)
-				return SPF_SYNTAX;
-			out[o++] = (char)ch;
-			continue;
-		}
-		if (i >= len)
-			return SPF_SYNTAX;
-		switch (s[i++]) {
-		case '%': add = "%"; break;
-		case '_': add = " "; break;
-		case '-': add = "%20"; break;
-		case '{':
-			if (spf_macro(c, s, len, &i, domain, exp, check, mac, sizeof(mac)) != 0)
-				return SPF_SYNTAX;
-			add = mac;
-			break;
-		default: return SPF_SYNTAX;
-		}
-		if (o + (w = strlen(add)) >= outlen)
-			return SPF_SYNTAX;
-		memcpy(out + o, add, w);
-		o += w;
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
-/* spf_toplabel - RFC 7208 7.1 toplabel: alphanumerics with a letter, or with an inner '-' */
-static int
-spf_toplabel(const char *l, size_t n)
-{
-	size_t	i;
-	int	alpha = 0;
-
-	if (n == 0 || !isalnum((unsigned char)l[0]) || !isalnum((unsigned char)l[n - 1]))
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (isalpha((unsigned char)l[i]))
-			alpha = 1;
-		else if (!isdigit((unsigned char)l[i]) && l[i] != '-')
-			return 0;
-	}
-	return alpha || memchr(l, '-', n) != NULL;
-}
-
-/* spf_domain_spec_ok - domain-spec = macro-string domain-end (7.1), syntax only */
-static int
-spf_domain_spec_ok(struct spf_ctx *c, const char *s, size_t n)
-{
-	char		 buf[SPF_EXPAND_MAX + 1];
-	const char	*dot;
-	size_t		 end = n;
-
-	if (n == 0 || spf_expand(c, s, n, "", 0, 1, buf, sizeof(buf)) < 0)
-		return 0;
-	/* domain-end = macro-expand, or "." toplabel ["."] */
-	if (s[n - 1] == '}' || (n >= 2 && s[n - 2] == '%'))
-		return 1;
-	if (s[end - 1] == '.')
-		end--;
-	for (dot = s + end; dot > s && dot[-1] != '.'; dot--)
-		;
-	if (dot == s)
-		return 0;
-	return spf_toplabel(dot, (size_t)(s + end - dot));
-}
-
-/* spf_cidr - "/" digits without a leading zero, at most max; -1 bad */
-static int
-spf_cidr(const char *s, size_t n, int max)
-{
-	long long	v = 0;
-	size_t		i;
-
-	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v > max ? -1 : (int)v;
-}
-
-/* spf_dual_cidr - strip "[/n4][//n6]" from the end of [s, *n) (a and mx, 5.3, 5.4) */
-static int
-spf_dual_cidr(const char *s, size_t *n, struct spf_term *t)
-{
-	const char	*p;
-	size_t		 len = *n;
-
-	t->cidr4 = 32;
-	t->cidr6 = 128;
-	for (p = s + len; p > s && isdigit((unsigned char)p[-1]); p--)
-		;
-	if (p >= s + 2 && p[-1] == '/' && p[-2] == '/') {
-		if ((t->cidr6 = spf_cidr(p, (size_t)(s + len - p), 128)) < 0)
-			return -1;
-		len = (size_t)(p - 2 - s);
-		for (p = s + len; p > s && isdigit((unsigned char)p[-1]); p--)
-			;
-	}
-	if (p > s && p[-1] == '/' && p < s + len) {
-		if ((t->cidr4 = spf_cidr(p, (size_t)(s + len - p), 32)) < 0)
-			return -1;
-		len = (size_t)(p - 1 - s);
-	} else if (p > s && p[-1] == '/')
-		return -1;
-	*n = len;
-	return 0;
-}
-
-/* spf_term_spec - ":" domain-spec into t */
-static int
-spf_term_spec(struct spf_ctx *c, const char *s, size_t n, struct spf_term *t)
-{
-	if (n < 2 || s[0] != ':' || !spf_domain_spec_ok(c, s + 1, n - 1))
-		return SPF_SYNTAX;
-	t->spec = s + 1;
-	t->speclen = n - 1;
-	return 0;
-}
-
-/* spf_parse_mech - one mechanism (qualifier already taken) into t */
-static int
-spf_parse_mech(struct spf_ctx *c, const char *s, size_t n, struct spf_term *t)
-{
-	static const struct { const char *name; enum spf_kind kind; } mechs[] = {
-		{ "all", SPF_K_ALL }, { "include", SPF_K_INCLUDE }, { "a", SPF_K_A },
-		{ "mx", SPF_K_MX }, { "ptr", SPF_K_PTR }, { "ip4", SPF_K_IP4 },
-		{ "ip6", SPF_K_IP6 }, { "exists", SPF_K_EXISTS },
-	};
-	size_t	nl = strcspn(s, ":/"), i;
-	char	addr[INET6_ADDRSTRLEN + 1];
-
-	if (nl > n)
-		nl = n;
-	for (i = 0; i < sizeof(mechs) / sizeof(*mechs); i++)
-		if (strlen(mechs[i].name) == nl && strncasecmp(s, mechs[i].name, nl) == 0)
-			break;
-	if (i == sizeof(mechs) / sizeof(*mechs))
-		return SPF_SYNTAX;
-	t->kind = mechs[i].kind;
-	s += nl;
-	n -= nl;
-	switch (t->kind) {
-	case SPF_K_ALL:
-		return n == 0 ? 0 : SPF_SYNTAX;
-	case SPF_K_INCLUDE:
-	case SPF_K_EXISTS:
-		return spf_term_spec(c, s, n, t);
-	case SPF_K_A:
-	case SPF_K_MX:
-	case SPF_K_PTR:
-		if (t->kind != SPF_K_PTR && spf_dual_cidr(s, &n, t) != 0)
-			return SPF_SYNTAX;
-		return n == 0 ? 0 : spf_term_spec(c, s, n, t);
-	case SPF_K_IP4:
-	case SPF_K_IP6:
-		if (n < 2 || s[0] != ':')
-			return SPF_SYNTAX;
-		s++;
-		n--;
-		t->cidr4 = 32;
-		t->cidr6 = 128;
-		/* ip4-cidr-length / ip6-cidr-length: one "/n", no dual-cidr (5.6) */
-		const char *sl = memchr(s, '/', n);
-		if (sl != NULL) {
-			int bits = spf_cidr(sl + 1, n - (size_t)(sl + 1 - s),
-			    t->kind == SPF_K_IP4 ? 32 : 128);
-			if (bits < 0)
-				return SPF_SYNTAX;
-			*(t->kind == SPF_K_IP4 ? &t->cidr4 : &t->cidr6) = bits;
-			n = (size_t)(sl - s);
-		}
-		if (n >= sizeof(addr))
-			return SPF_SYNTAX;
-		memcpy(addr, s, n);
-		addr[n] = '\0';
-		if (inet_pton(t->kind == SPF_K_IP4 ? AF_INET : AF_INET6, addr, t->net) != 1)
-			return SPF_SYNTAX;
-		return 0;
-	}
-	return SPF_SYNTAX;
-}
-
-/* spf_parse - the record after "v=spf1" into r; 0 or SPF_SYNTAX */
-static int
-spf_parse(struct spf_ctx *c, char *p, struct spf_record *r)
-{
-	char	*tok;
-	size_t	 n, nl;
-
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			return 0;
-		tok = p;
-		p += strcspn(p, " ");
-		n = (size_t)(p - tok);
-		if (*p == ' ')
-			*p++ = '\0';
-		/* terms are printable US-ASCII (3.1, 4.6.1) */
-		for (nl = 0; nl < n; nl++)
-			if ((unsigned char)tok[nl] < 0x21 || (unsigned char)tok[nl] > 0x7e)
-				return SPF_SYNTAX;
-		/* modifier: name "=" macro-string, name = ALPHA *( ALPHA / DIGIT / - _ . ) */
-		nl = strspn(tok, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789-_.");
-		if (nl > 0 && nl < n && tok[nl] == '=' && isalpha((unsigned char)tok[0])) {
-			const char *val = tok + nl + 1;
-			size_t vl = n - nl - 1;
-			char buf[SPF_EXPAND_MAX + 1];
-
-			if (nl == 8 && strncasecmp(tok, "redirect", 8) == 0) {
-				if (r->redirect != NULL || !spf_domain_spec_ok(c, val, vl))
-					return SPF_SYNTAX;
-				r->redirect = val;
-				r->redirlen = vl;
-			} else if (nl == 3 && strncasecmp(tok, "exp", 3) == 0) {
-				if (r->exp != NULL || !spf_domain_spec_ok(c, val, vl))
-					return SPF_SYNTAX;
-				r->exp = val;
-				r->explen = vl;
-			} else if (spf_expand(c, val, vl, "", 0, 1, buf, sizeof(buf)) < 0)
-				return SPF_SYNTAX;	/* unknown modifiers are ignored if well-formed */
-			continue;
-		}
-		if (r->n >= SPF_TERMS_MAX)
-			return SPF_SYNTAX;
-		struct spf_term *t = &r->t[r->n];
-		memset(t, 0, sizeof(*t));
-		t->text = tok;
-		t->textlen = n;
-		t->qual = SPF_PASS;
-		switch (*tok) {
-		case '+': t->qual = SPF_PASS; tok++; n--; break;
-		case '-': t->qual = SPF_FAIL; tok++; n--; break;
-		case '~': t->qual = SPF_SOFTFAIL; tok++; n--; break;
-		case '?': t->qual = SPF_NEUTRAL; tok++; n--; break;
-		}
-		if (spf_parse_mech(c, tok, n, t) != 0)
-			return SPF_SYNTAX;
-		r->n++;
-	}
-}
-
 /* spf_target - expand a term's domain-spec (or take domain), truncated per 7.3 */
 static int
 spf_target(struct spf_ctx *c, const char *spec, size_t len, const char *domain, char *out,
@@ -614,7 +151,7 @@ spf_target(struct spf_ctx *c, const char *spec, size_t len, const char *domain, 
 		snprintf(out, outlen, "%s", domain);
 		return 0;
 	}
-	if (spf_expand(c, spec, len, domain, 0, 0, buf, sizeof(buf)) < 0)
+	if (spf_macro_expand(c, spec, len, domain, 0, 0, buf, sizeof(buf)) < 0)
 		return SPF_SYNTAX;
 	/* 7.3: drop labels from the left until it fits in 253 characters */
 	while (strlen(p) > DNS_NAME_MAX && strchr(p, '.') != NULL)
@@ -749,13 +286,13 @@ spf_explain(struct spf_ctx *c, const struct spf_record *r, const char *domain)
 		/* exactly one record; a bad one means no explanation (6.2) */
 		int ok = spf_lookup(c, target, DNS_T_TXT, &ans) == DNS_OK && ans.n == 1 &&
 		    strlen((char *)ans.rr[0].data) == ans.rr[0].len &&
-		    spf_expand(c, (char *)ans.rr[0].data, ans.rr[0].len, domain, 1, 0, out,
+		    spf_macro_expand(c, (char *)ans.rr[0].data, ans.rr[0].len, domain, 1, 0, out,
 		    outlen) >= 0;
 		dns_answer_free(&ans);
 		if (ok)
 			return;
 	}
-	if (spf_expand(c, def, strlen(def), domain, 1, 0, out, outlen) < 0)
+	if (spf_macro_expand(c, def, strlen(def), domain, 1, 0, out, outlen) < 0)
 		snprintf(out, outlen, "%s", def);
 }
 
