@@ -1,8 +1,8 @@
 /*
- * index_replay.c - the delivery queue's changes: leases, outcomes, operator
- * operations, purge and forget (see index_replay.h); every change of a
- * message's state goes through ir_move, of a recipient's through
- * ir_rcpt_move.  The reads are in index_replay_read.c.
+ * index_replay.c - the delivery queue's changes: leases, outcomes, purge and
+ * forget (see index_replay.h); every change of a message's state goes through
+ * ir_move, of a recipient's through ir_rcpt_move.  The reads are in
+ * index_replay_read.c, the operator's operations in index_replay_ops.c.
  *
  * Every statement is prepared here with bound parameters; the optional
  * filters of struct index_filter become fixed SQL fragments with named
@@ -55,7 +55,7 @@ ir_bind_text(sqlite3_stmt *s, const char *name, const char *v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-static void
+void
 ir_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
 {
 	int i = sqlite3_bind_parameter_index(s, name);
@@ -74,7 +74,7 @@ ir_text(sqlite3_stmt *s, int col)
 }
 
 /* ir_step_done - step a statement that returns no rows, then give it back */
-static enum index_status
+enum index_status
 ir_step_done(struct index *ix, sqlite3_stmt *s, const char *what)
 {
 	enum index_status st = INDEX_OK;
@@ -182,7 +182,7 @@ ir_rows_end(struct index *ix, sqlite3_stmt *s, int rc, const char *what)
 }
 
 /* ir_end - roll back when st failed, else commit (the reason kept); the outcome */
-static enum index_status
+enum index_status
 ir_end(struct index *ix, enum index_status st)
 {
 	if (st != INDEX_OK) {
@@ -198,23 +198,6 @@ ir_end(struct index *ix, enum index_status st)
  * it was, *moved = 0), as OpenSMTPD's single state setter does.  A change
  * is logged at debug level, one line: "<id> queue state old -> new".
  */
-/* the lease columns cleared, and the condition that the lease is still ours */
-#define IR_UNLEASE	"lease_owner = NULL, lease_until_ms = NULL"
-#define IR_OURS		" AND lease_owner = :o"
-
-struct ir_args {
-	const char	*owner;		/* :o */
-	const char	*note;		/* :note (bound only when set) */
-	const char	*rcpt;		/* :r  (recipient moves: one recipient; NULL: all) */
-	const char	*text;		/* :x */
-	int64_t		 now;		/* :now */
-	int64_t		 next;		/* :next */
-	int64_t		 until;		/* :u */
-	int64_t		 life;		/* :life */
-	int		 code;		/* :c */
-	int		 sent;		/* :sent */
-};
-
 /* ir_bind_args - bind what the statement asks for of a */
 static void
 ir_bind_args(sqlite3_stmt *s, const struct ir_args *a)
@@ -270,7 +253,7 @@ ir_state_of(struct index *ix, const char *id, enum queue_state *state)
  * ("" for none); both use the parameters of struct ir_args.  *moved = number
  * of messages moved (0: refused).  INDEX_NOTFOUND if id does not exist.
  */
-static enum index_status
+enum index_status
 ir_move(struct index *ix, const char *id, unsigned from, enum queue_state to,
     const char *set, const char *cond, const struct ir_args *a, int *moved)
 {
@@ -323,7 +306,7 @@ ir_move(struct index *ix, const char *id, unsigned from, enum queue_state to,
  * updated_ms = :now and set ("" for none); cond: more " AND ..." conditions.
  * *moved = recipients moved.
  */
-static enum index_status
+enum index_status
 ir_rcpt_move(struct index *ix, const char *id, unsigned from, enum rcpt_state to,
     const char *set, const char *cond, const struct ir_args *a, int *moved)
 {
@@ -609,125 +592,6 @@ index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t
 	if ((st = ir_end(ix, st)) == INDEX_OK && moved && to)
 		*to = QUEUE_EXPIRED;
 	return st;
-}
-
-/* ir_exists - INDEX_OK if message id exists */
-static enum index_status
-ir_exists(struct index *ix, const char *id)
-{
-	sqlite3_stmt	*s;
-	enum index_status st;
-	int		 rc;
-
-	if ((s = ir_prep(ix, "SELECT 1 FROM messages WHERE id = :id", &st)) == NULL)
-		return st;
-	ir_bind_text(s, ":id", id);
-	rc = sqlite3_step(s);
-	st = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
-	    ir_fail(ix, "lookup");
-	index_unprepare(ix, s);
-	return st;
-}
-
-/* ir_op - run an operator UPDATE on id; binds :id :now :life; *changed = rows changed */
-static enum index_status
-ir_op(struct index *ix, const char *sql, const char *id, int64_t now, int64_t life,
-    int *changed)
-{
-	sqlite3		*db = index_db(ix);
-	sqlite3_stmt	*s;
-	enum index_status st;
-
-	*changed = 0;
-	if ((st = ir_exists(ix, id)) != INDEX_OK)
-		return st;
-	if ((s = ir_prep(ix, sql, &st)) == NULL)
-		return st;
-	ir_bind_text(s, ":id", id);
-	ir_bind_int(s, ":now", now);
-	ir_bind_int(s, ":life", life);
-	if ((st = ir_step_done(ix, s, "update")) == INDEX_OK)
-		*changed = sqlite3_changes(db) > 0;
-	return st;
-}
-
-/* ir_op_move - an operator's move of message id: INDEX_NOTFOUND if there is no such message */
-static enum index_status
-ir_op_move(struct index *ix, const char *id, unsigned from, enum queue_state to,
-    const char *set, const struct ir_args *a, int *changed)
-{
-	enum index_status st;
-
-	*changed = 0;
-	if ((st = ir_exists(ix, id)) != INDEX_OK)
-		return st;
-	return ir_move(ix, id, from, to, set, "", a, changed);
-}
-
-enum index_status
-index_replay_hold(struct index *ix, const char *id, int64_t now, int *changed)
-{
-	struct ir_args a = { .now = now };
-
-	return ir_op_move(ix, id, QUEUE_BIT(QUEUE_QUEUED) | QUEUE_BIT(QUEUE_ACTIVE) |
-	    QUEUE_BIT(QUEUE_QUARANTINE), QUEUE_HOLD, IR_UNLEASE ", state_ms = :now", &a, changed);
-}
-
-enum index_status
-index_replay_release(struct index *ix, const char *id, int64_t now, int64_t lifetime_ms,
-    int *changed)
-{
-	struct ir_args a = { .now = now, .life = lifetime_ms };
-
-	return ir_op_move(ix, id, QUEUE_BIT(QUEUE_HOLD), QUEUE_QUEUED, "next_attempt_ms = :now,"
-	    " note = NULL, state_ms = :now, expires_ms = CASE WHEN COALESCE(expires_ms,"
-	    " received_ms + :life) <= :now THEN :now + :life ELSE expires_ms END", &a, changed);
-}
-
-/* index_replay_requeue - due now; not a change of state */
-enum index_status
-index_replay_requeue(struct index *ix, const char *id, int64_t now, int *changed)
-{
-	return ir_op(ix, "UPDATE messages SET next_attempt_ms = :now WHERE id = :id"
-	    " AND state = " QS_SQL(QS_QUEUED), id, now, 0, changed);
-}
-
-enum index_status
-index_replay_qrelease(struct index *ix, const char *id, int64_t now, int *changed)
-{
-	struct ir_args	 a = { .now = now };
-	enum index_status st;
-	int		 dummy;
-
-	*changed = 0;
-	if ((st = index_begin(ix)) != INDEX_OK)
-		return st;
-	if ((st = ir_exists(ix, id)) == INDEX_OK)
-		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_QUARANTINE), RCPT_PENDING, "", "", &a,
-		    changed);
-	*changed = *changed > 0;
-	if (st == INDEX_OK && *changed)
-		st = ir_move(ix, id, QUEUE_BIT(QUEUE_QUARANTINE) | QUEUE_BIT(QUEUE_QUEUED),
-		    QUEUE_QUEUED, "next_attempt_ms = :now, state_ms = :now, note = NULL", "", &a,
-		    &dummy);
-	return ir_end(ix, st);
-}
-
-enum index_status
-index_replay_delete(struct index *ix, const char *id, int64_t now, int *changed)
-{
-	struct ir_args	 a = { .now = now };
-	enum index_status st;
-	int		 dummy;
-
-	if ((st = index_begin(ix)) != INDEX_OK)
-		return st;
-	st = ir_op_move(ix, id, ((1u << QUEUE_NSTATES) - 1) & ~QUEUE_BIT(QUEUE_DELETED),
-	    QUEUE_DELETED, IR_UNLEASE ", state_ms = :now", &a, changed);
-	if (st == INDEX_OK)
-		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING) | RCPT_BIT(RCPT_QUARANTINE),
-		    RCPT_DELETED, "", "", &a, &dummy);
-	return ir_end(ix, st);
 }
 
 enum index_status
