@@ -1,7 +1,8 @@
 /*
  * cli_stats.c - status (backlog, states, control) and qshape (backlog age by
  * recipient domain, Postfix qshape's buckets: 0 5 10 20 ... 1280 1280+ minutes,
- * rows sorted by total, TOTAL first).
+ * rows sorted by total, TOTAL first).  Only printing: the figures, their order
+ * and the TOTAL row come from index_stats (the same aggregation as /status).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -16,134 +17,103 @@
 #include "rate.h"
 #include "status.h"
 
-struct cli_qrow {
-	char	*domain;
-	int64_t	 total;
-	int64_t	 b[INDEX_STATS_NBUCKETS];
-};
-
+/* what cli_qshape prints as index_stats_shape hands it the rows */
 struct cli_qshape {
-	struct cli_qrow	*rows;
-	size_t		 n, cap;
-	struct cli_qrow	 all;
-	int64_t		 oldest_ms;	/* received_ms of the oldest message shown, 0: none */
-	int		 nomem;
+	struct index_stats_domain	 total;		/* filled before the first row */
+	json_t				*arr;		/* --json: the rows; NULL: text */
+	int64_t				 now;
+	int				 w;		/* column width */
+	int				 started;	/* header and TOTAL printed */
 };
 
-/* cli_qshape_add - index_stats_shape callback: one domain's messages by age */
-static int
-cli_qshape_add(const struct index_stats_domain *d, void *arg)
-{
-	struct cli_qshape	*q = arg;
-	struct cli_qrow		*r, *nr;
-
-	if (q->n == q->cap) {
-		q->cap = q->cap ? q->cap * 2 : 32;
-		if ((nr = reallocarray(q->rows, q->cap, sizeof(*nr))) == NULL)
-			goto nomem;
-		q->rows = nr;
-	}
-	r = &q->rows[q->n];
-	if ((r->domain = strdup(d->domain)) == NULL)
-		goto nomem;
-	q->n++;
-	r->total = d->messages;
-	if (q->oldest_ms == 0 || d->oldest_ms < q->oldest_ms)
-		q->oldest_ms = d->oldest_ms;
-	q->all.total += d->messages;
-	for (int i = 0; i < INDEX_STATS_NBUCKETS; i++) {
-		r->b[i] = d->mbuckets[i];
-		q->all.b[i] += d->mbuckets[i];
-	}
-	return 0;
-nomem:
-	q->nomem = 1;
-	return 1;
-}
-
-/* cli_qrow_cmp - larger totals first, then by name */
-static int
-cli_qrow_cmp(const void *a, const void *b)
-{
-	const struct cli_qrow *x = a, *y = b;
-
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	return strcmp(x->domain, y->domain);
-}
-
-/* cli_qrow_print - one qshape line */
+/* cli_qrow_print - one qshape line (or JSON row): a domain's messages by age */
 static void
-cli_qrow_print(const struct cli_qrow *r, json_t *arr, int w)
+cli_qrow_print(const struct index_stats_domain *d, json_t *arr, int w)
 {
 	json_t *b;
 
 	if (arr) {
 		b = json_array();
 		for (int i = 0; i < INDEX_STATS_NBUCKETS; i++)
-			json_array_append_new(b, json_integer(r->b[i]));
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:o}", "domain", r->domain,
-		    "total", (json_int_t)r->total, "buckets", b));
+			json_array_append_new(b, json_integer(d->mbuckets[i]));
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:o}", "domain", d->domain,
+		    "total", (json_int_t)d->messages, "buckets", b));
 		return;
 	}
-	printf("%32s %*lld", r->domain, w + 1, (long long)r->total);
+	printf("%32s %*lld", d->domain, w + 1, (long long)d->messages);
 	for (int i = 0; i < INDEX_STATS_NBUCKETS; i++)
-		printf(" %*lld", w, (long long)r->b[i]);
+		printf(" %*lld", w, (long long)d->mbuckets[i]);
 	printf("\n");
 }
 
+/* cli_qshape_head - the heading and the TOTAL row, once, before the first domain */
+static void
+cli_qshape_head(struct cli_qshape *q)
+{
+	char	t[32], age[CLI_FMT_MAX];
+
+	if (q->started++)
+		return;
+	if (q->arr == NULL) {
+		cli_time(q->total.oldest_ms, t, sizeof(t));
+		if (q->total.oldest_ms)
+			printf("Messages by recipient domain and age in minutes; oldest %s UTC"
+			    " (%s ago)\n", t, cli_fmt_age(q->now - q->total.oldest_ms, age,
+			    sizeof(age)));
+		/* columns as wide as the largest count (TOTAL's), at least qshape's 5 */
+		q->w = snprintf(NULL, 0, "%lld", (long long)q->total.messages);
+		q->w = q->w < 5 ? 5 : q->w;
+		printf("%32s %*s", "", q->w + 1, "T");
+		for (int i = 0; i < INDEX_STATS_NBUCKETS - 1; i++)
+			printf(" %*d", q->w, index_stats_bucket_max[i]);
+		printf(" %*d+\n", q->w - 1, index_stats_bucket_max[INDEX_STATS_NBUCKETS - 2]);
+	}
+	cli_qrow_print(&q->total, q->arr, q->w);
+}
+
+/* cli_qshape_row - index_stats_shape callback: print one domain */
+static int
+cli_qshape_row(const struct index_stats_domain *d, void *arg)
+{
+	struct cli_qshape *q = arg;
+
+	cli_qshape_head(q);
+	cli_qrow_print(d, q->arr, q->w);
+	return 0;
+}
+
+/* cli_qshape - Postfix qshape's table, aggregated by index_stats_shape */
 int
 cli_qshape(struct cli *c)
 {
 	struct cli_qshape	 q;
 	enum index_status	 st;
-	json_t			*arr = NULL, *hdr;
-	char			 t[32], age[CLI_FMT_MAX];
-	int64_t			 now = now_ms();
-	int			 rc, w;
+	json_t			*hdr;
+	int			 rc;
 
 	if ((rc = cli_index(c)) != 0)
 		return rc;
 	memset(&q, 0, sizeof(q));
-	q.all.domain = "TOTAL";
-	if ((st = index_stats_shape(c->ix, &c->f, now, cli_qshape_add, &q)) != INDEX_OK)
-		rc = cli_index_exit(c, st, "qshape");
-	else if (q.nomem)
-		rc = cli_err(c, CLI_TEMPFAIL, "qshape: out of memory");
-	qsort(q.rows, q.n, sizeof(*q.rows), cli_qrow_cmp);
-	if (rc == 0 && c->json) {
-		arr = json_array();
+	q.now = now_ms();
+	q.arr = c->json ? json_array() : NULL;
+	st = index_stats_shape(c->ix, &c->f, q.now, c->f.limit > 0 ? (size_t)c->f.limit : 0,
+	    cli_qshape_row, &q, &q.total);
+	if (st != INDEX_OK) {
+		json_decref(q.arr);
+		return cli_index_exit(c, st, "qshape");
+	}
+	cli_qshape_head(&q);
+	if (q.arr != NULL) {
 		hdr = json_array();
 		for (int i = 0; i < INDEX_STATS_NBUCKETS - 1; i++)
 			json_array_append_new(hdr, json_integer(index_stats_bucket_max[i]));
-		cli_qrow_print(&q.all, arr, 0);
-		for (size_t i = 0; i < q.n && (c->f.limit == 0 || (int64_t)i < c->f.limit); i++)
-			cli_qrow_print(&q.rows[i], arr, 0);
-		hdr = json_pack("{s:o, s:o, s:s}", "bucket_max_minutes", hdr, "rows", arr,
+		hdr = json_pack("{s:o, s:o, s:s}", "bucket_max_minutes", hdr, "rows", q.arr,
 		    "unit", "messages by pending recipient domain and age");
 		json_dumpf(hdr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
 		json_decref(hdr);
-	} else if (rc == 0) {
-		cli_time(q.oldest_ms, t, sizeof(t));
-		if (q.oldest_ms)
-			printf("Messages by recipient domain and age in minutes; oldest %s UTC"
-			    " (%s ago)\n", t, cli_fmt_age(now - q.oldest_ms, age, sizeof(age)));
-		/* columns as wide as the largest count (TOTAL's), at least qshape's 5 */
-		w = snprintf(NULL, 0, "%lld", (long long)q.all.total);
-		w = w < 5 ? 5 : w;
-		printf("%32s %*s", "", w + 1, "T");
-		for (int i = 0; i < INDEX_STATS_NBUCKETS - 1; i++)
-			printf(" %*d", w, index_stats_bucket_max[i]);
-		printf(" %*d+\n", w - 1, index_stats_bucket_max[INDEX_STATS_NBUCKETS - 2]);
-		cli_qrow_print(&q.all, NULL, w);
-		for (size_t i = 0; i < q.n && (c->f.limit == 0 || (int64_t)i < c->f.limit); i++)
-			cli_qrow_print(&q.rows[i], NULL, w);
 	}
-	for (size_t i = 0; i < q.n; i++)
-		free(q.rows[i].domain);
-	free(q.rows);
-	return rc;
+	return CLI_OK;
 }
 
 /* cli_state_cb - index_stats_states callback */

@@ -399,10 +399,48 @@ domains_cmp(const void *x, const void *y)
 	return strcmp(a->domain, b->domain);
 }
 
-/* domains_report - sort, pass at most limit (0: all) to fn, free a; rc passes through */
+/* domains_cmp_messages - qshape's order: most messages first, then by name */
+static int
+domains_cmp_messages(const void *x, const void *y)
+{
+	const struct index_stats_domain *a = x, *b = y;
+
+	if (a->messages != b->messages)
+		return a->messages > b->messages ? -1 : 1;
+	return strcmp(a->domain, b->domain);
+}
+
+/* domains_total - the TOTAL row: every figure summed over the domains, the oldest of all */
+static void
+domains_total(const struct domains_acc *a, struct index_stats_domain *t)
+{
+	size_t	i;
+	int	b;
+
+	memset(t, 0, sizeof(*t));
+	t->domain = "TOTAL";
+	for (i = 0; i < a->n; i++) {
+		t->recipients += a->d[i].recipients;
+		t->messages += a->d[i].messages;
+		if (t->oldest_ms == 0 || (a->d[i].oldest_ms != 0 &&
+		    a->d[i].oldest_ms < t->oldest_ms))
+			t->oldest_ms = a->d[i].oldest_ms;
+		for (b = 0; b < INDEX_STATS_NBUCKETS; b++) {
+			t->buckets[b] += a->d[i].buckets[b];
+			t->mbuckets[b] += a->d[i].mbuckets[b];
+		}
+	}
+}
+
+/*
+ * domains_report - sort (by recipients, or by messages as qshape), fill
+ * *total (NULL: not wanted), pass at most limit (0: all) rows to fn, free a;
+ * rc passes through
+ */
 static enum index_status
-domains_report(struct domains_acc *a, enum index_status rc, size_t limit,
-    int (*fn)(const struct index_stats_domain *, void *), void *arg, int64_t *ndomains)
+domains_report(struct domains_acc *a, enum index_status rc, int by_messages, size_t limit,
+    int (*fn)(const struct index_stats_domain *, void *), void *arg, int64_t *ndomains,
+    struct index_stats_domain *total)
 {
 	size_t i;
 
@@ -413,7 +451,9 @@ domains_report(struct domains_acc *a, enum index_status rc, size_t limit,
 	if (rc != INDEX_OK)
 		goto done;
 	if (a->d != NULL)
-		qsort(a->d, a->n, sizeof(*a->d), domains_cmp);
+		qsort(a->d, a->n, sizeof(*a->d), by_messages ? domains_cmp_messages : domains_cmp);
+	if (total != NULL)
+		domains_total(a, total);
 	if (ndomains != NULL)
 		*ndomains = (int64_t)a->n;
 	for (i = 0; i < a->n && (limit == 0 || i < limit); i++)
@@ -440,7 +480,7 @@ index_stats_domains(struct index *idx, int64_t now_ms, size_t limit,
 	memset(&a, 0, sizeof(a));
 	a.now_ms = now_ms;
 	rc = stats_query(idx, "domains", DOMAINS_SQL, 0, domains_row, &a);
-	return domains_report(&a, rc, limit, fn, arg, ndomains);
+	return domains_report(&a, rc, 0, limit, fn, arg, ndomains, NULL);
 }
 
 /*
@@ -448,11 +488,14 @@ index_stats_domains(struct index *idx, int64_t now_ms, size_t limit,
  * fragments (index_replay_prepare_filter) only narrow the outer walk of
  * messages, so the rows of one message stay adjacent and each message is
  * counted once per domain as in index_stats_domains: no DISTINCT, no sort
- * of the rows (the old SELECT DISTINCT sorted every pair: 2 s at 1M).
+ * of the rows (the old SELECT DISTINCT sorted every pair: 2 s at 1M).  The
+ * CLI's qshape and /status's domains are this one aggregation; the front
+ * ends only print it.
  */
 enum index_status
-index_stats_shape(struct index *idx, const struct index_filter *f, int64_t now_ms,
-    int (*fn)(const struct index_stats_domain *, void *), void *arg)
+index_stats_shape(struct index *idx, const struct index_filter *f, int64_t now_ms, size_t limit,
+    int (*fn)(const struct index_stats_domain *, void *), void *arg,
+    struct index_stats_domain *total)
 {
 	static const struct index_filter backlog;
 	struct domains_acc	 a;
@@ -468,7 +511,7 @@ index_stats_shape(struct index *idx, const struct index_filter *f, int64_t now_m
 	}
 	rc = stats_rows(idx, st, "shape", domains_row, &a);
 	index_unprepare(idx, st);
-	return domains_report(&a, rc, 0, fn, arg, NULL);
+	return domains_report(&a, rc, 1, limit, fn, arg, NULL, total);
 }
 
 /* errors_row - (target, code, count, last_ms, last_text) */

@@ -73,13 +73,17 @@ enum index_status index_stats_domains(struct index *, int64_t now_ms, size_t lim
 /*
  * index_stats_shape - qshape: the same per-domain figures for the messages
  * matching f (index_replay.h; NULL or state NULL: the backlog), a message
- * counted once per domain where it has a pending recipient (mbuckets), every
- * domain, largest first.  The same single join as index_stats_domains.
+ * counted once per domain where it has a pending recipient (mbuckets), in
+ * qshape's order: most messages first, then by name; at most limit rows
+ * (0: all) to fn.  *total (NULL: not wanted) gets the TOTAL row, every
+ * figure summed over all the domains (whatever the limit), filled before the
+ * first row is passed.  The same single join as index_stats_domains.
  */
 struct index_filter;
 enum index_status index_stats_shape(struct index *, const struct index_filter *,
-		    int64_t now_ms, int (*fn)(const struct index_stats_domain *, void *),
-		    void *arg);
+		    int64_t now_ms, size_t limit,
+		    int (*fn)(const struct index_stats_domain *, void *), void *arg,
+		    struct index_stats_domain *total);
 
 /* index_stats_errors - failed attempts (code not 2xx; 0 = no reply) since since_ms,
  * per target and code, most frequent first; last_text is the latest reply text */

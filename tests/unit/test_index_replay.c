@@ -324,7 +324,7 @@ test_qshape_purge_sample(void **state)
 	struct qs	 q = { 0, 0 };
 	int64_t		 n, bytes, oldest;
 
-	assert_int_equal(index_stats_shape(f->a, &flt, f->t0, qs_cb, &q), INDEX_OK);
+	assert_int_equal(index_stats_shape(f->a, &flt, f->t0, 0, qs_cb, &q, NULL), INDEX_OK);
 	assert_int_equal(q.one, 2);
 	assert_int_equal(q.two, 2);
 	flt.id = f->id[1];

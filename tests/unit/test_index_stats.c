@@ -616,7 +616,7 @@ test_shape(void **state)
 	sqlite3_stmt		*st = NULL;
 
 	add(f, 6, 3, 10, INDEX_LOC_STORE, "x@one.test", "y@one.test");
-	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, shape_cb, &s), INDEX_OK);
+	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, 0, shape_cb, &s, NULL), INDEX_OK);
 	/* one.test: messages 0 (2 min), 1 (7), 2 (100), 6 (3, two rcpts); two.test: 0, 3 */
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.names[0], "one.test");
@@ -631,18 +631,18 @@ test_shape(void **state)
 	/* held messages only; then the messages with a recipient in two.test */
 	s.n = 0;
 	flt.state = "hold";
-	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, shape_cb, &s), INDEX_OK);
+	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, 0, shape_cb, &s, NULL), INDEX_OK);
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.names[0], "two.test");
 	s.n = 0;
 	flt.state = NULL;
 	flt.domain = "TWO.test";
-	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, shape_cb, &s), INDEX_OK);
+	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, 0, shape_cb, &s, NULL), INDEX_OK);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.m[0], 2);	/* two.test: 0 and 3; one.test: 0 */
 	assert_int_equal(s.m[1], 1);
 	flt.domain = NULL;
-	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, shape_cb, &s), INDEX_OK);
+	assert_int_equal(index_stats_shape(f->idx, &flt, NOW, 0, shape_cb, &s, NULL), INDEX_OK);
 	while ((st = sqlite3_next_stmt(db, st)) != NULL)
 		if (strstr(sqlite3_sql(st), "CROSS JOIN recipients r") != NULL &&
 		    strstr(sqlite3_sql(st), "EXISTS") == NULL)
@@ -650,6 +650,41 @@ test_shape(void **state)
 	assert_non_null(st);
 	plan_check(db, sqlite3_sql(st), 0, "m USING COVERING INDEX messages_backlog");
 	assert_false(plan_has(db, sqlite3_sql(st), "TEMP B-TREE"));
+}
+
+/*
+ * test_shape_order - qshape's own order and TOTAL row come from the index
+ * (the CLI only prints): most messages first (four.test has the most
+ * recipients but fewer messages than one.test), ties by name; the limit cuts
+ * the rows, never the TOTAL
+ */
+static void
+test_shape_order(void **state)
+{
+	struct fixture			*f = *state;
+	struct index_stats_domain	 total;
+	struct seen			 s = { .n = 0 };
+
+	add(f, 6, 3, 10, INDEX_LOC_STORE, "x@four.test", "y@four.test");
+	add(f, 7, 4, 10, INDEX_LOC_STORE, "z@four.test", "w@four.test");
+	assert_int_equal(index_stats_shape(f->idx, NULL, NOW, 0, shape_cb, &s, &total),
+	    INDEX_OK);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.names[0], "one.test");
+	assert_int_equal(s.m[0], 3);
+	assert_string_equal(s.names[1], "four.test");
+	assert_string_equal(s.names[2], "two.test");
+	assert_string_equal(total.domain, "TOTAL");
+	assert_int_equal(total.messages, 7);
+	assert_int_equal(total.recipients, 9);
+	assert_int_equal(total.mbuckets[0], 4);
+	assert_int_equal(total.oldest_ms, NOW - 2000 * MIN);
+	s.n = 0;
+	assert_int_equal(index_stats_shape(f->idx, NULL, NOW, 1, shape_cb, &s, &total),
+	    INDEX_OK);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.names[0], "one.test");
+	assert_int_equal(total.messages, 7);
 }
 
 int
@@ -669,6 +704,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shape_order, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
