@@ -19,6 +19,7 @@
 
 #include "index.h"
 #include "msgid.h"
+#include "testlib.h"
 
 static char	tmpdir[] = "/tmp/test_index.XXXXXX";
 static char	dbpath[256];
@@ -38,18 +39,8 @@ make(struct envelope *e, int64_t t, int n, const char *dom)
 	char	a[128];
 	int	i;
 
-	envelope_init(e);
-	snprintf(e->node, sizeof(e->node), "mx1");
-	assert_int_equal(msgid_new("mx1", t, e->id, sizeof(e->id)), 0);
-	e->received_ms = t;
-	e->size = 1234;
+	testlib_envelope_plain(e, "mx1", t, 1234, "BODY=8BITMIME");
 	memset(e->sha256, 'a', 64);
-	e->mail_from = strdup("s@example.org");
-	e->mail_params = strdup("BODY=8BITMIME");
-	e->client_addr = strdup("127.0.0.1");
-	e->client_name = strdup("");
-	e->helo = strdup("h");
-	e->tls = strdup("");
 	for (i = 0; i < n; i++) {
 		snprintf(a, sizeof(a), "u%d@%s", n - i, dom);	/* not in sorted order */
 		assert_int_equal(envelope_add_rcpt(e, a, i == 0 ? "NOTIFY=NEVER" : ""), 0);

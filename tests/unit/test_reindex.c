@@ -94,18 +94,8 @@ message(struct envelope *e, const char *node, int64_t t, int nr)
 	assert_true((fd = mkstemp(path)) != -1);
 	unlink(path);
 	assert_int_equal(write(fd, "Subject: r\r\n\r\nbody\r\n", 20), 20);
-	envelope_init(e);
-	snprintf(e->node, sizeof(e->node), "%s", node);
-	assert_int_equal(msgid_new(node, t, e->id, sizeof(e->id)), 0);
-	e->received_ms = t;
-	e->size = 20;
+	testlib_envelope_plain(e, node, t, 20, "");
 	memset(e->sha256, 'c', 64);
-	e->mail_from = strdup("s@example.org");
-	e->mail_params = strdup("");
-	e->client_addr = strdup("127.0.0.1");
-	e->client_name = strdup("");
-	e->helo = strdup("h");
-	e->tls = strdup("");
 	for (i = 0; i < nr; i++) {
 		snprintf(a, sizeof(a), "user%d@example.test", i);
 		assert_int_equal(envelope_add_rcpt(e, a, ""), 0);

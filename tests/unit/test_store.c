@@ -22,6 +22,7 @@
 #include "objstore.h"
 #include "store.h"
 #include "store_impl.h"
+#include "testlib.h"
 
 static char	top[] = "/tmp/test_store.XXXXXX";
 static char	dir[300];
@@ -88,18 +89,8 @@ message(struct envelope *e, size_t n, int nr)
 	for (i = 17; i < n; i++)
 		fputc('a' + i % 26, f);
 	fclose(f);
-	envelope_init(e);
-	snprintf(e->node, sizeof(e->node), "mx1");
-	msgid_new("mx1", now_ms(), e->id, sizeof(e->id));
-	e->received_ms = now_ms();
-	e->size = n;
+	testlib_envelope_plain(e, "mx1", now_ms(), n, "SIZE=10");
 	memset(e->sha256, 'b', 64);
-	e->mail_from = strdup("s@example.org");
-	e->mail_params = strdup("SIZE=10");
-	e->client_addr = strdup("127.0.0.1");
-	e->client_name = strdup("");
-	e->helo = strdup("h");
-	e->tls = strdup("");
 	for (i = 0; i < (size_t)nr; i++) {
 		snprintf(a, sizeof(a), "user%zu@example.test", i);
 		envelope_add_rcpt(e, a, i % 2 ? "NOTIFY=NEVER ORCPT=rfc822;x@y" : "");

@@ -6,6 +6,8 @@
  *   testlib_index_remove  the index file, its -wal and -shm, and the directory
  *   testlib_envelope      an envelope from node mx1 received at t: id, time and
  *                         a zero sha256 set, the rest for the test to fill
+ *   testlib_envelope_plain  the same from any node, with a size, MAIL parameters
+ *                         and a plain session (s@example.org from 127.0.0.1, HELO h)
  *   testlib_collect       a callback keeping each reported line in a struct
  *                         testlib_lines (config_check, store_reindex), one per row
  * Failures are cmocka assertions.
@@ -54,15 +56,37 @@ testlib_index_remove(const struct testlib_index *t)
 	rmdir(t->dir);
 }
 
-/* testlib_envelope - e initialised: node mx1, a fresh id for t, received at t, sha256 zeros */
+/* testlib_envelope_node - e initialised: node, a fresh id for t, received at t, sha256 zeros */
+static inline void
+testlib_envelope_node(struct envelope *e, const char *node, int64_t t)
+{
+	envelope_init(e);
+	snprintf(e->node, sizeof(e->node), "%s", node);
+	assert_int_equal(msgid_new(node, t, e->id, sizeof(e->id)), 0);
+	e->received_ms = t;
+	snprintf(e->sha256, sizeof(e->sha256), "%064d", 0);
+}
+
+/* testlib_envelope - testlib_envelope_node from mx1 */
 static inline void
 testlib_envelope(struct envelope *e, int64_t t)
 {
-	envelope_init(e);
-	snprintf(e->node, sizeof(e->node), "mx1");
-	assert_int_equal(msgid_new("mx1", t, e->id, sizeof(e->id)), 0);
-	e->received_ms = t;
-	snprintf(e->sha256, sizeof(e->sha256), "%064d", 0);
+	testlib_envelope_node(e, "mx1", t);
+}
+
+/* testlib_envelope_plain - from node at t, size bytes, MAIL params, a plain session, no rcpt */
+static inline void
+testlib_envelope_plain(struct envelope *e, const char *node, int64_t t, int64_t size,
+    const char *params)
+{
+	testlib_envelope_node(e, node, t);
+	e->size = size;
+	e->mail_from = strdup("s@example.org");
+	e->mail_params = strdup(params);
+	e->client_addr = strdup("127.0.0.1");
+	e->client_name = strdup("");
+	e->helo = strdup("h");
+	e->tls = strdup("");
 }
 
 struct testlib_lines {
