@@ -51,11 +51,12 @@ static const char *const index_sql[ST_COUNT] = {
 	    " ORDER BY seq, rcpt",
 	[ST_HAS] = "SELECT 1 FROM messages WHERE id = ?1",
 	/* "location <> 0" selects the partial index, "= 1" lets it deliver the order */
-	[ST_SPOOLED] = "SELECT id, object_key, spool_path, received_ms FROM messages"
-	    " WHERE location = 1 AND location <> 0 AND (received_ms, id) > (?1, ?2)"
-	    " ORDER BY received_ms, id LIMIT ?3",
-	[ST_ALL] = "SELECT id, object_key, location FROM messages WHERE id > ?1"
-	    " ORDER BY id LIMIT ?2",
+	/* the two walks (index_walk): the same columns, the page after :ms/:id, :n rows */
+	[ST_SPOOLED] = "SELECT id, object_key, spool_path, received_ms, location FROM messages"
+	    " WHERE location = 1 AND location <> 0 AND (received_ms, id) > (:ms, :id)"
+	    " ORDER BY received_ms, id LIMIT :n",
+	[ST_ALL] = "SELECT id, object_key, spool_path, received_ms, location FROM messages"
+	    " WHERE id > :id ORDER BY id LIMIT :n",
 	[ST_MISSING] = "UPDATE messages SET state = " QS_SQL(QS_MISSING) ", state_ms = ?2 WHERE id = ?1",
 	[ST_STATE] = "SELECT state, coalesce(purged_ms, 0) FROM messages WHERE id = ?1",
 	[ST_KV_GET] = "SELECT value FROM control WHERE key = ?1",
@@ -323,50 +324,70 @@ struct index_row {
 	int	loc;
 };
 
-/* index_foreach_spooled - messages in the spool, oldest first, in pages */
-enum index_status
-index_foreach_spooled(struct index *ix, int (*fn)(const char *, const char *, const char *,
-    void *), void *arg)
+/* what a walk calls for each row: one of the two callbacks */
+struct index_walk_fn {
+	int	(*spooled)(const char *id, const char *key, const char *spool, void *);
+	int	(*all)(const char *id, const char *key, enum index_location, void *);
+	void	*arg;
+};
+
+/*
+ * index_walk - the rows of ST_SPOOLED or ST_ALL in pages of INDEX_BATCH, each
+ * page read whole before fn sees a row (fn may write to the index); the next
+ * page starts after the last row seen (keyset, not offset), so rows added or
+ * removed meanwhile neither repeat nor skip the rest.  fn != 0 stops.
+ */
+static enum index_status
+index_walk(struct index *ix, enum index_stmt which, const char *what,
+    const struct index_walk_fn *fn)
 {
-	struct index_row	*rows;
+	struct index_row	*rows, last = { .received_ms = -1 };
 	sqlite3_stmt		*st;
-	char			 last_id[MSGID_MAX] = "";
-	int64_t			 last_ms = -1;
 	int			 n, i, rc;
 
 	if ((rows = calloc(INDEX_BATCH, sizeof(*rows))) == NULL)
 		return INDEX_TEMPFAIL;
 	for (;;) {
-		if ((st = index_prepare(ix, index_sql[ST_SPOOLED])) == NULL)
-			goto perm;
-		sqlite3_bind_int64(st, 1, last_ms);
-		bind_text(st, 2, last_id);
-		sqlite3_bind_int(st, 3, INDEX_BATCH);
+		if ((st = index_prepare(ix, index_sql[which])) == NULL) {
+			free(rows);
+			return INDEX_PERMFAIL;
+		}
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":ms"), last.received_ms);
+		bind_text(st, sqlite3_bind_parameter_index(st, ":id"), last.id);
+		sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":n"), INDEX_BATCH);
 		for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
 			col_copy(st, 0, rows[n].id, sizeof(rows[n].id));
 			col_copy(st, 1, rows[n].key, sizeof(rows[n].key));
 			col_copy(st, 2, rows[n].spool, sizeof(rows[n].spool));
 			rows[n].received_ms = sqlite3_column_int64(st, 3);
+			rows[n].loc = sqlite3_column_int(st, 4);
 		}
 		index_unprepare(ix, st);
 		if (rc != SQLITE_DONE) {
 			free(rows);
-			return index_fail(ix, "list spooled", rc);
+			return index_fail(ix, what, rc);
 		}
 		for (i = 0; i < n; i++)
-			if (fn(rows[i].id, rows[i].key, rows[i].spool, arg) != 0)
-				goto done;
+			if (fn->spooled ? fn->spooled(rows[i].id, rows[i].key, rows[i].spool,
+			    fn->arg) : fn->all(rows[i].id, rows[i].key, rows[i].loc ?
+			    INDEX_LOC_SPOOL : INDEX_LOC_STORE, fn->arg))
+				n = 0;
 		if (n < INDEX_BATCH)
-			goto done;
-		last_ms = rows[n - 1].received_ms;
-		memcpy(last_id, rows[n - 1].id, sizeof(last_id));
+			break;
+		last = rows[n - 1];
 	}
-done:
 	free(rows);
 	return INDEX_OK;
-perm:
-	free(rows);
-	return INDEX_PERMFAIL;
+}
+
+/* index_foreach_spooled - messages in the spool, oldest first, in pages */
+enum index_status
+index_foreach_spooled(struct index *ix, int (*fn)(const char *, const char *, const char *,
+    void *), void *arg)
+{
+	struct index_walk_fn w = { .spooled = fn, .arg = arg };
+
+	return index_walk(ix, ST_SPOOLED, "list spooled", &w);
 }
 
 /* index_foreach_message - every message in id order, in pages; fn != 0 stops */
@@ -374,40 +395,9 @@ enum index_status
 index_foreach_message(struct index *ix, int (*fn)(const char *, const char *,
     enum index_location, void *), void *arg)
 {
-	struct index_row	*rows;
-	sqlite3_stmt		*st;
-	char			 last_id[MSGID_MAX] = "";
-	int			 n, i, rc;
+	struct index_walk_fn w = { .all = fn, .arg = arg };
 
-	if ((rows = calloc(INDEX_BATCH, sizeof(*rows))) == NULL)
-		return INDEX_TEMPFAIL;
-	for (;;) {
-		if ((st = index_prepare(ix, index_sql[ST_ALL])) == NULL) {
-			free(rows);
-			return INDEX_PERMFAIL;
-		}
-		bind_text(st, 1, last_id);
-		sqlite3_bind_int(st, 2, INDEX_BATCH);
-		for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-			col_copy(st, 0, rows[n].id, sizeof(rows[n].id));
-			col_copy(st, 1, rows[n].key, sizeof(rows[n].key));
-			rows[n].loc = sqlite3_column_int(st, 2);
-		}
-		index_unprepare(ix, st);
-		if (rc != SQLITE_DONE) {
-			free(rows);
-			return index_fail(ix, "list messages", rc);
-		}
-		for (i = 0; i < n; i++)
-			if (fn(rows[i].id, rows[i].key, rows[i].loc ? INDEX_LOC_SPOOL :
-			    INDEX_LOC_STORE, arg) != 0)
-				n = 0;
-		if (n < INDEX_BATCH)
-			break;
-		memcpy(last_id, rows[n - 1].id, sizeof(last_id));
-	}
-	free(rows);
-	return INDEX_OK;
+	return index_walk(ix, ST_ALL, "list messages", &w);
 }
 
 /* index_get_state - the state of id and when its object was purged (0: not purged) */
