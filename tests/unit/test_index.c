@@ -387,10 +387,7 @@ test_query_plans(void **state)
 static int
 cleanup(void **state)
 {
-	char	cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == -1;
+	return testlib_rm_rf(tmpdir);
 }
 
 int

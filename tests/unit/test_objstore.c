@@ -30,6 +30,7 @@
 #include "config.h"
 #include "objstore.h"
 #include "objstore_impl.h"
+#include "testlib.h"
 
 #define BIG_SIZE	(20 * 1000 * 1000 + 17)
 
@@ -128,7 +129,7 @@ drop(const char *k, const struct objinfo *info, void *arg)
 static int
 suite_teardown(void **state)
 {
-	char	tok[OBJSTORE_TOKEN_MAX] = "", next[OBJSTORE_TOKEN_MAX], cmd[300];
+	char	tok[OBJSTORE_TOKEN_MAX] = "", next[OBJSTORE_TOKEN_MAX];
 
 	/* deleting while listing is fine: the token is the last key seen */
 	do {
@@ -138,8 +139,7 @@ suite_teardown(void **state)
 	} while (*tok);
 	objstore_close(os);
 	config_free(cf);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testlib_rm_rf(tmpdir);
 }
 
 static void

@@ -325,8 +325,7 @@ test_reindex_kinds(void **state)
 	}
 	store_close(st);
 	config_free(c);
-	snprintf(text, sizeof(text), "rm -rf '%s'", dir);
-	assert_int_equal(system(text), 0);
+	assert_int_equal(testlib_rm_rf(dir), 0);
 	if (bad)
 		fail_msg("%d differences", bad);
 }

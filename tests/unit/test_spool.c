@@ -24,6 +24,7 @@
 #include "limits.h"
 #include "msgid.h"
 #include "spool.h"
+#include "testlib.h"
 
 static char	top[] = "/tmp/test_spool.XXXXXX";
 static char	dir[300];
@@ -322,10 +323,7 @@ test_foreach(void **state)
 static int
 cleanup(void **state)
 {
-	char	cmd[400];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
-	return system(cmd) == 0 ? 0 : -1;
+	return testlib_rm_rf(top);
 }
 
 int

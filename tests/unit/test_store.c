@@ -508,10 +508,7 @@ test_reconcile(void **state)
 static int
 cleanup(void **state)
 {
-	char	cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
-	return system(cmd) == -1;
+	return testlib_rm_rf(top);
 }
 
 /*

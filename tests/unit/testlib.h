@@ -8,12 +8,16 @@
  *                         a zero sha256 set, the rest for the test to fill
  *   testlib_envelope_plain  the same from any node, with a size, MAIL parameters
  *                         and a plain session (s@example.org from 127.0.0.1, HELO h)
+ *   testlib_rm_rf         remove a scratch directory tree (0, or -1 with errno)
  *   testlib_collect       a callback keeping each reported line in a struct
  *                         testlib_lines (config_check, store_reindex), one per row
  * Failures are cmocka assertions.
  */
 #ifndef MXS_TESTLIB_H
 #define MXS_TESTLIB_H
+#include <sys/stat.h>
+
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -87,6 +91,25 @@ testlib_envelope_plain(struct envelope *e, const char *node, int64_t t, int64_t 
 	e->client_name = strdup("");
 	e->helo = strdup("h");
 	e->tls = strdup("");
+}
+
+/* testlib_rm_one - nftw callback: remove one entry (children come first: FTW_DEPTH) */
+static inline int
+testlib_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* testlib_rm_rf - remove dir and all below it, not following links; gone already is fine */
+static inline int
+testlib_rm_rf(const char *dir)
+{
+	if (access(dir, F_OK) == -1)
+		return 0;
+	return nftw(dir, testlib_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 struct testlib_lines {
