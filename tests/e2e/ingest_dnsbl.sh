@@ -200,10 +200,6 @@ conf "$T/bad.conf" "$(free_port)" "$DNS_NS" "zen.example=127.0.0.[11..2]"
 out=$("$INGEST" -t -c "$T/bad.conf" 2>&1) && fail "a bad filter was accepted"
 case "$out" in *'[dnsbl] sites: "zen.example=127.0.0.[11..2]": bad return-code filter'*)
 	ok "bad filter: $out" ;; *) fail "bad filter: $out" ;; esac
-for n in a b c; do
-	eval "_pid=\$PID_$n"
-	kill "$_pid"; wait "$_pid" || fail "$n: exit status $?"
-	! grep -Eq "Sanitizer|runtime error" "$T/$n.log" || fail "$n: sanitizer report"
-done
+stop_clean a b c
 ok "clean shutdown, no sanitizer reports"
 echo "PASS $TNAME"

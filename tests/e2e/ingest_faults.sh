@@ -170,9 +170,5 @@ assert l.startswith(b"421 4.4.2 mx.test Error: timeout exceeded"), l
 PY
 ok "a client sending whole BDAT chunks below min_data_rate gets 421 4.4.2"
 
-for n in mon down disk slow ${PID_priv:+priv}; do
-	eval "_pid=\$PID_$n"
-	kill "$_pid"; wait "$_pid" || fail "$n: exit status $?"
-	! grep -Eq "Sanitizer|runtime error" "$T/$n.log" || fail "$n: sanitizer report"
-done
+stop_clean mon down disk slow ${PID_priv:+priv}
 ok "clean shutdown, no sanitizer reports"

@@ -40,9 +40,5 @@ python3 "$TOP/tests/transcripts/run.py" "$T/run/index.sqlite" \
 	default="$PORT_default" strict="$PORT_strict" keep="$PORT_keep" \
 	-- "$TOP"/tests/transcripts/${TRANSCRIPTS:-*}.txt || { tail -20 "$T/default.log"; fail "transcripts"; }
 ok "all transcripts"
-for n in default strict keep; do
-	eval "_pid=\$PID_$n"
-	kill "$_pid"; wait "$_pid" || fail "$n: exit status $?"
-	! grep -Eq "Sanitizer|runtime error" "$T/$n.log" || fail "$n: sanitizer report"
-done
+stop_clean default strict keep
 ok "clean shutdown, no sanitizer reports"

@@ -8,6 +8,9 @@
 #   cleanup_add CMD         run CMD at exit (LIFO), whatever happens
 #   mx_conf FILE            a config: node mx1, data_dir $T/data (made), a file store
 #                           at $T/store, then the lines read from stdin
+#   no_sanitizer LOG [WHO]  fail if LOG holds an ASan/UBSan report
+#   stop_clean NAME...      for each NAME: kill $PID_NAME, want exit status 0 and
+#                           no sanitizer report in $T/NAME.log
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
@@ -71,6 +74,16 @@ mx_conf() {
 	mkdir -p "$T/data"
 	{ printf '[general]\nnode = mx1\ndata_dir = %s/data\n[storage]\nurl = file://%s/store\n' \
 		"$T" "$T"; cat; } > "$1"
+}
+
+no_sanitizer() { ! grep -Eq "Sanitizer|runtime error" "$1" || fail "${2:-$1}: sanitizer report"; }
+
+stop_clean() {
+	for _n in "$@"; do
+		eval "_pid=\$PID_$_n"
+		kill "$_pid"; wait "$_pid" || fail "$_n: exit status $?"
+		no_sanitizer "$T/$_n.log" "$_n"
+	done
 }
 
 # wait_for CMD [SECS] - until CMD succeeds
