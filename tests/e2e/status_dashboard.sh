@@ -13,11 +13,7 @@ OUT=$BUILD/test-output/status_dashboard
 mkdir -p "$OUT"
 
 TOKEN="dash-$RANDOM-token"
-PORT=$(free_port)
-status_config "$T/mx.conf" "$PORT" "$TOKEN"
-status_populate "$T/mx.conf"
-status_serve "$T/mx.conf" "$PORT"
-U=http://127.0.0.1:$PORT
+status_up "$T/mx.conf" "$TOKEN"
 ok "statustool on $U"
 
 # nothing from elsewhere: no absolute URLs in the files but the SVG namespace

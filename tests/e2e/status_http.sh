@@ -11,11 +11,7 @@ command -v promtool >/dev/null || fail "promtool missing (Debian package prometh
 
 TOKEN="tok-$RANDOM-$RANDOM-secret"
 export MXS_STATUS_TOKEN=$TOKEN
-PORT=$(free_port)
-status_config "$T/mx.conf" "$PORT" "env:MXS_STATUS_TOKEN"
-status_populate "$T/mx.conf"
-status_serve "$T/mx.conf" "$PORT"
-U=http://127.0.0.1:$PORT
+status_up "$T/mx.conf" "env:MXS_STATUS_TOKEN"
 ok "statustool on $U, index populated (quarantined $QID)"
 
 # code METHOD PATH [curl args...] - prints the HTTP status; body in $T/body, headers $T/hdr

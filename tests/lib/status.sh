@@ -9,6 +9,8 @@
 #                          written: attempts, counters, samples, one quarantined and
 #                          one spooled message (sqlite3 CLI); sets QID (quarantined id)
 #   status_serve CONF PORT start statustool, wait for the port; stopped at exit
+#   status_up CONF TOKEN   the three above on a free port: sets PORT, QID and
+#                          U (http://127.0.0.1:PORT)
 #   status_stop            SIGTERM it and require a clean exit (ASan builds: no report)
 #   sq SQL                 sqlite3 on the index, output in list mode
 #   status_need_chromium   fail unless $CHROMIUM (default /usr/bin/chromium) runs
@@ -22,6 +24,14 @@ STATUS_PID=""
 [ -x "$STT" ] || fail "no $STT (make O=... all)"
 [ -x "$STORETOOL" ] || fail "no $STORETOOL (make O=... all)"
 command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing (scripts/deps.sh)"
+
+status_up() {
+	PORT=$(free_port)
+	status_config "$1" "$PORT" "$2"
+	status_populate "$1"
+	status_serve "$1" "$PORT"
+	U=http://127.0.0.1:$PORT
+}
 
 sq() { sqlite3 -bail -cmd '.timeout 5000' "$DB" "$@"; }
 
