@@ -346,6 +346,27 @@ metrics_readiness(struct status_server *srv, struct metrics_ctx *m)
 	json_decref(rep);
 }
 
+/*
+ * The control-table gauges printed only when serve has written them (NAN:
+ * never): ctl is their slot in metrics_control's array.  A probe time that
+ * stops moving means serve (or its probe) is gone: alert on its age.
+ */
+static const struct {
+	int		 ctl;
+	const char	*name, *help;
+} metrics_ctl_gauges[] = {
+	{ 1, "mxspool_replay_target_rate", "Rate serve aims at now in messages per second"
+	    " (slow start, backoff; 0 while paused)." },
+	{ 3, "mxspool_replay_achieved_rate", "Achieved replay rate in messages per second." },
+	{ 4, "mxspool_primary_up", "1 when the primary answers (control key primary_health)." },
+	{ 5, "mxspool_storage_healthy", "1 when the object store takes writes"
+	    " (control key storage_health)." },
+	{ 6, "mxspool_primary_checked_timestamp_seconds", "When serve last probed the primary"
+	    " (Unix time)." },
+	{ 7, "mxspool_storage_checked_timestamp_seconds", "When serve last probed the object"
+	    " store (Unix time)." },
+};
+
 int
 metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 {
@@ -390,25 +411,10 @@ metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 	m.rc |= metrics_gauge(out, "mxspool_replay_rate_limit", "Replay rate limit in messages"
 	    " per second (control rate, else [replay] rate; 0: unlimited).", !isnan(ctl[2]) ?
 	    ctl[2] : srv->config_rate >= 0 ? srv->config_rate : 0);
-	if (!isnan(ctl[1]))
-		m.rc |= metrics_gauge(out, "mxspool_replay_target_rate", "Rate serve aims at now"
-		    " in messages per second (slow start, backoff; 0 while paused).", ctl[1]);
-	if (!isnan(ctl[3]))
-		m.rc |= metrics_gauge(out, "mxspool_replay_achieved_rate", "Achieved replay rate"
-		    " in messages per second.", ctl[3]);
-	for (i = 4; i < 6; i++)
-		if (!isnan(ctl[i]))
-			m.rc |= metrics_gauge(out, i == 4 ? "mxspool_primary_up" :
-			    "mxspool_storage_healthy", i == 4 ? "1 when the primary answers"
-			    " (control key primary_health)." : "1 when the object store takes"
-			    " writes (control key storage_health).", ctl[i]);
-	/* a probe time that stops moving means serve (or its probe) is gone: alert on age */
-	for (i = 6; i < 8; i++)
-		if (!isnan(ctl[i]))
-			m.rc |= metrics_gauge(out, i == 6 ? "mxspool_primary_checked_timestamp_seconds" :
-			    "mxspool_storage_checked_timestamp_seconds", i == 6 ? "When serve last"
-			    " probed the primary (Unix time)." : "When serve last probed the object"
-			    " store (Unix time).", ctl[i]);
+	for (i = 0; i < (int)(sizeof(metrics_ctl_gauges) / sizeof(metrics_ctl_gauges[0])); i++)
+		if (!isnan(ctl[metrics_ctl_gauges[i].ctl]))
+			m.rc |= metrics_gauge(out, metrics_ctl_gauges[i].name,
+			    metrics_ctl_gauges[i].help, ctl[metrics_ctl_gauges[i].ctl]);
 	m.rc |= metrics_family(out, "mxspool_delivery_attempts_total", "counter", "Delivery"
 	    " attempts per recipient, by target, reply class and code (code 0: no reply).");
 	if (index_stats_attempts(srv->idx, metrics_attempts, &m) != INDEX_OK)
