@@ -166,11 +166,8 @@ expect "$T/callout.conf" alice@example.test ok bob@example.test nouser \
 ok "primary down: cached answers hold, expired positive used, unknown/expired negative -> tempfail"
 
 # --- monitoring mode against smtp-sink
-SPORT=$(free_port)
-smtp-sink -u nobody 127.0.0.1:"$SPORT" 10 2>>"$T/sink.log" &
-SINKPID=$!
-cleanup_add "kill $SINKPID"
-wait_port "$SPORT" 10 || fail "smtp-sink did not start"
+sink_start
+SPORT=$SINK_PORT SINKPID=$SINK_PID
 cat > "$T/monitor.conf" <<EOF
 [ingest]
 monitor = smtp://127.0.0.1:$SPORT
@@ -242,11 +239,8 @@ done
 ok "swaks through mxspool-ingest: 250 (cache, catch-all), 550 5.1.1, 450 4.x, 554 5.7.1"
 
 # --- monitoring mode through mxspool-ingest: primary up -> 451 (deliver there), down -> 250
-SPORT=$(free_port)
-smtp-sink -u nobody 127.0.0.1:"$SPORT" 10 2>>"$T/sink.log" &
-SINKPID=$!
-cleanup_add "kill $SINKPID"
-wait_port "$SPORT" 10 || fail "smtp-sink did not start"
+sink_start
+SPORT=$SINK_PORT SINKPID=$SINK_PID
 kill "$IPID"; wait "$IPID" 2>/dev/null
 IPORT=$(free_port); HPORT=$(free_port)
 sed -e "s/^listen = .*/listen = 127.0.0.1:$IPORT/" \

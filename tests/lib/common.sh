@@ -8,6 +8,8 @@
 #   cleanup_add CMD         run CMD at exit (LIFO), whatever happens
 #   mx_conf FILE            a config: node mx1, data_dir $T/data (made), a file store
 #                           at $T/store, then the lines read from stdin
+#   sink_start [ARGS...]    Postfix smtp-sink (as nobody, with ARGS) on a free loopback
+#                           port: sets SINK_PORT and SINK_PID; log $T/sink.log; killed at exit
 #   no_sanitizer LOG [WHO]  fail if LOG holds an ASan/UBSan report
 #   stop_clean NAME...      for each NAME: kill $PID_NAME, want exit status 0 and
 #                           no sanitizer report in $T/NAME.log
@@ -74,6 +76,14 @@ mx_conf() {
 	mkdir -p "$T/data"
 	{ printf '[general]\nnode = mx1\ndata_dir = %s/data\n[storage]\nurl = file://%s/store\n' \
 		"$T" "$T"; cat; } > "$1"
+}
+
+sink_start() {
+	SINK_PORT=$(free_port)
+	smtp-sink -u nobody "$@" 127.0.0.1:"$SINK_PORT" 10 2>>"$T/sink.log" &
+	SINK_PID=$!
+	cleanup_add "kill $SINK_PID"
+	wait_port "$SINK_PORT" 10 || fail "smtp-sink did not start"
 }
 
 no_sanitizer() { ! grep -Eq "Sanitizer|runtime error" "$1" || fail "${2:-$1}: sanitizer report"; }
