@@ -106,13 +106,26 @@ smtp_fill(struct smtp_session *s, int timeout)
 	return smtp_fill_until(s, mono_ms() + (int64_t)timeout * 1000);
 }
 
+/*
+ * smtp_ssl_event - after an SSL_read/SSL_write that returned n <= 0: the
+ * poll event TLS waits for (either way round: a renegotiation or a
+ * post-handshake message can make a read wait to write), 0 when it failed
+ */
+static short
+smtp_ssl_event(struct smtp_session *s, int n)
+{
+	int e = SSL_get_error(s->ssl, n);
+
+	return e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+}
+
 /* smtp_fill_until - read what is available into in[], waiting until deadline (monotonic ms) */
 static int
 smtp_fill_until(struct smtp_session *s, int64_t deadline)
 {
 	ssize_t	n;
 	short	ev;
-	int	e, w;
+	int	w;
 
 	if (s->inpos == s->inlen)
 		s->inpos = s->inlen = 0;
@@ -131,12 +144,7 @@ smtp_fill_until(struct smtp_session *s, int64_t deadline)
 				s->inlen += n;
 				return 1;
 			}
-			e = SSL_get_error(s->ssl, n);
-			if (e == SSL_ERROR_WANT_READ)
-				ev = POLLIN;
-			else if (e == SSL_ERROR_WANT_WRITE)
-				ev = POLLOUT;
-			else
+			if ((ev = smtp_ssl_event(s, n)) == 0)
 				return 0;
 		} else {
 			n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
@@ -167,19 +175,13 @@ smtp_write(struct smtp_session *s, const void *p, size_t len)
 	int64_t		 deadline = mono_ms() + (int64_t)s->ic->cmd_timeout * 1000;
 	ssize_t		 n;
 	short		 ev = POLLOUT;
-	int		 e;
 
 	while (len > 0) {
 		if (s->ssl != NULL) {
 			ERR_clear_error();
 			n = SSL_write(s->ssl, b, len);
 			if (n <= 0) {
-				e = SSL_get_error(s->ssl, n);
-				if (e == SSL_ERROR_WANT_READ)
-					ev = POLLIN;
-				else if (e == SSL_ERROR_WANT_WRITE)
-					ev = POLLOUT;
-				else
+				if ((ev = smtp_ssl_event(s, n)) == 0)
 					return -1;
 				n = 0;
 			}
