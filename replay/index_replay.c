@@ -227,7 +227,7 @@ ir_one_state(unsigned from)
 }
 
 /* ir_state_of - the stored state of message id; INDEX_NOTFOUND if none */
-static enum index_status
+enum index_status
 ir_state_of(struct index *ix, const char *id, enum queue_state *state)
 {
 	sqlite3_stmt	*s;

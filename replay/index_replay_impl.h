@@ -50,6 +50,9 @@ struct ir_args {
 	int		 sent;		/* :sent */
 };
 
+/* ir_state_of - the stored state of message id; INDEX_NOTFOUND if none */
+enum index_status ir_state_of(struct index *, const char *id, enum queue_state *state);
+
 /*
  * ir_move - the one setter of a message's state: move message id (NULL:
  * every message cond selects) from one of the states in from to state to,

@@ -17,22 +17,13 @@
 #include "index_replay_impl.h"
 #include "queue_state.h"
 
-/* ir_exists - INDEX_OK if message id exists */
+/* ir_exists - INDEX_OK if message id exists, INDEX_NOTFOUND if not */
 static enum index_status
 ir_exists(struct index *ix, const char *id)
 {
-	sqlite3_stmt	*s;
-	enum index_status st;
-	int		 rc;
+	enum queue_state state;
 
-	if ((s = ir_prep(ix, "SELECT 1 FROM messages WHERE id = :id", &st)) == NULL)
-		return st;
-	ir_bind_text(s, ":id", id);
-	rc = sqlite3_step(s);
-	st = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
-	    ir_fail(ix, "lookup");
-	index_unprepare(ix, s);
-	return st;
+	return ir_state_of(ix, id, &state);
 }
 
 /* ir_op - run an operator UPDATE on id; binds :id :now :life; *changed = rows changed */
