@@ -85,9 +85,6 @@ void	cli_time(int64_t ms, char *out, size_t outlen);
 int	cli_parse_time(const char *, int64_t now, int64_t *ms);
 /* cli_confirm - ask "prompt [y/N]" on a terminal; 1 yes */
 int	cli_confirm(struct cli *, const char *prompt);
-/* cli_foreach_target - apply fn to the operand ids, or with --all to the filter's matches */
-int	cli_foreach_target(struct cli *, const char *default_state,
-	    int (*fn)(struct cli *, const char *id, int *changed), const char *verb);
 
 /* commands */
 int	cli_status(struct cli *);

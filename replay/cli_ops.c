@@ -27,47 +27,20 @@ cli_lifetime_ms(struct cli *c)
 	    365LL * 86400) * 1000;
 }
 
-/* cli_do - one operation (ops.c) on one message, its outcome as an exit code */
+/*
+ * cli_do - one operation (ops.c) on one message, its outcome as an exit code;
+ * delete marks the row deleted, then deletes the object (again, if an
+ * earlier try failed)
+ */
 static int
 cli_do(struct cli *c, enum ops_op op, const char *id, int *changed)
 {
-	int64_t life = op == OPS_RELEASE ? cli_lifetime_ms(c) : 0;
-
-	return cli_index_exit(c, ops_apply(c->ix, op, id, now_ms(), life, changed), id);
-}
-
-static int
-cli_do_hold(struct cli *c, const char *id, int *changed)
-{
-	return cli_do(c, OPS_HOLD, id, changed);
-}
-
-static int
-cli_do_release(struct cli *c, const char *id, int *changed)
-{
-	return cli_do(c, OPS_RELEASE, id, changed);
-}
-
-static int
-cli_do_requeue(struct cli *c, const char *id, int *changed)
-{
-	return cli_do(c, OPS_REQUEUE, id, changed);
-}
-
-static int
-cli_do_qrelease(struct cli *c, const char *id, int *changed)
-{
-	return cli_do(c, OPS_QRELEASE, id, changed);
-}
-
-/* cli_do_delete - mark deleted, then delete the object (again, if an earlier try failed) */
-static int
-cli_do_delete(struct cli *c, const char *id, int *changed)
-{
+	int64_t			life = op == OPS_RELEASE ? cli_lifetime_ms(c) : 0;
 	enum store_status	ss;
 	int			rc;
 
-	if ((rc = cli_do(c, OPS_DELETE, id, changed)) != 0)
+	rc = cli_index_exit(c, ops_apply(c->ix, op, id, now_ms(), life, changed), id);
+	if (rc != 0 || op != OPS_DELETE)
 		return rc;
 	if ((ss = store_purge(c->store, id)) != STORE_OK && ss != STORE_NOTFOUND)
 		return cli_err(c, CLI_UNAVAILABLE, "%s: marked deleted, but the object could not"
@@ -77,22 +50,69 @@ cli_do_delete(struct cli *c, const char *id, int *changed)
 	return CLI_OK;
 }
 
+/*
+ * cli_foreach_target - op (cli_do) on the operand ids, or with --all on the
+ * filter's matches (state default_state unless --state); the worst exit code
+ */
+static int
+cli_foreach_target(struct cli *c, const char *default_state, enum ops_op op, const char *verb)
+{
+	char		(*ids)[MSGID_MAX] = NULL;
+	size_t		n = 0;
+	enum index_status st;
+	int		rc, worst = CLI_OK, changed, nchanged = 0;
+
+	if ((rc = cli_index(c)) != 0)
+		return rc;
+	if (c->all == (c->nargs > 0))
+		return cli_err(c, CLI_USAGE, "give message ids or --all [filters], not both");
+	if (c->all) {
+		if (c->f.state == NULL)
+			c->f.state = default_state;
+		if ((st = ops_ids(c->ix, &c->f, &ids, &n)) != INDEX_OK) {
+			free(ids);
+			return cli_index_exit(c, st, "list");
+		}
+		for (size_t i = 0; i < n; i++) {
+			rc = cli_do(c, op, ids[i], &changed);
+			worst = rc > worst ? rc : worst;
+			nchanged += changed;
+		}
+		free(ids);
+	} else {
+		for (int i = 0; i < c->nargs; i++) {
+			if (!msgid_valid(c->args[i])) {
+				worst = cli_err(c, CLI_USAGE, "%s: not a message id", c->args[i]);
+				continue;
+			}
+			rc = cli_do(c, op, c->args[i], &changed);
+			worst = rc > worst ? rc : worst;
+			nchanged += changed;
+			if (rc == CLI_OK && !changed)
+				fprintf(stderr, "mxspool-replay: %s: %s: not in a state to %s\n",
+				    c->cmd, c->args[i], verb);
+		}
+	}
+	printf("%s: %d message%s\n", verb, nchanged, nchanged == 1 ? "" : "s");
+	return worst;
+}
+
 int
 cli_hold(struct cli *c)
 {
-	return cli_foreach_target(c, QS_F_BACKLOG, cli_do_hold, "hold");
+	return cli_foreach_target(c, QS_F_BACKLOG, OPS_HOLD, "hold");
 }
 
 int
 cli_release(struct cli *c)
 {
-	return cli_foreach_target(c, QS_HOLD, cli_do_release, "release");
+	return cli_foreach_target(c, QS_HOLD, OPS_RELEASE, "release");
 }
 
 int
 cli_requeue(struct cli *c)
 {
-	return cli_foreach_target(c, QS_QUEUED, cli_do_requeue, "requeue");
+	return cli_foreach_target(c, QS_QUEUED, OPS_REQUEUE, "requeue");
 }
 
 /* cli_delete_ids - delete with confirmation */
@@ -113,7 +133,7 @@ cli_delete_ids(struct cli *c, const char *state)
 		return cli_err(c, CLI_USAGE, "give message ids or --all [filters], not both");
 	if (!cli_confirm(c, prompt))
 		return c->yes ? CLI_OK : CLI_USAGE;
-	return cli_foreach_target(c, state, cli_do_delete, "delete");
+	return cli_foreach_target(c, state, OPS_DELETE, "delete");
 }
 
 int
@@ -141,7 +161,7 @@ cli_quarantine(struct cli *c)
 	if (c->all)
 		c->f.state = QS_QUARANTINE;
 	if (strcmp(sub, "release") == 0)
-		return cli_foreach_target(c, QS_QUARANTINE, cli_do_qrelease, "release");
+		return cli_foreach_target(c, QS_QUARANTINE, OPS_QRELEASE, "release");
 	if (strcmp(sub, "delete") == 0)
 		return cli_delete_ids(c, QS_QUARANTINE);
 	return cli_err(c, CLI_USAGE, "%s: want list, release or delete", sub);
