@@ -231,39 +231,34 @@ metrics_counters(const char *name, const char *label, int64_t value, void *arg)
 	return 0;
 }
 
-/* metrics_control - paused, rates and health from the control table */
-static int
-metrics_control(const char *key, const char *value, int64_t updated_ms, void *arg)
+/* metrics_health - a health word as a gauge: 1 up/ok, 0 down/failing, NAN never probed */
+static double
+metrics_health(const char *v)
 {
-	double	*v = arg;	/* paused, target, rate, achieved, primary, storage, checked x2 */
-	char	*end;
-	double	 d;
+	if (*v == '\0' || strcmp(v, "unknown") == 0)
+		return NAN;
+	return strcmp(v, "up") == 0 || strcmp(v, "ok") == 0 || strcmp(v, "1") == 0;
+}
 
-	if (strcmp(key, "primary_health") == 0 || strcmp(key, "storage_health") == 0) {
-		d = strcmp(value, "up") == 0 || strcmp(value, "ok") == 0 ||
-		    strcmp(value, "1") == 0 ? 1 : strcmp(value, "unknown") == 0 ? NAN : 0;
-		v[key[0] == 'p' ? 4 : 5] = d;
-		return 0;
-	}
-	if (strcmp(key, "rate") == 0) {
-		if (rate_parse(value, &d) == 0)		/* "600/m" too, as serve reads it */
-			v[2] = d;
-		return 0;
-	}
-	d = strtod(value, &end);
-	if (*value == '\0' || *end != '\0' || !isfinite(d))
-		return 0;
-	if (strcmp(key, "paused") == 0)
-		v[0] = d != 0;
-	else if (strcmp(key, "target_rate") == 0)
-		v[1] = d;
-	else if (strcmp(key, "achieved_rate") == 0)
-		v[3] = d;
-	else if (strcmp(key, "primary_checked_ms") == 0 && d > 0)
-		v[6] = floor(d / 1000);	/* whole seconds: printed exactly */
-	else if (strcmp(key, "storage_checked_ms") == 0 && d > 0)
-		v[7] = floor(d / 1000);
-	return 0;
+/*
+ * metrics_control - what serve published (index_stats_replay, the one reader
+ * of the control table, as for /status) into the gauges' slots: paused,
+ * target, rate, achieved, primary, storage, checked x2; NAN: never written
+ */
+static void
+metrics_control(const struct index_stats_replay *r, double *v)
+{
+	double d;
+
+	v[0] = r->paused;
+	v[1] = r->has_target ? r->target : NAN;
+	v[2] = *r->rate != '\0' && rate_parse(r->rate, &d) == 0 ? d : NAN;	/* "600/m" too */
+	v[3] = r->has_achieved ? r->achieved : NAN;
+	v[4] = metrics_health(r->primary);
+	v[5] = metrics_health(r->storage);
+	/* whole seconds: printed exactly */
+	v[6] = r->primary_checked_ms > 0 ? floor(r->primary_checked_ms / 1000.0) : NAN;
+	v[7] = r->storage_checked_ms > 0 ? floor(r->storage_checked_ms / 1000.0) : NAN;
 }
 
 /* metrics_backlog - the backlog, states and age families */
@@ -372,7 +367,8 @@ metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 {
 	struct index_stats_backlog	 b;
 	struct metrics_ctx		 m = { .out = out, .now_ms = now_ms };
-	double				 ctl[8] = { 0, NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+	struct index_stats_replay	 rp;
+	double				 ctl[8];
 	static const char *const	 dom[3][2] = {
 		{ "mxspool_domain_backlog_recipients", "Pending recipients per domain"
 		    " (largest domains, [http] max_domains)." },
@@ -383,8 +379,9 @@ metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 	int				 i;
 
 	if (index_stats_backlog(srv->idx, now_ms, &b) != INDEX_OK ||
-	    index_stats_control(srv->idx, metrics_control, ctl) != INDEX_OK)
+	    index_stats_replay(srv->idx, &rp) != INDEX_OK)
 		return -1;
+	metrics_control(&rp, ctl);
 	m.rc |= metrics_backlog(&m, srv, &b);
 	for (m.pass = 0; m.pass < 2; m.pass++) {
 		m.rc |= metrics_family(out, m.pass ? "mxspool_message_bytes" : "mxspool_messages",
