@@ -301,23 +301,17 @@ enum store_status
 store_reindex(struct store *st, const char *node, int repair,
     void (*report)(const char *, void *), void *arg, struct reindex_result *res)
 {
-	struct reindex_ctx	 rc;
-	enum store_status	 ret = STORE_TEMPFAIL;
 	char			 prefix[OBJKEY_MAX], id[MSGID_MAX];
+	struct reindex_ctx	 rc = { .st = st, .repair = repair, .report = report,
+				    .arg = arg, .res = res, .prefix = prefix };
+	enum store_status	 ret = STORE_TEMPFAIL;
 	size_t			 i;
 	enum index_status	 is;
 	int			 orphan = 0;
 
 	memset(res, 0, sizeof(*res));
-	memset(&rc, 0, sizeof(rc));
-	rc.st = st;
-	rc.repair = repair;
-	rc.report = report;
-	rc.arg = arg;
-	rc.res = res;
 	snprintf(prefix, sizeof(prefix), "%s%s%s%s", st->prefix, *st->prefix ? "/" : "",
 	    node ? node : "", node ? "/" : "");
-	rc.prefix = prefix;
 	if (objstore_sweep(st->os, prefix, now_ms() - st->orphan_age_ms, &res->tmp) != OBJ_OK)
 		reindex_say(&rc, "temp files: sweep failed: %s", objstore_error(st->os));
 	if (reindex_list(&rc, prefix) == -1)
