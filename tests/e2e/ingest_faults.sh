@@ -10,6 +10,7 @@
 #      timeout) is still cut off with 421 4.4.2 (Postfix smtpd_min_data_rate), and so
 #      is one sending small BDAT chunks slowly (the rate is the message's)
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
 [ -x "$INGEST" ] || fail "no $INGEST (build first)"
 command -v smtp-sink >/dev/null || fail "no smtp-sink (postfix)"
 printf 'postmaster\nalice\n' > "$T/rcpts"
@@ -17,25 +18,9 @@ start_ingest() {	# NAME STORAGE-SECTION INGEST-EXTRA
 	_port=$(free_port); _hport=$(free_port)
 	while [ "$_hport" = "$_port" ]; do _hport=$(free_port); done	# the kernel may hand out one port twice
 	mkdir -p "$T/$1"
-	cat > "$T/$1.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/$1
-[storage]
-$2
-[ingest]
-listen = 127.0.0.1:$_port
-health_listen = 127.0.0.1:$_hport
-hostname = mx.test
-user =
-greet_delay = 0
-min_free_space = 0
-$3
-[auth]
-verify = no
-[domain example.test]
-recipients = $T/rcpts
-CONF
+	INGEST_DIR=$T/$1 INGEST_STORAGE=$2 INGEST_RCPTS=$T/rcpts ingest_conf "$T/$1.conf" \
+	    "127.0.0.1:$_port" "health_listen = 127.0.0.1:$_hport
+$3"
 	[ -z "${4:-}" ] || chown -R "$4" "$T/$1"
 	"$INGEST" -c "$T/$1.conf" > "$T/$1.log" 2>&1 &
 	_pid=$!

@@ -1,12 +1,13 @@
 # ingest.sh - sourced after common.sh: a real mxspool-ingest for tests.
 #
 #   ingest_conf FILE LISTEN [KEYS] [MORE]
-#       a config: node mx1, data_dir $T/run, a file store $T/run/store (or the
-#       [storage] lines in INGEST_STORAGE), [ingest] on LISTEN (e.g. 127.0.0.1:PORT)
+#       a config: node mx1, data_dir $T/run (or INGEST_DIR), a file store in it
+#       (or the [storage] lines in INGEST_STORAGE), [ingest] on LISTEN (e.g. 127.0.0.1:PORT)
 #       as hostname mx.test, no user switch, no greeting delay, no free-space floor,
 #       plus the lines KEYS; [auth] with the lines of $INGEST_AUTH (default
 #       "verify = no": tests without a DNS server of their own never ask the
-#       system resolver); [domain example.test] with recipients $T/run/rcpts;
+#       system resolver); [domain example.test] with recipients $T/run/rcpts
+#       (or INGEST_RCPTS);
 #       then MORE (further sections)
 #   ingest_start CONF PORT [LOG]
 #       $INGEST -c CONF, output appended to LOG (default CONF with .log for .conf),
@@ -21,9 +22,9 @@ ingest_conf() {
 	cat > "$1" <<CONF
 [general]
 node = mx1
-data_dir = $T/run
+data_dir = ${INGEST_DIR:-$T/run}
 [storage]
-${INGEST_STORAGE:-url = file://$T/run/store}
+${INGEST_STORAGE:-url = file://${INGEST_DIR:-$T/run}/store}
 [ingest]
 listen = $2
 hostname = mx.test
@@ -34,7 +35,7 @@ ${3:-}
 [auth]
 ${INGEST_AUTH:-verify = no}
 [domain example.test]
-recipients = $T/run/rcpts
+recipients = ${INGEST_RCPTS:-$T/run/rcpts}
 ${4:-}
 CONF
 }
