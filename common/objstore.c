@@ -145,25 +145,6 @@ objstore_src_read(const struct objstore_src *s, off_t off, void *p, size_t n)
 	return r;
 }
 
-/* objstore_write_all - write everything, retrying short writes and EINTR */
-int
-objstore_write_all(int fd, const void *p, size_t n)
-{
-	const char	*c = p;
-	ssize_t		 w;
-
-	while (n > 0) {
-		if ((w = write(fd, c, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= w;
-	}
-	return 0;
-}
-
 /* objstore_put_fd - check, then the backend put reading fd with pread */
 enum objstore_status
 objstore_put_fd(struct objstore *o, const char *key, int fd, off_t size,

@@ -32,6 +32,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "fdio.h"
 #include "objstore.h"
 #include "objstore_impl.h"
 
@@ -184,7 +185,7 @@ file_copy_in(const struct objstore_src *src, int fd, char *etag, size_t etaglen)
 			goto out;
 		}
 		EVP_DigestUpdate(ctx, b, r);
-		if (objstore_write_all(fd, b, r) == -1)
+		if (fdio_write_all(fd, b, r) == -1)
 			goto out;
 		off += r;
 	}
@@ -208,7 +209,7 @@ file_write_tmp(const char *path, const struct objstore_src *src, const struct bu
 	if ((fd = file_tmp(path, tmp, tmplen)) == -1)
 		return -1;
 	if ((src != NULL ? file_copy_in(src, fd, etag, etaglen) :
-	    objstore_write_all(fd, text->data, text->len)) == -1 || fsync(fd) == -1) {
+	    fdio_write_all(fd, text->data, text->len)) == -1 || fsync(fd) == -1) {
 		e = errno;
 		close(fd);
 		unlink(tmp);
@@ -397,7 +398,7 @@ file_get(struct objstore *o, const char *key, int out, struct objmeta *meta,
 			st = file_fail(o, errno, "read", key);
 			break;
 		}
-		if (objstore_write_all(out, b, r) == -1) {
+		if (fdio_write_all(out, b, r) == -1) {
 			st = objstore_fail(o, OBJ_TEMPFAIL, "file store get %s: writing output: %s",
 			    key, strerror(errno));
 			break;

@@ -57,8 +57,6 @@ enum objstore_status objstore_fail(struct objstore *, enum objstore_status st,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* objstore_src_read - up to n bytes at off into p; bytes read, 0 at end, -1 on error (errno) */
 ssize_t		 objstore_src_read(const struct objstore_src *, off_t off, void *p, size_t n);
-/* objstore_write_all - write n bytes to fd, retrying short writes; 0 or -1 (errno) */
-int		 objstore_write_all(int fd, const void *p, size_t n);
 
 /* backends: set o->ops, o->be and o->desc; 0 ok, -1 with err */
 int	objstore_file_init(struct objstore *, const struct config *, const char *url,

@@ -31,6 +31,7 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "fdio.h"
 #include "log.h"
 #include "objstore.h"
 #include "objstore_impl.h"
@@ -148,7 +149,7 @@ s3_write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	size_t		 n = size * nmemb;
 
 	if (r->out_fd != -1 && r->status >= 200 && r->status < 300) {
-		if (objstore_write_all(r->out_fd, p, n) == -1) {
+		if (fdio_write_all(r->out_fd, p, n) == -1) {
 			r->out_errno = errno;
 			return 0;
 		}

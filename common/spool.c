@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "msgid.h"
 #include "spool.h"
 
@@ -200,7 +201,7 @@ spool_copy_fd(int in, int out, off_t size)
 {
 	char	buf[65536];
 	off_t	off = 0;
-	ssize_t	n, w, done;
+	ssize_t	n;
 
 	while (off < size) {
 		n = pread(in, buf, size - off < (off_t)sizeof(buf) ? (size_t)(size - off) :
@@ -212,13 +213,8 @@ spool_copy_fd(int in, int out, off_t size)
 				errno = EIO;	/* shorter than announced */
 			return -1;
 		}
-		for (done = 0; done < n; done += w) {
-			w = write(out, buf + done, n - done);
-			if (w == -1 && errno == EINTR)
-				w = 0;
-			else if (w == -1)
-				return -1;
-		}
+		if (fdio_write_all(out, buf, n) == -1)
+			return -1;
 		off += n;
 	}
 	return 0;
@@ -236,19 +232,8 @@ spool_write_tmp(struct spool *sp, const char *id, int in, off_t size, const char
 		return -1;
 	if (buf == NULL && spool_copy_fd(in, fd, size) == -1)
 		goto fail;
-	if (buf != NULL) {
-		size_t	len = strlen(buf), done = 0;
-		ssize_t	w;
-
-		while (done < len) {
-			if ((w = write(fd, buf + done, len - done)) == -1) {
-				if (errno == EINTR)
-					continue;
-				goto fail;
-			}
-			done += w;
-		}
-	}
+	if (buf != NULL && fdio_write_all(fd, buf, strlen(buf)) == -1)
+		goto fail;
 	if (fsync(fd) == -1 || close(fd) == -1) {
 		fd = -1;
 		goto fail;

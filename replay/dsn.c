@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "dsn.h"
+#include "fdio.h"
 #include "limits.h"
 
 #define DSN_TEXT_MAX	400		/* diagnostic text kept per recipient */
@@ -91,25 +92,6 @@ dsn_date(int64_t ms, char *out, size_t outlen)
 	gmtime_r(&t, &tm);
 	snprintf(out, outlen, "%s, %d %s %d %02d:%02d:%02d +0000", day[tm.tm_wday], tm.tm_mday,
 	    mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* dsn_write - all of p to fd; 0 ok, -1 */
-static int
-dsn_write(int fd, const void *p, size_t n)
-{
-	const char	*s = p;
-	ssize_t		 w;
-
-	while (n > 0) {
-		if ((w = write(fd, s, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= w;
-	}
-	return 0;
 }
 
 /* dsn_8bit_addr - 1 if the address needs the utf-8 address type (RFC 6533 3) */
@@ -258,12 +240,12 @@ dsn_original(int msg_fd, int full, int out_fd)
 			goto out;
 		if (n == 0)
 			break;
-		if (dsn_write(out_fd, in, n) == -1)
+		if (fdio_write_all(out_fd, in, n) == -1)
 			goto out;
 		last = in[n - 1];
 		off += n;
 	}
-	if (last != '\n' && dsn_write(out_fd, "\r\n", 2) == -1)
+	if (last != '\n' && fdio_write_all(out_fd, "\r\n", 2) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -299,11 +281,11 @@ dsn_build(const struct envelope *env, const struct dsn_rcpt *r, size_t n, int ms
 	    "Content-Type: %s\r\n\r\n", boundary, full ? "" : " Headers",
 	    full ? "message/rfc822" : "text/rfc822-headers") != 0)
 		goto out;
-	if (dsn_write(out_fd, b.data, b.len) == -1 || dsn_original(msg_fd, full, out_fd) == -1)
+	if (fdio_write_all(out_fd, b.data, b.len) == -1 || dsn_original(msg_fd, full, out_fd) == -1)
 		goto out;
 	buf_reset(&b);
 	if (buf_printf(&b, "\r\n--%s--\r\n", boundary) != 0 ||
-	    dsn_write(out_fd, b.data, b.len) == -1)
+	    fdio_write_all(out_fd, b.data, b.len) == -1)
 		goto out;
 	rc = 0;
 out:
