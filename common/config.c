@@ -57,8 +57,9 @@ config_finish(struct config *c, int rc, char *err, size_t errlen)
 	return NULL;
 }
 
-struct config *
-config_load(const char *path, char *err, size_t errlen)
+/* config_new - an empty config named path (for messages); NULL when out of memory */
+static struct config *
+config_new(const char *path, char *err, size_t errlen)
 {
 	struct config *c;
 
@@ -67,6 +68,16 @@ config_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	return c;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct config *c;
+
+	if ((c = config_new(path, err, errlen)) == NULL)
+		return NULL;
 	return config_finish(c, ini_parse(path, config_handler, c), err, errlen);
 }
 
@@ -75,11 +86,8 @@ config_from_string(const char *name, const char *text, char *err, size_t errlen)
 {
 	struct config *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = strdup(name)) == NULL) {
-		free(c);
-		snprintf(err, errlen, "out of memory");
+	if ((c = config_new(name, err, errlen)) == NULL)
 		return NULL;
-	}
 	return config_finish(c, ini_parse_string(text, config_handler, c), err, errlen);
 }
 

@@ -233,7 +233,7 @@ ingest_rt_free(struct ingest_rt *rt)
 	free(rt);
 }
 
-/* ingest_rt_install - publish rt (its creation reference moves to the global) */
+/* ingest_rt_install - publish rt (its creation reference moves to the global); NULL: none */
 void
 ingest_rt_install(struct ingest_rt *rt)
 {
@@ -277,12 +277,5 @@ ingest_rt_put(struct ingest_rt *rt)
 void
 ingest_rt_clear(void)
 {
-	struct ingest_rt *old;
-
-	pthread_mutex_lock(&rt_lock);
-	old = rt_current;
-	rt_current = NULL;
-	pthread_mutex_unlock(&rt_lock);
-	if (old != NULL)
-		ingest_rt_put(old);
+	ingest_rt_install(NULL);
 }
