@@ -13,15 +13,10 @@ static const char msgid_b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 int
 msgid_node_valid(const char *node)
 {
-	size_t i, n = strlen(node);
+	size_t n = strlen(node);
 
-	if (n == 0 || n > MSGID_NODE_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((node[i] >= 'a' && node[i] <= 'z') || (node[i] >= '0' && node[i] <= '9') ||
-		    node[i] == '-'))
-			return 0;
-	return 1;
+	return n > 0 && n <= MSGID_NODE_MAX &&
+	    strspn(node, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
 int

@@ -256,15 +256,10 @@ objmeta_init(struct objmeta *m)
 static int
 objmeta_name_ok(const char *name)
 {
-	size_t i, n = strlen(name);
+	size_t n = strlen(name);
 
-	if (n == 0 || n >= OBJMETA_NAME_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-		    name[i] == '-'))
-			return 0;
-	return 1;
+	return n > 0 && n < OBJMETA_NAME_MAX &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
 /* objmeta_set - add or replace; -1 on a bad name/value or a full set */

@@ -473,15 +473,10 @@ s3_cred(const struct config *cf, const char *key, const char *env)
 static int
 s3_name_ok(const char *v, size_t max)
 {
-	size_t i, n = strlen(v);
+	size_t n = strlen(v);
 
-	if (n == 0 || n >= max)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
-		    (v[i] >= '0' && v[i] <= '9') || v[i] == '.' || v[i] == '-' || v[i] == '_'))
-			return 0;
-	return 1;
+	return n > 0 && n < max && strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
 /* s3_free - release the backend state, wiping the secret */

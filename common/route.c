@@ -23,8 +23,8 @@ route_host_valid(const char *h, size_t n)
 	if (n == 0 || n > 255 || h[0] == '.' || h[0] == '-')
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
-		    (h[i] >= '0' && h[i] <= '9') || h[i] == '.' || h[i] == '-' || h[i] == '_'))
+		if (h[i] == '\0' || strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", h[i]) == NULL)
 			return 0;
 	return 1;
 }
