@@ -164,20 +164,17 @@ build(struct store *st)
 		case BOTH:
 			committed(st, old + i, ids[i]);
 			break;
-		case OLD:
-			object_only(st, "mx1", old + i, 2, ids[i]);
+		case OLD:		/* objects without rows: ours from before, */
+		case FOREIGN:		/* another node's, */
+		case ORPHAN:		/* ours and recent */
+			object_only(st, want[i].kind == FOREIGN ? "mx2" : "mx1",
+			    want[i].kind == OLD ? old + i : now + i, 2, ids[i]);
 			break;
 		case SIDECAR:
 			object_only(st, "mx1", old + i, 200, ids[i]);
 			msgid_key("mail", ids[i], ".env.json", key, sizeof(key));
 			assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL),
 			    OBJ_OK);
-			break;
-		case FOREIGN:
-			object_only(st, "mx2", now + i, 2, ids[i]);
-			break;
-		case ORPHAN:
-			object_only(st, "mx1", now + i, 2, ids[i]);
 			break;
 		case GONE:
 			committed(st, old + i, ids[i]);
