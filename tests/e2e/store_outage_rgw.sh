@@ -180,34 +180,15 @@ rgw_stop_gateway
 start2() {
 	mkdir -p "$T/$1"
 	P=$(free_port); H=$(free_port)
-	cat > "$T/$1.conf" <<CONF
-[general]
-node = mx1
-data_dir = $T/$1
-${5:-}
-[storage]
-$(rgw_storage mail)
+	INGEST_DIR=$T/$1 INGEST_GENERAL=${5:-} INGEST_STORAGE="$(rgw_storage mail)
 retries = 0
 connect_timeout = 1
 commit_deadline = 2s
 probe_interval = 1s
 probe_timeout = 1s
-$2
-[spool]
-$3
-[auth]
-verify = no
-[ingest]
-listen = 127.0.0.1:$P
-health_listen = 127.0.0.1:$H
-hostname = mx.test
-user =
-greet_delay = 0
-min_free_space = 0
-${4:-}
-[domain example.test]
-recipients = $T/run/rcpts
-CONF
+$2" ingest_conf "$T/$1.conf" "127.0.0.1:$P" "health_listen = 127.0.0.1:$H
+${4:-}" "[spool]
+$3"
 	"$INGEST" -c "$T/$1.conf" > "$T/$1.log" 2>&1 &
 	eval "PID_$1=\$!"
 	cleanup_add "kill -9 \$PID_$1"

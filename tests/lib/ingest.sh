@@ -1,7 +1,8 @@
 # ingest.sh - sourced after common.sh: a real mxspool-ingest for tests.
 #
 #   ingest_conf FILE LISTEN [KEYS] [MORE]
-#       a config: node mx1, data_dir $T/run (or INGEST_DIR), a file store in it
+#       a config: node mx1, data_dir $T/run (or INGEST_DIR), more [general] lines
+#       in INGEST_GENERAL, a file store in the data dir
 #       (or the [storage] lines in INGEST_STORAGE), [ingest] on LISTEN (e.g. 127.0.0.1:PORT)
 #       as hostname mx.test, no user switch, no greeting delay, no free-space floor,
 #       plus the lines KEYS; [auth] with the lines of $INGEST_AUTH (default
@@ -23,6 +24,7 @@ ingest_conf() {
 [general]
 node = mx1
 data_dir = ${INGEST_DIR:-$T/run}
+${INGEST_GENERAL:-}
 [storage]
 ${INGEST_STORAGE:-url = file://${INGEST_DIR:-$T/run}/store}
 [ingest]
