@@ -80,7 +80,6 @@ fleet_ledger_put(struct fleet *f, int64_t seq, const struct fleet_outcome *v, si
 {
 	char			key[OBJKEY_MAX];
 	struct buf		b;
-	enum objstore_status	st;
 
 	if (seq < 1 || fleet_key(f, key, sizeof(key), "ledger/%s/%016lld.jsonl", f->node,
 	    (long long)seq) == -1) {
@@ -95,10 +94,7 @@ fleet_ledger_put(struct fleet *f, int64_t seq, const struct fleet_outcome *v, si
 			fleet_seterr(f, "fleet ledger %s: batch too large", key);
 			return OBJ_PERMFAIL;
 		}
-	fleet_begin(f);
-	st = objstore_put_buf(f->os, key, b.data, b.len, NULL);
-	buf_free(&b);
-	return st == OBJ_OK ? OBJ_OK : fleet_fail(f, st, "ledger put", key);
+	return fleet_put(f, key, &b, "ledger put");
 }
 
 /* the state of one read of ledger objects */
