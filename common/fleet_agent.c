@@ -242,17 +242,18 @@ fleet_agent_pass(struct fleet_agent *a, int force, int exiting)
 	int	replay = a->role != FLEET_ROLE_INGEST && a->ix != NULL;
 	int	blocked;
 
-	pthread_mutex_lock(&a->mu);
-	blocked = a->blocked;
-	pthread_mutex_unlock(&a->mu);
 	if (replay && !exiting && (force || now >= a->next_claims)) {
 		fleet_agent_claims(a);
+		pthread_mutex_lock(&a->mu);
+		blocked = a->blocked;
+		pthread_mutex_unlock(&a->mu);
+		/* while blocked, look again soon: the manifest may be written any moment */
 		a->next_claims = now + (blocked ? a->f.conf.ledger_ms : a->f.conf.heartbeat_ms);
 	}
 	if (replay && a->f.conf.ledger && (force || now >= a->next_ledger)) {
 		fleet_agent_ledger(a, 0);
 		a->next_ledger = now + a->f.conf.ledger_ms;
-	} else if (replay && a->f.conf.ledger)
+	} else if (replay && a->f.conf.ledger && !a->failing[FLEET_D_LEDGER])
 		fleet_agent_ledger(a, 1);	/* a full batch does not wait for the interval */
 	if (force || now >= a->next_hb) {
 		fleet_agent_hb(a, exiting);
