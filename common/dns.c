@@ -189,6 +189,23 @@ dns_name_check(const char *name)
 	return 0;
 }
 
+/* dns_name_list_next - one name of "a.example, b.example c.example" ([check] gateways) */
+int
+dns_name_list_next(const char **v, char *out, size_t outlen)
+{
+	const char	*p = *v;
+	size_t		 n;
+
+	p += strspn(p, ", \t");
+	if ((n = strcspn(p, ", \t")) == 0) {
+		*v = p;
+		return 0;
+	}
+	*v = p + n;
+	snprintf(out, outlen, "%.*s", (int)n, p);
+	return n < outlen && dns_name_check(out) == 0 ? 1 : -1;
+}
+
 /* dns_reverse_name - the PTR owner name of an address (RFC 1035 3.5, RFC 3596 2.5) */
 int
 dns_reverse_name(int af, const void *addr, char *out, size_t outlen)

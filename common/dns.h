@@ -10,8 +10,8 @@
  * Error contract: a lookup never blocks past its deadline and always fills
  * the answer with one status; the resolver logs nothing per lookup (callers
  * know what a failure means for them).  dns_open() fails with a reason.
- * dns_reverse_name() and dns_name_check() are pure helpers for callers that
- * build names (SPF, DNSBL).
+ * dns_reverse_name(), dns_name_check() and dns_name_list_next() are pure
+ * helpers for callers that build or read names (SPF, DNSBL, [check] gateways).
  */
 #ifndef MXS_DNS_H
 #define MXS_DNS_H
@@ -81,6 +81,9 @@ void		 dns_deadline(long long ms, struct timespec *ts);
 int		 dns_deadline_passed(const struct timespec *ts);
 /* dns_name_check - 0 when name is a syntactically usable DNS name, else -1 */
 int		 dns_name_check(const char *name);
+/* dns_name_list_next - the next name of a comma/blank separated list at *v (advanced):
+ * 1 a usable name in out, 0 the list ended, -1 not a host name (out: what was read) */
+int		 dns_name_list_next(const char **v, char *out, size_t outlen);
 /* dns_reverse_name - "4.3.2.1.in-addr.arpa" / nibbles ".ip6.arpa"; 0 ok, -1 too small */
 int		 dns_reverse_name(int af, const void *addr, char *out, size_t outlen);
 

@@ -81,7 +81,7 @@ check_gateways(struct check_ctx *cx, char *err, size_t errlen)
 {
 	const char	*v = config_str(cx->cfg, "check", "gateways", "");
 	char		*p = cx->gwbuf, *end = cx->gwbuf + sizeof(cx->gwbuf);
-	size_t		 n;
+	int		 r;
 
 	cx->hostname = config_str(cx->cfg, "ingest", "hostname", NULL);
 	if (cx->hostname == NULL || dns_name_check(cx->hostname) != 0) {
@@ -90,29 +90,17 @@ check_gateways(struct check_ctx *cx, char *err, size_t errlen)
 		return -1;
 	}
 	cx->gateways[cx->ngateways++] = cx->hostname;
-	while (*v) {
-		while (*v == ',' || isspace((unsigned char)*v))
-			v++;
-		n = strcspn(v, ", \t");
-		if (n == 0)
-			break;
-		if (cx->ngateways == CHECK_GATEWAYS_MAX || n > MXS_DOMAIN_MAX ||
-		    (size_t)(end - p) < n + 1) {
-			snprintf(err, errlen, "%s: [check] gateways: at most %d names",
-			    config_path(cx->cfg), CHECK_GATEWAYS_MAX - 1);
-			return -1;
-		}
-		memcpy(p, v, n);
-		p[n] = '\0';
-		if (dns_name_check(p) != 0) {
+	/* config_check() has refused a bad list (config_schema_gateways) */
+	while (cx->ngateways < CHECK_GATEWAYS_MAX && (size_t)(end - p) > MXS_DOMAIN_MAX &&
+	    (r = dns_name_list_next(&v, p, MXS_DOMAIN_MAX + 1)) != 0) {
+		if (r < 0) {
 			snprintf(err, errlen, "%s: [check] gateways: \"%s\" is not a host name",
 			    config_path(cx->cfg), p);
 			return -1;
 		}
 		if (strcasecmp(p, cx->hostname) != 0)
 			cx->gateways[cx->ngateways++] = p;
-		p += n + 1;
-		v += n;
+		p += strlen(p) + 1;
 	}
 	return 0;
 }
