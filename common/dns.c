@@ -34,6 +34,7 @@ struct dns {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* CLOCK_MONOTONIC */
 	int		 polling;	/* a waiter is in poll()/ub_process() */
+	const int	*stop;		/* dns_set_stop(): nonzero ends every wait */
 };
 
 struct dns_query {
@@ -137,6 +138,20 @@ dns_open(const struct config *cfg, char *err, size_t errlen)
 	if ((d = dns_new(ns, t * 1000, why, sizeof(why))) == NULL)
 		snprintf(err, errlen, "%s: [dns] %s", cfg ? config_path(cfg) : "(defaults)", why);
 	return d;
+}
+
+/* dns_set_stop - waits end early (TEMPFAIL "interrupted") once *stop is nonzero */
+void
+dns_set_stop(struct dns *d, const int *stop)
+{
+	d->stop = stop;
+}
+
+/* dns_stopped - has the owner of d asked its waits to end? */
+static int
+dns_stopped(const struct dns *d)
+{
+	return d->stop != NULL && __atomic_load_n(d->stop, __ATOMIC_RELAXED) != 0;
 }
 
 /* dns_close - free the context; no lookup may be running */
@@ -333,24 +348,28 @@ dns_callback(void *arg, int err, struct ub_result *res)
 	pthread_mutex_unlock(&d->mu);
 }
 
-/* dns_wait - wait for q until deadline; 0 answered, -1 deadline passed */
+/* dns_wait - wait for q until deadline; 0 answered, -1 deadline passed or stopped */
 static int
 dns_wait(struct dns *d, struct dns_query *q, const struct timespec *deadline)
 {
-	struct timespec	now;
+	struct timespec	now, until;
 	struct pollfd	pfd;
 	long long	ms;
 	int		done;
 
 	pthread_mutex_lock(&d->mu);
-	while (!q->done) {
+	while (!q->done && !dns_stopped(d)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
 		    (deadline->tv_nsec - now.tv_nsec) / 1000000;
 		if (ms <= 0)
 			break;
+		/* with a stop flag, look at it every DNS_STOP_POLL_MS */
+		if (d->stop != NULL && ms > DNS_STOP_POLL_MS)
+			ms = DNS_STOP_POLL_MS;
 		if (d->polling) {
-			pthread_cond_timedwait(&d->cv, &d->mu, deadline);
+			clock_after(CLOCK_MONOTONIC, ms, &until);
+			pthread_cond_timedwait(&d->cv, &d->mu, &until);
 			continue;
 		}
 		d->polling = 1;
@@ -455,7 +474,8 @@ dns_lookup(struct dns *d, const char *name, enum dns_type t, struct dns_answer *
 		if (q != NULL && q->res != NULL)
 			ub_resolve_free(q->res);
 		free(q);
-		snprintf(ans->why, sizeof(ans->why), "timeout");
+		snprintf(ans->why, sizeof(ans->why), "%s", dns_stopped(d) ? "interrupted" :
+		    "timeout");
 		return ans->status = DNS_TEMPFAIL;
 	}
 	if (q->err != 0 || q->res == NULL) {

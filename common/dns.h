@@ -70,6 +70,9 @@ struct dns	*dns_open(const struct config *cfg, char *err, size_t errlen);
 /* dns_new - nameserver "IP[:PORT]" or "[IPv6]:PORT" or NULL (resolv.conf) */
 struct dns	*dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen);
 void		 dns_close(struct dns *);
+/* dns_set_stop - once *stop (read atomically) is nonzero, waits end: TEMPFAIL "interrupted";
+ * for a thread that must stop promptly (serve's readiness check at shutdown) */
+void		 dns_set_stop(struct dns *, const int *stop);
 
 /* dns_lookup - one question, answer in *ans (free it); returns ans->status */
 enum dns_status	 dns_lookup(struct dns *, const char *name, enum dns_type, struct dns_answer *ans);

@@ -73,9 +73,11 @@ void	check_add(struct check_ctx *, const char *name, const char *domain,
 	    enum check_status, const char *fix, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
 
-/* check_run - every area; domain NULL: all [domain X] sections.  0 ok, -1 + err */
-int	check_run(const struct config *, const char *domain, struct check_report *,
-	    char *err, size_t errlen);
+/* check_run - every area; domain NULL: all [domain X] sections.  0 ok, -1 + err.
+ * stop (NULL for none, read atomically): once nonzero, DNS waits end and no further
+ * area starts (-1, err "stopped"); the other waits stay bounded by [check] timeout */
+int	check_run(const struct config *, const char *domain, const int *stop,
+	    struct check_report *, char *err, size_t errlen);
 void	check_report_free(struct check_report *);
 /* check_report_worst - the worst status in the report */
 enum check_status check_report_worst(const struct check_report *);
