@@ -308,6 +308,7 @@ const struct config_key config_keys[] = {
 
 	STR("dns", "nameserver", config_schema_nameserver, A, 0),
 	DUR("dns", "timeout", 1, DNS_TIMEOUT_MAX, A),
+	STR("dns", "trust_anchor", NULL, A, CONFIG_K_FILE),
 
 	STRN("spool", "dir", CONFIG_PATH_MAX, NULL, A, 0),
 	SIZE("spool", "max_size", 0, 1LL << 50, A),

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <unbound.h>
 
 #include "clock.h"
@@ -53,6 +54,16 @@ dns_status_name(enum dns_status s)
 {
 	return (unsigned)s < sizeof(dns_status_names) / sizeof(*dns_status_names) ?
 	    dns_status_names[s] : "?";
+}
+
+static const char *const dns_sec_names[] = { "insecure", "secure", "bogus" };
+
+/* dns_sec_name - "insecure", "secure", "bogus" */
+const char *
+dns_sec_name(enum dns_sec s)
+{
+	return (unsigned)s < sizeof(dns_sec_names) / sizeof(*dns_sec_names) ?
+	    dns_sec_names[s] : "?";
 }
 
 /* dns_new - a resolver forwarding to nameserver, or to resolv.conf's when NULL */
@@ -121,12 +132,31 @@ fail:
 	return NULL;
 }
 
-/* dns_open - [dns] nameserver and timeout */
+/* dns_trust_anchor - DNSSEC validation from file's DS/DNSKEY records */
+int
+dns_trust_anchor(struct dns *d, const char *file, char *err, size_t errlen)
+{
+	int	r;
+
+	/* libunbound reads the file when the first lookup finalizes the context: open it now,
+	 * so that a missing file is a start-up error, not a failure of every lookup */
+	if (access(file, R_OK) != 0) {
+		snprintf(err, errlen, "trust_anchor %s: %s", file, strerror(errno));
+		return -1;
+	}
+	if ((r = ub_ctx_add_ta_file(d->ctx, file)) != 0) {
+		snprintf(err, errlen, "trust_anchor %s: %s", file, ub_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* dns_open - [dns] nameserver, timeout and trust_anchor */
 struct dns *
 dns_open(const struct config *cfg, char *err, size_t errlen)
 {
 	struct dns	*d;
-	const char	*ns = NULL;
+	const char	*ns = NULL, *ta = NULL;
 	char		 why[ERRSTR_MAX];
 	long long	 t = DNS_TIMEOUT_DEFAULT;
 
@@ -134,8 +164,14 @@ dns_open(const struct config *cfg, char *err, size_t errlen)
 		ns = config_str(cfg, "dns", "nameserver", NULL);
 		t = config_duration(cfg, "dns", "timeout", DNS_TIMEOUT_DEFAULT, 1,
 		    DNS_TIMEOUT_MAX);
+		ta = config_str(cfg, "dns", "trust_anchor", NULL);
 	}
-	if ((d = dns_new(ns, t * 1000, why, sizeof(why))) == NULL)
+	if ((d = dns_new(ns, t * 1000, why, sizeof(why))) != NULL && ta != NULL && *ta != '\0' &&
+	    dns_trust_anchor(d, ta, why, sizeof(why)) != 0) {
+		dns_close(d);
+		d = NULL;
+	}
+	if (d == NULL)
 		snprintf(err, errlen, "%s: [dns] %s", cfg ? config_path(cfg) : "(defaults)", why);
 	return d;
 }
@@ -395,6 +431,15 @@ dns_result(enum dns_type t, const struct ub_result *res, struct dns_answer *ans)
 	size_t	i, n;
 
 	ans->ttl = res->ttl > 0 ? (uint32_t)res->ttl : 0;
+	ans->sec = res->bogus ? DNS_SEC_BOGUS : res->secure ? DNS_SEC_SECURE : DNS_SEC_INSECURE;
+	if (res->bogus) {
+		/* DNSSEC validation failed: an attack or a broken zone; retry later (RFC 4035
+		 * 4.3: a validator answers SERVFAIL) */
+		ans->status = DNS_TEMPFAIL;
+		snprintf(ans->why, sizeof(ans->why), "bogus: %s", res->why_bogus ?
+		    res->why_bogus : "DNSSEC validation failed");
+		return;
+	}
 	if (res->rcode == 3) {
 		ans->status = DNS_NXDOMAIN;
 		return;
@@ -403,12 +448,6 @@ dns_result(enum dns_type t, const struct ub_result *res, struct dns_answer *ans)
 		ans->status = DNS_TEMPFAIL;
 		snprintf(ans->why, sizeof(ans->why), "%s", res->rcode == 2 ? "SERVFAIL" :
 		    res->rcode == 5 ? "REFUSED" : "rcode");
-		return;
-	}
-	if (res->bogus) {
-		/* DNSSEC validation failed: an attack or a broken zone; retry later */
-		ans->status = DNS_TEMPFAIL;
-		snprintf(ans->why, sizeof(ans->why), "bogus");
 		return;
 	}
 	for (n = 0; res->havedata && res->data[n] != NULL; n++)

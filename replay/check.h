@@ -7,7 +7,8 @@
  * `mxspool-replay check` command.  Areas, one file each:
  *   check_dns.c    MX (listed, preference, hosts resolve, FCrDNS, TTLs)
  *   check_sts.c    MTA-STS policy (RFC 8461), TLS-RPT (RFC 8460)
- *   check_tls.c    STARTTLS certificate of the gateway, DANE (RFC 7672), primary EHLO
+ *   check_tls.c    STARTTLS certificate of the gateway, primary EHLO
+ *   check_dane.c   DANE (RFC 7672): DNSSEC-validated TLSA records against that certificate
  *   check_local.c  object store canary, fallback spool room, recipient sources
  * Every result is PASS, WARN or FAIL with its evidence (records, dates,
  * replies) and, unless PASS, what to do about it.  Every network wait is
