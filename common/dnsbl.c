@@ -436,7 +436,7 @@ dnsbl_lookup_run(void *arg)
 	lk->ttl = ans.ttl;
 	for (i = 0; lk->status == DNS_OK && i < ans.n && i < DNS_RR_MAX; i++)
 		memcpy(lk->a[lk->n++], &ans.rr[i].a, 4);
-	snprintf(lk->why, sizeof(lk->why), "%s", ans.why[0] ? ans.why :
+	snprintf(lk->why, sizeof(lk->why), "%.63s", ans.why[0] ? ans.why :
 	    dns_status_name(lk->status));
 	dns_answer_free(&ans);
 	return NULL;

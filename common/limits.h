@@ -147,6 +147,8 @@
 #define DNS_LABEL_MAX		63
 #define DNS_TIMEOUT_DEFAULT	5
 #define DNS_TIMEOUT_MAX		60
+/* a lookup with a stop flag (dns_set_stop) looks at it this often, milliseconds */
+#define DNS_STOP_POLL_MS	200
 #define DNS_RR_MAX		64
 #define DNS_TXT_MAX		4096
 

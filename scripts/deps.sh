@@ -9,7 +9,8 @@
 #            libFuzzer (tests/fuzz harnesses, tests/e2e/ingest_fuzz.sh)
 #   test   - real peers: Ceph RGW (S3), Postfix (smtp-sink/smtp-source, benchmark),
 #            Dovecot LMTP, swaks, openssl CLI, awscli, Chromium, promtool, dnsmasq
-#            (authoritative DNS on loopback), knot (a server that answers SERVFAIL),
+#            (authoritative DNS on loopback), knot (a server that answers SERVFAIL, and serves
+#            DNSSEC-signed test zones), python3-dnspython (signs them: tests/lib/dnssec_zone.py),
 #            python3-spf (the RFC 7208 test suite); ARC verifiers
 #            independent of mxspool (python3-dkim, libmail-dkim-perl); python3-nacl (Ed25519 for dkimpy)
 #   docker - Docker engine, compose and debootstrap for the compose-stack test
