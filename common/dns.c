@@ -1,7 +1,8 @@
 /*
  * dns.c - the one DNS resolver (libunbound), with a deadline per lookup.
  *
- * Entry points: dns_open/dns_new, dns_lookup, dns_answer_free, dns_close.
+ * Entry points: dns_open/dns_new, dns_lookup, dns_answer_free, dns_close,
+ * dns_verified_name (a client's forward-confirmed reverse name).
  * libunbound's ub_resolve() waits as long as unbound's own retry schedule
  * (minutes against a dead server), so every lookup is ub_resolve_async()
  * and the caller waits for its callback until its deadline, then cancels.
@@ -95,6 +96,10 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 		r = ub_ctx_set_option(d->ctx, "unblock-lan-zones:", "yes");
 	if (r == 0)
 		r = ub_ctx_set_option(d->ctx, "insecure-lan-zones:", "yes");
+	/* so is the PTR of a loopback client other than 127.0.0.1 (a local filter, a test
+	 * client): the built-in 127.in-addr.arpa zone would say NXDOMAIN for all of them */
+	if (r == 0)
+		r = ub_ctx_set_option(d->ctx, "local-zone:", "127.in-addr.arpa. transparent");
 	if (r == 0 && nameserver != NULL && *nameserver != '\0') {
 		/* "IP", "IP:PORT" (IPv4), "[IPv6]:PORT", or a bare IPv6 address */
 		if (nameserver[0] == '[' && (colon = strstr(nameserver, "]")) != NULL) {
@@ -544,4 +549,54 @@ dns_answer_free(struct dns_answer *ans)
 	}
 	ans->rr = NULL;
 	ans->n = 0;
+}
+
+/*
+ * dns_verified_name - a forward-confirmed reverse name of addr (FCrDNS; RFC 7208 5.5 calls it
+ * "validated"): a PTR name of addr that want(name, arg) accepts and whose A (AAAA for IPv6)
+ * records include addr.  Only accepted names cost a forward lookup, at most
+ * DNS_VERIFY_NAMES_MAX of them, and none starts after deadline_ms (monotonic ms, 0: none).
+ * DNS_OK with the name in out; DNS_NXDOMAIN/DNS_NODATA when no name qualifies; DNS_TEMPFAIL
+ * when a lookup failed temporarily and nothing was confirmed.  *ttl: the smallest TTL seen.
+ */
+enum dns_status
+dns_verified_name(struct dns *d, int af, const void *addr, int (*want)(const char *, void *),
+    void *arg, int64_t deadline_ms, char *out, size_t outlen, uint32_t *ttl)
+{
+	struct dns_answer	 ptr, fwd;
+	enum dns_status		 st, res;
+	char			 rev[DNS_NAME_MAX + 1];
+	size_t			 i, j, tried = 0;
+	int			 ok;
+
+	*ttl = UINT32_MAX;
+	if (dns_reverse_name(af, addr, rev, sizeof(rev)) != 0)
+		return DNS_PERMFAIL;
+	res = dns_lookup(d, rev, DNS_T_PTR, &ptr);
+	*ttl = ptr.ttl;
+	for (i = 0; res == DNS_OK && i < ptr.n; i++) {
+		if (!want(ptr.rr[i].name, arg))
+			continue;
+		if (tried++ == DNS_VERIFY_NAMES_MAX ||
+		    (deadline_ms != 0 && mono_ms() >= deadline_ms)) {
+			res = DNS_TEMPFAIL;
+			break;
+		}
+		st = dns_lookup(d, ptr.rr[i].name, af == AF_INET ? DNS_T_A : DNS_T_AAAA, &fwd);
+		if (st == DNS_TEMPFAIL)
+			res = DNS_TEMPFAIL;	/* unless a later name is confirmed */
+		for (j = 0, ok = 0; st == DNS_OK && j < fwd.n && !ok; j++)
+			ok = memcmp(af == AF_INET ? (const void *)&fwd.rr[j].a :
+			    (const void *)&fwd.rr[j].aaaa, addr, af == AF_INET ? 4 : 16) == 0;
+		if (st == DNS_OK && fwd.ttl < *ttl)
+			*ttl = fwd.ttl;
+		dns_answer_free(&fwd);
+		if (ok) {
+			snprintf(out, outlen, "%s", ptr.rr[i].name);
+			dns_answer_free(&ptr);
+			return DNS_OK;
+		}
+	}
+	dns_answer_free(&ptr);
+	return res == DNS_OK ? DNS_NODATA : res;
 }

@@ -94,6 +94,14 @@ void		 dns_answer_free(struct dns_answer *);
 const char	*dns_status_name(enum dns_status);
 const char	*dns_sec_name(enum dns_sec);
 
+/*
+ * dns_verified_name - a forward-confirmed PTR name of addr that want() accepts (FCrDNS), at
+ * most DNS_VERIFY_NAMES_MAX checked, none started after deadline_ms (mono_ms; 0 none).
+ * DNS_OK + name in out; NXDOMAIN/NODATA: none; TEMPFAIL: a lookup failed, none confirmed.
+ */
+enum dns_status	 dns_verified_name(struct dns *, int af, const void *addr,
+		    int (*want)(const char *name, void *arg), void *arg, int64_t deadline_ms,
+		    char *out, size_t outlen, uint32_t *ttl);
 /* dns_deadline - CLOCK_MONOTONIC now + ms; dns_deadline_passed - 1 once reached */
 void		 dns_deadline(long long ms, struct timespec *ts);
 int		 dns_deadline_passed(const struct timespec *ts);
