@@ -163,6 +163,47 @@ grep -q 'bind to \[replay\] source_address: Cannot assign requested address' "$T
 	fail "a foreign source_address: $(tail -3 "$T/replay.log")"
 ok "[replay] source_address 127.0.0.2 is the client address the primary logs; 192.0.2.7 defers"
 
+# 3b. the AAR carries what the ingest verified, never an Authentication-Results: that came
+# with the message, even one claiming our authserv-id
+FORGED="Authentication-Results: mx.test; spf=pass smtp.mailfrom=ceo@bank.example; dmarc=pass header.from=bank.example"
+sendf() {	# sendf CONF SUBJECT HEADER - one message with HEADER through the ingest of CONF
+	swaks --server 127.0.0.1:"$IPORT" --from s@sender.test --to alice@example.test \
+		--header "Subject: $2" --add-header "$3" --body "forged" > "$T/swaks-f.log" 2>&1 ||
+		fail "swaks $2: $(tail -5 "$T/swaks-f.log")"
+	rm -f "$T"/sink/m.*
+	R "$1" || fail "drain $2: $(tail -5 "$T/replay.log")"
+	wait_for "grep -l '^Subject: $2' $T/sink/m.* >/dev/null 2>&1" 10 || fail "$2: not delivered"
+	undump "$(grep -l "^Subject: $2" "$T"/sink/m.*)" "$T/$2.eml"
+	grep -A1 '^ARC-Authentication-Results: ' "$T/$2.eml" | tr -d '\r\n' > "$T/$2.aar"
+}
+# not verified ([auth] verify = no): the ingest renamed nothing, so "none"
+sendf "$T/mx.conf" forged-unverified "$FORGED"
+[ "$(cat "$T/forged-unverified.aar")" = "ARC-Authentication-Results: i=1; mx.test;	none" ] ||
+	fail "unverified message: the AAR is not 'none': $(cat "$T/forged-unverified.aar")"
+verify_both "$T/forged-unverified.eml" "unverified message"
+ok "not verified at ingest: AAR 'none', not the forged Authentication-Results: it carried"
+# verified, [arc] authserv_id apart from [auth]'s: a forged A-R of the seal's id is not renamed
+# by the ingest (not its id), and must not be taken either
+kill "$INGEST_PID"; wait "$INGEST_PID" 2>/dev/null
+INGEST_AUTH="verify = yes" arc_conf "$T/vf.conf" "authserv_id = seal.test"
+ingest_start "$T/vf.conf" "$IPORT" "$T/ingest.log"
+sendf "$T/vf.conf" forged-verified "${FORGED/mx.test/seal.test}"
+grep -q '^ARC-Authentication-Results: i=1; seal.test;	spf=none smtp.mailfrom=s@sender.test;' \
+	"$T/forged-verified.aar" && ! grep -q bank.example "$T/forged-verified.aar" ||
+	fail "verified message: the AAR is not the ingest's: $(cat "$T/forged-verified.aar")"
+grep -q '^Authentication-Results: seal.test; spf=pass' "$T/forged-verified.eml" ||
+	fail "the forged header is not in the message (the test proves nothing)"
+verify_both "$T/forged-verified.eml" "verified message"
+ok "verified: the AAR is the ingest's own A-R (spf=none ...), not a forged one of the seal's id"
+# [arc] authserv_id defaults to [auth] authserv_id (the id the ingest writes)
+INGEST_AUTH="verify = yes
+authserv_id = auth.test" arc_conf "$T/aid.conf"
+printf 'Received: from x by auth.test; Thu, 3 Dec 2026 10:00:00 +0000\r\nAuthentication-Results: auth.test; spf=pass smtp.mailfrom=a@b.example\r\nFrom: a@b.example\r\n\r\nhi\r\n' > "$T/aid.eml"
+"$ARCTOOL" -c "$T/aid.conf" "$T/aid.eml" > "$T/aid-s.eml" 2>"$T/at.log" || fail "arctool aid"
+grep -q '^ARC-Authentication-Results: i=1; auth.test;' "$T/aid-s.eml" ||
+	fail "[arc] authserv_id is not [auth]'s: $(grep ^ARC-Auth "$T/aid-s.eml")"
+ok "[arc] authserv_id defaults to [auth] authserv_id"
+
 # 4. the sealer alone: a message with trailing blanks, folded fields, our A-R, empty lines
 printf '%s\r\n' "Received: from a.sender.test by mx.gw.test; Thu, 3 Dec 2026 10:00:00 +0000" \
 	"Authentication-Results: mx.gw.test; spf=pass smtp.mailfrom=alice@sender.test;" \
@@ -172,7 +213,7 @@ printf '%s\r\n' "Received: from a.sender.test by mx.gw.test; Thu, 3 Dec 2026 10:
 	"Message-ID: <1@sender.test>" "" "Hello  world   " "tabs	 here	" "" ".dot" "" "" \
 	> "$T/msg.eml"
 gwconf() {	# gwconf FILE SELECTOR KEY
-	printf '[arc]\ndomain = gw.test\nselector = %s\nkey_file = %s\nauthserv_id = mx.gw.test\n[dns]\nnameserver = 127.0.0.1:%s\n' \
+	printf '[arc]\ndomain = gw.test\nselector = %s\nkey_file = %s\n[auth]\nauthserv_id = mx.gw.test\n[dns]\nnameserver = 127.0.0.1:%s\n' \
 		"$2" "$3" "$DPORT" > "$1"
 }
 gwconf "$T/rsa.conf" rsa "$T/rsa.pem"; gwconf "$T/ed.conf" ed "$T/ed.pem"
@@ -183,12 +224,28 @@ verify_both "$T/s-rsa.eml" "RSA seal"
 grep -A1 '^ARC-Authentication-Results: i=1; mx.gw.test;' "$T/s-rsa.eml" |
 	grep -q 'spf=pass smtp.mailfrom=alice@sender.test;' ||
 	fail "AAR does not carry our A-R: $(grep -A2 ^ARC-Auth "$T/s-rsa.eml")"
-"$ARCTOOL" -c "$T/rsa.conf" -r "dmarc=pass header.from=sender.test" "$T/msg.eml" \
+# without the ingest's A-R where the ingest puts it (under its Received:), the index's words
+grep -v -e '^Authentication-Results: mx.gw.test' -e '^	dkim=none' "$T/msg.eml" > "$T/msg-noar.eml"
+"$ARCTOOL" -c "$T/rsa.conf" -r "spf=fail; dkim=none; dmarc=fail" "$T/msg-noar.eml" \
 	> "$T/s-res.eml" 2>"$T/at.log" || fail "arctool -r"
 grep -A1 '^ARC-Authentication-Results: i=1; mx.gw.test;' "$T/s-res.eml" |
-	grep -q 'dmarc=pass header.from=sender.test' || fail "AAR does not carry the given results"
+	grep -q 'spf=fail; dkim=none; dmarc=fail' || fail "AAR does not carry the given verdicts"
 verify_both "$T/s-res.eml" "RSA seal, given results"
-ok "sealer: RSA set passes both; AAR from our A-R (not other.test's), or the results given"
+# an A-R of our id lower down came with the message: not ours, the index's words again
+printf '%s\r\n' "Received: from a.sender.test by mx.gw.test; Thu, 3 Dec 2026 10:00:00 +0000" \
+	"From: Alice <alice@sender.test>" \
+	"Authentication-Results: mx.gw.test; spf=pass smtp.mailfrom=alice@sender.test" \
+	"To: bob@example.test" "Subject: low" "" "Hello" > "$T/msg-low.eml"
+"$ARCTOOL" -c "$T/rsa.conf" -r "spf=fail; dkim=none; dmarc=fail" "$T/msg-low.eml" \
+	> "$T/s-low.eml" 2>"$T/at.log" || fail "arctool -r (low)"
+grep -A1 '^ARC-Authentication-Results: i=1; mx.gw.test;' "$T/s-low.eml" |
+	grep -q 'spf=fail; dkim=none; dmarc=fail' ||
+	fail "AAR took an A-R that is not the ingest's: $(grep -A1 ^ARC-Auth "$T/s-low.eml")"
+# -u: not verified at ingest: "none" although our A-R is in place
+"$ARCTOOL" -c "$T/rsa.conf" -u "$T/msg.eml" > "$T/s-unv.eml" 2>"$T/at.log" || fail "arctool -u"
+grep -A1 '^ARC-Authentication-Results: i=1; mx.gw.test;' "$T/s-unv.eml" | grep -q '^	none' ||
+	fail "AAR of an unverified message: $(grep -A1 ^ARC-Auth "$T/s-unv.eml")"
+ok "sealer: RSA set passes all three; AAR = the ingest's A-R (not other.test's, not one lower down), else the index's verdicts, 'none' if not verified"
 
 "$ARCTOOL" -c "$T/ed.conf" "$T/msg.eml" > "$T/s-ed.eml" 2>"$T/at.log" || fail "arctool ed25519"
 grep -q '^ARC-Seal: i=1; a=ed25519-sha256;' "$T/s-ed.eml" || fail "not an Ed25519 seal"
