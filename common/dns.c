@@ -97,9 +97,12 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 	if (r == 0)
 		r = ub_ctx_set_option(d->ctx, "insecure-lan-zones:", "yes");
 	/* so is the PTR of a loopback client other than 127.0.0.1 (a local filter, a test
-	 * client): the built-in 127.in-addr.arpa zone would say NXDOMAIN for all of them */
+	 * client): the built-in 127.in-addr.arpa zone would say NXDOMAIN for all of them;
+	 * unsigned locally, like the LAN zones above, when validation is on */
 	if (r == 0)
 		r = ub_ctx_set_option(d->ctx, "local-zone:", "127.in-addr.arpa. transparent");
+	if (r == 0)
+		r = ub_ctx_set_option(d->ctx, "domain-insecure:", "127.in-addr.arpa.");
 	if (r == 0 && nameserver != NULL && *nameserver != '\0') {
 		/* "IP", "IP:PORT" (IPv4), "[IPv6]:PORT", or a bare IPv6 address */
 		if (nameserver[0] == '[' && (colon = strstr(nameserver, "]")) != NULL) {
