@@ -14,7 +14,7 @@
 #            python3-spf (the RFC 7208 test suite); ARC verifiers
 #            independent of mxspool (python3-dkim, libmail-dkim-perl); python3-nacl (Ed25519 for dkimpy)
 #            and, from npm, mailauth (tests/node: a third ARC verifier, the second one for
-#            Ed25519): `npm ci` into tests/node/node_modules; Node.js >= 18: Debian 12's 18.20 runs it (
+#            Ed25519): `npm ci` into tests/node/node_modules; Node.js >= 18 (Debian 12's 18.20 runs it;
 #            nodejs + npm are installed when there is no node at all)
 #   docker - Docker engine, compose and debootstrap for the compose-stack test
 # test also unpacks Exim (exim4-daemon-light, a real MTA that sends BDAT) into
