@@ -8,7 +8,7 @@
  * ("tls_expiry"; FAIL inside: renewal must happen before an outage finds it);
  * it keeps the certificate for check_dane() (check_dane.c).  check_primary() asks each
  * [routes] target for EHLO: WARN at most, the primary is down in an outage.
- * The SMTP conversation reuses the replay client (deliver_io.h, deliver.h):
+ * The SMTP conversation reuses the replay client (smtpc.h, deliver.h):
  * every step bounded by [check] timeout.
  */
 #include <stdio.h>
@@ -23,7 +23,7 @@
 #include "route.h"
 #include "dns.h"
 #include "deliver.h"
-#include "deliver_io.h"
+#include "smtpc.h"
 #include "check.h"
 
 #define CHECK_CERT_DAYS	21	/* renew before this; Let's Encrypt renews at 30 */
@@ -55,19 +55,19 @@ check_listen_addr(const struct config *cfg, struct deliver_route *r)
 
 /* check_smtp_step - send cmd (or nothing), want a reply of class want; 0 ok, -1 (why in io) */
 static int
-check_smtp_step(struct deliver_io *io, const char *cmd, int want, struct deliver_reply *r,
+check_smtp_step(struct smtpc *io, const char *cmd, int want, struct smtpc_reply *r,
     int timeout)
 {
 	char text[256];
 
-	if (cmd && deliver_io_write(io, cmd, strlen(cmd), timeout) == -1)
+	if (cmd && smtpc_write(io, cmd, strlen(cmd), timeout * 1000) == -1)
 		return -1;
-	deliver_reply_free(r);
-	deliver_reply_init(r);
-	if (deliver_io_reply(io, r, timeout) == -1)
+	smtpc_reply_free(r);
+	smtpc_reply_init(r);
+	if (smtpc_read_reply(io, r, timeout * 1000) == -1)
 		return -1;
 	if (r->code / 100 != want) {
-		deliver_reply_text(r, text, sizeof(text));
+		smtpc_reply_text(r, text, sizeof(text));
 		snprintf(io->why, sizeof(io->why), "%s%.*s answered %d %.160s", cmd ? "" : "greeting",
 		    cmd ? (int)strcspn(cmd, "\r") % 32 : 0, cmd ? cmd : "", r->code, text);
 		return -1;
@@ -77,17 +77,15 @@ check_smtp_step(struct deliver_io *io, const char *cmd, int want, struct deliver
 
 /* check_starttls - connect, EHLO, STARTTLS, handshake without verifying; 0 or -1 (why) */
 static int
-check_starttls(struct check_ctx *cx, struct deliver_io *io, const struct deliver_route *rt)
+check_starttls(struct check_ctx *cx, struct smtpc *io, const struct deliver_route *rt)
 {
-	struct deliver_opts	o;
-	struct deliver_reply	r;
+	struct smtpc_reply	r;
 	char			ehlo[300];
 	int			rc = -1;
 
-	memset(&o, 0, sizeof(o));
-	deliver_reply_init(&r);
+	smtpc_reply_init(&r);
 	snprintf(ehlo, sizeof(ehlo), "EHLO %s\r\n", cx->hostname);
-	if (deliver_io_connect(io, rt, NULL, cx->timeout) == -1 ||
+	if (smtpc_connect(io, rt, NULL, cx->timeout * 1000) == -1 ||
 	    check_smtp_step(io, NULL, 2, &r, cx->timeout) == -1 ||
 	    check_smtp_step(io, ehlo, 2, &r, cx->timeout) == -1)
 		goto out;
@@ -96,11 +94,11 @@ check_starttls(struct check_ctx *cx, struct deliver_io *io, const struct deliver
 		goto out;
 	}
 	if (check_smtp_step(io, "STARTTLS\r\n", 2, &r, cx->timeout) == -1 ||
-	    deliver_io_starttls(io, cx->hostname, &o, cx->timeout) == -1)
+	    smtpc_tls(io, cx->hostname, 0, NULL, cx->timeout * 1000) == -1)
 		goto out;
 	rc = 0;
 out:
-	deliver_reply_free(&r);
+	smtpc_reply_free(&r);
 	return rc;
 }
 
@@ -200,7 +198,7 @@ void
 check_tls(struct check_ctx *cx)
 {
 	struct deliver_route	rt;
-	struct deliver_io	io;
+	struct smtpc	io;
 	X509			*cert;
 
 	if (check_listen_addr(cx->cfg, &rt) != 0) {
@@ -208,12 +206,12 @@ check_tls(struct check_ctx *cx)
 		    "gateway's SMTP listener", "cannot tell where this gateway listens");
 		return;
 	}
-	deliver_io_init(&io);
+	smtpc_init(&io);
 	if (check_starttls(cx, &io, &rt) == -1) {
 		check_add(cx, "tls", NULL, CHECK_FAIL, "start the ingest with [ingest] tls_cert "
 		    "and tls_key; senders enforcing MTA-STS or DANE need STARTTLS",
 		    "%s: %s", rt.target, io.why);
-		deliver_io_close(&io, 0);
+		smtpc_close(&io, 0);
 		return;
 	}
 	check_add(cx, "tls", NULL, CHECK_PASS, NULL, "%s: STARTTLS %s", rt.target, io.tls_info);
@@ -222,8 +220,8 @@ check_tls(struct check_ctx *cx)
 		check_cert_keep(cx, cert);
 		X509_free(cert);
 	}
-	deliver_io_write(&io, "QUIT\r\n", 6, cx->timeout);
-	deliver_io_close(&io, 1);
+	smtpc_write(&io, "QUIT\r\n", 6, cx->timeout * 1000);
+	smtpc_close(&io, 1);
 }
 
 /* check_route_cb - config_foreach over [routes]: EHLO each target once */

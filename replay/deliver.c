@@ -27,7 +27,7 @@
 #include "log.h"
 #include "mailaddr.h"
 #include "deliver.h"
-#include "deliver_io.h"
+#include "smtpc.h"
 
 #define DELIVER_EXT_SIZE	0x001
 #define DELIVER_EXT_8BITMIME	0x002
@@ -48,8 +48,8 @@
 #define DELIVER_CRED_MAX	512
 
 struct deliver_conn {
-	struct deliver_io	 io;
-	struct deliver_reply	 rep;
+	struct smtpc	 io;
+	struct smtpc_reply	 rep;
 	struct deliver_route	 route;
 	struct deliver_opts	 opts;
 	unsigned		 ext;
@@ -81,7 +81,7 @@ deliver_cmd(struct deliver_conn *c, const char *line)
 		return deliver_fail(c, "command longer than %d bytes", SMTP_CMDLINE_MAX);
 	memcpy(buf, line, n);
 	memcpy(buf + n, "\r\n", 2);
-	if (deliver_io_write(&c->io, buf, n + 2, c->opts.command_timeout) == -1)
+	if (smtpc_write(&c->io, buf, n + 2, c->opts.command_timeout * 1000) == -1)
 		return c->broken = 1, -1;
 	return 0;
 }
@@ -92,7 +92,7 @@ deliver_reply(struct deliver_conn *c, int timeout, const char *after)
 {
 	char tmp[ERRSTR_MAX];
 
-	if (deliver_io_reply(&c->io, &c->rep, timeout) == -1) {
+	if (smtpc_read_reply(&c->io, &c->rep, timeout * 1000) == -1) {
 		snprintf(tmp, sizeof(tmp), "%s", c->io.why);
 		return deliver_fail(c, "%s: %s", after, tmp);
 	}
@@ -105,9 +105,9 @@ deliver_reply(struct deliver_conn *c, int timeout, const char *after)
 static int
 deliver_quiet(struct deliver_conn *c, const char *after)
 {
-	if (deliver_io_pending(&c->io) > 0)
+	if (smtpc_pending(&c->io) > 0)
 		return deliver_fail(c, "%s: primary sent %zu unexpected bytes after its reply",
-		    after, deliver_io_pending(&c->io));
+		    after, smtpc_pending(&c->io));
 	return 0;
 }
 
@@ -117,7 +117,7 @@ deliver_refused(struct deliver_conn *c, const char *what)
 {
 	char text[200];
 
-	deliver_reply_text(&c->rep, text, sizeof(text));
+	smtpc_reply_text(&c->rep, text, sizeof(text));
 	snprintf(c->io.why, sizeof(c->io.why), "%s: %d %s%s%s", what, c->rep.code,
 	    c->rep.enhanced, c->rep.enhanced[0] ? " " : "", text);
 	return -1;
@@ -221,7 +221,8 @@ deliver_starttls(struct deliver_conn *c, int *code)
 	/* RFC 3207 4.2: bytes after the 220 came before the handshake: injection */
 	if (deliver_quiet(c, "STARTTLS") == -1)
 		return -1;
-	if (deliver_io_starttls(&c->io, c->route.host, &c->opts, c->opts.command_timeout) == -1)
+	if (smtpc_tls(&c->io, c->route.host, c->opts.tls_verify, c->opts.ca_file,
+	    c->opts.command_timeout * 1000) == -1)
 		return c->broken = 1, -1;
 	return deliver_hello(c, code);
 }
@@ -304,11 +305,11 @@ deliver_connect(const struct deliver_route *r, const struct deliver_opts *o, int
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	deliver_io_init(&c->io);
-	deliver_reply_init(&c->rep);
+	smtpc_init(&c->io);
+	smtpc_reply_init(&c->rep);
 	c->route = *r;
 	c->opts = *o;
-	if (deliver_io_connect(&c->io, r, o->source_address, o->connect_timeout) == -1)
+	if (smtpc_connect(&c->io, r, o->source_address, o->connect_timeout * 1000) == -1)
 		goto fail;
 	if (deliver_reply(c, o->command_timeout, "greeting") == -1)
 		goto fail;
@@ -324,8 +325,8 @@ deliver_connect(const struct deliver_route *r, const struct deliver_opts *o, int
 	return c;
 fail:
 	snprintf(err, errlen, "%s: %s", r->target, c->io.why);
-	deliver_io_close(&c->io, 0);
-	deliver_reply_free(&c->rep);
+	smtpc_close(&c->io, 0);
+	smtpc_reply_free(&c->rep);
 	free(c);
 	return NULL;
 }
@@ -452,7 +453,7 @@ deliver_set(struct deliver_conn *c, struct deliver_rcpt *r)
 {
 	r->code = c->rep.code;
 	snprintf(r->enhanced, sizeof(r->enhanced), "%s", c->rep.enhanced);
-	deliver_reply_text(&c->rep, r->text, sizeof(r->text));
+	smtpc_reply_text(&c->rep, r->text, sizeof(r->text));
 }
 
 /* deliver_set_fixed - a locally decided outcome */
@@ -502,7 +503,7 @@ deliver_envelope(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *
 			if (deliver_add(c, &b, line) == -1)
 				goto out;
 		}
-		if (deliver_io_write(&c->io, b.data, b.len, c->opts.command_timeout) == -1) {
+		if (smtpc_write(&c->io, b.data, b.len, c->opts.command_timeout * 1000) == -1) {
 			c->broken = 1;
 			goto out;
 		}
@@ -559,8 +560,8 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 		goto out;
 	}
 	/* header fields we made (ARC set): whole CRLF lines, none with a leading dot */
-	if (m->prefixlen > 0 && deliver_io_write(&c->io, m->prefix, m->prefixlen,
-	    c->opts.data_timeout) == -1) {
+	if (m->prefixlen > 0 && smtpc_write(&c->io, m->prefix, m->prefixlen,
+	    c->opts.data_timeout * 1000) == -1) {
 		c->broken = 1;
 		goto out;
 	}
@@ -594,7 +595,7 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 		off += n;
 		if (off >= m->size)
 			break;	/* the last chunk goes with the end of data: one write */
-		if (deliver_io_write(&c->io, out, o, c->opts.data_timeout) == -1) {
+		if (smtpc_write(&c->io, out, o, c->opts.data_timeout * 1000) == -1) {
 			c->broken = 1;
 			goto out;
 		}
@@ -607,7 +608,7 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 		out[o++] = '\n';
 	}
 	memcpy(out + o, ".\r\n", 3);
-	if (deliver_io_write(&c->io, out, o + 3, c->opts.data_timeout) == -1) {
+	if (smtpc_write(&c->io, out, o + 3, c->opts.data_timeout * 1000) == -1) {
 		c->broken = 1;
 		goto out;
 	}
@@ -753,14 +754,14 @@ out:
 	if (st != DELIVER_OK || c->io.why[0] != '\0')
 		snprintf(err, errlen, "%s: %s", c->route.target, c->io.why);
 	if (c->broken)
-		deliver_io_close(&c->io, 0);	/* mid-transaction: nothing more is sent */
+		smtpc_close(&c->io, 0);	/* mid-transaction: nothing more is sent */
 	return st;
 }
 
 int
 deliver_usable(struct deliver_conn *c)
 {
-	return c != NULL && !c->broken && deliver_io_idle(&c->io);
+	return c != NULL && !c->broken && smtpc_idle(&c->io);
 }
 
 void
@@ -769,10 +770,10 @@ deliver_close(struct deliver_conn *c)
 	if (c == NULL)
 		return;
 	if (deliver_usable(c) && deliver_cmd(c, "QUIT") == 0)
-		(void)deliver_io_reply(&c->io, &c->rep, c->opts.command_timeout < 10 ?
-		    c->opts.command_timeout : 10);
-	deliver_io_close(&c->io, !c->broken);
-	deliver_reply_free(&c->rep);
+		(void)smtpc_read_reply(&c->io, &c->rep, (c->opts.command_timeout < 10 ?
+		    c->opts.command_timeout : 10) * 1000);
+	smtpc_close(&c->io, !c->broken);
+	smtpc_reply_free(&c->rep);
 	free(c);
 }
 

@@ -24,7 +24,7 @@
 #include "buf.h"
 #include "config.h"
 #include "deliver.h"
-#include "deliver_io.h"
+#include "smtpc.h"
 
 static void
 test_route_parse(void **state)
@@ -124,20 +124,20 @@ test_route_lookup(void **state)
 
 /* reply_of - feed bytes through a socketpair and read one reply; returns rc */
 static int
-reply_of(const char *bytes, size_t n, int close_after, struct deliver_io *io,
-    struct deliver_reply *r)
+reply_of(const char *bytes, size_t n, int close_after, struct smtpc *io,
+    struct smtpc_reply *r)
 {
 	int	sv[2];
 	int	rc;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	deliver_io_init(io);
+	smtpc_init(io);
 	io->fd = sv[0];
 	assert_int_equal(write(sv[1], bytes, n), (ssize_t)n);
 	if (close_after)
 		close(sv[1]);
-	rc = deliver_io_reply(io, r, 1);
-	deliver_io_close(io, 0);
+	rc = smtpc_read_reply(io, r, 1000);
+	smtpc_close(io, 0);
 	if (!close_after)
 		close(sv[1]);
 	return rc;
@@ -167,12 +167,12 @@ test_reply_parser(void **state)
 		{ "250-a\r\n250-b", -1, 0, "", "", "connection closed" },
 		{ "", -1, 0, "", "", "connection closed" },
 	};
-	struct deliver_io	io;
-	struct deliver_reply	r;
+	struct smtpc	io;
+	struct smtpc_reply	r;
 	char			text[512];
 	size_t			i;
 
-	deliver_reply_init(&r);
+	smtpc_reply_init(&r);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int rc = reply_of(t[i].in, strlen(t[i].in), 1, &io, &r);
 
@@ -181,23 +181,23 @@ test_reply_parser(void **state)
 		if (rc == 0) {
 			assert_int_equal(r.code, t[i].code);
 			assert_string_equal(r.enhanced, t[i].enh);
-			deliver_reply_text(&r, text, sizeof(text));
+			smtpc_reply_text(&r, text, sizeof(text));
 			assert_string_equal(text, t[i].text);
 		} else if (strstr(io.why, t[i].why) == NULL)
 			fail_msg("%zu: got why \"%s\", want \"%s\"", i, io.why, t[i].why);
 	}
-	deliver_reply_free(&r);
+	smtpc_reply_free(&r);
 }
 
 static void
 test_reply_bounds(void **state)
 {
-	struct deliver_io	 io;
-	struct deliver_reply	 r;
+	struct smtpc	 io;
+	struct smtpc_reply	 r;
 	struct buf		 b;
 	int			 i;
 
-	deliver_reply_init(&r);
+	smtpc_reply_init(&r);
 	buf_init(&b, 1 << 20);
 	/* endless continuation: more lines than SMTP_REPLY_LINES_MAX, never a last line */
 	for (i = 0; i < SMTP_REPLY_LINES_MAX + 10; i++)
@@ -225,7 +225,7 @@ test_reply_bounds(void **state)
 	assert_int_equal(reply_of("250-wait", 8, 0, &io, &r), -1);
 	assert_non_null(strstr(io.why, "timeout"));
 	buf_free(&b);
-	deliver_reply_free(&r);
+	smtpc_reply_free(&r);
 }
 
 /*
