@@ -402,7 +402,7 @@ test_starttls_injection(void **state)
 
 	sess_start(&x, steps, "smtp", DELIVER_TLS_REQUIRED);
 	assert_null(sess_connect(&x));
-	if (strstr(x.err, "STARTTLS: primary sent 20 unexpected bytes") == NULL)
+	if (strstr(x.err, "STARTTLS: peer sent 20 unexpected bytes") == NULL)
 		fail_msg("got %s", x.err);
 	sess_end(&x);
 	buf_free(&x.s.body);
