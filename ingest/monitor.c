@@ -3,7 +3,7 @@
  *
  * Entry points: monitor_start(), monitor_primary_healthy(), monitor_probes(),
  * monitor_stop().  One thread probes [ingest] monitor = smtp://host:port
- * every monitor_interval (connect, 220, EHLO, QUIT; callout_probe()) and
+ * every monitor_interval (connect, 220, EHLO, QUIT: smtpc_probe()) and
  * keeps a health state with hysteresis: unknown at start, healthy after
  * monitor_healthy_after consecutive good probes, unhealthy after
  * monitor_unhealthy_after consecutive bad ones.  Unknown counts as not
@@ -21,11 +21,12 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "callout.h"
 #include "config.h"
 #include "limits.h"
 #include "log.h"
 #include "rcpt_verify.h"
+#include "route.h"
+#include "smtpc.h"
 
 enum monitor_state {
 	MONITOR_UNKNOWN = 0,
@@ -34,7 +35,7 @@ enum monitor_state {
 };
 
 struct monitor {
-	struct callout_target	 target;
+	struct deliver_route	 target;
 	char			 helo[256];
 	long long		 interval_ms;
 	int			 timeout_ms;
@@ -66,7 +67,7 @@ monitor_update(struct monitor *m, int ok, const char *why)
 			m->state = MONITOR_UNHEALTHY;
 	}
 	if (m->state != old)
-		log_info("- monitor primary %s -> %s target=%s:%s%s%s%s", sname[old],
+		log_info("- monitor primary %s -> %s target=%s:%d%s%s%s", sname[old],
 		    sname[m->state], m->target.host, m->target.port, ok ? "" : " why=\"",
 		    ok ? "" : why, ok ? "" : "\"");
 }
@@ -84,7 +85,7 @@ monitor_main(void *arg)
 	while (!m->stop) {
 		pthread_mutex_unlock(&m->mu);
 		why[0] = '\0';
-		ok = callout_probe(&m->target, m->helo, m->timeout_ms, why, sizeof(why)) == 0;
+		ok = smtpc_probe(&m->target, m->helo, m->timeout_ms, why, sizeof(why)) == 0;
 		pthread_mutex_lock(&m->mu);
 		monitor_update(m, ok, why);
 		clock_after(CLOCK_MONOTONIC, m->interval_ms, &ts);
@@ -103,7 +104,6 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 	pthread_condattr_t	 ca;
 	const char		*url, *s;
 	long long		 iv, to, up, down;
-	char			 why[ERRSTR_MAX];
 
 	err[0] = '\0';
 	if ((url = config_str(cfg, "ingest", "monitor", NULL)) == NULL || *url == '\0')
@@ -117,8 +117,9 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "monitor: out of memory");
 		return NULL;
 	}
-	if (callout_parse_url(url, &m->target, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s: [ingest] monitor = %s", config_path(cfg), why);
+	if (route_parse_smtp(url, &m->target) == -1) {
+		snprintf(err, errlen, "%s: [ingest] monitor = \"%s\": want smtp://host[:port] "
+		    "(port 1-65535)", config_path(cfg), url);
 		free(m);
 		return NULL;
 	}
@@ -142,7 +143,7 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 		free(m);
 		return NULL;
 	}
-	log_info("- monitor start target=%s:%s interval=%llds healthy_after=%d "
+	log_info("- monitor start target=%s:%d interval=%llds healthy_after=%d "
 	    "unhealthy_after=%d", m->target.host, m->target.port, iv, m->up_after,
 	    m->down_after);
 	return m;

@@ -58,7 +58,7 @@ struct verify_domain {
 	int			 subaddress;
 	char			 delim[VERIFY_DELIM_MAX + 1];
 	int			 callout_on;
-	struct callout_target	 callout;
+	struct deliver_route	 callout;
 	char			 sender[MXS_ADDR_MAX + 1];
 	int			 timeout_ms;
 	long long		 positive_ttl, negative_ttl;	/* seconds */
@@ -373,7 +373,7 @@ static void
 verify_domain_callout(struct verify_loadctx *lc, struct verify_domain *d, const char *sec)
 {
 	const char	*s;
-	char		 why[ERRSTR_MAX], norm[MXS_ADDR_MAX + 2];
+	char		 norm[MXS_ADDR_MAX + 2];
 	size_t		 llen;
 
 	d->timeout_ms = 1000 * verify_key_num(lc, sec, "callout_timeout", 1, 10, 1, 3600);
@@ -390,8 +390,9 @@ verify_domain_callout(struct verify_loadctx *lc, struct verify_domain *d, const 
 	snprintf(d->sender, sizeof(d->sender), "%s", s);
 	if ((s = config_str(lc->cfg, sec, "callout", NULL)) == NULL)
 		return;
-	if (callout_parse_url(s, &d->callout, why, sizeof(why)) == -1) {
-		verify_fail(lc, "%s: [%s] callout = %s", config_path(lc->cfg), sec, why);
+	if (route_parse_smtp(s, &d->callout) == -1) {
+		verify_fail(lc, "%s: [%s] callout = \"%s\": want smtp://host[:port] (port 1-65535)",
+		    config_path(lc->cfg), sec, s);
 		return;
 	}
 	d->callout_on = 1;
