@@ -4,7 +4,7 @@
  * Entry points: monitor_start(), monitor_primary_healthy(), monitor_probes(),
  * monitor_stop().  One thread probes [ingest] monitor = smtp://host:port
  * every monitor_interval (connect, 220, EHLO, QUIT: smtpc_probe()) and
- * keeps a health state with hysteresis: unknown at start, healthy after
+ * keeps a health state with hysteresis (smtpc_health.c): unknown at start, healthy after
  * monitor_healthy_after consecutive good probes, unhealthy after
  * monitor_unhealthy_after consecutive bad ones.  Unknown counts as not
  * healthy: the gateway then accepts mail, which is the safe side (a
@@ -27,49 +27,30 @@
 #include "rcpt_verify.h"
 #include "route.h"
 #include "smtpc.h"
-
-enum monitor_state {
-	MONITOR_UNKNOWN = 0,
-	MONITOR_HEALTHY,
-	MONITOR_UNHEALTHY,
-};
+#include "smtpc_health.h"
 
 struct monitor {
 	struct deliver_route	 target;
 	char			 helo[256];
 	long long		 interval_ms;
 	int			 timeout_ms;
-	int			 up_after, down_after;
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;	/* stop requests */
 	int			 stop;
-	enum monitor_state	 state;
-	int			 good, bad;	/* consecutive */
-	long			 probes;
+	struct smtpc_health	 health;
 };
 
 /* monitor_update - one probe result into the hysteresis; under m->mu */
 static void
 monitor_update(struct monitor *m, int ok, const char *why)
 {
-	static const char *const sname[] = { "unknown", "healthy", "unhealthy" };
-	enum monitor_state old = m->state;
+	enum smtpc_health_state old = smtpc_health_note(&m->health, ok);
 
-	m->probes++;
-	if (ok) {
-		m->bad = 0;
-		if (++m->good >= m->up_after)
-			m->state = MONITOR_HEALTHY;
-	} else {
-		m->good = 0;
-		if (++m->bad >= m->down_after)
-			m->state = MONITOR_UNHEALTHY;
-	}
-	if (m->state != old)
-		log_info("- monitor primary %s -> %s target=%s:%d%s%s%s", sname[old],
-		    sname[m->state], m->target.host, m->target.port, ok ? "" : " why=\"",
-		    ok ? "" : why, ok ? "" : "\"");
+	if (m->health.state != old)
+		log_info("- monitor primary %s -> %s target=%s:%d%s%s%s", smtpc_health_name(old),
+		    smtpc_health_name(m->health.state), m->target.host, m->target.port,
+		    ok ? "" : " why=\"", ok ? "" : why, ok ? "" : "\"");
 }
 
 /* monitor_main - the probe loop; sleeps on the condition variable so stop is prompt */
@@ -129,8 +110,7 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 		snprintf(m->helo, sizeof(m->helo), "localhost");
 	m->interval_ms = iv * 1000;
 	m->timeout_ms = (int)to * 1000;
-	m->up_after = (int)up;
-	m->down_after = (int)down;
+	smtpc_health_init(&m->health, (int)up, (int)down);
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -144,8 +124,8 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	log_info("- monitor start target=%s:%d interval=%llds healthy_after=%d "
-	    "unhealthy_after=%d", m->target.host, m->target.port, iv, m->up_after,
-	    m->down_after);
+	    "unhealthy_after=%d", m->target.host, m->target.port, iv, m->health.up_after,
+	    m->health.down_after);
 	return m;
 }
 
@@ -158,7 +138,7 @@ monitor_primary_healthy(struct monitor *m)
 	if (m == NULL)
 		return 0;
 	pthread_mutex_lock(&m->mu);
-	h = m->state == MONITOR_HEALTHY;
+	h = m->health.state == SMTPC_HEALTH_UP;
 	pthread_mutex_unlock(&m->mu);
 	return h;
 }
@@ -172,7 +152,7 @@ monitor_probes(struct monitor *m)
 	if (m == NULL)
 		return 0;
 	pthread_mutex_lock(&m->mu);
-	n = m->probes;
+	n = m->health.probes;
 	pthread_mutex_unlock(&m->mu);
 	return n;
 }

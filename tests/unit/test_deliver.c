@@ -1,5 +1,5 @@
 /*
- * test_deliver.c - route parsing, the bounded reply reader, and client sessions against
+ * test_deliver.c - [routes] lookup and client sessions against
  * a scripted server thread (crafted replies: multiline, endless continuation, missing
  * code, oversize line, data injected after the STARTTLS 220, LMTP per-rcpt replies,
  * dot-stuffing, a short message file).  Beside the real-peer e2e tests
@@ -24,52 +24,7 @@
 #include "buf.h"
 #include "config.h"
 #include "deliver.h"
-#include "smtpc.h"
-
-static void
-test_route_parse(void **state)
-{
-	static const struct {
-		const char *spec; int rc; int proto; const char *host; int port; const char *path;
-	} t[] = {
-		{ "smtp://10.0.0.5:25", 0, DELIVER_SMTP, "10.0.0.5", 25, "" },
-		{ "smtp://primary.internal", 0, DELIVER_SMTP, "primary.internal", 25, "" },
-		{ "lmtp://mail.example.test", 0, DELIVER_LMTP, "mail.example.test", 24, "" },
-		{ "lmtp://[::1]:2424", 0, DELIVER_LMTP, "::1", 2424, "" },
-		{ "smtp://[2001:db8::5]", 0, DELIVER_SMTP, "2001:db8::5", 25, "" },
-		{ "lmtp:unix:/run/dovecot/lmtp", 0, DELIVER_LMTP, "", 0, "/run/dovecot/lmtp" },
-		{ "smtp:unix:/var/spool/s", 0, DELIVER_SMTP, "", 0, "/var/spool/s" },
-		{ "smtp://h:0", -1, 0, "", 0, "" },
-		{ "smtp://h:65536", -1, 0, "", 0, "" },
-		{ "smtp://h:25x", -1, 0, "", 0, "" },
-		{ "smtp://h:", -1, 0, "", 0, "" },
-		{ "smtp://", -1, 0, "", 0, "" },
-		{ "smtp://[::1", -1, 0, "", 0, "" },
-		{ "smtp://[::1]x", -1, 0, "", 0, "" },
-		{ "smtp://a b", -1, 0, "", 0, "" },
-		{ "smtp://.bad", -1, 0, "", 0, "" },
-		{ "lmtp:unix:relative", -1, 0, "", 0, "" },
-		{ "http://h", -1, 0, "", 0, "" },
-		{ "smtp:h:25", -1, 0, "", 0, "" },
-		{ "", -1, 0, "", 0, "" },
-	};
-	struct deliver_route	r;
-	size_t			i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = route_parse(t[i].spec, &r);
-
-		if (rc != t[i].rc)
-			fail_msg("%s: got %d, want %d", t[i].spec, rc, t[i].rc);
-		if (rc == 0) {
-			assert_int_equal(r.proto, t[i].proto);
-			assert_string_equal(r.host, t[i].host);
-			assert_int_equal(r.port, t[i].port);
-			assert_string_equal(r.unix_path, t[i].path);
-			assert_string_equal(r.target, t[i].spec);
-		}
-	}
-}
+#include "limits.h"
 
 static void
 test_route_lookup(void **state)
@@ -120,112 +75,6 @@ test_route_lookup(void **state)
 	assert_null(deliver_routes_load(c, err, sizeof(err)));
 	assert_non_null(strstr(err, "t.conf: [routes] a.test = \"http://x\""));
 	config_free(c);
-}
-
-/* reply_of - feed bytes through a socketpair and read one reply; returns rc */
-static int
-reply_of(const char *bytes, size_t n, int close_after, struct smtpc *io,
-    struct smtpc_reply *r)
-{
-	int	sv[2];
-	int	rc;
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	smtpc_init(io);
-	io->fd = sv[0];
-	assert_int_equal(write(sv[1], bytes, n), (ssize_t)n);
-	if (close_after)
-		close(sv[1]);
-	rc = smtpc_read_reply(io, r, 1000);
-	smtpc_close(io, 0);
-	if (!close_after)
-		close(sv[1]);
-	return rc;
-}
-
-static void
-test_reply_parser(void **state)
-{
-	static const struct {
-		const char *in; int rc; int code; const char *enh; const char *text;
-		const char *why;
-	} t[] = {
-		{ "250 ok\r\n", 0, 250, "", "ok", "" },
-		{ "250-first\r\n250-second\r\n250 third\r\n", 0, 250, "", "first second third",
-		    "" },
-		{ "550 5.1.1 <u@x>: no such user\r\n", 0, 550, "5.1.1", "<u@x>: no such user", "" },
-		{ "250-2.0.0 a\r\n250 2.0.0 b\r\n", 0, 250, "2.0.0", "a b", "" },
-		{ "451 5.1.1 class mismatch\r\n", 0, 451, "", "5.1.1 class mismatch", "" },
-		{ "250\r\n", 0, 250, "", "", "" },
-		{ "220 lf only\n", 0, 220, "", "lf only", "" },
-		{ "hello there\r\n", -1, 0, "", "", "malformed reply line" },
-		{ "25 short\r\n", -1, 0, "", "", "malformed" },
-		{ "650 bad class\r\n", -1, 0, "", "", "malformed" },
-		{ "250x\r\n", -1, 0, "", "", "malformed" },
-		{ "250-a\r\n251 b\r\n", -1, 0, "", "", "inconsistent reply codes" },
-		{ "250-a\r\n\r\n", -1, 0, "", "", "malformed" },
-		{ "250-a\r\n250-b", -1, 0, "", "", "connection closed" },
-		{ "", -1, 0, "", "", "connection closed" },
-	};
-	struct smtpc	io;
-	struct smtpc_reply	r;
-	char			text[512];
-	size_t			i;
-
-	smtpc_reply_init(&r);
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = reply_of(t[i].in, strlen(t[i].in), 1, &io, &r);
-
-		if (rc != t[i].rc)
-			fail_msg("%zu: got rc %d, want %d (%s)", i, rc, t[i].rc, io.why);
-		if (rc == 0) {
-			assert_int_equal(r.code, t[i].code);
-			assert_string_equal(r.enhanced, t[i].enh);
-			smtpc_reply_text(&r, text, sizeof(text));
-			assert_string_equal(text, t[i].text);
-		} else if (strstr(io.why, t[i].why) == NULL)
-			fail_msg("%zu: got why \"%s\", want \"%s\"", i, io.why, t[i].why);
-	}
-	smtpc_reply_free(&r);
-}
-
-static void
-test_reply_bounds(void **state)
-{
-	struct smtpc	 io;
-	struct smtpc_reply	 r;
-	struct buf		 b;
-	int			 i;
-
-	smtpc_reply_init(&r);
-	buf_init(&b, 1 << 20);
-	/* endless continuation: more lines than SMTP_REPLY_LINES_MAX, never a last line */
-	for (i = 0; i < SMTP_REPLY_LINES_MAX + 10; i++)
-		buf_addstr(&b, "250-more\r\n");
-	assert_int_equal(reply_of(b.data, b.len, 0, &io, &r), -1);
-	assert_non_null(strstr(io.why, "more than"));
-	/* one line over SMTP_REPLYLINE_MAX, no newline at all */
-	buf_reset(&b);
-	buf_addstr(&b, "250 ");
-	for (i = 0; i < SMTP_REPLYLINE_MAX + 100; i++)
-		buf_add(&b, "x", 1);
-	assert_int_equal(reply_of(b.data, b.len, 0, &io, &r), -1);
-	assert_non_null(strstr(io.why, "reply line longer than"));
-	/* many long lines: over SMTP_REPLY_MAX in total */
-	buf_reset(&b);
-	for (i = 0; i < 20; i++) {	/* 20 x 3990 > SMTP_REPLY_MAX */
-		buf_addstr(&b, "250-");
-		while (b.len % 4000 != 3990)
-			buf_add(&b, "y", 1);
-		buf_addstr(&b, "\r\n");
-	}
-	assert_int_equal(reply_of(b.data, b.len, 0, &io, &r), -1);
-	assert_non_null(strstr(io.why, "reply longer than"));
-	/* a stalled reply: timeout, not a hang */
-	assert_int_equal(reply_of("250-wait", 8, 0, &io, &r), -1);
-	assert_non_null(strstr(io.why, "timeout"));
-	buf_free(&b);
-	smtpc_reply_free(&r);
 }
 
 /*
@@ -680,10 +529,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_route_parse),
 		cmocka_unit_test(test_route_lookup),
-		cmocka_unit_test(test_reply_parser),
-		cmocka_unit_test(test_reply_bounds),
 		cmocka_unit_test(test_starttls_injection),
 		cmocka_unit_test(test_body_chunks),
 		cmocka_unit_test(test_tls_required_missing),

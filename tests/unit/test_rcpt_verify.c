@@ -674,40 +674,6 @@ test_callout_dedup(void **state)
 	close(g.lfd);
 }
 
-static void
-test_monitor_hysteresis(void **state)
-{
-	/* probes as a string of g(ood)/b(ad); state after each: u(nknown) h u(nhealthy) */
-	static const struct { const char *probes, *want; } tc[] = {
-		{ "ggg", "uuh" },
-		{ "gggb", "uuhh" },
-		{ "gggbb", "uuhhU" },
-		{ "bb", "uU" },
-		{ "bbgg", "uUUU" },
-		{ "bbggg", "uUUUh" },
-		{ "gbgbgb", "uuuuuu" },
-		{ "gggbgbb", "uuhhhhU" },
-	};
-	struct monitor	m;
-	size_t		i, j;
-	char		got[16];
-
-	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
-		memset(&m, 0, sizeof(m));
-		m.up_after = 3;
-		m.down_after = 2;
-		for (j = 0; tc[i].probes[j] != '\0'; j++) {
-			monitor_update(&m, tc[i].probes[j] == 'g', "test");
-			got[j] = m.state == MONITOR_HEALTHY ? 'h' :
-			    m.state == MONITOR_UNHEALTHY ? 'U' : 'u';
-		}
-		got[j] = '\0';
-		if (strcmp(got, tc[i].want) != 0)
-			fail_msg("%s: got %s, want %s", tc[i].probes, got, tc[i].want);
-		assert_int_equal(m.probes, (long)j);
-	}
-}
-
 /* keep_line - config_check callback: the last error line into arg (char[256]) */
 static void
 keep_line(const char *line, void *arg)
@@ -764,7 +730,6 @@ main(void)
 		cmocka_unit_test(test_callout_verdict_and_path),
 		cmocka_unit_test(test_callout_dialogue),
 		cmocka_unit_test(test_callout_dedup),
-		cmocka_unit_test(test_monitor_hysteresis),
 		cmocka_unit_test(test_monitor_off_and_bad),
 	};
 
