@@ -17,6 +17,7 @@
 #include "../../ingest/callout.c"
 #include "../../ingest/monitor.c"
 #include "../../ingest/rcpt_verify.c"
+#include "../../ingest/rcpt_verify_load.c"
 
 static const char *const verifytool_names[] = { "ok", "nodomain", "nouser", "tempfail" };
 

@@ -28,6 +28,7 @@
 #include "../../ingest/callout.c"
 #include "../../ingest/monitor.c"
 #include "../../ingest/rcpt_verify.c"
+#include "../../ingest/rcpt_verify_load.c"
 
 static char tdir[] = "/tmp/test_rcpt_verify.XXXXXX";
 
