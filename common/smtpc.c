@@ -79,15 +79,15 @@ smtpc_until(const struct smtpc *io, int timeout_ms)
 	return io->deadline != 0 && io->deadline < d ? io->deadline : d;
 }
 
-/* smtpc_span - "30s" or "300ms": a timeout for a reason */
-static const char *
-smtpc_span(int ms, char *out, size_t outlen)
+/* smtpc_timedout - the reason for a wait that ran out: the call's timeout, or the dialogue's */
+static int
+smtpc_timedout(struct smtpc *io, long long deadline, int timeout_ms, const char *waiting)
 {
-	if (ms % 1000 == 0)
-		snprintf(out, outlen, "%ds", ms / 1000);
-	else
-		snprintf(out, outlen, "%dms", ms);
-	return out;
+	if (io->deadline != 0 && deadline == io->deadline)
+		return smtpc_fail(io, "timeout %s (the deadline of the whole dialogue)", waiting);
+	if (timeout_ms % 1000 == 0)
+		return smtpc_fail(io, "timeout after %ds %s", timeout_ms / 1000, waiting);
+	return smtpc_fail(io, "timeout after %dms %s", timeout_ms, waiting);
 }
 
 void
@@ -253,7 +253,6 @@ smtpc_write(struct smtpc *io, const void *p, size_t n, int timeout_ms)
 {
 	const char	*s = p;
 	long long	 deadline = smtpc_until(io, timeout_ms);
-	char		 span[16];
 	ssize_t		 w;
 	int		 rc;
 
@@ -273,8 +272,8 @@ smtpc_write(struct smtpc *io, const void *p, size_t n, int timeout_ms)
 			if (errno != EAGAIN)
 				return smtpc_fail(io, "write: %s", strerror(errno));
 			if (smtpc_wait(io, POLLOUT, deadline) == -1)
-				return smtpc_fail(io, "timeout after %s writing to the peer",
-				    smtpc_span(timeout_ms, span, sizeof(span)));
+				return smtpc_timedout(io, deadline, timeout_ms,
+				    "writing to the peer");
 			continue;
 		}
 		s += w;
@@ -287,7 +286,6 @@ smtpc_write(struct smtpc *io, const void *p, size_t n, int timeout_ms)
 static int
 smtpc_read(struct smtpc *io, long long deadline, int timeout_ms)
 {
-	char	span[16];
 	size_t	room = sizeof(io->in) - io->inlen;
 	ssize_t	r;
 	int	rc;
@@ -320,8 +318,7 @@ smtpc_read(struct smtpc *io, long long deadline, int timeout_ms)
 	}
 fail:
 	if (strcmp(io->why, "timeout") == 0)
-		smtpc_fail(io, "timeout after %s waiting for a reply",
-		    smtpc_span(timeout_ms, span, sizeof(span)));
+		smtpc_timedout(io, deadline, timeout_ms, "waiting for a reply");
 	return -1;
 }
 
