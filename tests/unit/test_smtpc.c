@@ -244,6 +244,7 @@ test_caps(void **state)
 		{ "250-mx\r\n250 AUTH=LOGIN\r\n", SMTPC_CAP_AUTH_LOGIN },
 		{ "250-mx\r\n250 AUTH CRAM-MD5\r\n", 0 },
 		{ "250-mx\r\n250 AUTHPLAIN\r\n", 0 },
+		{ "250-mx\r\n250 AUTHX PLAIN\r\n", 0 },	/* another keyword */
 	};
 	size_t i;
 
