@@ -129,32 +129,30 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 	return m;
 }
 
+/* monitor_snapshot - m's health as of now (a copy taken under m->mu) */
+static struct smtpc_health
+monitor_snapshot(struct monitor *m)
+{
+	struct smtpc_health h;
+
+	pthread_mutex_lock(&m->mu);
+	h = m->health;
+	pthread_mutex_unlock(&m->mu);
+	return h;
+}
+
 /* monitor_primary_healthy - 1 healthy, 0 unhealthy or not known yet (or m NULL) */
 int
 monitor_primary_healthy(struct monitor *m)
 {
-	int h;
-
-	if (m == NULL)
-		return 0;
-	pthread_mutex_lock(&m->mu);
-	h = m->health.state == SMTPC_HEALTH_UP;
-	pthread_mutex_unlock(&m->mu);
-	return h;
+	return m != NULL && monitor_snapshot(m).state == SMTPC_HEALTH_UP;
 }
 
 /* monitor_probes - probes completed so far */
 long
 monitor_probes(struct monitor *m)
 {
-	long n;
-
-	if (m == NULL)
-		return 0;
-	pthread_mutex_lock(&m->mu);
-	n = m->health.probes;
-	pthread_mutex_unlock(&m->mu);
-	return n;
+	return m != NULL ? monitor_snapshot(m).probes : 0;
 }
 
 /* monitor_stop - stop the thread (waits for a probe in progress) and free m */

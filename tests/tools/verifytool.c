@@ -68,7 +68,6 @@ verifytool_monitor(const struct config *cfg, long n)
 	struct monitor	*m;
 	char		 err[ERRSTR_MAX];
 	long long	 waited = 0, limit;
-	enum smtpc_health_state h;
 
 	if ((m = monitor_start(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "verifytool: %s\n", err[0] ? err : "[ingest] monitor is not set");
@@ -83,10 +82,7 @@ verifytool_monitor(const struct config *cfg, long n)
 		usleep(20000);
 		waited += 20;
 	}
-	pthread_mutex_lock(&m->mu);
-	h = m->health.state;
-	pthread_mutex_unlock(&m->mu);
-	printf("%s\n", smtpc_health_name(h));
+	printf("%s\n", smtpc_health_name(monitor_snapshot(m).state));
 	monitor_stop(m);
 	return 0;
 }

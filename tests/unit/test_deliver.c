@@ -1,5 +1,5 @@
 /*
- * test_deliver.c - [routes] lookup and client sessions against
+ * test_deliver.c - route parsing, [routes] lookup, and client sessions against
  * a scripted server thread (crafted replies: multiline, endless continuation, missing
  * code, oversize line, data injected after the STARTTLS 220, LMTP per-rcpt replies,
  * dot-stuffing, a short message file).  Beside the real-peer e2e tests
@@ -25,6 +25,51 @@
 #include "config.h"
 #include "deliver.h"
 #include "limits.h"
+
+static void
+test_route_parse(void **state)
+{
+	static const struct {
+		const char *spec; int rc; int proto; const char *host; int port; const char *path;
+	} t[] = {
+		{ "smtp://10.0.0.5:25", 0, DELIVER_SMTP, "10.0.0.5", 25, "" },
+		{ "smtp://primary.internal", 0, DELIVER_SMTP, "primary.internal", 25, "" },
+		{ "lmtp://mail.example.test", 0, DELIVER_LMTP, "mail.example.test", 24, "" },
+		{ "lmtp://[::1]:2424", 0, DELIVER_LMTP, "::1", 2424, "" },
+		{ "smtp://[2001:db8::5]", 0, DELIVER_SMTP, "2001:db8::5", 25, "" },
+		{ "lmtp:unix:/run/dovecot/lmtp", 0, DELIVER_LMTP, "", 0, "/run/dovecot/lmtp" },
+		{ "smtp:unix:/var/spool/s", 0, DELIVER_SMTP, "", 0, "/var/spool/s" },
+		{ "smtp://h:0", -1, 0, "", 0, "" },
+		{ "smtp://h:65536", -1, 0, "", 0, "" },
+		{ "smtp://h:25x", -1, 0, "", 0, "" },
+		{ "smtp://h:", -1, 0, "", 0, "" },
+		{ "smtp://", -1, 0, "", 0, "" },
+		{ "smtp://[::1", -1, 0, "", 0, "" },
+		{ "smtp://[::1]x", -1, 0, "", 0, "" },
+		{ "smtp://a b", -1, 0, "", 0, "" },
+		{ "smtp://.bad", -1, 0, "", 0, "" },
+		{ "lmtp:unix:relative", -1, 0, "", 0, "" },
+		{ "http://h", -1, 0, "", 0, "" },
+		{ "smtp:h:25", -1, 0, "", 0, "" },
+		{ "", -1, 0, "", 0, "" },
+	};
+	struct deliver_route	r;
+	size_t			i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = route_parse(t[i].spec, &r);
+
+		if (rc != t[i].rc)
+			fail_msg("%s: got %d, want %d", t[i].spec, rc, t[i].rc);
+		if (rc == 0) {
+			assert_int_equal(r.proto, t[i].proto);
+			assert_string_equal(r.host, t[i].host);
+			assert_int_equal(r.port, t[i].port);
+			assert_string_equal(r.unix_path, t[i].path);
+			assert_string_equal(r.target, t[i].spec);
+		}
+	}
+}
 
 static void
 test_route_lookup(void **state)
@@ -529,6 +574,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_route_parse),
 		cmocka_unit_test(test_route_lookup),
 		cmocka_unit_test(test_starttls_injection),
 		cmocka_unit_test(test_body_chunks),

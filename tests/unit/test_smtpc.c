@@ -1,6 +1,7 @@
 /*
- * test_smtpc.c - the one SMTP/LMTP client (common/smtpc*.c, route.c): route and
- * URL parsing, the bounded reply reader (codes, multi-line, enhanced codes,
+ * test_smtpc.c - the one SMTP/LMTP client (common/smtpc*.c, route.c): the
+ * smtp:// URL subset of routes (route_parse itself: test_deliver.c), the bounded
+ * reply reader (codes, multi-line, enhanced codes,
  * the line/lines/bytes limits, a stalled peer), EHLO capability parsing, the
  * dialogue steps over a socketpair (greeting, EHLO with HELO fallback, bytes
  * after a reply, the whole-dialogue deadline) and the probe-health hysteresis.
@@ -25,51 +26,6 @@
 #include "route.h"
 #include "smtpc.h"
 #include "smtpc_health.h"
-
-static void
-test_route_parse(void **state)
-{
-	static const struct {
-		const char *spec; int rc; int proto; const char *host; int port; const char *path;
-	} t[] = {
-		{ "smtp://10.0.0.5:25", 0, DELIVER_SMTP, "10.0.0.5", 25, "" },
-		{ "smtp://primary.internal", 0, DELIVER_SMTP, "primary.internal", 25, "" },
-		{ "lmtp://mail.example.test", 0, DELIVER_LMTP, "mail.example.test", 24, "" },
-		{ "lmtp://[::1]:2424", 0, DELIVER_LMTP, "::1", 2424, "" },
-		{ "smtp://[2001:db8::5]", 0, DELIVER_SMTP, "2001:db8::5", 25, "" },
-		{ "lmtp:unix:/run/dovecot/lmtp", 0, DELIVER_LMTP, "", 0, "/run/dovecot/lmtp" },
-		{ "smtp:unix:/var/spool/s", 0, DELIVER_SMTP, "", 0, "/var/spool/s" },
-		{ "smtp://h:0", -1, 0, "", 0, "" },
-		{ "smtp://h:65536", -1, 0, "", 0, "" },
-		{ "smtp://h:25x", -1, 0, "", 0, "" },
-		{ "smtp://h:", -1, 0, "", 0, "" },
-		{ "smtp://", -1, 0, "", 0, "" },
-		{ "smtp://[::1", -1, 0, "", 0, "" },
-		{ "smtp://[::1]x", -1, 0, "", 0, "" },
-		{ "smtp://a b", -1, 0, "", 0, "" },
-		{ "smtp://.bad", -1, 0, "", 0, "" },
-		{ "lmtp:unix:relative", -1, 0, "", 0, "" },
-		{ "http://h", -1, 0, "", 0, "" },
-		{ "smtp:h:25", -1, 0, "", 0, "" },
-		{ "", -1, 0, "", 0, "" },
-	};
-	struct deliver_route	r;
-	size_t			i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = route_parse(t[i].spec, &r);
-
-		if (rc != t[i].rc)
-			fail_msg("%s: got %d, want %d", t[i].spec, rc, t[i].rc);
-		if (rc == 0) {
-			assert_int_equal(r.proto, t[i].proto);
-			assert_string_equal(r.host, t[i].host);
-			assert_int_equal(r.port, t[i].port);
-			assert_string_equal(r.unix_path, t[i].path);
-			assert_string_equal(r.target, t[i].spec);
-		}
-	}
-}
 
 /* test_route_parse_smtp - the callout/monitor subset: smtp:// over TCP only */
 static void
@@ -271,40 +227,60 @@ heard(int fd, char *out, size_t outlen)
 	out[n > 0 ? n : 0] = '\0';
 }
 
+/* test_hello - EHLO/HELO/LHLO as the peer answers: rc, code, caps, reason, what it heard */
 static void
-test_dialogue(void **state)
+test_hello(void **state)
+{
+	static const struct {
+		const char *says; int lmtp, rc, code; unsigned caps; const char *why, *heard;
+	} t[] = {
+		{ "502 5.5.1 no EHLO\r\n250 mx\r\n", 0, 0, 250, 0, "",
+		    "EHLO gw.example\r\nHELO gw.example\r\n" },	/* RFC 5321 4.1.4 */
+		{ "550 5.7.1 go away\r\n", 1, -1, 550, 0, "LHLO: 550 5.7.1 go away",
+		    "LHLO gw.example\r\n" },			/* LMTP has no HELO */
+		{ "421 4.3.2 bye\r\n", 0, -1, 421, 0, "EHLO/HELO: 421 4.3.2 bye",
+		    "EHLO gw.example\r\n" },			/* 4xx: no HELO either */
+		{ "250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n", 0, 0, 250,
+		    SMTPC_CAP_PIPELINING | SMTPC_CAP_STARTTLS, "", "EHLO gw.example\r\n" },
+		{ "250-mx\r\n250 STARTTLS\r\nINJECTED\r\n", 0, -1, 250, SMTPC_CAP_STARTTLS,
+		    "EHLO: peer sent 10 unexpected bytes", "EHLO gw.example\r\n" },
+	};
+	struct smtpc		c;
+	struct smtpc_reply	r;
+	char			got[512];
+	size_t			i;
+	int			fd, rc;
+
+	smtpc_reply_init(&r);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		fd = peer(&c, t[i].says, 0);
+		rc = smtpc_hello(&c, &r, "gw.example", t[i].lmtp, 1000);
+		heard(fd, got, sizeof(got));
+		if (rc != t[i].rc || r.code != t[i].code || c.caps != t[i].caps ||
+		    strstr(c.why, t[i].why) == NULL || strcmp(got, t[i].heard) != 0)
+			fail_msg("%zu: got rc %d code %d caps 0x%x why \"%s\" heard \"%s\"", i, rc,
+			    r.code, c.caps, c.why, got);
+		smtpc_close(&c, 0);
+		close(fd);
+	}
+	smtpc_reply_free(&r);
+}
+
+/* test_steps - greeting with bytes after it, a half reply, an over-long command */
+static void
+test_steps(void **state)
 {
 	struct smtpc		c;
 	struct smtpc_reply	r;
-	char			got[512], big[SMTP_CMDLINE_MAX + 8];
+	char			big[SMTP_CMDLINE_MAX + 8];
 	int			fd;
 
 	smtpc_reply_init(&r);
-	/* greeting, EHLO refused with 5xx: HELO, no capabilities */
-	fd = peer(&c, "220 mx ready\r\n502 5.5.1 no EHLO\r\n250 mx\r\n", 0);
+	fd = peer(&c, "220 mx ready\r\n250 early\r\n", 0);
 	assert_int_equal(smtpc_cmd(&c, &r, NULL, 1000, "greeting"), 0);
 	assert_int_equal(r.code, 220);
 	assert_int_equal(smtpc_quiet(&c, "greeting"), -1);	/* the rest is already here */
-	assert_int_equal(smtpc_hello(&c, &r, "gw.example", 0, 1000), 0);
-	assert_int_equal(c.caps, 0);
-	heard(fd, got, sizeof(got));
-	assert_string_equal(got, "EHLO gw.example\r\nHELO gw.example\r\n");
-	smtpc_close(&c, 0);
-	close(fd);
-	/* LMTP: LHLO, and no HELO after a refusal */
-	fd = peer(&c, "550 5.7.1 go away\r\n", 0);
-	assert_int_equal(smtpc_hello(&c, &r, "gw.example", 1, 1000), -1);
-	assert_int_equal(r.code, 550);
-	assert_string_equal(c.why, "LHLO: 550 5.7.1 go away");
-	heard(fd, got, sizeof(got));
-	assert_string_equal(got, "LHLO gw.example\r\n");
-	smtpc_close(&c, 0);
-	close(fd);
-	/* EHLO capabilities kept on the connection; bytes after the reply: refused */
-	fd = peer(&c, "250-mx\r\n250 STARTTLS\r\nINJECTED\r\n", 0);
-	assert_int_equal(smtpc_hello(&c, &r, "gw.example", 0, 1000), -1);
-	assert_int_equal(c.caps, SMTPC_CAP_STARTTLS);
-	assert_non_null(strstr(c.why, "EHLO: peer sent 10 unexpected bytes"));
+	assert_non_null(strstr(c.why, "greeting: peer sent 11 unexpected bytes"));
 	smtpc_close(&c, 0);
 	close(fd);
 	/* a half reply then EOF: no code, the step named */
@@ -385,12 +361,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_route_parse),
 		cmocka_unit_test(test_route_parse_smtp),
 		cmocka_unit_test(test_reply_parser),
 		cmocka_unit_test(test_reply_bounds),
 		cmocka_unit_test(test_caps),
-		cmocka_unit_test(test_dialogue),
+		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_steps),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_health),
 	};
