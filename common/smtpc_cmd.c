@@ -197,11 +197,11 @@ smtpc_starttls(struct smtpc *c, struct smtpc_reply *r, const char *host, int ver
 void
 smtpc_quit(struct smtpc *c, struct smtpc_reply *r, int timeout_ms)
 {
-	int clean = smtpc_idle(c);
+	int clean = smtpc_idle(c) && smtpc_send(c, "QUIT", timeout_ms) == 0;
 
-	if (clean && smtpc_send(c, "QUIT", timeout_ms) == 0)
+	if (clean)
 		(void)smtpc_read_reply(c, r, timeout_ms);
-	smtpc_close(c, clean);
+	smtpc_close(c, clean);	/* TLS close_notify only on a connection still sound */
 }
 
 /* smtpc_probe - see smtpc.h; one deadline for the whole dialogue */

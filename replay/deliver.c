@@ -669,10 +669,11 @@ deliver_close(struct deliver_conn *c)
 {
 	if (c == NULL)
 		return;
-	if (deliver_usable(c) && deliver_cmd(c, "QUIT") == 0)
-		(void)smtpc_read_reply(&c->io, &c->rep, (c->opts.command_timeout < 10 ?
+	if (deliver_usable(c))
+		smtpc_quit(&c->io, &c->rep, (c->opts.command_timeout < 10 ?
 		    c->opts.command_timeout : 10) * 1000);
-	smtpc_close(&c->io, !c->broken);
+	else
+		smtpc_close(&c->io, !c->broken);
 	smtpc_reply_free(&c->rep);
 	free(c);
 }
