@@ -202,7 +202,7 @@ smtpc_connect(struct smtpc *io, const struct deliver_route *r, const char *sourc
 			return smtpc_fail(io, "[replay] source_address %s: %s", source,
 			    gai_strerror(e));
 		hints.ai_flags = 0;
-		hints.ai_family = src->ai_family;	/* only the primary's addresses we can reach */
+		hints.ai_family = src->ai_family;	/* only the peer's addresses we can reach */
 	}
 	snprintf(port, sizeof(port), "%d", r->port);
 	if ((e = getaddrinfo(r->host, port, &hints, &res)) != 0) {

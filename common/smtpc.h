@@ -46,7 +46,7 @@ struct smtpc {
 	int		 fd;
 	SSL_CTX		*ctx;
 	SSL		*ssl;
-	char		 in[2 * SMTP_REPLYLINE_MAX];	/* read-ahead, at most one line + slack */
+	char		 in[2 * SMTP_REPLYLINE_MAX];	/* read-ahead: a line + slack */
 	size_t		 inlen;
 	long long	 deadline;	/* monotonic ms bounding every call; 0: none */
 	unsigned	 caps;		/* SMTPC_CAP_* of the last EHLO/LHLO (0 after HELO) */

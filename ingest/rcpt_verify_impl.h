@@ -53,7 +53,7 @@ struct verify {
 	struct index		*idx;		/* NULL: not opened (yet) */
 	pthread_mutex_t		 idx_mu;	/* idx, idx_retry */
 	int			 cache_on;	/* a callout domain: idx is wanted */
-	long long		 cache_stale;	/* largest positive_stale (s): purge horizon */
+	long long		 cache_stale;	/* largest positive_stale (s): purge age */
 	int64_t			 idx_retry;	/* monotonic ms: next open attempt */
 	pthread_mutex_t		 mu;		/* inflight, ninflight, down_until */
 	pthread_cond_t		 cv;
