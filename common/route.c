@@ -4,9 +4,9 @@
  * line (drain --to); see route.h.
  *
  * Entry points: route_parse(), route_parse_smtp() (the SMTP-over-TCP subset).
- * The one parser of such a target: the config
- * checker, the replay and the ingest's callout client all call it, so a
- * target `-t` accepts is one the program can use.
+ * The one parser of such a target: the config checker, the replay and the
+ * ingest's callout and monitor all call it, so a target `-t` accepts is one
+ * the program can use.
  * Invariant: a parsed route names either host+port or an absolute unix path.
  */
 #include <stdio.h>
