@@ -4,8 +4,8 @@
  * Entry points: monitor_start(), monitor_primary_healthy(), monitor_probes(),
  * monitor_stop().  One thread probes [ingest] monitor = smtp://host:port
  * every monitor_interval (connect, 220, EHLO, QUIT: smtpc_probe()) and
- * keeps a health state with hysteresis (smtpc_health.c): unknown at start, healthy after
- * monitor_healthy_after consecutive good probes, unhealthy after
+ * keeps a health state with hysteresis (smtpc_health.c): unknown at start,
+ * healthy after monitor_healthy_after consecutive good probes, unhealthy after
  * monitor_unhealthy_after consecutive bad ones.  Unknown counts as not
  * healthy: the gateway then accepts mail, which is the safe side (a
  * message taken needlessly is replayed; a message deferred while the
@@ -83,7 +83,7 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 {
 	struct monitor		*m;
 	pthread_condattr_t	 ca;
-	const char		*url, *s;
+	const char		*url;
 	long long		 iv, to, up, down;
 
 	err[0] = '\0';
@@ -104,10 +104,8 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 		free(m);
 		return NULL;
 	}
-	if ((s = config_str(cfg, "ingest", "hostname", NULL)) != NULL)
-		snprintf(m->helo, sizeof(m->helo), "%s", s);
-	else if (gethostname(m->helo, sizeof(m->helo) - 1) == -1 || m->helo[0] == '\0')
-		snprintf(m->helo, sizeof(m->helo), "localhost");
+	/* unset: "" and smtpc_hello says this host's name */
+	snprintf(m->helo, sizeof(m->helo), "%s", config_str(cfg, "ingest", "hostname", ""));
 	m->interval_ms = iv * 1000;
 	m->timeout_ms = (int)to * 1000;
 	smtpc_health_init(&m->health, (int)up, (int)down);

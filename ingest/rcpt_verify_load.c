@@ -372,7 +372,6 @@ verify_load(const struct config *cfg, char *err, size_t errlen)
 	struct verify		*v;
 	pthread_condattr_t	 ca;
 	size_t			 n = 0, i;
-	const char		*s;
 
 	config_sections(cfg, "domain ", verify_count_domain, &n);
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
@@ -390,10 +389,8 @@ verify_load(const struct config *cfg, char *err, size_t errlen)
 	pthread_condattr_destroy(&ca);
 	v->case_sensitive = verify_key_bool(&lc, "ingest", "case_sensitive_local", 0);
 	v->max_inflight = verify_key_num(&lc, "ingest", "callout_concurrency", 0, 8, 1, 1000);
-	if ((s = config_str(cfg, "ingest", "hostname", NULL)) != NULL)
-		snprintf(v->helo, sizeof(v->helo), "%s", s);
-	else if (gethostname(v->helo, sizeof(v->helo) - 1) == -1 || v->helo[0] == '\0')
-		snprintf(v->helo, sizeof(v->helo), "localhost");
+	/* unset: "" and smtpc_hello says this host's name */
+	snprintf(v->helo, sizeof(v->helo), "%s", config_str(cfg, "ingest", "hostname", ""));
 	if (n == 0)
 		verify_fail(&lc, "%s: no [domain NAME] section: the gateway would accept no mail",
 		    config_path(cfg));
