@@ -181,13 +181,13 @@ config_schema_http_listen(const char *v, char *why, size_t whylen)
 	    whylen);
 }
 
-/* config_schema_smtp_url - monitor / callout: smtp://host[:port] (as callout_parse_url) */
+/* config_schema_smtp_url - monitor / callout: smtp://host[:port] (route_parse_smtp) */
 static int
 config_schema_smtp_url(const char *v, char *why, size_t whylen)
 {
 	struct deliver_route r;
 
-	if (strncmp(v, "smtp://", 7) == 0 && route_parse(v, &r) == 0)
+	if (route_parse_smtp(v, &r) == 0)
 		return 0;
 	snprintf(why, whylen, "want smtp://host[:port] (port 1-65535)");
 	return -1;

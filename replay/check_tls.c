@@ -8,8 +8,9 @@
  * ("tls_expiry"; FAIL inside: renewal must happen before an outage finds it);
  * it keeps the certificate for check_dane() (check_dane.c).  check_primary() asks each
  * [routes] target for EHLO: WARN at most, the primary is down in an outage.
- * The SMTP conversation reuses the replay client (deliver_io.h, deliver.h):
- * every step bounded by [check] timeout.
+ * The SMTP conversation is the one client's (common/smtpc.h: connect,
+ * EHLO, STARTTLS; deliver.h for the primary): every step bounded by
+ * [check] timeout.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 #include "route.h"
 #include "dns.h"
 #include "deliver.h"
-#include "deliver_io.h"
+#include "smtpc.h"
 #include "check.h"
 
 #define CHECK_CERT_DAYS	21	/* renew before this; Let's Encrypt renews at 30 */
@@ -53,54 +54,25 @@ check_listen_addr(const struct config *cfg, struct deliver_route *r)
 	return route_parse(spec, r);
 }
 
-/* check_smtp_step - send cmd (or nothing), want a reply of class want; 0 ok, -1 (why in io) */
-static int
-check_smtp_step(struct deliver_io *io, const char *cmd, int want, struct deliver_reply *r,
-    int timeout)
-{
-	char text[256];
-
-	if (cmd && deliver_io_write(io, cmd, strlen(cmd), timeout) == -1)
-		return -1;
-	deliver_reply_free(r);
-	deliver_reply_init(r);
-	if (deliver_io_reply(io, r, timeout) == -1)
-		return -1;
-	if (r->code / 100 != want) {
-		deliver_reply_text(r, text, sizeof(text));
-		snprintf(io->why, sizeof(io->why), "%s%.*s answered %d %.160s", cmd ? "" : "greeting",
-		    cmd ? (int)strcspn(cmd, "\r") % 32 : 0, cmd ? cmd : "", r->code, text);
-		return -1;
-	}
-	return 0;
-}
-
 /* check_starttls - connect, EHLO, STARTTLS, handshake without verifying; 0 or -1 (why) */
 static int
-check_starttls(struct check_ctx *cx, struct deliver_io *io, const struct deliver_route *rt)
+check_starttls(struct check_ctx *cx, struct smtpc *io, const struct deliver_route *rt)
 {
-	struct deliver_opts	o;
-	struct deliver_reply	r;
-	char			ehlo[300];
-	int			rc = -1;
+	struct smtpc_reply	r;
+	int			rc = -1, t = cx->timeout * 1000;
 
-	memset(&o, 0, sizeof(o));
-	deliver_reply_init(&r);
-	snprintf(ehlo, sizeof(ehlo), "EHLO %s\r\n", cx->hostname);
-	if (deliver_io_connect(io, rt, NULL, cx->timeout) == -1 ||
-	    check_smtp_step(io, NULL, 2, &r, cx->timeout) == -1 ||
-	    check_smtp_step(io, ehlo, 2, &r, cx->timeout) == -1)
+	smtpc_reply_init(&r);
+	if (smtpc_open(io, &r, rt, NULL, cx->hostname, t, t) == -1)
 		goto out;
-	if (r.text.data == NULL || !strcasestr(r.text.data, "STARTTLS")) {
+	if (!(io->caps & SMTPC_CAP_STARTTLS)) {
 		snprintf(io->why, sizeof(io->why), "EHLO reply does not offer STARTTLS");
 		goto out;
 	}
-	if (check_smtp_step(io, "STARTTLS\r\n", 2, &r, cx->timeout) == -1 ||
-	    deliver_io_starttls(io, cx->hostname, &o, cx->timeout) == -1)
+	if (smtpc_starttls(io, &r, cx->hostname, 0, NULL, t) != 0)
 		goto out;
 	rc = 0;
 out:
-	deliver_reply_free(&r);
+	smtpc_reply_free(&r);
 	return rc;
 }
 
@@ -200,7 +172,8 @@ void
 check_tls(struct check_ctx *cx)
 {
 	struct deliver_route	rt;
-	struct deliver_io	io;
+	struct smtpc		io;
+	struct smtpc_reply	r;
 	X509			*cert;
 
 	if (check_listen_addr(cx->cfg, &rt) != 0) {
@@ -208,12 +181,14 @@ check_tls(struct check_ctx *cx)
 		    "gateway's SMTP listener", "cannot tell where this gateway listens");
 		return;
 	}
-	deliver_io_init(&io);
+	smtpc_init(&io);
+	smtpc_reply_init(&r);
 	if (check_starttls(cx, &io, &rt) == -1) {
 		check_add(cx, "tls", NULL, CHECK_FAIL, "start the ingest with [ingest] tls_cert "
 		    "and tls_key; senders enforcing MTA-STS or DANE need STARTTLS",
 		    "%s: %s", rt.target, io.why);
-		deliver_io_close(&io, 0);
+		smtpc_close(&io, 0);
+		smtpc_reply_free(&r);
 		return;
 	}
 	check_add(cx, "tls", NULL, CHECK_PASS, NULL, "%s: STARTTLS %s", rt.target, io.tls_info);
@@ -222,8 +197,8 @@ check_tls(struct check_ctx *cx)
 		check_cert_keep(cx, cert);
 		X509_free(cert);
 	}
-	deliver_io_write(&io, "QUIT\r\n", 6, cx->timeout);
-	deliver_io_close(&io, 1);
+	smtpc_quit(&io, &r, cx->timeout * 1000);
+	smtpc_reply_free(&r);
 }
 
 /* check_route_cb - config_foreach over [routes]: EHLO each target once */
