@@ -10,7 +10,7 @@
 --               control keys (fleet_ledger_seq, fleet_epoch).
 -- messages.state 'adopted' and recipients.state 'adopted': another node's
 --               adoption took them (a final state: that node delivers them).
-CREATE TABLE fleet_ledger (
+CREATE TABLE IF NOT EXISTS fleet_ledger (
 	rowid		INTEGER PRIMARY KEY,
 	message_id	TEXT NOT NULL,
 	rcpt		TEXT NOT NULL,
@@ -18,8 +18,8 @@ CREATE TABLE fleet_ledger (
 	at_ms		INTEGER NOT NULL,
 	batch		INTEGER
 );
-CREATE INDEX fleet_ledger_batch ON fleet_ledger(batch) WHERE batch IS NOT NULL;
-CREATE TRIGGER fleet_ledger_mark AFTER UPDATE OF state ON recipients
+CREATE INDEX IF NOT EXISTS fleet_ledger_batch ON fleet_ledger(batch) WHERE batch IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS fleet_ledger_mark AFTER UPDATE OF state ON recipients
 	WHEN NEW.state <> OLD.state
 	 AND NEW.state IN ('delivered', 'quarantine', 'expired', 'deleted')
 	 AND EXISTS (SELECT 1 FROM control WHERE key = 'fleet_ledger' AND value = '1')
