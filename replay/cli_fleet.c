@@ -52,7 +52,8 @@ cli_fleet_row(const struct fleet_node *n, int64_t now)
 	else
 		snprintf(old, sizeof(old), "-");
 	printf("%-16s %-13s %9lld %-9s %-8s %-20s %s%s\n", n->node, seen, (long long)n->backlog,
-	    old, n->replay, *n->roles ? n->roles : "-", cli_fleet_claim(n, cl, sizeof(cl)),
+	    old, n->replay, *n->roles && !n->stale ? n->roles : "-",
+	    cli_fleet_claim(n, cl, sizeof(cl)),
 	    n->problem ? "  << STALE WITH BACKLOG" : n->stale ? "  (stale)" : "");
 }
 

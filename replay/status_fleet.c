@@ -63,8 +63,8 @@ status_fleet_node(const struct fleet_node *n, int64_t now)
 	json_t		*o = json_object(), *claim = json_null(), *roles = json_array();
 	const char	*p, *e;
 
-	/* "ingest,serve" -> ["ingest", "serve"] */
-	for (p = n->roles; *p != '\0'; p = *e ? e + 1 : e) {
+	/* "ingest,serve" -> ["ingest", "serve"]; none of a stale node's is known to run */
+	for (p = n->stale ? "" : n->roles; *p != '\0'; p = *e ? e + 1 : e) {
 		e = p + strcspn(p, ",");
 		if (e > p)
 			json_array_append_new(roles, json_stringn(p, (size_t)(e - p)));
