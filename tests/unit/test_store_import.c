@@ -28,6 +28,7 @@
 #include "msgid.h"
 #include "store.h"
 #include "store_impl.h"
+#include "testlib.h"
 
 enum kind { KEEP, PARTIAL, FINISHED, PRESENT, NKINDS };
 
@@ -36,41 +37,13 @@ static char	ids[NKINDS][MSGID_MAX];
 static int	nseen;
 static size_t	seen_rcpts[NKINDS];
 
-/* message - an envelope of node at t with 2 recipients; its bytes in an unlinked file */
-static int
-message(struct envelope *e, const char *node, int64_t t)
-{
-	char	path[64];
-	int	fd;
-
-	snprintf(path, sizeof(path), "%s/m.XXXXXX", dir);
-	assert_true((fd = mkstemp(path)) != -1);
-	unlink(path);
-	assert_int_equal(write(fd, "Subject: r\r\n\r\nbody\r\n", 20), 20);
-	envelope_init(e);
-	snprintf(e->node, sizeof(e->node), "%s", node);
-	assert_int_equal(msgid_new(node, t, e->id, sizeof(e->id)), 0);
-	e->received_ms = t;
-	e->size = 20;
-	memset(e->sha256, 'c', 64);
-	e->mail_from = strdup("s@example.org");
-	e->mail_params = strdup("");
-	e->client_addr = strdup("127.0.0.1");
-	e->client_name = strdup("");
-	e->helo = strdup("h");
-	e->tls = strdup("");
-	assert_int_equal(envelope_add_rcpt(e, "user0@example.test", ""), 0);
-	assert_int_equal(envelope_add_rcpt(e, "user1@example.test", ""), 0);
-	return fd;
-}
-
 /* put - the object of a message of node (no row); its id to id */
 static void
 put(struct store *st, const char *node, int64_t t, char *id)
 {
 	struct envelope	 e;
 	char		*j;
-	int		 fd = message(&e, node, t);
+	int		 fd = testlib_message(dir, &e, node, t, 2);
 
 	j = envelope_to_json(&e);
 	assert_int_equal(store_put_object(st, &e, j, fd, 20), OBJ_OK);
@@ -137,7 +110,7 @@ test_store_import(void **state)
 	assert_non_null(st = store_open(c, err, sizeof(err)));
 	for (int k = KEEP; k < PRESENT; k++)
 		put(st, "mx2", t + k, ids[k]);
-	fd = message(&e, "mx2", t + PRESENT);
+	fd = testlib_message(dir, &e, "mx2", t + PRESENT, 2);
 	assert_int_equal(store_commit(st, &e, fd, 20, err, sizeof(err)), STORE_OK);
 	snprintf(ids[PRESENT], MSGID_MAX, "%s", e.id);
 	close(fd);
