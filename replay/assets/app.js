@@ -243,7 +243,8 @@ function drawFleet(f, nowMs) {
     body.replaceChildren(...f.nodes.map(n => {
       const tr = row([{ text: n.node }, { text: fmtAgo(n.last_seen_ms, nowMs) +
         (n.stale ? " (stale)" : "") }, { text: fmtInt(n.backlog), cls: "num" },
-        { text: fmtAge(n.oldest_age_s), cls: "num" }, { text: n.replay },
+        { text: fmtAge(n.oldest_age_s), cls: "num" },
+        { text: n.stale ? "(" + n.replay + ")" : n.replay },
         { text: n.running.join(", ") || "-", cls: "opt" },
         { text: fleetClaim(n), cls: "opt" }]);
       tr.className = n.problem ? "problem" : n.stale ? "stale" : "";

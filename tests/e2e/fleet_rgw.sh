@@ -74,6 +74,7 @@ listen = 127.0.0.1:${HPORT[$1]}"
 		fail "node_conf $1: $(cat "$T/$1.conf")"
 }
 R() { _n=$1; shift; "$REPLAY" -c "$T/$_n.conf" "$@" 2>>"$T/replay-$_n.log" </dev/null; }
+RE() { _n=$1; shift; "$REPLAY" -c "$T/$_n.conf" "$@" </dev/null; }	# stderr kept
 declare -A IPID
 ingest_up() {	# ingest_up N - start node N's ingest
 	ingest_start "$T/$1.conf" "${PORT[$1]}" "$T/ingest-$1.log"
@@ -124,7 +125,7 @@ ok "32 messages acknowledged by three gateways (A 20, B 6, C 6), each in its own
 
 # 2. A is alive: no adoption, a dry run changes nothing
 wait_for "[ -n \"\$(LS mail/_fleet/hb/mx-a/)\" ]" 20 || fail "no heartbeat of mx-a in the bucket"
-R b adopt mx-a > "$T/alive.out" 2> "$T/alive.err"; rc=$?
+RE b adopt mx-a > "$T/alive.out" 2> "$T/alive.err"; rc=$?
 [ "$rc" = 75 ] || fail "adopt of a live node: exit $rc, want 75 ($(cat "$T/alive.err"))"
 grep -q "mx-a is alive" "$T/alive.err" || fail "refusal does not say why: $(cat "$T/alive.err")"
 [ -z "$(LS mail/_fleet/claims/)" ] || fail "a refused adopt left a claim: $(LS mail/_fleet/claims/)"
@@ -220,7 +221,7 @@ if not ok:
     print("rows:", p.rows, "summary:", p.summary); sys.exit(1)
 PY
 	chrome --window-size=1280,1800 --screenshot="$T/fleet.png" "$U/" >/dev/null &&
-		mkdir -p "$BUILD/test-output/fleet_rgw" && cp "$T/fleet.png" "$BUILD/test-output/fleet_rgw/"
+		mkdir -p "$BUILD/test-output/$TNAME" && cp "$T/fleet.png" "$BUILD/test-output/$TNAME/"
 	ok "serve: /status, /metrics and the dashboard's Fleet panel (Chromium) flag mx-a"
 else
 	[ -n "${CI:-}" ] && fail "no chromium"
@@ -230,8 +231,8 @@ kill "$SPID"; wait "$SPID" || fail "serve of B: exit $? after SIGTERM"
 
 # 5. B and C adopt A at once: one claim wins
 sink s2
-R b adopt mx-a > "$T/adopt-b.out" 2> "$T/adopt-b.err" & PB=$!
-R c adopt mx-a > "$T/adopt-c.out" 2> "$T/adopt-c.err" & PC=$!
+RE b adopt mx-a > "$T/adopt-b.out" 2> "$T/adopt-b.err" & PB=$!
+RE c adopt mx-a > "$T/adopt-c.out" 2> "$T/adopt-c.err" & PC=$!
 wait "$PB"; rb=$?; wait "$PC"; rc=$?
 if [ "$rb" = 0 ] && [ "$rc" = 75 ]; then W=b; L=c
 elif [ "$rb" = 75 ] && [ "$rc" = 0 ]; then W=c; L=b
