@@ -54,7 +54,7 @@ cli_fleet_row(const struct fleet_node *n, int64_t now)
 		snprintf(old, sizeof(old), "-");
 	/* a stale node's last word on its replay, in parentheses: nobody knows it now */
 	snprintf(rp, sizeof(rp), n->stale ? "(%s)" : "%s", n->replay);
-	printf("%-16s %-13s %9lld %-9s %-8s %-20s %s%s\n", n->node, seen, (long long)n->backlog,
+	printf("%-16s %-13s %9lld %-9s %-10s %-20s %s%s\n", n->node, seen, (long long)n->backlog,
 	    old, rp, *n->roles && !n->stale ? n->roles : "-",
 	    cli_fleet_claim(n, cl, sizeof(cl)),
 	    n->problem ? "  << STALE WITH BACKLOG" : n->stale ? "  (stale)" : "");
@@ -82,7 +82,7 @@ cli_fleet_text(const struct fleet_node *nodes, size_t nn, json_t *o, int64_t now
 		    " enabled, or [storage] points elsewhere.\n");
 		return;
 	}
-	printf("%-16s %-13s %9s %-9s %-8s %-20s %s\n", "NODE", "LAST SEEN", "BACKLOG", "OLDEST",
+	printf("%-16s %-13s %9s %-9s %-10s %-20s %s\n", "NODE", "LAST SEEN", "BACKLOG", "OLDEST",
 	    "REPLAY", "RUNNING", "CLAIM");
 	for (i = 0; i < nn; i++)
 		cli_fleet_row(&nodes[i], now);
