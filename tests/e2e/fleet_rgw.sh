@@ -21,6 +21,9 @@
 #      kill), which may arrive once more, never a third time
 #   8. A is restarted: its adopted messages are 'adopted' in its index, it delivers
 #      none of them, but delivers new mail; status --fleet shows the claim acknowledged
+#   9. a chain: A takes 4 more and dies again; the loser adopts A (claim 2: only those
+#      4, not what claim 1 took) and dies before delivering; the winner adopts the
+#      loser and with it the loser's claim on A: the 4 reach the primary once
 # FLEET_STORE=file (tests/e2e/fleet_file.sh) runs the same on a shared file:// store.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
@@ -337,4 +340,27 @@ wait_for "R b status --fleet --json | python3 -c 'import json,sys; n={x[\"node\"
 	fail "status --fleet after A's return: $(R b status --fleet --json)"
 R b status --fleet | grep -q "^mx-a .*by mx-$W #1 acked" || fail "$(R b status --fleet)"
 ok "status --fleet: mx-a fresh again, claim by mx-$W #1 acknowledged"
+
+# 9. a chain of adoptions loses nothing and repeats nothing
+sink s4
+send a 22 4
+kill -9 "${IPID[a]}"; wait "${IPID[a]}" 2>/dev/null
+stale() {	# stale NODE - until the winner's status --fleet says NODE is stale
+	wait_for "R $W status --fleet --json | python3 -c 'import json,sys; n={x[\"node\"]: x for x in json.load(sys.stdin)[\"nodes\"]}; sys.exit(0 if n[\"$1\"][\"stale\"] else 1)'" 60 ||
+		fail "$1 not stale: $(R $W status --fleet)"
+}
+stale mx-a
+RE $L adopt mx-a > "$T/adopt2.out" 2>&1 || fail "second adoption of mx-a by mx-$L: $(cat "$T/adopt2.out")"
+grep -q "^adopt: mx-a: 4 messages, 5 recipients" "$T/adopt2.out" ||
+	fail "claim 2 should take the 4 new messages only: $(cat "$T/adopt2.out")"
+kill -9 "${IPID[$L]}"; wait "${IPID[$L]}" 2>/dev/null
+stale "mx-$L"
+RE $W adopt "mx-$L" > "$T/adopt3.out" 2>&1 || fail "mx-$W adopting mx-$L: $(cat "$T/adopt3.out")"
+grep -q "^adopt: mx-$L: 4 messages, 5 recipients" "$T/adopt3.out" ||
+	fail "mx-$L's claim on mx-a not taken over: $(cat "$T/adopt3.out")"
+R $W drain > "$T/drain-w3.out" || fail "drain on mx-$W: $(cat "$T/drain-w3.out")"
+subj=$(grep -h '^Subject:' "$T"/s4/m.* 2>/dev/null | sort | tr -d '\r' | tr '\n' ' ')
+[ "$subj" = "Subject: fleet-a-22 Subject: fleet-a-23 Subject: fleet-a-24 Subject: fleet-a-25 " ] ||
+	fail "after the chain the primary got: $subj"
+ok "chain: mx-$L's claim 2 on mx-a took only the 4 new; mx-$W adopting mx-$L delivered them once"
 exit 0
