@@ -197,6 +197,10 @@ grep -q '^mxspool_fleet_node_stale{node="mx-a"} 1$' "$T/metrics" &&
 	grep -Eq '^mxspool_fleet_node_backlog\{node="mx-a"\} [1-9]' "$T/metrics" &&
 	grep -Eq '^mxspool_fleet_node_last_seen_seconds\{node="mx-a"\} [1-9]' "$T/metrics" ||
 	fail "fleet metrics: $(grep fleet "$T/metrics")"
+if command -v promtool >/dev/null; then
+	promtool check metrics < "$T/metrics" > "$T/promtool.out" 2>&1 && [ ! -s "$T/promtool.out" ] ||
+		fail "promtool on /metrics with the fleet: $(cat "$T/promtool.out")"
+fi
 if [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 	status_need_chromium
 	chrome --window-size=1280,1800 --dump-dom "$U/" > "$T/dom.html" || fail "chromium"
