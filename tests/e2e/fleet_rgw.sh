@@ -12,7 +12,7 @@
 #   4. A's heartbeats go stale: `status --fleet` (text and --json) flags mx-a as the
 #      problem; serve's /status, /metrics and the dashboard's Fleet panel (headless
 #      Chromium) show the same
-#   5. B and C adopt A at once: exactly one wins (0), the other exits 75 naming the
+#   5. on a terminal (script(1)) adopt asks, and "n" takes nothing; B and C adopt A at once: exactly one wins (0), the other exits 75 naming the
 #      winner; one claim, one manifest; manifest and A's ledger split A's 20 messages
 #   6. the winner drains; B and C drain their own; re-running adopt completes nothing
 #      new (idempotent)
@@ -31,6 +31,7 @@
 . "$(dirname "$0")/../lib/ingest.sh"
 [ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first (make O=... all)"
 command -v smtp-sink >/dev/null || fail "no smtp-sink"
+command -v script >/dev/null || fail "no script(1) (bsdutils)"
 chmod 711 "$T"
 FLEET_STORE=${FLEET_STORE:-rgw}
 
@@ -237,6 +238,13 @@ else
 	ok "serve: /status and /metrics flag mx-a (no chromium here: panel not drawn)"
 fi
 kill "$SPID"; wait "$SPID" || fail "serve of B: exit $? after SIGTERM"
+
+# on a terminal adopt asks once; "n" takes nothing
+printf 'n\n' | script -qec "$REPLAY -c $T/b.conf adopt mx-a" /dev/null > "$T/tty.out" 2>&1; rc=$?
+[ "$rc" = 64 ] && grep -q "Adopt [0-9]* messages of mx-a (claim 1)? \[y/N\]" "$T/tty.out" ||
+	fail "adopt on a terminal answered n: exit $rc, $(cat "$T/tty.out")"
+[ -z "$(LS mail/_fleet/claims/)" ] || fail "a declined adopt claimed"
+ok "on a terminal adopt asks (answered n: exit 64, nothing claimed); without one it never asks"
 
 # 5. B and C adopt A at once: one claim wins
 sink s2
