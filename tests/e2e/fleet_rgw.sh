@@ -11,7 +11,8 @@
 #      to nobody but the primary, as after a crash between two ledger writes
 #   4. A's heartbeats go stale: `status --fleet` (text and --json) flags mx-a as the
 #      problem; serve's /status, /metrics and the dashboard's Fleet panel (headless
-#      Chromium) show the same
+#      Chromium) show the same; serve reads the bucket on its own schedule (RGW's log:
+#      40 requests, fewer reads), keeps its last view while RGW is stopped
 #   5. on a terminal (script(1)) adopt asks, and "n" takes nothing; B and C adopt A at once: exactly one wins (0), the other exits 75 naming the
 #      winner; one claim, one manifest; manifest and A's ledger split A's 20 messages
 #   6. the winner drains; B and C drain their own; re-running adopt completes nothing
@@ -236,6 +237,31 @@ PY
 else
 	[ -n "${CI:-}" ] && fail "no chromium"
 	ok "serve: /status and /metrics flag mx-a (no chromium here: panel not drawn)"
+fi
+if [ "$FLEET_STORE" = rgw ]; then
+	# serve reads the bucket on its own schedule: 40 requests cause (far) fewer reads
+	RL=$RGW_DIR/log/client.rgw.a.log
+	reads() { grep -c 'GET /mail?.*_fleet%2Fhb' "$RL"; }
+	r0=$(reads)
+	for i in $(seq 20); do
+		curl -sf "$U/status" > /dev/null && curl -sf "$U/metrics" > /dev/null ||
+			fail "GET /status, /metrics"
+	done
+	r1=$(reads)
+	[ "$r1" -gt 0 ] && [ $((r1 - r0)) -lt 20 ] ||
+		fail "heartbeat listings in RGW's log: $r0 before, $r1 after 40 requests"
+	# the store stops answering: the last view stays, with the error; back: read again
+	rgw_stop_gateway
+	wait_for "curl -sf $U/metrics | grep -q '^mxspool_fleet_read_ok 0\$'" 60 ||
+		fail "read_ok with RGW stopped: $(curl -s "$U/metrics" | grep fleet_read)"
+	curl -sf "$U/status" | python3 -c '
+import json, sys
+f = json.load(sys.stdin)["fleet"]
+sys.exit(0 if f["error"] and len(f["nodes"]) == 3 else 1)' || fail "/status fleet with RGW stopped"
+	rgw_start_gateway
+	wait_for "curl -sf $U/metrics | grep -q '^mxspool_fleet_read_ok 1\$'" 60 ||
+		fail "read_ok after RGW came back"
+	ok "serve: $((r1 - r0)) bucket reads for 40 requests; RGW stopped: the last view with its error, read_ok 0; back: 1"
 fi
 kill "$SPID"; wait "$SPID" || fail "serve of B: exit $? after SIGTERM"
 
