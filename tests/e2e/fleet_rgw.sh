@@ -22,8 +22,9 @@
 #      kill), which may arrive once more, never a third time
 #   8. A is restarted: its adopted messages are 'adopted' in its index, it delivers
 #      none of them, but delivers new mail; status --fleet shows the claim acknowledged
-#   9. a chain: A takes 4 more and dies again; the loser adopts A (claim 2: only those
-#      4, not what claim 1 took) and dies before delivering; the winner adopts the
+#   9. a chain: A takes 4 more and dies again; the loser's claim 2 on A is there
+#      without manifest (its adopt died after the claim): adopt run again completes it
+#      (only those 4, not what claim 1 took); the loser dies before delivering; the winner adopts the
 #      loser and with it the loser's claim on A: the 4 reach the primary once
 # FLEET_STORE=file (tests/e2e/fleet_file.sh) runs the same on a shared file:// store.
 . "$(dirname "$0")/../lib/common.sh"
@@ -388,7 +389,15 @@ stale() {	# stale NODE - until the winner's status --fleet says NODE is stale
 		fail "$1 not stale: $(R $W status --fleet)"
 }
 stale mx-a
+# mx-$L "crashed" right after its claim's PUT: the claim is there, no manifest; its adopt
+# run again completes that claim (no second claim, no prompt)
+printf '{"adopter":"mx-%s","at_ms":%s,"epoch":2,"node":"mx-a"}' "$L" "$(date +%s000)" > "$T/claim2"
+"$BUILD/tests/tools/objstore-cli" -c "$T/$L.conf" put mail/_fleet/claims/mx-a/0000000002.json \
+	"$T/claim2" > /dev/null 2>&1 || fail "writing claim 2"
 RE $L adopt mx-a > "$T/adopt2.out" 2>&1 || fail "second adoption of mx-a by mx-$L: $(cat "$T/adopt2.out")"
+grep -q "^adopt: mx-a: claim 2 is ours; imported 4 messages" "$T/adopt2.out" &&
+	[ "$(LS mail/_fleet/claims/mx-a/ | grep -c '\.json$')" = 2 ] ||
+	fail "completing claim 2: $(cat "$T/adopt2.out"); $(LS mail/_fleet/claims/mx-a/)"
 grep -q "^adopt: mx-a: 4 messages, 5 recipients" "$T/adopt2.out" ||
 	fail "claim 2 should take the 4 new messages only: $(cat "$T/adopt2.out")"
 kill -9 "${IPID[$L]}"; wait "${IPID[$L]}" 2>/dev/null
@@ -400,5 +409,5 @@ R $W drain > "$T/drain-w3.out" || fail "drain on mx-$W: $(cat "$T/drain-w3.out")
 subj=$(grep -h '^Subject:' "$T"/s4/m.* 2>/dev/null | sort | tr -d '\r' | tr '\n' ' ')
 [ "$subj" = "Subject: fleet-a-22 Subject: fleet-a-23 Subject: fleet-a-24 Subject: fleet-a-25 " ] ||
 	fail "after the chain the primary got: $subj"
-ok "chain: mx-$L's claim 2 on mx-a took only the 4 new; mx-$W adopting mx-$L delivered them once"
+ok "chain: mx-$L completed its claim 2 on mx-a (only the 4 new); mx-$W adopting mx-$L delivered them once"
 exit 0
