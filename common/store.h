@@ -130,8 +130,10 @@ void		 store_keys_free(char **keys, size_t nkeys);
  * store_import - reindex's add path for given keys (adopt, replay/adopt.c):
  * each object's envelope (metadata or sidecar) with only the recipients
  * keep() leaves pending; seen() gets that envelope (dry run too); a message
- * with none left counts as finished; one already indexed is left as it is.
- * repair 0: read and count only.  Errors as store_reindex.
+ * with none left counts as finished; one already indexed is left as it is,
+ * unless it is 'adopted' here (a chain of adoptions back to this node): then
+ * its recipients keep() leaves pending come back (index_adopt_revive) and it
+ * counts as added.  repair 0: read and count only.  Errors as store_reindex.
  */
 struct store_import {
 	int	(*keep)(const char *id, const char *rcpt, void *arg);	/* NULL: all */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "index.h"
+#include "index_adopt.h"
 #include "log.h"
 #include "msgid.h"
 #include "objstore.h"
@@ -264,6 +265,79 @@ fail_nofree:
 	return -1;
 }
 
+/* reindex_start - rc ready for one run (res zeroed) */
+static void
+reindex_start(struct reindex_ctx *rc, struct store *st, int repair,
+    void (*report)(const char *, void *), void *arg, struct reindex_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	memset(rc, 0, sizeof(*rc));
+	rc->st = st;
+	rc->repair = repair;
+	rc->report = report;
+	rc->arg = arg;
+	rc->res = res;
+}
+
+/* reindex_commit - commit the batch still open, if any; -1 (logged) if that failed */
+static int
+reindex_commit(struct reindex_ctx *rc)
+{
+	if (!rc->intx)
+		return 0;
+	rc->intx = 0;
+	if (index_commit(rc->st->ix) == INDEX_OK)
+		return 0;
+	log_warnx("reindex tempfail reason=\"%s\"", index_error(rc->st->ix));
+	return -1;
+}
+
+/*
+ * reindex_revive - store_import, a row already here: if another node adopted
+ * it and this node now adopts that node (a chain back to here), the
+ * recipients the filter leaves pending come back (repair), else it is "ok".
+ * 0, or -1 when the index failed (logged).
+ */
+static int
+reindex_revive(struct reindex_ctx *rc, const char *key, const char *id)
+{
+	struct index		*ix = rc->st->ix;
+	struct envelope		 e;
+	enum index_location	 loc;
+	char			 state[32], okey[OBJKEY_MAX], sp[1024];
+	int64_t			 purged = 0;
+	int			 revived = 0;
+
+	if (index_get_state(ix, id, state, sizeof(state), &purged) != INDEX_OK ||
+	    queue_state_parse(state) != QUEUE_ADOPTED) {
+		rc->res->ok++;
+		return 0;
+	}
+	if (index_get_message(ix, id, &e, okey, sizeof(okey), &loc, sp, sizeof(sp)) != INDEX_OK)
+		goto fail;
+	if (reindex_keep(rc->imp, &e) == 0) {
+		rc->res->finished++;
+		envelope_free(&e);
+		return 0;
+	}
+	if (rc->imp->seen)
+		rc->imp->seen(key, &e, rc->imp->arg);
+	rc->res->added++;
+	/* its own transaction: the batch of added rows goes first */
+	if (rc->repair && (reindex_commit(rc) == -1 ||
+	    index_adopt_revive(ix, &e, now_ms(), &revived) != INDEX_OK)) {
+		envelope_free(&e);
+		goto fail;
+	}
+	if (rc->repair)
+		reindex_say(rc, "%s revived key=%s rcpts=%zu", id, key, e.nrcpts);
+	envelope_free(&e);
+	return 0;
+fail:
+	log_warnx("%s reindex tempfail reason=\"%s\"", id, index_error(ix));
+	return -1;
+}
+
 /* reindex_row - pass 2: an index row whose object is not in the listing */
 static int
 reindex_row(const char *id, const char *key, enum index_location loc, void *arg)
@@ -324,33 +398,6 @@ reindex_list(struct reindex_ctx *rc, const char *prefix)
 	return 0;
 }
 
-/* reindex_start - rc ready for one run (res zeroed) */
-static void
-reindex_start(struct reindex_ctx *rc, struct store *st, int repair,
-    void (*report)(const char *, void *), void *arg, struct reindex_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	memset(rc, 0, sizeof(*rc));
-	rc->st = st;
-	rc->repair = repair;
-	rc->report = report;
-	rc->arg = arg;
-	rc->res = res;
-}
-
-/* reindex_commit - commit the batch still open, if any; -1 (logged) if that failed */
-static int
-reindex_commit(struct reindex_ctx *rc)
-{
-	if (!rc->intx)
-		return 0;
-	rc->intx = 0;
-	if (index_commit(rc->st->ix) == INDEX_OK)
-		return 0;
-	log_warnx("reindex tempfail reason=\"%s\"", index_error(rc->st->ix));
-	return -1;
-}
-
 /* store_message_keys - see store.h */
 enum store_status
 store_message_keys(struct store *st, const char *node, char ***keys, size_t *nkeys)
@@ -401,7 +448,12 @@ store_import(struct store *st, char *const *keys, size_t nkeys, int repair,
 			reindex_say(&rc, "- incomplete key=%s reason=\"not a message key\"", keys[i]);
 			continue;
 		}
-		if ((is = index_has_message(st->ix, id)) == INDEX_OK) {
+		if ((is = index_has_message(st->ix, id)) == INDEX_OK && imp && imp->keep) {
+			if (reindex_revive(&rc, keys[i], id) == -1)
+				goto fail;
+			continue;
+		}
+		if (is == INDEX_OK) {
 			res->ok++;
 			continue;
 		}

@@ -6,6 +6,9 @@
  *   partial     2 recipients, user0 finished          imported with user1 only
  *   finished    2 recipients, both finished           counted finished, no row
  *   present     already indexed here                  left as it is
+ *   back        indexed here, adopted by another node, taken back by this
+ *               one (a chain of adoptions): user0 finished   queued again,
+ *               user1 pending
  *   other       a message of node mx3                 not listed for mx2
  *
  * A dry run (repair 0) reads and counts, calls seen() with the filtered
@@ -25,12 +28,13 @@
 #include "clock.h"
 #include "config.h"
 #include "index.h"
+#include "index_fleet.h"
 #include "msgid.h"
 #include "store.h"
 #include "store_impl.h"
 #include "testlib.h"
 
-enum kind { KEEP, PARTIAL, FINISHED, PRESENT, NKINDS };
+enum kind { KEEP, PARTIAL, FINISHED, PRESENT, BACK, NKINDS };
 
 static char	dir[] = "/tmp/test_store_import.XXXXXX";
 static char	ids[NKINDS][MSGID_MAX];
@@ -59,7 +63,8 @@ keep(const char *id, const char *rcpt, void *arg)
 {
 	if (strcmp(id, ids[FINISHED]) == 0)
 		return 0;
-	return !(strcmp(id, ids[PARTIAL]) == 0 && strcmp(rcpt, "user0@example.test") == 0);
+	return !((strcmp(id, ids[PARTIAL]) == 0 || strcmp(id, ids[BACK]) == 0) &&
+	    strcmp(rcpt, "user0@example.test") == 0);
 }
 
 /* seen - remember how many recipients each message kept */
@@ -70,6 +75,17 @@ seen(const char *key, const struct envelope *e, void *arg)
 		if (strcmp(e->id, ids[k]) == 0)
 			seen_rcpts[k] = e->nrcpts;
 	nseen++;
+}
+
+/* state - 1 if id's row is in state want */
+static int
+state_is(struct store *st, const char *id, const char *want)
+{
+	char	s[32];
+	int64_t	purged;
+
+	return index_get_state(store_index(st), id, s, sizeof(s), &purged) == INDEX_OK &&
+	    strcmp(s, want) == 0;
 }
 
 /* rcpts - recipients of id's row, -1 if no row */
@@ -110,11 +126,17 @@ test_store_import(void **state)
 	assert_non_null(st = store_open(c, err, sizeof(err)));
 	for (int k = KEEP; k < PRESENT; k++)
 		put(st, "mx2", t + k, ids[k]);
-	fd = testlib_message(dir, &e, "mx2", t + PRESENT, 2);
-	assert_int_equal(store_commit(st, &e, fd, 20, err, sizeof(err)), STORE_OK);
-	snprintf(ids[PRESENT], MSGID_MAX, "%s", e.id);
-	close(fd);
-	envelope_free(&e);
+	for (int k = PRESENT; k <= BACK; k++) {
+		fd = testlib_message(dir, &e, "mx2", t + k, 2);
+		assert_int_equal(store_commit(st, &e, fd, 20, err, sizeof(err)), STORE_OK);
+		snprintf(ids[k], MSGID_MAX, "%s", e.id);
+		close(fd);
+		envelope_free(&e);
+	}
+	/* mx9 adopted it from here: both recipients 'adopted' */
+	assert_int_equal(index_fleet_adopt(store_index(st), (const char (*)[MSGID_MAX])&ids[BACK],
+	    1, "mx9", t, &fd), INDEX_OK);
+	assert_int_equal(fd, 1);
 	put(st, "mx3", t, other);
 
 	assert_int_equal(store_message_keys(st, "mx2", &keys, &nkeys), STORE_OK);
@@ -125,15 +147,16 @@ test_store_import(void **state)
 	for (pass = 0; pass < 3 && !bad; pass++) {
 		/* got, want per figure: dry run, repair, repair again */
 		struct { const char *f; int64_t got, want[3]; } tc[] = {
-			{ "objects", 0, { 4, 4, 4 } },
-			{ "ok", 0, { 1, 1, 3 } },
-			{ "added", 0, { 2, 2, 0 } },
+			{ "objects", 0, { 5, 5, 5 } },
+			{ "ok", 0, { 1, 1, 4 } },
+			{ "added", 0, { 3, 3, 0 } },
 			{ "finished", 0, { 1, 1, 1 } },
 			{ "incomplete", 0, { 0, 0, 0 } },
-			{ "seen", 0, { 2, 2, 0 } },
+			{ "seen", 0, { 3, 3, 0 } },
 			{ "rows of keep (recipients)", 0, { -1, 2, 2 } },
 			{ "rows of partial (recipients)", 0, { -1, 1, 1 } },
 			{ "rows of finished", 0, { -1, -1, -1 } },
+			{ "back is queued", 0, { 0, 1, 1 } },
 		};
 
 		nseen = 0;
@@ -148,15 +171,18 @@ test_store_import(void **state)
 		tc[6].got = rcpts(st, ids[KEEP]);
 		tc[7].got = rcpts(st, ids[PARTIAL]);
 		tc[8].got = rcpts(st, ids[FINISHED]);
+		tc[9].got = state_is(st, ids[BACK], "queued");
 		for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++)
 			if (tc[i].got != tc[i].want[pass]) {
 				print_error("pass %d: %s got %lld, want %lld\n", pass, tc[i].f,
 				    (long long)tc[i].got, (long long)tc[i].want[pass]);
 				bad++;
 			}
-		if (pass == 0 && (seen_rcpts[KEEP] != 2 || seen_rcpts[PARTIAL] != 1)) {
-			print_error("seen: got keep %zu partial %zu recipients, want 2 1\n",
-			    seen_rcpts[KEEP], seen_rcpts[PARTIAL]);
+		if (pass == 0 && (seen_rcpts[KEEP] != 2 || seen_rcpts[PARTIAL] != 1 ||
+		    seen_rcpts[BACK] != 1 || !state_is(st, ids[BACK], "adopted"))) {
+			print_error("seen: got keep %zu partial %zu back %zu recipients, want 2 1 1"
+			    " (back still adopted after the dry run)\n", seen_rcpts[KEEP],
+			    seen_rcpts[PARTIAL], seen_rcpts[BACK]);
 			bad++;
 		}
 	}
