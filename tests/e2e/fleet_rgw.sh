@@ -24,8 +24,9 @@
 #      none of them, but delivers new mail; status --fleet shows the claim acknowledged
 #   9. a chain: A takes 4 more and dies again; the loser's claim 2 on A is there
 #      without manifest (its adopt died after the claim): adopt run again completes it
-#      (only those 4, not what claim 1 took); the loser dies before delivering; the winner adopts the
-#      loser and with it the loser's claim on A: the 4 reach the primary once
+#      (only those 4, not what claim 1 took); the loser dies before delivering; A
+#      comes back (its 4 are 'adopted' there, it sends nothing), adopts the loser and
+#      with it the loser's claim on A: its own 4 come back and reach the primary once
 # FLEET_STORE=file (tests/e2e/fleet_file.sh) runs the same on a shared file:// store.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
@@ -401,13 +402,21 @@ grep -q "^adopt: mx-a: claim 2 is ours; imported 4 messages" "$T/adopt2.out" &&
 grep -q "^adopt: mx-a: 4 messages, 5 recipients" "$T/adopt2.out" ||
 	fail "claim 2 should take the 4 new messages only: $(cat "$T/adopt2.out")"
 kill -9 "${IPID[$L]}"; wait "${IPID[$L]}" 2>/dev/null
+# A comes back: its drain honours claim 2 (the 4 are 'adopted' there) and sends nothing
+ingest_up a
+R a drain > "$T/drain-a3.out" || fail "A's drain under claim 2: $(cat "$T/drain-a3.out")"
+[ "$(dumps s4)" = 0 ] || fail "A delivered what claim 2 took: $(dumps s4)"
+[ "$(R a list --state adopted | grep -c '^01')" = $((nman + 4)) ] ||
+	fail "A's index: $(R a list --state adopted | grep -c '^01') adopted, want $((nman + 4))"
+# then A adopts the dead mx-$L, and with it mx-$L's claim on A: its own 4 come back
 stale "mx-$L"
-RE $W adopt "mx-$L" > "$T/adopt3.out" 2>&1 || fail "mx-$W adopting mx-$L: $(cat "$T/adopt3.out")"
-grep -q "^adopt: mx-$L: 4 messages, 5 recipients" "$T/adopt3.out" ||
-	fail "mx-$L's claim on mx-a not taken over: $(cat "$T/adopt3.out")"
-R $W drain > "$T/drain-w3.out" || fail "drain on mx-$W: $(cat "$T/drain-w3.out")"
+RE a adopt "mx-$L" > "$T/adopt3.out" 2>&1 || fail "mx-a adopting mx-$L: $(cat "$T/adopt3.out")"
+grep -q "^adopt: mx-$L: 4 messages, 5 recipients" "$T/adopt3.out" &&
+	grep -q "imported 4 messages" "$T/adopt3.out" ||
+	fail "mx-$L's claim on mx-a not taken back: $(cat "$T/adopt3.out")"
+R a drain > "$T/drain-a4.out" || fail "A's drain: $(cat "$T/drain-a4.out")"
 subj=$(grep -h '^Subject:' "$T"/s4/m.* 2>/dev/null | sort | tr -d '\r' | tr '\n' ' ')
 [ "$subj" = "Subject: fleet-a-22 Subject: fleet-a-23 Subject: fleet-a-24 Subject: fleet-a-25 " ] ||
 	fail "after the chain the primary got: $subj"
-ok "chain: mx-$L completed its claim 2 on mx-a (only the 4 new); mx-$W adopting mx-$L delivered them once"
+ok "chain: mx-$L completed its claim 2 on mx-a (only the 4 new) and died; mx-a took them back by adopting mx-$L and delivered them once"
 exit 0
