@@ -16,7 +16,8 @@
 #      refused (exit 76, naming ca_file) without
 #   7. the conditional create (If-None-Match: *, the fleet's claims): a second create of a
 #      key is refused with RGW's 412 (exit 2) and awscli still reads the first bytes; the
-#      contract suite of step 1 also races 6 processes on one key (one wins)
+#      contract suite of step 1 also races 6 processes on one key (one wins); the fleet's
+#      probe (what adopt asks before it claims) finds RGW honours it and leaves no key
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
 CLI=$BUILD/tests/tools/objstore-cli
@@ -210,5 +211,7 @@ rc=0; "$CLI" -c "$T/single.conf" create "$CK" "$T/claim2" 2> "$T/create.err" || 
 	{ cat "$T/create.err"; fail "second create: exit $rc, want 2 (exists, 412)"; }
 aws_s3 s3 cp "s3://$B/$CK" "$T/claim.got" > /dev/null || fail "awscli cannot read $CK"
 cmp "$T/claim1" "$T/claim.got" || fail "the second create replaced the first object"
-ok "conditional create: the second is refused (\"$(sed 's/^objstore-cli: //' "$T/create.err")\"), awscli reads the first"
+"$CLI" -c "$T/single.conf" probe > "$T/probe.out" 2>&1 || fail "probe: $(cat "$T/probe.out")"
+[ -z "$(aws_s3 s3 ls --recursive "s3://$B/mail/_fleet/probe/")" ] || fail "the probe key stayed"
+ok "conditional create: the second is refused (\"$(sed 's/^objstore-cli: //' "$T/create.err")\"), awscli reads the first; the fleet's probe: $(cat "$T/probe.out")"
 exit 0
