@@ -239,6 +239,15 @@ const struct config_key config_keys[] = {
 	DUR("storage", "probe_interval", 1, 3600, A),
 	DUR("storage", "orphan_age", 1, ORPHAN_AGE_MAX, A),
 
+	/* the fleet: heartbeats, ledger, claims in the bucket (docs/storage.md) */
+	BOOL("fleet", "enabled", A),
+	BOOL("fleet", "ledger", R),
+	DUR("fleet", "heartbeat_interval", 5, 3600, A),
+	DUR("fleet", "stale_after", 10, 7 * DAY, A),
+	DUR("fleet", "ledger_interval", 1, 3600, R),
+	NUM("fleet", "ledger_batch", 1, FLEET_LEDGER_BATCH_MAX, R),
+	DUR("fleet", "call_deadline", 1, 300, A),
+
 	/* mxspool-replay check and drill (docs/runbook.md) */
 	STR("check", "gateways", NULL, R, 0),
 	STR("check", "ca_file", NULL, R, CONFIG_K_FILE),

@@ -231,4 +231,18 @@
 #define AUTH_FIELD_MAX		2048
 #define AUTH_HEADER_MAX		8192
 
+/* The fleet ([fleet], docs/storage.md): a heartbeat a minute costs one PUT per
+ * process; a node is stale after three missed ones; the ledger is written every
+ * 10 s or 1000 outcomes (one PUT per batch); each bucket call of the fleet ends
+ * within call_deadline, so a hanging store never holds mail. */
+#define FLEET_HEARTBEAT_DEFAULT	60
+#define FLEET_STALE_DEFAULT	180
+#define FLEET_LEDGER_INT_DEFAULT	10
+#define FLEET_LEDGER_BATCH_DEFAULT	1000
+#define FLEET_LEDGER_BATCH_MAX	100000
+#define FLEET_CALL_DEFAULT	10
+/* claims of one node and nodes of one fleet read in one view */
+#define FLEET_CLAIMS_MAX	1000
+#define FLEET_NODES_MAX		1000
+
 #endif

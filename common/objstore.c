@@ -194,6 +194,22 @@ objstore_put_buf(struct objstore *o, const char *key, const void *buf, size_t le
 	return o->ops->put(o, key, &s, meta);
 }
 
+/* objstore_create_buf - check, then the backend's conditional create */
+enum objstore_status
+objstore_create_buf(struct objstore *o, const char *key, const void *buf, size_t len,
+    const struct objmeta *meta)
+{
+	struct objstore_src s = { -1, buf, (off_t)len };
+
+	if (objstore_key_check(o, key) == -1)
+		return OBJ_PERMFAIL;
+	if (buf == NULL && len > 0)
+		return objstore_fail(o, OBJ_PERMFAIL, "create %s: NULL buffer", key);
+	if (buf == NULL)
+		s.buf = "";
+	return o->ops->create(o, key, &s, meta);
+}
+
 /* objstore_read_check - reset meta/info (those given), then check key; -1 if it is bad */
 static int
 objstore_read_check(struct objstore *o, const char *key, struct objmeta *meta,
@@ -351,6 +367,8 @@ objstore_strstatus(enum objstore_status st)
 		return "temporary failure";
 	case OBJ_PERMFAIL:
 		return "permanent failure";
+	case OBJ_EXISTS:
+		return "exists";
 	}
 	return "unknown";
 }
