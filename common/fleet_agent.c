@@ -47,6 +47,7 @@ struct fleet_agent {
 	/* agent thread only */
 	int64_t			 next_hb, next_ledger, next_claims;	/* mono_ms */
 	int			 failing[FLEET_ND];
+	int			 kv_unset;	/* fleet_blocked not written yet */
 	char			 host[FLEET_HOST_MAX];
 };
 
@@ -171,7 +172,7 @@ static void
 fleet_agent_claims(struct fleet_agent *a)
 {
 	char	why[ERRSTR_MAX];
-	int	rc = fleet_honour_claims(&a->f, a->ix, why, sizeof(why));
+	int	rc = fleet_honour_claims(&a->f, a->ix, why, sizeof(why)), changed;
 
 	fleet_agent_outcome(a, FLEET_D_CLAIMS, rc != -1, why);
 	if (rc == -1)
@@ -182,9 +183,14 @@ fleet_agent_claims(struct fleet_agent *a)
 		    fleet_role_name(a->role), why);
 	else if (rc == 0 && a->blocked)
 		log_info("- fleet unblocked node=%s role=%s", a->f.node, fleet_role_name(a->role));
+	changed = a->blocked != (rc == 1) || a->kv_unset;
 	a->blocked = rc == 1;
 	snprintf(a->why, sizeof(a->why), "%s", rc == 1 ? why : "");
 	pthread_mutex_unlock(&a->mu);
+	/* status and the dashboard read it from the index */
+	if (changed && index_kv_set(a->ix, INDEX_FLEET_BLOCKED_KEY, rc == 1 ? why : "") ==
+	    INDEX_OK)
+		a->kv_unset = 0;
 }
 
 /* fleet_agent_ledger - write what waits for the ledger */
@@ -227,6 +233,15 @@ fleet_agent_hb(struct fleet_agent *a, int exiting)
 	fleet_agent_outcome(a, FLEET_D_HB, st == OBJ_OK, fleet_error(&a->f));
 }
 
+/* fleet_agent_batch_full - a whole batch waits: written now, not at the interval */
+static int
+fleet_agent_batch_full(struct fleet_agent *a)
+{
+	int64_t n;
+
+	return index_fleet_pending(a->ix, &n) == INDEX_OK && n >= a->f.conf.ledger_batch;
+}
+
 /* fleet_agent_pass - the duties that are due (all of them when force) */
 static void
 fleet_agent_pass(struct fleet_agent *a, int force, int exiting)
@@ -242,7 +257,8 @@ fleet_agent_pass(struct fleet_agent *a, int force, int exiting)
 		fleet_agent_claims(a);
 		a->next_claims = now + (blocked ? a->f.conf.ledger_ms : a->f.conf.heartbeat_ms);
 	}
-	if (replay && a->f.conf.ledger && (force || now >= a->next_ledger)) {
+	if (replay && a->f.conf.ledger && (force || now >= a->next_ledger ||
+	    fleet_agent_batch_full(a))) {
 		fleet_agent_ledger(a);
 		a->next_ledger = now + a->f.conf.ledger_ms;
 	}
@@ -336,6 +352,7 @@ fleet_agent_start(const struct config *cf, enum fleet_role role, char *err, size
 		return NULL;
 	}
 	a->role = role;
+	a->kv_unset = 1;
 	snprintf(a->replay, sizeof(a->replay), "%s", role == FLEET_ROLE_INGEST ? "none" :
 	    "running");
 	if (gethostname(a->host, sizeof(a->host)) == -1)

@@ -23,6 +23,8 @@
 #define INDEX_FLEET_LEDGER_KEY	"fleet_ledger"		/* '1': the trigger records */
 #define INDEX_FLEET_SEQ_KEY	"fleet_ledger_seq"	/* next ledger seq (1 if unset) */
 #define INDEX_FLEET_EPOCH_KEY	"fleet_epoch"		/* claim epoch acknowledged */
+/* why a claim stops this node's replay ("" when none): for status and the dashboard */
+#define INDEX_FLEET_BLOCKED_KEY	"fleet_blocked"
 
 /* index_fleet_ledger_enable - record final outcomes for the ledger (1) or not (0) */
 enum index_status index_fleet_ledger_enable(struct index *, int on);

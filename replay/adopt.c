@@ -137,20 +137,31 @@ adopt_taken_cb(const char *id, void *arg)
 	return 0;
 }
 
-/* adopt_chain_cb - fleet_manifest_read: an id node took by an adoption of its own */
+/*
+ * adopt_manifest_id - an id read from a manifest, as the key of its object
+ * appended to *v; 0 (a line that is no id is skipped), 1 stop (no memory)
+ */
 static int
-adopt_chain_cb(const char *id, void *arg)
+adopt_manifest_id(struct adopt *a, const char *id, char ***v, size_t *n, size_t *cap)
 {
-	struct adopt	*a = arg;
-	char		 key[OBJKEY_MAX];
+	char key[OBJKEY_MAX];
 
 	if (!msgid_valid(id) || msgid_key(a->prefix, id, ".eml", key, sizeof(key)) == -1)
 		return 0;
-	if (adopt_key_add(&a->keys, &a->nkeys, &a->capkeys, key) == -1) {
+	if (adopt_key_add(v, n, cap, key) == -1) {
 		a->oom = 1;
 		return 1;
 	}
 	return 0;
+}
+
+/* adopt_chain_cb - fleet_manifest_read: an id node took by an adoption of its own */
+static int
+adopt_chain_cb(const char *id, void *arg)
+{
+	struct adopt *a = arg;
+
+	return adopt_manifest_id(a, id, &a->keys, &a->nkeys, &a->capkeys);
 }
 
 /*
@@ -360,13 +371,11 @@ adopt_import(struct adopt *a, int64_t epoch)
 static int
 adopt_resume_cb(const char *id, void *arg)
 {
-	struct adopt	*a = arg;
-	char		 key[OBJKEY_MAX];
+	struct adopt *a = arg;
 
-	if (!msgid_valid(id) || msgid_key(a->prefix, id, ".eml", key, sizeof(key)) == -1)
-		return 0;
-	if (adopt_key_add(&a->take, &a->ntake, &a->captake, key) == -1 ||
-	    adopt_ids_add(&a->cand, id) == -1) {
+	if (adopt_manifest_id(a, id, &a->take, &a->ntake, &a->captake) != 0)
+		return 1;
+	if (msgid_valid(id) && adopt_ids_add(&a->cand, id) == -1) {
 		a->oom = 1;
 		return 1;
 	}

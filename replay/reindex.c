@@ -324,6 +324,33 @@ reindex_list(struct reindex_ctx *rc, const char *prefix)
 	return 0;
 }
 
+/* reindex_start - rc ready for one run (res zeroed) */
+static void
+reindex_start(struct reindex_ctx *rc, struct store *st, int repair,
+    void (*report)(const char *, void *), void *arg, struct reindex_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	memset(rc, 0, sizeof(*rc));
+	rc->st = st;
+	rc->repair = repair;
+	rc->report = report;
+	rc->arg = arg;
+	rc->res = res;
+}
+
+/* reindex_commit - commit the batch still open, if any; -1 (logged) if that failed */
+static int
+reindex_commit(struct reindex_ctx *rc)
+{
+	if (!rc->intx)
+		return 0;
+	rc->intx = 0;
+	if (index_commit(rc->st->ix) == INDEX_OK)
+		return 0;
+	log_warnx("reindex tempfail reason=\"%s\"", index_error(rc->st->ix));
+	return -1;
+}
+
 /* store_message_keys - see store.h */
 enum store_status
 store_message_keys(struct store *st, const char *node, char ***keys, size_t *nkeys)
@@ -365,13 +392,7 @@ store_import(struct store *st, char *const *keys, size_t nkeys, int repair,
 	enum index_status	 is;
 	size_t			 i;
 
-	memset(res, 0, sizeof(*res));
-	memset(&rc, 0, sizeof(rc));
-	rc.st = st;
-	rc.repair = repair;
-	rc.report = report;
-	rc.arg = arg;
-	rc.res = res;
+	reindex_start(&rc, st, repair, report, arg, res);
 	rc.imp = imp;
 	for (i = 0; i < nkeys; i++) {
 		res->objects++;
@@ -387,12 +408,8 @@ store_import(struct store *st, char *const *keys, size_t nkeys, int repair,
 		if (is != INDEX_NOTFOUND || reindex_add(&rc, keys[i], id) == -1)
 			goto fail;
 	}
-	if (rc.intx && index_commit(st->ix) != INDEX_OK) {
-		rc.intx = 0;
-		log_warnx("adopt import tempfail reason=\"%s\"", index_error(st->ix));
-		goto fail;
-	}
-	return STORE_OK;
+	if (reindex_commit(&rc) == 0)
+		return STORE_OK;
 fail:
 	if (rc.intx)
 		index_rollback(st->ix);
@@ -411,13 +428,7 @@ store_reindex(struct store *st, const char *node, int repair,
 	enum index_status	 is;
 	int			 orphan = 0;
 
-	memset(res, 0, sizeof(*res));
-	memset(&rc, 0, sizeof(rc));
-	rc.st = st;
-	rc.repair = repair;
-	rc.report = report;
-	rc.arg = arg;
-	rc.res = res;
+	reindex_start(&rc, st, repair, report, arg, res);
 	snprintf(prefix, sizeof(prefix), "%s%s%s%s", st->prefix, *st->prefix ? "/" : "",
 	    node ? node : "", node ? "/" : "");
 	rc.prefix = prefix;
@@ -446,12 +457,8 @@ store_reindex(struct store *st, const char *node, int repair,
 		if (is != INDEX_NOTFOUND || reindex_add(&rc, rc.keys[i], id) == -1)
 			goto done;
 	}
-	if (rc.intx && index_commit(st->ix) != INDEX_OK) {
-		rc.intx = 0;
-		log_warnx("reindex tempfail reason=\"%s\"", index_error(st->ix));
+	if (reindex_commit(&rc) == -1)
 		goto done;
-	}
-	rc.intx = 0;
 	if (index_foreach_message(st->ix, reindex_row, &rc) != INDEX_OK)
 		goto done;
 	ret = STORE_OK;

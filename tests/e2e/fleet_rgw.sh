@@ -23,6 +23,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
 . "$(dirname "$0")/../lib/status.sh"
+. "$(dirname "$0")/../lib/ingest.sh"
 [ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first (make O=... all)"
 command -v smtp-sink >/dev/null || fail "no smtp-sink"
 chmod 711 "$T"
@@ -50,23 +51,7 @@ for n in a b c; do PORT[$n]=$(free_port); HPORT[$n]=$(free_port); done
 
 node_conf() {	# node_conf N - $T/N.conf: node mx-N, data dir $T/N, the shared bucket
 	mkdir -p "$T/$1"
-	cat > "$T/$1.conf" <<CONF
-[general]
-node = mx-$1
-data_dir = $T/$1
-[storage]
-$STORAGE
-[ingest]
-listen = 127.0.0.1:${PORT[$1]}
-hostname = mx-$1.mx.test
-user =
-greet_delay = 0
-min_free_space = 0
-[auth]
-verify = no
-[domain example.test]
-recipients = $T/rcpts
-[fleet]
+	INGEST_STORAGE=$STORAGE ingest_conf "$T/$1.conf" "127.0.0.1:${PORT[$1]}" "" "[fleet]
 heartbeat_interval = 5s
 stale_after = 10s
 ledger_interval = 1s
@@ -81,16 +66,18 @@ command_timeout = 30s
 [routes]
 * = smtp://127.0.0.1:$SPORT
 [http]
-listen = 127.0.0.1:${HPORT[$1]}
-CONF
+listen = 127.0.0.1:${HPORT[$1]}"
+	# ingest_conf's one gateway (mx1 in $T/run) becomes host N of the fleet
+	sed -i -e "s|^node = mx1\$|node = mx-$1|" -e "s|^data_dir = $T/run\$|data_dir = $T/$1|" \
+	    -e "s|^recipients = $T/run/rcpts\$|recipients = $T/rcpts|" "$T/$1.conf"
+	grep -q "^node = mx-$1\$" "$T/$1.conf" && grep -q "^data_dir = $T/$1\$" "$T/$1.conf" ||
+		fail "node_conf $1: $(cat "$T/$1.conf")"
 }
 R() { _n=$1; shift; "$REPLAY" -c "$T/$_n.conf" "$@" 2>>"$T/replay-$_n.log" </dev/null; }
 declare -A IPID
 ingest_up() {	# ingest_up N - start node N's ingest
-	"$INGEST" -c "$T/$1.conf" >> "$T/ingest-$1.log" 2>&1 &
-	IPID[$1]=$!
-	cleanup_add "kill -9 ${IPID[$1]}"
-	wait_port "${PORT[$1]}" 20 || { tail -20 "$T/ingest-$1.log"; fail "ingest $1 did not start"; }
+	ingest_start "$T/$1.conf" "${PORT[$1]}" "$T/ingest-$1.log"
+	IPID[$1]=$INGEST_PID
 }
 
 SINKPID=
