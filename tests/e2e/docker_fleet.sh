@@ -42,6 +42,7 @@ PS=$(free_port)			# the primary's port, on both bridges' gateway addresses
 TOKEN=tok$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 mkdir -p "$T/sink"
 chmod 1777 "$T/sink"
+chmod o+x "$T"			# smtp-sink runs as nobody
 for h in a b; do
 	eval "net=\$NET_$h"
 	eval "SMTP_$h=$(free_port) HTTP_$h=$(free_port)"
@@ -223,9 +224,13 @@ compose a kill >"$T/kill-a.log" 2>&1 || { cat "$T/kill-a.log"; fail "compose kil
 wait_for "fleet_is b \"nodes['mx-a']['stale']\"" 90 ||
 	{ cat "$T/status-b.json"; fail "host A's heartbeat never went stale on host B"; }
 compose b exec -T replay mxspool-replay status --fleet >"$T/fleet-stale.txt" 2>&1
-grep -iq 'stale' "$T/fleet-stale.txt" ||
-	{ cat "$T/fleet-stale.txt"; fail "status --fleet does not show mx-a stale"; }
-ok "host A killed: its heartbeat is stale on host B ($(el))"
+grep -q '^mx-a .*STALE WITH BACKLOG' "$T/fleet-stale.txt" &&
+	grep -q '^PROBLEM: mx-a' "$T/fleet-stale.txt" ||
+	{ cat "$T/fleet-stale.txt"; fail "status --fleet does not flag mx-a, stale with backlog"; }
+curl -fsS "http://127.0.0.1:$HTTP_b/metrics" >"$T/metrics-b.txt" || fail "GET /metrics (host B)"
+grep -qx 'mxspool_fleet_node_problem{node="mx-a"} 1' "$T/metrics-b.txt" ||
+	{ grep fleet_node "$T/metrics-b.txt"; fail "host B's /metrics: mx-a is not a problem"; }
+ok "host A killed: on host B it is stale with backlog in /status, status --fleet, /metrics ($(el))"
 
 # --- B adopts A: first --dry-run, which takes nothing ------------------------------
 compose b exec -T replay mxspool-replay adopt --dry-run mx-a >"$T/adopt-dry.txt" 2>&1 ||
