@@ -63,6 +63,7 @@ bucket = env:MXSPOOL_S3_BUCKET
 path_style = yes
 
 [fleet]
+enabled = env:MXSPOOL_FLEET
 heartbeat_interval = 5s
 stale_after = 15s
 ledger_interval = 1s
