@@ -19,10 +19,6 @@ t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))s"; }
 
 [ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first: $INGEST, $REPLAY"
-# our dockerd does no NAT and no forwarding; if the host forwards anyway,
-# container traffic could be routed off the machine: refuse.
-[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 0 ] ||
-	fail "net.ipv4.ip_forward=1 on this host: the stack's containers could route off it"
 
 docker_start
 docker_base_images
@@ -207,23 +203,8 @@ compose exec -T replay mxspool-replay requeue --all >"$T/requeue.txt" 2>&1 ||
 wait_for "[ \$(find $T/sink -type f | wc -l) -ge $total ]" 180 || {
 	compose logs --tail=40 replay
 	fail "$(find "$T/sink" -type f | wc -l) of $total at the primary"; }
-python3 - "$T/msgs" "$T/sink" "$total" <<'PY' || fail "delivered messages differ from the sent ones"
-import os, sys
-msgs, sink, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
-dumps = []
-for d, _, fs in os.walk(sink):
-    dumps += [open(os.path.join(d, f), "rb").read().replace(b"\r\n", b"\n") for f in fs]
-if len(dumps) != total:
-    sys.exit("%d messages at the primary, expected %d" % (len(dumps), total))
-sent = rcvd = 0
-for f in sorted(os.listdir(msgs)):
-    body = open(os.path.join(msgs, f), "rb").read().replace(b"\r\n", b"\n")
-    hits = [d for d in dumps if body in d]
-    if len(hits) != 1:
-        sys.exit("%s: found %d times at the primary" % (f, len(hits)))
-    sent += len(body); rcvd += len(hits[0])
-print("  %d bytes sent, %d bytes at the primary (with trace headers)" % (sent, rcvd))
-PY
+python3 "$TOP/tests/lib/sink_once.py" "$T/msgs" "$T/sink" "$total" ||
+	fail "delivered messages differ from the sent ones"
 ok "all $total messages at the primary exactly once, bytes intact ($(el))"
 
 # --- the dashboard ------------------------------------------------------------

@@ -2,7 +2,8 @@
 # compose-stack test.  Sourced after common.sh; needs root (dockerd).
 #
 #   docker_start        dockerd on $T/docker.sock (data root $T/docker, vfs, no
-#                       iptables, no default bridge, no ip_forward change);
+#                       iptables, no default bridge, no ip_forward change;
+#                       refuses when the host forwards IPv4);
 #                       sets DOCKER_HOST; stopped and its data removed at exit
 #   docker_base_images [run] [rgw]  imports mxs-test/base:run (Debian 12 minbase +
 #                       mxspool's runtime libraries + curl + postfix for
@@ -34,6 +35,10 @@ docker_start() {
 		command -v "$_c" >/dev/null || fail "$_c not installed (scripts/deps.sh docker)"
 	done
 	[ "$(id -u)" -eq 0 ] || fail "the docker stack test starts its own dockerd: run as root"
+	# our dockerd does no NAT and no forwarding; if the host forwards anyway,
+	# container traffic could be routed off the machine: refuse.
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 0 ] ||
+		fail "net.ipv4.ip_forward=1 on this host: containers could route off it"
 	DK_DIR=$T/docker
 	mkdir -p "$DK_DIR"
 	export DOCKER_HOST=unix://$DK_DIR/docker.sock
