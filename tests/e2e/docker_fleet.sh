@@ -215,8 +215,12 @@ grep -q 'mx-a' "$T/fleet-b.txt" && grep -q 'mx-b' "$T/fleet-b.txt" ||
 curl -fsS "http://127.0.0.1:$HTTP_a/metrics" >"$T/metrics-a.txt" || fail "GET /metrics"
 grep -qE "^mxspool_fleet_[a-z_]+\{[^}]*node=\"mx-b\"" "$T/metrics-a.txt" ||
 	{ grep fleet "$T/metrics-a.txt"; fail "host A's /metrics has no fleet series of mx-b"; }
+# the dashboard the image serves has the Fleet panel (its rendering of a lost
+# node: tests/e2e/fleet_rgw.sh, in Chromium)
+curl -fsS "http://127.0.0.1:$HTTP_b/" | grep -q 'aria-label="fleet"' ||
+	fail "host B's dashboard has no Fleet panel"
 ok "both heartbeats seen from either host: /status backlog $N_PER_HOST + $N_PER_HOST," \
-	"status --fleet, /metrics ($(el))"
+	"status --fleet, /metrics; dashboard with its Fleet panel ($(el))"
 
 # --- host A is lost ----------------------------------------------------------------
 compose a kill >"$T/kill-a.log" 2>&1 || { cat "$T/kill-a.log"; fail "compose kill (host A)"; }
