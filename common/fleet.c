@@ -143,6 +143,18 @@ fleet_fail(struct fleet *f, enum objstore_status st, const char *what, const cha
 	return st;
 }
 
+/* fleet_put - see fleet_impl.h */
+enum objstore_status
+fleet_put(struct fleet *f, const char *key, struct buf *b, const char *what)
+{
+	enum objstore_status st;
+
+	fleet_begin(f);
+	st = objstore_put_buf(f->os, key, b->data, b->len, NULL);
+	buf_free(b);
+	return st == OBJ_OK ? OBJ_OK : fleet_fail(f, st, what, key);
+}
+
 /* fleet_get - see fleet_impl.h; read through a memfd, bounded by max */
 enum objstore_status
 fleet_get(struct fleet *f, const char *key, struct buf *out, size_t max)
@@ -293,7 +305,7 @@ fleet_hb_put(struct fleet *f, const struct fleet_hb *hb)
 {
 	char			 key[OBJKEY_MAX];
 	char			*s;
-	enum objstore_status	 st;
+	struct buf		 b;
 
 	if (strcmp(hb->node, f->node) != 0 || fleet_role_parse(hb->role) < 0) {
 		fleet_seterr(f, "fleet heartbeat: node %s role %s is not ours",
@@ -306,10 +318,15 @@ fleet_hb_put(struct fleet *f, const struct fleet_hb *hb)
 		fleet_seterr(f, "fleet heartbeat: out of memory");
 		return OBJ_TEMPFAIL;
 	}
-	fleet_begin(f);
-	st = objstore_put_buf(f->os, key, s, strlen(s), NULL);
+	buf_init(&b, FLEET_SMALL_MAX);
+	if (buf_addstr(&b, s) == -1) {
+		free(s);
+		buf_free(&b);
+		fleet_seterr(f, "fleet heartbeat: larger than %d bytes", FLEET_SMALL_MAX);
+		return OBJ_PERMFAIL;
+	}
 	free(s);
-	return st == OBJ_OK ? OBJ_OK : fleet_fail(f, st, "heartbeat put", key);
+	return fleet_put(f, key, &b, "heartbeat put");
 }
 
 /* fleet_hb_get - see fleet.h */

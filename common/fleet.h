@@ -267,9 +267,12 @@ int		 fleet_honour_claims(struct fleet *, struct index *, char *why, size_t whyl
 /*
  * fleet_ledger_flush - write every outcome ix holds for the ledger, in
  * batches of conf.ledger_batch (a batch reserved by a process killed before
- * its PUT is written first).  The number of outcomes written in *written,
+ * its PUT is written first; outcomes recorded while it runs may wait for the
+ * next call).  The number of outcomes written in *written,
  * OBJ_OK, or the first failure (what was written stays written).
  */
 enum objstore_status fleet_ledger_flush(struct fleet *, struct index *, int64_t *written);
+/* fleet_ledger_flush_whole - the same, but only batches of exactly ledger_batch outcomes */
+enum objstore_status fleet_ledger_flush_whole(struct fleet *, struct index *, int64_t *written);
 
 #endif

@@ -193,14 +193,15 @@ fleet_agent_claims(struct fleet_agent *a)
 		a->kv_unset = 0;
 }
 
-/* fleet_agent_ledger - write what waits for the ledger */
+/* fleet_agent_ledger - write what waits for the ledger (whole: only full batches) */
 static void
-fleet_agent_ledger(struct fleet_agent *a)
+fleet_agent_ledger(struct fleet_agent *a, int whole)
 {
 	enum objstore_status	st;
 	int64_t			n;
 
-	st = fleet_ledger_flush(&a->f, a->ix, &n);
+	st = whole ? fleet_ledger_flush_whole(&a->f, a->ix, &n) :
+	    fleet_ledger_flush(&a->f, a->ix, &n);
 	fleet_agent_outcome(a, FLEET_D_LEDGER, st == OBJ_OK, fleet_error(&a->f));
 	if (n > 0)
 		log_debug("- fleet ledger written node=%s outcomes=%lld", a->f.node, (long long)n);
@@ -233,15 +234,6 @@ fleet_agent_hb(struct fleet_agent *a, int exiting)
 	fleet_agent_outcome(a, FLEET_D_HB, st == OBJ_OK, fleet_error(&a->f));
 }
 
-/* fleet_agent_batch_full - a whole batch waits: written now, not at the interval */
-static int
-fleet_agent_batch_full(struct fleet_agent *a)
-{
-	int64_t n;
-
-	return index_fleet_pending(a->ix, &n) == INDEX_OK && n >= a->f.conf.ledger_batch;
-}
-
 /* fleet_agent_pass - the duties that are due (all of them when force) */
 static void
 fleet_agent_pass(struct fleet_agent *a, int force, int exiting)
@@ -250,18 +242,19 @@ fleet_agent_pass(struct fleet_agent *a, int force, int exiting)
 	int	replay = a->role != FLEET_ROLE_INGEST && a->ix != NULL;
 	int	blocked;
 
-	pthread_mutex_lock(&a->mu);
-	blocked = a->blocked;
-	pthread_mutex_unlock(&a->mu);
 	if (replay && !exiting && (force || now >= a->next_claims)) {
 		fleet_agent_claims(a);
+		pthread_mutex_lock(&a->mu);
+		blocked = a->blocked;
+		pthread_mutex_unlock(&a->mu);
+		/* while blocked, look again soon: the manifest may be written any moment */
 		a->next_claims = now + (blocked ? a->f.conf.ledger_ms : a->f.conf.heartbeat_ms);
 	}
-	if (replay && a->f.conf.ledger && (force || now >= a->next_ledger ||
-	    fleet_agent_batch_full(a))) {
-		fleet_agent_ledger(a);
+	if (replay && a->f.conf.ledger && (force || now >= a->next_ledger)) {
+		fleet_agent_ledger(a, 0);
 		a->next_ledger = now + a->f.conf.ledger_ms;
-	}
+	} else if (replay && a->f.conf.ledger && !a->failing[FLEET_D_LEDGER])
+		fleet_agent_ledger(a, 1);	/* a full batch does not wait for the interval */
 	if (force || now >= a->next_hb) {
 		fleet_agent_hb(a, exiting);
 		a->next_hb = now + a->f.conf.heartbeat_ms;

@@ -245,7 +245,6 @@ fleet_manifest_put(struct fleet *f, const char *node, int64_t epoch,
 {
 	char			key[OBJKEY_MAX];
 	struct buf		b;
-	enum objstore_status	st;
 
 	if (fleet_claim_key(f, key, sizeof(key), node, epoch, "ids") == -1)
 		return OBJ_PERMFAIL;
@@ -256,10 +255,7 @@ fleet_manifest_put(struct fleet *f, const char *node, int64_t epoch,
 			fleet_seterr(f, "fleet manifest %s: too large", key);
 			return OBJ_PERMFAIL;
 		}
-	fleet_begin(f);
-	st = objstore_put_buf(f->os, key, b.data, b.len, NULL);
-	buf_free(&b);
-	return st == OBJ_OK ? OBJ_OK : fleet_fail(f, st, "manifest put", key);
+	return fleet_put(f, key, &b, "manifest put");
 }
 
 /* fleet_manifest_read - see fleet.h */

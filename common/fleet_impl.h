@@ -18,6 +18,8 @@ void		 fleet_begin(struct fleet *);
 /* fleet_fail - "what: store reason" into f->err; returns st */
 enum objstore_status fleet_fail(struct fleet *, enum objstore_status st, const char *what,
 		    const char *key);
+/* fleet_put - write b under key (plain put) under the call deadline; frees b */
+enum objstore_status fleet_put(struct fleet *, const char *key, struct buf *b, const char *what);
 /* fleet_get - the object key into out (at most max bytes) under the call deadline */
 enum objstore_status fleet_get(struct fleet *, const char *key, struct buf *out, size_t max);
 /* fleet_list - every key under prefix (all pages) to fn; under one deadline per page */

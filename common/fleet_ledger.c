@@ -80,7 +80,6 @@ fleet_ledger_put(struct fleet *f, int64_t seq, const struct fleet_outcome *v, si
 {
 	char			key[OBJKEY_MAX];
 	struct buf		b;
-	enum objstore_status	st;
 
 	if (seq < 1 || fleet_key(f, key, sizeof(key), "ledger/%s/%016lld.jsonl", f->node,
 	    (long long)seq) == -1) {
@@ -95,10 +94,7 @@ fleet_ledger_put(struct fleet *f, int64_t seq, const struct fleet_outcome *v, si
 			fleet_seterr(f, "fleet ledger %s: batch too large", key);
 			return OBJ_PERMFAIL;
 		}
-	fleet_begin(f);
-	st = objstore_put_buf(f->os, key, b.data, b.len, NULL);
-	buf_free(&b);
-	return st == OBJ_OK ? OBJ_OK : fleet_fail(f, st, "ledger put", key);
+	return fleet_put(f, key, &b, "ledger put");
 }
 
 /* the state of one read of ledger objects */
@@ -220,20 +216,31 @@ fleet_gather_row(const char *id, const char *rcpt, const char *outcome, int64_t 
 	return 0;
 }
 
-/* fleet_ledger_flush - see fleet.h */
-enum objstore_status
-fleet_ledger_flush(struct fleet *f, struct index *ix, int64_t *written)
+/*
+ * fleet_ledger_write - batches until every outcome there at the start is
+ * written (the last batch may be short), or with whole only full batches: a
+ * drain at full speed then writes objects of ledger_batch outcomes, not one
+ * small object per second of trickle.
+ */
+static enum objstore_status
+fleet_ledger_write(struct fleet *f, struct index *ix, int whole, int64_t *written)
 {
 	struct fleet_gather	g;
 	enum objstore_status	st = OBJ_OK;
-	int64_t			seq;
+	int64_t			seq, pending, target = 0;
 	int			n;
 
 	*written = 0;
+	if (!whole && index_fleet_pending(ix, &target) != INDEX_OK) {
+		fleet_seterr(f, "fleet ledger: index: %s", index_error(ix));
+		return OBJ_TEMPFAIL;
+	}
 	for (;;) {
+		if (whole && (index_fleet_pending(ix, &pending) != INDEX_OK ||
+		    pending < f->conf.ledger_batch))
+			return OBJ_OK;
 		if (index_fleet_reserve(ix, f->conf.ledger_batch, &seq, &n) != INDEX_OK) {
-			fleet_seterr(f, "fleet ledger: index: %s",
-			    index_error(ix));
+			fleet_seterr(f, "fleet ledger: index: %s", index_error(ix));
 			return OBJ_TEMPFAIL;
 		}
 		if (n == 0)
@@ -246,19 +253,33 @@ fleet_ledger_flush(struct fleet *f, struct index *ix, int64_t *written)
 			return OBJ_TEMPFAIL;
 		}
 		if (index_fleet_batch_rows(ix, seq, fleet_gather_row, &g) != INDEX_OK) {
-			fleet_seterr(f, "fleet ledger: index: %s",
-			    index_error(ix));
+			fleet_seterr(f, "fleet ledger: index: %s", index_error(ix));
 			st = OBJ_TEMPFAIL;
 		} else if ((st = fleet_ledger_put(f, seq, g.v, g.n)) == OBJ_OK &&
 		    index_fleet_batch_done(ix, seq) != INDEX_OK) {
 			/* put again next time: the same rows, the same object */
-			fleet_seterr(f, "fleet ledger: index: %s",
-			    index_error(ix));
+			fleet_seterr(f, "fleet ledger: index: %s", index_error(ix));
 			st = OBJ_TEMPFAIL;
 		}
 		free(g.v);
 		if (st != OBJ_OK)
 			return st;
 		*written += (int64_t)g.n;
+		if (!whole && *written >= target)
+			return OBJ_OK;	/* what came meanwhile waits for the next call */
 	}
+}
+
+/* fleet_ledger_flush - see fleet.h */
+enum objstore_status
+fleet_ledger_flush(struct fleet *f, struct index *ix, int64_t *written)
+{
+	return fleet_ledger_write(f, ix, 0, written);
+}
+
+/* fleet_ledger_flush_whole - see fleet.h */
+enum objstore_status
+fleet_ledger_flush_whole(struct fleet *f, struct index *ix, int64_t *written)
+{
+	return fleet_ledger_write(f, ix, 1, written);
 }

@@ -147,12 +147,17 @@
 #define DNS_LABEL_MAX		63
 #define DNS_TIMEOUT_DEFAULT	5
 #define DNS_TIMEOUT_MAX		60
+/* a lookup with a stop flag (dns_set_stop) looks at it this often, milliseconds */
+#define DNS_STOP_POLL_MS	200
 #define DNS_RR_MAX		64
 #define DNS_TXT_MAX		4096
+/* PTR names of one address confirmed by a forward lookup (RFC 7208 4.6.4: 10) */
+#define DNS_VERIFY_NAMES_MAX	10
 
 /* DNSBL/DNSWL screening (common/dnsbl.c), as Postfix postscreen: at most
  * DNSBL_SITES_MAX entries in [dnsbl] sites (one bit each in a cache entry),
- * weights within +-DNSBL_WEIGHT_MAX, DNSBL_ALLOW_MAX allowlisted networks.
+ * weights within +-DNSBL_WEIGHT_MAX, DNSBL_ALLOW_MAX allowlisted networks and
+ * DNSBL_ALLOW_NAMES_MAX allowlisted names (each one a verified reverse name).
  * The lookups of one client share one deadline ([dnsbl] timeout, postscreen
  * waits 10 s; the client waits for our greeting up to 5 minutes, RFC 5321
  * 4.5.3.2.1).  Results are cached per address for the answers' TTL within
@@ -162,6 +167,7 @@
 #define DNSBL_SITES_MAX		32
 #define DNSBL_WEIGHT_MAX	1000
 #define DNSBL_ALLOW_MAX		256
+#define DNSBL_ALLOW_NAMES_MAX	64
 #define DNSBL_TIMEOUT_DEFAULT	5
 #define DNSBL_CACHE_DEFAULT	10000
 #define DNSBL_CACHE_MAX		1000000

@@ -178,10 +178,11 @@ objstore_put_fd(struct objstore *o, const char *key, int fd, off_t size,
 	return o->ops->put(o, key, &s, meta);
 }
 
-/* objstore_put_buf - check, then the backend put reading the buffer */
-enum objstore_status
-objstore_put_buf(struct objstore *o, const char *key, const void *buf, size_t len,
-    const struct objmeta *meta)
+/* objstore_buf - check key and buffer, then op (the backend's put or create) on it */
+static enum objstore_status
+objstore_buf(struct objstore *o, const char *key, const void *buf, size_t len,
+    const struct objmeta *meta, enum objstore_status (*op)(struct objstore *, const char *,
+    const struct objstore_src *, const struct objmeta *))
 {
 	struct objstore_src s = { -1, buf, (off_t)len };
 
@@ -191,7 +192,15 @@ objstore_put_buf(struct objstore *o, const char *key, const void *buf, size_t le
 		return objstore_fail(o, OBJ_PERMFAIL, "put %s: NULL buffer", key);
 	if (buf == NULL)
 		s.buf = "";
-	return o->ops->put(o, key, &s, meta);
+	return op(o, key, &s, meta);
+}
+
+/* objstore_put_buf - check, then the backend put reading the buffer */
+enum objstore_status
+objstore_put_buf(struct objstore *o, const char *key, const void *buf, size_t len,
+    const struct objmeta *meta)
+{
+	return objstore_buf(o, key, buf, len, meta, o->ops->put);
 }
 
 /* objstore_create_buf - check, then the backend's conditional create */
@@ -199,15 +208,7 @@ enum objstore_status
 objstore_create_buf(struct objstore *o, const char *key, const void *buf, size_t len,
     const struct objmeta *meta)
 {
-	struct objstore_src s = { -1, buf, (off_t)len };
-
-	if (objstore_key_check(o, key) == -1)
-		return OBJ_PERMFAIL;
-	if (buf == NULL && len > 0)
-		return objstore_fail(o, OBJ_PERMFAIL, "create %s: NULL buffer", key);
-	if (buf == NULL)
-		s.buf = "";
-	return o->ops->create(o, key, &s, meta);
+	return objstore_buf(o, key, buf, len, meta, o->ops->create);
 }
 
 /* objstore_read_check - reset meta/info (those given), then check key; -1 if it is bad */

@@ -106,6 +106,14 @@ adopt_ids_add(struct adopt_ids *l, const char *id)
 	return 0;
 }
 
+/* adopt_ids_sort - for adopt_ids_has (an empty list has no array: qsort wants one) */
+static void
+adopt_ids_sort(struct adopt_ids *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, MSGID_MAX, adopt_idcmp);
+}
+
 static int
 adopt_ids_has(const struct adopt_ids *l, const char *id)
 {
@@ -219,7 +227,7 @@ adopt_candidates(struct adopt *a, const struct fleet_claim *cl, size_t ncl, int6
 	if ((s = adopt_chain(a, nodes, nn)) != OBJ_OK || a->oom)
 		return cli_err(a->c, CLI_UNAVAILABLE, "manifests of %s's own adoptions: %s",
 		    a->node, a->oom ? "out of memory" : fleet_error(&a->f));
-	qsort(a->taken.v, a->taken.n, MSGID_MAX, adopt_idcmp);
+	adopt_ids_sort(&a->taken);
 	for (i = n = 0; i < a->nkeys; i++) {
 		if (msgid_from_key(a->keys[i], ".eml", id, sizeof(id)) == -1 ||
 		    adopt_ids_has(&a->taken, id)) {
@@ -231,7 +239,7 @@ adopt_candidates(struct adopt *a, const struct fleet_claim *cl, size_t ncl, int6
 			return cli_err(a->c, CLI_TEMPFAIL, "out of memory");
 	}
 	a->nkeys = n;
-	qsort(a->cand.v, a->cand.n, MSGID_MAX, adopt_idcmp);
+	adopt_ids_sort(&a->cand);
 	return 0;
 }
 
@@ -267,7 +275,8 @@ adopt_ledgers(struct adopt *a)
 	if (bad > 0)
 		fprintf(stderr, "mxspool-replay: adopt: %zu ledger lines unreadable (ignored:"
 		    " those recipients may be delivered once more)\n", bad);
-	qsort(a->done, a->ndone, sizeof(*a->done), adopt_donecmp);
+	if (a->ndone > 1)
+		qsort(a->done, a->ndone, sizeof(*a->done), adopt_donecmp);
 	return 0;
 }
 
@@ -393,7 +402,7 @@ adopt_resume(struct adopt *a, int64_t epoch)
 	if (s != OBJ_OK || a->oom)
 		return cli_err(a->c, CLI_UNAVAILABLE, "manifest of claim %lld: %s",
 		    (long long)epoch, a->oom ? "out of memory" : fleet_error(&a->f));
-	qsort(a->cand.v, a->cand.n, MSGID_MAX, adopt_idcmp);
+	adopt_ids_sort(&a->cand);
 	if ((rc = adopt_ledgers(a)) != 0)
 		return rc;
 	printf("adopt: %s: claim %lld and its manifest (%zu messages) are ours already;"

@@ -41,6 +41,7 @@ static void
 cli_fleet_row(const struct fleet_node *n, int64_t now)
 {
 	char seen[CLI_FMT_MAX + 8], old[CLI_FMT_MAX], cl[2 * FLEET_NODE_MAX + 48];
+	char rp[FLEET_WORD_MAX + 2];
 
 	if (n->seen_ms > 0)
 		snprintf(seen, sizeof(seen), "%s ago", cli_fmt_age(now - n->seen_ms, old,
@@ -51,8 +52,10 @@ cli_fleet_row(const struct fleet_node *n, int64_t now)
 		cli_fmt_age(now - n->oldest_ms, old, sizeof(old));
 	else
 		snprintf(old, sizeof(old), "-");
-	printf("%-16s %-13s %9lld %-9s %-8s %-20s %s%s\n", n->node, seen, (long long)n->backlog,
-	    old, n->replay, *n->roles && !n->stale ? n->roles : "-",
+	/* a stale node's last word on its replay, in parentheses: nobody knows it now */
+	snprintf(rp, sizeof(rp), n->stale ? "(%s)" : "%s", n->replay);
+	printf("%-16s %-13s %9lld %-9s %-10s %-20s %s%s\n", n->node, seen, (long long)n->backlog,
+	    old, rp, *n->roles && !n->stale ? n->roles : "-",
 	    cli_fleet_claim(n, cl, sizeof(cl)),
 	    n->problem ? "  << STALE WITH BACKLOG" : n->stale ? "  (stale)" : "");
 }
@@ -79,7 +82,7 @@ cli_fleet_text(const struct fleet_node *nodes, size_t nn, json_t *o, int64_t now
 		    " enabled, or [storage] points elsewhere.\n");
 		return;
 	}
-	printf("%-16s %-13s %9s %-9s %-8s %-20s %s\n", "NODE", "LAST SEEN", "BACKLOG", "OLDEST",
+	printf("%-16s %-13s %9s %-9s %-10s %-20s %s\n", "NODE", "LAST SEEN", "BACKLOG", "OLDEST",
 	    "REPLAY", "RUNNING", "CLAIM");
 	for (i = 0; i < nn; i++)
 		cli_fleet_row(&nodes[i], now);

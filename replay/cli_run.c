@@ -422,6 +422,8 @@ cli_drain(struct cli *c)
 	else if (left < 0)
 		printf("; index busy: what is left deferred is unknown");
 	printf("%s\n", cli_stop ? " (interrupted: run drain again to resume)" : "");
+	if (*st.blocked != '\0')
+		return cli_err(c, CLI_TEMPFAIL, "stopped: %s", st.blocked);
 	if (cli_stop || left != 0)
 		return CLI_TEMPFAIL;
 	return st.quarantined > 0 ? CLI_DATAERR : CLI_OK;

@@ -386,15 +386,19 @@ metrics_fleet(struct status_server *srv, struct metrics_ctx *m)
 {
 	json_t *v = status_fleet_get(srv->fleet), *nodes = json_object_get(v, "nodes");
 
-	if (!json_is_array(nodes)) {
+	if (!json_is_object(v)) {	/* not read yet, or [fleet] enabled = no */
+		json_decref(v);
+		return;
+	}
+	m->rc |= metrics_gauge(m->out, "mxspool_fleet_read_ok", "1 when serve's last read of"
+	    " the fleet's heartbeats worked.", json_object_get(v, "error") == NULL);
+	if (!json_is_array(nodes)) {	/* no read has worked yet */
 		json_decref(v);
 		return;
 	}
 	m->rc |= metrics_gauge(m->out, "mxspool_fleet_checked_timestamp_seconds", "When serve"
 	    " last read the fleet's heartbeats from the bucket (Unix time).",
 	    (double)(json_integer_value(json_object_get(v, "checked_ms")) / 1000));
-	m->rc |= metrics_gauge(m->out, "mxspool_fleet_read_ok", "1 when serve's last read of"
-	    " the fleet's heartbeats worked.", json_object_get(v, "error") == NULL);
 	m->rc |= metrics_gauge(m->out, "mxspool_fleet_nodes", "Nodes with a heartbeat or a"
 	    " claim in the bucket.", (double)json_array_size(nodes));
 	m->rc |= metrics_gauge(m->out, "mxspool_fleet_backlog_messages", "The fleet's backlog:"

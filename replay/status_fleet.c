@@ -10,7 +10,8 @@
  * copy of it to the HTTP handlers, which never touch the bucket: a
  * request costs no store call, however often the dashboard asks.
  * A read that fails keeps the last good view and adds "error" and
- * "error_ms"; "checked_ms" says when the view was read.
+ * "error_ms"; "checked_ms" says when the view was read.  Stopping waits for
+ * a read in progress: a hung store fails its first call within call_deadline.
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -223,11 +223,16 @@ function drawFleet(f, nowMs) {
     summary = "not read yet (serve reads the heartbeats every [fleet] heartbeat_interval;" +
       " off with [fleet] enabled = no)";
     body.replaceChildren();
+  } else if (!f.nodes) {
+    summary = "cannot read the fleet's heartbeats from the bucket: " + f.error;
+    cls = "bad";
+    body.replaceChildren();
   } else {
-    const bad = f.nodes.filter(n => n.problem);
-    summary = f.nodes.length + (f.nodes.length === 1 ? " gateway" : " gateways") +
+    const nodes = f.nodes;
+    const bad = nodes.filter(n => n.problem);
+    summary = nodes.length + (nodes.length === 1 ? " gateway" : " gateways") +
       ", fleet backlog " + fmtInt(f.backlog) + (f.backlog === 1 ? " message" : " messages") +
-      (f.oldest_age_s !== null ? ", oldest " + fmtAge(f.oldest_age_s) : "");
+      (f.oldest_age_s ? ", oldest " + fmtAge(f.oldest_age_s) : "");
     cls = "ok";
     if (bad.length > 0) {
       summary = bad.map(n => "PROBLEM: " + n.node + " is stale (seen " +
@@ -240,10 +245,11 @@ function drawFleet(f, nowMs) {
       summary += " · last read failed: " + f.error;
       cls = "bad";
     }
-    body.replaceChildren(...f.nodes.map(n => {
+    body.replaceChildren(...nodes.map(n => {
       const tr = row([{ text: n.node }, { text: fmtAgo(n.last_seen_ms, nowMs) +
         (n.stale ? " (stale)" : "") }, { text: fmtInt(n.backlog), cls: "num" },
-        { text: fmtAge(n.oldest_age_s), cls: "num" }, { text: n.replay },
+        { text: fmtAge(n.oldest_age_s), cls: "num" },
+        { text: n.stale ? "(" + n.replay + ")" : n.replay },
         { text: n.running.join(", ") || "-", cls: "opt" },
         { text: fleetClaim(n), cls: "opt" }]);
       tr.className = n.problem ? "problem" : n.stale ? "stale" : "";

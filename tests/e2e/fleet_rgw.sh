@@ -6,11 +6,14 @@
 #   2. A is alive: `adopt mx-a` refuses (75, nothing claimed); --dry-run prints what
 #      it would take and changes nothing
 #   3. A drains part of its backlog (drain --rate 1); kill -9 of A's drain and ingest
-#      mid-drain (the host is lost)
+#      mid-drain (the host is lost).  A writes its ledger in batches of 4 outcomes
+#      (and no timer): at the kill, the deliveries of an unfinished batch are known
+#      to nobody but the primary, as after a crash between two ledger writes
 #   4. A's heartbeats go stale: `status --fleet` (text and --json) flags mx-a as the
 #      problem; serve's /status, /metrics and the dashboard's Fleet panel (headless
-#      Chromium) show the same
-#   5. B and C adopt A at once: exactly one wins (0), the other exits 75 naming the
+#      Chromium) show the same; serve reads the bucket on its own schedule (RGW's log:
+#      40 requests, fewer reads), keeps its last view while RGW is stopped
+#   5. on a terminal (script(1)) adopt asks, and "n" takes nothing; B and C adopt A at once: exactly one wins (0), the other exits 75 naming the
 #      winner; one claim, one manifest; manifest and A's ledger split A's 20 messages
 #   6. the winner drains; B and C drain their own; re-running adopt completes nothing
 #      new (idempotent)
@@ -19,6 +22,9 @@
 #      kill), which may arrive once more, never a third time
 #   8. A is restarted: its adopted messages are 'adopted' in its index, it delivers
 #      none of them, but delivers new mail; status --fleet shows the claim acknowledged
+#   9. a chain: A takes 4 more and dies again; the loser adopts A (claim 2: only those
+#      4, not what claim 1 took) and dies before delivering; the winner adopts the
+#      loser and with it the loser's claim on A: the 4 reach the primary once
 # FLEET_STORE=file (tests/e2e/fleet_file.sh) runs the same on a shared file:// store.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
@@ -26,6 +32,7 @@
 . "$(dirname "$0")/../lib/ingest.sh"
 [ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first (make O=... all)"
 command -v smtp-sink >/dev/null || fail "no smtp-sink"
+command -v script >/dev/null || fail "no script(1) (bsdutils)"
 chmod 711 "$T"
 FLEET_STORE=${FLEET_STORE:-rgw}
 
@@ -54,7 +61,7 @@ node_conf() {	# node_conf N - $T/N.conf: node mx-N, data dir $T/N, the shared bu
 	INGEST_STORAGE=$STORAGE ingest_conf "$T/$1.conf" "127.0.0.1:${PORT[$1]}" "" "[fleet]
 heartbeat_interval = 5s
 stale_after = 10s
-ledger_interval = 1s
+$([ "$1" = a ] && printf 'ledger_interval = 3600s\nledger_batch = 4' || echo 'ledger_interval = 1s')
 [replay]
 ramp = 1s
 concurrency = 1
@@ -74,6 +81,7 @@ listen = 127.0.0.1:${HPORT[$1]}"
 		fail "node_conf $1: $(cat "$T/$1.conf")"
 }
 R() { _n=$1; shift; "$REPLAY" -c "$T/$_n.conf" "$@" 2>>"$T/replay-$_n.log" </dev/null; }
+RE() { _n=$1; shift; "$REPLAY" -c "$T/$_n.conf" "$@" </dev/null; }	# stderr kept
 declare -A IPID
 ingest_up() {	# ingest_up N - start node N's ingest
 	ingest_start "$T/$1.conf" "${PORT[$1]}" "$T/ingest-$1.log"
@@ -124,7 +132,7 @@ ok "32 messages acknowledged by three gateways (A 20, B 6, C 6), each in its own
 
 # 2. A is alive: no adoption, a dry run changes nothing
 wait_for "[ -n \"\$(LS mail/_fleet/hb/mx-a/)\" ]" 20 || fail "no heartbeat of mx-a in the bucket"
-R b adopt mx-a > "$T/alive.out" 2> "$T/alive.err"; rc=$?
+RE b adopt mx-a > "$T/alive.out" 2> "$T/alive.err"; rc=$?
 [ "$rc" = 75 ] || fail "adopt of a live node: exit $rc, want 75 ($(cat "$T/alive.err"))"
 grep -q "mx-a is alive" "$T/alive.err" || fail "refusal does not say why: $(cat "$T/alive.err")"
 [ -z "$(LS mail/_fleet/claims/)" ] || fail "a refused adopt left a claim: $(LS mail/_fleet/claims/)"
@@ -191,6 +199,10 @@ grep -q '^mxspool_fleet_node_stale{node="mx-a"} 1$' "$T/metrics" &&
 	grep -Eq '^mxspool_fleet_node_backlog\{node="mx-a"\} [1-9]' "$T/metrics" &&
 	grep -Eq '^mxspool_fleet_node_last_seen_seconds\{node="mx-a"\} [1-9]' "$T/metrics" ||
 	fail "fleet metrics: $(grep fleet "$T/metrics")"
+if command -v promtool >/dev/null; then
+	promtool check metrics < "$T/metrics" > "$T/promtool.out" 2>&1 && [ ! -s "$T/promtool.out" ] ||
+		fail "promtool on /metrics with the fleet: $(cat "$T/promtool.out")"
+fi
 if [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 	status_need_chromium
 	chrome --window-size=1280,1800 --dump-dom "$U/" > "$T/dom.html" || fail "chromium"
@@ -220,18 +232,50 @@ if not ok:
     print("rows:", p.rows, "summary:", p.summary); sys.exit(1)
 PY
 	chrome --window-size=1280,1800 --screenshot="$T/fleet.png" "$U/" >/dev/null &&
-		mkdir -p "$BUILD/test-output/fleet_rgw" && cp "$T/fleet.png" "$BUILD/test-output/fleet_rgw/"
+		mkdir -p "$BUILD/test-output/$TNAME" && cp "$T/fleet.png" "$BUILD/test-output/$TNAME/"
 	ok "serve: /status, /metrics and the dashboard's Fleet panel (Chromium) flag mx-a"
 else
 	[ -n "${CI:-}" ] && fail "no chromium"
 	ok "serve: /status and /metrics flag mx-a (no chromium here: panel not drawn)"
 fi
+if [ "$FLEET_STORE" = rgw ]; then
+	# serve reads the bucket on its own schedule: 40 requests cause (far) fewer reads
+	RL=$RGW_DIR/log/client.rgw.a.log
+	reads() { grep -c 'GET /mail?.*_fleet%2Fhb' "$RL"; }
+	r0=$(reads)
+	for i in $(seq 20); do
+		curl -sf "$U/status" > /dev/null && curl -sf "$U/metrics" > /dev/null ||
+			fail "GET /status, /metrics"
+	done
+	r1=$(reads)
+	[ "$r1" -gt 0 ] && [ $((r1 - r0)) -lt 20 ] ||
+		fail "heartbeat listings in RGW's log: $r0 before, $r1 after 40 requests"
+	# the store stops answering: the last view stays, with the error; back: read again
+	rgw_stop_gateway
+	wait_for "curl -sf $U/metrics | grep -q '^mxspool_fleet_read_ok 0\$'" 60 ||
+		fail "read_ok with RGW stopped: $(curl -s "$U/metrics" | grep fleet_read)"
+	curl -sf "$U/status" | python3 -c '
+import json, sys
+f = json.load(sys.stdin)["fleet"]
+sys.exit(0 if f["error"] and len(f["nodes"]) == 3 else 1)' || fail "/status fleet with RGW stopped"
+	rgw_start_gateway
+	wait_for "curl -sf $U/metrics | grep -q '^mxspool_fleet_read_ok 1\$'" 60 ||
+		fail "read_ok after RGW came back"
+	ok "serve: $((r1 - r0)) bucket reads for 40 requests; RGW stopped: the last view with its error, read_ok 0; back: 1"
+fi
 kill "$SPID"; wait "$SPID" || fail "serve of B: exit $? after SIGTERM"
+
+# on a terminal adopt asks once; "n" takes nothing
+printf 'n\n' | script -qec "$REPLAY -c $T/b.conf adopt mx-a" /dev/null > "$T/tty.out" 2>&1; rc=$?
+[ "$rc" = 64 ] && grep -q "Adopt [0-9]* messages of mx-a (claim 1)? \[y/N\]" "$T/tty.out" ||
+	fail "adopt on a terminal answered n: exit $rc, $(cat "$T/tty.out")"
+[ -z "$(LS mail/_fleet/claims/)" ] || fail "a declined adopt claimed"
+ok "on a terminal adopt asks (answered n: exit 64, nothing claimed); without one it never asks"
 
 # 5. B and C adopt A at once: one claim wins
 sink s2
-R b adopt mx-a > "$T/adopt-b.out" 2> "$T/adopt-b.err" & PB=$!
-R c adopt mx-a > "$T/adopt-c.out" 2> "$T/adopt-c.err" & PC=$!
+RE b adopt mx-a > "$T/adopt-b.out" 2> "$T/adopt-b.err" & PB=$!
+RE c adopt mx-a > "$T/adopt-c.out" 2> "$T/adopt-c.err" & PC=$!
 wait "$PB"; rb=$?; wait "$PC"; rc=$?
 if [ "$rb" = 0 ] && [ "$rc" = 75 ]; then W=b; L=c
 elif [ "$rb" = 75 ] && [ "$rc" = 0 ]; then W=c; L=b
@@ -294,6 +338,8 @@ bad = [(s, count.get(s, 0)) for s in acked
 if bad or set(count) - set(acked):
     print("wrong counts:", bad, "unknown:", set(count) - set(acked)); sys.exit(1)
 dup = sum(1 for s in inflight if count[s] == 2)
+if not inflight:
+    print("  (no delivery was in flight at the kill this time: the kill came at a batch end)")
 print("  %d acknowledged, all delivered byte-exact; in flight at the kill (delivered by A,"
       " not in its ledger): %d, delivered twice: %d" % (len(acked), len(inflight), dup))
 PY
@@ -304,9 +350,27 @@ sink s3
 ingest_up a
 send a 21 1
 R a drain > "$T/drain-a2.out" || fail "A's drain after restart: exit $? ($(cat "$T/drain-a2.out"))"
-nman=$(grep -c . "$T/manifest")
-[ "$(R a list --state adopted | grep -c '^01')" = "$nman" ] ||
-	fail "A's index: $(R a list --state adopted | grep -c '^01') adopted, want $nman"
+R a list --state adopted | grep -o '^01[^ !*#]*' > "$T/a-adopted"
+R a list --state delivered | grep -o '^01[^ !*#]*' > "$T/a-delivered"
+# every id of the manifest is 'adopted' in A's index, or 'delivered' if A recorded its
+# delivery before the kill (in flight: not in its ledger yet, delivered once more by
+# the adopter); nothing else of A's is adopted
+python3 - "$T/manifest" "$T/a-adopted" "$T/a-delivered" "$T/acked" "$T/s1" <<'PY' ||
+import glob, re, sys
+rd = lambda f: {l.split()[0] for l in open(f) if l.strip()}
+man, ado, dlv = rd(sys.argv[1]), rd(sys.argv[2]), rd(sys.argv[3])
+acked = dict(l.split() for l in open(sys.argv[4]))
+by_a = {acked[re.search(rb"^Subject: (\S+)$", open(f, "rb").read(), re.M).group(1).decode()]
+        for f in glob.glob(sys.argv[5] + "/m.*")}
+if not ado <= man or not man <= ado | dlv or not (man & dlv) <= by_a:
+    print("manifest", len(man), "adopted", len(ado), "adopted not in manifest", ado - man,
+          "neither", man - ado - dlv, "delivered but not by A", (man & dlv) - by_a)
+    sys.exit(1)
+print("  A's index: %d adopted, %d of the manifest delivered by A before the kill" %
+      (len(ado), len(man & dlv)))
+PY
+	fail "A's index after the adoption (above)"
+nman=$(wc -l < "$T/a-adopted")
 [ "$(dumps s3)" = 1 ] && grep -q '^Subject: fleet-a-21$' "$T"/s3/m.* ||
 	fail "A after restart delivered $(dumps s3) messages: $(grep -h '^Subject:' "$T"/s3/m.* | head)"
 ok "A restarted: its $nman adopted messages are 'adopted' there; it delivers only its new mail"
@@ -314,4 +378,27 @@ wait_for "R b status --fleet --json | python3 -c 'import json,sys; n={x[\"node\"
 	fail "status --fleet after A's return: $(R b status --fleet --json)"
 R b status --fleet | grep -q "^mx-a .*by mx-$W #1 acked" || fail "$(R b status --fleet)"
 ok "status --fleet: mx-a fresh again, claim by mx-$W #1 acknowledged"
+
+# 9. a chain of adoptions loses nothing and repeats nothing
+sink s4
+send a 22 4
+kill -9 "${IPID[a]}"; wait "${IPID[a]}" 2>/dev/null
+stale() {	# stale NODE - until the winner's status --fleet says NODE is stale
+	wait_for "R $W status --fleet --json | python3 -c 'import json,sys; n={x[\"node\"]: x for x in json.load(sys.stdin)[\"nodes\"]}; sys.exit(0 if n[\"$1\"][\"stale\"] else 1)'" 60 ||
+		fail "$1 not stale: $(R $W status --fleet)"
+}
+stale mx-a
+RE $L adopt mx-a > "$T/adopt2.out" 2>&1 || fail "second adoption of mx-a by mx-$L: $(cat "$T/adopt2.out")"
+grep -q "^adopt: mx-a: 4 messages, 5 recipients" "$T/adopt2.out" ||
+	fail "claim 2 should take the 4 new messages only: $(cat "$T/adopt2.out")"
+kill -9 "${IPID[$L]}"; wait "${IPID[$L]}" 2>/dev/null
+stale "mx-$L"
+RE $W adopt "mx-$L" > "$T/adopt3.out" 2>&1 || fail "mx-$W adopting mx-$L: $(cat "$T/adopt3.out")"
+grep -q "^adopt: mx-$L: 4 messages, 5 recipients" "$T/adopt3.out" ||
+	fail "mx-$L's claim on mx-a not taken over: $(cat "$T/adopt3.out")"
+R $W drain > "$T/drain-w3.out" || fail "drain on mx-$W: $(cat "$T/drain-w3.out")"
+subj=$(grep -h '^Subject:' "$T"/s4/m.* 2>/dev/null | sort | tr -d '\r' | tr '\n' ' ')
+[ "$subj" = "Subject: fleet-a-22 Subject: fleet-a-23 Subject: fleet-a-24 Subject: fleet-a-25 " ] ||
+	fail "after the chain the primary got: $subj"
+ok "chain: mx-$L's claim 2 on mx-a took only the 4 new; mx-$W adopting mx-$L delivered them once"
 exit 0

@@ -5,9 +5,10 @@
  *   objstore-cli -c CONF get KEY OUT          (OUT "-" = stdout)
  *   objstore-cli -c CONF head KEY             (size, etag, mtime_ms, meta lines)
  *   objstore-cli -c CONF del KEY
+ *   objstore-cli -c CONF create KEY FILE      (only if KEY is absent: If-None-Match)
  *   objstore-cli -c CONF ls PREFIX [PAGE]     ("KEY SIZE" per line, all pages)
  *
- * Exit: 0 ok, 1 not found, 75 temporary failure, 76 permanent failure,
+ * Exit: 0 ok, 1 not found, 2 exists (create), 75 temporary failure, 76 permanent failure,
  * 64 usage, 78 configuration refused by objstore_open.  On failure the
  * objstore_error() reason goes to stderr.  Other tests rely on this
  * interface: keep it stable.
@@ -28,7 +29,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: objstore-cli -c CONF put KEY FILE [-m NAME=VALUE]... | "
-	    "get KEY OUT | head KEY | del KEY | ls PREFIX [PAGE]\n");
+	    "get KEY OUT | head KEY | del KEY | ls PREFIX [PAGE] | create KEY FILE\n");
 	exit(64);
 }
 
@@ -36,12 +37,30 @@ usage(void)
 static int
 cli_exit(struct objstore *o, enum objstore_status st)
 {
-	static const int codes[] = { 0, 1, 75, 76 };
+	static const int codes[] = { 0, 1, 75, 76, 2 };
 
 	if (st != OBJ_OK)
 		fprintf(stderr, "objstore-cli: %s: %s\n", objstore_strstatus(st),
 		    objstore_error(o));
 	return codes[st];
+}
+
+/* cli_create - FILE (small: read whole) under KEY only if KEY is absent */
+static enum objstore_status
+cli_create(struct objstore *o, const char *key, const char *file)
+{
+	enum objstore_status	 st;
+	char			 b[65536];
+	ssize_t			 n;
+	int			 fd;
+
+	if ((fd = open(file, O_RDONLY)) == -1 || (n = read(fd, b, sizeof(b))) < 0) {
+		perror(file);
+		exit(66);
+	}
+	close(fd);
+	st = objstore_create_buf(o, key, b, (size_t)n, NULL);
+	return st;
 }
 
 /* print_key - ls output line */
@@ -165,6 +184,8 @@ main(int argc, char **argv)
 		st = cli_head(o, argv[2]);
 	else if (strcmp(argv[1], "del") == 0 && argc == 3)
 		st = objstore_delete(o, argv[2]);
+	else if (strcmp(argv[1], "create") == 0 && argc == 4)
+		st = cli_create(o, argv[2], argv[3]);
 	else if (strcmp(argv[1], "ls") == 0 && (argc == 3 || argc == 4)) {
 		if (argc == 4 && config_parse_num(argv[3], 1, 1000, &page) == -1)
 			usage();
