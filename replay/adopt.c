@@ -428,16 +428,24 @@ adopt_find(const struct fleet_node *nodes, size_t nn, const char *node)
  */
 static int
 adopt_gate(struct adopt *a, const struct fleet_node *me, const struct fleet_claim *h,
-    int64_t now, int *alive)
+    const struct fleet_node *by, int64_t now, int *alive)
 {
 	char	t[32], age[CLI_FMT_MAX];
 
 	*alive = me != NULL && !me->stale && me->running > 0;
-	if (h != NULL && !h->manifest)
+	/*
+	 * A claim without manifest: its adopter imported nothing yet (the manifest
+	 * comes first).  Only once that adopter is lost too may --force take over
+	 * with the next epoch (the node then honours the newer claim); while it
+	 * lives, two adoptions would deliver twice.
+	 */
+	if (h != NULL && !h->manifest && (!a->c->force || (by != NULL && !by->stale)))
 		return cli_err(a->c, CLI_TEMPFAIL, "%s is being adopted by %s (claim %lld has no"
 		    " manifest yet); if %s died meanwhile, `mxspool-replay adopt %s` there"
-		    " completes it", a->node, h->adopter, (long long)h->epoch, h->adopter,
-		    a->node);
+		    " completes it, or once %s is stale --force here takes over", a->node,
+		    h->adopter, (long long)h->epoch, h->adopter, a->node, h->adopter);
+	if (h != NULL && !h->manifest)
+		return 0;
 	if (h != NULL && (me == NULL || h->at_ms >= me->seen_ms) && !a->c->force) {
 		cli_time(h->at_ms, t, sizeof(t));
 		return cli_err(a->c, CLI_TEMPFAIL, "%s was adopted by %s (claim %lld, %s UTC)"
@@ -507,7 +515,8 @@ adopt_run(struct adopt *a, const struct fleet_node *nodes, size_t nn,
 	mine = h != NULL && strcmp(h->adopter, a->f.node) == 0;
 	if (mine && h->manifest)
 		return adopt_resume(a, h->epoch);
-	if (!mine && (rc = adopt_gate(a, me, h, now, &alive)) != 0)
+	if (!mine && (rc = adopt_gate(a, me, h, h != NULL ? adopt_find(nodes, nn, h->adopter) :
+	    NULL, now, &alive)) != 0)
 		return rc;
 	epoch = mine ? h->epoch : h != NULL ? h->epoch + 1 : 1;
 	if ((rc = adopt_candidates(a, cl, ncl, epoch, nodes, nn)) != 0)
