@@ -298,6 +298,32 @@ config_check_index(struct config_checkctx *x)
 		config_check_err(x, "general", "index", v, "%s is not a directory", dir);
 }
 
+/* config_check_fleet_dur - [fleet] key in seconds (def when unset or unparsable) */
+static long long
+config_check_fleet_dur(const struct config *c, const char *key, long long def)
+{
+	const char	*v = config_check_get(c, "fleet", key);
+	long long	 n;
+
+	return v != NULL && config_parse_duration(v, &n) == 0 ? n : def;
+}
+
+/*
+ * config_check_fleet - a node must not look stale while it beats: stale_after
+ * under two heartbeats would let `adopt` take a live node's mail (two senders).
+ */
+static void
+config_check_fleet(struct config_checkctx *x)
+{
+	long long hb = config_check_fleet_dur(x->c, "heartbeat_interval",
+	    FLEET_HEARTBEAT_DEFAULT);
+	long long stale = config_check_fleet_dur(x->c, "stale_after", FLEET_STALE_DEFAULT);
+
+	if (stale < 2 * hb)
+		config_check_err(x, "fleet", "stale_after", NULL, "%llds is under two "
+		    "heartbeat_interval (%llds): a live node would look stale", stale, hb);
+}
+
 /* config_check_cross - rules that tie several keys together (read without the getters) */
 static void
 config_check_cross(struct config_checkctx *x)
@@ -310,6 +336,7 @@ config_check_cross(struct config_checkctx *x)
 	if (x->prog == 0)
 		return;		/* syntax only: no environment, no files */
 	config_check_index(x);
+	config_check_fleet(x);
 	if (!x->storage_bad)
 		config_check_storage(x);
 	if (!(x->prog & CONFIG_P_INGEST))

@@ -85,6 +85,43 @@ config_schema_nameserver(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* config_schema_gateways - [check] gateways: host names, as check_run() reads them */
+static int
+config_schema_gateways(const char *v, char *why, size_t whylen)
+{
+	char	name[MXS_DOMAIN_MAX + 2];
+	int	n = 0, r;
+
+	while ((r = dns_name_list_next(&v, name, sizeof(name))) != 0) {
+		if (r < 0) {
+			snprintf(why, whylen, "\"%.80s\" is not a host name", name);
+			return -1;
+		}
+		/* this gateway ([ingest] hostname) takes one of the CHECK_GATEWAYS_MAX */
+		if (++n > CHECK_GATEWAYS_MAX - 1) {
+			snprintf(why, whylen, "at most %d names (the other gateways of the fleet)",
+			    CHECK_GATEWAYS_MAX - 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* config_schema_check_connect - [check] connect: host:port, as check_listen_addr() takes it */
+static int
+config_schema_check_connect(const char *v, char *why, size_t whylen)
+{
+	struct deliver_route	r;
+	char			spec[320];
+	size_t			n = strcspn(v += strspn(v, " \t"), ", \t");
+
+	snprintf(spec, sizeof(spec), "smtp://%.*s", (int)(n < 300 ? n : 300), v);
+	if (n > 0 && n < 300 && route_parse(spec, &r) == 0)
+		return 0;
+	snprintf(why, whylen, "want this gateway's SMTP listener as host:port or [IPv6]:port");
+	return -1;
+}
+
 /* config_schema_prefix - [storage] prefix, as store_open() takes it */
 static int
 config_schema_prefix(const char *v, char *why, size_t whylen)
@@ -144,13 +181,13 @@ config_schema_http_listen(const char *v, char *why, size_t whylen)
 	    whylen);
 }
 
-/* config_schema_smtp_url - monitor / callout: smtp://host[:port] (as callout_parse_url) */
+/* config_schema_smtp_url - monitor / callout: smtp://host[:port] (route_parse_smtp) */
 static int
 config_schema_smtp_url(const char *v, char *why, size_t whylen)
 {
 	struct deliver_route r;
 
-	if (strncmp(v, "smtp://", 7) == 0 && route_parse(v, &r) == 0)
+	if (route_parse_smtp(v, &r) == 0)
 		return 0;
 	snprintf(why, whylen, "want smtp://host[:port] (port 1-65535)");
 	return -1;
@@ -239,10 +276,19 @@ const struct config_key config_keys[] = {
 	DUR("storage", "probe_interval", 1, 3600, A),
 	DUR("storage", "orphan_age", 1, ORPHAN_AGE_MAX, A),
 
+	/* the fleet: heartbeats, ledger, claims in the bucket (docs/storage.md) */
+	BOOL("fleet", "enabled", A),
+	BOOL("fleet", "ledger", R),
+	DUR("fleet", "heartbeat_interval", 5, 3600, A),
+	DUR("fleet", "stale_after", 10, 7 * DAY, A),
+	DUR("fleet", "ledger_interval", 1, 3600, R),
+	NUM("fleet", "ledger_batch", 1, FLEET_LEDGER_BATCH_MAX, R),
+	DUR("fleet", "call_deadline", 1, 300, A),
+
 	/* mxspool-replay check and drill (docs/runbook.md) */
-	STR("check", "gateways", NULL, R, 0),
+	STR("check", "gateways", config_schema_gateways, R, 0),
 	STR("check", "ca_file", NULL, R, CONFIG_K_FILE),
-	STR("check", "connect", NULL, R, 0),
+	STR("check", "connect", config_schema_check_connect, R, 0),
 	DUR("check", "timeout", 1, 300, R),
 	DUR("check", "recipients_max_age", 60, 3650LL * DAY, R),
 	NUM("check", "mta_sts_port", 1, 65535, R),
@@ -271,6 +317,7 @@ const struct config_key config_keys[] = {
 
 	STR("dns", "nameserver", config_schema_nameserver, A, 0),
 	DUR("dns", "timeout", 1, DNS_TIMEOUT_MAX, A),
+	STR("dns", "trust_anchor", NULL, A, CONFIG_K_FILE),
 
 	STRN("spool", "dir", CONFIG_PATH_MAX, NULL, A, 0),
 	SIZE("spool", "max_size", 0, 1LL << 50, A),

@@ -1,7 +1,8 @@
 /*
  * dns.c - the one DNS resolver (libunbound), with a deadline per lookup.
  *
- * Entry points: dns_open/dns_new, dns_lookup, dns_answer_free, dns_close.
+ * Entry points: dns_open/dns_new, dns_lookup, dns_answer_free, dns_close,
+ * dns_verified_name (a client's forward-confirmed reverse name).
  * libunbound's ub_resolve() waits as long as unbound's own retry schedule
  * (minutes against a dead server), so every lookup is ub_resolve_async()
  * and the caller waits for its callback until its deadline, then cancels.
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <unbound.h>
 
 #include "clock.h"
@@ -34,6 +36,7 @@ struct dns {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* CLOCK_MONOTONIC */
 	int		 polling;	/* a waiter is in poll()/ub_process() */
+	const int	*stop;		/* dns_set_stop(): nonzero ends every wait */
 };
 
 struct dns_query {
@@ -52,6 +55,16 @@ dns_status_name(enum dns_status s)
 {
 	return (unsigned)s < sizeof(dns_status_names) / sizeof(*dns_status_names) ?
 	    dns_status_names[s] : "?";
+}
+
+static const char *const dns_sec_names[] = { "insecure", "secure", "bogus" };
+
+/* dns_sec_name - "insecure", "secure", "bogus" */
+const char *
+dns_sec_name(enum dns_sec s)
+{
+	return (unsigned)s < sizeof(dns_sec_names) / sizeof(*dns_sec_names) ?
+	    dns_sec_names[s] : "?";
 }
 
 /* dns_new - a resolver forwarding to nameserver, or to resolv.conf's when NULL */
@@ -83,6 +96,13 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 		r = ub_ctx_set_option(d->ctx, "unblock-lan-zones:", "yes");
 	if (r == 0)
 		r = ub_ctx_set_option(d->ctx, "insecure-lan-zones:", "yes");
+	/* so is the PTR of a loopback client other than 127.0.0.1 (a local filter, a test
+	 * client): the built-in 127.in-addr.arpa zone would say NXDOMAIN for all of them;
+	 * unsigned locally, like the LAN zones above, when validation is on */
+	if (r == 0)
+		r = ub_ctx_set_option(d->ctx, "local-zone:", "127.in-addr.arpa. transparent");
+	if (r == 0)
+		r = ub_ctx_set_option(d->ctx, "domain-insecure:", "127.in-addr.arpa.");
 	if (r == 0 && nameserver != NULL && *nameserver != '\0') {
 		/* "IP", "IP:PORT" (IPv4), "[IPv6]:PORT", or a bare IPv6 address */
 		if (nameserver[0] == '[' && (colon = strstr(nameserver, "]")) != NULL) {
@@ -120,12 +140,31 @@ fail:
 	return NULL;
 }
 
-/* dns_open - [dns] nameserver and timeout */
+/* dns_trust_anchor - DNSSEC validation from file's DS/DNSKEY records */
+int
+dns_trust_anchor(struct dns *d, const char *file, char *err, size_t errlen)
+{
+	int	r;
+
+	/* libunbound reads the file when the first lookup finalizes the context: open it now,
+	 * so that a missing file is a start-up error, not a failure of every lookup */
+	if (access(file, R_OK) != 0) {
+		snprintf(err, errlen, "trust_anchor %s: %s", file, strerror(errno));
+		return -1;
+	}
+	if ((r = ub_ctx_add_ta_file(d->ctx, file)) != 0) {
+		snprintf(err, errlen, "trust_anchor %s: %s", file, ub_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* dns_open - [dns] nameserver, timeout and trust_anchor */
 struct dns *
 dns_open(const struct config *cfg, char *err, size_t errlen)
 {
 	struct dns	*d;
-	const char	*ns = NULL;
+	const char	*ns = NULL, *ta = NULL;
 	char		 why[ERRSTR_MAX];
 	long long	 t = DNS_TIMEOUT_DEFAULT;
 
@@ -133,10 +172,30 @@ dns_open(const struct config *cfg, char *err, size_t errlen)
 		ns = config_str(cfg, "dns", "nameserver", NULL);
 		t = config_duration(cfg, "dns", "timeout", DNS_TIMEOUT_DEFAULT, 1,
 		    DNS_TIMEOUT_MAX);
+		ta = config_str(cfg, "dns", "trust_anchor", NULL);
 	}
-	if ((d = dns_new(ns, t * 1000, why, sizeof(why))) == NULL)
+	if ((d = dns_new(ns, t * 1000, why, sizeof(why))) != NULL && ta != NULL && *ta != '\0' &&
+	    dns_trust_anchor(d, ta, why, sizeof(why)) != 0) {
+		dns_close(d);
+		d = NULL;
+	}
+	if (d == NULL)
 		snprintf(err, errlen, "%s: [dns] %s", cfg ? config_path(cfg) : "(defaults)", why);
 	return d;
+}
+
+/* dns_set_stop - waits end early (TEMPFAIL "interrupted") once *stop is nonzero */
+void
+dns_set_stop(struct dns *d, const int *stop)
+{
+	d->stop = stop;
+}
+
+/* dns_stopped - has the owner of d asked its waits to end? */
+static int
+dns_stopped(const struct dns *d)
+{
+	return d->stop != NULL && __atomic_load_n(d->stop, __ATOMIC_RELAXED) != 0;
 }
 
 /* dns_close - free the context; no lookup may be running */
@@ -187,6 +246,23 @@ dns_name_check(const char *name)
 			lab++;
 	}
 	return 0;
+}
+
+/* dns_name_list_next - one name of "a.example, b.example c.example" ([check] gateways) */
+int
+dns_name_list_next(const char **v, char *out, size_t outlen)
+{
+	const char	*p = *v;
+	size_t		 n;
+
+	p += strspn(p, ", \t");
+	if ((n = strcspn(p, ", \t")) == 0) {
+		*v = p;
+		return 0;
+	}
+	*v = p + n;
+	snprintf(out, outlen, "%.*s", (int)n, p);
+	return n < outlen && dns_name_check(out) == 0 ? 1 : -1;
 }
 
 /* dns_reverse_name - the PTR owner name of an address (RFC 1035 3.5, RFC 3596 2.5) */
@@ -316,24 +392,28 @@ dns_callback(void *arg, int err, struct ub_result *res)
 	pthread_mutex_unlock(&d->mu);
 }
 
-/* dns_wait - wait for q until deadline; 0 answered, -1 deadline passed */
+/* dns_wait - wait for q until deadline; 0 answered, -1 deadline passed or stopped */
 static int
 dns_wait(struct dns *d, struct dns_query *q, const struct timespec *deadline)
 {
-	struct timespec	now;
+	struct timespec	now, until;
 	struct pollfd	pfd;
 	long long	ms;
 	int		done;
 
 	pthread_mutex_lock(&d->mu);
-	while (!q->done) {
+	while (!q->done && !dns_stopped(d)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
 		    (deadline->tv_nsec - now.tv_nsec) / 1000000;
 		if (ms <= 0)
 			break;
+		/* with a stop flag, look at it every DNS_STOP_POLL_MS */
+		if (d->stop != NULL && ms > DNS_STOP_POLL_MS)
+			ms = DNS_STOP_POLL_MS;
 		if (d->polling) {
-			pthread_cond_timedwait(&d->cv, &d->mu, deadline);
+			clock_after(CLOCK_MONOTONIC, ms, &until);
+			pthread_cond_timedwait(&d->cv, &d->mu, &until);
 			continue;
 		}
 		d->polling = 1;
@@ -359,6 +439,15 @@ dns_result(enum dns_type t, const struct ub_result *res, struct dns_answer *ans)
 	size_t	i, n;
 
 	ans->ttl = res->ttl > 0 ? (uint32_t)res->ttl : 0;
+	ans->sec = res->bogus ? DNS_SEC_BOGUS : res->secure ? DNS_SEC_SECURE : DNS_SEC_INSECURE;
+	if (res->bogus) {
+		/* DNSSEC validation failed: an attack or a broken zone; retry later (RFC 4035
+		 * 4.3: a validator answers SERVFAIL) */
+		ans->status = DNS_TEMPFAIL;
+		snprintf(ans->why, sizeof(ans->why), "bogus: %s", res->why_bogus ?
+		    res->why_bogus : "DNSSEC validation failed");
+		return;
+	}
 	if (res->rcode == 3) {
 		ans->status = DNS_NXDOMAIN;
 		return;
@@ -367,12 +456,6 @@ dns_result(enum dns_type t, const struct ub_result *res, struct dns_answer *ans)
 		ans->status = DNS_TEMPFAIL;
 		snprintf(ans->why, sizeof(ans->why), "%s", res->rcode == 2 ? "SERVFAIL" :
 		    res->rcode == 5 ? "REFUSED" : "rcode");
-		return;
-	}
-	if (res->bogus) {
-		/* DNSSEC validation failed: an attack or a broken zone; retry later */
-		ans->status = DNS_TEMPFAIL;
-		snprintf(ans->why, sizeof(ans->why), "bogus");
 		return;
 	}
 	for (n = 0; res->havedata && res->data[n] != NULL; n++)
@@ -438,7 +521,8 @@ dns_lookup(struct dns *d, const char *name, enum dns_type t, struct dns_answer *
 		if (q != NULL && q->res != NULL)
 			ub_resolve_free(q->res);
 		free(q);
-		snprintf(ans->why, sizeof(ans->why), "timeout");
+		snprintf(ans->why, sizeof(ans->why), "%s", dns_stopped(d) ? "interrupted" :
+		    "timeout");
 		return ans->status = DNS_TEMPFAIL;
 	}
 	if (q->err != 0 || q->res == NULL) {
@@ -468,4 +552,54 @@ dns_answer_free(struct dns_answer *ans)
 	}
 	ans->rr = NULL;
 	ans->n = 0;
+}
+
+/*
+ * dns_verified_name - a forward-confirmed reverse name of addr (FCrDNS; RFC 7208 5.5 calls it
+ * "validated"): a PTR name of addr that want(name, arg) accepts and whose A (AAAA for IPv6)
+ * records include addr.  Only accepted names cost a forward lookup, at most
+ * DNS_VERIFY_NAMES_MAX of them, and none starts after deadline_ms (monotonic ms, 0: none).
+ * DNS_OK with the name in out; DNS_NXDOMAIN/DNS_NODATA when no name qualifies; DNS_TEMPFAIL
+ * when a lookup failed temporarily and nothing was confirmed.  *ttl: the smallest TTL seen.
+ */
+enum dns_status
+dns_verified_name(struct dns *d, int af, const void *addr, int (*want)(const char *, void *),
+    void *arg, int64_t deadline_ms, char *out, size_t outlen, uint32_t *ttl)
+{
+	struct dns_answer	 ptr, fwd;
+	enum dns_status		 st, res;
+	char			 rev[DNS_NAME_MAX + 1];
+	size_t			 i, j, tried = 0;
+	int			 ok;
+
+	*ttl = UINT32_MAX;
+	if (dns_reverse_name(af, addr, rev, sizeof(rev)) != 0)
+		return DNS_PERMFAIL;
+	res = dns_lookup(d, rev, DNS_T_PTR, &ptr);
+	*ttl = ptr.ttl;
+	for (i = 0; res == DNS_OK && i < ptr.n; i++) {
+		if (!want(ptr.rr[i].name, arg))
+			continue;
+		if (tried++ == DNS_VERIFY_NAMES_MAX ||
+		    (deadline_ms != 0 && mono_ms() >= deadline_ms)) {
+			res = DNS_TEMPFAIL;
+			break;
+		}
+		st = dns_lookup(d, ptr.rr[i].name, af == AF_INET ? DNS_T_A : DNS_T_AAAA, &fwd);
+		if (st == DNS_TEMPFAIL)
+			res = DNS_TEMPFAIL;	/* unless a later name is confirmed */
+		for (j = 0, ok = 0; st == DNS_OK && j < fwd.n && !ok; j++)
+			ok = memcmp(af == AF_INET ? (const void *)&fwd.rr[j].a :
+			    (const void *)&fwd.rr[j].aaaa, addr, af == AF_INET ? 4 : 16) == 0;
+		if (st == DNS_OK && fwd.ttl < *ttl)
+			*ttl = fwd.ttl;
+		dns_answer_free(&fwd);
+		if (ok) {
+			snprintf(out, outlen, "%s", ptr.rr[i].name);
+			dns_answer_free(&ptr);
+			return DNS_OK;
+		}
+	}
+	dns_answer_free(&ptr);
+	return res == DNS_OK ? DNS_NODATA : res;
 }

@@ -2,7 +2,9 @@
  * dns.h - the one DNS resolver of mxspool (libunbound), and its answer type.
  *
  * Entry points: dns_open() from [dns] (nameserver = IP[:PORT], else the
- * system resolver of /etc/resolv.conf; timeout = per-lookup deadline),
+ * system resolver of /etc/resolv.conf; timeout = per-lookup deadline;
+ * trust_anchor = a file of DS/DNSKEY records: DNSSEC validation, each answer
+ * then says secure, insecure or bogus),
  * dns_lookup() for one (name, type), dns_answer_free().  One struct dns is
  * shared by all threads: libunbound keeps one cache, and lookups from many
  * threads wait side by side (dns.c says how).
@@ -10,8 +12,8 @@
  * Error contract: a lookup never blocks past its deadline and always fills
  * the answer with one status; the resolver logs nothing per lookup (callers
  * know what a failure means for them).  dns_open() fails with a reason.
- * dns_reverse_name() and dns_name_check() are pure helpers for callers that
- * build names (SPF, DNSBL).
+ * dns_reverse_name(), dns_name_check() and dns_name_list_next() are pure
+ * helpers for callers that build or read names (SPF, DNSBL, [check] gateways).
  */
 #ifndef MXS_DNS_H
 #define MXS_DNS_H
@@ -32,6 +34,13 @@ enum dns_status {
 	DNS_NODATA,	/* the name exists, no record of the type */
 	DNS_TEMPFAIL,	/* timeout, SERVFAIL, REFUSED, resolver trouble: try later */
 	DNS_PERMFAIL,	/* the question or the answer is malformed: retrying won't help */
+};
+
+/* DNSSEC state of an answer (RFC 4035 4.3); insecure unless a trust anchor is configured */
+enum dns_sec {
+	DNS_SEC_INSECURE,	/* not validated: no chain of trust (unsigned zone, no anchor) */
+	DNS_SEC_SECURE,		/* validated from the trust anchor (the AD bit of a validator) */
+	DNS_SEC_BOGUS,		/* validation failed: status is DNS_TEMPFAIL, why says why */
 };
 
 /* record types, by their RFC 1035 / 3596 / 6698 numbers */
@@ -58,11 +67,13 @@ struct dns_rr {
 
 struct dns_answer {
 	enum dns_status	 status;
+	enum dns_sec	 sec;
 	uint32_t	 ttl;		/* of the answer (or the negative answer), seconds */
 	size_t		 n;		/* records in rr (0 unless DNS_OK) */
 	int		 truncated;	/* more than DNS_RR_MAX records were dropped */
 	struct dns_rr	*rr;
-	char		 why[64];	/* for logs when not DNS_OK: "timeout", "SERVFAIL" */
+	char		 why[160];	/* for logs when not DNS_OK: "timeout", "SERVFAIL",
+					 * "bogus: <validator's reason>" */
 };
 
 /* dns_open - a resolver from [dns] (cfg may be NULL: defaults); NULL + reason */
@@ -70,17 +81,35 @@ struct dns	*dns_open(const struct config *cfg, char *err, size_t errlen);
 /* dns_new - nameserver "IP[:PORT]" or "[IPv6]:PORT" or NULL (resolv.conf) */
 struct dns	*dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen);
 void		 dns_close(struct dns *);
+/* dns_trust_anchor - validate DNSSEC from the DS/DNSKEY records in file (zone-file syntax,
+ * e.g. Debian's /usr/share/dns/root.key); before the first lookup.  0 ok, -1 + err */
+int		 dns_trust_anchor(struct dns *, const char *file, char *err, size_t errlen);
+/* dns_set_stop - once *stop (read atomically) is nonzero, waits end: TEMPFAIL "interrupted";
+ * for a thread that must stop promptly (serve's readiness check at shutdown) */
+void		 dns_set_stop(struct dns *, const int *stop);
 
 /* dns_lookup - one question, answer in *ans (free it); returns ans->status */
 enum dns_status	 dns_lookup(struct dns *, const char *name, enum dns_type, struct dns_answer *ans);
 void		 dns_answer_free(struct dns_answer *);
 const char	*dns_status_name(enum dns_status);
+const char	*dns_sec_name(enum dns_sec);
 
+/*
+ * dns_verified_name - a forward-confirmed PTR name of addr that want() accepts (FCrDNS), at
+ * most DNS_VERIFY_NAMES_MAX checked, none started after deadline_ms (mono_ms; 0 none).
+ * DNS_OK + name in out; NXDOMAIN/NODATA: none; TEMPFAIL: a lookup failed, none confirmed.
+ */
+enum dns_status	 dns_verified_name(struct dns *, int af, const void *addr,
+		    int (*want)(const char *name, void *arg), void *arg, int64_t deadline_ms,
+		    char *out, size_t outlen, uint32_t *ttl);
 /* dns_deadline - CLOCK_MONOTONIC now + ms; dns_deadline_passed - 1 once reached */
 void		 dns_deadline(long long ms, struct timespec *ts);
 int		 dns_deadline_passed(const struct timespec *ts);
 /* dns_name_check - 0 when name is a syntactically usable DNS name, else -1 */
 int		 dns_name_check(const char *name);
+/* dns_name_list_next - the next name of a comma/blank separated list at *v (advanced):
+ * 1 a usable name in out, 0 the list ended, -1 not a host name (out: what was read) */
+int		 dns_name_list_next(const char **v, char *out, size_t outlen);
 /* dns_reverse_name - "4.3.2.1.in-addr.arpa" / nibbles ".ip6.arpa"; 0 ok, -1 too small */
 int		 dns_reverse_name(int af, const void *addr, char *out, size_t outlen);
 

@@ -7,6 +7,11 @@
  * reversed address ("4.3.2.1.zone", IPv6 as 32 nibbles, RFC 5782 2.1, 2.4),
  * one thread per zone, every lookup bounded by the same deadline ([dnsbl]
  * timeout) on its own resolver (common/dns.c, forwarding as [dns] says).
+ * An allowlist skips screening: a network matches at once; a host name (or
+ * ".domain", every name under it) needs the client's forward-confirmed
+ * reverse name (dns_verified_name: PTR, then A/AAAA back to the address),
+ * looked up on one more thread beside the zones; a name that cannot be
+ * confirmed allowlists nothing.
  * Each site whose filter matches an answer adds its weight; the sum is
  * compared with the threshold (postscreen_dnsbl_threshold).  Answers in
  * 127.255.255.0/24 are the error codes big lists give to public resolvers or
@@ -45,6 +50,12 @@ struct dnsbl_net {
 	int	 bits;
 };
 
+/* an allowlisted host name: exact, or (sub) every name under it */
+struct dnsbl_name {
+	char	 name[DNS_NAME_MAX + 1];
+	int	 sub;
+};
+
 /* a distinct zone name: one lookup per client */
 struct dnsbl_zone {
 	char		 name[DNS_NAME_MAX + 1];
@@ -58,6 +69,7 @@ struct dnsbl_slot {
 	int64_t		 expires;		/* monotonic ms; 0: empty */
 	int		 score;
 	uint32_t	 hits;			/* bit i: site i matched */
+	int		 allowed;		/* allowlisted by a verified name */
 };
 
 struct dnsbl {
@@ -69,6 +81,9 @@ struct dnsbl {
 	size_t			 nzone;
 	struct dnsbl_net	 allow[DNSBL_ALLOW_MAX];
 	size_t			 nallow;
+	struct dnsbl_name	 allow_name[DNSBL_ALLOW_NAMES_MAX];
+	size_t			 nname;
+	long long		 timeout_ms;		/* [dnsbl] timeout */
 	int			 threshold;
 	long long		 min_ttl, max_ttl;	/* seconds */
 	pthread_mutex_t		 mu;
@@ -89,6 +104,19 @@ struct dnsbl_lookup {
 	char		 why[64];
 };
 
+/* the client's verified name, for the name allowlist */
+struct dnsbl_fcrdns {
+	struct dnsbl	*d;
+	pthread_t	 thr;
+	int		 thread;		/* thr must be joined */
+	int		 af;
+	uint8_t		 a[16];
+	int64_t		 deadline;		/* mono_ms: no lookup starts after it */
+	enum dns_status	 status;		/* DNS_OK: name is verified and allowlisted */
+	uint32_t	 ttl;
+	char		 name[DNS_NAME_MAX + 1];
+};
+
 struct dnsbl_query {
 	struct dnsbl		*d;
 	uint8_t			 key[DNSBL_KEY_LEN];
@@ -96,6 +124,7 @@ struct dnsbl_query {
 	uint32_t		 hits;
 	struct dnsbl_result	 res;
 	struct dnsbl_lookup	 lk[DNSBL_SITES_MAX];
+	struct dnsbl_fcrdns	 fc;		/* started when [dnsbl] allowlist has names */
 };
 
 /* dnsbl_octet - one filter octet: "N" or "[N;N..M;...]" into bits; end of it or NULL */
@@ -267,6 +296,53 @@ dnsbl_net_parse(const char *s, struct dnsbl_net *n)
 	return 0;
 }
 
+/*
+ * dnsbl_name_parse - "host.example" (that name) or ".example" (every name under it); a
+ * name of letters, digits, '-' and '_' whose last label is not all digits (RFC 3696 2),
+ * so that a mistyped address ("192.0.2.300") is an error, not a name; 0 ok
+ */
+static int
+dnsbl_name_parse(const char *s, struct dnsbl_name *n)
+{
+	const char	*last;
+	size_t		 len;
+
+	n->sub = s[0] == '.';
+	s += n->sub;
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > DNS_NAME_MAX || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") < len)
+		return -1;
+	memcpy(n->name, s, len);
+	n->name[len] = '\0';
+	last = strrchr(n->name, '.');
+	last = last != NULL ? last + 1 : n->name;
+	if (dns_name_check(n->name) != 0 || last[strspn(last, "0123456789")] == '\0')
+		return -1;
+	return 0;
+}
+
+/* dnsbl_name_wanted - name (a PTR name of the client) is allowlisted (dns_verified_name) */
+static int
+dnsbl_name_wanted(const char *name, void *arg)
+{
+	const struct dnsbl	*d = arg;
+	size_t			 i, nl = strlen(name), el;
+
+	if (nl > 0 && name[nl - 1] == '.')
+		nl--;
+	for (i = 0; i < d->nname; i++) {
+		el = strlen(d->allow_name[i].name);
+		if (!d->allow_name[i].sub ? nl == el && strncasecmp(name, d->allow_name[i].name,
+		    nl) == 0 : nl > el && name[nl - el - 1] == '.' &&
+		    strncasecmp(name + nl - el, d->allow_name[i].name, el) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* dnsbl_allowed - the address of key is in an allowlisted network */
 static int
 dnsbl_allowed(const struct dnsbl *d, const uint8_t key[DNSBL_KEY_LEN])
@@ -318,22 +394,36 @@ dnsbl_load_sites(struct dnsbl *d, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* dnsbl_load_allow - [dnsbl] allowlist: networks only (see docs/ingest.md) */
+/* dnsbl_load_allow - [dnsbl] allowlist: networks, host names and .domains */
 static int
 dnsbl_load_allow(struct dnsbl *d, const char *v, char *err, size_t errlen)
 {
-	char	tok[INET6_ADDRSTRLEN + 8];
-	int	r;
+	char		 tok[DNS_NAME_MAX + 3];
+	const char	*why = NULL;
+	int		 r;
 
 	while ((r = dnsbl_token(&v, tok, sizeof(tok))) != 0) {
-		if (r < 0 || d->nallow == DNSBL_ALLOW_MAX ||
-		    dnsbl_net_parse(tok, &d->allow[d->nallow]) != 0) {
+		if (r < 0)
+			why = "want an address, a network (addr/bits), a host name or a .domain";
+		else if (strchr(tok, ':') != NULL || strchr(tok, '/') != NULL ||
+		    tok[strspn(tok, "0123456789.")] == '\0') {
+			if (d->nallow == DNSBL_ALLOW_MAX)
+				why = "too many networks";
+			else if (dnsbl_net_parse(tok, &d->allow[d->nallow]) != 0)
+				why = "want an IPv4 or IPv6 address or network (addr/bits)";
+			else
+				d->nallow++;
+		} else if (d->nname == DNSBL_ALLOW_NAMES_MAX)
+			why = "too many names";
+		else if (dnsbl_name_parse(tok, &d->allow_name[d->nname]) != 0)
+			why = "want a host name, or .domain for every name under it";
+		else
+			d->nname++;
+		if (why != NULL) {
 			snprintf(err, errlen, "[dnsbl] allowlist: \"%.60s\": %s", r < 0 ? v : tok,
-			    d->nallow == DNSBL_ALLOW_MAX ? "too many networks" :
-			    "want an IPv4 or IPv6 address or network (addr/bits)");
+			    why);
 			return -1;
 		}
-		d->nallow++;
 	}
 	return 0;
 }
@@ -378,6 +468,7 @@ dnsbl_open(const struct config *c, struct dnsbl **out, char *err, size_t errlen)
 	d->threshold = config_num(c, "dnsbl", "threshold", 1, 1, DNSBL_WEIGHT_MAX);
 	timeout = config_duration(c, "dnsbl", "timeout", DNSBL_TIMEOUT_DEFAULT, 1,
 	    DNS_TIMEOUT_MAX);
+	d->timeout_ms = timeout * 1000;
 	d->min_ttl = config_duration(c, "dnsbl", "min_ttl", DNSBL_MIN_TTL_DEFAULT, 0, 86400);
 	d->max_ttl = config_duration(c, "dnsbl", "max_ttl", DNSBL_MAX_TTL_DEFAULT, 0, 7 * 86400);
 	if (d->max_ttl < d->min_ttl)
@@ -436,9 +527,20 @@ dnsbl_lookup_run(void *arg)
 	lk->ttl = ans.ttl;
 	for (i = 0; lk->status == DNS_OK && i < ans.n && i < DNS_RR_MAX; i++)
 		memcpy(lk->a[lk->n++], &ans.rr[i].a, 4);
-	snprintf(lk->why, sizeof(lk->why), "%s", ans.why[0] ? ans.why :
+	snprintf(lk->why, sizeof(lk->why), "%.63s", ans.why[0] ? ans.why :
 	    dns_status_name(lk->status));
 	dns_answer_free(&ans);
+	return NULL;
+}
+
+/* dnsbl_fcrdns_run - the client's verified, allowlisted name (a thread, or inline) */
+static void *
+dnsbl_fcrdns_run(void *arg)
+{
+	struct dnsbl_fcrdns	*fc = arg;
+
+	fc->status = dns_verified_name(fc->d->dns, fc->af, fc->a, dnsbl_name_wanted, fc->d,
+	    fc->deadline, fc->name, sizeof(fc->name), &fc->ttl);
 	return NULL;
 }
 
@@ -464,6 +566,7 @@ dnsbl_start(struct dnsbl *d, const char *addr)
 	}
 	if (dnsbl_allowed(d, q->key)) {
 		q->res.allowlisted = q->done = 1;
+		snprintf(q->res.allowed_by, sizeof(q->res.allowed_by), "network");
 		return q;
 	}
 	if (d->ncache > 0) {
@@ -472,6 +575,9 @@ dnsbl_start(struct dnsbl *d, const char *addr)
 		if (sl->expires > mono_ms() && memcmp(sl->key, q->key, DNSBL_KEY_LEN) == 0) {
 			q->res.score = sl->score;
 			q->hits = sl->hits;
+			q->res.allowlisted = sl->allowed;
+			if (sl->allowed)
+				snprintf(q->res.allowed_by, sizeof(q->res.allowed_by), "name");
 			q->res.cached = q->done = 1;
 		}
 		pthread_mutex_unlock(&d->mu);
@@ -484,6 +590,17 @@ dnsbl_start(struct dnsbl *d, const char *addr)
 	    strlen(".ip6.arpa"))] = '\0';
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, DNSBL_STACK);
+	if (d->nname > 0) {
+		/* beside the zones: the name is known by the time they answer */
+		q->fc.d = d;
+		q->fc.af = q->key[0];
+		memcpy(q->fc.a, q->key + 1, 16);
+		q->fc.deadline = q->res.ms + d->timeout_ms;
+		if (pthread_create(&q->fc.thr, &attr, dnsbl_fcrdns_run, &q->fc) == 0)
+			q->fc.thread = 1;
+		else
+			dnsbl_fcrdns_run(&q->fc);
+	}
 	for (z = 0; z < d->nzone; z++) {
 		struct dnsbl_lookup *lk = &q->lk[z];
 
@@ -606,7 +723,30 @@ dnsbl_describe(struct dnsbl_query *q)
 			memcpy(q->res.top, d->site[i].zone, sizeof(q->res.top));
 		}
 	}
-	q->res.listed = q->res.score >= q->res.threshold;
+	q->res.listed = !q->res.allowlisted && q->res.score >= q->res.threshold;
+}
+
+/* dnsbl_fcrdns_finish - join the name lookup; allowlisted or not; the TTL to cache (ttl in) */
+static int64_t
+dnsbl_fcrdns_finish(struct dnsbl_query *q, int64_t ttl)
+{
+	struct dnsbl_fcrdns	*fc = &q->fc;
+
+	if (fc->d == NULL)
+		return ttl;
+	if (fc->thread)
+		pthread_join(fc->thr, NULL);
+	if (fc->status == DNS_OK) {
+		q->res.allowlisted = 1;
+		snprintf(q->res.allowed_by, sizeof(q->res.allowed_by), "%s", fc->name);
+	} else if (fc->status == DNS_TEMPFAIL || fc->status == DNS_PERMFAIL) {
+		/* no name: screened as any client, and not for long */
+		dnsbl_append(q->res.errors, sizeof(q->res.errors), "client-name:tempfail");
+		return q->d->min_ttl;
+	}
+	if ((int64_t)fc->ttl >= ttl)
+		return ttl;
+	return (int64_t)fc->ttl < q->d->min_ttl ? q->d->min_ttl : (int64_t)fc->ttl;
 }
 
 /* dnsbl_finish - join the lookups, score, cache the outcome, hand it out */
@@ -628,13 +768,14 @@ dnsbl_finish(struct dnsbl_query *q, struct dnsbl_result *res)
 		for (z = 0; z < d->nzone; z++)
 			if (q->lk[z].thread)
 				pthread_join(q->lk[z].thr, NULL);
-		ttl = dnsbl_score(q);
+		ttl = dnsbl_fcrdns_finish(q, dnsbl_score(q));
 		if (d->ncache > 0) {
 			pthread_mutex_lock(&d->mu);
 			sl = dnsbl_slot(d, q->key);
 			memcpy(sl->key, q->key, DNSBL_KEY_LEN);
 			sl->score = q->res.score;
 			sl->hits = q->hits;
+			sl->allowed = q->res.allowlisted;
 			sl->expires = mono_ms() + ttl * 1000;
 			pthread_mutex_unlock(&d->mu);
 		}

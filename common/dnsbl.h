@@ -38,6 +38,8 @@ struct dnsbl_result {
 	int		 threshold;
 	int		 listed;		/* score >= threshold */
 	int		 allowlisted;		/* the client is in [dnsbl] allowlist */
+	char		 allowed_by[DNS_NAME_MAX + 1];	/* "network", the verified name, or
+						 * "name" (a verified name, cached) */
 	int		 cached;		/* from the result cache: no lookup */
 	long long	 ms;			/* from dnsbl_start to dnsbl_finish */
 	char		 top[DNS_NAME_MAX + 1];	/* the highest-weighted listing ("" none) */

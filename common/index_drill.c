@@ -1,19 +1,24 @@
 /*
  * index_drill.c - canary rows of the failover drill: SQL; see index_drill.h.
  *
- * Entry points: index_drill_mark/count/forget.  Statements are prepared per
- * call (a drill runs a handful of them).  index_drill_forget deletes only a
- * row with drill = 1: a mistyped id never removes real mail.
+ * Entry points: index_drill_tag/expect/unexpect/add (the mark made with the
+ * insert, see index_drill.h), index_drill_mark/marked/count/forget.
+ * Statements are prepared per call (a drill runs a handful of them; the
+ * ingest only for a message carrying a drill ENVID).  index_drill_forget
+ * deletes only a row with drill = 1: a mistyped id never removes real mail.
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "envelope.h"
 
 #include "index_drill.h"
 #include "log.h"
 
-/* index_drill_run - prepare sql, bind id (and now), step once; INDEX_NOTFOUND if no change */
+/* index_drill_exec - prepare sql, bind ?1 a, ?2 b (text), ?3 n, step once; NOTFOUND: no change */
 static enum index_status
-index_drill_run(struct index *ix, const char *sql, const char *id, int64_t now_ms,
+index_drill_exec(struct index *ix, const char *sql, const char *a, const char *b, int64_t n,
     const char *what)
 {
 	sqlite3		*db = index_db(ix);
@@ -21,24 +26,112 @@ index_drill_run(struct index *ix, const char *sql, const char *id, int64_t now_m
 	int		 rc;
 
 	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
 		if (sqlite3_bind_parameter_count(st) > 1)
-			sqlite3_bind_int64(st, 2, now_ms);
+			sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(st) > 2)
+			sqlite3_bind_int64(st, 3, n);
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("%s index drill_%s failed error=\"%s\"", id, what, sqlite3_errmsg(db));
+		log_warnx("%s index drill_%s failed error=\"%s\"", a, what, sqlite3_errmsg(db));
 		return index_status_of(rc);
 	}
 	return sqlite3_changes(db) > 0 ? INDEX_OK : INDEX_NOTFOUND;
 }
 
+int
+index_drill_tag(const char *mail_params, char *out)
+{
+	const char	*p = mail_params ? strstr(mail_params, "ENVID=" DRILL_ENVID_PREFIX) : NULL;
+	size_t		 n;
+
+	if (p == NULL || (p != mail_params && p[-1] != ' '))
+		return 0;
+	p += strlen("ENVID=" DRILL_ENVID_PREFIX);
+	n = strspn(p, "0123456789abcdef");
+	if (n != DRILL_TAG_LEN || (p[n] != '\0' && p[n] != ' '))
+		return 0;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 1;
+}
+
+enum index_status
+index_drill_expect(struct index *ix, const char *tag, int64_t now_ms)
+{
+	return index_drill_exec(ix, "INSERT OR REPLACE INTO control (key, value, updated_ms)"
+	    " VALUES ('drill_canary:' || ?1, ?2, ?3)", tag, "expected", now_ms, "expect");
+}
+
+enum index_status
+index_drill_unexpect(struct index *ix, const char *tag)
+{
+	enum index_status s = index_drill_exec(ix, "DELETE FROM control WHERE key ="
+	    " 'drill_canary:' || ?1", tag, NULL, 0, "unexpect");
+
+	return s == INDEX_NOTFOUND ? INDEX_OK : s;
+}
+
+enum index_status
+index_drill_add(struct index *ix, const struct envelope *e, const char *tag,
+    const char *object_key, enum index_location loc, const char *spool_path, int64_t now_ms,
+    int *marked)
+{
+	enum index_status s;
+
+	*marked = 0;
+	if ((s = index_begin(ix)) != INDEX_OK)
+		return s;
+	/* inside our transaction index_add_message only inserts */
+	if ((s = index_add_message(ix, e, object_key, loc, spool_path)) != INDEX_OK)
+		goto fail;
+	s = index_drill_exec(ix, "UPDATE messages SET drill = 1, state = 'hold', state_ms = ?3"
+	    " WHERE id = ?1 AND EXISTS (SELECT 1 FROM control WHERE key = 'drill_canary:' || ?2)",
+	    e->id, tag, now_ms, "add");
+	if (s == INDEX_OK) {
+		*marked = 1;
+		s = index_drill_exec(ix, "DELETE FROM control WHERE key = 'drill_canary:' || ?2",
+		    e->id, tag, 0, "add");
+	}
+	if (s != INDEX_OK && s != INDEX_NOTFOUND)
+		goto fail;
+	return index_commit(ix);
+fail:
+	index_rollback(ix);
+	*marked = 0;
+	return s;
+}
+
+enum index_status
+index_drill_marked(struct index *ix, const char *id, int *marked)
+{
+	sqlite3		*db = index_db(ix);
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	*marked = 0;
+	if ((rc = sqlite3_prepare_v2(db, "SELECT drill FROM messages WHERE id = ?1", -1, &st,
+	    NULL)) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*marked = sqlite3_column_int(st, 0) != 0;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return INDEX_OK;
+	if (rc == SQLITE_DONE)
+		return INDEX_NOTFOUND;
+	log_warnx("%s index drill_marked failed error=\"%s\"", id, sqlite3_errmsg(db));
+	return index_status_of(rc);
+}
+
 enum index_status
 index_drill_mark(struct index *ix, const char *id, int64_t now_ms)
 {
-	return index_drill_run(ix, "UPDATE messages SET drill = 1, state = 'hold', state_ms = ?2"
-	    " WHERE id = ?1", id, now_ms, "mark");
+	return index_drill_exec(ix, "UPDATE messages SET drill = 1, state = 'hold', state_ms = ?3"
+	    " WHERE id = ?1", id, NULL, now_ms, "mark");
 }
 
 enum index_status
@@ -69,14 +162,14 @@ index_drill_forget(struct index *ix, const char *id)
 
 	if ((s = index_begin(ix)) != INDEX_OK)
 		return s;
-	if ((s = index_drill_run(ix, "DELETE FROM attempts WHERE message_id = ?1 AND"
-	    " EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND drill <> 0)", id, 0,
+	if ((s = index_drill_exec(ix, "DELETE FROM attempts WHERE message_id = ?1 AND"
+	    " EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND drill <> 0)", id, NULL, 0,
 	    "forget")) == INDEX_PERMFAIL || s == INDEX_TEMPFAIL ||
-	    (s = index_drill_run(ix, "DELETE FROM recipients WHERE message_id = ?1 AND"
-	    " EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND drill <> 0)", id, 0,
+	    (s = index_drill_exec(ix, "DELETE FROM recipients WHERE message_id = ?1 AND"
+	    " EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND drill <> 0)", id, NULL, 0,
 	    "forget")) == INDEX_PERMFAIL || s == INDEX_TEMPFAIL ||
-	    (s = index_drill_run(ix, "DELETE FROM messages WHERE id = ?1 AND drill <> 0", id, 0,
-	    "forget")) != INDEX_OK) {
+	    (s = index_drill_exec(ix, "DELETE FROM messages WHERE id = ?1 AND drill <> 0", id,
+	    NULL, 0, "forget")) != INDEX_OK) {
 		index_rollback(ix);
 		return s;
 	}

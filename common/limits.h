@@ -147,12 +147,17 @@
 #define DNS_LABEL_MAX		63
 #define DNS_TIMEOUT_DEFAULT	5
 #define DNS_TIMEOUT_MAX		60
+/* a lookup with a stop flag (dns_set_stop) looks at it this often, milliseconds */
+#define DNS_STOP_POLL_MS	200
 #define DNS_RR_MAX		64
 #define DNS_TXT_MAX		4096
+/* PTR names of one address confirmed by a forward lookup (RFC 7208 4.6.4: 10) */
+#define DNS_VERIFY_NAMES_MAX	10
 
 /* DNSBL/DNSWL screening (common/dnsbl.c), as Postfix postscreen: at most
  * DNSBL_SITES_MAX entries in [dnsbl] sites (one bit each in a cache entry),
- * weights within +-DNSBL_WEIGHT_MAX, DNSBL_ALLOW_MAX allowlisted networks.
+ * weights within +-DNSBL_WEIGHT_MAX, DNSBL_ALLOW_MAX allowlisted networks and
+ * DNSBL_ALLOW_NAMES_MAX allowlisted names (each one a verified reverse name).
  * The lookups of one client share one deadline ([dnsbl] timeout, postscreen
  * waits 10 s; the client waits for our greeting up to 5 minutes, RFC 5321
  * 4.5.3.2.1).  Results are cached per address for the answers' TTL within
@@ -162,6 +167,7 @@
 #define DNSBL_SITES_MAX		32
 #define DNSBL_WEIGHT_MAX	1000
 #define DNSBL_ALLOW_MAX		256
+#define DNSBL_ALLOW_NAMES_MAX	64
 #define DNSBL_TIMEOUT_DEFAULT	5
 #define DNSBL_CACHE_DEFAULT	10000
 #define DNSBL_CACHE_MAX		1000000
@@ -230,5 +236,19 @@
 #define AUTH_DKIM_MAX		8
 #define AUTH_FIELD_MAX		2048
 #define AUTH_HEADER_MAX		8192
+
+/* The fleet ([fleet], docs/storage.md): a heartbeat a minute costs one PUT per
+ * process; a node is stale after three missed ones; the ledger is written every
+ * 10 s or 1000 outcomes (one PUT per batch); each bucket call of the fleet ends
+ * within call_deadline, so a hanging store never holds mail. */
+#define FLEET_HEARTBEAT_DEFAULT	60
+#define FLEET_STALE_DEFAULT	180
+#define FLEET_LEDGER_INT_DEFAULT	10
+#define FLEET_LEDGER_BATCH_DEFAULT	1000
+#define FLEET_LEDGER_BATCH_MAX	100000
+#define FLEET_CALL_DEFAULT	10
+/* claims of one node and nodes of one fleet read in one view */
+#define FLEET_CLAIMS_MAX	1000
+#define FLEET_NODES_MAX		1000
 
 #endif

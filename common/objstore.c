@@ -159,10 +159,11 @@ objstore_put_fd(struct objstore *o, const char *key, int fd, off_t size,
 	return o->ops->put(o, key, &s, meta);
 }
 
-/* objstore_put_buf - check, then the backend put reading the buffer */
-enum objstore_status
-objstore_put_buf(struct objstore *o, const char *key, const void *buf, size_t len,
-    const struct objmeta *meta)
+/* objstore_buf - check key and buffer, then op (the backend's put or create) on it */
+static enum objstore_status
+objstore_buf(struct objstore *o, const char *key, const void *buf, size_t len,
+    const struct objmeta *meta, enum objstore_status (*op)(struct objstore *, const char *,
+    const struct objstore_src *, const struct objmeta *))
 {
 	struct objstore_src s = { -1, buf, (off_t)len };
 
@@ -172,7 +173,23 @@ objstore_put_buf(struct objstore *o, const char *key, const void *buf, size_t le
 		return objstore_fail(o, OBJ_PERMFAIL, "put %s: NULL buffer", key);
 	if (buf == NULL)
 		s.buf = "";
-	return o->ops->put(o, key, &s, meta);
+	return op(o, key, &s, meta);
+}
+
+/* objstore_put_buf - check, then the backend put reading the buffer */
+enum objstore_status
+objstore_put_buf(struct objstore *o, const char *key, const void *buf, size_t len,
+    const struct objmeta *meta)
+{
+	return objstore_buf(o, key, buf, len, meta, o->ops->put);
+}
+
+/* objstore_create_buf - check, then the backend's conditional create */
+enum objstore_status
+objstore_create_buf(struct objstore *o, const char *key, const void *buf, size_t len,
+    const struct objmeta *meta)
+{
+	return objstore_buf(o, key, buf, len, meta, o->ops->create);
 }
 
 /* objstore_read_check - reset meta/info (those given), then check key; -1 if it is bad */
@@ -327,6 +344,8 @@ objstore_strstatus(enum objstore_status st)
 		return "temporary failure";
 	case OBJ_PERMFAIL:
 		return "permanent failure";
+	case OBJ_EXISTS:
+		return "exists";
 	}
 	return "unknown";
 }

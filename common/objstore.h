@@ -45,6 +45,7 @@ enum objstore_status {
 	OBJ_NOTFOUND,		/* no such key (get/head/delete of a missing key) */
 	OBJ_TEMPFAIL,		/* retry later: network, 5xx, timeout, throttling */
 	OBJ_PERMFAIL,		/* will not work by retrying: auth, bad request, no bucket */
+	OBJ_EXISTS,		/* objstore_create_buf: the key exists already */
 };
 
 /* user metadata: names are lower-case [a-z0-9-]; values printable ASCII */
@@ -90,6 +91,21 @@ enum objstore_status objstore_put_fd(struct objstore *, const char *key, int fd,
 enum objstore_status objstore_put_buf(struct objstore *, const char *key, const void *, size_t,
 		    const struct objmeta *);
 /*
+ * objstore_create_buf - store buf under key only if no object is there: the
+ * one write two writers cannot both win.  OBJ_OK: created (durable as a
+ * put); OBJ_EXISTS: an object was there, nothing written.  S3: one PUT with
+ * "If-None-Match: *" (412 Precondition Failed -> OBJ_EXISTS; 409
+ * ConditionalRequestConflict, a concurrent conditional write -> OBJ_TEMPFAIL);
+ * never multipart.  File store: the fsync'd temp file is link()ed to the key
+ * (EEXIST -> OBJ_EXISTS), so creation is atomic on one file system.
+ * A retry after a lost reply can see OBJ_EXISTS for its own write: callers
+ * that must know read the object back (fleet_claim_create does).  A store
+ * that ignores the header (some S3 servers) overwrites: fleet_probe_conditional
+ * detects it.  meta is written after the data (file store) and may be NULL.
+ */
+enum objstore_status objstore_create_buf(struct objstore *, const char *key, const void *,
+		    size_t, const struct objmeta *);
+/*
  * objstore_get_fd - write the object's bytes to fd; meta and info may be NULL.
  * get and head (re)initialise meta: the caller frees it with objmeta_free().
  * On failure fd may hold part of the object (S3 retries restart from the fd's
@@ -129,7 +145,8 @@ int		 objmeta_set(struct objmeta *, const char *name, const char *value);
 const char	*objmeta_get(const struct objmeta *, const char *name);
 void		 objmeta_free(struct objmeta *);
 
-/* objstore_strstatus - "ok", "not found", "temporary failure", "permanent failure" */
+/* objstore_strstatus - "ok", "not found", "temporary failure", "permanent failure",
+ * "exists" */
 const char	*objstore_strstatus(enum objstore_status);
 
 #endif

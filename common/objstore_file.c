@@ -7,7 +7,8 @@
  * renames it over the key and fsyncs the directory (the sidecar first, then
  * the data, so a crash leaves at worst an orphan sidecar, never data with a
  * half-written one); new intermediate directories are fsync'd into their
- * parents.  Keys whose segments are empty or start with '.' are refused
+ * parents.  A create (objstore_create_buf) link()s the synced temp file to the
+ * key instead of renaming it: EEXIST is the "exists" answer.  Keys whose segments are empty or start with '.' are refused
  * (that excludes "..", ".meta" and temp files), so list never sees them.
  * list walks the tree depth first with each directory's entries sorted as
  * "name" for files and "name/" for directories: that is lexicographic key
@@ -237,44 +238,68 @@ file_rename(const char *tmp, const char *path)
 	return file_fsync_dir(dir);
 }
 
-/* file_put - temp files, fsync, rename sidecar then data, fsync directories */
+/* file_paths - check key, make path and its sidecar path and their directories */
 static enum objstore_status
-file_put(struct objstore *o, const char *key, const struct objstore_src *src,
-    const struct objmeta *meta)
+file_paths(struct objstore *o, const char *key, char *path, char *mpath, size_t len)
 {
-	struct file_store	*f = o->be;
-	char			 path[OBJKEY_MAX * 2], mpath[OBJKEY_MAX * 2];
-	char			 tmp[OBJKEY_MAX * 2 + 16], mtmp[OBJKEY_MAX * 2 + 16], etag[40] = "";
-	struct buf		 text;
-	size_t			 i, rlen = strlen(f->root);
-	int			 e;
+	struct file_store *f = o->be;
+	size_t		   rlen = strlen(f->root);
 
 	if (!file_key_ok(key))
 		return objstore_fail(o, OBJ_PERMFAIL, "file store: invalid key %s (empty segment "
 		    "or segment starting with '.')", key);
-	if (file_path(o, "", key, path, sizeof(path)) == -1 ||
-	    file_path(o, ".meta/", key, mpath, sizeof(mpath)) == -1)
+	if (file_path(o, "", key, path, len) == -1 ||
+	    file_path(o, ".meta/", key, mpath, len) == -1)
 		return objstore_fail(o, OBJ_PERMFAIL, "file store: key too long: %s", key);
 	if (file_mkdirs(path, rlen + 1) == -1 || file_mkdirs(mpath, rlen + 1) == -1)
 		return file_fail(o, errno, "mkdir for", key);
-	if (file_write_tmp(path, src, NULL, etag, sizeof(etag), tmp, sizeof(tmp)) == -1)
-		return file_fail(o, errno, "write", key);
+	return OBJ_OK;
+}
+
+/* file_meta_tmp - a synced temp sidecar beside mpath (etag, meta) into mtmp */
+static enum objstore_status
+file_meta_tmp(struct objstore *o, const char *key, const char *mpath, const char *etag,
+    const struct objmeta *meta, char *mtmp, size_t mtmplen)
+{
+	struct buf	text;
+	size_t		i;
+	int		e;
+
 	buf_init(&text, FILE_META_MAX);
 	buf_printf(&text, "etag %s\n", etag);
 	for (i = 0; meta != NULL && i < meta->n; i++)
 		if (buf_printf(&text, "meta %s %s\n", meta->kv[i].name, meta->kv[i].value) == -1) {
 			buf_free(&text);
-			unlink(tmp);
 			return objstore_fail(o, OBJ_PERMFAIL, "file store put %s: metadata too "
 			    "large", key);
 		}
-	if (file_write_tmp(mpath, NULL, &text, NULL, 0, mtmp, sizeof(mtmp)) == -1) {
+	if (file_write_tmp(mpath, NULL, &text, NULL, 0, mtmp, mtmplen) == -1) {
 		e = errno;
 		buf_free(&text);
-		unlink(tmp);
 		return file_fail(o, e, "write metadata for", key);
 	}
 	buf_free(&text);
+	return OBJ_OK;
+}
+
+/* file_put - temp files, fsync, rename sidecar then data, fsync directories */
+static enum objstore_status
+file_put(struct objstore *o, const char *key, const struct objstore_src *src,
+    const struct objmeta *meta)
+{
+	char			 path[OBJKEY_MAX * 2], mpath[OBJKEY_MAX * 2];
+	char			 tmp[OBJKEY_MAX * 2 + 16], mtmp[OBJKEY_MAX * 2 + 16], etag[40] = "";
+	enum objstore_status	 st;
+	int			 e;
+
+	if ((st = file_paths(o, key, path, mpath, sizeof(path))) != OBJ_OK)
+		return st;
+	if (file_write_tmp(path, src, NULL, etag, sizeof(etag), tmp, sizeof(tmp)) == -1)
+		return file_fail(o, errno, "write", key);
+	if ((st = file_meta_tmp(o, key, mpath, etag, meta, mtmp, sizeof(mtmp))) != OBJ_OK) {
+		unlink(tmp);
+		return st;
+	}
 	if (file_rename(mtmp, mpath) == -1) {
 		e = errno;
 		unlink(mtmp);
@@ -285,6 +310,45 @@ file_put(struct objstore *o, const char *key, const struct objstore_src *src,
 		e = errno;
 		unlink(tmp);
 		return file_fail(o, e, "rename", key);
+	}
+	return OBJ_OK;
+}
+
+/*
+ * file_create - the synced temp file is link()ed to the key: link fails with
+ * EEXIST when the key exists, atomically, which rename would not.  The
+ * sidecar follows the data (a loser must not replace the winner's); a crash
+ * between them leaves data without a sidecar, which reads as no metadata.
+ */
+static enum objstore_status
+file_create(struct objstore *o, const char *key, const struct objstore_src *src,
+    const struct objmeta *meta)
+{
+	char			 path[OBJKEY_MAX * 2], mpath[OBJKEY_MAX * 2], dir[OBJKEY_MAX * 2];
+	char			 tmp[OBJKEY_MAX * 2 + 16], mtmp[OBJKEY_MAX * 2 + 16], etag[40] = "";
+	enum objstore_status	 st;
+	int			 e, rc;
+
+	if ((st = file_paths(o, key, path, mpath, sizeof(path))) != OBJ_OK)
+		return st;
+	if (file_write_tmp(path, src, NULL, etag, sizeof(etag), tmp, sizeof(tmp)) == -1)
+		return file_fail(o, errno, "write", key);
+	rc = link(tmp, path);
+	e = errno;
+	unlink(tmp);
+	if (rc == -1 && e == EEXIST)
+		return objstore_fail(o, OBJ_EXISTS, "file store create %s: exists", key);
+	if (rc == -1)
+		return file_fail(o, e, "link", key);
+	file_dirname(path, dir, sizeof(dir));
+	if (file_fsync_dir(dir) == -1)
+		return file_fail(o, errno, "fsync directory of", key);
+	if ((st = file_meta_tmp(o, key, mpath, etag, meta, mtmp, sizeof(mtmp))) != OBJ_OK)
+		return st;
+	if (file_rename(mtmp, mpath) == -1) {
+		e = errno;
+		unlink(mtmp);
+		return file_fail(o, e, "rename metadata for", key);
 	}
 	return OBJ_OK;
 }
@@ -662,7 +726,7 @@ file_close(struct objstore *o)
 }
 
 static const struct objstore_ops file_ops = {
-	file_put, file_get, file_head, file_del, file_list, file_close, file_sweep,
+	file_put, file_get, file_head, file_del, file_list, file_close, file_sweep, file_create,
 };
 
 /* objstore_file_init - parse file:///path, create the root and .meta */

@@ -40,6 +40,9 @@ struct objstore_ops {
 	/* NULL: the backend leaves no partial writes behind (S3 puts are atomic) */
 	enum objstore_status (*sweep)(struct objstore *, const char *prefix, int64_t before_ms,
 	    int64_t *removed);
+	/* create only if absent: OBJ_EXISTS when the key is there (objstore_create_buf) */
+	enum objstore_status (*create)(struct objstore *, const char *key,
+	    const struct objstore_src *, const struct objmeta *);
 };
 
 struct objstore {
@@ -125,6 +128,7 @@ struct s3_req {
 	const struct objmeta	*meta_out;	/* sent as x-amz-meta-* */
 	int			 out_fd;	/* GET: 2xx body to this fd; -1: into resp */
 	int			 body_errors;	/* 200 with <Error> is a failure (complete) */
+	int			 if_none_match;	/* send If-None-Match: * (conditional create) */
 	/* response */
 	long			 status;
 	struct buf		 resp;		/* bounded by S3_RESPONSE_MAX */

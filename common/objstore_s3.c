@@ -242,6 +242,8 @@ s3_headers(struct s3_req *r)
 		S3_ADD("Content-Type: application/octet-stream");
 	else if (strcmp(r->method, "POST") == 0)
 		S3_ADD("Content-Type: application/xml");
+	if (r->if_none_match)
+		S3_ADD("If-None-Match: *");
 	for (i = 0; r->meta_out != NULL && i < r->meta_out->n; i++) {
 		snprintf(line, sizeof(line), "x-amz-meta-%s: %s", r->meta_out->kv[i].name,
 		    r->meta_out->kv[i].value);

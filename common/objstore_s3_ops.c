@@ -21,10 +21,10 @@
 #include "objstore.h"
 #include "objstore_impl.h"
 
-/* s3_put_single - one PUT of the whole object */
+/* s3_put_single - one PUT of the whole object; if_none_match: only if the key is absent */
 static enum objstore_status
 s3_put_single(struct objstore *o, const char *key, const struct objstore_src *src,
-    const struct objmeta *meta)
+    const struct objmeta *meta, int if_none_match)
 {
 	enum objstore_status	st;
 	struct s3_req		r;
@@ -33,14 +33,35 @@ s3_put_single(struct objstore *o, const char *key, const struct objstore_src *sr
 	r.src = src;
 	r.len = src->size;
 	r.meta_out = meta;
+	r.if_none_match = if_none_match;
 	if (objstore_s3_hash(src, 0, src->size, &r) == -1) {
 		objstore_s3_req_free(&r);
 		return objstore_fail(o, OBJ_TEMPFAIL, "S3 PUT %s: reading the source: %s", key,
 		    strerror(errno));
 	}
 	st = objstore_s3_perform(o, &r);
+	/* only a conditional PUT gets these */
+	if (st != OBJ_OK && r.status == 412)
+		st = objstore_fail(o, OBJ_EXISTS, "S3 PUT %s: exists (412 %s)", key,
+		    *r.code ? r.code : "PreconditionFailed");
+	else if (st != OBJ_OK && r.status == 409)
+		st = objstore_fail(o, OBJ_TEMPFAIL, "S3 PUT %s: concurrent conditional write "
+		    "(409 %s)", key, *r.code ? r.code : "Conflict");
 	objstore_s3_req_free(&r);
 	return st;
+}
+
+/*
+ * s3_create - one PUT with If-None-Match: * (never multipart: a conditional
+ * CompleteMultipartUpload is not as widely supported).  412 means the key
+ * exists; 409 ConditionalRequestConflict (a concurrent conditional write on
+ * AWS) is worth a retry later (both mapped in s3_put_single).
+ */
+static enum objstore_status
+s3_create(struct objstore *o, const char *key, const struct objstore_src *src,
+    const struct objmeta *meta)
+{
+	return s3_put_single(o, key, src, meta, 1);
 }
 
 /* s3_mp_abort - AbortMultipartUpload, keeping the reason of the failure that caused it */
@@ -184,7 +205,7 @@ s3_put(struct objstore *o, const char *key, const struct objstore_src *src,
 
 	if (src->size >= s->mp_threshold && src->size > 0)
 		return s3_put_multipart(o, key, src, meta);
-	return s3_put_single(o, key, src, meta);
+	return s3_put_single(o, key, src, meta, 0);
 }
 
 /* s3_bucket_check - after a bodiless 404: is it the bucket that is missing? */
@@ -367,5 +388,5 @@ s3_list(struct objstore *o, const char *prefix, const char *token, int max_keys,
 }
 
 const struct objstore_ops objstore_s3_ops = {
-	s3_put, s3_get, s3_head, s3_del, s3_list, objstore_s3_close, NULL,
+	s3_put, s3_get, s3_head, s3_del, s3_list, objstore_s3_close, NULL, s3_create,
 };

@@ -16,6 +16,7 @@ static const char *const queue_names[QUEUE_NSTATES] = {
 	[QUEUE_EXPIRED] = QS_EXPIRED,
 	[QUEUE_DELETED] = QS_DELETED,
 	[QUEUE_MISSING] = QS_MISSING,
+	[QUEUE_ADOPTED] = QS_ADOPTED,
 };
 
 static const char *const rcpt_names[RCPT_NSTATES] = {
@@ -24,6 +25,7 @@ static const char *const rcpt_names[RCPT_NSTATES] = {
 	[RCPT_QUARANTINE] = RS_QUARANTINE,
 	[RCPT_EXPIRED] = RS_EXPIRED,
 	[RCPT_DELETED] = RS_DELETED,
+	[RCPT_ADOPTED] = RS_ADOPTED,
 };
 
 /* qs_lookup - index of text in names[0..n), -1 if absent */

@@ -16,6 +16,8 @@
  *   expired     lifetime over, pending recipients expired (final)
  *   deleted     deleted by the operator
  *   missing     reindex found no object for it (kept for audit)
+ *   adopted     another node adopted it (docs/storage.md "The fleet"): that
+ *               node delivers it; never leased here again      (final)
  * The backlog is queued, active, hold and quarantine.
  */
 #ifndef MXS_QUEUE_STATE_H
@@ -29,6 +31,7 @@
 #define QS_EXPIRED	"expired"
 #define QS_DELETED	"deleted"
 #define QS_MISSING	"missing"
+#define QS_ADOPTED	"adopted"
 
 /* an SQL string literal of a state name: QS_SQL(QS_HOLD) is 'hold' */
 #define QS_SQL(name)	"'" name "'"
@@ -50,6 +53,7 @@ enum queue_state {
 	QUEUE_EXPIRED,
 	QUEUE_DELETED,
 	QUEUE_MISSING,
+	QUEUE_ADOPTED,
 	QUEUE_NSTATES,
 };
 
@@ -65,6 +69,7 @@ enum queue_state {
 #define RS_QUARANTINE	"quarantine"
 #define RS_EXPIRED	"expired"
 #define RS_DELETED	"deleted"
+#define RS_ADOPTED	"adopted"	/* its message was adopted by another node */
 
 enum rcpt_state {
 	RCPT_UNKNOWN = -1,
@@ -73,6 +78,7 @@ enum rcpt_state {
 	RCPT_QUARANTINE,
 	RCPT_EXPIRED,
 	RCPT_DELETED,
+	RCPT_ADOPTED,
 	RCPT_NSTATES,
 };
 

@@ -3,9 +3,10 @@
  * [replay] dsn_relay, [ingest] monitor, [domain] callout) and on the command
  * line (drain --to); see route.h.
  *
- * Entry point: route_parse().  The one parser of such a target: the config
- * checker, the replay and the ingest's callout client all call it, so a
- * target `-t` accepts is one the program can use.
+ * Entry points: route_parse(), route_parse_smtp() (the SMTP-over-TCP subset).
+ * The one parser of such a target: the config checker, the replay and the
+ * ingest's callout and monitor all call it, so a target `-t` accepts is one
+ * the program can use.
  * Invariant: a parsed route names either host+port or an absolute unix path.
  */
 #include <stdio.h>
@@ -107,5 +108,18 @@ route_parse(const char *spec, struct deliver_route *r)
 	} else
 		return -1;
 	snprintf(r->target, sizeof(r->target), "%s", spec);
+	return 0;
+}
+
+/* route_parse_smtp - see route.h: the ingest asks its primary over TCP only */
+int
+route_parse_smtp(const char *spec, struct deliver_route *r)
+{
+	if (route_parse(spec, r) == -1)
+		return -1;
+	if (r->proto != DELIVER_SMTP || r->unix_path[0] != '\0') {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
 	return 0;
 }

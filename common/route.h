@@ -18,4 +18,7 @@ struct deliver_route {
 /* route_parse - spec into r; 0 ok, -1 bad (r is zeroed first) */
 int	route_parse(const char *spec, struct deliver_route *r);
 
+/* route_parse_smtp - "smtp://host[:port]" only (callout, monitor); 0 ok, -1 bad */
+int	route_parse_smtp(const char *spec, struct deliver_route *r);
+
 #endif

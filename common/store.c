@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "config.h"
 #include "index.h"
+#include "index_drill.h"
 #include "log.h"
 #include "msgid.h"
 #include "objstore.h"
@@ -307,7 +308,9 @@ store_commit_since(struct store *st, const struct envelope *e, int fd, off_t siz
 	enum index_status	 is;
 	enum index_location	 loc = INDEX_LOC_STORE;
 	char			 key[OBJKEY_MAX], spath[1100], why[ERRSTR_MAX], *json;
+	char			 tag[DRILL_TAG_LEN + 1];
 	int64_t			 budget;
+	int			 marked = 0;
 
 	snprintf(reason, reasonlen, "ok");
 	if (msgid_key(st->prefix, e->id, ".eml", key, sizeof(key)) == -1 || e->nrcpts == 0) {
@@ -345,7 +348,14 @@ store_commit_since(struct store *st, const struct envelope *e, int fd, off_t siz
 		spool_path(st->sp, e->id, ".eml", spath, sizeof(spath));
 	}
 	free(json);
-	is = index_add_message(st->ix, e, key, loc, loc == INDEX_LOC_SPOOL ? spath : NULL);
+	/* a drill's canary is marked and held in the insert's own transaction (index_drill.h) */
+	if (index_drill_tag(e->mail_params, tag)) {
+		is = index_drill_add(st->ix, e, tag, key, loc, loc == INDEX_LOC_SPOOL ? spath :
+		    NULL, now_ms(), &marked);
+		if (is == INDEX_OK && marked)
+			log_info("%s store drill-canary tag=%s state=hold", e->id, tag);
+	} else
+		is = index_add_message(st->ix, e, key, loc, loc == INDEX_LOC_SPOOL ? spath : NULL);
 	if (is != INDEX_OK) {
 		snprintf(reason, reasonlen, "index: %s", index_error(st->ix));
 		log_warnx("%s store tempfail reason=\"%s\"", e->id, reason);

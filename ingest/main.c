@@ -37,6 +37,7 @@
 #include "datadir.h"
 #include "index_ingest.h"
 #include "ingest.h"
+#include "fleet.h"
 #include "log.h"
 #include "msgid.h"
 #include "rcpt_verify.h"
@@ -48,6 +49,7 @@ struct ingest_global ingest;
 static struct store	*hk_store;	/* housekeeping thread's handle */
 static struct store	*health_store;	/* the health thread's handle */
 static pthread_t	 hk_thread;
+static struct fleet_agent *fleet;	/* this node's heartbeat in the bucket (NULL: off) */
 static int		 hk_pipe[2] = { -1, -1 };
 static int		 stop_pipe[2], hard_pipe[2];
 static const char	*conf_path;
@@ -265,6 +267,10 @@ start(struct ingest_rt *rt)
 		fatalx("cannot start threads");
 	log_info("- ingest started hostname=%s listen=%s node=%s", ic->hostname, ic->listen,
 	    config_node(ingest.config));
+	/* after accepting: a hanging bucket delays no session (its own thread afterwards) */
+	if ((fleet = fleet_agent_start(ingest.config, FLEET_ROLE_INGEST, err,
+	    sizeof(err))) == NULL && err[0] != '\0')
+		log_warnx("- ingest fleet reason=\"%s\" (no heartbeat)", err);
 }
 
 /* shutdown_all - graceful stop (see the file comment) */
@@ -288,6 +294,7 @@ shutdown_all(void)
 	staging_drain();
 	(void)!write(hk_pipe[1], "x", 1);
 	pthread_join(hk_thread, NULL);
+	fleet_agent_stop(fleet);	/* the last heartbeat says exiting */
 	health_stop();
 	if (ingest.monitor != NULL)
 		monitor_stop(ingest.monitor);

@@ -3,9 +3,9 @@
  *
  * Entry points: monitor_start(), monitor_primary_healthy(), monitor_probes(),
  * monitor_stop().  One thread probes [ingest] monitor = smtp://host:port
- * every monitor_interval (connect, 220, EHLO, QUIT; callout_probe()) and
- * keeps a health state with hysteresis: unknown at start, healthy after
- * monitor_healthy_after consecutive good probes, unhealthy after
+ * every monitor_interval (connect, 220, EHLO, QUIT: smtpc_probe()) and
+ * keeps a health state with hysteresis (smtpc_health.c): unknown at start,
+ * healthy after monitor_healthy_after consecutive good probes, unhealthy after
  * monitor_unhealthy_after consecutive bad ones.  Unknown counts as not
  * healthy: the gateway then accepts mail, which is the safe side (a
  * message taken needlessly is replayed; a message deferred while the
@@ -21,54 +21,36 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "callout.h"
 #include "config.h"
 #include "limits.h"
 #include "log.h"
 #include "rcpt_verify.h"
-
-enum monitor_state {
-	MONITOR_UNKNOWN = 0,
-	MONITOR_HEALTHY,
-	MONITOR_UNHEALTHY,
-};
+#include "route.h"
+#include "smtpc.h"
+#include "smtpc_health.h"
 
 struct monitor {
-	struct callout_target	 target;
+	struct deliver_route	 target;
 	char			 helo[256];
 	long long		 interval_ms;
 	int			 timeout_ms;
-	int			 up_after, down_after;
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;	/* stop requests */
 	int			 stop;
-	enum monitor_state	 state;
-	int			 good, bad;	/* consecutive */
-	long			 probes;
+	struct smtpc_health	 health;
 };
 
 /* monitor_update - one probe result into the hysteresis; under m->mu */
 static void
 monitor_update(struct monitor *m, int ok, const char *why)
 {
-	static const char *const sname[] = { "unknown", "healthy", "unhealthy" };
-	enum monitor_state old = m->state;
+	enum smtpc_health_state old = smtpc_health_note(&m->health, ok);
 
-	m->probes++;
-	if (ok) {
-		m->bad = 0;
-		if (++m->good >= m->up_after)
-			m->state = MONITOR_HEALTHY;
-	} else {
-		m->good = 0;
-		if (++m->bad >= m->down_after)
-			m->state = MONITOR_UNHEALTHY;
-	}
-	if (m->state != old)
-		log_info("- monitor primary %s -> %s target=%s:%s%s%s%s", sname[old],
-		    sname[m->state], m->target.host, m->target.port, ok ? "" : " why=\"",
-		    ok ? "" : why, ok ? "" : "\"");
+	if (m->health.state != old)
+		log_info("- monitor primary %s -> %s target=%s:%d%s%s%s", smtpc_health_name(old),
+		    smtpc_health_name(m->health.state), m->target.host, m->target.port,
+		    ok ? "" : " why=\"", ok ? "" : why, ok ? "" : "\"");
 }
 
 /* monitor_main - the probe loop; sleeps on the condition variable so stop is prompt */
@@ -84,7 +66,7 @@ monitor_main(void *arg)
 	while (!m->stop) {
 		pthread_mutex_unlock(&m->mu);
 		why[0] = '\0';
-		ok = callout_probe(&m->target, m->helo, m->timeout_ms, why, sizeof(why)) == 0;
+		ok = smtpc_probe(&m->target, m->helo, m->timeout_ms, why, sizeof(why)) == 0;
 		pthread_mutex_lock(&m->mu);
 		monitor_update(m, ok, why);
 		clock_after(CLOCK_MONOTONIC, m->interval_ms, &ts);
@@ -101,9 +83,8 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 {
 	struct monitor		*m;
 	pthread_condattr_t	 ca;
-	const char		*url, *s;
+	const char		*url;
 	long long		 iv, to, up, down;
-	char			 why[ERRSTR_MAX];
 
 	err[0] = '\0';
 	if ((url = config_str(cfg, "ingest", "monitor", NULL)) == NULL || *url == '\0')
@@ -117,19 +98,17 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "monitor: out of memory");
 		return NULL;
 	}
-	if (callout_parse_url(url, &m->target, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s: [ingest] monitor = %s", config_path(cfg), why);
+	if (route_parse_smtp(url, &m->target) == -1) {
+		snprintf(err, errlen, "%s: [ingest] monitor = \"%s\": want smtp://host[:port] "
+		    "(port 1-65535)", config_path(cfg), url);
 		free(m);
 		return NULL;
 	}
-	if ((s = config_str(cfg, "ingest", "hostname", NULL)) != NULL)
-		snprintf(m->helo, sizeof(m->helo), "%s", s);
-	else if (gethostname(m->helo, sizeof(m->helo) - 1) == -1 || m->helo[0] == '\0')
-		snprintf(m->helo, sizeof(m->helo), "localhost");
+	/* unset: "" and smtpc_hello says this host's name */
+	snprintf(m->helo, sizeof(m->helo), "%s", config_str(cfg, "ingest", "hostname", ""));
 	m->interval_ms = iv * 1000;
 	m->timeout_ms = (int)to * 1000;
-	m->up_after = (int)up;
-	m->down_after = (int)down;
+	smtpc_health_init(&m->health, (int)up, (int)down);
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -142,38 +121,36 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 		free(m);
 		return NULL;
 	}
-	log_info("- monitor start target=%s:%s interval=%llds healthy_after=%d "
-	    "unhealthy_after=%d", m->target.host, m->target.port, iv, m->up_after,
-	    m->down_after);
+	log_info("- monitor start target=%s:%d interval=%llds healthy_after=%d "
+	    "unhealthy_after=%d", m->target.host, m->target.port, iv, m->health.up_after,
+	    m->health.down_after);
 	return m;
+}
+
+/* monitor_snapshot - m's health as of now (a copy taken under m->mu) */
+static struct smtpc_health
+monitor_snapshot(struct monitor *m)
+{
+	struct smtpc_health h;
+
+	pthread_mutex_lock(&m->mu);
+	h = m->health;
+	pthread_mutex_unlock(&m->mu);
+	return h;
 }
 
 /* monitor_primary_healthy - 1 healthy, 0 unhealthy or not known yet (or m NULL) */
 int
 monitor_primary_healthy(struct monitor *m)
 {
-	int h;
-
-	if (m == NULL)
-		return 0;
-	pthread_mutex_lock(&m->mu);
-	h = m->state == MONITOR_HEALTHY;
-	pthread_mutex_unlock(&m->mu);
-	return h;
+	return m != NULL && monitor_snapshot(m).state == SMTPC_HEALTH_UP;
 }
 
 /* monitor_probes - probes completed so far */
 long
 monitor_probes(struct monitor *m)
 {
-	long n;
-
-	if (m == NULL)
-		return 0;
-	pthread_mutex_lock(&m->mu);
-	n = m->probes;
-	pthread_mutex_unlock(&m->mu);
-	return n;
+	return m != NULL ? monitor_snapshot(m).probes : 0;
 }
 
 /* monitor_stop - stop the thread (waits for a probe in progress) and free m */

@@ -1,7 +1,8 @@
 /*
  * rcpt_verify.c - relay protection and recipient verification; see rcpt_verify.h.
  *
- * Entry points: verify_load(), verify_free(), verify_rcpt(), verify_is_local_domain().
+ * Entry points: verify_rcpt(), verify_is_local_domain(); verify_load() and
+ * verify_free() are in rcpt_verify_load.c (configuration and list files).
  * A struct verify is immutable after verify_load() except for the callout
  * bookkeeping (in-flight table, per-domain back-off, cache handle), which
  * is guarded by mutexes; so a reload builds a new one and never edits one in
@@ -14,25 +15,18 @@
  *      primary; no answer -> a positive row younger than positive_stale
  *      (expired TTL or not) -> VERIFY_OK, else       -> VERIFY_TEMPFAIL
  *   4. otherwise                                      -> VERIFY_NO_USER
- * Load errors return NULL with a message naming the file or key; nothing
- * here calls fatalx() on configuration content (a SIGHUP must not kill).
  * The callout cache (the index) is opened at its first use, not by
  * verify_load(): a snapshot is built before the ingest drops root (it reads
  * root-only TLS keys) and by `-t`, and neither may create the index.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <linux/limits.h>	/* PATH_MAX; <limits.h> is common/limits.h here */
 #include <openssl/evp.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "callout.h"
@@ -43,76 +37,24 @@
 #include "log.h"
 #include "mailaddr.h"
 #include "rcpt_verify.h"
+#include "rcpt_verify_impl.h"
 
-/* list file lines longer than this are an error (an address is at most MXS_ADDR_MAX) */
-#define VERIFY_LINE_MAX		1024
-#define VERIFY_DELIM_MAX	8
-
-struct verify_domain {
-	char			 name[MXS_DOMAIN_MAX + 1];	/* lower case */
-	char			**list;		/* sorted normalised "local@domain" */
-	size_t			 nlist, caplist;
-	unsigned char		(*hashes)[32];	/* sorted SHA-256 digests */
-	size_t			 nhashes, caphashes;
-	int			 catchall;
-	int			 subaddress;
-	char			 delim[VERIFY_DELIM_MAX + 1];
-	int			 callout_on;
-	struct callout_target	 callout;
-	char			 sender[MXS_ADDR_MAX + 1];
-	int			 timeout_ms;
-	long long		 positive_ttl, negative_ttl;	/* seconds */
-	long long		 positive_stale, backoff;	/* seconds */
-	int64_t			 down_until;	/* monotonic ms; under verify.mu */
-};
-
-struct verify_inflight {
-	struct verify_inflight	*next;
-	char			 addr[MXS_ADDR_MAX + 2];
-	int			 done, waiters;
-	enum callout_result	 res;
-	int			 code;
-	char			 text[INDEX_VERIFY_TEXT_MAX];
-};
-
-struct verify {
-	struct verify_domain	*dom;		/* sorted by name */
-	size_t			 ndom;
-	int			 case_sensitive;
-	char			 helo[256];
-	char			 index_path[PATH_MAX];
-	struct index		*idx;		/* NULL: not opened (yet) */
-	pthread_mutex_t		 idx_mu;	/* idx, idx_retry */
-	int			 cache_on;	/* a callout domain: idx is wanted */
-	long long		 cache_stale;	/* largest positive_stale (s): purge horizon */
-	int64_t			 idx_retry;	/* monotonic ms: next open attempt */
-	pthread_mutex_t		 mu;		/* inflight, ninflight, down_until */
-	pthread_cond_t		 cv;
-	struct verify_inflight	*inflight;
-	int			 ninflight, max_inflight;
-};
-
-struct verify_loadctx {
-	const struct config	*cfg;
-	struct verify		*v;
-	char			*err;
-	size_t			 errlen;
-	int			 failed;
-};
-
-static int
+/* verify_strcmp - qsort/bsearch order of list entries (char *) */
+int
 verify_strcmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int
+/* verify_hashcmp - order of SHA-256 digests */
+int
 verify_hashcmp(const void *a, const void *b)
 {
 	return memcmp(a, b, 32);
 }
 
-static int
+/* verify_domcmp - order of domain entries by name */
+int
 verify_domcmp(const void *a, const void *b)
 {
 	return strcmp(((const struct verify_domain *)a)->name,
@@ -151,332 +93,6 @@ verify_is_local_domain(struct verify *v, const char *domain)
 	return verify_find_domain(v, name) != NULL;
 }
 
-/* verify_fail - record the first load error */
-static void __attribute__((format(printf, 2, 3)))
-verify_fail(struct verify_loadctx *lc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (lc->failed++)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(lc->err, lc->errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* verify_key_bool - yes/no key of sec; def when absent */
-static int
-verify_key_bool(struct verify_loadctx *lc, const char *sec, const char *key, int def)
-{
-	const char *s = config_str(lc->cfg, sec, key, NULL);
-
-	if (s == NULL)
-		return def;
-	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "on") ||
-	    !strcmp(s, "1"))
-		return 1;
-	if (!strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off") ||
-	    !strcmp(s, "0"))
-		return 0;
-	verify_fail(lc, "%s: [%s] %s = \"%s\": want yes or no", config_path(lc->cfg), sec, key,
-	    s);
-	return def;
-}
-
-/* verify_key_num - bounded number or duration (seconds) of sec; def when absent */
-static long long
-verify_key_num(struct verify_loadctx *lc, const char *sec, const char *key, int duration,
-    long long def, long long min, long long max)
-{
-	const char	*s = config_str(lc->cfg, sec, key, NULL);
-	long long	 n;
-	int		 rc;
-
-	if (s == NULL)
-		return def;
-	rc = duration ? config_parse_duration(s, &n) : config_parse_num(s, min, max, &n);
-	if (rc == -1 || n < min || n > max) {
-		verify_fail(lc, "%s: [%s] %s = \"%s\": want %s from %lld to %lld",
-		    config_path(lc->cfg), sec, key, s,
-		    duration ? "a duration in seconds (suffix s, m, h or d)" : "a number",
-		    min, max);
-		return def;
-	}
-	return n;
-}
-
-/* verify_token - first whitespace-separated token of a list line; NULL: blank/comment */
-static char *
-verify_token(char *line)
-{
-	char *p = line + strspn(line, " \t\r\n");
-
-	if (*p == '\0' || *p == '#')
-		return NULL;
-	p[strcspn(p, " \t\r\n")] = '\0';
-	return p;
-}
-
-/* verify_hex - 64 hex digits to 32 bytes; -1 if not exactly that */
-static int
-verify_hex(const char *s, unsigned char out[32])
-{
-	int i, hi, lo;
-
-	if (strlen(s) != 64)
-		return -1;
-	for (i = 0; i < 32; i++) {
-		hi = isxdigit((unsigned char)s[2 * i]) ? s[2 * i] : -1;
-		lo = isxdigit((unsigned char)s[2 * i + 1]) ? s[2 * i + 1] : -1;
-		if (hi == -1 || lo == -1)
-			return -1;
-		hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
-		lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
-		out[i] = hi << 4 | lo;
-	}
-	return 0;
-}
-
-/* verify_add_plain - one plain-list token: "local", "local@domain" or "@domain" */
-static int
-verify_add_plain(struct verify *v, struct verify_domain *d, const char *tok)
-{
-	char	 full[MXS_ADDR_MAX + 2], norm[MXS_ADDR_MAX + 2], dom[MXS_DOMAIN_MAX + 1], **nl;
-	size_t	 llen;
-
-	if (tok[0] == '@') {
-		if (mailaddr_domain_ascii(tok + 1, dom, sizeof(dom)) == -1 ||
-		    strcmp(dom, d->name) != 0)
-			return 0;	/* another domain's line in a shared file */
-		d->catchall = 1;	/* Postfix relay_recipient_maps "@domain" */
-		return 0;
-	}
-	if (strchr(tok, '@') != NULL)
-		snprintf(full, sizeof(full), "%s", tok);
-	else if (snprintf(full, sizeof(full), "%s@%s", tok, d->name) >= (int)sizeof(full))
-		return -1;
-	if (mailaddr_key(full, v->case_sensitive, norm, sizeof(norm), &llen) == -1 ||
-	    strcspn(norm, "%!@") < llen)
-		return -1;	/* such local parts are never accepted: a typo */
-	if (d->nlist == d->caplist) {
-		d->caplist = d->caplist ? d->caplist * 2 : 64;
-		if ((nl = reallocarray(d->list, d->caplist, sizeof(*nl))) == NULL)
-			return -1;
-		d->list = nl;
-	}
-	if ((d->list[d->nlist] = strdup(norm)) == NULL)
-		return -1;
-	d->nlist++;
-	return 0;
-}
-
-/* verify_add_hash - one hashed-list token: 64 hex digits (sha256sum output is fine) */
-static int
-verify_add_hash(struct verify *v, struct verify_domain *d, const char *tok)
-{
-	unsigned char	(*nh)[32];
-
-	if (d->nhashes == d->caphashes) {
-		d->caphashes = d->caphashes ? d->caphashes * 2 : 64;
-		if ((nh = reallocarray(d->hashes, d->caphashes, sizeof(*nh))) == NULL)
-			return -1;
-		d->hashes = nh;
-	}
-	if (verify_hex(tok, d->hashes[d->nhashes]) == -1)
-		return -1;
-	d->nhashes++;
-	return 0;
-}
-
-/* verify_read_list - feed every token of file path to add(); errors name file:line */
-static void
-verify_read_list(struct verify_loadctx *lc, struct verify_domain *d, const char *path,
-    int (*add)(struct verify *, struct verify_domain *, const char *), const char *what)
-{
-	FILE	*fp;
-	char	*line = NULL, *tok, esc[80];
-	size_t	 cap = 0;
-	ssize_t	 n;
-	long	 lineno = 0;
-
-	if ((fp = fopen(path, "re")) == NULL) {
-		verify_fail(lc, "%s: cannot open %s list for domain %s: %s", path, what, d->name,
-		    strerror(errno));
-		return;
-	}
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		if (n > VERIFY_LINE_MAX) {
-			verify_fail(lc, "%s:%ld: line longer than %d bytes", path, lineno,
-			    VERIFY_LINE_MAX);
-			break;
-		}
-		if ((tok = verify_token(line)) == NULL)
-			continue;
-		if (add(lc->v, d, tok) == -1) {
-			verify_fail(lc, "%s:%ld: bad %s entry \"%s\"", path, lineno, what,
-			    log_escape(tok, strlen(tok), esc, sizeof(esc)));
-			break;
-		}
-	}
-	if (ferror(fp))
-		verify_fail(lc, "%s: read error: %s", path, strerror(errno));
-	free(line);
-	fclose(fp);
-}
-
-/* verify_read_lists - "FILE[, FILE...]" relative to the config file's directory */
-static void
-verify_read_lists(struct verify_loadctx *lc, struct verify_domain *d, const char *files,
-    int (*add)(struct verify *, struct verify_domain *, const char *), const char *what)
-{
-	const char	*p = files, *cpath = config_path(lc->cfg), *slash;
-	char		 path[PATH_MAX];
-	size_t		 n;
-	int		 dirlen;
-
-	slash = strrchr(cpath, '/');
-	dirlen = slash == NULL ? 0 : (int)(slash - cpath);
-	while (*(p += strspn(p, ", \t")) != '\0') {
-		n = strcspn(p, ", \t");
-		if (*p == '/' || slash == NULL)
-			snprintf(path, sizeof(path), "%.*s", (int)n, p);
-		else if (snprintf(path, sizeof(path), "%.*s/%.*s", dirlen, cpath, (int)n, p) >=
-		    (int)sizeof(path))
-			path[0] = '\0';
-		if (path[0] == '\0' || n >= sizeof(path))
-			verify_fail(lc, "%s: %s list path too long", config_path(lc->cfg), what);
-		else
-			verify_read_list(lc, d, path, add, what);
-		p += n;
-	}
-}
-
-/* verify_check_key - warn about keys a [domain] section does not know (typos) */
-static void
-verify_check_key(const char *key, const char *value, void *arg)
-{
-	static const char *const known[] = { "recipients", "hashed", "catchall", "subaddress",
-	    "delimiter", "callout", "callout_timeout", "callout_sender", "positive_ttl",
-	    "negative_ttl", "positive_stale", "callout_backoff", "auth_policy", NULL };
-	const struct verify_domain	*d = arg;
-	int				 i;
-
-	for (i = 0; known[i] != NULL; i++)
-		if (strcmp(key, known[i]) == 0)
-			return;
-	log_warnx("- verify config unknown_key domain=%s key=%s", d->name, key);
-}
-
-/* verify_domain_callout - callout keys of section sec */
-static void
-verify_domain_callout(struct verify_loadctx *lc, struct verify_domain *d, const char *sec)
-{
-	const char	*s;
-	char		 why[ERRSTR_MAX], norm[MXS_ADDR_MAX + 2];
-	size_t		 llen;
-
-	d->timeout_ms = 1000 * verify_key_num(lc, sec, "callout_timeout", 1, 10, 1, 3600);
-	d->positive_ttl = verify_key_num(lc, sec, "positive_ttl", 1, 7 * 86400, 0,
-	    3650LL * 86400);
-	d->negative_ttl = verify_key_num(lc, sec, "negative_ttl", 1, 3600, 0, 3650LL * 86400);
-	d->positive_stale = verify_key_num(lc, sec, "positive_stale", 1, 30 * 86400, 0,
-	    3650LL * 86400);
-	d->backoff = verify_key_num(lc, sec, "callout_backoff", 1, 30, 0, 86400);
-	s = config_str(lc->cfg, sec, "callout_sender", "");
-	if (*s != '\0' && mailaddr_key(s, 1, norm, sizeof(norm), &llen) == -1)
-		verify_fail(lc, "%s: [%s] callout_sender = \"%s\": want an address or nothing",
-		    config_path(lc->cfg), sec, s);
-	snprintf(d->sender, sizeof(d->sender), "%s", s);
-	if ((s = config_str(lc->cfg, sec, "callout", NULL)) == NULL)
-		return;
-	if (callout_parse_url(s, &d->callout, why, sizeof(why)) == -1) {
-		verify_fail(lc, "%s: [%s] callout = %s", config_path(lc->cfg), sec, why);
-		return;
-	}
-	d->callout_on = 1;
-}
-
-/* verify_domain_load - config_sections callback for "domain NAME" */
-static void
-verify_domain_load(const char *sec, void *arg)
-{
-	struct verify_loadctx	*lc = arg;
-	struct verify		*v = lc->v;
-	struct verify_domain	*d = &v->dom[v->ndom];
-	const char		*raw = sec + strlen("domain "), *s;
-	char			 name[MXS_DOMAIN_MAX + 1];
-	size_t			 i, n = 0;
-
-	if (lc->failed)
-		return;
-	/* "[domain bücher.example]" and "[domain xn--bcher-kva.example]" are one name */
-	if (raw[0] != '\0' && raw[strlen(raw) - 1] != '.' &&
-	    mailaddr_domain_ascii(raw, name, sizeof(name)) == 0)
-		n = strlen(name);
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '.')
-			break;
-	if (n == 0 || i < n || name[0] == '.') {
-		verify_fail(lc, "%s: [%s]: not a domain name", config_path(lc->cfg), sec);
-		return;
-	}
-	memset(d, 0, sizeof(*d));
-	memcpy(d->name, name, n + 1);
-	v->ndom++;
-	config_foreach(lc->cfg, sec, verify_check_key, d);
-	if ((s = config_str(lc->cfg, sec, "recipients", NULL)) != NULL)
-		verify_read_lists(lc, d, s, verify_add_plain, "recipients");
-	if ((s = config_str(lc->cfg, sec, "hashed", NULL)) != NULL)
-		verify_read_lists(lc, d, s, verify_add_hash, "hashed");
-	d->catchall |= verify_key_bool(lc, sec, "catchall", 0);
-	d->subaddress = verify_key_bool(lc, sec, "subaddress", 0);
-	s = config_str(lc->cfg, sec, "delimiter", "+");
-	for (i = 0; s[i] != '\0'; i++)
-		if (isalnum((unsigned char)s[i]) || s[i] == '@' || s[i] == '.' ||
-		    (unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			break;
-	if (i == 0 || s[i] != '\0' || i > VERIFY_DELIM_MAX)
-		verify_fail(lc, "%s: [%s] delimiter = \"%s\": want 1 to %d punctuation characters",
-		    config_path(lc->cfg), sec, s, VERIFY_DELIM_MAX);
-	else
-		memcpy(d->delim, s, i + 1);
-	verify_domain_callout(lc, d, sec);
-	if (!lc->failed && d->nlist == 0 && d->nhashes == 0 && !d->catchall && !d->callout_on &&
-	    config_str(lc->cfg, sec, "recipients", NULL) == NULL &&
-	    config_str(lc->cfg, sec, "hashed", NULL) == NULL)
-		verify_fail(lc, "%s: [%s]: no recipient source: set recipients, hashed, "
-		    "catchall = yes or callout", config_path(lc->cfg), sec);
-	if (d->nlist > 0)
-		qsort(d->list, d->nlist, sizeof(*d->list), verify_strcmp);
-	if (d->nhashes > 0)
-		qsort(d->hashes, d->nhashes, sizeof(*d->hashes), verify_hashcmp);
-}
-
-/* verify_count_domain - config_sections callback: count sections */
-static void
-verify_count_domain(const char *sec, void *arg)
-{
-	(*(size_t *)arg)++;
-}
-
-/* verify_want_cache - note whether a callout domain needs the cache and its purge horizon */
-static void
-verify_want_cache(struct verify_loadctx *lc)
-{
-	struct verify	*v = lc->v;
-	size_t		 i;
-
-	for (i = 0; i < v->ndom; i++)
-		if (v->dom[i].callout_on) {
-			v->cache_on = 1;
-			if (v->dom[i].positive_stale > v->cache_stale)
-				v->cache_stale = v->dom[i].positive_stale;
-		}
-	if (v->cache_on)
-		config_index_path(lc->cfg, v->index_path, sizeof(v->index_path));
-}
-
 /*
  * verify_cache_index - the cache handle, opened (and purged of dead rows) on
  * first use; NULL when it cannot be opened now (retried after
@@ -501,81 +117,6 @@ verify_cache_index(struct verify *v)
 	    n > 0)
 		log_info("- verify cache purged rows=%lld", n);
 	return v->idx;
-}
-
-/* verify_load - domain tables, lists and callout settings; NULL + err */
-struct verify *
-verify_load(const struct config *cfg, char *err, size_t errlen)
-{
-	struct verify_loadctx	 lc = { .cfg = cfg, .err = err, .errlen = errlen };
-	struct verify		*v;
-	pthread_condattr_t	 ca;
-	size_t			 n = 0, i;
-	const char		*s;
-
-	config_sections(cfg, "domain ", verify_count_domain, &n);
-	if ((v = calloc(1, sizeof(*v))) == NULL ||
-	    (v->dom = calloc(n ? n : 1, sizeof(*v->dom))) == NULL) {
-		free(v);
-		snprintf(err, errlen, "verify: out of memory");
-		return NULL;
-	}
-	lc.v = v;
-	pthread_mutex_init(&v->idx_mu, NULL);
-	pthread_mutex_init(&v->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* verify_waitcv deadlines */
-	pthread_cond_init(&v->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	v->case_sensitive = verify_key_bool(&lc, "ingest", "case_sensitive_local", 0);
-	v->max_inflight = verify_key_num(&lc, "ingest", "callout_concurrency", 0, 8, 1, 1000);
-	if ((s = config_str(cfg, "ingest", "hostname", NULL)) != NULL)
-		snprintf(v->helo, sizeof(v->helo), "%s", s);
-	else if (gethostname(v->helo, sizeof(v->helo) - 1) == -1 || v->helo[0] == '\0')
-		snprintf(v->helo, sizeof(v->helo), "localhost");
-	if (n == 0)
-		verify_fail(&lc, "%s: no [domain NAME] section: the gateway would accept no mail",
-		    config_path(cfg));
-	config_sections(cfg, "domain ", verify_domain_load, &lc);
-	qsort(v->dom, v->ndom, sizeof(*v->dom), verify_domcmp);
-	for (i = 1; i < v->ndom && !lc.failed; i++)
-		if (strcmp(v->dom[i - 1].name, v->dom[i].name) == 0)
-			verify_fail(&lc, "%s: [domain %s] appears twice", config_path(cfg),
-			    v->dom[i].name);
-	if (!lc.failed)
-		verify_want_cache(&lc);
-	if (lc.failed) {
-		verify_free(v);
-		return NULL;
-	}
-	return v;
-}
-
-/* verify_free - release v (no session may use it any more) */
-void
-verify_free(struct verify *v)
-{
-	struct verify_inflight	*f;
-	size_t			 i, j;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < v->ndom; i++) {
-		for (j = 0; j < v->dom[i].nlist; j++)
-			free(v->dom[i].list[j]);
-		free(v->dom[i].list);
-		free(v->dom[i].hashes);
-	}
-	while ((f = v->inflight) != NULL) {
-		v->inflight = f->next;
-		free(f);
-	}
-	index_close(v->idx);
-	pthread_mutex_destroy(&v->idx_mu);
-	pthread_mutex_destroy(&v->mu);
-	pthread_cond_destroy(&v->cv);
-	free(v->dom);
-	free(v);
 }
 
 /* verify_listed - 1 if the normalised address is in the plain or hashed list */

@@ -440,9 +440,10 @@ smtp_screen(struct smtp_session *s, struct dnsbl_query *q)
 
 	dnsbl_finish(q, &r);
 	smtp_log(s, "dnsbl", "addr=%s action=%s score=%d threshold=%d listings=\"%s\" "
-	    "errors=\"%s\" cached=%s ms=%lld", s->addr, r.allowlisted ? "allowlisted" :
+	    "errors=\"%s\" cached=%s ms=%lld%s%s", s->addr, r.allowlisted ? "allowlisted" :
 	    r.listed ? "reject" : "pass", r.score, r.threshold, r.listings, r.errors,
-	    r.cached ? "yes" : "no", r.ms);
+	    r.cached ? "yes" : "no", r.ms, r.allowlisted ? " allowed_by=" : "",
+	    r.allowlisted ? r.allowed_by : "");
 	if (!r.listed)
 		return;
 	counters_inc(COUNTERS_REJ_DNSBL);

@@ -6,6 +6,15 @@
  * once streaming (relaxed for our AMS, plus the latest AMS's form when that
  * differs), validate the chain for cv=, then sign the AMS and the seal.
  * A chain over 50 sets cannot take another one and is not sealed.
+ * ARC-Authentication-Results: the Authentication-Results: the ingest wrote,
+ * kept in the stored object, rather than a text rebuilt from the index's
+ * verdict columns: RFC 8617 4.1.1 makes the AAR a copy of the A-R the sealer
+ * made, and that field has what the columns lose (smtp.mailfrom, header.d
+ * and header.s of each signature, header.from, the DMARC policy), which the
+ * primary's ARC override and its operators read.  The index decides whether
+ * the header may be used at all: a message the ingest did not verify gets
+ * "none" (its ingest renamed no forged header), and a verified one whose
+ * header is not where the ingest puts it gets the index's words.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +40,7 @@ int
 arc_conf_load(const struct config *cfg, struct arc_conf **out, char *err, size_t errlen)
 {
 	struct arc_conf	*a;
-	const char	*d, *s, *k, *v;
+	const char	*d, *s, *k, *v, *iv;
 	char		 host[256], why[ERRSTR_MAX - 16];
 
 	*out = NULL;
@@ -51,7 +60,10 @@ arc_conf_load(const struct config *cfg, struct arc_conf **out, char *err, size_t
 	if (gethostname(host, sizeof(host)) == -1)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
-	v = config_str(cfg, "arc", "authserv_id", config_str(cfg, "ingest", "hostname", host));
+	/* the authserv-id the ingest writes (ingest/auth.c), unless set for the seals alone */
+	iv = config_str(cfg, "auth", "authserv_id", config_str(cfg, "ingest", "hostname", host));
+	v = config_str(cfg, "arc", "authserv_id", iv);
+	snprintf(a->ingest_id, sizeof(a->ingest_id), "%s", iv);
 	if ((size_t)snprintf(a->domain, sizeof(a->domain), "%s", d) >= sizeof(a->domain) ||
 	    (size_t)snprintf(a->selector, sizeof(a->selector), "%s", s) >= sizeof(a->selector) ||
 	    (size_t)snprintf(a->authserv_id, sizeof(a->authserv_id), "%s", v) >=
@@ -187,33 +199,37 @@ out:
 	return rc;
 }
 
-/* arc_results - resinfo of our authserv-id's topmost Authentication-Results, else "none" */
-static void
-arc_results(const struct arc_conf *a, const struct dkim_hdr *h, int nh, struct buf *out)
+/*
+ * arc_ingest_results - the resinfo of the Authentication-Results: the ingest wrote, or NULL.
+ * It prepends exactly two fields, its Received: then its Authentication-Results: (RFC 8601
+ * 2.2: authserv-id [version] ";" resinfo), so only the second field of the stored object
+ * qualifies, and only for a message the ingest verified (the caller knows from the index).
+ * An Authentication-Results: anywhere else came with the message: never ours to seal, even
+ * with our authserv-id (the ingest renames those only when it verifies, RFC 8601 5).
+ */
+static const char *
+arc_ingest_results(const struct arc_conf *a, const struct dkim_hdr *h, int nh, size_t *len)
 {
 	const char	*v, *e, *semi;
-	size_t		 vl, idl = strlen(a->authserv_id);
+	size_t		 vl, idl = strlen(a->ingest_id);
 
-	for (int i = 0; i < nh; i++) {
-		if (!dkim_hdr_is(&h[i], "Authentication-Results"))
-			continue;
-		v = dkim_hdr_value(&h[i], &vl);
-		e = v + vl;
-		while (v < e && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
-			v++;
-		/* authserv-id [version] ";" resinfo (RFC 8601 2.2) */
-		if ((size_t)(e - v) <= idl || strncasecmp(v, a->authserv_id, idl) != 0 ||
-		    (v[idl] != ';' && v[idl] != ' ' && v[idl] != '\t') ||
-		    (semi = memchr(v, ';', (size_t)(e - v))) == NULL)
-			continue;
-		for (v = semi + 1; v < e && strchr(" \t\r\n", *v); v++)
-			;
-		if (v < e) {
-			(void)buf_add(out, v, (size_t)(e - v));
-			return;
-		}
-	}
-	(void)buf_addstr(out, "none");
+	if (nh < 2 || !dkim_hdr_is(&h[0], "Received") ||
+	    !dkim_hdr_is(&h[1], "Authentication-Results"))
+		return NULL;
+	v = dkim_hdr_value(&h[1], &vl);
+	e = v + vl;
+	while (v < e && strchr(" \t\r\n", *v))
+		v++;
+	/* and it names the ingest's authserv-id: a config that changed since says so */
+	if ((size_t)(e - v) <= idl || strncasecmp(v, a->ingest_id, idl) != 0 ||
+	    strchr("; \t\r\n", v[idl]) == NULL || (semi = memchr(v, ';', (size_t)(e - v))) == NULL)
+		return NULL;
+	for (v = semi + 1; v < e && strchr(" \t\r\n", *v); v++)
+		;
+	while (e > v && strchr(" \t\r\n", e[-1]))
+		e--;
+	*len = (size_t)(e - v);
+	return v < e ? v : NULL;
 }
 
 /* arc_fold_list - h= value: names joined by ':', folded before a line passes 78 columns */
@@ -328,9 +344,11 @@ arc_clean_results(struct buf *out, const char *results)
 }
 
 int
-arc_seal(const struct arc_conf *a, int fd, off_t size, const char *results, time_t now,
+arc_seal(const struct arc_conf *a, int fd, off_t size, const char *verdicts, time_t now,
     struct buf *out, struct arc_result *res, char *err, size_t errlen)
 {
+	const char		*ar;
+	size_t			 arlen;
 	struct buf		 hb, rs;
 	struct dkim_hdr		*h = NULL;
 	struct dkim_body	 ours, theirs;
@@ -373,10 +391,13 @@ arc_seal(const struct arc_conf *a, int fd, off_t size, const char *results, time
 	    dkim_body_final(&ours, bh) == -1 || (two && dkim_body_final(&theirs, bh2) == -1))
 		goto out;
 	cv = arc_chain_validate(ch, h, nh, two ? bh2 : bh, a->keyfn, a->keyarg);
-	if (results != NULL)
-		rc = arc_clean_results(&rs, results);
+	/* not verified: "none"; verified: the ingest's own header, else the stored words */
+	if (verdicts == NULL)
+		rc = buf_addstr(&rs, "none");
+	else if ((ar = arc_ingest_results(a, h, nh, &arlen)) != NULL)
+		rc = buf_add(&rs, ar, arlen);
 	else
-		rc = (arc_results(a, h, nh, &rs), 0);
+		rc = arc_clean_results(&rs, verdicts);
 	if (rc == -1 || buf_add(&rs, "", 0) == -1 ||
 	    (rc = arc_make(a, ch, h, nh, ch->n + 1, cv, rs.data, bh, now, out)) == -1) {
 		snprintf(err, errlen, "building the ARC set failed");

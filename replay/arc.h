@@ -5,7 +5,7 @@
  * door although the message now comes from the gateway's address.
  *
  * [arc] domain, selector, key_file turn sealing on (key: RSA or Ed25519 PEM);
- * authserv_id (default [ingest] hostname) names the verdicts to carry;
+ * authserv_id (default [auth] authserv_id, else [ingest] hostname) names the AAR;
  * skip_targets lists route targets (as written in [routes] or drain --to)
  * that get no seal.  Key records of an existing chain are looked up through a
  * dkim_keyfn ([dns] nameserver, else the system resolver).
@@ -34,6 +34,7 @@ struct arc_conf {
 	char		 domain[MXS_DOMAIN_MAX + 1];
 	char		 selector[64];
 	char		 authserv_id[MXS_DOMAIN_MAX + 1];
+	char		 ingest_id[MXS_DOMAIN_MAX + 1];	/* the one the ingest writes ([auth]) */
 	struct dkim_key	*key;
 	dkim_keyfn	 keyfn;		/* key records of an existing chain */
 	void		*keyarg;
@@ -55,11 +56,13 @@ void	arc_conf_free(struct arc_conf *);
 int	arc_skip(const struct arc_conf *, const char *target);
 /*
  * arc_seal - the ARC set for the message in fd (size bytes) appended to out, header fields
- * ending in CRLF, ready to go before the message.  results is the RFC 8601 resinfo text
- * ("spf=pass smtp.mailfrom=...; dkim=..."); NULL takes it from the message's topmost
- * Authentication-Results of our authserv_id, else "none".  0 ok, -1 + err (no seal).
+ * ending in CRLF, ready to go before the message.  verdicts: NULL when the ingest did not
+ * verify the message (the AAR says "none"); else the verdicts stored in the index as RFC
+ * 8601 resinfo ("spf=pass; dkim=pass; dmarc=pass"), and the AAR carries the
+ * Authentication-Results: the ingest wrote (the second field, under its Received:), or
+ * verdicts when that is missing.  0 ok, -1 + err (no seal).
  */
-int	arc_seal(const struct arc_conf *, int fd, off_t size, const char *results, time_t now,
+int	arc_seal(const struct arc_conf *, int fd, off_t size, const char *verdicts, time_t now,
 	    struct buf *out, struct arc_result *, char *err, size_t errlen);
 
 /* the ARC sets found in a message (arc_chain.c) */

@@ -81,7 +81,7 @@ check_gateways(struct check_ctx *cx, char *err, size_t errlen)
 {
 	const char	*v = config_str(cx->cfg, "check", "gateways", "");
 	char		*p = cx->gwbuf, *end = cx->gwbuf + sizeof(cx->gwbuf);
-	size_t		 n;
+	int		 r;
 
 	cx->hostname = config_str(cx->cfg, "ingest", "hostname", NULL);
 	if (cx->hostname == NULL || dns_name_check(cx->hostname) != 0) {
@@ -90,29 +90,17 @@ check_gateways(struct check_ctx *cx, char *err, size_t errlen)
 		return -1;
 	}
 	cx->gateways[cx->ngateways++] = cx->hostname;
-	while (*v) {
-		while (*v == ',' || isspace((unsigned char)*v))
-			v++;
-		n = strcspn(v, ", \t");
-		if (n == 0)
-			break;
-		if (cx->ngateways == CHECK_GATEWAYS_MAX || n > MXS_DOMAIN_MAX ||
-		    (size_t)(end - p) < n + 1) {
-			snprintf(err, errlen, "%s: [check] gateways: at most %d names",
-			    config_path(cx->cfg), CHECK_GATEWAYS_MAX - 1);
-			return -1;
-		}
-		memcpy(p, v, n);
-		p[n] = '\0';
-		if (dns_name_check(p) != 0) {
+	/* config_check() has refused a bad list (config_schema_gateways) */
+	while (cx->ngateways < CHECK_GATEWAYS_MAX && (size_t)(end - p) > MXS_DOMAIN_MAX &&
+	    (r = dns_name_list_next(&v, p, MXS_DOMAIN_MAX + 1)) != 0) {
+		if (r < 0) {
 			snprintf(err, errlen, "%s: [check] gateways: \"%s\" is not a host name",
 			    config_path(cx->cfg), p);
 			return -1;
 		}
 		if (strcasecmp(p, cx->hostname) != 0)
 			cx->gateways[cx->ngateways++] = p;
-		p += n + 1;
-		v += n;
+		p += strlen(p) + 1;
 	}
 	return 0;
 }
@@ -136,10 +124,21 @@ check_domain_cb(const char *sec, void *arg)
 	snprintf(d->names[d->n++], sizeof(d->names[0]), "%s", name);
 }
 
-int
-check_run(const struct config *cfg, const char *domain, struct check_report *rep,
-    char *err, size_t errlen)
+/* check_stopped - has serve asked the run to end (check_serve_stop)? */
+static int
+check_stopped(const int *stop)
 {
+	return stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0;
+}
+
+int
+check_run(const struct config *cfg, const char *domain, const int *stop,
+    struct check_report *rep, char *err, size_t errlen)
+{
+	/* gateway-wide areas; TLS first: DANE compares against the certificate it fetched */
+	static void		(*const areas[])(struct check_ctx *) = {
+		check_tls, check_dane, check_store, check_primary, check_fcrdns,
+	};
 	struct check_ctx	 cx;
 	struct check_domains	*d;
 	int			 rc = -1;
@@ -167,15 +166,18 @@ check_run(const struct config *cfg, const char *domain, struct check_report *rep
 	curl_global_init(CURL_GLOBAL_DEFAULT);	/* thread-safe since curl 7.84; a no-op after once */
 	if ((cx.dns = dns_open(cfg, err, errlen)) == NULL)
 		goto out;
-	check_tls(&cx);
-	check_dane(&cx);
-	check_store(&cx);
-	check_primary(&cx);
-	check_fcrdns(&cx);
-	for (size_t i = 0; i < d->n; i++) {
+	dns_set_stop(cx.dns, stop);
+	for (size_t i = 0; i < sizeof(areas) / sizeof(*areas) && !check_stopped(stop); i++)
+		areas[i](&cx);
+	for (size_t i = 0; i < d->n && !check_stopped(stop); i++) {
 		check_mx(&cx, d->names[i]);
 		check_sts(&cx, d->names[i]);
 		check_recipients(&cx, d->names[i]);
+	}
+	if (check_stopped(stop)) {
+		check_report_free(rep);
+		snprintf(err, errlen, "stopped");
+		goto out;
 	}
 	rc = 0;
 out:
@@ -238,7 +240,7 @@ cli_check(struct cli *c)
 
 	if (c->nargs != 0)
 		return cli_err(c, CLI_USAGE, "no operands expected");
-	if (check_run(c->cfg, c->f.domain, &rep, err, sizeof(err)) != 0)
+	if (check_run(c->cfg, c->f.domain, NULL, &rep, err, sizeof(err)) != 0)
 		return cli_err(c, CLI_CONFIG, "%s", err);
 	if (c->json) {
 		json_t *j = check_report_json(&rep);

@@ -7,7 +7,8 @@
  * `mxspool-replay check` command.  Areas, one file each:
  *   check_dns.c    MX (listed, preference, hosts resolve, FCrDNS, TTLs)
  *   check_sts.c    MTA-STS policy (RFC 8461), TLS-RPT (RFC 8460)
- *   check_tls.c    STARTTLS certificate of the gateway, DANE (RFC 7672), primary EHLO
+ *   check_tls.c    STARTTLS certificate of the gateway, primary EHLO
+ *   check_dane.c   DANE (RFC 7672): DNSSEC-validated TLSA records against that certificate
  *   check_local.c  object store canary, fallback spool room, recipient sources
  * Every result is PASS, WARN or FAIL with its evidence (records, dates,
  * replies) and, unless PASS, what to do about it.  Every network wait is
@@ -73,9 +74,11 @@ void	check_add(struct check_ctx *, const char *name, const char *domain,
 	    enum check_status, const char *fix, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
 
-/* check_run - every area; domain NULL: all [domain X] sections.  0 ok, -1 + err */
-int	check_run(const struct config *, const char *domain, struct check_report *,
-	    char *err, size_t errlen);
+/* check_run - every area; domain NULL: all [domain X] sections.  0 ok, -1 + err.
+ * stop (NULL for none, read atomically): once nonzero, DNS waits end and no further
+ * area starts (-1, err "stopped"); the other waits stay bounded by [check] timeout */
+int	check_run(const struct config *, const char *domain, const int *stop,
+	    struct check_report *, char *err, size_t errlen);
 void	check_report_free(struct check_report *);
 /* check_report_worst - the worst status in the report */
 enum check_status check_report_worst(const struct check_report *);

@@ -29,7 +29,8 @@
 #include "index_verify.h"
 #include "objstore.h"
 #include "spool.h"
-#include "callout.h"
+#include "route.h"
+#include "smtpc.h"
 #include "rcpt_verify.h"
 #include "check.h"
 
@@ -178,18 +179,19 @@ check_cache_cb(const char *addr, const struct index_verify_entry *e, void *arg)
 static void
 check_callout(struct check_ctx *cx, const char *domain, const char *sec, const char *url)
 {
-	struct callout_target	 t;
+	struct deliver_route	 t;
 	struct check_cache	 cc = { 0, 0 };
 	struct index		*ix;
 	char			 why[ERRSTR_MAX], ixerr[ERRSTR_MAX], path[1024];
 	long long		 ttl = config_duration(cx->cfg, sec, "positive_ttl", 7 * 86400, 0,
 				    3650LL * 86400);
 
-	if (callout_parse_url(url, &t, why, sizeof(why)) != 0) {
-		check_add(cx, "callout", domain, CHECK_FAIL, "fix the callout url", "%s", why);
+	if (route_parse_smtp(url, &t) != 0) {
+		check_add(cx, "callout", domain, CHECK_FAIL, "fix the callout url",
+		    "\"%s\": want smtp://host[:port] (port 1-65535)", url);
 		return;
 	}
-	if (callout_probe(&t, cx->hostname, cx->timeout * 1000, why, sizeof(why)) == 0) {
+	if (smtpc_probe(&t, cx->hostname, cx->timeout * 1000, why, sizeof(why)) == 0) {
 		check_add(cx, "callout", domain, CHECK_PASS, NULL, "callout %s answers EHLO", url);
 		return;
 	}

@@ -12,14 +12,18 @@
  * change.  The first run starts at once; each run opens its own index handle.
  * Off unless [replay] check_interval is set: a run talks to DNS, the gateway,
  * the store and the primary, which an operator enables knowingly (the example
- * config and `make run` set 1h).  Stopping waits for a run in progress: each of
- * its waits is bounded by [check] timeout or [dns] timeout.
+ * config and `make run` set 1h).  The pause between runs is on CLOCK_MONOTONIC
+ * (a wall-clock step neither skips nor repeats a run) and ends at once when
+ * serve stops; a run in progress is told to stop too (check_run's stop flag:
+ * its DNS waits end and no further area starts), so stopping waits at most for
+ * the one connection step under way, bounded by [check] timeout.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "msgid.h"
 #include "index.h"
@@ -33,8 +37,8 @@ struct check_serve {
 	long long		 interval;
 	pthread_t		 t;
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	int			 stop;
+	pthread_cond_t		 cv;		/* CLOCK_MONOTONIC */
+	int			 stop;		/* written under mu, atomically: the run reads it */
 };
 
 /* check_serve_once - one run, its report stored */
@@ -47,7 +51,9 @@ check_serve_once(struct check_serve *cs, char *lasterr, size_t lasterrlen)
 	json_t			*j;
 	char			*s;
 
-	if (check_run(cs->cfg, NULL, &rep, err, sizeof(err)) != 0) {
+	if (check_run(cs->cfg, NULL, &cs->stop, &rep, err, sizeof(err)) != 0) {
+		if (__atomic_load_n(&cs->stop, __ATOMIC_RELAXED))
+			return;		/* serve is stopping: keep the last complete report */
 		if (strcmp(err, lasterr) != 0)
 			log_warnx("- replay check failed reason=\"%s\"", err);
 		snprintf(lasterr, lasterrlen, "%s", err);
@@ -81,8 +87,7 @@ check_serve_thread(void *arg)
 	for (;;) {
 		check_serve_once(cs, lasterr, sizeof(lasterr));
 		pthread_mutex_lock(&cs->mu);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += cs->interval;
+		clock_after(CLOCK_MONOTONIC, cs->interval * 1000, &ts);
 		while (!cs->stop && pthread_cond_timedwait(&cs->cv, &cs->mu, &ts) == 0)
 			;
 		if (cs->stop) {
@@ -96,7 +101,8 @@ check_serve_thread(void *arg)
 struct check_serve *
 check_serve_start(const struct config *cfg)
 {
-	struct check_serve *cs;
+	struct check_serve	*cs;
+	pthread_condattr_t	 ca;
 
 	if ((cs = calloc(1, sizeof(*cs))) == NULL)
 		return NULL;
@@ -104,7 +110,10 @@ check_serve_start(const struct config *cfg)
 	cs->interval = config_duration(cfg, "replay", "check_interval", CHECK_INTERVAL_DEFAULT,
 	    0, 7 * 86400);
 	pthread_mutex_init(&cs->mu, NULL);
-	pthread_cond_init(&cs->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cs->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (cs->interval == 0 || pthread_create(&cs->t, NULL, check_serve_thread, cs) != 0) {
 		if (cs->interval != 0)
 			log_warnx("- replay check reason=\"cannot start the thread\"");
@@ -120,7 +129,7 @@ check_serve_stop(struct check_serve *cs)
 	if (cs == NULL)
 		return;
 	pthread_mutex_lock(&cs->mu);
-	cs->stop = 1;
+	__atomic_store_n(&cs->stop, 1, __ATOMIC_RELAXED);
 	pthread_cond_signal(&cs->cv);
 	pthread_mutex_unlock(&cs->mu);
 	pthread_join(cs->t, NULL);

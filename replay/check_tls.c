@@ -1,18 +1,16 @@
 /*
- * check_tls.c - readiness areas "TLS", "DANE" and "Primary".
+ * check_tls.c - readiness areas "TLS" and "Primary".
  *
  * Entry points: check_tls() connects to this gateway's SMTP listener as a
  * sending MTA would (EHLO, STARTTLS) and checks the certificate it serves:
  * valid for the [ingest] hostname ("tls_name"), chaining to [check] ca_file
  * or the system CAs ("tls_chain"), not expiring within CHECK_CERT_DAYS days
  * ("tls_expiry"; FAIL inside: renewal must happen before an outage finds it);
- * it keeps the certificate for check_dane(), which compares the TLSA records
- * of _25._tcp.HOSTNAME (RFC 7672 3.1) with it.  check_primary() asks each
+ * it keeps the certificate for check_dane() (check_dane.c).  check_primary() asks each
  * [routes] target for EHLO: WARN at most, the primary is down in an outage.
- * The SMTP conversation reuses the replay client (deliver_io.h, deliver.h):
- * every step bounded by [check] timeout.  DNSSEC: common/dns.c does not
- * report the AD bit, so DANE compares the records and says it did not
- * validate their signatures.
+ * The SMTP conversation is the one client's (common/smtpc.h: connect,
+ * EHLO, STARTTLS; deliver.h for the primary): every step bounded by
+ * [check] timeout.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +24,7 @@
 #include "route.h"
 #include "dns.h"
 #include "deliver.h"
-#include "deliver_io.h"
+#include "smtpc.h"
 #include "check.h"
 
 #define CHECK_CERT_DAYS	21	/* renew before this; Let's Encrypt renews at 30 */
@@ -56,54 +54,25 @@ check_listen_addr(const struct config *cfg, struct deliver_route *r)
 	return route_parse(spec, r);
 }
 
-/* check_smtp_step - send cmd (or nothing), want a reply of class want; 0 ok, -1 (why in io) */
-static int
-check_smtp_step(struct deliver_io *io, const char *cmd, int want, struct deliver_reply *r,
-    int timeout)
-{
-	char text[256];
-
-	if (cmd && deliver_io_write(io, cmd, strlen(cmd), timeout) == -1)
-		return -1;
-	deliver_reply_free(r);
-	deliver_reply_init(r);
-	if (deliver_io_reply(io, r, timeout) == -1)
-		return -1;
-	if (r->code / 100 != want) {
-		deliver_reply_text(r, text, sizeof(text));
-		snprintf(io->why, sizeof(io->why), "%s%.*s answered %d %.160s", cmd ? "" : "greeting",
-		    cmd ? (int)strcspn(cmd, "\r") % 32 : 0, cmd ? cmd : "", r->code, text);
-		return -1;
-	}
-	return 0;
-}
-
 /* check_starttls - connect, EHLO, STARTTLS, handshake without verifying; 0 or -1 (why) */
 static int
-check_starttls(struct check_ctx *cx, struct deliver_io *io, const struct deliver_route *rt)
+check_starttls(struct check_ctx *cx, struct smtpc *io, const struct deliver_route *rt)
 {
-	struct deliver_opts	o;
-	struct deliver_reply	r;
-	char			ehlo[300];
-	int			rc = -1;
+	struct smtpc_reply	r;
+	int			rc = -1, t = cx->timeout * 1000;
 
-	memset(&o, 0, sizeof(o));
-	deliver_reply_init(&r);
-	snprintf(ehlo, sizeof(ehlo), "EHLO %s\r\n", cx->hostname);
-	if (deliver_io_connect(io, rt, NULL, cx->timeout) == -1 ||
-	    check_smtp_step(io, NULL, 2, &r, cx->timeout) == -1 ||
-	    check_smtp_step(io, ehlo, 2, &r, cx->timeout) == -1)
+	smtpc_reply_init(&r);
+	if (smtpc_open(io, &r, rt, NULL, cx->hostname, t, t) == -1)
 		goto out;
-	if (r.text.data == NULL || !strcasestr(r.text.data, "STARTTLS")) {
+	if (!(io->caps & SMTPC_CAP_STARTTLS)) {
 		snprintf(io->why, sizeof(io->why), "EHLO reply does not offer STARTTLS");
 		goto out;
 	}
-	if (check_smtp_step(io, "STARTTLS\r\n", 2, &r, cx->timeout) == -1 ||
-	    deliver_io_starttls(io, cx->hostname, &o, cx->timeout) == -1)
+	if (smtpc_starttls(io, &r, cx->hostname, 0, NULL, t) != 0)
 		goto out;
 	rc = 0;
 out:
-	deliver_reply_free(&r);
+	smtpc_reply_free(&r);
 	return rc;
 }
 
@@ -203,7 +172,8 @@ void
 check_tls(struct check_ctx *cx)
 {
 	struct deliver_route	rt;
-	struct deliver_io	io;
+	struct smtpc		io;
+	struct smtpc_reply	r;
 	X509			*cert;
 
 	if (check_listen_addr(cx->cfg, &rt) != 0) {
@@ -211,12 +181,14 @@ check_tls(struct check_ctx *cx)
 		    "gateway's SMTP listener", "cannot tell where this gateway listens");
 		return;
 	}
-	deliver_io_init(&io);
+	smtpc_init(&io);
+	smtpc_reply_init(&r);
 	if (check_starttls(cx, &io, &rt) == -1) {
 		check_add(cx, "tls", NULL, CHECK_FAIL, "start the ingest with [ingest] tls_cert "
 		    "and tls_key; senders enforcing MTA-STS or DANE need STARTTLS",
 		    "%s: %s", rt.target, io.why);
-		deliver_io_close(&io, 0);
+		smtpc_close(&io, 0);
+		smtpc_reply_free(&r);
 		return;
 	}
 	check_add(cx, "tls", NULL, CHECK_PASS, NULL, "%s: STARTTLS %s", rt.target, io.tls_info);
@@ -225,75 +197,8 @@ check_tls(struct check_ctx *cx)
 		check_cert_keep(cx, cert);
 		X509_free(cert);
 	}
-	deliver_io_write(&io, "QUIT\r\n", 6, cx->timeout);
-	deliver_io_close(&io, 1);
-}
-
-/* check_tlsa_match - does one TLSA record match the kept certificate? */
-static int
-check_tlsa_match(const struct check_ctx *cx, const struct dns_rr *rr)
-{
-	const unsigned char	*data = rr->selector == 0 ? cx->cert_der : cx->spki_der;
-	size_t			 len = rr->selector == 0 ? cx->cert_len : cx->spki_len;
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	unsigned int		 mdlen = 0;
-
-	if (rr->usage != 1 && rr->usage != 3)	/* trust-anchor records: not the leaf */
-		return 0;
-	if (rr->mtype == 0)
-		return rr->len == len && memcmp(rr->data, data, len) == 0;
-	if (EVP_Digest(data, len, md, &mdlen, rr->mtype == 1 ? EVP_sha256() : EVP_sha512(),
-	    NULL) != 1 || (rr->mtype != 1 && rr->mtype != 2))
-		return 0;
-	return rr->len == mdlen && memcmp(rr->data, md, mdlen) == 0;
-}
-
-void
-check_dane(struct check_ctx *cx)
-{
-	struct dns_answer	a;
-	char			name[DNS_NAME_MAX + 1], fix[CHECK_EVIDENCE_MAX], hex[2 * 32 + 1];
-	unsigned char		md[32];
-	unsigned int		mdlen = 0;
-	size_t			i;
-
-	snprintf(name, sizeof(name), "_25._tcp.%s", cx->hostname);
-	dns_lookup(cx->dns, name, DNS_T_TLSA, &a);
-	if (a.status == DNS_NXDOMAIN || a.status == DNS_NODATA)
-		check_add(cx, "dane", NULL, CHECK_PASS, NULL, "no TLSA at %s: DANE not in use",
-		    name);
-	else if (a.status != DNS_OK)
-		check_add(cx, "dane", NULL, CHECK_WARN, "check the zone's TLSA records",
-		    "TLSA lookup of %s: %s %s", name, dns_status_name(a.status), a.why);
-	else if (cx->cert_der == NULL)
-		check_add(cx, "dane", NULL, CHECK_FAIL, "fix the TLS check first", "%s has %zu "
-		    "TLSA records but no certificate could be fetched to compare", name, a.n);
-	else {
-		for (i = 0; i < a.n && !check_tlsa_match(cx, &a.rr[i]); i++)
-			;
-		EVP_Digest(cx->spki_der, cx->spki_len, md, &mdlen, EVP_sha256(), NULL);
-		for (unsigned int k = 0; k < mdlen && k < 32; k++)
-			snprintf(hex + 2 * k, 3, "%02x", md[k]);
-		snprintf(fix, sizeof(fix), "publish \"%s. TLSA 3 1 1 %s\" (the served key) before "
-		    "removing the old record: DANE senders refuse a gateway no record matches",
-		    name, hex);
-		size_t ee = 0;
-
-		for (size_t k = 0; k < a.n; k++)
-			ee += a.rr[k].usage == 1 || a.rr[k].usage == 3;
-		if (i < a.n)
-			check_add(cx, "dane", NULL, CHECK_PASS, NULL, "TLSA %u %u %u at %s matches "
-			    "the served certificate (DNSSEC signatures not validated by this check)",
-			    a.rr[i].usage, a.rr[i].selector, a.rr[i].mtype, name);
-		else if (ee == 0)	/* only trust-anchor records: they name a CA, not the leaf */
-			check_add(cx, "dane", NULL, CHECK_WARN, "compare the CA of the served chain "
-			    "with the TLSA records by hand, or publish a 3 1 1 record", "%s has only "
-			    "trust-anchor TLSA records (usage 0/2): not compared by this check", name);
-		else
-			check_add(cx, "dane", NULL, CHECK_FAIL, fix, "none of the %zu TLSA records "
-			    "at %s matches the served certificate", a.n, name);
-	}
-	dns_answer_free(&a);
+	smtpc_quit(&io, &r, cx->timeout * 1000);
+	smtpc_reply_free(&r);
 }
 
 /* check_route_cb - config_foreach over [routes]: EHLO each target once */

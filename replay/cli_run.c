@@ -410,6 +410,8 @@ cli_drain(struct cli *c)
 		return cli_err(c, CLI_UNAVAILABLE, "cannot start (see the log above)");
 	if (p.tty)
 		fputc('\n', stdout);
+	if (*st.blocked != '\0' && st.done == 0)
+		return cli_err(c, CLI_TEMPFAIL, "delivered nothing: %s", st.blocked);
 	left = st.deferred > 0 ? cli_drain_left(c, &sc.filter, sc.flush_before) : 0;
 	printf("drain: %lld message%s attempted: %lld recipients delivered, %lld deferred,"
 	    " %lld quarantined, %lld expired", (long long)st.done, st.done == 1 ? "" : "s",
@@ -420,6 +422,8 @@ cli_drain(struct cli *c)
 	else if (left < 0)
 		printf("; index busy: what is left deferred is unknown");
 	printf("%s\n", cli_stop ? " (interrupted: run drain again to resume)" : "");
+	if (*st.blocked != '\0')
+		return cli_err(c, CLI_TEMPFAIL, "stopped: %s", st.blocked);
 	if (cli_stop || left != 0)
 		return CLI_TEMPFAIL;
 	return st.quarantined > 0 ? CLI_DATAERR : CLI_OK;

@@ -27,16 +27,7 @@
 #include "log.h"
 #include "mailaddr.h"
 #include "deliver.h"
-#include "deliver_io.h"
-
-#define DELIVER_EXT_SIZE	0x001
-#define DELIVER_EXT_8BITMIME	0x002
-#define DELIVER_EXT_SMTPUTF8	0x004
-#define DELIVER_EXT_DSN		0x008
-#define DELIVER_EXT_PIPELINING	0x010
-#define DELIVER_EXT_STARTTLS	0x020
-#define DELIVER_EXT_AUTH_PLAIN	0x040
-#define DELIVER_EXT_AUTH_LOGIN	0x080
+#include "smtpc.h"
 
 /* RCPT commands per pipelined group (RFC 2920 3.1: keep within the TCP window) */
 #define DELIVER_PIPE_GROUP	100
@@ -48,11 +39,10 @@
 #define DELIVER_CRED_MAX	512
 
 struct deliver_conn {
-	struct deliver_io	 io;
-	struct deliver_reply	 rep;
+	struct smtpc	 io;
+	struct smtpc_reply	 rep;
 	struct deliver_route	 route;
 	struct deliver_opts	 opts;
-	unsigned		 ext;
 	int			 broken;
 	int			 ntx;
 };
@@ -74,14 +64,7 @@ deliver_fail(struct deliver_conn *c, const char *fmt, ...)
 static int
 deliver_cmd(struct deliver_conn *c, const char *line)
 {
-	char	buf[SMTP_CMDLINE_MAX + 2];
-	size_t	n = strlen(line);
-
-	if (n + 2 > sizeof(buf))
-		return deliver_fail(c, "command longer than %d bytes", SMTP_CMDLINE_MAX);
-	memcpy(buf, line, n);
-	memcpy(buf + n, "\r\n", 2);
-	if (deliver_io_write(&c->io, buf, n + 2, c->opts.command_timeout) == -1)
+	if (smtpc_send(&c->io, line, c->opts.command_timeout * 1000) == -1)
 		return c->broken = 1, -1;
 	return 0;
 }
@@ -90,12 +73,8 @@ deliver_cmd(struct deliver_conn *c, const char *line)
 static int
 deliver_reply(struct deliver_conn *c, int timeout, const char *after)
 {
-	char tmp[ERRSTR_MAX];
-
-	if (deliver_io_reply(&c->io, &c->rep, timeout) == -1) {
-		snprintf(tmp, sizeof(tmp), "%s", c->io.why);
-		return deliver_fail(c, "%s: %s", after, tmp);
-	}
+	if (smtpc_cmd(&c->io, &c->rep, NULL, timeout * 1000, after) == -1)
+		return c->broken = 1, -1;
 	if (c->rep.code == 421)
 		c->broken = 1;		/* RFC 5321 3.8: the server is closing */
 	return 0;
@@ -105,9 +84,8 @@ deliver_reply(struct deliver_conn *c, int timeout, const char *after)
 static int
 deliver_quiet(struct deliver_conn *c, const char *after)
 {
-	if (deliver_io_pending(&c->io) > 0)
-		return deliver_fail(c, "%s: primary sent %zu unexpected bytes after its reply",
-		    after, deliver_io_pending(&c->io));
+	if (smtpc_quiet(&c->io, after) == -1)
+		return c->broken = 1, -1;
 	return 0;
 }
 
@@ -115,114 +93,42 @@ deliver_quiet(struct deliver_conn *c, const char *after)
 static int
 deliver_refused(struct deliver_conn *c, const char *what)
 {
-	char text[200];
-
-	deliver_reply_text(&c->rep, text, sizeof(text));
-	snprintf(c->io.why, sizeof(c->io.why), "%s: %d %s%s%s", what, c->rep.code,
-	    c->rep.enhanced, c->rep.enhanced[0] ? " " : "", text);
-	return -1;
-}
-
-/* deliver_ehlo_ext - the extensions of a 2xx EHLO/LHLO reply (RFC 5321 4.1.1.1) */
-static void
-deliver_ehlo_ext(struct deliver_conn *c)
-{
-	const char	*p = c->rep.text.data, *end, *nl, *kw;
-	char		 line[256];
-	size_t		 n;
-	int		 first = 1;
-
-	c->ext = 0;
-	end = p != NULL ? p + c->rep.text.len : NULL;	/* "250" alone: no text, no buffer */
-	for (; p != NULL && p < end; p = nl + 1, first = 0) {
-		if ((nl = memchr(p, '\n', end - p)) == NULL)
-			nl = end;
-		if (first)
-			continue;	/* the domain and greeting */
-		n = (size_t)(nl - p) < sizeof(line) - 1 ? (size_t)(nl - p) : sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		kw = line;
-		if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == '\0' || kw[4] == ' '))
-			c->ext |= DELIVER_EXT_SIZE;
-		else if (strcasecmp(kw, "8BITMIME") == 0)
-			c->ext |= DELIVER_EXT_8BITMIME;
-		else if (strcasecmp(kw, "SMTPUTF8") == 0)
-			c->ext |= DELIVER_EXT_SMTPUTF8;
-		else if (strcasecmp(kw, "DSN") == 0)
-			c->ext |= DELIVER_EXT_DSN;
-		else if (strcasecmp(kw, "PIPELINING") == 0)
-			c->ext |= DELIVER_EXT_PIPELINING;
-		else if (strcasecmp(kw, "STARTTLS") == 0)
-			c->ext |= DELIVER_EXT_STARTTLS;
-		else if (strncasecmp(kw, "AUTH", 4) == 0 && (kw[4] == ' ' || kw[4] == '=')) {
-			if (strcasestr(kw, " PLAIN") || strcasestr(kw, "=PLAIN"))
-				c->ext |= DELIVER_EXT_AUTH_PLAIN;
-			if (strcasestr(kw, " LOGIN") || strcasestr(kw, "=LOGIN"))
-				c->ext |= DELIVER_EXT_AUTH_LOGIN;
-		}
-	}
+	return smtpc_refused(&c->io, &c->rep, what);
 }
 
 /* deliver_hello - EHLO (HELO if refused) or LHLO; 0 ok, -1 with *code */
 static int
 deliver_hello(struct deliver_conn *c, int *code)
 {
-	char	line[SMTP_CMDLINE_MAX], host[256];
-	const char *name = c->opts.helo_name;
-
-	if (name == NULL || name[0] == '\0') {
-		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
-		name = host;
-	}
-	snprintf(line, sizeof(line), "%s %s", c->route.proto == DELIVER_LMTP ? "LHLO" : "EHLO",
-	    name);
-	if (deliver_cmd(c, line) == -1 || deliver_reply(c, c->opts.command_timeout, "EHLO") == -1)
-		return -1;
-	if (c->rep.code / 100 == 2) {
-		deliver_ehlo_ext(c);
-		return deliver_quiet(c, "EHLO");
-	}
-	if (c->route.proto == DELIVER_SMTP && c->rep.code / 100 == 5) {
-		snprintf(line, sizeof(line), "HELO %s", name);
-		c->ext = 0;
-		if (deliver_cmd(c, line) == -1 ||
-		    deliver_reply(c, c->opts.command_timeout, "HELO") == -1)
-			return -1;
-		if (c->rep.code / 100 == 2)
-			return deliver_quiet(c, "HELO");
-	}
-	*code = c->rep.code;
-	return deliver_refused(c, c->route.proto == DELIVER_LMTP ? "LHLO" : "EHLO/HELO");
+	if (smtpc_hello(&c->io, &c->rep, c->opts.helo_name, c->route.proto == DELIVER_LMTP,
+	    c->opts.command_timeout * 1000) == 0)
+		return 0;
+	c->broken = 1;
+	*code = c->rep.code / 100 == 2 ? 0 : c->rep.code;	/* 2xx: failed after it */
+	return -1;
 }
 
 /* deliver_starttls - RFC 3207; 0 ok (or TLS not used), -1 with *code */
 static int
 deliver_starttls(struct deliver_conn *c, int *code)
 {
+	int rc;
+
 	if (c->opts.tls == DELIVER_TLS_NONE)
 		return 0;
-	if (!(c->ext & DELIVER_EXT_STARTTLS)) {
+	if (!(c->io.caps & SMTPC_CAP_STARTTLS)) {
 		if (c->opts.tls == DELIVER_TLS_OPPORTUNISTIC)
 			return 0;
 		return deliver_fail(c, "primary does not offer STARTTLS (tls = required)");
 	}
-	if (deliver_cmd(c, "STARTTLS") == -1 ||
-	    deliver_reply(c, c->opts.command_timeout, "STARTTLS") == -1)
-		return -1;
-	if (c->rep.code != 220) {
-		if (c->opts.tls == DELIVER_TLS_OPPORTUNISTIC && c->rep.code != 421)
-			return 0;	/* like Postfix "may": carry on in plaintext */
+	rc = smtpc_starttls(&c->io, &c->rep, c->route.host, c->opts.tls_verify, c->opts.ca_file,
+	    c->opts.command_timeout * 1000);
+	if (rc == 1 && c->opts.tls == DELIVER_TLS_OPPORTUNISTIC && c->rep.code != 421)
+		return 0;	/* like Postfix "may": carry on in plaintext */
+	if (rc != 0) {
 		*code = c->rep.code;
-		return deliver_refused(c, "STARTTLS");
-	}
-	/* RFC 3207 4.2: bytes after the 220 came before the handshake: injection */
-	if (deliver_quiet(c, "STARTTLS") == -1)
-		return -1;
-	if (deliver_io_starttls(&c->io, c->route.host, &c->opts, c->opts.command_timeout) == -1)
 		return c->broken = 1, -1;
+	}
 	return deliver_hello(c, code);
 }
 
@@ -250,7 +156,7 @@ deliver_auth(struct deliver_conn *c, int *code)
 	if ((ul = strlen(u)) > DELIVER_CRED_MAX || (pl = strlen(pw)) > DELIVER_CRED_MAX)
 		return deliver_fail(c, "auth_user or auth_password longer than %d bytes",
 		    DELIVER_CRED_MAX);
-	if (c->ext & DELIVER_EXT_AUTH_PLAIN) {
+	if (c->io.caps & SMTPC_CAP_AUTH_PLAIN) {
 		raw[0] = '\0';
 		memcpy(raw + 1, u, ul);
 		raw[ul + 1] = '\0';
@@ -260,7 +166,7 @@ deliver_auth(struct deliver_conn *c, int *code)
 		if (deliver_cmd(c, line) == -1 || deliver_reply(c, c->opts.command_timeout,
 		    "AUTH") == -1)
 			goto out;
-	} else if (c->ext & DELIVER_EXT_AUTH_LOGIN) {
+	} else if (c->io.caps & SMTPC_CAP_AUTH_LOGIN) {
 		if (deliver_cmd(c, "AUTH LOGIN") == -1 || deliver_reply(c,
 		    c->opts.command_timeout, "AUTH") == -1)
 			goto out;
@@ -304,28 +210,23 @@ deliver_connect(const struct deliver_route *r, const struct deliver_opts *o, int
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	deliver_io_init(&c->io);
-	deliver_reply_init(&c->rep);
+	smtpc_init(&c->io);
+	smtpc_reply_init(&c->rep);
 	c->route = *r;
 	c->opts = *o;
-	if (deliver_io_connect(&c->io, r, o->source_address, o->connect_timeout) == -1)
-		goto fail;
-	if (deliver_reply(c, o->command_timeout, "greeting") == -1)
-		goto fail;
-	if (c->rep.code != 220) {
-		*code = c->rep.code;
-		deliver_refused(c, "greeting");
+	if (smtpc_open(&c->io, &c->rep, r, o->source_address, o->helo_name,
+	    o->connect_timeout * 1000, o->command_timeout * 1000) == -1) {
+		*code = c->rep.code / 100 == 2 ? 0 : c->rep.code;	/* 2xx: failed after it */
 		goto fail;
 	}
-	if (deliver_quiet(c, "greeting") == -1 || deliver_hello(c, code) == -1 ||
-	    deliver_starttls(c, code) == -1 || deliver_auth(c, code) == -1)
+	if (deliver_starttls(c, code) == -1 || deliver_auth(c, code) == -1)
 		goto fail;
 	log_debug("- deliver connected target=%s tls=\"%s\"", r->target, c->io.tls_info);
 	return c;
 fail:
 	snprintf(err, errlen, "%s: %s", r->target, c->io.why);
-	deliver_io_close(&c->io, 0);
-	deliver_reply_free(&c->rep);
+	smtpc_close(&c->io, 0);
+	smtpc_reply_free(&c->rep);
 	free(c);
 	return NULL;
 }
@@ -412,20 +313,20 @@ deliver_mail_cmd(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *
 	size_t	o;
 
 	o = snprintf(line, len, "MAIL FROM:<%s>", m->mail_from);
-	if ((c->ext & DELIVER_EXT_SIZE) && o < len)
+	if ((c->io.caps & SMTPC_CAP_SIZE) && o < len)
 		o += snprintf(line + o, len - o, " SIZE=%lld",
 		    (long long)m->size + (long long)m->prefixlen);
-	if ((c->ext & DELIVER_EXT_8BITMIME) && deliver_param(m->mail_params, "BODY", v,
+	if ((c->io.caps & SMTPC_CAP_8BITMIME) && deliver_param(m->mail_params, "BODY", v,
 	    sizeof(v)) && o < len)
 		/* no BDAT here: BINARYMIME goes as 8BITMIME (CRLF lines, checked at ingest) */
 		o += snprintf(line + o, len - o, " BODY=%s",
 		    strcasecmp(v, "7BIT") == 0 ? "7BIT" : "8BITMIME");
-	if (utf8 && (c->ext & DELIVER_EXT_SMTPUTF8) && o < len)
+	if (utf8 && (c->io.caps & SMTPC_CAP_SMTPUTF8) && o < len)
 		o += snprintf(line + o, len - o, " SMTPUTF8");
-	if ((c->ext & DELIVER_EXT_DSN) && deliver_param(m->mail_params, "RET", v, sizeof(v)) &&
+	if ((c->io.caps & SMTPC_CAP_DSN) && deliver_param(m->mail_params, "RET", v, sizeof(v)) &&
 	    o < len)
 		o += snprintf(line + o, len - o, " RET=%s", v);
-	if ((c->ext & DELIVER_EXT_DSN) && deliver_param(m->mail_params, "ENVID", v, sizeof(v)) &&
+	if ((c->io.caps & SMTPC_CAP_DSN) && deliver_param(m->mail_params, "ENVID", v, sizeof(v)) &&
 	    o < len)
 		o += snprintf(line + o, len - o, " ENVID=%s", v);
 }
@@ -438,10 +339,10 @@ deliver_rcpt_cmd(struct deliver_conn *c, struct deliver_rcpt *r, char *line, siz
 	size_t	o;
 
 	o = snprintf(line, len, "RCPT TO:<%s>", r->addr);
-	if ((c->ext & DELIVER_EXT_DSN) && deliver_param(r->params, "NOTIFY", v, sizeof(v)) &&
+	if ((c->io.caps & SMTPC_CAP_DSN) && deliver_param(r->params, "NOTIFY", v, sizeof(v)) &&
 	    o < len)
 		o += snprintf(line + o, len - o, " NOTIFY=%s", v);
-	if ((c->ext & DELIVER_EXT_DSN) && deliver_param(r->params, "ORCPT", v, sizeof(v)) &&
+	if ((c->io.caps & SMTPC_CAP_DSN) && deliver_param(r->params, "ORCPT", v, sizeof(v)) &&
 	    o < len)
 		o += snprintf(line + o, len - o, " ORCPT=%s", v);
 }
@@ -452,7 +353,7 @@ deliver_set(struct deliver_conn *c, struct deliver_rcpt *r)
 {
 	r->code = c->rep.code;
 	snprintf(r->enhanced, sizeof(r->enhanced), "%s", c->rep.enhanced);
-	deliver_reply_text(&c->rep, r->text, sizeof(r->text));
+	smtpc_reply_text(&c->rep, r->text, sizeof(r->text));
 }
 
 /* deliver_set_fixed - a locally decided outcome */
@@ -489,7 +390,7 @@ deliver_envelope(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *
 	size_t		i = 0, j, k, group;
 	int		mail_ok = -1, rc = -1;
 
-	group = (c->ext & DELIVER_EXT_PIPELINING) ? DELIVER_PIPE_GROUP : 1;
+	group = (c->io.caps & SMTPC_CAP_PIPELINING) ? DELIVER_PIPE_GROUP : 1;
 	buf_init(&b, (size_t)(group + 1) * (SMTP_CMDLINE_MAX + 2));
 	deliver_mail_cmd(c, m, utf8, line, sizeof(line));
 	if (deliver_add(c, &b, line) == -1)
@@ -502,7 +403,7 @@ deliver_envelope(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *
 			if (deliver_add(c, &b, line) == -1)
 				goto out;
 		}
-		if (deliver_io_write(&c->io, b.data, b.len, c->opts.command_timeout) == -1) {
+		if (smtpc_write(&c->io, b.data, b.len, c->opts.command_timeout * 1000) == -1) {
 			c->broken = 1;
 			goto out;
 		}
@@ -559,8 +460,8 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 		goto out;
 	}
 	/* header fields we made (ARC set): whole CRLF lines, none with a leading dot */
-	if (m->prefixlen > 0 && deliver_io_write(&c->io, m->prefix, m->prefixlen,
-	    c->opts.data_timeout) == -1) {
+	if (m->prefixlen > 0 && smtpc_write(&c->io, m->prefix, m->prefixlen,
+	    c->opts.data_timeout * 1000) == -1) {
 		c->broken = 1;
 		goto out;
 	}
@@ -594,7 +495,7 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 		off += n;
 		if (off >= m->size)
 			break;	/* the last chunk goes with the end of data: one write */
-		if (deliver_io_write(&c->io, out, o, c->opts.data_timeout) == -1) {
+		if (smtpc_write(&c->io, out, o, c->opts.data_timeout * 1000) == -1) {
 			c->broken = 1;
 			goto out;
 		}
@@ -607,7 +508,7 @@ deliver_body(struct deliver_conn *c, struct deliver_msg *m)
 		out[o++] = '\n';
 	}
 	memcpy(out + o, ".\r\n", 3);
-	if (deliver_io_write(&c->io, out, o + 3, c->opts.data_timeout) == -1) {
+	if (smtpc_write(&c->io, out, o + 3, c->opts.data_timeout * 1000) == -1) {
 		c->broken = 1;
 		goto out;
 	}
@@ -694,7 +595,7 @@ deliver_send(struct deliver_conn *c, struct deliver_msg *m, char *err, size_t er
 		snprintf(err, errlen, "%s: connection not usable", c->route.target);
 		return DELIVER_TEMPFAIL;
 	}
-	if ((utf8 = deliver_need_utf8(m)) && !(c->ext & DELIVER_EXT_SMTPUTF8)) {
+	if ((utf8 = deliver_need_utf8(m)) && !(c->io.caps & SMTPC_CAP_SMTPUTF8)) {
 		/* RFC 6531 3.2: no downgrade; the operator decides (quarantine) */
 		for (i = 0; i < m->nrcpts; i++)
 			deliver_set_fixed(&m->rcpts[i], 550, "5.6.7",
@@ -753,14 +654,14 @@ out:
 	if (st != DELIVER_OK || c->io.why[0] != '\0')
 		snprintf(err, errlen, "%s: %s", c->route.target, c->io.why);
 	if (c->broken)
-		deliver_io_close(&c->io, 0);	/* mid-transaction: nothing more is sent */
+		smtpc_close(&c->io, 0);	/* mid-transaction: nothing more is sent */
 	return st;
 }
 
 int
 deliver_usable(struct deliver_conn *c)
 {
-	return c != NULL && !c->broken && deliver_io_idle(&c->io);
+	return c != NULL && !c->broken && smtpc_idle(&c->io);
 }
 
 void
@@ -768,11 +669,12 @@ deliver_close(struct deliver_conn *c)
 {
 	if (c == NULL)
 		return;
-	if (deliver_usable(c) && deliver_cmd(c, "QUIT") == 0)
-		(void)deliver_io_reply(&c->io, &c->rep, c->opts.command_timeout < 10 ?
-		    c->opts.command_timeout : 10);
-	deliver_io_close(&c->io, !c->broken);
-	deliver_reply_free(&c->rep);
+	if (deliver_usable(c))
+		smtpc_quit(&c->io, &c->rep, (c->opts.command_timeout < 10 ?
+		    c->opts.command_timeout : 10) * 1000);
+	else
+		smtpc_close(&c->io, !c->broken);
+	smtpc_reply_free(&c->rep);
 	free(c);
 }
 

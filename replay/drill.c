@@ -7,16 +7,19 @@
  * certificate not verified: `check` judges it), one transaction with three
  * recipients: the canary (--canary, default postmaster@ the first [domain])
  * must get 250, an unknown local part 550 5.1.1, a foreign domain 554 5.7.1.
- * The canary carries "X-Mxspool-Drill: TAG"; the 250 names its id ("queued
- * as ID"); its index row is then marked a drill canary and held (schema 007,
- * index_drill.h) so serve never replays it as mail, its stored bytes must end
+ * The canary carries "X-Mxspool-Drill: TAG" and ENVID=mxspool-drill-TAG; the
+ * drill registers TAG in the index first, so the ingest inserts the canary's
+ * row already marked a drill canary and held (schema 007, index_drill.h), in
+ * the same transaction: a running serve never sees it as mail.  The 250 names
+ * its id ("queued as ID"); its stored bytes must end
  * with the bytes sent (the ingest prepends Received:) and hash to the index
  * row's SHA-256.  --deliver replays it to the canary domain's [routes] target
  * and wants 250.  Then the object and the row are removed for good.
  * Output: one PASS/FAIL line per step; exit 0 when every step passed, 1
  * otherwise, 64 usage, 66/69/75 when the index or store cannot be opened.
- * Known gap: between the ingest's commit and the mark, a running serve that is
- * not paused could lease the canary (a window of one SMTP round trip).
+ * A gateway that did not take the ENVID (no DSN, or another index) leaves the
+ * row unmarked: the drill marks it after the 250 and says so (WARN: a running
+ * serve could have leased it in between).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +35,7 @@
 #include "anonfile.h"
 #include "route.h"
 #include "cli.h"
+#include "clock.h"
 #include "config.h"
 #include "deliver.h"
 #include "envelope.h"
@@ -45,7 +49,8 @@
 struct drill {
 	struct cli	*c;
 	const char	*canary, *domain, *helo;
-	char		 tag[33];
+	char		 tag[DRILL_TAG_LEN + 1];
+	char		 envid[sizeof("ENVID=" DRILL_ENVID_PREFIX) + DRILL_TAG_LEN];
 	char		 unknown[MXS_ADDR_MAX + 1], foreign[MXS_ADDR_MAX + 1];
 	char		*msg;
 	size_t		 msglen;
@@ -133,19 +138,25 @@ drill_verify(struct drill *d, const char *gw, const char *id, int *outfd)
 	char			key[OBJKEY_MAX], spool[1024], hex[65];
 	char			*got = NULL;
 	off_t			size;
-	int			fd;
+	int			fd, marked = 0;
 
 	if (index_get_message(d->c->ix, id, &env, key, sizeof(key), &loc, spool,
 	    sizeof(spool)) != INDEX_OK) {
 		drill_say(d, CHECK_FAIL, gw, "canary %s: not in the index", id);
 		return -2;
 	}
-	if (index_drill_mark(d->c->ix, id, (int64_t)time(NULL) * 1000) != INDEX_OK) {
+	if (index_drill_marked(d->c->ix, id, &marked) == INDEX_OK && marked)
+		drill_say(d, CHECK_PASS, gw, "canary %s: marked a drill canary and held by the "
+		    "ingest, in the transaction that indexed it", id);
+	else if (index_drill_mark(d->c->ix, id, now_ms()) != INDEX_OK) {
 		drill_say(d, CHECK_FAIL, gw, "canary %s: cannot mark it a drill canary: hold or "
 		    "delete it with mxspool-replay hold %s / delete %s", id, id, id);
 		envelope_free(&env);
 		return -2;
-	}
+	} else
+		drill_say(d, CHECK_WARN, gw, "canary %s: marked after its 250, not by the ingest "
+		    "(the gateway did not take ENVID=%s%s: no DSN, or another index): a running "
+		    "serve could have leased it first", id, DRILL_ENVID_PREFIX, d->tag);
 	if ((fd = anonfile_open(config_data_dir(d->c->cfg))) == -1 ||
 	    store_fetch(d->c->store, id, fd) != STORE_OK ||
 	    (size = lseek(fd, 0, SEEK_END)) < (off_t)d->msglen || size > (off_t)d->msglen + 65536 ||
@@ -225,13 +236,17 @@ drill_gateway(struct drill *d, const struct deliver_route *rt, int deliver)
 	struct deliver_rcpt	 r[3] = {
 		{ .addr = d->canary, .params = "" }, { .addr = d->unknown, .params = "" },
 		{ .addr = d->foreign, .params = "" } };
-	struct deliver_msg	 m = { .mail_from = "", .mail_params = "", .rcpts = r,
+	struct deliver_msg	 m = { .mail_from = "", .mail_params = d->envid, .rcpts = r,
 				    .nrcpts = 3, .fd = d->fd, .size = (off_t)d->msglen };
 	struct deliver_conn	*conn;
 	const char		*gw = rt->target + strlen("smtp://"), *q;
 	char			 err[ERRSTR_MAX], id[MSGID_MAX];
 	int			 code = 0, fd = -1, v;
 
+	/* registered per gateway: the ingest consumes it with the canary it marks */
+	if (index_drill_expect(d->c->ix, d->tag, now_ms()) != INDEX_OK)
+		drill_say(d, CHECK_WARN, gw, "cannot register the drill in the index: the canary "
+		    "will be marked only after its 250");
 	if ((conn = deliver_connect(rt, &d->o, &code, err, sizeof(err))) == NULL) {
 		drill_say(d, CHECK_FAIL, gw, "connect: %s", err);
 		return;
@@ -314,6 +329,7 @@ cli_drill(struct cli *c)
 		return cli_err(c, CLI_TEMPFAIL, "no random bytes");
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(d.tag + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(d.envid, sizeof(d.envid), "ENVID=%s%s", DRILL_ENVID_PREFIX, d.tag);
 	snprintf(d.unknown, sizeof(d.unknown), "mxspool-drill-nobody-%.12s@%s", d.tag, d.domain);
 	snprintf(d.foreign, sizeof(d.foreign), "drill@mxspool-drill-%.12s.invalid", d.tag);
 	if (drill_message(&d) != 0) {
@@ -337,6 +353,7 @@ cli_drill(struct cli *c)
 			continue;
 		}
 		drill_gateway(&d, &rt, c->deliver);
+		index_drill_unexpect(c->ix, d.tag);	/* one the gateway did not consume */
 	}
 	printf("drill %s: %s\n", d.tag, d.failed ? "FAILED" : "passed");
 	close(d.fd);

@@ -119,7 +119,8 @@ index_replay_delete(struct index *ix, const char *id, int64_t now, int *changed)
 
 	if ((st = index_begin(ix)) != INDEX_OK)
 		return st;
-	st = ir_op_move(ix, id, ((1u << QUEUE_NSTATES) - 1) & ~QUEUE_BIT(QUEUE_DELETED),
+	st = ir_op_move(ix, id, ((1u << QUEUE_NSTATES) - 1) & ~QUEUE_BIT(QUEUE_DELETED) &
+	    ~QUEUE_BIT(QUEUE_ADOPTED),
 	    QUEUE_DELETED, IR_UNLEASE ", state_ms = :now", &a, changed);
 	if (st == INDEX_OK)
 		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING) | RCPT_BIT(RCPT_QUARANTINE),

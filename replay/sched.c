@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "fleet.h"
 #include "index_replay.h"
 #include "index_stats.h"
 #include "log.h"
@@ -104,6 +105,7 @@ sched_periodic(struct sched *s, struct store *store, struct rate *r, struct sche
 		return;
 	}
 	s->paused = sched_control(s, ix, r, now, st, &s->auto_ms, s->paused);
+	fleet_agent_set_replay(s->fleet, s->paused ? "paused" : "running");
 	/* autostart only resumes the pause we wrote: remember when that was */
 	if (s->auto_ms == -1 && index_stats_control(ix, sched_paused_cb, &pa) == INDEX_OK)
 		s->auto_ms = pa.updated_ms;
@@ -122,6 +124,9 @@ sched_tick(struct sched *s, struct index *ix, struct rate *r, struct sched_stats
 	int64_t			 wait = c->poll_ms;
 	int			 rc, k;
 
+	/* a claim on this node without its manifest: deliver nothing (docs/storage.md) */
+	if (fleet_agent_blocked(s->fleet, st->blocked, sizeof(st->blocked)))
+		return c->exit_when_empty && r->inflight == 0 ? -1 : c->poll_ms;
 	if (s->paused || (c->limit > 0 && st->leased >= c->limit) || s->idle_ms > now)
 		return c->exit_when_empty && r->inflight == 0 && !s->paused ? -1 : wait;
 	/* as many tokens as the rate and the free workers give, up to a batch */
@@ -174,6 +179,11 @@ sched_run(struct sched_conf *c, volatile sig_atomic_t *stop, struct sched_stats 
 	ix = store_index(store);
 	index_set_durable(ix, 0);	/* leases: a duplicate at worst (index.h) */
 	sched_reclaim(ix);
+	/* before the first lease: a killed process's ledger written, claims honoured */
+	s.fleet = fleet_agent_start(c->wc.cfg, c->use_control ? FLEET_ROLE_SERVE :
+	    FLEET_ROLE_DRAIN, err, sizeof(err));
+	if (s.fleet == NULL && *err != '\0')
+		log_warnx("- replay fleet reason=\"%s\" (no heartbeat, ledger or claims)", err);
 	if (c->use_control && c->start_paused && index_kv_set(ix, CTL_PAUSED, "1") == INDEX_OK)
 		s.auto_ms = -1;
 	rate_init(&r, c->rate, c->concurrency, c->ramp_s, now_ms());
@@ -192,6 +202,7 @@ sched_run(struct sched_conf *c, volatile sig_atomic_t *stop, struct sched_stats 
 		pthread_mutex_unlock(&s.mu);
 	}
 	sched_stop(&s, ix, &r, st);
+	fleet_agent_stop(s.fleet);	/* the ledger of what finished, an exiting heartbeat */
 	if (c->use_control) {
 		sched_setf(ix, CTL_ACHIEVED_RATE, 0, NULL, 0);
 		sched_setf(ix, CTL_TARGET_RATE, 0, NULL, 0);

@@ -33,6 +33,7 @@ struct sched_stats {
 	double	achieved;	/* messages/s over the last window */
 	double	target;		/* allowed messages/s now (0: unlimited) */
 	int	inflight;
+	char	blocked[256];	/* why a claim on this node stops delivery ("" if not) */
 };
 
 struct sched_conf {

@@ -68,6 +68,7 @@ struct sched {
 	char			 last_storage[16];
 	int64_t			 pub_health_ms, pub_storage_ms;
 	/* scheduler thread only */
+	struct fleet_agent	*fleet;		/* heartbeat, ledger, claims (NULL: fleet off) */
 	int			 paused;
 	int			 failed;	/* start-up failed */
 	int64_t			 last_ctl, last_sample;

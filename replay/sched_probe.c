@@ -1,6 +1,8 @@
 /*
  * sched_probe.c - the scheduler's probe threads (serve): one connects to the
- * default route every probe_ms and keeps the primary's health (also for
+ * default route every probe_ms with the delivery client (deliver_connect:
+ * greeting, EHLO, STARTTLS, AUTH as a delivery would) and keeps the
+ * primary's health (smtpc_health, changing on each result; also for
  * autostart); the other asks the object store for a key, with its own handle
  * and short deadlines, and keeps the storage health.  They write their
  * findings to struct sched under s->mu; only the scheduler thread publishes
@@ -21,6 +23,7 @@
 #include "log.h"
 #include "objstore.h"
 #include "sched_impl.h"
+#include "smtpc_health.h"
 
 /* sched_probe_next - (mu held, released) sleep probe_ms unless stopping; 1 if stopping */
 static int
@@ -42,23 +45,27 @@ sched_probe(void *arg)
 	struct sched		*s = arg;
 	struct deliver_route	 rt;
 	struct deliver_conn	*c;
+	struct smtpc_health	 h;
+	enum smtpc_health_state	 old;
 	char			 err[ERRSTR_MAX];
 	int			 code, up;
 
 	if (deliver_route_lookup(s->conf->wc.routes, "*", &rt) == -1)
 		return NULL;	/* no default route: health stays unknown */
+	smtpc_health_init(&h, 1, 1);
 	for (;;) {
 		c = deliver_connect(&rt, &s->conf->wc.dopts, &code, err, sizeof(err));
 		up = c != NULL;
 		deliver_close(c);
 		pthread_mutex_lock(&s->mu);
-		if (up != s->health && up)
+		old = smtpc_health_note(&h, up);
+		if (h.state != old && up)
 			log_info("- replay primary health=up target=%s", rt.target);
-		else if (up != s->health)
+		else if (h.state != old)
 			log_warnx("- replay primary health=down target=%s reason=\"%s\"", rt.target,
 			    err);
 		s->health = up;
-		s->healthy_run = up ? s->healthy_run + 1 : 0;
+		s->healthy_run = h.good;
 		s->health_ms = now_ms();
 		snprintf(s->health_why, sizeof(s->health_why), "%s", up ? "" : err);
 		if (sched_probe_next(s))

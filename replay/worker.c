@@ -251,18 +251,23 @@ worker_log_outcome(const char *id, const struct index_outcome *o)
  * unsealed, as it would without [arc], and the reason is logged once).
  */
 static int
-worker_seal(struct worker *w, const char *id, int fd, off_t size,
+worker_seal(struct worker *w, const char *id, const struct envelope *env, int fd, off_t size,
     const struct deliver_route *rt, struct worker_seal *seal)
 {
 	struct arc_result	res;
-	char			err[ERRSTR_MAX];
+	char			err[ERRSTR_MAX], verdicts[80];
 
 	if (w->wc->arc == NULL || arc_skip(w->wc->arc, rt->target))
 		return -1;
 	if (!seal->tried) {
 		seal->tried = 1;
-		seal->ok = arc_seal(w->wc->arc, fd, size, NULL, time(NULL), &seal->set, &res, err,
-		    sizeof(err)) == 0;
+		/* the verdicts stored at ingest; none ("" each): it did not verify (arc.h) */
+		snprintf(verdicts, sizeof(verdicts), "spf=%s; dkim=%s; dmarc=%s",
+		    env->auth_spf[0] ? env->auth_spf : "none",
+		    env->auth_dkim[0] ? env->auth_dkim : "none",
+		    env->auth_dmarc[0] ? env->auth_dmarc : "none");
+		seal->ok = arc_seal(w->wc->arc, fd, size, env->auth_spf[0] ? verdicts : NULL,
+		    time(NULL), &seal->set, &res, err, sizeof(err)) == 0;
 		if (!seal->ok)
 			log_warnx("%s replay arc-unsealed reason=\"%s\"", id, err);
 		else if (strcmp(res.cv, "fail") == 0)
@@ -306,7 +311,7 @@ worker_send_group(struct worker *w, const char *id, const struct envelope *env, 
 	m.nrcpts = k;
 	m.fd = fd;
 	m.size = size;
-	if (worker_seal(w, id, fd, size, rt, seal) == 0) {
+	if (worker_seal(w, id, env, fd, size, rt, seal) == 0) {
 		m.prefix = seal->set.data;
 		m.prefixlen = seal->set.len;
 	}

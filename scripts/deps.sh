@@ -9,9 +9,13 @@
 #            libFuzzer (tests/fuzz harnesses, tests/e2e/ingest_fuzz.sh)
 #   test   - real peers: Ceph RGW (S3), Postfix (smtp-sink/smtp-source, benchmark),
 #            Dovecot LMTP, swaks, openssl CLI, awscli, Chromium, promtool, dnsmasq
-#            (authoritative DNS on loopback), knot (a server that answers SERVFAIL),
+#            (authoritative DNS on loopback), knot (a server that answers SERVFAIL, and serves
+#            DNSSEC-signed test zones), python3-dnspython (signs them: tests/lib/dnssec_zone.py),
 #            python3-spf (the RFC 7208 test suite); ARC verifiers
 #            independent of mxspool (python3-dkim, libmail-dkim-perl); python3-nacl (Ed25519 for dkimpy)
+#            and, from npm, mailauth (tests/node: a third ARC verifier, the second one for
+#            Ed25519): `npm ci` into tests/node/node_modules; Node.js >= 18 (Debian 12's 18.20 runs it;
+#            nodejs + npm are installed when there is no node at all)
 #   docker - Docker engine, compose and debootstrap for the compose-stack test
 # test also unpacks Exim (exim4-daemon-light, a real MTA that sends BDAT) into
 # $EXIM_DIR without installing it: it conflicts with Postfix (mail-transport-agent);
@@ -49,12 +53,27 @@ case "${1:-all}" in test|all)
 	fi ;;
 esac
 
+# node_deps - mailauth for tests/e2e/arc_verify.js, at the version of tests/node/package-lock.json
+node_deps() {
+	_top=$(cd "$(dirname "$0")/.." && pwd)
+	[ -d "$_top/tests/node/node_modules/mailauth" ] && return 0
+	npm ci --prefix "$_top/tests/node" --no-audit --no-fund >/dev/null ||
+		{ echo "deps: npm ci --prefix tests/node failed" >&2; exit 1; }
+	echo "deps: mailauth installed in tests/node/node_modules"
+}
+case "${1:-all}" in test|all)
+	command -v node >/dev/null || want="$want nodejs npm" ;;
+esac
+
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	case "${1:-all}" in test|all) node_deps ;; esac
+	exit 0
+fi
 
 echo "deps: installing:$missing"
 SUDO=""
@@ -70,4 +89,5 @@ $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 for s in postfix dovecot docker knot; do
 	$SUDO service "$s" stop >/dev/null 2>&1 || true
 done
+case "${1:-all}" in test|all) node_deps ;; esac
 echo "deps: done"

@@ -9,7 +9,8 @@
 #   (it used to bind port 34463); a SIGHUP with a bad file logs every error and
 #   keeps the old configuration serving, then a good reload takes effect
 #   (python3 smtplib sees a new domain); mxspool-replay refuses the bad file
-#   (exit 78) and `check-config` passes the good one.
+#   (exit 78) and `check-config` passes the good one; so is a bad [check] gateways or
+#   connect (issue 14: `check` exited 1 on it).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/ingest.sh"
 
@@ -73,6 +74,20 @@ rc=0; "$REPLAY" -c "$T/typo.conf" check-config > "$T/rtypo.out" 2>&1 || rc=$?
 [ "$rc" = 78 ] && grep -qF 'max_mesage_size: unknown key' "$T/rtypo.out" ||
 	fail "replay check-config on typo.conf: exit $rc $(cat "$T/rtypo.out")"
 ok "mxspool-replay refuses a bad config (exit 78) with the same lines"
+
+# [check] (issue 14): a bad gateway list or connect address is a configuration error (78 and
+# the key), not a failed run of `check` (it exited 1 with a message of its own)
+bad gateways '[check] gateways = "mx2.example.com, bad..name": "bad..name" is not a host name' \
+	"" "[check]
+gateways = mx2.example.com, bad..name"
+bad connect '[check] connect = "127.0.0.1:99999"' "" "[check]
+connect = 127.0.0.1:99999"
+for n in gateways connect; do
+	rc=0; "$REPLAY" -c "$T/$n.conf" check > "$T/rcheck-$n.out" 2>&1 || rc=$?
+	[ "$rc" = 78 ] && grep -qF "$T/$n.conf: [check] $n = " "$T/rcheck-$n.out" ||
+		fail "replay check on $n.conf: exit $rc $(cat "$T/rcheck-$n.out")"
+done
+ok "mxspool-replay check refuses a bad [check] gateways or connect (exit 78, file and key)"
 
 # start-up: port 99999 is refused, not bound modulo 65536
 rc=0; timeout 20 "$INGEST" -c "$T/port99999.conf" > "$T/start99999.out" 2>&1 || rc=$?

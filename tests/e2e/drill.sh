@@ -6,7 +6,8 @@
 # (which keeps a copy with the X-Mxspool-Drill header), and nothing of it stays
 # in the index or the store.  A gateway that accepts unknown recipients
 # (catchall) and one without a recipient list entry for the canary make the
-# drill fail, for that reason.
+# drill fail, for that reason.  With serve running, the canary's row is marked and
+# held already when its 250 leaves the gateway (a proxy reads the row at that moment).
 . "$(dirname "$0")/../lib/common.sh"
 command -v smtp-sink >/dev/null || fail "no smtp-sink"
 
@@ -88,6 +89,85 @@ swaks --server 127.0.0.1:"$PORT_good" --to alice@example.com --from bob@example.
 [ "$(sqlite3 "$T/good/index.sqlite" 'SELECT count(*) FROM messages WHERE drill <> 0')" = 0 ] ||
 	fail "a canary row stayed"
 ok "--gateway: passes; the real message stays, unmarked"
+
+# serve running (not paused, delivering to the sink): the canary's row is held from the
+# moment the ingest commits it, so serve can never lease it.  A proxy between the drill
+# and the gateway reads the canary's row when the gateway's 250 passes through, before
+# the drill sees it (it hides STARTTLS to read the replies): the row must already be
+# marked and held (the mark came after the 250 before: a window for serve)
+cat > "$T/proxy.py" <<'PY'
+import re, socket, sqlite3, sys, threading
+lport, gport, db, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def pump(src, dst, replies):
+    buf = b""
+    while True:
+        data = src.recv(65536)
+        if not data:
+            break
+        if not replies:
+            dst.sendall(data)
+            continue
+        buf += data
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            line = line.replace(b"STARTTLS", b"NOTLS")
+            m = re.match(rb"250 .*queued as (\S+)", line)
+            if m:
+                c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+                row = c.execute("SELECT drill, state FROM messages WHERE id = ?",
+                                (m.group(1).decode(),)).fetchone()
+                c.close()
+                with open(out, "a") as f:
+                    f.write("%s %s %s\n" % (m.group(1).decode(), *(row or ("-", "-"))))
+            dst.sendall(line + b"\n")
+    dst.close()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", lport))
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    g = socket.create_connection(("127.0.0.1", gport))
+    threading.Thread(target=pump, args=(c, g, False), daemon=True).start()
+    threading.Thread(target=pump, args=(g, c, True), daemon=True).start()
+PY
+PX=$(free_port)
+python3 "$T/proxy.py" "$PX" "$PORT_good" "$T/good/index.sqlite" "$T/seen" 2>"$T/proxy.log" &
+cleanup_add "kill $!"
+wait_port "$PX" 10 || fail "the proxy did not start"
+"$REPLAY" -c "$T/good.conf" serve >> "$T/serve.log" 2>&1 &
+SERVE=$!
+cleanup_add "kill $SERVE 2>/dev/null"
+swaks --server 127.0.0.1:"$PORT_good" --to alice@example.com --from bob@example.org \
+	--header 'Subject: real while serving' >/dev/null 2>&1 || fail "swaks"
+wait_for "grep -l 'Subject: real while serving' $T/sink/m.*" 30 ||
+	{ tail "$T/serve.log"; fail "serve did not deliver a real message"; }
+"$REPLAY" -c "$T/good.conf" drill --gateway 127.0.0.1:"$PX" > "$T/out6" 2>&1 ||
+	{ cat "$T/out6"; fail "drill with serve running"; }
+TAG6=$(sed -n 's/^drill \([0-9a-f]*\): canary.*/\1/p' "$T/out6")
+ID6=$(sed -n 's/.*canary <[^>]*>: 250 .*queued as \([^ ]*\).*/\1/p' "$T/out6")
+[ -n "$ID6" ] || { cat "$T/out6"; fail "no canary id"; }
+grep -qx "$ID6 1 hold" "$T/seen" ||
+	fail "at its 250 the canary row was '$(grep "^$ID6 " "$T/seen")', want '1 hold' (serve could lease it)"
+grep -q "^PASS .* canary $ID6: marked a drill canary and held by the ingest" "$T/out6" ||
+	{ cat "$T/out6"; fail "no 'marked by the ingest' line"; }
+ok "serve running: the canary row was marked and held when its 250 left the gateway"
+kill "$SERVE"; wait "$SERVE" 2>/dev/null
+if grep -l "X-Mxspool-Drill: $TAG6" "$T"/sink/m.* 2>/dev/null; then
+	fail "serve delivered the canary to the primary"
+fi
+[ "$(sqlite3 "$T/good/index.sqlite" "SELECT count(*) FROM control WHERE key LIKE 'drill_canary:%'")" = 0 ] ||
+	fail "a drill registration stayed in the control table"
+ok "serve never delivered the canary; no drill registration left"
+# a sender cannot make mail a canary: a drill-like ENVID without the drill's registration
+python3 -c "import smtplib; s = smtplib.SMTP('127.0.0.1', $PORT_good); s.sendmail(
+'bob@example.org', ['alice@example.com'], b'Subject: forged\r\n\r\nx\r\n',
+mail_options=['ENVID=mxspool-drill-' + 'ab' * 16]); s.quit()" || fail "smtplib"
+[ "$(sqlite3 "$T/good/index.sqlite" "SELECT drill || ' ' || state FROM messages WHERE
+	mail_params LIKE '%ENVID=mxspool-drill-abab%'")" = "0 queued" ] ||
+	fail "a forged drill ENVID was marked: $(sqlite3 "$T/good/index.sqlite" \
+	'SELECT id, drill, state, mail_params FROM messages')"
+ok "a sender's drill-like ENVID without a registration stays real mail (queued, unmarked)"
 
 # a catchall gateway accepts the unknown recipient: FAIL
 gateway catchall "catchall = yes"

@@ -10,6 +10,11 @@
 # DNSWL negative weight offsetting a listing; the result cache (a second
 # connection logs cached=yes and sends no query); a reload; a list that never answers
 # and one whose server is down score 0, and so does a resolver that is dead.
+# Allowlisted names: a client whose reverse name is confirmed by its A record and
+# matches a name (exact) or a .domain (any name under it) skips screening; a PTR
+# that the A record does not confirm, a name the entry does not cover, and a PTR
+# lookup that times out allowlist nothing; only wanted names cost a forward
+# lookup; the verdict is cached; a mistyped address is a start-up error.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/ingest.sh"
 . "$TOP/tests/lib/dns.sh"
@@ -40,6 +45,27 @@ host-record=6.0.0.127.part1.example,127.0.0.2
 host-record=7.0.0.127.zen.example,127.0.0.4
 host-record=8.0.0.127.bl.example,127.0.0.2
 host-record=8.0.0.127.wl.example,127.0.10.2
+local=/mon.example/
+local=/partner.example/
+local=/other.example/
+ptr-record=20.0.0.127.in-addr.arpa,probe1.mon.example
+address=/probe1.mon.example/127.0.0.20
+ptr-record=21.0.0.127.in-addr.arpa,fake.mon.example
+address=/fake.mon.example/127.0.0.99
+ptr-record=22.0.0.127.in-addr.arpa,mx.partner.example
+address=/mx.partner.example/127.0.0.22
+ptr-record=23.0.0.127.in-addr.arpa,mx2.partner.example
+address=/mx2.partner.example/127.0.0.23
+ptr-record=24.0.0.127.in-addr.arpa,host.other.example
+ptr-record=24.0.0.127.in-addr.arpa,probe2.mon.example
+address=/probe2.mon.example/127.0.0.24
+server=/25.0.0.127.in-addr.arpa/127.0.0.1#$SILENT_PORT
+host-record=20.0.0.127.bl.example,127.0.0.2
+host-record=21.0.0.127.bl.example,127.0.0.2
+host-record=22.0.0.127.bl.example,127.0.0.2
+host-record=23.0.0.127.bl.example,127.0.0.2
+host-record=24.0.0.127.bl.example,127.0.0.2
+host-record=25.0.0.127.bl.example,127.0.0.2
 Z
 dns_start "$T/zone"
 
@@ -195,11 +221,52 @@ PID_c=$INGEST_PID
 accepted 127.0.0.2 "$PORT3"
 decision 127.0.0.2 "$T/c.log" '*action=pass score=0 *errors="bl.example:timeout"*'
 
+# allowlisted names: the client's reverse name, confirmed by its A record
+PORT4=$(free_port)
+conf "$T/d.conf" "$PORT4" "$DNS_NS" "bl.example*3" 2s
+sed -i 's|^allowlist = .*|allowlist = 10.0.0.0/8, .mon.example, mx.partner.example|' "$T/d.conf"
+ingest_start "$T/d.conf" "$PORT4"
+PID_d=$INGEST_PID
+accepted 127.0.0.20 "$PORT4"
+decision 127.0.0.20 "$T/d.log" \
+	'*action=allowlisted score=3 *cached=no *allowed_by=probe1.mon.example'
+accepted 127.0.0.22 "$PORT4"
+decision 127.0.0.22 "$T/d.log" '*action=allowlisted *allowed_by=mx.partner.example'
+accepted 127.0.0.24 "$PORT4"
+decision 127.0.0.24 "$T/d.log" '*action=allowlisted *allowed_by=probe2.mon.example'
+"$BUILD/tests/tools/spftool" dns "$DNS_NS" 3000 lookup 24.0.0.127.in-addr.arpa PTR |
+	grep -q host.other.example || fail "the PTR answer of 127.0.0.24 lacks host.other.example"
+! grep -q 'query\[A\] host.other.example' "$T/dnsmasq.log" ||
+	fail "a PTR name that no entry covers was looked up"
+ok "a PTR name that no allowlist entry covers costs no lookup"
+# fake.mon.example's A record is 127.0.0.99: the PTR alone proves nothing
+blocked 127.0.0.21 "$PORT4" bl.example
+decision 127.0.0.21 "$T/d.log" '*action=reject score=3 *errors=""*'
+# mx.partner.example is allowlisted, not every name under partner.example
+blocked 127.0.0.23 "$PORT4" bl.example
+decision 127.0.0.23 "$T/d.log" '*action=reject score=3 *'
+# the PTR lookup times out: screened as any client, the failure said
+blocked 127.0.0.25 "$PORT4" bl.example
+decision 127.0.0.25 "$T/d.log" '*action=reject score=3 *errors="client-name:tempfail"*'
+# the verdict is cached like a listing: no PTR query the second time
+n0=$(grep -c 'query\[PTR\] 20.0.0.127.in-addr.arpa' "$T/dnsmasq.log")
+accepted 127.0.0.20 "$PORT4"
+decision 127.0.0.20 "$T/d.log" '*action=allowlisted *cached=yes *allowed_by=name'
+n1=$(grep -c 'query\[PTR\] 20.0.0.127.in-addr.arpa' "$T/dnsmasq.log")
+[ "$n0" = 1 ] && [ "$n1" = 1 ] || fail "name cache: dnsmasq saw $n0 then $n1 PTR queries"
+ok "second connection from 127.0.0.20: allowlisted from the cache, 1 PTR query"
+# a mistyped address is not taken for a name
+conf "$T/bad2.conf" "$(free_port)" "$DNS_NS" "bl.example"
+sed -i 's|^allowlist = .*|allowlist = 192.0.2.300, .mon.example|' "$T/bad2.conf"
+out=$("$INGEST" -t -c "$T/bad2.conf" 2>&1) && fail "allowlist 192.0.2.300 was accepted"
+case "$out" in *'[dnsbl] allowlist: "192.0.2.300": want an IPv4 or IPv6 address'*)
+	ok "bad allowlist entry: $out" ;; *) fail "bad allowlist entry: $out" ;; esac
+
 # a bad site is a start-up error naming the key
 conf "$T/bad.conf" "$(free_port)" "$DNS_NS" "zen.example=127.0.0.[11..2]"
 out=$("$INGEST" -t -c "$T/bad.conf" 2>&1) && fail "a bad filter was accepted"
 case "$out" in *'[dnsbl] sites: "zen.example=127.0.0.[11..2]": bad return-code filter'*)
 	ok "bad filter: $out" ;; *) fail "bad filter: $out" ;; esac
-stop_clean a b c
+stop_clean a b c d
 ok "clean shutdown, no sanitizer reports"
 echo "PASS $TNAME"

@@ -14,6 +14,10 @@
 #   5. a front answering 503 SlowDown: retried with backoff, then exit 75
 #   6. https through a TLS front with a self-signed certificate: works with ca_file,
 #      refused (exit 76, naming ca_file) without
+#   7. the conditional create (If-None-Match: *, the fleet's claims): a second create of a
+#      key is refused with RGW's 412 (exit 2) and awscli still reads the first bytes; the
+#      contract suite of step 1 also races 6 processes on one key (one wins); the fleet's
+#      probe (what adopt asks before it claims) finds RGW honours it and leaves no key
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
 CLI=$BUILD/tests/tools/objstore-cli
@@ -196,4 +200,18 @@ rc=0; "$CLI" -c "$T/tls-noca.conf" head tls/x.eml 2> "$T/tls.err" || rc=$?
 [ "$rc" = 76 ] && grep -q 'TLS verification failed.*ca_file' "$T/tls.err" ||
 	{ cat "$T/tls.err"; fail "unknown CA: exit $rc, want 76 naming ca_file"; }
 ok "https without ca_file: refused, exit 76, \"$(sed 's/^objstore-cli: //' "$T/tls.err")\""
+
+# 7. conditional create
+CK=mail/_fleet/claims/mx1/0000000001.json
+printf '{"adopter":"mx2"}' > "$T/claim1"
+printf '{"adopter":"mx3"}' > "$T/claim2"
+"$CLI" -c "$T/single.conf" create "$CK" "$T/claim1" || fail "create of a new key"
+rc=0; "$CLI" -c "$T/single.conf" create "$CK" "$T/claim2" 2> "$T/create.err" || rc=$?
+[ "$rc" = 2 ] && grep -q '412' "$T/create.err" ||
+	{ cat "$T/create.err"; fail "second create: exit $rc, want 2 (exists, 412)"; }
+aws_s3 s3 cp "s3://$B/$CK" "$T/claim.got" > /dev/null || fail "awscli cannot read $CK"
+cmp "$T/claim1" "$T/claim.got" || fail "the second create replaced the first object"
+"$CLI" -c "$T/single.conf" probe > "$T/probe.out" 2>&1 || fail "probe: $(cat "$T/probe.out")"
+[ -z "$(aws_s3 s3 ls --recursive "s3://$B/mail/_fleet/probe/")" ] || fail "the probe key stayed"
+ok "conditional create: the second is refused (\"$(sed 's/^objstore-cli: //' "$T/create.err")\"), awscli reads the first; the fleet's probe: $(cat "$T/probe.out")"
 exit 0

@@ -38,7 +38,7 @@ fz_sources() {
 	case $1 in
 	datascan)	echo ingest/datascan.c ;;
 	smtpcmd)	echo ingest/smtp_cmd.c ;;
-	reply)		echo replay/deliver.c replay/deliver_io.c ;;
+	reply)		echo replay/deliver.c ;;
 	*)		;;
 	esac
 }

@@ -1,7 +1,7 @@
 /*
  * fuzz_reply.c - libFuzzer harness for the replay's SMTP/LMTP client against a
- * hostile primary: the bounded reply reader (replay/deliver_io.c
- * deliver_io_reply: multi-line replies, codes, RFC 3463 enhanced codes) and
+ * hostile primary: the bounded reply reader (common/smtpc.c
+ * smtpc_read_reply: multi-line replies, codes, RFC 3463 enhanced codes) and
  * what replay/deliver.c makes of the replies (greeting, EHLO capabilities,
  * STARTTLS, AUTH, pipelined MAIL/RCPT, DATA, end of data, LMTP's one reply per
  * recipient, RSET between two transactions, QUIT).

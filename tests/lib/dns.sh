@@ -19,6 +19,8 @@
 #                               question under servfail.example.com gets SERVFAIL
 #                               (SERVFAIL_NS=127.0.0.1:PORT)
 #   dns_ttl SECS                TTL of the local records (set before dns_start; default 300)
+#   dns_knot_start ZONE=FILE... knotd serving zone files as they are (DNSSEC-signed ones from
+#                               tests/lib/dnssec_zone.py): KNOT_NS=127.0.0.1:PORT
 DNS_TTL=300
 
 dns_free_port() { free_port; }	# common.sh's: free for UDP and TCP
@@ -115,4 +117,23 @@ PY
 	cleanup_add "kill $DELAY_PID 2>/dev/null"
 	DELAY_NS=127.0.0.1:$DELAY_PORT
 	_dns_wait_udp "$DELAY_PORT" || fail "the delaying relay did not start"
+}
+
+# dns_knot_start ZONE=FILE...  knotd serving each ZONE from its zone FILE as it is (signed
+#                             or not: knotd signs nothing here) on 127.0.0.1: KNOT_NS
+dns_knot_start() {
+	command -v knotd >/dev/null || fail "knotd missing (make deps: knot)"
+	KNOT_PORT=$(dns_free_port)
+	mkdir -p "$T/knotz"
+	{ printf 'server:\n    rundir: %s\n    listen: 127.0.0.1@%s\n    user: %s\n' \
+		"$T/knotz" "$KNOT_PORT" "$(id -un)"
+	  printf 'database:\n    storage: %s\ntemplate:\n  - id: default\n' "$T/knotz"
+	  printf '    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\nzone:\n'
+	  for _z in "$@"; do printf '  - domain: %s\n    file: %s\n' "${_z%%=*}" "${_z#*=}"; done
+	} > "$T/knotz/knot.conf"
+	knotd -c "$T/knotz/knot.conf" >"$T/knotz/knotd.log" 2>&1 &
+	KNOT_PID=$!
+	cleanup_add "kill $KNOT_PID 2>/dev/null"
+	KNOT_NS=127.0.0.1:$KNOT_PORT
+	wait_port "$KNOT_PORT" 10 || { cat "$T/knotz/knotd.log"; fail "knotd did not start"; }
 }

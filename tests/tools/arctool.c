@@ -2,8 +2,10 @@
  * arctool.c - seal one message with mxspool's ARC sealer (replay/arc.c), for
  * the e2e tests that hand the result to independent verifiers.
  *
- *   arctool -c CONF [-r RESULTS] [-t TIME] FILE   the sealed message on stdout;
+ *   arctool -c CONF [-r VERDICTS | -u] [-t TIME] FILE   the sealed message on stdout;
  *                                                "i=N cv=... why" on stderr
+ * The message is taken as verified at ingest, with VERDICTS (default "none") as the index's
+ * verdicts; -u: not verified (arc_seal() verdicts NULL: the AAR says "none").
  * The [arc] and [dns] sections of CONF are used as replay uses them.  Exits 0
  * sealed, 1 not sealed (reason on stderr), 64 usage.
  */
@@ -26,24 +28,26 @@ main(int argc, char **argv)
 	struct arc_result	 res;
 	struct buf		 out;
 	struct stat		 sb;
-	const char		*conf = NULL, *results = NULL;
+	const char		*conf = NULL, *results = "none";
 	char			 err[ERRSTR_MAX] = "", chunk[65536];
 	time_t			 t = time(NULL);
 	ssize_t			 n;
-	int			 ch, fd;
+	int			 ch, fd, unverified = 0;
 
-	while ((ch = getopt(argc, argv, "c:r:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:r:t:u")) != -1) {
 		if (ch == 'c')
 			conf = optarg;
 		else if (ch == 'r')
 			results = optarg;
+		else if (ch == 'u')
+			unverified = 1;
 		else if (ch == 't')
 			t = (time_t)strtoll(optarg, NULL, 10);
 		else
 			return 64;
 	}
 	if (conf == NULL || optind != argc - 1) {
-		fprintf(stderr, "usage: arctool -c CONF [-r RESULTS] [-t TIME] FILE\n");
+		fprintf(stderr, "usage: arctool -c CONF [-r VERDICTS | -u] [-t TIME] FILE\n");
 		return 64;
 	}
 	if ((cfg = config_load(conf, err, sizeof(err))) == NULL ||
@@ -57,7 +61,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	buf_init(&out, 4 * ARC_HEADER_MAX);
-	if (arc_seal(a, fd, sb.st_size, results, t, &out, &res, err, sizeof(err)) == -1) {
+	if (arc_seal(a, fd, sb.st_size, unverified ? NULL : results, t, &out, &res, err, sizeof(err)) == -1) {
 		fprintf(stderr, "arctool: not sealed: %s\n", err);
 		return 1;
 	}

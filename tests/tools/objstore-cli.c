@@ -5,9 +5,12 @@
  *   objstore-cli -c CONF get KEY OUT          (OUT "-" = stdout)
  *   objstore-cli -c CONF head KEY             (size, etag, mtime_ms, meta lines)
  *   objstore-cli -c CONF del KEY
+ *   objstore-cli -c CONF create KEY FILE      (only if KEY is absent: If-None-Match)
+ *   objstore-cli -c CONF probe                does the store honour it? (the fleet's
+ *                                             probe, fleet_probe_conditional)
  *   objstore-cli -c CONF ls PREFIX [PAGE]     ("KEY SIZE" per line, all pages)
  *
- * Exit: 0 ok, 1 not found, 75 temporary failure, 76 permanent failure,
+ * Exit: 0 ok, 1 not found, 2 exists (create), 75 temporary failure, 76 permanent failure,
  * 64 usage, 78 configuration refused by objstore_open.  On failure the
  * objstore_error() reason goes to stderr.  Other tests rely on this
  * interface: keep it stable.
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fleet.h"
 #include "log.h"
 #include "objstore.h"
 
@@ -28,7 +32,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: objstore-cli -c CONF put KEY FILE [-m NAME=VALUE]... | "
-	    "get KEY OUT | head KEY | del KEY | ls PREFIX [PAGE]\n");
+	    "get KEY OUT | head KEY | del KEY | ls PREFIX [PAGE] | create KEY FILE | probe\n");
 	exit(64);
 }
 
@@ -36,12 +40,50 @@ usage(void)
 static int
 cli_exit(struct objstore *o, enum objstore_status st)
 {
-	static const int codes[] = { 0, 1, 75, 76 };
+	static const int codes[] = { 0, 1, 75, 76, 2 };
 
 	if (st != OBJ_OK)
 		fprintf(stderr, "objstore-cli: %s: %s\n", objstore_strstatus(st),
 		    objstore_error(o));
 	return codes[st];
+}
+
+/* cli_create - FILE (small: read whole) under KEY only if KEY is absent */
+static enum objstore_status
+cli_create(struct objstore *o, const char *key, const char *file)
+{
+	enum objstore_status	 st;
+	char			 b[65536];
+	ssize_t			 n;
+	int			 fd;
+
+	if ((fd = open(file, O_RDONLY)) == -1 || (n = read(fd, b, sizeof(b))) < 0) {
+		perror(file);
+		exit(66);
+	}
+	close(fd);
+	st = objstore_create_buf(o, key, b, (size_t)n, NULL);
+	return st;
+}
+
+/* cli_probe - the fleet's probe of conditional creates; its reason on failure */
+static enum objstore_status
+cli_probe(struct objstore *o, const struct config *cf)
+{
+	struct fleet		f;
+	enum objstore_status	st;
+	char			err[ERRSTR_MAX];
+
+	if (fleet_init(&f, cf, o, err, sizeof(err)) == -1) {
+		fprintf(stderr, "objstore-cli: %s\n", err);
+		exit(78);
+	}
+	if ((st = fleet_probe_conditional(&f)) != OBJ_OK) {
+		fprintf(stderr, "objstore-cli: %s: %s\n", objstore_strstatus(st), fleet_error(&f));
+		exit(st == OBJ_PERMFAIL ? 76 : 75);
+	}
+	printf("conditional create honoured by %s\n", objstore_describe(o));
+	return OBJ_OK;
 }
 
 /* print_key - ls output line */
@@ -138,7 +180,7 @@ main(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
-	if (argc < 3)
+	if (argc < 2)
 		usage();
 	if ((cf = config_load(config_path_default(conf), err, sizeof(err))) == NULL) {
 		fprintf(stderr, "objstore-cli: %s\n", err);
@@ -165,6 +207,10 @@ main(int argc, char **argv)
 		st = cli_head(o, argv[2]);
 	else if (strcmp(argv[1], "del") == 0 && argc == 3)
 		st = objstore_delete(o, argv[2]);
+	else if (strcmp(argv[1], "create") == 0 && argc == 4)
+		st = cli_create(o, argv[2], argv[3]);
+	else if (strcmp(argv[1], "probe") == 0 && argc == 2)
+		st = cli_probe(o, cf);
 	else if (strcmp(argv[1], "ls") == 0 && (argc == 3 || argc == 4)) {
 		if (argc == 4 && config_parse_num(argv[3], 1, 1000, &page) == -1)
 			usage();

@@ -17,6 +17,7 @@
 #include "../../ingest/callout.c"
 #include "../../ingest/monitor.c"
 #include "../../ingest/rcpt_verify.c"
+#include "../../ingest/rcpt_verify_load.c"
 
 static const char *const verifytool_names[] = { "ok", "nodomain", "nouser", "tempfail" };
 
@@ -67,25 +68,21 @@ verifytool_monitor(const struct config *cfg, long n)
 	struct monitor	*m;
 	char		 err[ERRSTR_MAX];
 	long long	 waited = 0, limit;
-	int		 h;
 
 	if ((m = monitor_start(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "verifytool: %s\n", err[0] ? err : "[ingest] monitor is not set");
 		return 1;
 	}
 	if (n <= 0)
-		n = m->up_after > m->down_after ? m->up_after : m->down_after;
+		n = m->health.up_after > m->health.down_after ? m->health.up_after :
+		    m->health.down_after;
 	/* a bound against a wedged thread, not a timing assertion */
 	limit = (n + 1) * (m->interval_ms + m->timeout_ms) + 10000;
 	while (monitor_probes(m) < n && waited < limit) {
 		usleep(20000);
 		waited += 20;
 	}
-	pthread_mutex_lock(&m->mu);
-	h = m->state;
-	pthread_mutex_unlock(&m->mu);
-	printf("%s\n", h == MONITOR_HEALTHY ? "healthy" : h == MONITOR_UNHEALTHY ? "unhealthy" :
-	    "unknown");
+	printf("%s\n", smtpc_health_name(monitor_snapshot(m).state));
 	monitor_stop(m);
 	return 0;
 }

@@ -143,6 +143,10 @@ test_config_bad(void **state)
 		  "t.conf: [http] token: environment variable MXS_TEST_CONFIG_UNSET is not set\n" },
 		{ "[general]\nnode = mx1\n", CONFIG_P_REPLAY,
 		  "t.conf: [storage] url: not set (file:///path or https://host)\n" },
+		{ "[storage]\nurl = file:///tmp/mxs-test-config/s\n"
+		  "[fleet]\nheartbeat_interval = 2m\n", CONFIG_P_INGEST,
+		  "t.conf: [fleet] stale_after: 180s is under two heartbeat_interval (120s): a live "
+		  "node would look stale\n" },
 	};
 	struct testlib_lines	out;
 	size_t			i;

@@ -1,5 +1,5 @@
 /*
- * test_deliver.c - route parsing, the bounded reply reader, and client sessions against
+ * test_deliver.c - route parsing, [routes] lookup, and client sessions against
  * a scripted server thread (crafted replies: multiline, endless continuation, missing
  * code, oversize line, data injected after the STARTTLS 220, LMTP per-rcpt replies,
  * dot-stuffing, a short message file).  Beside the real-peer e2e tests
@@ -24,7 +24,7 @@
 #include "buf.h"
 #include "config.h"
 #include "deliver.h"
-#include "deliver_io.h"
+#include "limits.h"
 
 static void
 test_route_parse(void **state)
@@ -120,112 +120,6 @@ test_route_lookup(void **state)
 	assert_null(deliver_routes_load(c, err, sizeof(err)));
 	assert_non_null(strstr(err, "t.conf: [routes] a.test = \"http://x\""));
 	config_free(c);
-}
-
-/* reply_of - feed bytes through a socketpair and read one reply; returns rc */
-static int
-reply_of(const char *bytes, size_t n, int close_after, struct deliver_io *io,
-    struct deliver_reply *r)
-{
-	int	sv[2];
-	int	rc;
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	deliver_io_init(io);
-	io->fd = sv[0];
-	assert_int_equal(write(sv[1], bytes, n), (ssize_t)n);
-	if (close_after)
-		close(sv[1]);
-	rc = deliver_io_reply(io, r, 1);
-	deliver_io_close(io, 0);
-	if (!close_after)
-		close(sv[1]);
-	return rc;
-}
-
-static void
-test_reply_parser(void **state)
-{
-	static const struct {
-		const char *in; int rc; int code; const char *enh; const char *text;
-		const char *why;
-	} t[] = {
-		{ "250 ok\r\n", 0, 250, "", "ok", "" },
-		{ "250-first\r\n250-second\r\n250 third\r\n", 0, 250, "", "first second third",
-		    "" },
-		{ "550 5.1.1 <u@x>: no such user\r\n", 0, 550, "5.1.1", "<u@x>: no such user", "" },
-		{ "250-2.0.0 a\r\n250 2.0.0 b\r\n", 0, 250, "2.0.0", "a b", "" },
-		{ "451 5.1.1 class mismatch\r\n", 0, 451, "", "5.1.1 class mismatch", "" },
-		{ "250\r\n", 0, 250, "", "", "" },
-		{ "220 lf only\n", 0, 220, "", "lf only", "" },
-		{ "hello there\r\n", -1, 0, "", "", "malformed reply line" },
-		{ "25 short\r\n", -1, 0, "", "", "malformed" },
-		{ "650 bad class\r\n", -1, 0, "", "", "malformed" },
-		{ "250x\r\n", -1, 0, "", "", "malformed" },
-		{ "250-a\r\n251 b\r\n", -1, 0, "", "", "inconsistent reply codes" },
-		{ "250-a\r\n\r\n", -1, 0, "", "", "malformed" },
-		{ "250-a\r\n250-b", -1, 0, "", "", "connection closed" },
-		{ "", -1, 0, "", "", "connection closed" },
-	};
-	struct deliver_io	io;
-	struct deliver_reply	r;
-	char			text[512];
-	size_t			i;
-
-	deliver_reply_init(&r);
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = reply_of(t[i].in, strlen(t[i].in), 1, &io, &r);
-
-		if (rc != t[i].rc)
-			fail_msg("%zu: got rc %d, want %d (%s)", i, rc, t[i].rc, io.why);
-		if (rc == 0) {
-			assert_int_equal(r.code, t[i].code);
-			assert_string_equal(r.enhanced, t[i].enh);
-			deliver_reply_text(&r, text, sizeof(text));
-			assert_string_equal(text, t[i].text);
-		} else if (strstr(io.why, t[i].why) == NULL)
-			fail_msg("%zu: got why \"%s\", want \"%s\"", i, io.why, t[i].why);
-	}
-	deliver_reply_free(&r);
-}
-
-static void
-test_reply_bounds(void **state)
-{
-	struct deliver_io	 io;
-	struct deliver_reply	 r;
-	struct buf		 b;
-	int			 i;
-
-	deliver_reply_init(&r);
-	buf_init(&b, 1 << 20);
-	/* endless continuation: more lines than SMTP_REPLY_LINES_MAX, never a last line */
-	for (i = 0; i < SMTP_REPLY_LINES_MAX + 10; i++)
-		buf_addstr(&b, "250-more\r\n");
-	assert_int_equal(reply_of(b.data, b.len, 0, &io, &r), -1);
-	assert_non_null(strstr(io.why, "more than"));
-	/* one line over SMTP_REPLYLINE_MAX, no newline at all */
-	buf_reset(&b);
-	buf_addstr(&b, "250 ");
-	for (i = 0; i < SMTP_REPLYLINE_MAX + 100; i++)
-		buf_add(&b, "x", 1);
-	assert_int_equal(reply_of(b.data, b.len, 0, &io, &r), -1);
-	assert_non_null(strstr(io.why, "reply line longer than"));
-	/* many long lines: over SMTP_REPLY_MAX in total */
-	buf_reset(&b);
-	for (i = 0; i < 20; i++) {	/* 20 x 3990 > SMTP_REPLY_MAX */
-		buf_addstr(&b, "250-");
-		while (b.len % 4000 != 3990)
-			buf_add(&b, "y", 1);
-		buf_addstr(&b, "\r\n");
-	}
-	assert_int_equal(reply_of(b.data, b.len, 0, &io, &r), -1);
-	assert_non_null(strstr(io.why, "reply longer than"));
-	/* a stalled reply: timeout, not a hang */
-	assert_int_equal(reply_of("250-wait", 8, 0, &io, &r), -1);
-	assert_non_null(strstr(io.why, "timeout"));
-	buf_free(&b);
-	deliver_reply_free(&r);
 }
 
 /*
@@ -402,7 +296,7 @@ test_starttls_injection(void **state)
 
 	sess_start(&x, steps, "smtp", DELIVER_TLS_REQUIRED);
 	assert_null(sess_connect(&x));
-	if (strstr(x.err, "STARTTLS: primary sent 20 unexpected bytes") == NULL)
+	if (strstr(x.err, "STARTTLS: peer sent 20 unexpected bytes") == NULL)
 		fail_msg("got %s", x.err);
 	sess_end(&x);
 	buf_free(&x.s.body);
@@ -682,8 +576,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_route_parse),
 		cmocka_unit_test(test_route_lookup),
-		cmocka_unit_test(test_reply_parser),
-		cmocka_unit_test(test_reply_bounds),
 		cmocka_unit_test(test_starttls_injection),
 		cmocka_unit_test(test_body_chunks),
 		cmocka_unit_test(test_tls_required_missing),

@@ -152,8 +152,19 @@ static const struct open_case open_cases[] = {
 	    "[dnsbl] allowlist: \"10.0.0.0/33\"" },
 	{ "sites = a.example\nallowlist = 2001:db8::/129\n", -1, 0,
 	    "[dnsbl] allowlist: \"2001:db8::/129\"" },
-	{ "sites = a.example\nallowlist = partner.example\n", -1, 0,
-	    "[dnsbl] allowlist: \"partner.example\"" },
+	/* names: exact, .domain (every name under it), a final dot */
+	{ "sites = a.example\nallowlist = 10.0.0.0/8, mx1.partner.example, .probe.example, "
+	    "Mon-1.Example.\n", 0, 1, NULL },
+	/* a mistyped address is not taken for a name (the last label is all digits) */
+	{ "sites = a.example\nallowlist = 192.0.2.300\n", -1, 0,
+	    "[dnsbl] allowlist: \"192.0.2.300\": want an IPv4 or IPv6 address" },
+	{ "sites = a.example\nallowlist = partner.123\n", -1, 0,
+	    "[dnsbl] allowlist: \"partner.123\": want a host name" },
+	{ "sites = a.example\nallowlist = part*ner.example\n", -1, 0,
+	    "[dnsbl] allowlist: \"part*ner.example\": want a host name" },
+	{ "sites = a.example\nallowlist = a..example\n", -1, 0,
+	    "[dnsbl] allowlist: \"a..example\": want a host name" },
+	{ "sites = a.example\nallowlist = .\n", -1, 0, "[dnsbl] allowlist: \".\"" },
 	{ "sites = a.example\nallowlist = 10.0.0.0/\n", -1, 0, "[dnsbl] allowlist: \"10.0.0.0/\"" },
 };
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -271,6 +272,71 @@ test_overwrite(void **state)
 	assert_null(objmeta_get(&got, "first"));	/* metadata replaced too */
 	objmeta_free(&got);
 	objmeta_free(&m);
+	free(body);
+}
+
+/* conditional create: absent -> created; present -> OBJ_EXISTS and the object untouched */
+static void
+test_create(void **state)
+{
+	char	*body;
+	size_t	 len;
+
+	assert_int_equal(objstore_create_buf(os, key("cr/a"), "first", 5, NULL), OBJ_OK);
+	assert_int_equal(objstore_create_buf(os, key("cr/a"), "second", 6, NULL), OBJ_EXISTS);
+	assert_int_equal(get_buf(key("cr/a"), &body, &len, NULL, NULL), OBJ_OK);
+	assert_int_equal(len, 5);
+	assert_memory_equal(body, "first", 5);
+	free(body);
+	assert_string_equal(objstore_strstatus(OBJ_EXISTS), "exists");
+	/* over an object a plain put wrote, too; and again after a delete */
+	assert_int_equal(objstore_put_buf(os, key("cr/b"), "put", 3, NULL), OBJ_OK);
+	assert_int_equal(objstore_create_buf(os, key("cr/b"), "x", 1, NULL), OBJ_EXISTS);
+	assert_int_equal(objstore_delete(os, key("cr/b")), OBJ_OK);
+	assert_int_equal(objstore_create_buf(os, key("cr/b"), "y", 1, NULL), OBJ_OK);
+	assert_int_equal(get_buf(key("cr/b"), &body, &len, NULL, NULL), OBJ_OK);
+	assert_memory_equal(body, "y", 1);
+	free(body);
+}
+
+#define RACERS	6
+
+/* two writers cannot both win: RACERS processes, each with its own handle, create one key */
+static void
+test_create_race(void **state)
+{
+	pid_t	pid[RACERS];
+	int	wins = 0, lost = 0, status;
+	char	*body, me[32];
+	size_t	 len;
+
+	for (int i = 0; i < RACERS; i++) {
+		if ((pid[i] = fork()) == 0) {
+			char			 err[ERRSTR_MAX];
+			struct objstore		*o = objstore_open(cf, err, sizeof(err));
+			enum objstore_status	 st;
+
+			snprintf(me, sizeof(me), "racer-%d", i);
+			if (o == NULL)
+				_exit(3);
+			st = objstore_create_buf(o, key("cr/race"), me, strlen(me), NULL);
+			_exit(st == OBJ_OK ? 0 : st == OBJ_EXISTS ? 1 : 2);
+		}
+		assert_true(pid[i] > 0);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		wins += WEXITSTATUS(status) == 0;
+		lost += WEXITSTATUS(status) == 1;
+		if (WEXITSTATUS(status) == 0)
+			snprintf(me, sizeof(me), "racer-%d", i);
+	}
+	assert_int_equal(wins, 1);
+	assert_int_equal(lost, RACERS - 1);
+	assert_int_equal(get_buf(key("cr/race"), &body, &len, NULL, NULL), OBJ_OK);
+	assert_int_equal(len, strlen(me));
+	assert_memory_equal(body, me, len);	/* the winner's bytes, not a loser's */
 	free(body);
 }
 
@@ -636,6 +702,8 @@ main(void)
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_overwrite),
 		cmocka_unit_test(test_delete),
+		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_create_race),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_list_pages),
 		cmocka_unit_test(test_key_shapes),

@@ -16,6 +16,9 @@
  *   spooled     row, message in the local spool     expected without object
  *   broken      object whose envelope metadata is not JSON   incomplete
  *   aside       an object under "<prefix>/_orphaned/"  no message: not seen
+ *   fleet       the fleet's objects naming the id (a ledger batch, a claim's
+ *               manifest, a heartbeat) and one shaped like a message under
+ *               "<prefix>/_fleet/"                  no message: not seen
  * Rows deleted by the operator or purged are not covered here (their states
  * are set by the replay queue; see test_index_replay.c).  The same against
  * RGW: tests/e2e/reindex_rgw.sh.
@@ -34,13 +37,14 @@
 
 #include "config.h"
 #include "index.h"
+#include "fleet.h"
 #include "msgid.h"
 #include "objstore.h"
 #include "store.h"
 #include "store_impl.h"
 #include "testlib.h"
 
-enum kind { BOTH, OLD, SIDECAR, FOREIGN, ORPHAN, GONE, SPOOLED, BROKEN, ASIDE };
+enum kind { BOTH, OLD, SIDECAR, FOREIGN, ORPHAN, GONE, SPOOLED, BROKEN, ASIDE, FLEET };
 
 /* what reindex must make of one message */
 struct want {
@@ -62,6 +66,7 @@ static const struct want	want[] = {
 	{ "spooled", SPOOLED, NULL, NULL, 1, "queued" },
 	{ "broken", BROKEN, "incomplete", "incomplete", 0, NULL },
 	{ "aside", ASIDE, NULL, NULL, 0, NULL },
+	{ "fleet", FLEET, NULL, NULL, 0, NULL },
 };
 #define NWANT	(sizeof(want) / sizeof(want[0]))
 
@@ -83,24 +88,34 @@ line_of(const struct testlib_lines *l, const char *id, char *out, size_t outlen)
 	return 1;
 }
 
-/* message - envelope of node at t with nr recipients, and an unlinked file of its bytes */
-static int
-message(struct envelope *e, const char *node, int64_t t, int nr)
+/* fleet_objects - what the fleet keeps under mail/_fleet/, naming id */
+static void
+fleet_objects(struct store *st, const char *id)
 {
-	char	path[64], a[64];
-	int	fd, i;
+	struct fleet		f;
+	struct fleet_outcome	o = { .at_ms = 1 };
+	struct fleet_hb		hb = { .node = "mx1", .role = "serve", .replay = "running" };
+	struct config		*c;
+	char			err[256], key[OBJKEY_MAX], ids1[1][MSGID_MAX];
 
-	snprintf(path, sizeof(path), "%s/m.XXXXXX", dir);
-	assert_true((fd = mkstemp(path)) != -1);
-	unlink(path);
-	assert_int_equal(write(fd, "Subject: r\r\n\r\nbody\r\n", 20), 20);
-	testlib_envelope_plain(e, node, t, 20, "");
-	memset(e->sha256, 'c', 64);
-	for (i = 0; i < nr; i++) {
-		snprintf(a, sizeof(a), "user%d@example.test", i);
-		assert_int_equal(envelope_add_rcpt(e, a, ""), 0);
-	}
-	return fd;
+	assert_non_null(c = config_from_string("f.conf", "[general]\nnode = mx2\n[storage]\n"
+	    "url = file:///nonexistent\nprefix = mail\n", err, sizeof(err)));
+	assert_int_equal(fleet_init(&f, c, store_objstore(st), err, sizeof(err)), 0);
+	snprintf(o.id, sizeof(o.id), "%.*s", MSGID_MAX - 1, id);
+	snprintf(o.rcpt, sizeof(o.rcpt), "user0@example.test");
+	snprintf(o.outcome, sizeof(o.outcome), "delivered");
+	snprintf(o.by, sizeof(o.by), "mx2");
+	assert_int_equal(fleet_ledger_put(&f, 1, &o, 1), OBJ_OK);
+	snprintf(ids1[0], sizeof(ids1[0]), "%.*s", MSGID_MAX - 1, id);
+	assert_int_equal(fleet_claim_create(&f, "mx1", 1, NULL), OBJ_OK);
+	assert_int_equal(fleet_manifest_put(&f, "mx1", 1, (const char (*)[MSGID_MAX])ids1, 1),
+	    OBJ_OK);
+	snprintf(f.node, sizeof(f.node), "mx1");
+	assert_int_equal(fleet_hb_put(&f, &hb), OBJ_OK);
+	/* shaped like a message key, but under _fleet: not a node's segment */
+	msgid_key("mail/_fleet/x", id, ".eml", key, sizeof(key));
+	assert_int_equal(objstore_put_buf(store_objstore(st), key, "x", 1, NULL), OBJ_OK);
+	config_free(c);
 }
 
 /* store_swap - the file store's root away (a file in its place) and back */
@@ -126,7 +141,7 @@ object_only(struct store *st, const char *node, int64_t t, int nr, char *id)
 {
 	struct envelope	 e;
 	char		*j;
-	int		 fd = message(&e, node, t, nr);
+	int		 fd = testlib_message(dir, &e, node, t, nr);
 
 	j = envelope_to_json(&e);
 	assert_int_equal(store_put_object(st, &e, j, fd, 20), OBJ_OK);
@@ -142,7 +157,7 @@ committed(struct store *st, int64_t t, char *id)
 {
 	struct envelope	e;
 	char		err[512];
-	int		fd = message(&e, "mx1", t, 2);
+	int		fd = testlib_message(dir, &e, "mx1", t, 2);
 
 	assert_int_equal(store_commit(st, &e, fd, 20, err, sizeof(err)), STORE_OK);
 	snprintf(id, MSGID_MAX, "%s", e.id);
@@ -200,6 +215,10 @@ build(struct store *st)
 			msgid_key("mail/_orphaned", ids[i], ".eml", key, sizeof(key));
 			assert_int_equal(objstore_put_buf(store_objstore(st), key, "x", 1, NULL),
 			    OBJ_OK);
+			break;
+		case FLEET:
+			assert_int_equal(msgid_new("mx1", old + i, ids[i], sizeof(ids[i])), 0);
+			fleet_objects(st, ids[i]);
 			break;
 		}
 	}

@@ -11,6 +11,9 @@
  *   testlib_rm_rf         remove a scratch directory tree (0, or -1 with errno)
  *   testlib_collect       a callback keeping each reported line in a struct
  *                         testlib_lines (config_check, store_reindex), one per row
+ *   testlib_message       a complete envelope of a node with nr recipients
+ *                         (userN@example.test) and an unlinked file in dir of its
+ *                         20 bytes (store_reindex, store_import)
  * Failures are cmocka assertions.
  */
 #ifndef MXS_TESTLIB_H
@@ -20,6 +23,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "envelope.h"
@@ -110,6 +114,26 @@ testlib_rm_rf(const char *dir)
 	if (access(dir, F_OK) == -1)
 		return 0;
 	return nftw(dir, testlib_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* testlib_message - envelope of node at t with nr recipients; fd of an unlinked file of its bytes */
+static inline int
+testlib_message(const char *dir, struct envelope *e, const char *node, int64_t t, int nr)
+{
+	char	path[128], a[64];
+	int	fd, i;
+
+	snprintf(path, sizeof(path), "%s/m.XXXXXX", dir);
+	assert_true((fd = mkstemp(path)) != -1);
+	unlink(path);
+	assert_int_equal(write(fd, "Subject: r\r\n\r\nbody\r\n", 20), 20);
+	testlib_envelope_plain(e, node, t, 20, "");
+	memset(e->sha256, 'c', 64);
+	for (i = 0; i < nr; i++) {
+		snprintf(a, sizeof(a), "user%d@example.test", i);
+		assert_int_equal(envelope_add_rcpt(e, a, ""), 0);
+	}
+	return fd;
 }
 
 struct testlib_lines {

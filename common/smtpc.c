@@ -1,10 +1,12 @@
 /*
- * deliver_io.c - socket, TLS and the bounded reply reader of the delivery client.
+ * smtpc.c - socket, TLS and the bounded reply reader of the SMTP/LMTP client.
  *
- * Entry points: deliver_io_connect(), deliver_io_write(), deliver_io_reply(),
- * deliver_io_starttls(), deliver_io_idle(), deliver_io_close() (deliver_io.h).
- * Sockets are non-blocking; every wait is a poll() against a deadline, so a
- * stalled primary costs at most the configured timeout.  A reply is bounded
+ * Entry points: smtpc_connect(), smtpc_write(), smtpc_read_reply(),
+ * smtpc_tls(), smtpc_idle(), smtpc_close() (smtpc.h); the dialogue steps
+ * built on them are in smtpc_cmd.c.
+ * Sockets are non-blocking; every wait is a poll() against a deadline (the
+ * call's timeout, or c->deadline if sooner), so a stalled peer costs at most
+ * the configured timeout.  A reply is bounded
  * three ways (SMTP_REPLYLINE_MAX per line, SMTP_REPLY_LINES_MAX lines,
  * SMTP_REPLY_MAX bytes) and must carry one valid code on every line
  * (RFC 5321 4.2, 4.2.1); anything else fails the connection with a reason.
@@ -30,12 +32,12 @@
 
 #include "clock.h"
 #include "log.h"
-#include "deliver.h"
-#include "deliver_io.h"
+#include "route.h"
+#include "smtpc.h"
 
-/* deliver_io_fail - set the reason; returns -1 */
+/* smtpc_fail - set the reason; returns -1 */
 static int __attribute__((format(printf, 2, 3)))
-deliver_io_fail(struct deliver_io *io, const char *fmt, ...)
+smtpc_fail(struct smtpc *io, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,9 +47,9 @@ deliver_io_fail(struct deliver_io *io, const char *fmt, ...)
 	return -1;
 }
 
-/* deliver_io_wait - poll for events until deadline; 0 ready, -1 timeout/error */
+/* smtpc_wait - poll for events until deadline; 0 ready, -1 timeout/error */
 static int
-deliver_io_wait(struct deliver_io *io, short events, long long deadline)
+smtpc_wait(struct smtpc *io, short events, long long deadline)
 {
 	struct pollfd	pfd;
 	long long	left;
@@ -56,7 +58,7 @@ deliver_io_wait(struct deliver_io *io, short events, long long deadline)
 	for (;;) {
 		left = deadline - mono_ms();
 		if (left <= 0)
-			return deliver_io_fail(io, "timeout");
+			return smtpc_fail(io, "timeout");
 		pfd.fd = io->fd;
 		pfd.events = events;
 		pfd.revents = 0;
@@ -64,26 +66,46 @@ deliver_io_wait(struct deliver_io *io, short events, long long deadline)
 		if (r > 0)
 			return 0;
 		if (r == -1 && errno != EINTR)
-			return deliver_io_fail(io, "poll: %s", strerror(errno));
+			return smtpc_fail(io, "poll: %s", strerror(errno));
 	}
 }
 
+/* smtpc_until - the deadline of a call of timeout_ms: now + timeout, or io->deadline if sooner */
+static long long
+smtpc_until(const struct smtpc *io, int timeout_ms)
+{
+	long long d = mono_ms() + timeout_ms;
+
+	return io->deadline != 0 && io->deadline < d ? io->deadline : d;
+}
+
+/* smtpc_timedout - the reason for a wait that ran out: the call's timeout, or the dialogue's */
+static int
+smtpc_timedout(struct smtpc *io, long long deadline, int timeout_ms, const char *waiting)
+{
+	if (io->deadline != 0 && deadline == io->deadline)
+		return smtpc_fail(io, "timeout %s (the deadline of the whole dialogue)", waiting);
+	if (timeout_ms % 1000 == 0)
+		return smtpc_fail(io, "timeout after %ds %s", timeout_ms / 1000, waiting);
+	return smtpc_fail(io, "timeout after %dms %s", timeout_ms, waiting);
+}
+
 void
-deliver_io_init(struct deliver_io *io)
+smtpc_init(struct smtpc *io)
 {
 	memset(io, 0, sizeof(*io));
 	io->fd = -1;
 }
 
 /*
- * deliver_io_self - the socket is connected to itself.  With nothing
+ * smtpc_self - the socket is connected to itself.  With nothing
  * listening on a loopback port inside the ephemeral range, the kernel may
  * pick that same port as the local one, and TCP's simultaneous open then
  * "connects": the worker would wait out the greeting timeout reading its
  * own silence.
  */
 static int
-deliver_io_self(int fd)
+smtpc_self(int fd)
 {
 	struct sockaddr_storage	 me, peer;
 	socklen_t		 melen = sizeof(me), peerlen = sizeof(peer);
@@ -98,26 +120,26 @@ deliver_io_self(int fd)
 	return melen == peerlen && memcmp(&me, &peer, melen) == 0;
 }
 
-/* deliver_io_selffail - fail a self-connected socket as the refused connection it is */
+/* smtpc_selffail - fail a self-connected socket as the refused connection it is */
 static int
-deliver_io_selffail(struct deliver_io *io)
+smtpc_selffail(struct smtpc *io)
 {
 	close(io->fd);
 	io->fd = -1;
-	return deliver_io_fail(io, "connect: %s (the socket connected to itself: "
+	return smtpc_fail(io, "connect: %s (the socket connected to itself: "
 	    "nothing listens on that port)", strerror(ECONNREFUSED));
 }
 
-/* deliver_io_try - non-blocking connect of one address (from src if set) within the deadline */
+/* smtpc_try - non-blocking connect of one address (from src if set) within the deadline */
 static int
-deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, socklen_t salen,
+smtpc_try(struct smtpc *io, int family, const struct sockaddr *sa, socklen_t salen,
     const struct addrinfo *src, long long deadline)
 {
 	int		err = 0, one = 1;
 	socklen_t	len = sizeof(err);
 
 	if ((io->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
-		return deliver_io_fail(io, "socket: %s", strerror(errno));
+		return smtpc_fail(io, "socket: %s", strerror(errno));
 	/*
 	 * Commands, pipelined groups and the end of data are each one write
 	 * that waits for a reply: Nagle would hold such a write until the
@@ -134,7 +156,7 @@ deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, soc
 			err = errno;
 			close(io->fd);
 			io->fd = -1;
-			return deliver_io_fail(io, "bind to [replay] source_address: %s",
+			return smtpc_fail(io, "bind to [replay] source_address: %s",
 			    strerror(err));
 		}
 	}
@@ -142,34 +164,34 @@ deliver_io_try(struct deliver_io *io, int family, const struct sockaddr *sa, soc
 		return 0;
 	if (errno != EINPROGRESS && errno != EAGAIN)
 		err = errno;
-	else if (deliver_io_wait(io, POLLOUT, deadline) == -1)
+	else if (smtpc_wait(io, POLLOUT, deadline) == -1)
 		err = ETIMEDOUT;
 	else if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
-	if (err == 0 && deliver_io_self(io->fd))
-		return deliver_io_selffail(io);
+	if (err == 0 && smtpc_self(io->fd))
+		return smtpc_selffail(io);
 	if (err == 0)
 		return 0;
 	close(io->fd);
 	io->fd = -1;
-	return deliver_io_fail(io, "connect: %s", strerror(err));
+	return smtpc_fail(io, "connect: %s", strerror(err));
 }
 
 int
-deliver_io_connect(struct deliver_io *io, const struct deliver_route *r, const char *source,
-    int timeout)
+smtpc_connect(struct smtpc *io, const struct deliver_route *r, const char *source,
+    int timeout_ms)
 {
 	struct sockaddr_un	 sun;
 	struct addrinfo		 hints, *res, *ai, *src = NULL;
 	char			 port[16];
-	long long		 deadline = mono_ms() + (long long)timeout * 1000;
+	long long		 deadline = smtpc_until(io, timeout_ms);
 	int			 e;
 
 	if (r->unix_path[0] != '\0') {
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", r->unix_path);
-		return deliver_io_try(io, AF_UNIX, (struct sockaddr *)&sun, sizeof(sun), NULL,
+		return smtpc_try(io, AF_UNIX, (struct sockaddr *)&sun, sizeof(sun), NULL,
 		    deadline);
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -177,20 +199,20 @@ deliver_io_connect(struct deliver_io *io, const struct deliver_route *r, const c
 	if (source != NULL && *source != '\0') {
 		hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
 		if ((e = getaddrinfo(source, NULL, &hints, &src)) != 0)
-			return deliver_io_fail(io, "[replay] source_address %s: %s", source,
+			return smtpc_fail(io, "[replay] source_address %s: %s", source,
 			    gai_strerror(e));
 		hints.ai_flags = 0;
-		hints.ai_family = src->ai_family;	/* only the primary's addresses we can reach */
+		hints.ai_family = src->ai_family;	/* only the peer's addresses we can reach */
 	}
 	snprintf(port, sizeof(port), "%d", r->port);
 	if ((e = getaddrinfo(r->host, port, &hints, &res)) != 0) {
 		if (src != NULL)
 			freeaddrinfo(src);
-		return deliver_io_fail(io, "resolve %s%s: %s", r->host, src == NULL ? "" :
+		return smtpc_fail(io, "resolve %s%s: %s", r->host, src == NULL ? "" :
 		    " (in the family of [replay] source_address)", gai_strerror(e));
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if (deliver_io_try(io, ai->ai_family, ai->ai_addr, ai->ai_addrlen, src,
+		if (smtpc_try(io, ai->ai_family, ai->ai_addr, ai->ai_addrlen, src,
 		    deadline) == 0)
 			break;
 	freeaddrinfo(res);
@@ -199,23 +221,23 @@ deliver_io_connect(struct deliver_io *io, const struct deliver_route *r, const c
 	return io->fd == -1 ? -1 : 0;
 }
 
-/* deliver_io_ssl_wait - wait as SSL_get_error says; 0 retry, -1 failure */
+/* smtpc_ssl_wait - wait as SSL_get_error says; 0 retry, -1 failure */
 static int
-deliver_io_ssl_wait(struct deliver_io *io, int rc, long long deadline, const char *what)
+smtpc_ssl_wait(struct smtpc *io, int rc, long long deadline, const char *what)
 {
 	unsigned long	e;
 	char		msg[160];
 
 	switch (SSL_get_error(io->ssl, rc)) {
 	case SSL_ERROR_WANT_READ:
-		return deliver_io_wait(io, POLLIN, deadline);
+		return smtpc_wait(io, POLLIN, deadline);
 	case SSL_ERROR_WANT_WRITE:
-		return deliver_io_wait(io, POLLOUT, deadline);
+		return smtpc_wait(io, POLLOUT, deadline);
 	case SSL_ERROR_ZERO_RETURN:
-		return deliver_io_fail(io, "%s: TLS connection closed by peer", what);
+		return smtpc_fail(io, "%s: TLS connection closed by peer", what);
 	case SSL_ERROR_SYSCALL:
 		if ((e = ERR_get_error()) == 0)
-			return deliver_io_fail(io, "%s: %s", what,
+			return smtpc_fail(io, "%s: %s", what,
 			    errno ? strerror(errno) : "connection closed by peer");
 		break;
 	default:
@@ -223,14 +245,14 @@ deliver_io_ssl_wait(struct deliver_io *io, int rc, long long deadline, const cha
 	}
 	ERR_error_string_n(e, msg, sizeof(msg));
 	ERR_clear_error();
-	return deliver_io_fail(io, "%s: TLS: %s", what, msg);
+	return smtpc_fail(io, "%s: TLS: %s", what, msg);
 }
 
 int
-deliver_io_write(struct deliver_io *io, const void *p, size_t n, int timeout)
+smtpc_write(struct smtpc *io, const void *p, size_t n, int timeout_ms)
 {
 	const char	*s = p;
-	long long	 deadline = mono_ms() + (long long)timeout * 1000;
+	long long	 deadline = smtpc_until(io, timeout_ms);
 	ssize_t		 w;
 	int		 rc;
 
@@ -239,7 +261,7 @@ deliver_io_write(struct deliver_io *io, const void *p, size_t n, int timeout)
 			ERR_clear_error();
 			rc = SSL_write(io->ssl, s, n > 1 << 30 ? 1 << 30 : (int)n);
 			if (rc <= 0) {
-				if (deliver_io_ssl_wait(io, rc, deadline, "write") == -1)
+				if (smtpc_ssl_wait(io, rc, deadline, "write") == -1)
 					return -1;
 				continue;
 			}
@@ -248,10 +270,10 @@ deliver_io_write(struct deliver_io *io, const void *p, size_t n, int timeout)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
-				return deliver_io_fail(io, "write: %s", strerror(errno));
-			if (deliver_io_wait(io, POLLOUT, deadline) == -1)
-				return deliver_io_fail(io, "timeout after %ds writing to primary",
-				    timeout);
+				return smtpc_fail(io, "write: %s", strerror(errno));
+			if (smtpc_wait(io, POLLOUT, deadline) == -1)
+				return smtpc_timedout(io, deadline, timeout_ms,
+				    "writing to the peer");
 			continue;
 		}
 		s += w;
@@ -260,9 +282,9 @@ deliver_io_write(struct deliver_io *io, const void *p, size_t n, int timeout)
 	return 0;
 }
 
-/* deliver_io_read - read more into io->in; 0 ok, -1 error/EOF/timeout */
+/* smtpc_read - read more into io->in; 0 ok, -1 error/EOF/timeout */
 static int
-deliver_io_read(struct deliver_io *io, long long deadline, int timeout)
+smtpc_read(struct smtpc *io, long long deadline, int timeout_ms)
 {
 	size_t	room = sizeof(io->in) - io->inlen;
 	ssize_t	r;
@@ -276,7 +298,7 @@ deliver_io_read(struct deliver_io *io, long long deadline, int timeout)
 				io->inlen += rc;
 				return 0;
 			}
-			if (deliver_io_ssl_wait(io, rc, deadline, "read") == -1)
+			if (smtpc_ssl_wait(io, rc, deadline, "read") == -1)
 				goto fail;
 			continue;
 		}
@@ -286,23 +308,23 @@ deliver_io_read(struct deliver_io *io, long long deadline, int timeout)
 			return 0;
 		}
 		if (r == 0)
-			return deliver_io_fail(io, "connection closed by primary");
+			return smtpc_fail(io, "connection closed by the peer");
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return deliver_io_fail(io, "read: %s", strerror(errno));
-		if (deliver_io_wait(io, POLLIN, deadline) == -1)
+			return smtpc_fail(io, "read: %s", strerror(errno));
+		if (smtpc_wait(io, POLLIN, deadline) == -1)
 			goto fail;
 	}
 fail:
 	if (strcmp(io->why, "timeout") == 0)
-		deliver_io_fail(io, "timeout after %ds waiting for a reply", timeout);
+		smtpc_timedout(io, deadline, timeout_ms, "waiting for a reply");
 	return -1;
 }
 
-/* deliver_io_enhanced - RFC 3463 "c.s.d" at the start of t whose class matches code */
+/* smtpc_enhanced - RFC 3463 "c.s.d" at the start of t whose class matches code */
 static size_t
-deliver_io_enhanced(const char *t, size_t n, int code, char *out, size_t outlen)
+smtpc_enhanced(const char *t, size_t n, int code, char *out, size_t outlen)
 {
 	size_t	i = 0, part, digits;
 
@@ -328,39 +350,39 @@ deliver_io_enhanced(const char *t, size_t n, int code, char *out, size_t outlen)
 	return i;
 }
 
-/* deliver_io_line - check one reply line, add its text; 1 last line, 0 more, -1 bad */
+/* smtpc_line - check one reply line, add its text; 1 last line, 0 more, -1 bad */
 static int
-deliver_io_line(struct deliver_io *io, struct deliver_reply *r, const char *l, size_t n)
+smtpc_line(struct smtpc *io, struct smtpc_reply *r, const char *l, size_t n)
 {
 	char	esc[80];
 	int	code;
 
 	if (n < 3 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '5' ||
 	    l[2] < '0' || l[2] > '9' || (n > 3 && l[3] != ' ' && l[3] != '-'))
-		return deliver_io_fail(io, "malformed reply line \"%s\"",
+		return smtpc_fail(io, "malformed reply line \"%s\"",
 		    log_escape(l, n, esc, sizeof(esc)));
 	code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
 	if (r->nlines > 0 && code != r->code)
-		return deliver_io_fail(io, "inconsistent reply codes %d and %d", r->code, code);
+		return smtpc_fail(io, "inconsistent reply codes %d and %d", r->code, code);
 	if (++r->nlines > SMTP_REPLY_LINES_MAX)
-		return deliver_io_fail(io, "reply has more than %d lines", SMTP_REPLY_LINES_MAX);
+		return smtpc_fail(io, "reply has more than %d lines", SMTP_REPLY_LINES_MAX);
 	if ((r->total += n + 2) > SMTP_REPLY_MAX)
-		return deliver_io_fail(io, "reply longer than %d bytes", SMTP_REPLY_MAX);
+		return smtpc_fail(io, "reply longer than %d bytes", SMTP_REPLY_MAX);
 	r->code = code;
 	if (r->nlines > 1)
 		buf_add(&r->text, "\n", 1);
 	if (n > 4)
 		buf_add(&r->text, l + 4, n - 4);
 	if (r->nlines == 1)
-		deliver_io_enhanced(n > 4 ? l + 4 : "", n > 4 ? n - 4 : 0, code, r->enhanced,
+		smtpc_enhanced(n > 4 ? l + 4 : "", n > 4 ? n - 4 : 0, code, r->enhanced,
 		    sizeof(r->enhanced));
 	return n > 3 && l[3] == '-' ? 0 : 1;
 }
 
 int
-deliver_io_reply(struct deliver_io *io, struct deliver_reply *r, int timeout)
+smtpc_read_reply(struct smtpc *io, struct smtpc_reply *r, int timeout_ms)
 {
-	long long	 deadline = mono_ms() + (long long)timeout * 1000;
+	long long	 deadline = smtpc_until(io, timeout_ms);
 	char		*nl;
 	size_t		 n, len;
 	int		 rc;
@@ -372,20 +394,20 @@ deliver_io_reply(struct deliver_io *io, struct deliver_reply *r, int timeout)
 	for (;;) {
 		if ((nl = memchr(io->in, '\n', io->inlen)) == NULL) {
 			if (io->inlen >= SMTP_REPLYLINE_MAX)
-				return deliver_io_fail(io, "reply line longer than %d bytes",
+				return smtpc_fail(io, "reply line longer than %d bytes",
 				    SMTP_REPLYLINE_MAX);
-			if (deliver_io_read(io, deadline, timeout) == -1)
+			if (smtpc_read(io, deadline, timeout_ms) == -1)
 				return -1;
 			continue;
 		}
 		len = nl - io->in + 1;
 		if (len > SMTP_REPLYLINE_MAX)
-			return deliver_io_fail(io, "reply line longer than %d bytes",
+			return smtpc_fail(io, "reply line longer than %d bytes",
 			    SMTP_REPLYLINE_MAX);
 		n = len - 1;
 		if (n > 0 && io->in[n - 1] == '\r')
 			n--;
-		rc = deliver_io_line(io, r, io->in, n);
+		rc = smtpc_line(io, r, io->in, n);
 		memmove(io->in, io->in + len, io->inlen - len);
 		io->inlen -= len;
 		if (rc != 0)
@@ -394,62 +416,60 @@ deliver_io_reply(struct deliver_io *io, struct deliver_reply *r, int timeout)
 }
 
 size_t
-deliver_io_pending(const struct deliver_io *io)
+smtpc_pending(const struct smtpc *io)
 {
 	return io->inlen;
 }
 
-/* deliver_io_tls_ctx - client context: TLS 1.2+, verification per opts */
+/* smtpc_tls_ctx - client context: TLS 1.2+, the peer verified against ca_file if verify */
 static int
-deliver_io_tls_ctx(struct deliver_io *io, const char *host, const struct deliver_opts *o)
+smtpc_tls_ctx(struct smtpc *io, const char *host, int verify, const char *ca_file)
 {
 	unsigned char	 ip[16];
 	int		 isip;
 
 	if ((io->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		return deliver_io_fail(io, "TLS: cannot create context");
+		return smtpc_fail(io, "TLS: cannot create context");
 	SSL_CTX_set_min_proto_version(io->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_mode(io->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (o->tls_verify) {
-		if (o->ca_file != NULL && o->ca_file[0] != '\0') {
-			if (SSL_CTX_load_verify_locations(io->ctx, o->ca_file, NULL) != 1)
-				return deliver_io_fail(io, "TLS: cannot load ca_file %s",
-				    o->ca_file);
+	if (verify) {
+		if (ca_file != NULL && ca_file[0] != '\0') {
+			if (SSL_CTX_load_verify_locations(io->ctx, ca_file, NULL) != 1)
+				return smtpc_fail(io, "TLS: cannot load ca_file %s", ca_file);
 		} else if (SSL_CTX_set_default_verify_paths(io->ctx) != 1)
-			return deliver_io_fail(io, "TLS: cannot load the default CA store");
+			return smtpc_fail(io, "TLS: cannot load the default CA store");
 		SSL_CTX_set_verify(io->ctx, SSL_VERIFY_PEER, NULL);
 	} else
 		SSL_CTX_set_verify(io->ctx, SSL_VERIFY_NONE, NULL);
 	if ((io->ssl = SSL_new(io->ctx)) == NULL || SSL_set_fd(io->ssl, io->fd) != 1)
-		return deliver_io_fail(io, "TLS: cannot create session");
+		return smtpc_fail(io, "TLS: cannot create session");
 	isip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
 	if (host[0] != '\0' && !isip)
 		SSL_set_tlsext_host_name(io->ssl, host);
-	if (o->tls_verify && host[0] != '\0') {
+	if (verify && host[0] != '\0') {
 		if (isip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(io->ssl), host) != 1 :
 		    SSL_set1_host(io->ssl, host) != 1)
-			return deliver_io_fail(io, "TLS: cannot set the name to verify");
+			return smtpc_fail(io, "TLS: cannot set the name to verify");
 	}
 	return 0;
 }
 
 int
-deliver_io_starttls(struct deliver_io *io, const char *host, const struct deliver_opts *o,
-    int timeout)
+smtpc_tls(struct smtpc *io, const char *host, int verify, const char *ca_file, int timeout_ms)
 {
-	long long	deadline = mono_ms() + (long long)timeout * 1000;
+	long long	deadline = smtpc_until(io, timeout_ms);
 	long		vr;
 	int		rc;
 
-	if (deliver_io_tls_ctx(io, host, o) == -1)
+	if (smtpc_tls_ctx(io, host, verify, ca_file) == -1)
 		return -1;
 	for (;;) {
 		ERR_clear_error();
 		if ((rc = SSL_connect(io->ssl)) == 1)
 			break;
-		if (deliver_io_ssl_wait(io, rc, deadline, "TLS handshake") == -1) {
+		if (smtpc_ssl_wait(io, rc, deadline, "TLS handshake") == -1) {
 			if ((vr = SSL_get_verify_result(io->ssl)) != X509_V_OK)
-				deliver_io_fail(io, "TLS handshake: certificate verification "
+				smtpc_fail(io, "TLS handshake: certificate verification "
 				    "failed: %s", X509_verify_cert_error_string(vr));
 			SSL_free(io->ssl);	/* no close_notify on a failed handshake */
 			io->ssl = NULL;
@@ -462,7 +482,7 @@ deliver_io_starttls(struct deliver_io *io, const char *host, const struct delive
 }
 
 int
-deliver_io_idle(struct deliver_io *io)
+smtpc_idle(struct smtpc *io)
 {
 	struct pollfd pfd;
 
@@ -475,7 +495,7 @@ deliver_io_idle(struct deliver_io *io)
 }
 
 void
-deliver_io_close(struct deliver_io *io, int clean)
+smtpc_close(struct smtpc *io, int clean)
 {
 	if (io->ssl != NULL) {
 		if (clean)
@@ -495,20 +515,20 @@ deliver_io_close(struct deliver_io *io, int clean)
 }
 
 void
-deliver_reply_init(struct deliver_reply *r)
+smtpc_reply_init(struct smtpc_reply *r)
 {
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->text, SMTP_REPLY_MAX);
 }
 
 void
-deliver_reply_free(struct deliver_reply *r)
+smtpc_reply_free(struct smtpc_reply *r)
 {
 	buf_free(&r->text);
 }
 
 void
-deliver_reply_text(const struct deliver_reply *r, char *out, size_t outlen)
+smtpc_reply_text(const struct smtpc_reply *r, char *out, size_t outlen)
 {
 	struct buf	 b;
 	const char	*p = r->text.data, *end, *nl;
@@ -520,7 +540,7 @@ deliver_reply_text(const struct deliver_reply *r, char *out, size_t outlen)
 	while (p != NULL && p < end) {
 		if ((nl = memchr(p, '\n', end - p)) == NULL)
 			nl = end;
-		skip = deliver_io_enhanced(p, nl - p, r->code, NULL, 0);
+		skip = smtpc_enhanced(p, nl - p, r->code, NULL, 0);
 		while (p + skip < nl && p[skip] == ' ')
 			skip++;
 		if (b.len > 0)
