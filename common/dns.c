@@ -225,14 +225,16 @@ dns_open(const struct config *cfg, char *err, size_t errlen)
 void
 dns_set_stop(struct dns *d, const int *stop)
 {
-	d->stop = stop;
+	__atomic_store_n(&d->stop, stop, __ATOMIC_RELAXED);
 }
 
 /* dns_stopped - has the owner of d asked its waits to end? */
 static int
 dns_stopped(const struct dns *d)
 {
-	return d->stop != NULL && __atomic_load_n(d->stop, __ATOMIC_RELAXED) != 0;
+	const int	*stop = __atomic_load_n(&d->stop, __ATOMIC_RELAXED);
+
+	return stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0;
 }
 
 /* dns_close - drop one dns_open() user, free with the last; no lookup of it may be running */
@@ -461,7 +463,7 @@ dns_wait(struct dns *d, struct dns_query *q, const struct timespec *deadline)
 		if (ms <= 0)
 			break;
 		/* with a stop flag, look at it every DNS_STOP_POLL_MS */
-		if (d->stop != NULL && ms > DNS_STOP_POLL_MS)
+		if (__atomic_load_n(&d->stop, __ATOMIC_RELAXED) != NULL && ms > DNS_STOP_POLL_MS)
 			ms = DNS_STOP_POLL_MS;
 		if (d->polling) {
 			clock_after(CLOCK_MONOTONIC, ms, &until);

@@ -88,7 +88,9 @@ void		 dns_close(struct dns *);
  * e.g. Debian's /usr/share/dns/root.key); before the first lookup.  0 ok, -1 + err */
 int		 dns_trust_anchor(struct dns *, const char *file, char *err, size_t errlen);
 /* dns_set_stop - once *stop (read atomically) is nonzero, waits end: TEMPFAIL "interrupted";
- * for a thread that must stop promptly (serve's readiness check at shutdown) */
+ * for a thread that must stop promptly (serve's readiness check at shutdown).  The resolver
+ * is shared (dns_open): every user's waits end, so set it only for a stopping process, and
+ * set NULL again before *stop goes away */
 void		 dns_set_stop(struct dns *, const int *stop);
 
 /* dns_lookup - one question, answer in *ans (free it); returns ans->status.  It ends by
