@@ -220,7 +220,7 @@ dkim_dns_txt(void *arg, const char *name, char *txt, size_t txtlen)
 	struct dns_answer	 ans;
 	enum dkim_dns		 st;
 
-	switch (dns_lookup(arg, name, DNS_T_TXT, &ans)) {
+	switch (dns_lookup(arg, name, DNS_T_TXT, 0, &ans)) {
 	case DNS_OK:
 		/* the first TXT record, its strings concatenated (RFC 6376 3.6.2.2) */
 		if (ans.rr[0].len >= txtlen) {

@@ -6,7 +6,13 @@
  * libunbound's ub_resolve() waits as long as unbound's own retry schedule
  * (minutes against a dead server), so every lookup is ub_resolve_async()
  * and the caller waits for its callback until its deadline, then cancels.
- * Threads share one ub_ctx (one cache).  ub_process() delivers the answers
+ * Threads share one ub_ctx (one cache), and so do the modules of a process:
+ * dns_open() hands out one resolver per distinct [dns] setting, counted
+ * (libunbound(3): "The functions are thread-safe, and a context can be
+ * used in a threaded environment").  /etc/hosts is read as getaddrinfo()
+ * did (ub_ctx_hosts), for SMTP peers named there (localhost).
+ * A lookup ends at the earlier of [dns] timeout and the caller's deadline,
+ * so an outer budget ([auth] timeout, a connect's) is never exceeded.  ub_process() delivers the answers
  * of every thread's queries, so one waiter at a time polls ub_fd() and runs
  * ub_process() (the "poller"); the others sleep on a condition variable
  * that the poller broadcasts after each round, and each one looks at its
@@ -33,6 +39,9 @@
 struct dns {
 	struct ub_ctx	*ctx;
 	long long	 timeout_ms;
+	int		 refs;		/* dns_open() users of a shared resolver; 0: dns_new() */
+	char		*key;		/* dns_open()'s [dns] settings; NULL: not shared */
+	struct dns	*next;		/* in dns_shared */
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* CLOCK_MONOTONIC */
 	int		 polling;	/* a waiter is in poll()/ub_process() */
@@ -124,6 +133,10 @@ dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen)
 		r = ub_ctx_set_fwd(d->ctx, fwd);
 	} else if (r == 0)
 		r = ub_ctx_resolvconf(d->ctx, NULL);
+	/* names of /etc/hosts, as getaddrinfo() knew them for SMTP peers; a missing file is
+	 * no error (a minimal container) */
+	if (r == 0 && access("/etc/hosts", R_OK) == 0)
+		r = ub_ctx_hosts(d->ctx, "/etc/hosts");
 	if (r != 0) {
 		snprintf(err, errlen, "libunbound: %s", ub_strerror(r));
 		goto fail;
@@ -159,13 +172,17 @@ dns_trust_anchor(struct dns *d, const char *file, char *err, size_t errlen)
 	return 0;
 }
 
-/* dns_open - [dns] nameserver, timeout and trust_anchor */
+/* the resolvers dns_open() shares, by their [dns] settings */
+static pthread_mutex_t	 dns_shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct dns	*dns_shared;
+
+/* dns_open - [dns] nameserver, timeout and trust_anchor: the process's resolver for them */
 struct dns *
 dns_open(const struct config *cfg, char *err, size_t errlen)
 {
 	struct dns	*d;
 	const char	*ns = NULL, *ta = NULL;
-	char		 why[ERRSTR_MAX];
+	char		 why[ERRSTR_MAX], key[DNS_KEY_MAX];
 	long long	 t = DNS_TIMEOUT_DEFAULT;
 
 	if (cfg != NULL) {
@@ -174,11 +191,31 @@ dns_open(const struct config *cfg, char *err, size_t errlen)
 		    DNS_TIMEOUT_MAX);
 		ta = config_str(cfg, "dns", "trust_anchor", NULL);
 	}
+	snprintf(key, sizeof(key), "%s|%lld|%s", ns ? ns : "", t, ta ? ta : "");
+	pthread_mutex_lock(&dns_shared_mu);
+	for (d = dns_shared; d != NULL && strcmp(d->key, key) != 0; d = d->next)
+		;
+	if (d != NULL) {
+		d->refs++;
+		pthread_mutex_unlock(&dns_shared_mu);
+		return d;
+	}
 	if ((d = dns_new(ns, t * 1000, why, sizeof(why))) != NULL && ta != NULL && *ta != '\0' &&
 	    dns_trust_anchor(d, ta, why, sizeof(why)) != 0) {
 		dns_close(d);
 		d = NULL;
 	}
+	if (d != NULL && (d->key = strdup(key)) == NULL) {
+		dns_close(d);
+		d = NULL;
+		snprintf(why, sizeof(why), "out of memory");
+	}
+	if (d != NULL) {
+		d->refs = 1;
+		d->next = dns_shared;
+		dns_shared = d;
+	}
+	pthread_mutex_unlock(&dns_shared_mu);
 	if (d == NULL)
 		snprintf(err, errlen, "%s: [dns] %s", cfg ? config_path(cfg) : "(defaults)", why);
 	return d;
@@ -188,22 +225,39 @@ dns_open(const struct config *cfg, char *err, size_t errlen)
 void
 dns_set_stop(struct dns *d, const int *stop)
 {
-	d->stop = stop;
+	__atomic_store_n(&d->stop, stop, __ATOMIC_RELAXED);
 }
 
 /* dns_stopped - has the owner of d asked its waits to end? */
 static int
 dns_stopped(const struct dns *d)
 {
-	return d->stop != NULL && __atomic_load_n(d->stop, __ATOMIC_RELAXED) != 0;
+	const int	*stop = __atomic_load_n(&d->stop, __ATOMIC_RELAXED);
+
+	return stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0;
 }
 
-/* dns_close - free the context; no lookup may be running */
+/* dns_close - drop one dns_open() user, free with the last; no lookup of it may be running */
 void
 dns_close(struct dns *d)
 {
+	struct dns	**pp;
+
 	if (d == NULL)
 		return;
+	if (d->key != NULL) {
+		pthread_mutex_lock(&dns_shared_mu);
+		if (--d->refs > 0) {
+			pthread_mutex_unlock(&dns_shared_mu);
+			return;
+		}
+		for (pp = &dns_shared; *pp != NULL && *pp != d; pp = &(*pp)->next)
+			;
+		if (*pp != NULL)
+			*pp = d->next;
+		pthread_mutex_unlock(&dns_shared_mu);
+		free(d->key);
+	}
 	ub_ctx_delete(d->ctx);
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
@@ -409,7 +463,7 @@ dns_wait(struct dns *d, struct dns_query *q, const struct timespec *deadline)
 		if (ms <= 0)
 			break;
 		/* with a stop flag, look at it every DNS_STOP_POLL_MS */
-		if (d->stop != NULL && ms > DNS_STOP_POLL_MS)
+		if (__atomic_load_n(&d->stop, __ATOMIC_RELAXED) != NULL && ms > DNS_STOP_POLL_MS)
 			ms = DNS_STOP_POLL_MS;
 		if (d->polling) {
 			clock_after(CLOCK_MONOTONIC, ms, &until);
@@ -485,10 +539,12 @@ dns_result(enum dns_type t, const struct ub_result *res, struct dns_answer *ans)
 	ans->status = DNS_OK;
 }
 
-/* dns_lookup - resolve (name, t) within the resolver's deadline */
+/* dns_lookup - resolve (name, t) by [dns] timeout and the caller's deadline, the earlier */
 enum dns_status
-dns_lookup(struct dns *d, const char *name, enum dns_type t, struct dns_answer *ans)
+dns_lookup(struct dns *d, const char *name, enum dns_type t, int64_t deadline_ms,
+    struct dns_answer *ans)
 {
+	int64_t			 now = mono_ms();
 	struct dns_query	*q;
 	struct timespec		 dl;
 	int			 id, r;
@@ -503,7 +559,10 @@ dns_lookup(struct dns *d, const char *name, enum dns_type t, struct dns_answer *
 		return ans->status = DNS_TEMPFAIL;
 	}
 	q->d = d;
-	dns_deadline(d->timeout_ms, &dl);
+	if (deadline_ms != 0 && deadline_ms - now < d->timeout_ms)
+		dns_deadline(deadline_ms > now ? deadline_ms - now : 0, &dl);
+	else
+		dns_deadline(d->timeout_ms, &dl);
 	if ((r = ub_resolve_async(d->ctx, name, (int)t, 1, q, dns_callback, &id)) != 0) {
 		free(q);
 		snprintf(ans->why, sizeof(ans->why), "%s", ub_strerror(r));
@@ -575,7 +634,7 @@ dns_verified_name(struct dns *d, int af, const void *addr, int (*want)(const cha
 	*ttl = UINT32_MAX;
 	if (dns_reverse_name(af, addr, rev, sizeof(rev)) != 0)
 		return DNS_PERMFAIL;
-	res = dns_lookup(d, rev, DNS_T_PTR, &ptr);
+	res = dns_lookup(d, rev, DNS_T_PTR, deadline_ms, &ptr);
 	*ttl = ptr.ttl;
 	for (i = 0; res == DNS_OK && i < ptr.n; i++) {
 		if (!want(ptr.rr[i].name, arg))
@@ -585,7 +644,8 @@ dns_verified_name(struct dns *d, int af, const void *addr, int (*want)(const cha
 			res = DNS_TEMPFAIL;
 			break;
 		}
-		st = dns_lookup(d, ptr.rr[i].name, af == AF_INET ? DNS_T_A : DNS_T_AAAA, &fwd);
+		st = dns_lookup(d, ptr.rr[i].name, af == AF_INET ? DNS_T_A : DNS_T_AAAA,
+		    deadline_ms, &fwd);
 		if (st == DNS_TEMPFAIL)
 			res = DNS_TEMPFAIL;	/* unless a later name is confirmed */
 		for (j = 0, ok = 0; st == DNS_OK && j < fwd.n && !ok; j++)

@@ -76,20 +76,28 @@ struct dns_answer {
 					 * "bogus: <validator's reason>" */
 };
 
-/* dns_open - a resolver from [dns] (cfg may be NULL: defaults); NULL + reason */
+/* dns_open - the process's resolver for [dns] (cfg may be NULL: defaults), shared by every
+ * caller with the same settings (one cache); each dns_open() is paired with a dns_close();
+ * NULL + reason */
 struct dns	*dns_open(const struct config *cfg, char *err, size_t errlen);
-/* dns_new - nameserver "IP[:PORT]" or "[IPv6]:PORT" or NULL (resolv.conf) */
+/* dns_new - a resolver of its own: nameserver "IP[:PORT]" or "[IPv6]:PORT" or NULL
+ * (resolv.conf); for tools and checks, not shared */
 struct dns	*dns_new(const char *nameserver, long long timeout_ms, char *err, size_t errlen);
 void		 dns_close(struct dns *);
 /* dns_trust_anchor - validate DNSSEC from the DS/DNSKEY records in file (zone-file syntax,
  * e.g. Debian's /usr/share/dns/root.key); before the first lookup.  0 ok, -1 + err */
 int		 dns_trust_anchor(struct dns *, const char *file, char *err, size_t errlen);
 /* dns_set_stop - once *stop (read atomically) is nonzero, waits end: TEMPFAIL "interrupted";
- * for a thread that must stop promptly (serve's readiness check at shutdown) */
+ * for a thread that must stop promptly (serve's readiness check at shutdown).  The resolver
+ * is shared (dns_open): every user's waits end, so set it only for a stopping process, and
+ * set NULL again before *stop goes away */
 void		 dns_set_stop(struct dns *, const int *stop);
 
-/* dns_lookup - one question, answer in *ans (free it); returns ans->status */
-enum dns_status	 dns_lookup(struct dns *, const char *name, enum dns_type, struct dns_answer *ans);
+/* dns_lookup - one question, answer in *ans (free it); returns ans->status.  It ends by
+ * [dns] timeout or by deadline_ms (mono_ms(), 0: none), the earlier: an outer budget
+ * ([auth] timeout, a connect) is never exceeded by the resolver's */
+enum dns_status	 dns_lookup(struct dns *, const char *name, enum dns_type, int64_t deadline_ms,
+		    struct dns_answer *ans);
 void		 dns_answer_free(struct dns_answer *);
 const char	*dns_status_name(enum dns_status);
 const char	*dns_sec_name(enum dns_sec);

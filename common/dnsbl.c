@@ -6,7 +6,8 @@
  * A client is screened by asking every distinct zone for the A record of its
  * reversed address ("4.3.2.1.zone", IPv6 as 32 nibbles, RFC 5782 2.1, 2.4),
  * one thread per zone, every lookup bounded by the same deadline ([dnsbl]
- * timeout) on its own resolver (common/dns.c, forwarding as [dns] says).
+ * timeout, within [dns] timeout) on the process's one resolver (dns_open:
+ * one cache with the ingest's verification).
  * An allowlist skips screening: a network matches at once; a host name (or
  * ".domain", every name under it) needs the client's forward-confirmed
  * reverse name (dns_verified_name: PTR, then A/AAAA back to the address),
@@ -97,6 +98,7 @@ struct dnsbl_lookup {
 	pthread_t	 thr;
 	int		 thread;		/* thr must be joined */
 	char		 name[DNS_NAME_MAX + 1];
+	int64_t		 deadline;		/* mono_ms: the query's [dnsbl] timeout */
 	enum dns_status	 status;
 	uint32_t	 ttl;
 	uint8_t		 a[DNS_RR_MAX][4];
@@ -479,8 +481,8 @@ dnsbl_open(const struct config *c, struct dnsbl **out, char *err, size_t errlen)
 		snprintf(err, errlen, "[dnsbl] cache_size: out of memory");
 		goto fail;
 	}
-	if ((d->dns = dns_new(config_str(c, "dns", "nameserver", NULL), timeout * 1000, why,
-	    sizeof(why))) == NULL) {
+	/* the process's one resolver ([dns]); [dnsbl] timeout is this screening's deadline */
+	if ((d->dns = dns_open(c, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "[dnsbl] resolver: %s", why);
 		goto fail;
 	}
@@ -523,7 +525,7 @@ dnsbl_lookup_run(void *arg)
 	struct dns_answer	 ans;
 	size_t			 i;
 
-	lk->status = dns_lookup(lk->d->dns, lk->name, DNS_T_A, &ans);
+	lk->status = dns_lookup(lk->d->dns, lk->name, DNS_T_A, lk->deadline, &ans);
 	lk->ttl = ans.ttl;
 	for (i = 0; lk->status == DNS_OK && i < ans.n && i < DNS_RR_MAX; i++)
 		memcpy(lk->a[lk->n++], &ans.rr[i].a, 4);
@@ -605,6 +607,7 @@ dnsbl_start(struct dnsbl *d, const char *addr)
 		struct dnsbl_lookup *lk = &q->lk[z];
 
 		lk->d = d;
+		lk->deadline = q->res.ms + d->timeout_ms;
 		if (snprintf(lk->name, sizeof(lk->name), "%s.%s", rev, d->zone[z].name) >=
 		    (int)sizeof(lk->name) || dns_name_check(lk->name) != 0) {
 			lk->status = DNS_PERMFAIL;

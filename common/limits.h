@@ -149,7 +149,11 @@
 #define DNS_TIMEOUT_MAX		60
 /* a lookup with a stop flag (dns_set_stop) looks at it this often, milliseconds */
 #define DNS_STOP_POLL_MS	200
+/* dns_open()'s key of a shared resolver: nameserver|timeout|trust_anchor path */
+#define DNS_KEY_MAX		(128 + 4096)
 #define DNS_RR_MAX		64
+/* addresses of one SMTP peer name tried in turn (common/smtpc.c) */
+#define SMTPC_ADDRS_MAX		16
 #define DNS_TXT_MAX		4096
 /* PTR names of one address confirmed by a forward lookup (RFC 7208 4.6.4: 10) */
 #define DNS_VERIFY_NAMES_MAX	10

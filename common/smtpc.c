@@ -10,6 +10,8 @@
  * three ways (SMTP_REPLYLINE_MAX per line, SMTP_REPLY_LINES_MAX lines,
  * SMTP_REPLY_MAX bytes) and must carry one valid code on every line
  * (RFC 5321 4.2, 4.2.1); anything else fails the connection with a reason.
+ * A peer's name is resolved by the one resolver (common/dns.c: [dns]
+ * nameserver, /etc/hosts), within the connect's deadline, never by libc.
  * Errors: -1 and a one-line reason in io->why (peer bytes escaped).
  */
 #include <sys/socket.h>
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +34,7 @@
 #include <openssl/x509v3.h>
 
 #include "clock.h"
+#include "dns.h"
 #include "log.h"
 #include "route.h"
 #include "smtpc.h"
@@ -177,15 +181,107 @@ smtpc_try(struct smtpc *io, int family, const struct sockaddr *sa, socklen_t sal
 	return smtpc_fail(io, "connect: %s", strerror(err));
 }
 
+/* the resolver of peer names (smtpc_resolver), else the system's, opened on first use */
+static pthread_mutex_t	 smtpc_dns_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct dns	*smtpc_dns;
+
+/* smtpc_resolver - see smtpc.h */
+void
+smtpc_resolver(struct dns *d)
+{
+	pthread_mutex_lock(&smtpc_dns_mu);
+	smtpc_dns = d;
+	pthread_mutex_unlock(&smtpc_dns_mu);
+}
+
+/* smtpc_resolver_get - the resolver set, else [dns] defaults (resolv.conf, /etc/hosts) */
+static struct dns *
+smtpc_resolver_get(char *err, size_t errlen)
+{
+	struct dns	*d;
+
+	pthread_mutex_lock(&smtpc_dns_mu);
+	if (smtpc_dns == NULL)
+		smtpc_dns = dns_open(NULL, err, errlen);
+	d = smtpc_dns;
+	pthread_mutex_unlock(&smtpc_dns_mu);
+	return d;
+}
+
+/*
+ * smtpc_resolve - the addresses of r->host into sa[] (at most SMTPC_ADDRS_MAX): a numeric
+ * address as it is, else AAAA then A records (RFC 6724's default order: IPv6 first) from the
+ * one resolver, each lookup ending by deadline; family (0: any) keeps one family.
+ * Returns how many, -1 with why.
+ */
+static int
+smtpc_resolve(struct smtpc *io, const struct deliver_route *r, int family, long long deadline,
+    struct sockaddr_in6 *sa)
+{
+	static const enum dns_type	 types[] = { DNS_T_AAAA, DNS_T_A };
+	struct addrinfo			 hints, *res;
+	struct dns_answer		 ans;
+	struct dns			*d;
+	enum dns_status			 st[2] = { DNS_NODATA, DNS_NODATA };
+	char				 port[16], err[ERRSTR_MAX];
+	size_t				 i, t;
+	int				 n = 0;
+
+	memset(sa, 0, SMTPC_ADDRS_MAX * sizeof(*sa));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_family = family;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", r->port);
+	/* an address literal (a scoped IPv6 one too) needs no lookup */
+	if (getaddrinfo(r->host, port, &hints, &res) == 0) {
+		memcpy(sa, res->ai_addr, res->ai_addrlen);
+		freeaddrinfo(res);
+		return 1;
+	}
+	if ((d = smtpc_resolver_get(err, sizeof(err))) == NULL)
+		return smtpc_fail(io, "resolve %s: %s", r->host, err);
+	for (t = 0; t < 2; t++) {
+		if (family != 0 && family != (types[t] == DNS_T_A ? AF_INET : AF_INET6))
+			continue;
+		st[t] = dns_lookup(d, r->host, types[t], deadline, &ans);
+		for (i = 0; st[t] == DNS_OK && i < ans.n && n < SMTPC_ADDRS_MAX; i++, n++) {
+			if (types[t] == DNS_T_A) {
+				struct sockaddr_in *s4 = (struct sockaddr_in *)&sa[n];
+
+				s4->sin_family = AF_INET;
+				s4->sin_port = htons((uint16_t)r->port);
+				s4->sin_addr = ans.rr[i].a;
+			} else {
+				sa[n].sin6_family = AF_INET6;
+				sa[n].sin6_port = htons((uint16_t)r->port);
+				sa[n].sin6_addr = ans.rr[i].aaaa;
+			}
+		}
+		if (st[t] != DNS_OK && ans.why[0] != '\0')
+			snprintf(err, sizeof(err), "%s", ans.why);
+		dns_answer_free(&ans);
+	}
+	if (n > 0)
+		return n;
+	/* a temporary failure of either type is worth a retry; else the name has no address */
+	if (st[0] == DNS_TEMPFAIL || st[1] == DNS_TEMPFAIL)
+		return smtpc_fail(io, "resolve %s%s: temporary DNS failure (%s)", r->host,
+		    family == 0 ? "" : " (in the family of [replay] source_address)", err);
+	return smtpc_fail(io, "resolve %s%s: %s", r->host, family == 0 ? "" :
+	    " (in the family of [replay] source_address)", st[0] == DNS_NXDOMAIN ||
+	    st[1] == DNS_NXDOMAIN ? "no such host (NXDOMAIN)" : "no address record");
+}
+
 int
 smtpc_connect(struct smtpc *io, const struct deliver_route *r, const char *source,
     int timeout_ms)
 {
 	struct sockaddr_un	 sun;
-	struct addrinfo		 hints, *res, *ai, *src = NULL;
-	char			 port[16];
+	struct sockaddr_in6	 sa[SMTPC_ADDRS_MAX];
+	struct addrinfo		 hints, *src = NULL;
 	long long		 deadline = smtpc_until(io, timeout_ms);
-	int			 e;
+	int			 e, i, n;
 
 	if (r->unix_path[0] != '\0') {
 		memset(&sun, 0, sizeof(sun));
@@ -194,28 +290,22 @@ smtpc_connect(struct smtpc *io, const struct deliver_route *r, const char *sourc
 		return smtpc_try(io, AF_UNIX, (struct sockaddr *)&sun, sizeof(sun), NULL,
 		    deadline);
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
 	if (source != NULL && *source != '\0') {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
 		if ((e = getaddrinfo(source, NULL, &hints, &src)) != 0)
 			return smtpc_fail(io, "[replay] source_address %s: %s", source,
 			    gai_strerror(e));
-		hints.ai_flags = 0;
-		hints.ai_family = src->ai_family;	/* only the peer's addresses we can reach */
 	}
-	snprintf(port, sizeof(port), "%d", r->port);
-	if ((e = getaddrinfo(r->host, port, &hints, &res)) != 0) {
-		if (src != NULL)
-			freeaddrinfo(src);
-		return smtpc_fail(io, "resolve %s%s: %s", r->host, src == NULL ? "" :
-		    " (in the family of [replay] source_address)", gai_strerror(e));
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if (smtpc_try(io, ai->ai_family, ai->ai_addr, ai->ai_addrlen, src,
-		    deadline) == 0)
-			break;
-	freeaddrinfo(res);
+	/* only the peer's addresses we can reach from source; the lookup within the connect's
+	 * deadline, through [dns] like every other lookup */
+	if ((n = smtpc_resolve(io, r, src != NULL ? src->ai_family : 0, deadline, sa)) > 0)
+		for (i = 0; i < n; i++)
+			if (smtpc_try(io, sa[i].sin6_family, (struct sockaddr *)&sa[i],
+			    sa[i].sin6_family == AF_INET ? sizeof(struct sockaddr_in) :
+			    sizeof(sa[i]), src, deadline) == 0)
+				break;
 	if (src != NULL)
 		freeaddrinfo(src);
 	return io->fd == -1 ? -1 : 0;

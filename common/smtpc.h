@@ -22,6 +22,7 @@
 #include "limits.h"
 
 struct deliver_route;
+struct dns;
 
 /* EHLO/LHLO keywords the clients act on (RFC 5321 4.1.1.1; smtpc_caps) */
 #define SMTPC_CAP_SIZE		0x001	/* RFC 1870 */
@@ -55,8 +56,11 @@ struct smtpc {
 };
 
 void	smtpc_init(struct smtpc *);
-/* smtpc_connect - TCP (host:port, v4/v6; from source, an IP, if not NULL/"") or unix
- * socket; 0 ok, -1 */
+/* smtpc_resolver - the resolver for peer names from now on ([dns]: the program's dns_open(),
+ * kept open while connects may run); unset, the system's (dns_open(NULL)) */
+void	smtpc_resolver(struct dns *);
+/* smtpc_connect - TCP (host:port, v4/v6, a name through the resolver within timeout_ms;
+ * from source, an IP, if not NULL/"") or unix socket; 0 ok, -1 */
 int	smtpc_connect(struct smtpc *, const struct deliver_route *, const char *source,
 	    int timeout_ms);
 /* smtpc_write - all of p; 0 ok, -1 */

@@ -470,7 +470,7 @@ spf_request_ip(struct spf_request *req, const char *ip)
 static enum dns_status
 spf_dns_lookup(void *arg, const char *name, enum dns_type t, struct dns_answer *ans)
 {
-	return dns_lookup(arg, name, t, ans);
+	return dns_lookup(arg, name, t, 0, ans);
 }
 
 /* spf_resolver_dns - SPF over the shared resolver */

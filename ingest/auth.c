@@ -31,6 +31,7 @@
 
 #include "auth.h"
 #include "auth_impl.h"
+#include "clock.h"
 #include "config.h"
 #include "envelope.h"
 #include "log.h"
@@ -60,7 +61,7 @@ static struct {
 
 /* one message's lookups share a deadline */
 struct auth_ctx {
-	struct timespec	 deadline;
+	int64_t		 deadline;	/* mono_ms(): every lookup ends by it */
 	int		 dkim_temp;	/* a key lookup failed temporarily */
 };
 
@@ -68,14 +69,11 @@ struct auth_ctx {
 static int
 auth_expired(const struct auth_ctx *c)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > c->deadline.tv_sec ||
-	    (now.tv_sec == c->deadline.tv_sec && now.tv_nsec >= c->deadline.tv_nsec);
+	return mono_ms() >= c->deadline;
 }
 
-/* auth_lookup - dns_lookup within the message deadline (a spf_resolver too) */
+/* auth_lookup - dns_lookup within the message deadline (a spf_resolver too): none starts
+ * after it, and a lookup under way ends by it */
 static enum dns_status
 auth_lookup(void *arg, const char *name, enum dns_type type, struct dns_answer *ans)
 {
@@ -87,7 +85,7 @@ auth_lookup(void *arg, const char *name, enum dns_type type, struct dns_answer *
 		snprintf(ans->why, sizeof(ans->why), "auth timeout");
 		return DNS_TEMPFAIL;
 	}
-	return dns_lookup(auth.dns, name, type, ans);
+	return dns_lookup(auth.dns, name, type, c->deadline, ans);
 }
 
 /* auth_domain_load - config_sections callback: [domain NAME] auth_policy */
@@ -521,8 +519,7 @@ auth_verify(int fd, off_t start, off_t end, const struct auth_request *r,
 
 	memset(v, 0, sizeof(*v));
 	memset(&c, 0, sizeof(c));
-	clock_gettime(CLOCK_MONOTONIC, &c.deadline);
-	c.deadline.tv_sec += auth.timeout;
+	c.deadline = mono_ms() + auth.timeout * 1000;
 	auth_scan_init(&sc, v, auth.servid);
 	auth_spf(&c, r, v);
 	if ((buf = malloc(AUTH_READ)) == NULL)

@@ -35,12 +35,14 @@
 #include "auth.h"
 #include "config.h"
 #include "datadir.h"
+#include "dns.h"
 #include "index_ingest.h"
 #include "ingest.h"
 #include "fleet.h"
 #include "log.h"
 #include "msgid.h"
 #include "rcpt_verify.h"
+#include "smtpc.h"
 #include "store.h"
 #include "version.h"
 
@@ -53,6 +55,7 @@ static struct fleet_agent *fleet;	/* this node's heartbeat in the bucket (NULL: 
 static int		 hk_pipe[2] = { -1, -1 };
 static int		 stop_pipe[2], hard_pipe[2];
 static const char	*conf_path;
+static struct dns	*peer_dns;	/* smtpc_resolver(): [dns] of the start-up config */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -248,6 +251,10 @@ start(struct ingest_rt *rt)
 		fatal("pipe");
 	ingest.stop_fd = stop_pipe[0];
 	ingest.hard_fd = hard_pipe[0];
+	/* callout and monitor targets by name through [dns], for the process's life */
+	if ((peer_dns = dns_open(ingest.config, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	smtpc_resolver(peer_dns);
 	err[0] = '\0';
 	if ((ingest.monitor = monitor_start(ingest.config, err, sizeof(err))) == NULL &&
 	    err[0] != '\0')

@@ -181,8 +181,10 @@ check_run(const struct config *cfg, const char *domain, const int *stop,
 	}
 	rc = 0;
 out:
-	if (cx.dns)
+	if (cx.dns) {
+		dns_set_stop(cx.dns, NULL);	/* the resolver is shared: stop outlives this run */
 		dns_close(cx.dns);
+	}
 	free(cx.cert_der);
 	free(d);
 	return rc;

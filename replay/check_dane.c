@@ -74,7 +74,7 @@ check_dane(struct check_ctx *cx)
 	size_t			i, ee = 0;
 
 	snprintf(name, sizeof(name), "_25._tcp.%s", cx->hostname);
-	dns_lookup(cx->dns, name, DNS_T_TLSA, &a);
+	dns_lookup(cx->dns, name, DNS_T_TLSA, 0, &a);
 	if (a.sec == DNS_SEC_BOGUS)
 		check_add(cx, "dane", NULL, CHECK_FAIL, "fix the zone's signatures or its DS in "
 		    "the parent zone (e.g. `delv -t TLSA` shows the failure): DANE senders will "

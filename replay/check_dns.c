@@ -98,7 +98,7 @@ check_host_addrs(struct check_ctx *cx, const char *host, char *out, size_t outle
 
 	out[0] = '\0';
 	for (size_t t = 0; t < 2; t++) {
-		if (dns_lookup(cx->dns, host, types[t], &a) == DNS_OK) {
+		if (dns_lookup(cx->dns, host, types[t], 0, &a) == DNS_OK) {
 			for (size_t i = 0; i < a.n; i++) {
 				inet_ntop(types[t] == DNS_T_A ? AF_INET : AF_INET6, types[t] ==
 				    DNS_T_A ? (const void *)&a.rr[i].a : (const void *)&a.rr[i].aaaa,
@@ -123,7 +123,7 @@ check_mx(struct check_ctx *cx, const char *domain)
 	char			list[CHECK_EVIDENCE_MAX] = "", addrs[CHECK_EVIDENCE_MAX];
 	char			bad[CHECK_EVIDENCE_MAX] = "", good[CHECK_EVIDENCE_MAX] = "";
 
-	if (dns_lookup(cx->dns, domain, DNS_T_MX, &a) != DNS_OK) {
+	if (dns_lookup(cx->dns, domain, DNS_T_MX, 0, &a) != DNS_OK) {
 		check_add(cx, "mx", domain, CHECK_FAIL, "publish MX records for the domain: the "
 		    "primary, then this gateway with a larger preference number",
 		    "MX lookup of %s: %s%s%s", domain, dns_status_name(a.status),
@@ -171,7 +171,7 @@ check_ptr_agrees(struct check_ctx *cx, int af, const void *addr, const char *hos
 	inet_ntop(af, addr, ip, sizeof(ip));
 	if (dns_reverse_name(af, addr, rev, sizeof(rev)) != 0)
 		return 0;
-	if (dns_lookup(cx->dns, rev, DNS_T_PTR, &a) != DNS_OK) {
+	if (dns_lookup(cx->dns, rev, DNS_T_PTR, 0, &a) != DNS_OK) {
 		check_cat(out, outlen, "%s%s: PTR %s", out[0] ? "; " : "", ip,
 		    dns_status_name(a.status));
 	} else {
@@ -194,12 +194,12 @@ check_fcrdns(struct check_ctx *cx)
 		int		 addrs = 0, bad = 0;
 
 		ev[0] = '\0';
-		if (dns_lookup(cx->dns, host, DNS_T_A, &a) == DNS_OK)
+		if (dns_lookup(cx->dns, host, DNS_T_A, 0, &a) == DNS_OK)
 			for (size_t i = 0; i < a.n; i++, addrs++)
 				bad += !check_ptr_agrees(cx, AF_INET, &a.rr[i].a, host, ev,
 				    sizeof(ev));
 		dns_answer_free(&a);
-		if (dns_lookup(cx->dns, host, DNS_T_AAAA, &a) == DNS_OK)
+		if (dns_lookup(cx->dns, host, DNS_T_AAAA, 0, &a) == DNS_OK)
 			for (size_t i = 0; i < a.n; i++, addrs++)
 				bad += !check_ptr_agrees(cx, AF_INET6, &a.rr[i].aaaa, host, ev,
 				    sizeof(ev));

@@ -30,7 +30,7 @@ check_sts_txt(struct check_ctx *cx, const char *name, const char *prefix, char *
     size_t outlen)
 {
 	struct dns_answer	a;
-	enum dns_status		st = dns_lookup(cx->dns, name, DNS_T_TXT, &a);
+	enum dns_status		st = dns_lookup(cx->dns, name, DNS_T_TXT, 0, &a);
 
 	out[0] = '\0';
 	for (size_t i = 0; st == DNS_OK && i < a.n; i++)
@@ -72,7 +72,7 @@ check_sts_fetch(struct check_ctx *cx, const char *domain, struct buf *b, char *w
 	CURLcode		 rc;
 
 	snprintf(host, sizeof(host), "mta-sts.%s", domain);
-	if (dns_lookup(cx->dns, host, DNS_T_A, &a) != DNS_OK) {
+	if (dns_lookup(cx->dns, host, DNS_T_A, 0, &a) != DNS_OK) {
 		snprintf(why, whylen, "%.200s has no A record (%s)", host, dns_status_name(a.status));
 		dns_answer_free(&a);
 		return -1;

@@ -29,8 +29,10 @@
 #include "cli.h"
 #include "config.h"
 #include "datadir.h"
+#include "dns.h"
 #include "index.h"
 #include "log.h"
+#include "smtpc.h"
 #include "store.h"
 #include "version.h"
 
@@ -251,6 +253,7 @@ int
 main(int argc, char *argv[])
 {
 	const struct cli_cmd	*cmd;
+	struct dns		*peer_dns;	/* smtpc_resolver(): [dns] for SMTP peers */
 	struct cli		 c;
 	char			 err[ERRSTR_MAX];
 	const char		*cfgarg = NULL;
@@ -323,8 +326,17 @@ main(int argc, char *argv[])
 		config_free(c.cfg);
 		return CLI_CONFIG;
 	}
+	/* SMTP peers by name through [dns] (routes, callout targets, probes) */
+	if ((peer_dns = dns_open(c.cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mxspool-replay: %s\n", err);
+		config_free(c.cfg);
+		return CLI_CONFIG;
+	}
+	smtpc_resolver(peer_dns);
 	if ((rc = main_datadir(&c)) == 0)
 		rc = cmd->fn(&c);
+	smtpc_resolver(NULL);
+	dns_close(peer_dns);
 	if (c.store)
 		store_close(c.store);
 	if (c.ix)

@@ -315,10 +315,10 @@ tool_thread_run(void *arg)
 	struct dns_answer	 a;
 	char			 nx[DNS_NAME_MAX + 1];
 
-	t->s1 = dns_lookup(t->d, t->name, DNS_T_A, &a);
+	t->s1 = dns_lookup(t->d, t->name, DNS_T_A, 0, &a);
 	dns_answer_free(&a);
 	snprintf(nx, sizeof(nx), "n%d.%s", t->i, t->name);
-	t->s2 = dns_lookup(t->d, nx, DNS_T_A, &a);
+	t->s2 = dns_lookup(t->d, nx, DNS_T_A, 0, &a);
 	dns_answer_free(&a);
 	return NULL;
 }
@@ -356,7 +356,7 @@ tool_handoff_run(void *arg)
 	struct tool_thread	*t = arg;
 	struct dns_answer	 a;
 
-	t->s1 = dns_lookup(t->d, t->name, DNS_T_A, &a);
+	t->s1 = dns_lookup(t->d, t->name, DNS_T_A, 0, &a);
 	dns_answer_free(&a);
 	return NULL;
 }
@@ -414,7 +414,7 @@ main(int argc, char **argv)
 		for (i = 5; i + 1 < argc; i += 2) {
 			if (table_type(argv[i + 1]) == 0)
 				goto usage;
-			dns_lookup(d, argv[i], (enum dns_type)table_type(argv[i + 1]), &a);
+			dns_lookup(d, argv[i], (enum dns_type)table_type(argv[i + 1]), 0, &a);
 			tool_print_answer(argv[i], argv[i + 1], &a);
 			dns_answer_free(&a);
 		}
