@@ -1,6 +1,11 @@
 /*
  * index_verify.c - verify_cache and counters SQL; see index_verify.h.
  *
+ * Shared, not the ingest's alone: the ingest fills and purges the cache
+ * (ingest/rcpt_verify.c) and adds its counters (ingest/index_ingest.c); the
+ * replay lists and flushes it (cli_verify.c, the operator's "verify"), reads
+ * it in check (check_local.c) and counts its caps (sched_housekeep.c).
+ *
  * Entry points: index_verify_get/put/delete/flush/list/purge, index_counter_add.
  * Each call prepares its statement, binds every value with sqlite3_bind_*,
  * steps once (or to the end) and finalizes: these run a few times per RCPT
