@@ -759,6 +759,20 @@ index_replay_mark_purged(struct index *ix, const char *id, int64_t now)
 	    &changed);
 }
 
+/*
+ * index_replay_mark_missing - reindex --repair found no object for id: state
+ * 'missing', the row kept for audit; from any state but deleted and missing
+ */
+enum index_status
+index_replay_mark_missing(struct index *ix, const char *id, int64_t now, int *changed)
+{
+	struct ir_args a = { .now = now };
+	unsigned from = ((1u << QUEUE_NSTATES) - 1) & ~(QUEUE_BIT(QUEUE_DELETED) |
+	    QUEUE_BIT(QUEUE_MISSING));
+
+	return ir_move(ix, id, from, QUEUE_MISSING, "state_ms = :now", "", &a, changed);
+}
+
 enum index_status
 index_replay_forget(struct index *ix, int64_t cutoff, int limit, int *n)
 {

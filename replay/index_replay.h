@@ -207,6 +207,9 @@ enum index_status index_replay_delete(struct index *, const char *id, int64_t no
 enum index_status index_replay_purgeable(struct index *, int64_t cutoff, int limit,
 		    int (*fn)(const char *id, void *), void *arg);
 enum index_status index_replay_mark_purged(struct index *, const char *id, int64_t now);
+/* index_replay_mark_missing - no object for id: 'missing' (*changed 0: deleted or missing) */
+enum index_status index_replay_mark_missing(struct index *, const char *id, int64_t now,
+		    int *changed);
 /*
  * index_replay_forget - drop the history of up to limit messages purged
  * before cutoff (their rows, recipients and attempts: the object is gone
