@@ -127,7 +127,7 @@ struct store *
 store_open(const struct config *cf, char *err, size_t errlen)
 {
 	struct store	*st;
-	char		 path[1024];
+	char		 path[CONFIG_PATH_MAX + 1];
 	const char	*prefix;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -307,7 +307,7 @@ store_commit_since(struct store *st, const struct envelope *e, int fd, off_t siz
 	enum spool_status	 ss;
 	enum index_status	 is;
 	enum index_location	 loc = INDEX_LOC_STORE;
-	char			 key[OBJKEY_MAX], spath[1100], why[ERRSTR_MAX], *json;
+	char			 key[OBJKEY_MAX], spath[SPOOL_PATH_MAX], why[ERRSTR_MAX], *json;
 	char			 tag[DRILL_TAG_LEN + 1];
 	int64_t			 budget;
 	int			 marked = 0;
@@ -391,7 +391,7 @@ store_fetch(struct store *st, const char *id, int fd)
 	struct envelope		 e;
 	enum index_location	 loc;
 	enum index_status	 is;
-	char			 key[OBJKEY_MAX], spath[1100];
+	char			 key[OBJKEY_MAX], spath[SPOOL_PATH_MAX];
 
 	is = index_get_message(st->ix, id, &e, key, sizeof(key), &loc, spath, sizeof(spath));
 	envelope_free(&e);
@@ -446,7 +446,7 @@ store_flush_one(const char *id, int64_t mtime_ms, void *arg)
 	struct envelope		 e;
 	enum index_status	 is;
 	enum objstore_status	 os;
-	char			 path[1100], key[OBJKEY_MAX], err[ERRSTR_MAX], *json;
+	char			 path[SPOOL_PATH_MAX], key[OBJKEY_MAX], err[ERRSTR_MAX], *json;
 	struct stat		 sb;
 	int			 fd, rc = 0;
 
@@ -617,7 +617,7 @@ store_purge(struct store *st, const char *id)
 	enum objstore_status	s;
 	struct envelope		e;
 	enum index_location	loc;
-	char			key[OBJKEY_MAX], side[OBJKEY_MAX], sp[1100];
+	char			key[OBJKEY_MAX], side[OBJKEY_MAX], sp[SPOOL_PATH_MAX];
 	size_t			n;
 
 	/* the key the row holds, as store_fetch uses it (the [storage] prefix may

@@ -135,7 +135,7 @@ drill_verify(struct drill *d, const char *gw, const char *id, int *outfd)
 {
 	struct envelope		env;
 	enum index_location	loc;
-	char			key[OBJKEY_MAX], spool[1024], hex[65];
+	char			key[OBJKEY_MAX], spool[SPOOL_PATH_MAX], hex[65];
 	char			*got = NULL;
 	off_t			size;
 	int			fd, marked = 0;

@@ -152,13 +152,12 @@ enum index_status index_replay_hold_note(struct index *, const char *id, const c
 		    int64_t now, const char *note);
 
 /* one message as a worker delivers it (index_replay_job) */
-#define INDEX_JOB_PATH_MAX	1100	/* a spool file path, as store.c reads it */
 struct index_job {
 	struct index_msg_row	 row;
 	struct envelope		 env;		/* envelope_free() after use */
 	enum index_location	 loc;
 	char			 object_key[OBJKEY_MAX];
-	char			 spool_path[INDEX_JOB_PATH_MAX];
+	char			 spool_path[SPOOL_PATH_MAX];
 };
 
 /*
