@@ -2,7 +2,7 @@
  * store.c - the durable commit path: object store, fallback spool, index.
  *
  * Entry points: store_open/close, store_commit, store_fetch,
- * store_spool_flush, store_spool_usage, store_healthy, store_purge (and
+ * store_spool_flush, store_spool_usage, store_healthy, store_purge/_key (and
  * store_reindex in reindex.c).
  * Commit order: sidecar envelope (if the envelope does not fit in metadata)
  * -> message object -> index row.  A crash before the index commit leaves an
@@ -610,27 +610,36 @@ store_probe(struct store *st)
 	return ok;
 }
 
-/* store_purge - delete the object, then its sidecar (and a spooled copy) */
+/* store_purge - the key from the index row, then store_purge_key */
 enum store_status
 store_purge(struct store *st, const char *id)
 {
-	enum objstore_status	s;
 	struct envelope		e;
 	enum index_location	loc;
-	char			key[OBJKEY_MAX], side[OBJKEY_MAX], sp[SPOOL_PATH_MAX];
-	size_t			n;
+	char			key[OBJKEY_MAX], sp[SPOOL_PATH_MAX];
+
+	if (index_get_message(st->ix, id, &e, key, sizeof(key), &loc, sp, sizeof(sp)) != INDEX_OK)
+		key[0] = '\0';
+	envelope_free(&e);
+	return store_purge_key(st, id, key);
+}
+
+/* store_purge_key - delete the object, then its sidecar (and a spooled copy) */
+enum store_status
+store_purge_key(struct store *st, const char *id, const char *stored)
+{
+	enum objstore_status	s;
+	char			key[OBJKEY_MAX], side[OBJKEY_MAX];
+	size_t			n = strlen(stored);
 
 	/* the key the row holds, as store_fetch uses it (the [storage] prefix may
 	 * have changed since); the current prefix only for a row without one */
-	if (index_get_message(st->ix, id, &e, key, sizeof(key), &loc, sp, sizeof(sp)) ==
-	    INDEX_OK && (n = strlen(key)) > 4 && strcmp(key + n - 4, ".eml") == 0)
-		snprintf(side, sizeof(side), "%.*s.env.json", (int)(n - 4), key);
-	else if (msgid_key(st->prefix, id, ".eml", key, sizeof(key)) == -1 ||
-	    msgid_key(st->prefix, id, ".env.json", side, sizeof(side)) == -1) {
-		envelope_free(&e);
+	if (n > 4 && n < sizeof(key) && strcmp(stored + n - 4, ".eml") == 0) {
+		snprintf(key, sizeof(key), "%s", stored);
+		snprintf(side, sizeof(side), "%.*s.env.json", (int)(n - 4), stored);
+	} else if (msgid_key(st->prefix, id, ".eml", key, sizeof(key)) == -1 ||
+	    msgid_key(st->prefix, id, ".env.json", side, sizeof(side)) == -1)
 		return STORE_NOTFOUND;
-	}
-	envelope_free(&e);
 	/* object first: a crash in between leaves a stray sidecar, never an
 	 * object whose envelope is gone */
 	if ((s = objstore_delete(st->os, key)) == OBJ_OK)

@@ -202,9 +202,12 @@ enum index_status index_replay_qrelease(struct index *, const char *id, int64_t 
 enum index_status index_replay_delete(struct index *, const char *id, int64_t now,
 		    int *changed);
 
-/* index_replay_purgeable - delivered before cutoff and not purged yet, at most limit */
+/*
+ * index_replay_purgeable - delivered before cutoff and not purged yet, at most
+ * limit: fn(id, object key ("" if none), arg), non-zero stops
+ */
 enum index_status index_replay_purgeable(struct index *, int64_t cutoff, int limit,
-		    int (*fn)(const char *id, void *), void *arg);
+		    int (*fn)(const char *id, const char *key, void *), void *arg);
 enum index_status index_replay_mark_purged(struct index *, const char *id, int64_t now);
 /* index_replay_mark_missing - no object for id: 'missing' (*changed 0: deleted or missing) */
 enum index_status index_replay_mark_missing(struct index *, const char *id, int64_t now,

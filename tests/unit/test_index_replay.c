@@ -335,8 +335,9 @@ qs_cb(const struct index_stats_domain *d, void *arg)
 }
 
 static int
-purge_cb(const char *id, void *arg)
+purge_cb(const char *id, const char *key, void *arg)
 {
+	assert_string_equal(key, "k");	/* the row's key, so the purge need not read it again */
 	snprintf(arg, MSGID_MAX, "%s", id);
 	return 0;
 }
@@ -365,6 +366,8 @@ test_qshape_purge_sample(void **state)
 	assert_int_equal(index_replay_purgeable(f->a, f->t0 + 1, 10, purge_cb, got), INDEX_OK);
 	assert_string_equal(got, f->id[1]);
 	assert_int_equal(index_replay_mark_purged(f->a, f->id[1], f->t0 + 1), INDEX_OK);
+	assert_int_equal(index_replay_mark_purged(f->a, "01JDAB3K8QW2E5R7T9Y1U3I5O7.mx9", f->t0 + 1),
+	    INDEX_NOTFOUND);
 	got[0] = '\0';
 	assert_int_equal(index_replay_purgeable(f->a, f->t0 + 1, 10, purge_cb, got), INDEX_OK);
 	assert_string_equal(got, "");
