@@ -154,6 +154,9 @@ fleet_honour_claims(struct fleet *f, struct index *ix, char *why, size_t whylen)
 	for (i = 0; i < n && rc == 0; i++) {
 		if (v[i].epoch <= acked)
 			continue;
+		/* a newer claim superseded it: its adopter was lost before it took anything */
+		if (!v[i].manifest && i + 1 < n)
+			continue;
 		if (!v[i].manifest) {
 			snprintf(why, whylen, "node %s claimed this node's backlog (epoch %lld) and "
 			    "has not written what it took: nothing is delivered until it does "

@@ -121,9 +121,31 @@ struct reindex_result {
 	int64_t	ok;		/* in both */
 	int64_t	orphans;	/* unindexed orphans (store_orphan): not added */
 	int64_t	tmp;		/* stale temp files removed */
+	int64_t	finished;	/* store_import: no recipient left pending, not added */
 };
 enum store_status store_reindex(struct store *, const char *node, int repair,
 		    void (*report)(const char *line, void *), void *arg, struct reindex_result *);
+/* store_message_keys - the sorted .eml keys of node's messages (*keys malloc'd) */
+enum store_status store_message_keys(struct store *, const char *node, char ***keys,
+		    size_t *nkeys);
+void		 store_keys_free(char **keys, size_t nkeys);
+/*
+ * store_import - reindex's add path for given keys (adopt, replay/adopt.c):
+ * each object's envelope (metadata or sidecar) with only the recipients
+ * keep() leaves pending; seen() gets that envelope (dry run too); a message
+ * with none left counts as finished; one already indexed is left as it is,
+ * unless it is 'adopted' here (a chain of adoptions back to this node): then
+ * its recipients keep() leaves pending come back (index_adopt_revive) and it
+ * counts as added.  repair 0: read and count only.  Errors as store_reindex.
+ */
+struct store_import {
+	int	(*keep)(const char *id, const char *rcpt, void *arg);	/* NULL: all */
+	void	(*seen)(const char *key, const struct envelope *, void *arg);
+	void	 *arg;
+};
+enum store_status store_import(struct store *, char *const *keys, size_t nkeys, int repair,
+		    const struct store_import *, void (*report)(const char *line, void *),
+		    void *arg, struct reindex_result *);
 
 /*
  * store_register_node - node's ingest commits into this index from now on

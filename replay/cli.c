@@ -25,7 +25,7 @@
 enum {
 	OPT_STATE = 256, OPT_DOMAIN, OPT_RCPT, OPT_SENDER, OPT_SINCE, OPT_UNTIL, OPT_OLDER,
 	OPT_JSON, OPT_LIMIT, OPT_YES, OPT_ALL, OPT_TO, OPT_RATE, OPT_CONC, OPT_DRY, OPT_REPAIR,
-	OPT_NODE, OPT_HELP, OPT_GATEWAY, OPT_CANARY, OPT_DELIVER,
+	OPT_NODE, OPT_HELP, OPT_GATEWAY, OPT_CANARY, OPT_DELIVER, OPT_FORCE, OPT_FLEET,
 };
 
 static const struct option cli_longopts[] = {
@@ -50,6 +50,8 @@ static const struct option cli_longopts[] = {
 	{ "gateway", required_argument, NULL, OPT_GATEWAY },
 	{ "canary", required_argument, NULL, OPT_CANARY },
 	{ "deliver", no_argument, NULL, OPT_DELIVER },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "fleet", no_argument, NULL, OPT_FLEET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -84,8 +86,14 @@ cli_optmask(int o)
 		return CLI_O_YES;
 	case OPT_ALL:
 		return CLI_O_ALL;
-	case OPT_TO: case OPT_RATE: case OPT_CONC: case OPT_DRY:
+	case OPT_DRY:
+		return CLI_O_DRAIN | CLI_O_DRYRUN;
+	case OPT_TO: case OPT_RATE: case OPT_CONC:
 		return CLI_O_DRAIN;
+	case OPT_FORCE:
+		return CLI_O_FORCE;
+	case OPT_FLEET:
+		return CLI_O_FLEET;
 	case OPT_REPAIR: case OPT_NODE:
 		return CLI_O_REINDEX;
 	case OPT_GATEWAY: case OPT_CANARY: case OPT_DELIVER:
@@ -175,6 +183,8 @@ cli_setopt(struct cli *c, int o, const char *arg, int64_t now)
 		break;
 	case OPT_CANARY: c->canary = arg; break;
 	case OPT_DELIVER: c->deliver = 1; break;
+	case OPT_FORCE: c->force = 1; break;
+	case OPT_FLEET: c->fleet = 1; break;
 	case OPT_REPAIR: c->repair = 1; break;
 	case OPT_NODE:
 		if (!msgid_node_valid(arg))

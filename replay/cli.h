@@ -39,6 +39,9 @@ enum cli_exit {
 #define CLI_O_REINDEX	0x0040	/* --repair --node */
 #define CLI_O_DOMAIN	0x0080	/* --domain alone (check) */
 #define CLI_O_DRILL	0x0100	/* --gateway --canary --deliver */
+#define CLI_O_DRYRUN	0x0200	/* --dry-run alone (adopt) */
+#define CLI_O_FORCE	0x0400	/* --force (adopt) */
+#define CLI_O_FLEET	0x0800	/* --fleet (status) */
 #define CLI_GATEWAYS_MAX	16	/* drill --gateway */
 
 struct cli {
@@ -54,6 +57,7 @@ struct cli {
 	int			 concurrency;
 	const char		*gateways[CLI_GATEWAYS_MAX], *canary;
 	int			 ngateways, deliver;
+	int			 force, fleet;
 	int			 nargs;
 	char			**args;		/* operands after the options */
 };
@@ -109,5 +113,8 @@ int	cli_serve(struct cli *);
 int	cli_verify(struct cli *);
 int	cli_check(struct cli *);
 int	cli_drill(struct cli *);
+int	cli_adopt(struct cli *);
+/* cli_status_fleet - status --fleet [--json] (cli_fleet.c) */
+int	cli_status_fleet(struct cli *);
 
 #endif

@@ -254,6 +254,8 @@ cli_status(struct cli *c)
 	int				 rc;
 	int64_t				 now = now_ms();
 
+	if (c->fleet)
+		return cli_status_fleet(c);
 	if ((rc = cli_index(c)) != 0)
 		return rc;
 	if ((st = index_stats_backlog(c->ix, now, &b)) != INDEX_OK)

@@ -9,8 +9,9 @@
  * config_check() (the check `mxspool-ingest -t` makes), and refuses to run
  * with any error: all are printed, exit 78.  `check-config` does only that.
  * Exit codes are the sysexits.h values of enum cli_exit (cli.h).
- * Data directory: only `serve` and `reindex --repair` create the data dir and
- * the index (73 when they cannot); every other command needs them (66).
+ * Data directory: only `serve`, `reindex --repair` and `adopt` create the data
+ * dir and the index (73 when they cannot); `status --fleet` reads only the
+ * bucket; every other command needs them (66).
  * Run as root, the program first becomes the owner of the data dir (else the
  * [ingest] user), as postsuper becomes mail_owner, so that nothing it creates
  * (index, -wal/-shm, spool, store) is root's and unusable by the ingest.
@@ -66,9 +67,11 @@ const struct cli_cmd cli_cmds[] = {
 	{ "serve", cli_serve, 0, "",
 	  "Run the replay worker: deliver the backlog to the primary under [replay] rate\n"
 	  "control, obey pause/resume/rate from the index, serve [http] status if set.\n" },
-	{ "status", cli_status, CLI_O_JSON, "[--json]",
+	{ "status", cli_status, CLI_O_JSON | CLI_O_FLEET, "[--fleet] [--json]",
 	  "Backlog figures, messages per state, and the control values (paused, rate,\n"
-	  "achieved rate, primary health).\n" },
+	  "achieved rate, primary health).  --fleet: every gateway sharing the bucket, from\n"
+	  "its heartbeats (backlog, oldest, last seen, replay, claims), the fleet's backlog,\n"
+	  "and a stale gateway that still holds mail named as the problem (no index needed).\n" },
 	{ "list", cli_list, CLI_O_FILTER | CLI_O_JSON | CLI_O_LIMIT,
 	  "[filters] [--limit N] [--json]",
 	  "List messages like postqueue -p (oldest first). Marks: * active, ! hold,\n"
@@ -133,6 +136,17 @@ const struct cli_cmd cli_cmds[] = {
 	  "intact.  --deliver replays it to the primary ([routes]) and wants 250.  The\n"
 	  "canary is held while the drill runs and purged at the end.  Exit 0 when every\n"
 	  "step passed, 1 otherwise.\n" },
+	{ "adopt", cli_adopt, CLI_O_DRYRUN | CLI_O_FORCE | CLI_O_YES,
+	  "[--dry-run] [--force] [--yes] NODE",
+	  "Take over the backlog of NODE, a lost gateway sharing the bucket: claim it (of\n"
+	  "two adopters one wins, the other exits 75 naming it), import its messages with\n"
+	  "the recipients no gateway's ledger holds as finished into this index; drain or\n"
+	  "serve here delivers them, and NODE, if it comes back, delivers none of them.\n"
+	  "Prints what it takes (messages, recipients, oldest).  Refuses while NODE's\n"
+	  "heartbeat is fresh unless --force.  --dry-run: print only.  Asks on a terminal\n"
+	  "(--yes does not); never without one.  Re-run after a crash, it completes its\n"
+	  "own claim.  Exit 0, 66 no such node, 69 storage (or no conditional writes),\n"
+	  "75 NODE alive or adopted by another.\n" },
 	{ "pause", cli_pause, 0, "", "Tell serve to start no new deliveries.\n" },
 	{ "resume", cli_resume, 0, "", "Tell serve to deliver again (slow start).\n" },
 	{ "rate", cli_rate, 0, "[R]", "Show or set serve's rate cap (messages/s, 600/m; 0 = "
@@ -154,8 +168,8 @@ main_usage(FILE *f)
 	fprintf(f, "\nCONFIG defaults to $MXSPOOL_CONFIG, else /etc/mxspool/mxspool.conf.\n"
 	    "Exit codes: 0 ok, 64 usage, 65 quarantined (drain), 66 no such message or no\n"
 	    "index, 69 storage unreachable, 70 index corrupt, 73 cannot create the data dir\n"
-	    "or index (serve, reindex --repair), 75 temporary failure (retry), 78\n"
-	    "configuration error.\n");
+	    "or index (serve, reindex --repair, adopt), 75 temporary failure (retry; adopt:\n"
+	    "node alive or adopted by another), 78 configuration error.\n");
 }
 
 /* main_find - the command named name, or NULL */
@@ -199,14 +213,16 @@ main_datadir(struct cli *c)
 {
 	const char	*dir = config_data_dir(c->cfg);
 	int		 create = strcmp(c->cmd, "serve") == 0 ||
-			    (strcmp(c->cmd, "reindex") == 0 && c->repair);
+			    (strcmp(c->cmd, "reindex") == 0 && c->repair) ||
+			    (strcmp(c->cmd, "adopt") == 0 && !c->dry_run);
 	char		 path[1024], err[ERRSTR_MAX], name[256];
 	struct passwd	 pw;
 	struct index	*ix;
 	int		 owned;
 
 	/* these read the config (and, for check, report what is missing themselves) */
-	if (strcmp(c->cmd, "check-config") == 0 || strcmp(c->cmd, "check") == 0)
+	if (strcmp(c->cmd, "check-config") == 0 || strcmp(c->cmd, "check") == 0 ||
+	    (strcmp(c->cmd, "status") == 0 && c->fleet))
 		return 0;
 	owned = main_owner(c, &pw, name, sizeof(name));
 	config_index_path(c->cfg, path, sizeof(path));

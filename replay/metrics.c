@@ -7,7 +7,8 @@
  * to be contiguous).  Label values are escaped (\\ \" \n) and forced to
  * UTF-8; counters from the counters table become mxspool_<name>_total with
  * the row's label under a key from metrics_known (else "label").  Gauges
- * read the index at scrape time; counters only grow (the attempts table and
+ * read the index at scrape time, the mxspool_fleet_* ones serve's last read of
+ * the bucket (status_fleet.c); counters only grow (the attempts table and
  * the counters table are append/increment only, a purge shows as a reset).
  * Names follow the Prometheus conventions so that `promtool check metrics`
  * prints nothing (tests/e2e/status_http.sh checks that).
@@ -346,6 +347,78 @@ metrics_readiness(struct status_server *srv, struct metrics_ctx *m)
 	json_decref(rep);
 }
 
+/* metrics_fleet_family - one mxspool_fleet_node_* family: a sample per node of the view */
+static void
+metrics_fleet_family(struct metrics_ctx *m, json_t *nodes, const char *name, const char *key,
+    const char *help)
+{
+	json_t		*n;
+	size_t		 i;
+	const char	*labels[] = { "node", NULL, NULL };
+	double		 v;
+
+	m->rc |= metrics_family(m->out, name, "gauge", help);
+	json_array_foreach(nodes, i, n) {
+		json_t *x = json_object_get(n, key);
+
+		if ((labels[1] = json_string_value(json_object_get(n, "node"))) == NULL)
+			continue;
+		if (strcmp(key, "last_seen_ms") == 0)	/* an age: grows while nobody writes */
+			v = json_integer_value(x) > 0 && m->now_ms > json_integer_value(x) ?
+			    (double)((m->now_ms - json_integer_value(x)) / 1000) : 0;
+		else if (json_is_boolean(x))
+			v = json_is_true(x);
+		else if (json_is_integer(x))
+			v = (double)json_integer_value(x);
+		else
+			v = 0;		/* null: no message, no delivery */
+		m->rc |= metrics_sample(m->out, name, labels, v);
+	}
+}
+
+/*
+ * metrics_fleet - the fleet as serve last read it from the bucket
+ * (status_fleet.c: on its own schedule, never per request); none before the
+ * first read or with [fleet] enabled = no
+ */
+static void
+metrics_fleet(struct status_server *srv, struct metrics_ctx *m)
+{
+	json_t *v = status_fleet_get(srv->fleet), *nodes = json_object_get(v, "nodes");
+
+	if (!json_is_object(v)) {	/* not read yet, or [fleet] enabled = no */
+		json_decref(v);
+		return;
+	}
+	m->rc |= metrics_gauge(m->out, "mxspool_fleet_read_ok", "1 when serve's last read of"
+	    " the fleet's heartbeats worked.", json_object_get(v, "error") == NULL);
+	if (!json_is_array(nodes)) {	/* no read has worked yet */
+		json_decref(v);
+		return;
+	}
+	m->rc |= metrics_gauge(m->out, "mxspool_fleet_checked_timestamp_seconds", "When serve"
+	    " last read the fleet's heartbeats from the bucket (Unix time).",
+	    (double)(json_integer_value(json_object_get(v, "checked_ms")) / 1000));
+	m->rc |= metrics_gauge(m->out, "mxspool_fleet_nodes", "Nodes with a heartbeat or a"
+	    " claim in the bucket.", (double)json_array_size(nodes));
+	m->rc |= metrics_gauge(m->out, "mxspool_fleet_backlog_messages", "The fleet's backlog:"
+	    " the sum of the nodes' last counts (adopted nodes left out).",
+	    (double)json_integer_value(json_object_get(v, "backlog")));
+	metrics_fleet_family(m, nodes, "mxspool_fleet_node_backlog", "backlog", "Backlog"
+	    " messages of a node, from its freshest heartbeat.");
+	metrics_fleet_family(m, nodes, "mxspool_fleet_node_oldest_age_seconds", "oldest_age_s",
+	    "Age of a node's oldest backlog message when the view was read (0: none).");
+	metrics_fleet_family(m, nodes, "mxspool_fleet_node_last_seen_seconds", "last_seen_ms",
+	    "Seconds since a node's freshest heartbeat.");
+	metrics_fleet_family(m, nodes, "mxspool_fleet_node_stale", "stale", "1 when a node's"
+	    " freshest heartbeat is older than [fleet] stale_after.");
+	metrics_fleet_family(m, nodes, "mxspool_fleet_node_problem", "problem", "1 when a"
+	    " node is stale, holds backlog and nobody adopted it: run mxspool-replay adopt.");
+	metrics_fleet_family(m, nodes, "mxspool_fleet_node_adopted", "adopted", "1 when a"
+	    " claim on the node is newer than the epoch it acknowledged.");
+	json_decref(v);
+}
+
 int
 metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 {
@@ -421,5 +494,6 @@ metrics_render(struct status_server *srv, int64_t now_ms, struct buf *out)
 	if (index_stats_counters(srv->idx, metrics_counters, &m) != INDEX_OK)
 		return -1;
 	metrics_readiness(srv, &m);
+	metrics_fleet(srv, &m);
 	return m.rc != 0 ? -1 : 0;
 }

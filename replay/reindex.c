@@ -1,9 +1,9 @@
 /*
  * reindex.c - rebuild or reconcile the index from the object store.
  *
- * Entry point: store_reindex() (declared in store.h).  It lives with
- * mxspool-replay, its only caller (the `reindex` command); it reaches into
- * the store through store_impl.h.
+ * Entry points: store_reindex(), and for `adopt` (adopt.c) store_message_keys()
+ * and store_import() (declared in store.h).  It lives with mxspool-replay, its
+ * only caller; it reaches into the store through store_impl.h.
  * The bucket is the source of truth for bytes and envelopes: each
  * "<prefix>/<node>/.../<id>.eml" carries its envelope in metadata (base64
  * JSON) or a sidecar "<id>.env.json".  Pass 1 lists the objects (sorted
@@ -16,6 +16,8 @@
  * never added (the ingest moves it aside, reconcile.c); one older, or of a
  * node never registered here (a lost host's, being adopted), is added.  Keys not under "<prefix>/<node of the id>/"
  * (e.g. "<prefix>/_orphaned/...") are no messages and are skipped.
+ * store_import() runs the same add path over keys it is given, with only the
+ * recipients its filter leaves pending (adopt: those no fleet ledger holds).
  * Errors: STORE_TEMPFAIL when listing or the index fails; per-object problems
  * are findings (incomplete), reported through report() and not fatal.
  */
@@ -27,6 +29,7 @@
 
 #include "clock.h"
 #include "index.h"
+#include "index_adopt.h"
 #include "index_replay.h"
 #include "log.h"
 #include "msgid.h"
@@ -51,6 +54,7 @@ struct reindex_ctx {
 	int			 intx;		/* repair transaction open */
 	int			 batch;
 	const char		*prefix;	/* listing prefix, rows outside it are skipped */
+	const struct store_import *imp;		/* store_import: filter and callback */
 };
 
 /* reindex_say - one finding line */
@@ -186,6 +190,24 @@ done:
 	return rc;
 }
 
+/* reindex_keep - store_import: drop the recipients imp->keep says are finished; how many left */
+static size_t
+reindex_keep(const struct store_import *imp, struct envelope *e)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < e->nrcpts; i++) {
+		if (imp->keep(e->id, e->rcpts[i].addr, imp->arg)) {
+			e->rcpts[n++] = e->rcpts[i];
+			continue;
+		}
+		free(e->rcpts[i].addr);
+		free(e->rcpts[i].params);
+	}
+	e->nrcpts = n;
+	return n;
+}
+
 /* reindex_add - one object the index lacks: report, and add it when repairing */
 static int
 reindex_add(struct reindex_ctx *rc, const char *key, const char *id)
@@ -205,6 +227,13 @@ reindex_add(struct reindex_ctx *rc, const char *key, const char *id)
 		reindex_say(rc, "%s incomplete key=%s reason=\"%s\"", id, key, why);
 		return 0;
 	}
+	if (rc->imp && rc->imp->keep && reindex_keep(rc->imp, &e) == 0) {
+		rc->res->finished++;
+		envelope_free(&e);
+		return 0;
+	}
+	if (rc->imp && rc->imp->seen)
+		rc->imp->seen(key, &e, rc->imp->arg);
 	rc->res->added++;
 	if (!rc->repair) {
 		reindex_say(rc, "%s unindexed key=%s rcpts=%zu (--repair adds it)", id, key,
@@ -235,6 +264,79 @@ fail_nofree:
 	if (rc->intx)
 		index_rollback(st->ix);
 	rc->intx = 0;
+	return -1;
+}
+
+/* reindex_start - rc ready for one run (res zeroed) */
+static void
+reindex_start(struct reindex_ctx *rc, struct store *st, int repair,
+    void (*report)(const char *, void *), void *arg, struct reindex_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	memset(rc, 0, sizeof(*rc));
+	rc->st = st;
+	rc->repair = repair;
+	rc->report = report;
+	rc->arg = arg;
+	rc->res = res;
+}
+
+/* reindex_commit - commit the batch still open, if any; -1 (logged) if that failed */
+static int
+reindex_commit(struct reindex_ctx *rc)
+{
+	if (!rc->intx)
+		return 0;
+	rc->intx = 0;
+	if (index_commit(rc->st->ix) == INDEX_OK)
+		return 0;
+	log_warnx("reindex tempfail reason=\"%s\"", index_error(rc->st->ix));
+	return -1;
+}
+
+/*
+ * reindex_revive - store_import, a row already here: if another node adopted
+ * it and this node now adopts that node (a chain back to here), the
+ * recipients the filter leaves pending come back (repair), else it is "ok".
+ * 0, or -1 when the index failed (logged).
+ */
+static int
+reindex_revive(struct reindex_ctx *rc, const char *key, const char *id)
+{
+	struct index		*ix = rc->st->ix;
+	struct envelope		 e;
+	enum index_location	 loc;
+	char			 state[32], okey[OBJKEY_MAX], sp[1024];
+	int64_t			 purged = 0;
+	int			 revived = 0;
+
+	if (index_get_state(ix, id, state, sizeof(state), &purged) != INDEX_OK ||
+	    queue_state_parse(state) != QUEUE_ADOPTED) {
+		rc->res->ok++;
+		return 0;
+	}
+	if (index_get_message(ix, id, &e, okey, sizeof(okey), &loc, sp, sizeof(sp)) != INDEX_OK)
+		goto fail;
+	if (reindex_keep(rc->imp, &e) == 0) {
+		rc->res->finished++;
+		envelope_free(&e);
+		return 0;
+	}
+	if (rc->imp->seen)
+		rc->imp->seen(key, &e, rc->imp->arg);
+	rc->res->added++;
+	/* its own transaction: the batch of added rows goes first */
+	if (rc->repair && (reindex_commit(rc) == -1 ||
+	    index_adopt_revive(ix, &e, now_ms(), &revived) != INDEX_OK)) {
+		envelope_free(&e);
+		goto fail;
+	}
+	if (rc->repair)
+		reindex_say(rc, "%s revived key=%s rcpts=%zu", id, key, e.nrcpts);
+	envelope_free(&e);
+	return 0;
+fail:
+	log_warnx("%s reindex tempfail reason=\"%s\"", id, index_error(ix));
 	return -1;
 }
 
@@ -304,6 +406,76 @@ reindex_list(struct reindex_ctx *rc, const char *prefix)
 	return 0;
 }
 
+/* store_message_keys - see store.h */
+enum store_status
+store_message_keys(struct store *st, const char *node, char ***keys, size_t *nkeys)
+{
+	struct reindex_ctx	rc;
+	char			prefix[OBJKEY_MAX];
+
+	memset(&rc, 0, sizeof(rc));
+	rc.st = st;
+	snprintf(prefix, sizeof(prefix), "%s%s%s/", st->prefix, *st->prefix ? "/" : "", node);
+	if (reindex_list(&rc, prefix) == -1) {
+		store_keys_free(rc.keys, rc.nkeys);
+		*keys = NULL;
+		*nkeys = 0;
+		return STORE_TEMPFAIL;
+	}
+	*keys = rc.keys;
+	*nkeys = rc.nkeys;
+	return STORE_OK;
+}
+
+/* store_keys_free - free what store_message_keys returned */
+void
+store_keys_free(char **keys, size_t nkeys)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+/* store_import - reindex's add path over the given keys; see store.h */
+enum store_status
+store_import(struct store *st, char *const *keys, size_t nkeys, int repair,
+    const struct store_import *imp, void (*report)(const char *, void *), void *arg,
+    struct reindex_result *res)
+{
+	struct reindex_ctx	 rc;
+	char			 id[MSGID_MAX];
+	enum index_status	 is;
+	size_t			 i;
+
+	reindex_start(&rc, st, repair, report, arg, res);
+	rc.imp = imp;
+	for (i = 0; i < nkeys; i++) {
+		res->objects++;
+		if (msgid_from_key(keys[i], ".eml", id, sizeof(id)) == -1) {
+			res->incomplete++;
+			reindex_say(&rc, "- incomplete key=%s reason=\"not a message key\"", keys[i]);
+			continue;
+		}
+		if ((is = index_has_message(st->ix, id)) == INDEX_OK && imp && imp->keep) {
+			if (reindex_revive(&rc, keys[i], id) == -1)
+				goto fail;
+			continue;
+		}
+		if (is == INDEX_OK) {
+			res->ok++;
+			continue;
+		}
+		if (is != INDEX_NOTFOUND || reindex_add(&rc, keys[i], id) == -1)
+			goto fail;
+	}
+	if (reindex_commit(&rc) == 0)
+		return STORE_OK;
+fail:
+	if (rc.intx)
+		index_rollback(st->ix);
+	return STORE_TEMPFAIL;
+}
+
 /* store_reindex - reconcile bucket and index; see store.h */
 enum store_status
 store_reindex(struct store *st, const char *node, int repair,
@@ -316,13 +488,7 @@ store_reindex(struct store *st, const char *node, int repair,
 	enum index_status	 is;
 	int			 orphan = 0;
 
-	memset(res, 0, sizeof(*res));
-	memset(&rc, 0, sizeof(rc));
-	rc.st = st;
-	rc.repair = repair;
-	rc.report = report;
-	rc.arg = arg;
-	rc.res = res;
+	reindex_start(&rc, st, repair, report, arg, res);
 	snprintf(prefix, sizeof(prefix), "%s%s%s%s", st->prefix, *st->prefix ? "/" : "",
 	    node ? node : "", node ? "/" : "");
 	rc.prefix = prefix;
@@ -351,20 +517,14 @@ store_reindex(struct store *st, const char *node, int repair,
 		if (is != INDEX_NOTFOUND || reindex_add(&rc, rc.keys[i], id) == -1)
 			goto done;
 	}
-	if (rc.intx && index_commit(st->ix) != INDEX_OK) {
-		rc.intx = 0;
-		log_warnx("reindex tempfail reason=\"%s\"", index_error(st->ix));
+	if (reindex_commit(&rc) == -1)
 		goto done;
-	}
-	rc.intx = 0;
 	if (index_foreach_message(st->ix, reindex_row, &rc) != INDEX_OK)
 		goto done;
 	ret = STORE_OK;
 done:
 	if (rc.intx)
 		index_rollback(st->ix);
-	for (i = 0; i < rc.nkeys; i++)
-		free(rc.keys[i]);
-	free(rc.keys);
+	store_keys_free(rc.keys, rc.nkeys);
 	return ret;
 }

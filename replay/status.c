@@ -506,6 +506,7 @@ status_start(const struct config *cfg, char *err, size_t errlen)
 		    " not local?)", listen);
 		goto fail;
 	}
+	srv->fleet = status_fleet_start(cfg);
 	log_info("- status listening addr=%s control=%s", listen,
 	    srv->has_token ? "token" : "disabled");
 	if (!status_loopback(&ss))
@@ -527,6 +528,7 @@ status_stop(struct status_server *srv)
 	if (srv == NULL)
 		return;
 	MHD_stop_daemon(srv->mhd);
+	status_fleet_stop(srv->fleet);
 	index_close(srv->idx);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 struct config;
+struct fleet_node;
 struct index_stats_replay;
 struct status_server;
 
@@ -30,5 +31,11 @@ void			 status_stop(struct status_server *);
  */
 json_t	*status_json_replay(const struct index_stats_replay *, double config_rate);
 json_t	*status_json_storage(const struct index_stats_replay *, int64_t errors);
+/*
+ * status_fleet_json - the "fleet" object of /status (docs/status.md), shared
+ * with `status --fleet --json`: the nodes of fleet_nodes() read at now, the
+ * fleet's backlog (an adopted node's last count left out: its adopter has it).
+ */
+json_t	*status_fleet_json(const struct fleet_node *, size_t n, int64_t now, int64_t stale_ms);
 
 #endif

@@ -21,6 +21,9 @@
 #include "index.h"
 #include "limits.h"
 
+struct config;
+struct status_fleet;
+
 struct status_server {
 	struct MHD_Daemon	*mhd;
 	pthread_mutex_t		 lock;		/* guards idx */
@@ -33,6 +36,7 @@ struct status_server {
 	int64_t			 history_ms;		/* [http] history */
 	size_t			 max_domains;		/* [http] max_domains */
 	double			 config_rate;	/* [replay] rate, msgs/s; -1 if unparsable */
+	struct status_fleet	*fleet;		/* the bucket's heartbeats, read on a schedule */
 };
 
 /* status_jstr - a JSON string of s; bytes that are not UTF-8 become '?' */
@@ -59,6 +63,16 @@ enum MHD_Result	 status_control_rate(struct status_server *, struct MHD_Connecti
 		    const char *, json_t *);
 enum MHD_Result	 status_control_release(struct status_server *, struct MHD_Connection *,
 		    const char *, json_t *);
+
+/*
+ * status_fleet.c: a thread reads the fleet's heartbeats every [fleet]
+ * heartbeat_interval; start gives NULL when [fleet] enabled = no (or the
+ * store cannot be opened: logged); get: a copy of the last view, JSON null
+ * before the first read or for a NULL handle.
+ */
+struct status_fleet	*status_fleet_start(const struct config *);
+json_t			*status_fleet_get(struct status_fleet *);
+void			 status_fleet_stop(struct status_fleet *);
 
 /* status_json_build - the /status document, or NULL when the index failed */
 json_t	*status_json_build(struct status_server *, int64_t now_ms);

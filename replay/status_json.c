@@ -431,6 +431,7 @@ status_json_build(struct status_server *srv, int64_t now_ms)
 	status_jset(doc, "samples", o);
 
 	status_jset(doc, "readiness", status_json_readiness(srv));
+	status_jset(doc, "fleet", status_fleet_get(srv->fleet));
 	status_jset(doc, "counters", ca.list);
 	status_jset(doc, "control", ctl);
 	status_jset(doc, "total_messages", json_integer(b.total_messages));

@@ -209,6 +209,59 @@ function drawReadiness(rd) {
     "(checked " + fmtTime(rep.checked_ms) + ")" : "";
 }
 
+/* the gateways sharing the bucket, as serve last read their heartbeats */
+function fleetClaim(n) {
+  if (!n.claim) return "-";
+  return "by " + n.claim.adopter + " #" + n.claim.epoch +
+    (n.claim.manifest ? "" : " (in progress)") + (n.claim.acknowledged ? " acked" : "");
+}
+
+function drawFleet(f, nowMs) {
+  const body = $("fleet").tBodies[0];
+  let summary, cls = "";
+  if (!f) {
+    summary = "not read yet (serve reads the heartbeats every [fleet] heartbeat_interval;" +
+      " off with [fleet] enabled = no)";
+    body.replaceChildren();
+  } else if (!f.nodes) {
+    summary = "cannot read the fleet's heartbeats from the bucket: " + f.error;
+    cls = "bad";
+    body.replaceChildren();
+  } else {
+    const nodes = f.nodes;
+    const bad = nodes.filter(n => n.problem);
+    summary = nodes.length + (nodes.length === 1 ? " gateway" : " gateways") +
+      ", fleet backlog " + fmtInt(f.backlog) + (f.backlog === 1 ? " message" : " messages") +
+      (f.oldest_age_s ? ", oldest " + fmtAge(f.oldest_age_s) : "");
+    cls = "ok";
+    if (bad.length > 0) {
+      summary = bad.map(n => "PROBLEM: " + n.node + " is stale (seen " +
+        fmtAgo(n.last_seen_ms, nowMs) + ") and holds " + fmtInt(n.backlog) +
+        " messages: if it is lost, run mxspool-replay adopt " + n.node).join("; ") +
+        " · " + summary;
+      cls = "bad";
+    }
+    if (f.error) {
+      summary += " · last read failed: " + f.error;
+      cls = "bad";
+    }
+    body.replaceChildren(...nodes.map(n => {
+      const tr = row([{ text: n.node }, { text: fmtAgo(n.last_seen_ms, nowMs) +
+        (n.stale ? " (stale)" : "") }, { text: fmtInt(n.backlog), cls: "num" },
+        { text: fmtAge(n.oldest_age_s), cls: "num" },
+        { text: n.stale ? "(" + n.replay + ")" : n.replay },
+        { text: n.running.join(", ") || "-", cls: "opt" },
+        { text: fleetClaim(n), cls: "opt" }]);
+      tr.className = n.problem ? "problem" : n.stale ? "stale" : "";
+      tr.dataset.node = n.node;
+      return tr;
+    }));
+  }
+  setText("fleet-summary", summary, cls);
+  $("fleet-when").textContent = f && f.checked_ms ? "(read " + fmtAgo(f.checked_ms, nowMs) +
+    ")" : "";
+}
+
 function draw(s) {
   const b = s.backlog, r = s.replay;
   lastStatus = s;
@@ -257,6 +310,7 @@ function draw(s) {
   drawDomains(s.domains);
   drawErrors(s.errors);
   drawReadiness(s.readiness);
+  drawFleet(s.fleet, s.now_ms);
   const states = Object.keys(s.states).map(k => {
     const sp = document.createElement("span");
     sp.textContent = k + " ";

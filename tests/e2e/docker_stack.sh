@@ -19,35 +19,18 @@ t0=$(date +%s)
 el() { echo "$(( $(date +%s) - t0 ))s"; }
 
 [ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first: $INGEST, $REPLAY"
-# our dockerd does no NAT and no forwarding; if the host forwards anyway,
-# container traffic could be routed off the machine: refuse.
-[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 0 ] ||
-	fail "net.ipv4.ip_forward=1 on this host: the stack's containers could route off it"
 
 docker_start
 docker_base_images
 ok "dockerd on $DOCKER_HOST, base images imported ($(el))"
 
 # --- the mxspool image, from host-built binaries (Dockerfile.local) -------------
-# BuildKit: metadata steps cost nothing (the classic builder makes a vfs copy
-# of the whole file system for each); --network=none: the build needs none.
-ctx=$T/ctx
-mkdir -p "$ctx"
-cp "$INGEST" "$REPLAY" "$DD"/Dockerfile.local "$DD"/entrypoint.sh "$DD"/healthcheck.sh \
-	"$DD"/setup-image.sh "$ctx"/ || fail "staging the build context"
-DOCKER_BUILDKIT=1 dk build --network=none -f "$ctx/Dockerfile.local" \
-	--build-arg BASE_IMAGE=mxs-test/base:run -t mxs-test/mxspool "$ctx" >"$T/build.log" 2>&1 ||
-	{ tail -30 "$T/build.log"; fail "docker build (Dockerfile.local)"; }
-[ "$(dk image inspect -f '{{.Config.User}}' mxs-test/mxspool)" = mxspool ] ||
-	fail "the mxspool image does not run as user mxspool"
+docker_mxspool_image
 ok "image mxs-test/mxspool built ($(el))"
 
 # --- addresses: two free /24s in 10/8, bridges named by us ---------------------
-for _try in 1 2 3 4 5 6 7 8; do
-	a=$(( RANDOM % 200 + 40 )); b=$(( (RANDOM % 120) * 2 ))
-	ip route | grep -qE "^10\.$a\.($b|$((b + 1)))\." || break
-done
-tag=mxs$(printf '%04x' $((RANDOM % 65536)))
+docker_nets
+tag=$DK_TAG
 P1=$(free_port); P2=$(free_port); PH1=$(free_port); PH2=$(free_port); PR=$(free_port)
 TOKEN=tok$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 mkdir -p "$T/sink" "$T/config/tls"
@@ -117,8 +100,8 @@ MX2_SMTP_BIND=127.0.0.1:$P2
 MX1_HEALTH_BIND=127.0.0.1:$PH1
 MX2_HEALTH_BIND=127.0.0.1:$PH2
 REPLAY_HTTP_BIND=127.0.0.1:$PR
-MXS_NET_BACKEND=10.$a.$b
-MXS_NET_EDGE=10.$a.$((b + 1))
+MXS_NET_BACKEND=$DK_NET1
+MXS_NET_EDGE=$DK_NET2
 MXS_BRIDGE=$tag
 MXS_SINK_DIR=$T/sink
 EOF
@@ -220,23 +203,8 @@ compose exec -T replay mxspool-replay requeue --all >"$T/requeue.txt" 2>&1 ||
 wait_for "[ \$(find $T/sink -type f | wc -l) -ge $total ]" 180 || {
 	compose logs --tail=40 replay
 	fail "$(find "$T/sink" -type f | wc -l) of $total at the primary"; }
-python3 - "$T/msgs" "$T/sink" "$total" <<'PY' || fail "delivered messages differ from the sent ones"
-import os, sys
-msgs, sink, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
-dumps = []
-for d, _, fs in os.walk(sink):
-    dumps += [open(os.path.join(d, f), "rb").read().replace(b"\r\n", b"\n") for f in fs]
-if len(dumps) != total:
-    sys.exit("%d messages at the primary, expected %d" % (len(dumps), total))
-sent = rcvd = 0
-for f in sorted(os.listdir(msgs)):
-    body = open(os.path.join(msgs, f), "rb").read().replace(b"\r\n", b"\n")
-    hits = [d for d in dumps if body in d]
-    if len(hits) != 1:
-        sys.exit("%s: found %d times at the primary" % (f, len(hits)))
-    sent += len(body); rcvd += len(hits[0])
-print("  %d bytes sent, %d bytes at the primary (with trace headers)" % (sent, rcvd))
-PY
+python3 "$TOP/tests/lib/sink_once.py" "$T/msgs" "$T/sink" "$total" ||
+	fail "delivered messages differ from the sent ones"
 ok "all $total messages at the primary exactly once, bytes intact ($(el))"
 
 # --- the dashboard ------------------------------------------------------------

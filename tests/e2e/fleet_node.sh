@@ -11,6 +11,8 @@
 #   3. the manifest names 2 of the 3 messages: the next drain marks them adopted, delivers
 #      only the third, acknowledges epoch 1 (heartbeat), writes its recipients to the
 #      ledger before it exits, and its last heartbeat says exiting
+#   3b. an adopter (mx9) lost after its claim, before its manifest: adopt on mx2 is refused,
+#      then --force takes over with the next claim; mx1 honours that one, not blocked
 #   4. [fleet] enabled = no: a drain writes nothing under _fleet/
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/ingest.sh"
@@ -87,6 +89,29 @@ grep -q "\"id\":\"$(cat "$T/id3")\"" "$T/ledger" && grep -q '"outcome":"delivere
 	fail "ledger: $(cat "$T/ledger")"
 [ "$(wc -l < "$T/ledger")" = 1 ] || fail "ledger has $(wc -l < "$T/ledger") lines, want 1"
 ok "manifest: 2 adopted (not delivered), 1 delivered and in the ledger, epoch 1 acknowledged"
+
+# 3b. an adopter lost before its manifest: its claim 2 blocks mx1 until mx2 takes over
+# with --force (claim 3); mx1 then honours claim 3 (the newer claim supersedes 2)
+"$ST" -c "$T/mx.conf" commit "$T/m1.eml" --from s@x.test --rcpt alice@example.test \
+	> "$T/id4" 2>>"$T/st.log" || fail "storetool commit"
+printf '{"adopter":"mx9","at_ms":2,"epoch":2,"node":"mx1"}' > "$T/claim2"
+"$CLI" -c "$T/mx.conf" create mail/_fleet/claims/mx1/0000000002.json "$T/claim2" ||
+	fail "create claim 2"
+mkdir -p "$T/run2"
+sed -e 's/^node = mx1$/node = mx2/' -e "s|^data_dir = .*|data_dir = $T/run2|" \
+	"$T/mx.conf" > "$T/mx2.conf"
+rc=0; "$REPLAY" -c "$T/mx2.conf" adopt mx1 > "$T/a1.out" 2>&1 || rc=$?
+[ "$rc" = 75 ] && grep -q 'being adopted by mx9' "$T/a1.out" ||
+	fail "adopt over mx9's claim without --force: exit $rc ($(cat "$T/a1.out"))"
+"$REPLAY" -c "$T/mx2.conf" adopt --force mx1 > "$T/a2.out" 2>&1 ||
+	fail "adopt --force over a lost adopter's claim: exit $? ($(cat "$T/a2.out"))"
+[ "$(cat "$F/claims/mx1/0000000003.ids")" = "$(cat "$T/id4")" ] ||
+	fail "claim 3's manifest: $(cat "$F/claims/mx1/0000000003.ids" 2>&1), want $(cat "$T/id4")"
+R drain > "$T/d4.out" 2>&1 || fail "mx1's drain after the takeover: exit $? ($(cat "$T/d4.out"))"
+[ "$(state "$(cat "$T/id4")")" = adopted ] || fail "message 4: $(state "$(cat "$T/id4")")"
+[ "$(hb drain epoch)" = 3 ] || fail "drain heartbeat: $(cat "$F/hb/mx1/drain.json")"
+[ "$(got)" = 1 ] || fail "the primary got $(got) messages, want still 1"
+ok "a lost adopter's claim without manifest: refused, then --force takes over (claim 3); mx1 honours it"
 
 # 4. the fleet off: nothing written under _fleet
 rm -rf "$F"

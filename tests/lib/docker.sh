@@ -2,11 +2,18 @@
 # compose-stack test.  Sourced after common.sh; needs root (dockerd).
 #
 #   docker_start        dockerd on $T/docker.sock (data root $T/docker, vfs, no
-#                       iptables, no default bridge, no ip_forward change);
+#                       iptables, no default bridge, no ip_forward change;
+#                       refuses when the host forwards IPv4);
 #                       sets DOCKER_HOST; stopped and its data removed at exit
-#   docker_base_images  imports mxs-test/base:run (Debian 12 minbase + mxspool's
-#                       runtime libraries + curl + postfix for smtp-sink) and
-#                       mxs-test/base:rgw (minbase + radosgw, ceph-mon, ceph-osd)
+#   docker_base_images [run] [rgw]  imports mxs-test/base:run (Debian 12 minbase +
+#                       mxspool's runtime libraries + curl + postfix for
+#                       smtp-sink) and mxs-test/base:rgw (minbase + radosgw,
+#                       ceph-mon, ceph-osd); both when none is named
+#   docker_mxspool_image  builds mxs-test/mxspool from $INGEST, $REPLAY and
+#                       deploy/docker/Dockerfile.local on mxs-test/base:run
+#   docker_nets         sets DK_NET1, DK_NET2: two /24 prefixes in 10/8 ("10.a.b")
+#                       that no route of the host uses, and DK_TAG, a name for
+#                       the bridges and the compose project(s)
 #   dk ARGS...          the docker CLI against that daemon
 #
 # The base images come from debootstrap on the host (the only step that uses
@@ -28,6 +35,10 @@ docker_start() {
 		command -v "$_c" >/dev/null || fail "$_c not installed (scripts/deps.sh docker)"
 	done
 	[ "$(id -u)" -eq 0 ] || fail "the docker stack test starts its own dockerd: run as root"
+	# our dockerd does no NAT and no forwarding; if the host forwards anyway,
+	# container traffic could be routed off the machine: refuse.
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 0 ] ||
+		fail "net.ipv4.ip_forward=1 on this host: containers could route off it"
 	DK_DIR=$T/docker
 	mkdir -p "$DK_DIR"
 	export DOCKER_HOST=unix://$DK_DIR/docker.sock
@@ -108,15 +119,50 @@ docker_rootfs() {
 }
 
 docker_base_images() {
+	[ $# -gt 0 ] || set -- run rgw
 	# both debootstraps at once on a cold cache
-	docker_rootfs run "$DK_RUN_PKGS" >"$T/rootfs-run.path" &
-	_p1=$!
-	docker_rootfs rgw "$DK_RGW_PKGS" >"$T/rootfs-rgw.path" &
-	_p2=$!
-	wait $_p1 || fail "debootstrap of the runtime base failed (see above)"
-	wait $_p2 || fail "debootstrap of the RGW base failed (see above)"
-	dk import "$(cat "$T/rootfs-run.path")" mxs-test/base:run >/dev/null ||
-		fail "docker import run"
-	dk import "$(cat "$T/rootfs-rgw.path")" mxs-test/base:rgw >/dev/null ||
-		fail "docker import rgw"
+	_pids=
+	for _b in "$@"; do
+		case $_b in
+		run) docker_rootfs run "$DK_RUN_PKGS" >"$T/rootfs-run.path" & ;;
+		rgw) docker_rootfs rgw "$DK_RGW_PKGS" >"$T/rootfs-rgw.path" & ;;
+		*) fail "docker_base_images: no base image $_b" ;;
+		esac
+		_pids="$_pids $!"
+	done
+	for _p in $_pids; do
+		wait "$_p" || fail "debootstrap of a base image failed (see above)"
+	done
+	for _b in "$@"; do
+		dk import "$(cat "$T/rootfs-$_b.path")" "mxs-test/base:$_b" >/dev/null ||
+			fail "docker import $_b"
+	done
+}
+
+# docker_mxspool_image - the mxspool image from the host-built binaries.
+# BuildKit: metadata steps cost nothing (the classic builder makes a vfs copy
+# of the whole file system for each); --network=none: the build needs none.
+docker_mxspool_image() {
+	[ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first: $INGEST, $REPLAY"
+	_dd=$TOP/deploy/docker
+	_ctx=$T/ctx
+	mkdir -p "$_ctx"
+	cp "$INGEST" "$REPLAY" "$_dd"/Dockerfile.local "$_dd"/entrypoint.sh "$_dd"/healthcheck.sh \
+		"$_dd"/setup-image.sh "$_ctx"/ || fail "staging the build context"
+	DOCKER_BUILDKIT=1 dk build --network=none -f "$_ctx/Dockerfile.local" \
+		--build-arg BASE_IMAGE=mxs-test/base:run -t mxs-test/mxspool "$_ctx" \
+		>"$T/build.log" 2>&1 ||
+		{ tail -30 "$T/build.log"; fail "docker build (Dockerfile.local)"; }
+	[ "$(dk image inspect -f '{{.Config.User}}' mxs-test/mxspool)" = mxspool ] ||
+		fail "the mxspool image does not run as user mxspool"
+}
+
+docker_nets() {
+	for _try in 1 2 3 4 5 6 7 8; do
+		_a=$(( RANDOM % 200 + 40 )); _b=$(( (RANDOM % 120) * 2 ))
+		ip route | grep -qE "^10\.$_a\.($_b|$((_b + 1)))\." || break
+	done
+	DK_NET1=10.$_a.$_b
+	DK_NET2=10.$_a.$((_b + 1))
+	DK_TAG=mxs$(printf '%04x' $((RANDOM % 65536)))
 }

@@ -14,6 +14,10 @@
 #                       [storage] on bucket NAME, then the lines MORE
 #   aws_s3 ARGS...      /usr/bin/aws with the right endpoint and keys
 #
+# RGW_BIND_EXTRA="ADDR ..." (set before rgw_start): radosgw also listens on these
+# local addresses, on the same port (the docker fleet test: the gateways of its
+# bridges, so that containers reach the RGW; RGW_URL stays on 127.0.0.1).
+#
 # RGW_TUNED=1 deploys Ceph as one would on a small standby, for bench/ingest
 # (tests keep Ceph's defaults, and its request log for diagnosis):
 #   - rgw_thread_pool_size = 2 per core instead of 512 beast threads;
@@ -85,7 +89,8 @@ osd_objectstore = memstore
 memstore_device_bytes = 4294967296
 osd_memory_target = 939524096
 [client.rgw.a]
-rgw_frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw_frontends = beast endpoint=127.0.0.1:$RGW_PORT$(for _a in ${RGW_BIND_EXTRA:-}; do
+	printf ' endpoint=%s:%s' "$_a" "$RGW_PORT"; done)
 # radosgw defaults to ms_mon_client_mode=secure, which loops on
 # get_initial_auth_request -13 with auth=none (shared/reference).
 ms_mon_client_mode = crc

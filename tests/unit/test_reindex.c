@@ -88,36 +88,6 @@ line_of(const struct testlib_lines *l, const char *id, char *out, size_t outlen)
 	return 1;
 }
 
-/* message - envelope of node at t with nr recipients, and an unlinked file of its bytes */
-static int
-message(struct envelope *e, const char *node, int64_t t, int nr)
-{
-	char	path[64], a[64];
-	int	fd, i;
-
-	snprintf(path, sizeof(path), "%s/m.XXXXXX", dir);
-	assert_true((fd = mkstemp(path)) != -1);
-	unlink(path);
-	assert_int_equal(write(fd, "Subject: r\r\n\r\nbody\r\n", 20), 20);
-	envelope_init(e);
-	snprintf(e->node, sizeof(e->node), "%s", node);
-	assert_int_equal(msgid_new(node, t, e->id, sizeof(e->id)), 0);
-	e->received_ms = t;
-	e->size = 20;
-	memset(e->sha256, 'c', 64);
-	e->mail_from = strdup("s@example.org");
-	e->mail_params = strdup("");
-	e->client_addr = strdup("127.0.0.1");
-	e->client_name = strdup("");
-	e->helo = strdup("h");
-	e->tls = strdup("");
-	for (i = 0; i < nr; i++) {
-		snprintf(a, sizeof(a), "user%d@example.test", i);
-		assert_int_equal(envelope_add_rcpt(e, a, ""), 0);
-	}
-	return fd;
-}
-
 /* fleet_objects - what the fleet keeps under mail/_fleet/, naming id */
 static void
 fleet_objects(struct store *st, const char *id)
@@ -171,7 +141,7 @@ object_only(struct store *st, const char *node, int64_t t, int nr, char *id)
 {
 	struct envelope	 e;
 	char		*j;
-	int		 fd = message(&e, node, t, nr);
+	int		 fd = testlib_message(dir, &e, node, t, nr);
 
 	j = envelope_to_json(&e);
 	assert_int_equal(store_put_object(st, &e, j, fd, 20), OBJ_OK);
@@ -187,7 +157,7 @@ committed(struct store *st, int64_t t, char *id)
 {
 	struct envelope	e;
 	char		err[512];
-	int		fd = message(&e, "mx1", t, 2);
+	int		fd = testlib_message(dir, &e, "mx1", t, 2);
 
 	assert_int_equal(store_commit(st, &e, fd, 20, err, sizeof(err)), STORE_OK);
 	snprintf(id, MSGID_MAX, "%s", e.id);

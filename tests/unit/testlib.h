@@ -8,12 +8,16 @@
  *                         a zero sha256 set, the rest for the test to fill
  *   testlib_collect       a callback keeping each reported line in a struct
  *                         testlib_lines (config_check, store_reindex), one per row
+ *   testlib_message       a complete envelope of a node with nr recipients
+ *                         (userN@example.test) and an unlinked file in dir of its
+ *                         20 bytes (store_reindex, store_import)
  * Failures are cmocka assertions.
  */
 #ifndef MXS_TESTLIB_H
 #define MXS_TESTLIB_H
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "envelope.h"
@@ -63,6 +67,36 @@ testlib_envelope(struct envelope *e, int64_t t)
 	assert_int_equal(msgid_new("mx1", t, e->id, sizeof(e->id)), 0);
 	e->received_ms = t;
 	snprintf(e->sha256, sizeof(e->sha256), "%064d", 0);
+}
+
+/* testlib_message - envelope of node at t with nr recipients; fd of an unlinked file of its bytes */
+static inline int
+testlib_message(const char *dir, struct envelope *e, const char *node, int64_t t, int nr)
+{
+	char	path[128], a[64];
+	int	fd, i;
+
+	snprintf(path, sizeof(path), "%s/m.XXXXXX", dir);
+	assert_true((fd = mkstemp(path)) != -1);
+	unlink(path);
+	assert_int_equal(write(fd, "Subject: r\r\n\r\nbody\r\n", 20), 20);
+	envelope_init(e);
+	snprintf(e->node, sizeof(e->node), "%s", node);
+	assert_int_equal(msgid_new(node, t, e->id, sizeof(e->id)), 0);
+	e->received_ms = t;
+	e->size = 20;
+	memset(e->sha256, 'c', 64);
+	e->mail_from = strdup("s@example.org");
+	e->mail_params = strdup("");
+	e->client_addr = strdup("127.0.0.1");
+	e->client_name = strdup("");
+	e->helo = strdup("h");
+	e->tls = strdup("");
+	for (i = 0; i < nr; i++) {
+		snprintf(a, sizeof(a), "user%d@example.test", i);
+		assert_int_equal(envelope_add_rcpt(e, a, ""), 0);
+	}
+	return fd;
 }
 
 struct testlib_lines {

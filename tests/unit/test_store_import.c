@@ -1,0 +1,206 @@
+/*
+ * test_store_import.c - store_message_keys and store_import (replay/reindex.c),
+ * the import path of `adopt`, over a file store holding node mx2's messages:
+ *
+ *   keep        2 recipients, none finished          imported with both
+ *   partial     2 recipients, user0 finished          imported with user1 only
+ *   finished    2 recipients, both finished           counted finished, no row
+ *   present     already indexed here                  left as it is
+ *   back        indexed here, adopted by another node, taken back by this
+ *               one (a chain of adoptions): user0 finished   queued again,
+ *               user1 pending
+ *   other       a message of node mx3                 not listed for mx2
+ *
+ * A dry run (repair 0) reads and counts, calls seen() with the filtered
+ * envelope and writes nothing; a repair adds the rows; a second repair adds
+ * nothing ("got X, want Y" on failure).  The whole of adopt: fleet_rgw.sh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "clock.h"
+#include "config.h"
+#include "index.h"
+#include "index_fleet.h"
+#include "msgid.h"
+#include "store.h"
+#include "store_impl.h"
+#include "testlib.h"
+
+enum kind { KEEP, PARTIAL, FINISHED, PRESENT, BACK, NKINDS };
+
+static char	dir[] = "/tmp/test_store_import.XXXXXX";
+static char	ids[NKINDS][MSGID_MAX];
+static int	nseen;
+static size_t	seen_rcpts[NKINDS];
+
+/* put - the object of a message of node (no row); its id to id */
+static void
+put(struct store *st, const char *node, int64_t t, char *id)
+{
+	struct envelope	 e;
+	char		*j;
+	int		 fd = testlib_message(dir, &e, node, t, 2);
+
+	j = envelope_to_json(&e);
+	assert_int_equal(store_put_object(st, &e, j, fd, 20), OBJ_OK);
+	snprintf(id, MSGID_MAX, "%s", e.id);
+	free(j);
+	close(fd);
+	envelope_free(&e);
+}
+
+/* keep - the ledger of this test: partial's user0 and both of finished's are done */
+static int
+keep(const char *id, const char *rcpt, void *arg)
+{
+	if (strcmp(id, ids[FINISHED]) == 0)
+		return 0;
+	return !((strcmp(id, ids[PARTIAL]) == 0 || strcmp(id, ids[BACK]) == 0) &&
+	    strcmp(rcpt, "user0@example.test") == 0);
+}
+
+/* seen - remember how many recipients each message kept */
+static void
+seen(const char *key, const struct envelope *e, void *arg)
+{
+	for (int k = 0; k < NKINDS; k++)
+		if (strcmp(e->id, ids[k]) == 0)
+			seen_rcpts[k] = e->nrcpts;
+	nseen++;
+}
+
+/* state - 1 if id's row is in state want */
+static int
+state_is(struct store *st, const char *id, const char *want)
+{
+	char	s[32];
+	int64_t	purged;
+
+	return index_get_state(store_index(st), id, s, sizeof(s), &purged) == INDEX_OK &&
+	    strcmp(s, want) == 0;
+}
+
+/* rcpts - recipients of id's row, -1 if no row */
+static int
+rcpts(struct store *st, const char *id)
+{
+	struct envelope		e;
+	char			key[OBJKEY_MAX], sp[256];
+	enum index_location	loc;
+	int			n;
+
+	envelope_init(&e);
+	if (index_get_message(store_index(st), id, &e, key, sizeof(key), &loc, sp,
+	    sizeof(sp)) != INDEX_OK)
+		return -1;
+	n = (int)e.nrcpts;
+	envelope_free(&e);
+	return n;
+}
+
+static void
+test_store_import(void **state)
+{
+	struct store_import	 imp = { keep, seen, NULL };
+	struct reindex_result	 r;
+	struct config		*c;
+	struct store		*st;
+	struct envelope		 e;
+	char			 text[512], err[512], other[MSGID_MAX], **keys;
+	size_t			 nkeys;
+	int64_t			 t = now_ms() - 3600 * 1000;
+	int			 fd, pass, bad = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(text, sizeof(text), "[general]\nnode = mx1\ndata_dir = %s\n"
+	    "[storage]\nurl = file://%s/store\n[spool]\nmax_size = 1M\n", dir, dir);
+	assert_non_null(c = config_from_string("test.conf", text, err, sizeof(err)));
+	assert_non_null(st = store_open(c, err, sizeof(err)));
+	for (int k = KEEP; k < PRESENT; k++)
+		put(st, "mx2", t + k, ids[k]);
+	for (int k = PRESENT; k <= BACK; k++) {
+		fd = testlib_message(dir, &e, "mx2", t + k, 2);
+		assert_int_equal(store_commit(st, &e, fd, 20, err, sizeof(err)), STORE_OK);
+		snprintf(ids[k], MSGID_MAX, "%s", e.id);
+		close(fd);
+		envelope_free(&e);
+	}
+	/* mx9 adopted it from here: both recipients 'adopted' */
+	assert_int_equal(index_fleet_adopt(store_index(st), (const char (*)[MSGID_MAX])&ids[BACK],
+	    1, "mx9", t, &fd), INDEX_OK);
+	assert_int_equal(fd, 1);
+	put(st, "mx3", t, other);
+
+	assert_int_equal(store_message_keys(st, "mx2", &keys, &nkeys), STORE_OK);
+	if (nkeys != NKINDS) {
+		print_error("store_message_keys mx2: got %zu keys, want %d\n", nkeys, NKINDS);
+		bad++;
+	}
+	for (pass = 0; pass < 3 && !bad; pass++) {
+		/* got, want per figure: dry run, repair, repair again */
+		struct { const char *f; int64_t got, want[3]; } tc[] = {
+			{ "objects", 0, { 5, 5, 5 } },
+			{ "ok", 0, { 1, 1, 4 } },
+			{ "added", 0, { 3, 3, 0 } },
+			{ "finished", 0, { 1, 1, 1 } },
+			{ "incomplete", 0, { 0, 0, 0 } },
+			{ "seen", 0, { 3, 3, 0 } },
+			{ "rows of keep (recipients)", 0, { -1, 2, 2 } },
+			{ "rows of partial (recipients)", 0, { -1, 1, 1 } },
+			{ "rows of finished", 0, { -1, -1, -1 } },
+			{ "back is queued", 0, { 0, 1, 1 } },
+		};
+
+		nseen = 0;
+		assert_int_equal(store_import(st, keys, nkeys, pass > 0, &imp, NULL, NULL, &r),
+		    STORE_OK);
+		tc[0].got = r.objects;
+		tc[1].got = r.ok;
+		tc[2].got = r.added;
+		tc[3].got = r.finished;
+		tc[4].got = r.incomplete;
+		tc[5].got = nseen;
+		tc[6].got = rcpts(st, ids[KEEP]);
+		tc[7].got = rcpts(st, ids[PARTIAL]);
+		tc[8].got = rcpts(st, ids[FINISHED]);
+		tc[9].got = state_is(st, ids[BACK], "queued");
+		for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++)
+			if (tc[i].got != tc[i].want[pass]) {
+				print_error("pass %d: %s got %lld, want %lld\n", pass, tc[i].f,
+				    (long long)tc[i].got, (long long)tc[i].want[pass]);
+				bad++;
+			}
+		if (pass == 0 && (seen_rcpts[KEEP] != 2 || seen_rcpts[PARTIAL] != 1 ||
+		    seen_rcpts[BACK] != 1 || !state_is(st, ids[BACK], "adopted"))) {
+			print_error("seen: got keep %zu partial %zu back %zu recipients, want 2 1 1"
+			    " (back still adopted after the dry run)\n", seen_rcpts[KEEP],
+			    seen_rcpts[PARTIAL], seen_rcpts[BACK]);
+			bad++;
+		}
+	}
+	store_keys_free(keys, nkeys);
+	store_close(st);
+	config_free(c);
+	snprintf(text, sizeof(text), "rm -rf '%s'", dir);
+	assert_int_equal(system(text), 0);
+	if (bad)
+		fail_msg("%d differences", bad);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_store_import),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
