@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "index.h"
+#include "index_drill.h"
 #include "log.h"
 #include "msgid.h"
 #include "objstore.h"
@@ -560,6 +561,36 @@ test_purge_stored_key(void **state)
 	config_free(c2);
 }
 
+/*
+ * test_drill_commit_reason - a drill canary whose mark fails is refused with
+ * the index's reason (index_error(), the one channel); the mark logged it
+ * itself and the commit's 4xx reason was an empty or stale index_error()
+ */
+static void
+test_drill_commit_reason(void **state)
+{
+	struct config	*c = conf("1M");
+	struct store	*st;
+	struct envelope	 e;
+	char		 err[512];
+	int		 fd;
+
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(sqlite3_exec(index_db(store_index(st)), "DROP TABLE control", NULL,
+	    NULL, NULL), SQLITE_OK);
+	fd = message(&e, 3000, 1);
+	free(e.mail_params);
+	e.mail_params = strdup("ENVID=" DRILL_ENVID_PREFIX "0123456789abcdef0123456789abcdef");
+	err[0] = '\0';
+	assert_int_equal(store_commit(st, &e, fd, 3000, err, sizeof(err)), STORE_TEMPFAIL);
+	assert_non_null(strstr(err, "drill_add: no such table: control"));
+	store_close(st);
+	close(fd);
+	envelope_free(&e);
+	config_free(c);
+}
+
 /* count_row_reads - SQLITE_TRACE_STMT: statements that read one message's row or recipients */
 static int
 count_row_reads(unsigned type, void *arg, void *p, void *x)
@@ -638,6 +669,7 @@ main(void)
 		cmocka_unit_test_setup(test_reconcile, setup),
 		cmocka_unit_test_setup(test_purge_stored_key, setup),
 		cmocka_unit_test_setup(test_purge_retention_one_read, setup),
+		cmocka_unit_test_setup(test_drill_commit_reason, setup),
 	};
 
 	log_init("test_store");
