@@ -3,7 +3,7 @@
  *
  * Entry points: index_open/index_open_existing/index_close, index_begin/
  * commit/rollback, index_add_message, index_set_location, index_get_message,
- * index_has_message, index_foreach_spooled/message,
+ * index_has_message, index_foreach_spooled/message, index_mark_missing,
  * index_kv_get/set.  Companion modules (index_replay.c, ...) use index_db().
  * Invariants: one handle per thread (SQLITE_OPEN_NOMUTEX); WAL with
  * synchronous=FULL so a returned INDEX_OK commit survives a crash or power
@@ -35,7 +35,7 @@
 
 enum index_stmt {
 	ST_ADD_MSG, ST_ADD_RCPT, ST_SET_LOC, ST_GET_MSG, ST_GET_RCPTS, ST_HAS,
-	ST_SPOOLED, ST_ALL, ST_STATE, ST_KV_GET, ST_KV_SET, ST_COUNT
+	ST_SPOOLED, ST_ALL, ST_MISSING, ST_STATE, ST_KV_GET, ST_KV_SET, ST_COUNT
 };
 
 static const char *const index_sql[ST_COUNT] = {
@@ -64,6 +64,7 @@ static const char *const index_sql[ST_COUNT] = {
 	    " ORDER BY received_ms, id LIMIT ?3",
 	[ST_ALL] = "SELECT id, object_key, location FROM messages WHERE id > ?1"
 	    " ORDER BY id LIMIT ?2",
+	[ST_MISSING] = "UPDATE messages SET state = " QS_SQL(QS_MISSING) ", state_ms = ?2 WHERE id = ?1",
 	[ST_STATE] = "SELECT state, coalesce(purged_ms, 0) FROM messages WHERE id = ?1",
 	[ST_KV_GET] = "SELECT value FROM control WHERE key = ?1",
 	[ST_KV_SET] = "INSERT INTO control (key, value, updated_ms) VALUES (?1, ?2, ?3)"
@@ -966,6 +967,24 @@ index_get_state(struct index *ix, const char *id, char *state, size_t statelen,
 		return INDEX_NOTFOUND;
 	}
 	return index_fail(ix, "get state", rc);
+}
+
+/* index_mark_missing - state 'missing': the object is gone, the row stays for audit */
+enum index_status
+index_mark_missing(struct index *ix, const char *id)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = index_prepare(ix, index_sql[ST_MISSING])) == NULL)
+		return INDEX_PERMFAIL;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, now_ms());
+	rc = sqlite3_step(st);
+	index_unprepare(ix, st);
+	if (rc != SQLITE_DONE)
+		return index_fail(ix, "mark missing", rc);
+	return sqlite3_changes(ix->db) ? INDEX_OK : INDEX_NOTFOUND;
 }
 
 /* index_kv_get - a control value (malloc'd), INDEX_NOTFOUND if unset */

@@ -120,6 +120,8 @@ enum index_status index_foreach_message(struct index *, int (*fn)(const char *id
 /* index_get_state - state name and purged_ms (0 if not purged) of id (reindex) */
 enum index_status index_get_state(struct index *, const char *id, char *state, size_t statelen,
 		    int64_t *purged_ms);
+/* index_mark_missing - reindex found no object for id: state 'missing' (kept for audit) */
+enum index_status index_mark_missing(struct index *, const char *id);
 
 /*
  * index_status_of - the one map from an SQLite result code to enum index_status

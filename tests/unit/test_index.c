@@ -116,6 +116,7 @@ test_add_get(void **state)
 	envelope_free(&g);
 	assert_int_equal(index_set_location(ix, "01JDAB3K8QW2E5R7T9Y1V3X5Z7.mx1",
 	    INDEX_LOC_STORE, "x", NULL), INDEX_NOTFOUND);
+	assert_int_equal(index_mark_missing(ix, e.id), INDEX_OK);
 	assert_int_equal(index_kv_get(ix, "paused", &v), INDEX_NOTFOUND);
 	assert_int_equal(index_kv_set(ix, "paused", "1"), INDEX_OK);
 	assert_int_equal(index_kv_set(ix, "paused", "0"), INDEX_OK);
