@@ -306,7 +306,7 @@ reindex_revive(struct reindex_ctx *rc, const char *key, const char *id)
 	struct index		*ix = rc->st->ix;
 	struct envelope		 e;
 	enum index_location	 loc;
-	char			 state[32], okey[OBJKEY_MAX], sp[1024];
+	char			 state[32], okey[OBJKEY_MAX], sp[SPOOL_PATH_MAX];
 	int64_t			 purged = 0;
 	int			 revived = 0;
 
