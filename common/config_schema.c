@@ -235,7 +235,6 @@ config_schema_token(const char *v, char *why, size_t whylen)
 }
 
 /* paths go into 1024-byte buffers (store.c); data_dir gets "/index.sqlite" etc. appended */
-#define CONFIG_PATH_MAX	1023
 #define CONFIG_DIR_MAX	1000
 #define I	CONFIG_P_INGEST
 #define R	CONFIG_P_REPLAY

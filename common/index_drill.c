@@ -3,8 +3,9 @@
  *
  * Entry points: index_drill_tag/expect/unexpect/add (the mark made with the
  * insert, see index_drill.h), index_drill_mark/marked/count/forget.
- * Statements are prepared per call (a drill runs a handful of them; the
- * ingest only for a message carrying a drill ENVID).  index_drill_forget
+ * Statements come from the handle's cache (index_prepare); a failure is
+ * reported as in every index module: the reason in index_error() (index_fail),
+ * nothing logged here, the caller logs it once.  index_drill_forget
  * deletes only a row with drill = 1: a mistyped id never removes real mail.
  */
 #include <sqlite3.h>
@@ -14,7 +15,17 @@
 #include "envelope.h"
 
 #include "index_drill.h"
-#include "log.h"
+#include "queue_state.h"
+
+/* index_drill_prepare - sql from the handle's cache; NULL: *s and index_error() say why */
+static sqlite3_stmt *
+index_drill_prepare(struct index *ix, const char *sql, const char *what, enum index_status *s)
+{
+	sqlite3_stmt *st = index_prepare(ix, sql);
+
+	*s = st ? INDEX_OK : index_fail(ix, what, sqlite3_extended_errcode(index_db(ix)));
+	return st;
+}
 
 /* index_drill_exec - prepare sql, bind ?1 a, ?2 b (text), ?3 n, step once; NOTFOUND: no change */
 static enum index_status
@@ -22,23 +33,23 @@ index_drill_exec(struct index *ix, const char *sql, const char *a, const char *b
     const char *what)
 {
 	sqlite3		*db = index_db(ix);
-	sqlite3_stmt	*st = NULL;
+	sqlite3_stmt	*st;
+	enum index_status s;
 	int		 rc;
 
-	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-		if (sqlite3_bind_parameter_count(st) > 1)
-			sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-		if (sqlite3_bind_parameter_count(st) > 2)
-			sqlite3_bind_int64(st, 3, n);
-		rc = sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s index drill_%s failed error=\"%s\"", a, what, sqlite3_errmsg(db));
-		return index_status_of(rc);
-	}
-	return sqlite3_changes(db) > 0 ? INDEX_OK : INDEX_NOTFOUND;
+	if ((st = index_drill_prepare(ix, sql, what, &s)) == NULL)
+		return s;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) > 2)
+		sqlite3_bind_int64(st, 3, n);
+	rc = sqlite3_step(st);
+	s = rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, what, rc);
+	index_unprepare(ix, st);
+	if (s == INDEX_OK && sqlite3_changes(db) == 0)
+		s = INDEX_NOTFOUND;
+	return s;
 }
 
 int
@@ -62,14 +73,14 @@ enum index_status
 index_drill_expect(struct index *ix, const char *tag, int64_t now_ms)
 {
 	return index_drill_exec(ix, "INSERT OR REPLACE INTO control (key, value, updated_ms)"
-	    " VALUES ('drill_canary:' || ?1, ?2, ?3)", tag, "expected", now_ms, "expect");
+	    " VALUES ('drill_canary:' || ?1, ?2, ?3)", tag, "expected", now_ms, "drill_expect");
 }
 
 enum index_status
 index_drill_unexpect(struct index *ix, const char *tag)
 {
 	enum index_status s = index_drill_exec(ix, "DELETE FROM control WHERE key ="
-	    " 'drill_canary:' || ?1", tag, NULL, 0, "unexpect");
+	    " 'drill_canary:' || ?1", tag, NULL, 0, "drill_unexpect");
 
 	return s == INDEX_NOTFOUND ? INDEX_OK : s;
 }
@@ -87,13 +98,14 @@ index_drill_add(struct index *ix, const struct envelope *e, const char *tag,
 	/* inside our transaction index_add_message only inserts */
 	if ((s = index_add_message(ix, e, object_key, loc, spool_path)) != INDEX_OK)
 		goto fail;
-	s = index_drill_exec(ix, "UPDATE messages SET drill = 1, state = 'hold', state_ms = ?3"
+	s = index_drill_exec(ix, "UPDATE messages SET drill = 1, state = " QS_SQL(QS_HOLD) ","
+	    " state_ms = ?3"
 	    " WHERE id = ?1 AND EXISTS (SELECT 1 FROM control WHERE key = 'drill_canary:' || ?2)",
-	    e->id, tag, now_ms, "add");
+	    e->id, tag, now_ms, "drill_add");
 	if (s == INDEX_OK) {
 		*marked = 1;
 		s = index_drill_exec(ix, "DELETE FROM control WHERE key = 'drill_canary:' || ?2",
-		    e->id, tag, 0, "add");
+		    e->id, tag, 0, "drill_add");
 	}
 	if (s != INDEX_OK && s != INDEX_NOTFOUND)
 		goto fail;
@@ -107,52 +119,47 @@ fail:
 enum index_status
 index_drill_marked(struct index *ix, const char *id, int *marked)
 {
-	sqlite3		*db = index_db(ix);
-	sqlite3_stmt	*st = NULL;
+	sqlite3_stmt	*st;
+	enum index_status s;
 	int		 rc;
 
 	*marked = 0;
-	if ((rc = sqlite3_prepare_v2(db, "SELECT drill FROM messages WHERE id = ?1", -1, &st,
-	    NULL)) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			*marked = sqlite3_column_int(st, 0) != 0;
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return INDEX_OK;
-	if (rc == SQLITE_DONE)
-		return INDEX_NOTFOUND;
-	log_warnx("%s index drill_marked failed error=\"%s\"", id, sqlite3_errmsg(db));
-	return index_status_of(rc);
+	if ((st = index_drill_prepare(ix, "SELECT drill FROM messages WHERE id = ?1",
+	    "drill_marked", &s)) == NULL)
+		return s;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*marked = sqlite3_column_int(st, 0) != 0;
+	s = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
+	    index_fail(ix, "drill_marked", rc);
+	index_unprepare(ix, st);
+	return s;
 }
 
 enum index_status
 index_drill_mark(struct index *ix, const char *id, int64_t now_ms)
 {
-	return index_drill_exec(ix, "UPDATE messages SET drill = 1, state = 'hold', state_ms = ?3"
-	    " WHERE id = ?1", id, NULL, now_ms, "mark");
+	return index_drill_exec(ix, "UPDATE messages SET drill = 1, state = " QS_SQL(QS_HOLD) ","
+	    " state_ms = ?3"
+	    " WHERE id = ?1", id, NULL, now_ms, "drill_mark");
 }
 
 enum index_status
 index_drill_count(struct index *ix, int64_t *n)
 {
-	sqlite3		*db = index_db(ix);
-	sqlite3_stmt	*st = NULL;
+	sqlite3_stmt	*st;
+	enum index_status s;
 	int		 rc;
 
 	*n = 0;
-	if ((rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM messages WHERE drill <> 0", -1,
-	    &st, NULL)) == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if ((st = index_drill_prepare(ix, "SELECT count(*) FROM messages WHERE drill <> 0",
+	    "drill_count", &s)) == NULL)
+		return s;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("- index drill_count failed error=\"%s\"", sqlite3_errmsg(db));
-		return index_status_of(rc);
-	}
-	return INDEX_OK;
+	s = rc == SQLITE_ROW ? INDEX_OK : index_fail(ix, "drill_count", rc);
+	index_unprepare(ix, st);
+	return s;
 }
 
 enum index_status
@@ -164,12 +171,12 @@ index_drill_forget(struct index *ix, const char *id)
 		return s;
 	if ((s = index_drill_exec(ix, "DELETE FROM attempts WHERE message_id = ?1 AND"
 	    " EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND drill <> 0)", id, NULL, 0,
-	    "forget")) == INDEX_PERMFAIL || s == INDEX_TEMPFAIL ||
+	    "drill_forget")) == INDEX_PERMFAIL || s == INDEX_TEMPFAIL ||
 	    (s = index_drill_exec(ix, "DELETE FROM recipients WHERE message_id = ?1 AND"
 	    " EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND drill <> 0)", id, NULL, 0,
-	    "forget")) == INDEX_PERMFAIL || s == INDEX_TEMPFAIL ||
+	    "drill_forget")) == INDEX_PERMFAIL || s == INDEX_TEMPFAIL ||
 	    (s = index_drill_exec(ix, "DELETE FROM messages WHERE id = ?1 AND drill <> 0", id,
-	    NULL, 0, "forget")) != INDEX_OK) {
+	    NULL, 0, "drill_forget")) != INDEX_OK) {
 		index_rollback(ix);
 		return s;
 	}

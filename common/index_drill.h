@@ -16,7 +16,7 @@
  * to the drill and the index.  index_drill_mark stays for a gateway that did
  * not pass the ENVID on (no DSN): marked after the 250, a window the drill
  * reports.
- * Errors: enum index_status; the cause logged once here.
+ * Errors: enum index_status, the reason in index_error(); nothing logged here.
  */
 #ifndef MXS_INDEX_DRILL_H
 #define MXS_INDEX_DRILL_H

@@ -1,12 +1,17 @@
 /*
  * index_verify.c - verify_cache and counters SQL; see index_verify.h.
  *
+ * Shared, not the ingest's alone: the ingest fills and purges the cache
+ * (ingest/rcpt_verify.c) and adds its counters (ingest/index_ingest.c); the
+ * replay lists and flushes it (cli_verify.c, the operator's "verify"), reads
+ * it in check (check_local.c) and counts its caps (sched_housekeep.c).
+ *
  * Entry points: index_verify_get/put/delete/flush/list/purge, index_counter_add.
- * Each call prepares its statement, binds every value with sqlite3_bind_*,
- * steps once (or to the end) and finalizes: these run a few times per RCPT
- * at most, so statement caching is not worth the per-handle state.
- * Errors: mapped by index_status_of() (index.h), as in every index module;
- * the cause is logged here once (callers do not log again).
+ * Each call takes its statement from the handle's cache (index_prepare),
+ * binds every value with sqlite3_bind_*, steps once (or to the end) and gives
+ * it back.  Errors: as every index module - the reason in index_error()
+ * (index_fail), mapped to enum index_status; nothing is logged here, the
+ * caller logs it once with what it was doing.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,38 +22,24 @@
 #include "index_verify.h"
 #include "log.h"
 
-/* index_verify_status - map a SQLite result code, logging the cause once */
-static enum index_status
-index_verify_status(sqlite3 *db, int rc, const char *what)
-{
-	enum index_status st = index_status_of(rc);
-
-	if (st != INDEX_OK)
-		log_warnx("- index %s %s error=\"%s\"", what,
-		    st == INDEX_TEMPFAIL ? "tempfail" : "failed", sqlite3_errmsg(db));
-	return st;
-}
-
-/* index_verify_prepare - prepare sql on the handle's database */
+/* index_verify_prepare - sql from the handle's statement cache; a failure in index_error() */
 static enum index_status
 index_verify_prepare(struct index *idx, const char *sql, sqlite3_stmt **st, const char *what)
 {
-	sqlite3	*db = index_db(idx);
-	int	 rc;
-
-	*st = NULL;
-	if ((rc = sqlite3_prepare_v2(db, sql, -1, st, NULL)) != SQLITE_OK)
-		return index_verify_status(db, rc, what);
+	if ((*st = index_prepare(idx, sql)) == NULL)
+		return index_fail(idx, what, sqlite3_extended_errcode(index_db(idx)));
 	return INDEX_OK;
 }
 
-/* index_verify_finish - finalize st after a step that returned rc */
+/* index_verify_finish - give st back after a step that returned rc; a failure in index_error() */
 static enum index_status
 index_verify_finish(struct index *idx, sqlite3_stmt *st, int rc, const char *what)
 {
-	enum index_status s = index_verify_status(index_db(idx), rc, what);
+	enum index_status s = index_status_of(rc);
 
-	sqlite3_finalize(st);
+	if (s != INDEX_OK)
+		s = index_fail(idx, what, rc);
+	index_unprepare(idx, st);
 	return s;
 }
 
@@ -80,16 +71,11 @@ index_verify_get(struct index *idx, const char *addr, struct index_verify_entry 
 		return s;
 	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW)
 		index_verify_row(st, 0, e);
-		sqlite3_finalize(st);
-		return INDEX_OK;
-	}
-	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return INDEX_NOTFOUND;
-	}
-	return index_verify_finish(idx, st, rc, "verify_get");
+	if ((s = index_verify_finish(idx, st, rc, "verify_get")) == INDEX_OK && rc == SQLITE_DONE)
+		s = INDEX_NOTFOUND;
+	return s;
 }
 
 /* index_verify_put - insert or replace the row of addr */
@@ -142,10 +128,9 @@ index_verify_flush(struct index *idx, const char *addr, const char *domain, long
 		return s;
 	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
-	s = index_verify_status(index_db(idx), sqlite3_step(st), "verify_flush");
+	s = index_verify_finish(idx, st, sqlite3_step(st), "verify_flush");
 	if (s == INDEX_OK && deleted != NULL)
 		*deleted = sqlite3_changes(index_db(idx));
-	sqlite3_finalize(st);
 	return s;
 }
 
@@ -190,10 +175,9 @@ index_verify_purge(struct index *idx, int64_t now_ms, int64_t stale_before_ms,
 		return s;
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, stale_before_ms);
-	s = index_verify_status(index_db(idx), sqlite3_step(st), "verify_purge");
+	s = index_verify_finish(idx, st, sqlite3_step(st), "verify_purge");
 	if (s == INDEX_OK && deleted != NULL)
 		*deleted = sqlite3_changes(index_db(idx));
-	sqlite3_finalize(st);
 	return s;
 }
 

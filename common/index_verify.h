@@ -9,8 +9,8 @@
  * Times are milliseconds since the epoch.
  *
  * Like every index module: the handle belongs to one thread at a time.
- * Failures return INDEX_TEMPFAIL/INDEX_PERMFAIL and are logged here
- * (index_error() is not set), so callers do not log them again.
+ * Failures return INDEX_TEMPFAIL/INDEX_PERMFAIL with the reason in
+ * index_error(), as every index module; nothing is logged here.
  */
 #ifndef MXS_INDEX_VERIFY_H
 #define MXS_INDEX_VERIFY_H

@@ -118,6 +118,14 @@
  * leftover, removed at open; younger ones may be another process's spool_put */
 #define SPOOL_TMP_STALE		3600
 
+/* File paths.  A configured path ([general] index, [spool] dir, [ingest] tls_cert, ...)
+ * is at most CONFIG_PATH_MAX octets (common/config_schema.c refuses a longer one);
+ * a spool file is <[spool] dir>/<id><suffix>, the longest ".tmp.<id>.XXXXXX" while it
+ * is written (common/spool.c).  Buffers hold one of these plus the NUL: a path that
+ * does not fit is an error where it is built, never cut short. */
+#define CONFIG_PATH_MAX		1023
+#define SPOOL_PATH_MAX		(CONFIG_PATH_MAX + 1 + MSGID_MAX + 16)
+
 /* ingest: a callout cache (the index) that cannot be opened is tried again after this */
 #define VERIFY_CACHE_RETRY_MS	(10 * 1000)
 

@@ -39,7 +39,7 @@
 /* spool_usage_cache - bytes and messages of one directory, shared in the process */
 struct spool_usage_cache {
 	struct spool_usage_cache *next;
-	char	dir[1024];
+	char	dir[CONFIG_PATH_MAX + 1];
 	int	refs;
 	int64_t	bytes;
 	int64_t	count;
@@ -51,7 +51,7 @@ static pthread_mutex_t			 spool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct spool_usage_cache		*spool_caches;
 
 struct spool {
-	char				 dir[1024];
+	char				 dir[CONFIG_PATH_MAX + 1];
 	int64_t				 max_size;
 	struct spool_usage_cache	*u;
 };
@@ -253,7 +253,8 @@ enum spool_status
 spool_put(struct spool *sp, const char *id, int fd, off_t size, const char *json, char *err,
     size_t errlen)
 {
-	char	tenv[1100], tmsg[1100], penv[1100], pmsg[1100];
+	char	tenv[SPOOL_PATH_MAX], tmsg[SPOOL_PATH_MAX], penv[SPOOL_PATH_MAX],
+		pmsg[SPOOL_PATH_MAX];
 
 	if (!spool_room(sp, (int64_t)size + (int64_t)strlen(json), err, errlen))
 		return SPOOL_NOSPACE;
@@ -301,7 +302,7 @@ fail:
 void
 spool_remove(struct spool *sp, const char *id)
 {
-	char		p[1100];
+	char		p[SPOOL_PATH_MAX];
 	struct stat	sb;
 
 	if (spool_path(sp, id, ".eml", p, sizeof(p)) == 0) {

@@ -2,7 +2,7 @@
  * store.c - the durable commit path: object store, fallback spool, index.
  *
  * Entry points: store_open/close, store_commit, store_fetch,
- * store_spool_flush, store_spool_usage, store_healthy, store_purge (and
+ * store_spool_flush, store_spool_usage, store_healthy, store_purge/_key (and
  * store_reindex in reindex.c).
  * Commit order: sidecar envelope (if the envelope does not fit in metadata)
  * -> message object -> index row.  A crash before the index commit leaves an
@@ -127,7 +127,7 @@ struct store *
 store_open(const struct config *cf, char *err, size_t errlen)
 {
 	struct store	*st;
-	char		 path[1024];
+	char		 path[CONFIG_PATH_MAX + 1];
 	const char	*prefix;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -307,7 +307,7 @@ store_commit_since(struct store *st, const struct envelope *e, int fd, off_t siz
 	enum spool_status	 ss;
 	enum index_status	 is;
 	enum index_location	 loc = INDEX_LOC_STORE;
-	char			 key[OBJKEY_MAX], spath[1100], why[ERRSTR_MAX], *json;
+	char			 key[OBJKEY_MAX], spath[SPOOL_PATH_MAX], why[ERRSTR_MAX], *json;
 	char			 tag[DRILL_TAG_LEN + 1];
 	int64_t			 budget;
 	int			 marked = 0;
@@ -391,7 +391,7 @@ store_fetch(struct store *st, const char *id, int fd)
 	struct envelope		 e;
 	enum index_location	 loc;
 	enum index_status	 is;
-	char			 key[OBJKEY_MAX], spath[1100];
+	char			 key[OBJKEY_MAX], spath[SPOOL_PATH_MAX];
 
 	is = index_get_message(st->ix, id, &e, key, sizeof(key), &loc, spath, sizeof(spath));
 	envelope_free(&e);
@@ -446,7 +446,7 @@ store_flush_one(const char *id, int64_t mtime_ms, void *arg)
 	struct envelope		 e;
 	enum index_status	 is;
 	enum objstore_status	 os;
-	char			 path[1100], key[OBJKEY_MAX], err[ERRSTR_MAX], *json;
+	char			 path[SPOOL_PATH_MAX], key[OBJKEY_MAX], err[ERRSTR_MAX], *json;
 	struct stat		 sb;
 	int			 fd, rc = 0;
 
@@ -610,27 +610,36 @@ store_probe(struct store *st)
 	return ok;
 }
 
-/* store_purge - delete the object, then its sidecar (and a spooled copy) */
+/* store_purge - the key from the index row, then store_purge_key */
 enum store_status
 store_purge(struct store *st, const char *id)
 {
-	enum objstore_status	s;
 	struct envelope		e;
 	enum index_location	loc;
-	char			key[OBJKEY_MAX], side[OBJKEY_MAX], sp[1100];
-	size_t			n;
+	char			key[OBJKEY_MAX], sp[SPOOL_PATH_MAX];
+
+	if (index_get_message(st->ix, id, &e, key, sizeof(key), &loc, sp, sizeof(sp)) != INDEX_OK)
+		key[0] = '\0';
+	envelope_free(&e);
+	return store_purge_key(st, id, key);
+}
+
+/* store_purge_key - delete the object, then its sidecar (and a spooled copy) */
+enum store_status
+store_purge_key(struct store *st, const char *id, const char *stored)
+{
+	enum objstore_status	s;
+	char			key[OBJKEY_MAX], side[OBJKEY_MAX];
+	size_t			n = strlen(stored);
 
 	/* the key the row holds, as store_fetch uses it (the [storage] prefix may
 	 * have changed since); the current prefix only for a row without one */
-	if (index_get_message(st->ix, id, &e, key, sizeof(key), &loc, sp, sizeof(sp)) ==
-	    INDEX_OK && (n = strlen(key)) > 4 && strcmp(key + n - 4, ".eml") == 0)
-		snprintf(side, sizeof(side), "%.*s.env.json", (int)(n - 4), key);
-	else if (msgid_key(st->prefix, id, ".eml", key, sizeof(key)) == -1 ||
-	    msgid_key(st->prefix, id, ".env.json", side, sizeof(side)) == -1) {
-		envelope_free(&e);
+	if (n > 4 && n < sizeof(key) && strcmp(stored + n - 4, ".eml") == 0) {
+		snprintf(key, sizeof(key), "%s", stored);
+		snprintf(side, sizeof(side), "%.*s.env.json", (int)(n - 4), stored);
+	} else if (msgid_key(st->prefix, id, ".eml", key, sizeof(key)) == -1 ||
+	    msgid_key(st->prefix, id, ".env.json", side, sizeof(side)) == -1)
 		return STORE_NOTFOUND;
-	}
-	envelope_free(&e);
 	/* object first: a crash in between leaves a stray sidecar, never an
 	 * object whose envelope is gone */
 	if ((s = objstore_delete(st->os, key)) == OBJ_OK)

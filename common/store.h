@@ -99,6 +99,9 @@ int		 store_probe(struct store *);
 /* store_purge - delete the object (and sidecar) of a delivered message past retention, by
  * the key its index row holds (the [storage] prefix may have changed since) */
 enum store_status store_purge(struct store *, const char *id);
+/* store_purge_key - store_purge with the key the caller read from the row ("": none, the
+ * current prefix's), so a caller that listed the rows does not read each one again */
+enum store_status store_purge_key(struct store *, const char *id, const char *key);
 
 /*
  * store_reindex - rebuild or reconcile the index from the bucket.

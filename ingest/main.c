@@ -120,7 +120,8 @@ hk_main(void *arg)
 		now = time(NULL);
 		if (now >= next_counters || stop) {
 			if (counters_flush(store_index(hk_store)) != 0)
-				log_warnx("- ingest counters_flush failed (kept for the next try)");
+				log_warnx("- ingest counters_flush failed (kept for the next try)"
+				    " reason=\"%s\"", index_error(store_index(hk_store)));
 			next_counters = now + ic->counters_interval;
 		}
 		if (!stop)

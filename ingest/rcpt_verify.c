@@ -113,8 +113,9 @@ verify_cache_index(struct verify *v)
 		return NULL;
 	}
 	now = now_ms();
-	if (index_verify_purge(v->idx, now, now - v->cache_stale * 1000, &n) == INDEX_OK &&
-	    n > 0)
+	if (index_verify_purge(v->idx, now, now - v->cache_stale * 1000, &n) != INDEX_OK)
+		log_warnx("- verify cache purge reason=\"%s\"", index_error(v->idx));
+	else if (n > 0)
 		log_info("- verify cache purged rows=%lld", n);
 	return v->idx;
 }
@@ -267,8 +268,9 @@ verify_cache_put(struct verify *v, const char *addr, int result, int code, const
 
 	snprintf(e.text, sizeof(e.text), "%s", text);
 	pthread_mutex_lock(&v->idx_mu);
-	if (verify_cache_index(v) != NULL)
-		(void)index_verify_put(v->idx, addr, &e);	/* logged there; the answer stands */
+	/* a failed write is logged; the answer stands */
+	if (verify_cache_index(v) != NULL && index_verify_put(v->idx, addr, &e) != INDEX_OK)
+		log_warnx("- verify cache write reason=\"%s\"", index_error(v->idx));
 	pthread_mutex_unlock(&v->idx_mu);
 }
 
@@ -281,11 +283,15 @@ verify_by_callout(struct verify *v, struct verify_domain *d, const char *addr, c
 	struct index_verify_entry	 e;
 	enum callout_result		 res;
 	int64_t				 now = now_ms();
+	enum index_status		 ist = INDEX_NOTFOUND;
 	int				 have, stale, code;
 	char				 why[INDEX_VERIFY_TEXT_MAX], esc[MXS_ADDR_MAX * 4 + 8];
 
 	pthread_mutex_lock(&v->idx_mu);
-	have = verify_cache_index(v) != NULL && index_verify_get(v->idx, addr, &e) == INDEX_OK;
+	have = verify_cache_index(v) != NULL &&
+	    (ist = index_verify_get(v->idx, addr, &e)) == INDEX_OK;
+	if (ist != INDEX_OK && ist != INDEX_NOTFOUND)
+		log_warnx("- verify cache read reason=\"%s\"", index_error(v->idx));
 	pthread_mutex_unlock(&v->idx_mu);
 	if (have && now < e.expires_ms) {
 		snprintf(text, textlen, e.result ? "Recipient OK" :

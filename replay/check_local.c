@@ -123,7 +123,7 @@ check_list_files(struct check_ctx *cx, const char *domain, const char *key, cons
 	const char	*p = files, *cpath = config_path(cx->cfg), *slash = strrchr(cpath, '/');
 	long long	 maxage = config_duration(cx->cfg, "check", "recipients_max_age",
 			    CHECK_LIST_AGE_DEFAULT, 60, 3650LL * 86400);
-	char		 path[1024];
+	char		 path[CONFIG_PATH_MAX + 1];
 	struct stat	 sb;
 	size_t		 n;
 	long long	 age;
@@ -182,7 +182,7 @@ check_callout(struct check_ctx *cx, const char *domain, const char *sec, const c
 	struct deliver_route	 t;
 	struct check_cache	 cc = { 0, 0 };
 	struct index		*ix;
-	char			 why[ERRSTR_MAX], ixerr[ERRSTR_MAX], path[1024];
+	char			 why[ERRSTR_MAX], ixerr[ERRSTR_MAX], path[CONFIG_PATH_MAX + 1];
 	long long		 ttl = config_duration(cx->cfg, sec, "positive_ttl", 7 * 86400, 0,
 				    3650LL * 86400);
 

@@ -47,7 +47,7 @@ check_serve_once(struct check_serve *cs, char *lasterr, size_t lasterrlen)
 {
 	struct check_report	 rep;
 	struct index		*ix;
-	char			 err[ERRSTR_MAX], path[1024];
+	char			 err[ERRSTR_MAX], path[CONFIG_PATH_MAX + 1];
 	json_t			*j;
 	char			*s;
 

@@ -256,7 +256,7 @@ cli_open_exit(struct cli *c, const char *path, const char *err)
 int
 cli_index(struct cli *c)
 {
-	char path[1024], err[ERRSTR_MAX];
+	char path[CONFIG_PATH_MAX + 1], err[ERRSTR_MAX];
 
 	if (c->ix)
 		return 0;
@@ -275,7 +275,7 @@ int
 cli_store(struct cli *c, int create)
 {
 	struct objstore	*os;
-	char		 err[ERRSTR_MAX], why[ERRSTR_MAX], path[1024];
+	char		 err[ERRSTR_MAX], why[ERRSTR_MAX], path[CONFIG_PATH_MAX + 1];
 	int		 rc;
 
 	if (c->store)

@@ -298,7 +298,7 @@ cli_show(struct cli *c)
 	struct envelope		env;
 	enum index_location	loc;
 	enum index_status	st;
-	char			key[OBJKEY_MAX], spool[512], t[32];
+	char			key[OBJKEY_MAX], spool[SPOOL_PATH_MAX], t[32];
 	char			size[CLI_FMT_MAX], age[CLI_FMT_MAX], why[256];
 	json_t			*o, *a;
 	int			rc, fd;

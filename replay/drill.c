@@ -135,7 +135,7 @@ drill_verify(struct drill *d, const char *gw, const char *id, int *outfd)
 {
 	struct envelope		env;
 	enum index_location	loc;
-	char			key[OBJKEY_MAX], spool[1024], hex[65];
+	char			key[OBJKEY_MAX], spool[SPOOL_PATH_MAX], hex[65];
 	char			*got = NULL;
 	off_t			size;
 	int			fd, marked = 0;
@@ -149,8 +149,9 @@ drill_verify(struct drill *d, const char *gw, const char *id, int *outfd)
 		drill_say(d, CHECK_PASS, gw, "canary %s: marked a drill canary and held by the "
 		    "ingest, in the transaction that indexed it", id);
 	else if (index_drill_mark(d->c->ix, id, now_ms()) != INDEX_OK) {
-		drill_say(d, CHECK_FAIL, gw, "canary %s: cannot mark it a drill canary: hold or "
-		    "delete it with mxspool-replay hold %s / delete %s", id, id, id);
+		drill_say(d, CHECK_FAIL, gw, "canary %s: cannot mark it a drill canary (%s): hold "
+		    "or delete it with mxspool-replay hold %s / delete %s", id,
+		    index_error(d->c->ix), id, id);
 		envelope_free(&env);
 		return -2;
 	} else
@@ -245,8 +246,8 @@ drill_gateway(struct drill *d, const struct deliver_route *rt, int deliver)
 
 	/* registered per gateway: the ingest consumes it with the canary it marks */
 	if (index_drill_expect(d->c->ix, d->tag, now_ms()) != INDEX_OK)
-		drill_say(d, CHECK_WARN, gw, "cannot register the drill in the index: the canary "
-		    "will be marked only after its 250");
+		drill_say(d, CHECK_WARN, gw, "cannot register the drill in the index (%s): the "
+		    "canary will be marked only after its 250", index_error(d->c->ix));
 	if ((conn = deliver_connect(rt, &d->o, &code, err, sizeof(err))) == NULL) {
 		drill_say(d, CHECK_FAIL, gw, "connect: %s", err);
 		return;
@@ -280,10 +281,12 @@ drill_gateway(struct drill *d, const struct deliver_route *rt, int deliver)
 			drill_deliver(d, gw, fd);
 		close(fd);
 	}
-	if (store_purge(d->c->store, id) != STORE_OK ||
-	    index_drill_forget(d->c->ix, id) != INDEX_OK)
+	if (store_purge(d->c->store, id) != STORE_OK)	/* store_purge logged why */
 		drill_say(d, CHECK_FAIL, gw, "canary %s: could not be purged: delete it with "
 		    "mxspool-replay delete %s", id, id);
+	else if (index_drill_forget(d->c->ix, id) != INDEX_OK)
+		drill_say(d, CHECK_FAIL, gw, "canary %s: could not be purged (%s): delete it with "
+		    "mxspool-replay delete %s", id, index_error(d->c->ix), id);
 	else
 		drill_say(d, CHECK_PASS, gw, "canary %s purged (object and index row)", id);
 }

@@ -596,19 +596,20 @@ index_replay_expire(struct index *ix, const char *id, const char *owner, int64_t
 
 enum index_status
 index_replay_purgeable(struct index *ix, int64_t cutoff, int limit,
-    int (*fn)(const char *, void *), void *arg)
+    int (*fn)(const char *, const char *, void *), void *arg)
 {
 	sqlite3_stmt	*s;
 	enum index_status st;
 	int		 rc;
 
-	if ((s = ir_prep(ix, "SELECT id FROM messages WHERE state = " QS_SQL(QS_DELIVERED)
+	if ((s = ir_prep(ix, "SELECT id, COALESCE(object_key, '') FROM messages WHERE state = "
+	    QS_SQL(QS_DELIVERED)
 	    " AND state_ms < :c AND purged_ms IS NULL ORDER BY state_ms LIMIT :l", &st)) == NULL)
 		return st;
 	ir_bind_int(s, ":c", cutoff);
 	ir_bind_int(s, ":l", limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (fn(ir_text(s, 0), arg) != 0)
+		if (fn(ir_text(s, 0), ir_text(s, 1), arg) != 0)
 			break;
 	return ir_rows_end(ix, s, rc, "purgeable");
 }
@@ -616,10 +617,34 @@ index_replay_purgeable(struct index *ix, int64_t cutoff, int limit,
 enum index_status
 index_replay_mark_purged(struct index *ix, const char *id, int64_t now)
 {
-	int changed;
+	sqlite3_stmt	*s;
+	enum index_status st;
 
-	return ir_op(ix, "UPDATE messages SET purged_ms = :now WHERE id = :id", id, now, 0,
-	    &changed);
+	/* no ir_op: the retention purge has just listed the row, no need to look it up */
+	if ((s = ir_prep(ix, "UPDATE messages SET purged_ms = :now WHERE id = :id", &st)) == NULL)
+		return st;
+	ir_bind_text(s, ":id", id);
+	ir_bind_int(s, ":now", now);
+	if ((st = ir_step_done(ix, s, "update")) == INDEX_OK &&
+	    sqlite3_changes(index_db(ix)) == 0) {
+		index_seterr(ix, "index: no message %s", id);
+		st = INDEX_NOTFOUND;
+	}
+	return st;
+}
+
+/*
+ * index_replay_mark_missing - reindex --repair found no object for id: state
+ * 'missing', the row kept for audit; from any state but deleted and missing
+ */
+enum index_status
+index_replay_mark_missing(struct index *ix, const char *id, int64_t now, int *changed)
+{
+	struct ir_args a = { .now = now };
+	unsigned from = ((1u << QUEUE_NSTATES) - 1) & ~(QUEUE_BIT(QUEUE_DELETED) |
+	    QUEUE_BIT(QUEUE_MISSING));
+
+	return ir_move(ix, id, from, QUEUE_MISSING, "state_ms = :now", "", &a, changed);
 }
 
 enum index_status

@@ -152,13 +152,12 @@ enum index_status index_replay_hold_note(struct index *, const char *id, const c
 		    int64_t now, const char *note);
 
 /* one message as a worker delivers it (index_replay_job) */
-#define INDEX_JOB_PATH_MAX	1100	/* a spool file path, as store.c reads it */
 struct index_job {
 	struct index_msg_row	 row;
 	struct envelope		 env;		/* envelope_free() after use */
 	enum index_location	 loc;
 	char			 object_key[OBJKEY_MAX];
-	char			 spool_path[INDEX_JOB_PATH_MAX];
+	char			 spool_path[SPOOL_PATH_MAX];
 };
 
 /*
@@ -203,10 +202,16 @@ enum index_status index_replay_qrelease(struct index *, const char *id, int64_t 
 enum index_status index_replay_delete(struct index *, const char *id, int64_t now,
 		    int *changed);
 
-/* index_replay_purgeable - delivered before cutoff and not purged yet, at most limit */
+/*
+ * index_replay_purgeable - delivered before cutoff and not purged yet, at most
+ * limit: fn(id, object key ("" if none), arg), non-zero stops
+ */
 enum index_status index_replay_purgeable(struct index *, int64_t cutoff, int limit,
-		    int (*fn)(const char *id, void *), void *arg);
+		    int (*fn)(const char *id, const char *key, void *), void *arg);
 enum index_status index_replay_mark_purged(struct index *, const char *id, int64_t now);
+/* index_replay_mark_missing - no object for id: 'missing' (*changed 0: deleted or missing) */
+enum index_status index_replay_mark_missing(struct index *, const char *id, int64_t now,
+		    int *changed);
 /*
  * index_replay_forget - drop the history of up to limit messages purged
  * before cutoff (their rows, recipients and attempts: the object is gone

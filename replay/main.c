@@ -217,7 +217,7 @@ main_datadir(struct cli *c)
 	int		 create = strcmp(c->cmd, "serve") == 0 ||
 			    (strcmp(c->cmd, "reindex") == 0 && c->repair) ||
 			    (strcmp(c->cmd, "adopt") == 0 && !c->dry_run);
-	char		 path[1024], err[ERRSTR_MAX], name[256];
+	char		 path[CONFIG_PATH_MAX + 1], err[ERRSTR_MAX], name[256];
 	struct passwd	 pw;
 	struct index	*ix;
 	int		 owned;

@@ -27,8 +27,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "index.h"
 #include "index_adopt.h"
+#include "index_replay.h"
 #include "log.h"
 #include "msgid.h"
 #include "objstore.h"
@@ -304,7 +306,7 @@ reindex_revive(struct reindex_ctx *rc, const char *key, const char *id)
 	struct index		*ix = rc->st->ix;
 	struct envelope		 e;
 	enum index_location	 loc;
-	char			 state[32], okey[OBJKEY_MAX], sp[1024];
+	char			 state[32], okey[OBJKEY_MAX], sp[SPOOL_PATH_MAX];
 	int64_t			 purged = 0;
 	int			 revived = 0;
 
@@ -346,6 +348,7 @@ reindex_row(const char *id, const char *key, enum index_location loc, void *arg)
 	const char		*k = key;
 	char			 state[32];
 	int64_t			 purged = 0;
+	int			 changed;
 
 	if (loc == INDEX_LOC_SPOOL || strncmp(key, rc->prefix, strlen(rc->prefix)) != 0)
 		return 0;
@@ -366,9 +369,14 @@ reindex_row(const char *id, const char *key, enum index_location loc, void *arg)
 		    state);
 		return 0;
 	}
-	if (index_mark_missing(rc->st->ix, id) != INDEX_OK) {
+	if (index_replay_mark_missing(rc->st->ix, id, now_ms(), &changed) != INDEX_OK) {
 		log_warnx("%s reindex tempfail reason=\"%s\"", id, index_error(rc->st->ix));
 		return 1;
+	}
+	if (!changed) {
+		/* deleted or marked by another run since index_get_state read it */
+		reindex_say(rc, "%s missing key=%s state changed meanwhile, left", id, key);
+		return 0;
 	}
 	reindex_say(rc, "%s missing key=%s state=%s marked missing", id, key, state);
 	return 0;

@@ -73,16 +73,18 @@ sched_reclaim(struct index *ix)
 
 struct sched_purge {
 	char	(*ids)[MSGID_MAX];
+	char	(*keys)[OBJKEY_MAX];
 	int	  n;
 };
 
-/* sched_purge_cb - collect ids to purge */
+/* sched_purge_cb - collect ids to purge, with the object key of their row (one read) */
 static int
-sched_purge_cb(const char *id, void *arg)
+sched_purge_cb(const char *id, const char *key, void *arg)
 {
 	struct sched_purge *p = arg;
 
-	snprintf(p->ids[p->n++], MSGID_MAX, "%s", id);
+	snprintf(p->ids[p->n], MSGID_MAX, "%s", id);
+	snprintf(p->keys[p->n++], OBJKEY_MAX, "%s", key);
 	return p->n >= SCHED_PURGE_BATCH;
 }
 
@@ -109,19 +111,26 @@ sched_housekeeping(struct sched *s, struct store *st, int64_t now)
 			log_info("- replay forgot messages=%d purged_before_ms=%lld", n,
 			    (long long)(now - s->conf->forget_ms));
 	}
-	if ((p.ids = calloc(SCHED_PURGE_BATCH, MSGID_MAX)) == NULL)
+	p.ids = calloc(SCHED_PURGE_BATCH, MSGID_MAX);
+	p.keys = calloc(SCHED_PURGE_BATCH, OBJKEY_MAX);
+	if (p.ids == NULL || p.keys == NULL) {
+		free(p.ids);
+		free(p.keys);
 		return;
+	}
 	p.n = 0;
 	if (index_replay_purgeable(ix, now - s->conf->retention_ms, SCHED_PURGE_BATCH,
 	    sched_purge_cb, &p) == INDEX_OK) {
 		for (int i = 0; i < p.n; i++) {
-			if ((ss = store_purge(st, p.ids[i])) == STORE_OK || ss == STORE_NOTFOUND) {
+			if ((ss = store_purge_key(st, p.ids[i], p.keys[i])) == STORE_OK ||
+			    ss == STORE_NOTFOUND) {
 				index_replay_mark_purged(ix, p.ids[i], now);
 				log_info("%s replay purged reason=retention", p.ids[i]);
 			}
 		}
 	}
 	free(p.ids);
+	free(p.keys);
 }
 
 /* sched_cap_hit - see sched_impl.h */

@@ -99,6 +99,18 @@ R list --json | grep -q '"size": 51033003565' || fail "list --json: raw size"
 R status --json | grep -q '"backlog_bytes": 51033003\|"bytes": 51033003' ||
 	fail "status --json: raw bytes"
 ok "list/status/show/qshape: 47.5 GiB and 3d 0h; --json raw bytes"
+
+# 3b. show prints a fallback-spool path whole: [spool] dir may be 1023 octets
+# (common/limits.h CONFIG_PATH_MAX); show's buffer was 512 and cut it short
+long="/var/spool/$(printf 'd%.0s' $(seq 1 200))/$(printf 'e%.0s' $(seq 1 200))"
+long="$long/$(printf 'f%.0s' $(seq 1 200))/$a.eml"
+saved=$(Q "SELECT location || '|' || COALESCE(spool_path, '') FROM messages WHERE id = '$a'")
+Q "UPDATE messages SET location = 1, spool_path = '$long' WHERE id = '$a'"
+R show "$a" | grep -qF "stored at:  $long (fallback spool)" ||
+	{ R show "$a" | grep 'stored at'; fail "show: spool path of ${#long} octets not whole"; }
+Q "UPDATE messages SET location = ${saved%%|*}, spool_path = NULLIF('${saved#*|}', '')
+    WHERE id = '$a'"
+ok "show: a fallback-spool path of ${#long} octets printed whole"
 Q "UPDATE messages SET size = 100, received_ms = $now - 1000 WHERE id = '$a'"
 
 # 4. hold --all --limit 10: exactly the 10 oldest

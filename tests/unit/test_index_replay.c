@@ -290,6 +290,34 @@ test_operator_ops(void **state)
 	assert_int_equal(oldest, f->t0 - 63000);
 }
 
+/*
+ * test_mark_missing - reindex's 'missing' goes through the one state setter:
+ * from a backlog state, with state_ms; a deleted message stays deleted (the
+ * old index_mark_missing moved any state); an unknown id is INDEX_NOTFOUND
+ */
+static void
+test_mark_missing(void **state)
+{
+	struct fx	*f = *state;
+	struct index_msg_row m;
+	int		 changed;
+
+	assert_int_equal(index_replay_mark_missing(f->a, f->id[0], f->t0, &changed), INDEX_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
+	assert_int_equal(m.state, QUEUE_MISSING);
+	assert_int_equal(m.state_ms, f->t0);
+	assert_int_equal(index_replay_mark_missing(f->a, f->id[0], f->t0, &changed), INDEX_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(index_replay_delete(f->a, f->id[1], f->t0, &changed), INDEX_OK);
+	assert_int_equal(index_replay_mark_missing(f->a, f->id[1], f->t0, &changed), INDEX_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(index_replay_get(f->a, f->id[1], &m), INDEX_OK);
+	assert_int_equal(m.state, QUEUE_DELETED);
+	assert_int_equal(index_replay_mark_missing(f->a, "01JDAB3K8QW2E5R7T9Y1U3I5O7.mx9", f->t0,
+	    &changed), INDEX_NOTFOUND);
+}
+
 struct qs {
 	int	one, two;
 };
@@ -307,8 +335,9 @@ qs_cb(const struct index_stats_domain *d, void *arg)
 }
 
 static int
-purge_cb(const char *id, void *arg)
+purge_cb(const char *id, const char *key, void *arg)
 {
+	assert_string_equal(key, "k");	/* the row's key, so the purge need not read it again */
 	snprintf(arg, MSGID_MAX, "%s", id);
 	return 0;
 }
@@ -337,6 +366,8 @@ test_qshape_purge_sample(void **state)
 	assert_int_equal(index_replay_purgeable(f->a, f->t0 + 1, 10, purge_cb, got), INDEX_OK);
 	assert_string_equal(got, f->id[1]);
 	assert_int_equal(index_replay_mark_purged(f->a, f->id[1], f->t0 + 1), INDEX_OK);
+	assert_int_equal(index_replay_mark_purged(f->a, "01JDAB3K8QW2E5R7T9Y1U3I5O7.mx9", f->t0 + 1),
+	    INDEX_NOTFOUND);
 	got[0] = '\0';
 	assert_int_equal(index_replay_purgeable(f->a, f->t0 + 1, 10, purge_cb, got), INDEX_OK);
 	assert_string_equal(got, "");
@@ -457,6 +488,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_finish_lost_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters_flush_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_operator_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mark_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qshape_purge_sample, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_channel, setup, teardown),

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "envelope.h"
 #include "index_replay.h"
@@ -63,11 +64,41 @@ test_reclaim_cap_counted(void **state)
 	testlib_index_remove(&db);
 }
 
+/*
+ * test_verify_error_channel - the verify cache and the counters report a
+ * failure in index_error(), the one channel every caller logs (sched_cap_hit,
+ * mxspool-replay verify, the ingest): they logged it themselves and left
+ * index_error() empty, so those callers printed no reason
+ */
+static void
+test_verify_error_channel(void **state)
+{
+	struct testlib_index db;
+	struct index	*ix = testlib_index_open(&db, "test_sched_reclaim");
+	struct index_verify_entry e = { .result = 1 };
+	long long	 n;
+
+	assert_int_equal(index_verify_put(ix, "a@one.test", &e), INDEX_OK);
+	assert_int_equal(index_verify_get(ix, "a@one.test", &e), INDEX_OK);
+	assert_int_equal(index_verify_get(ix, "b@one.test", &e), INDEX_NOTFOUND);
+	assert_int_equal(sqlite3_exec(index_db(ix), "DROP TABLE counters; DROP TABLE verify_cache",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(index_counter_add(ix, "replay_cap_hits", "x", 1), INDEX_OK);
+	assert_non_null(strstr(index_error(ix), "no such table: counters"));
+	assert_int_not_equal(index_verify_get(ix, "a@one.test", &e), INDEX_OK);
+	assert_non_null(strstr(index_error(ix), "no such table: verify_cache"));
+	assert_int_not_equal(index_verify_flush(ix, NULL, "one.test", &n), INDEX_OK);
+	assert_non_null(strstr(index_error(ix), "verify_flush"));
+	index_close(ix);
+	testlib_index_remove(&db);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reclaim_cap_counted),
+		cmocka_unit_test(test_verify_error_channel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

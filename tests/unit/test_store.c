@@ -14,13 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "config.h"
 #include "index.h"
+#include "index_drill.h"
 #include "log.h"
 #include "msgid.h"
 #include "objstore.h"
 #include "store.h"
+#include "sched_impl.h"
 #include "store_impl.h"
 #include "testlib.h"
 
@@ -546,6 +549,103 @@ test_purge_stored_key(void **state)
 	config_free(c2);
 }
 
+/*
+ * test_drill_commit_reason - a drill canary whose mark fails is refused with
+ * the index's reason (index_error(), the one channel); the mark logged it
+ * itself and the commit's 4xx reason was an empty or stale index_error()
+ */
+static void
+test_drill_commit_reason(void **state)
+{
+	struct config	*c = conf("1M");
+	struct store	*st;
+	struct envelope	 e;
+	char		 err[512];
+	int		 fd;
+
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(sqlite3_exec(index_db(store_index(st)), "DROP TABLE control", NULL,
+	    NULL, NULL), SQLITE_OK);
+	fd = message(&e, 3000, 1);
+	free(e.mail_params);
+	e.mail_params = strdup("ENVID=" DRILL_ENVID_PREFIX "0123456789abcdef0123456789abcdef");
+	err[0] = '\0';
+	assert_int_equal(store_commit(st, &e, fd, 3000, err, sizeof(err)), STORE_TEMPFAIL);
+	assert_non_null(strstr(err, "drill_add: no such table: control"));
+	store_close(st);
+	close(fd);
+	envelope_free(&e);
+	config_free(c);
+}
+
+/* count_row_reads - SQLITE_TRACE_STMT: statements that read one message's row or recipients */
+static int
+count_row_reads(unsigned type, void *arg, void *p, void *x)
+{
+	const char *sql = x;
+
+	if (strstr(sql, "FROM messages WHERE id") || strstr(sql, "FROM recipients WHERE"))
+		(*(int *)arg)++;
+	return 0;
+}
+
+/* row_seen - sqlite3_exec callback: count rows */
+static int
+row_seen(void *arg, int n, char **v, char **names)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * test_purge_retention_one_read - the retention purge deletes by the key the
+ * list of purgeable rows returned, under another [storage] prefix too, and
+ * reads no message row or recipient list again (it read both per message)
+ */
+static void
+test_purge_retention_one_read(void **state)
+{
+	struct config	*c = conf("1M"), *c2 = conf_prefix("1M", "other");
+	struct sched_conf sc = { .retention_ms = 1000 };
+	struct sched	 s = { .conf = &sc };
+	struct store	*st;
+	struct envelope	 e;
+	char		 err[512], key[OBJKEY_MAX], sql[256];
+	int		 fd, reads = 0;
+	int64_t		 now = now_ms();
+	sqlite3		*db;
+
+	st = store_open(c, err, sizeof(err));
+	assert_non_null(st);
+	fd = message(&e, 3000, 3);
+	assert_int_equal(store_commit(st, &e, fd, 3000, err, sizeof(err)), STORE_OK);
+	store_close(st);
+	msgid_key("mail", e.id, ".eml", key, sizeof(key));
+
+	st = store_open(c2, err, sizeof(err));
+	assert_non_null(st);
+	db = index_db(store_index(st));
+	snprintf(sql, sizeof(sql), "UPDATE messages SET state = 'delivered', state_ms = %lld"
+	    " WHERE id = '%s'", (long long)(now - 5000), e.id);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, count_row_reads, &reads);
+	sched_housekeeping(&s, st, now);
+	sqlite3_trace_v2(db, 0, NULL, NULL);
+	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_NOTFOUND);
+	assert_int_equal(reads, 0);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM messages WHERE id = '%s' AND purged_ms = %lld",
+	    e.id, (long long)now);
+	reads = 0;
+	assert_int_equal(sqlite3_exec(db, sql, row_seen, &reads, NULL), SQLITE_OK);
+	assert_int_equal(reads, 1);	/* marked purged at now */
+	store_close(st);
+	close(fd);
+	envelope_free(&e);
+	config_free(c);
+	config_free(c2);
+}
+
 int
 main(void)
 {
@@ -556,6 +656,8 @@ main(void)
 		cmocka_unit_test_setup(test_reindex, setup),
 		cmocka_unit_test_setup(test_reconcile, setup),
 		cmocka_unit_test_setup(test_purge_stored_key, setup),
+		cmocka_unit_test_setup(test_purge_retention_one_read, setup),
+		cmocka_unit_test_setup(test_drill_commit_reason, setup),
 	};
 
 	log_init("test_store");

@@ -18,7 +18,7 @@ struct index_ingest_counter {
 	long long	 delta;
 };
 
-/* index_ingest_counters - add n deltas atomically; INDEX_OK or a failure (logged) */
+/* index_ingest_counters - add n deltas atomically; INDEX_OK or a failure (index_error()) */
 enum index_status index_ingest_counters(struct index *, const struct index_ingest_counter *,
 		    size_t n);
 /* index_ingest_writable - INDEX_OK if a write transaction can start now (health check) */

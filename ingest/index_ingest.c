@@ -1,8 +1,9 @@
 /*
  * index_ingest.c - batched counter updates and the writability probe of the
- * ingest (see index_ingest.h).
+ * ingest (see index_ingest.h).  Only mxspool-ingest uses them, so they live
+ * in ingest/; this file runs no SQL of its own.
  *
- * The counter SQL itself is index_counter_add() (index_verify.c); this module
+ * The counter SQL itself is index_counter_add() (common/index_verify.c); this module
  * wraps a batch in BEGIN IMMEDIATE ... COMMIT so a flush is atomic.  The
  * writability probe takes the write lock (BEGIN IMMEDIATE) and rolls back:
  * it fails exactly when an insert would (locked past the busy timeout,
