@@ -27,9 +27,7 @@
 #include "store_impl.h"
 #include "testlib.h"
 
-static char	top[] = "/tmp/test_store.XXXXXX";
 static char	dir[300];
-static int	ndir;
 
 /* conf_full - a config for the current scratch directory: [storage] prefix and more lines */
 static struct config *
@@ -70,7 +68,7 @@ conf(const char *spool_max)
 static int
 setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "%s/%d", top, ++ndir);
+	testlib_top_next(dir, sizeof(dir), "");
 	return mkdir(dir, 0700);
 }
 
@@ -508,10 +506,12 @@ test_reconcile(void **state)
 	config_free(c);
 }
 
+/* suite_setup - log lines named test_store, and the scratch directory */
 static int
-cleanup(void **state)
+suite_setup(void **state)
 {
-	return testlib_rm_rf(top);
+	log_init("test_store");
+	return testlib_top_make(state);
 }
 
 /*
@@ -646,22 +646,13 @@ test_purge_retention_one_read(void **state)
 	config_free(c2);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_commit_spool_flush, setup),
-		cmocka_unit_test_setup(test_spool_full, setup),
-		cmocka_unit_test_setup(test_breaker, setup),
-		cmocka_unit_test_setup(test_reindex, setup),
-		cmocka_unit_test_setup(test_reconcile, setup),
-		cmocka_unit_test_setup(test_purge_stored_key, setup),
-		cmocka_unit_test_setup(test_purge_retention_one_read, setup),
-		cmocka_unit_test_setup(test_drill_commit_reason, setup),
-	};
-
-	log_init("test_store");
-	if (mkdtemp(top) == NULL)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, cleanup);
-}
+TESTLIB_MAIN(suite_setup, testlib_top_remove,
+	cmocka_unit_test_setup(test_commit_spool_flush, setup),
+	cmocka_unit_test_setup(test_spool_full, setup),
+	cmocka_unit_test_setup(test_breaker, setup),
+	cmocka_unit_test_setup(test_reindex, setup),
+	cmocka_unit_test_setup(test_reconcile, setup),
+	cmocka_unit_test_setup(test_purge_stored_key, setup),
+	cmocka_unit_test_setup(test_purge_retention_one_read, setup),
+	cmocka_unit_test_setup(test_drill_commit_reason, setup),
+)
