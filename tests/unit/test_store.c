@@ -113,6 +113,39 @@ where(struct store *st, const char *id)
 	return loc;
 }
 
+/* opened - a store on c, which must open */
+static struct store *
+opened(struct config *c)
+{
+	struct store	*st;
+	char		 err[512];
+
+	if ((st = store_open(c, err, sizeof(err))) == NULL)
+		fail_msg("store_open: %s", err);
+	return st;
+}
+
+/* store_on - a store on conf(spool_max), that config in *c */
+static struct store *
+store_on(struct config **c, const char *spool_max)
+{
+	*c = conf(spool_max);
+	return opened(*c);
+}
+
+/* committed_on - a 3000-byte message of nr rcpts committed on c, store closed again; its fd */
+static int
+committed_on(struct config *c, struct envelope *e, int nr)
+{
+	struct store	*st = opened(c);
+	char		 err[512];
+	int		 fd = message(e, 3000, nr);
+
+	assert_int_equal(store_commit(st, e, fd, 3000, err, sizeof(err)), STORE_OK);
+	store_close(st);
+	return fd;
+}
+
 /* store_break/mend - make the file store unusable (a file where its root was) */
 static void
 store_break(void)
@@ -202,14 +235,12 @@ test_commit_spool_flush(void **state)
 static void
 test_spool_full(void **state)
 {
-	struct config	*c = conf("4k");
-	struct store	*st;
+	struct config	*c;
+	struct store	*st = store_on(&c, "4k");
 	struct envelope	 e;
 	char		 err[512];
 	int		 fd;
 
-	st = store_open(c, err, sizeof(err));
-	assert_non_null(st);
 	store_break();
 	fd = message(&e, 8000, 1);
 	assert_int_equal(store_commit(st, &e, fd, 8000, err, sizeof(err)), STORE_NOSPACE);
@@ -525,19 +556,13 @@ test_purge_stored_key(void **state)
 	struct config	*c = conf("1M"), *c2 = conf_prefix("1M", "other");
 	struct store	*st;
 	struct envelope	 e;
-	char		 err[512], key[OBJKEY_MAX], side[OBJKEY_MAX];
-	int		 fd;
+	char		 key[OBJKEY_MAX], side[OBJKEY_MAX];
+	int		 fd = committed_on(c, &e, 1);
 
-	st = store_open(c, err, sizeof(err));
-	assert_non_null(st);
-	fd = message(&e, 3000, 1);
-	assert_int_equal(store_commit(st, &e, fd, 3000, err, sizeof(err)), STORE_OK);
-	store_close(st);
 	msgid_key("mail", e.id, ".eml", key, sizeof(key));
 	msgid_key("mail", e.id, ".env.json", side, sizeof(side));
 
-	st = store_open(c2, err, sizeof(err));
-	assert_non_null(st);
+	st = opened(c2);
 	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_OK);
 	assert_int_equal(store_purge(st, e.id), STORE_OK);
 	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_NOTFOUND);
@@ -557,14 +582,12 @@ test_purge_stored_key(void **state)
 static void
 test_drill_commit_reason(void **state)
 {
-	struct config	*c = conf("1M");
-	struct store	*st;
+	struct config	*c;
+	struct store	*st = store_on(&c, "1M");
 	struct envelope	 e;
 	char		 err[512];
 	int		 fd;
 
-	st = store_open(c, err, sizeof(err));
-	assert_non_null(st);
 	assert_int_equal(sqlite3_exec(index_db(store_index(st)), "DROP TABLE control", NULL,
 	    NULL, NULL), SQLITE_OK);
 	fd = message(&e, 3000, 1);
@@ -611,20 +634,14 @@ test_purge_retention_one_read(void **state)
 	struct sched	 s = { .conf = &sc };
 	struct store	*st;
 	struct envelope	 e;
-	char		 err[512], key[OBJKEY_MAX], sql[256];
-	int		 fd, reads = 0;
+	char		 key[OBJKEY_MAX], sql[256];
+	int		 fd = committed_on(c, &e, 3), reads = 0;
 	int64_t		 now = now_ms();
 	sqlite3		*db;
 
-	st = store_open(c, err, sizeof(err));
-	assert_non_null(st);
-	fd = message(&e, 3000, 3);
-	assert_int_equal(store_commit(st, &e, fd, 3000, err, sizeof(err)), STORE_OK);
-	store_close(st);
 	msgid_key("mail", e.id, ".eml", key, sizeof(key));
 
-	st = store_open(c2, err, sizeof(err));
-	assert_non_null(st);
+	st = opened(c2);
 	db = index_db(store_index(st));
 	snprintf(sql, sizeof(sql), "UPDATE messages SET state = 'delivered', state_ms = %lld"
 	    " WHERE id = '%s'", (long long)(now - 5000), e.id);
