@@ -284,11 +284,18 @@ test_load_errors(void **state)
 		{ "[domain A.test]\ncatchall = yes\n[domain a.TEST]\ncatchall = yes\n", "twice" },
 		{ "[ingest]\ncallout_concurrency = 0\n[domain a.test]\ncatchall = yes\n",
 		    "callout_concurrency" },
+		/* an error, never an exit: the ingest is reloading */
+		{ "[domain a.test]\nrecipients = env:MXS_TEST_RV_UNSET\n",
+		    "t.conf: [domain a.test] recipients: environment variable MXS_TEST_RV_UNSET "
+		    "is not set" },
+		{ "[domain a.test]\ncatchall = yes\ncallout_sender = env:MXS_TEST_RV_UNSET\n",
+		    "callout_sender: environment variable MXS_TEST_RV_UNSET is not set" },
 	};
 	size_t	i;
 	char	err[256];
 
 	put("bad.txt", "not-a-hash\n");
+	unsetenv("MXS_TEST_RV_UNSET");
 	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
 		err[0] = '\0';
 		if (load(tc[i].conf, err, sizeof(err)) != NULL)
