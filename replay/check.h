@@ -69,7 +69,7 @@ struct check_ctx {
 	size_t			 cert_len;
 	unsigned char		 spki_der[CHECK_SPKI_MAX];
 	size_t			 spki_len;
-	int			 verify_state;	/* recipient tables: 0 not loaded yet, 1 load, -1 not */
+	int			 verify_state;	/* recipient tables: 0 not read, 1 load, -1 fail */
 	char			 verify_err[ERRSTR_MAX];	/* why not (verify_load) */
 };
 

@@ -109,6 +109,16 @@ run(struct verify *v, const struct tcase *tc, size_t n)
 	assert_int_equal(bad, 0);
 }
 
+/* run_conf - run the cases against the tables of config text */
+static void
+run_conf(const char *text, const struct tcase *tc, size_t n)
+{
+	struct verify *v = load_ok(text);
+
+	run(v, tc, n);
+	verify_free(v);
+}
+
 static void
 test_domains_and_lists(void **state)
 {
@@ -195,7 +205,6 @@ test_hashed_catchall_subaddress(void **state)
 		{ "WHO+ever@catch.test", VERIFY_OK },
 		{ "x@nocatch.test", VERIFY_NO_DOMAIN },
 	};
-	struct verify	*v;
 
 	/* as `printf '%s' alice@example.test | sha256sum` prints it; bob's in upper case */
 	{
@@ -217,11 +226,10 @@ test_hashed_catchall_subaddress(void **state)
 		put("hashed.txt", text);
 	}
 	put("plain.txt", "alice\n");
-	v = load_ok("[domain example.test]\nhashed = hashed.txt\nsubaddress = yes\ndelimiter = +-\n"
+	run_conf("[domain example.test]\nhashed = hashed.txt\nsubaddress = yes\ndelimiter = +-\n"
 	    "[domain plain.test]\nrecipients = plain.txt\n"
-	    "[domain catch.test]\ncatchall = yes\nsubaddress = yes\n");
-	run(v, tc, sizeof(tc) / sizeof(tc[0]));
-	verify_free(v);
+	    "[domain catch.test]\ncatchall = yes\nsubaddress = yes\n", tc,
+	    sizeof(tc) / sizeof(tc[0]));
 }
 
 static void
@@ -239,13 +247,9 @@ test_routing_characters(void **state)
 		{ "alice@cs.test", VERIFY_NO_USER },
 		{ "Alice@CS.TEST", VERIFY_OK },			/* domain still folds */
 	};
-	struct verify	*v;
-
 	put("cs.txt", "Alice\n");
-	v = load_ok("[ingest]\ncase_sensitive_local = yes\n[domain catch.test]\ncatchall = yes\n"
-	    "[domain cs.test]\nrecipients = cs.txt\n");
-	run(v, tc, sizeof(tc) / sizeof(tc[0]));
-	verify_free(v);
+	run_conf("[ingest]\ncase_sensitive_local = yes\n[domain catch.test]\ncatchall = yes\n"
+	    "[domain cs.test]\nrecipients = cs.txt\n", tc, sizeof(tc) / sizeof(tc[0]));
 }
 
 static void
