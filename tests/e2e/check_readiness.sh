@@ -313,6 +313,14 @@ want recipients_load fail "$T/hashed:2: bad hashed entry"
 [ "$RC" = 1 ] || fail "corrupt hashed list: exit $RC"
 ok "hashed list: loads; a corrupt line FAILs with file:line"
 
+# an ingest key whose env:NAME is set for the ingest only: a FAIL naming it, not an exit
+unset MXS_CHECK_UNSET
+DOMX="hashed = env:MXS_CHECK_UNSET" run
+want recipients fail '\[domain example.com\] hashed: environment variable MXS_CHECK_UNSET is not set'
+want recipients_load fail 'MXS_CHECK_UNSET is not set'
+[ "$RC" = 1 ] || fail "unset env: exit $RC, want 1"
+ok "a [domain] key check cannot read here (env:NAME unset): FAIL with file, section and key"
+
 # every [domain] section is checked, however many: 300 here (the check stopped at 256
 # without a word before); the tables load once per run, not once per domain
 printf 'alice\n' > "$T/rcpts"
