@@ -312,3 +312,28 @@ DOMX="hashed = $T/hashed" run
 want recipients_load fail "$T/hashed:2: bad hashed entry"
 [ "$RC" = 1 ] || fail "corrupt hashed list: exit $RC"
 ok "hashed list: loads; a corrupt line FAILs with file:line"
+
+# an ingest key whose env:NAME is set for the ingest only: a FAIL naming it, not an exit
+unset MXS_CHECK_UNSET
+DOMX="hashed = env:MXS_CHECK_UNSET" run
+want recipients fail '\[domain example.com\] hashed: environment variable MXS_CHECK_UNSET is not set'
+want recipients_load fail 'MXS_CHECK_UNSET is not set'
+[ "$RC" = 1 ] || fail "unset env: exit $RC, want 1"
+ok "a [domain] key check cannot read here (env:NAME unset): FAIL with file, section and key"
+
+# every [domain] section is checked, however many: 300 here (the check stopped at 256
+# without a word before); the tables load once per run, not once per domain
+printf 'alice\n' > "$T/rcpts"
+policy enforce mx2.example.com
+dns_up "$GOODZONE"
+DOMX=$(for i in $(seq 1 299); do printf '[domain d%d.example.com]\nrecipients = %s\n' \
+	"$i" "$T/rcpts"; done) run
+jq -e '.truncated == false' "$T/out.json" >/dev/null || fail "300 domains: report truncated"
+n=$(jq '[.checks[] | select(.domain != "") | .domain] | unique | length' "$T/out.json")
+[ "$n" = 300 ] || fail "300 domains: $n of them in the report"
+for c in mx:fail recipients:pass recipients_load:pass; do
+	jq -e --arg c "${c%:*}" --arg s "${c#*:}" '[.checks[] | select(.domain ==
+		"d299.example.com" and .check == $c and .status == $s)] | length == 1' \
+		"$T/out.json" >/dev/null || fail "300 domains: no $c result for d299.example.com"
+done
+ok "300 [domain] sections: each one in the report, the last one (d299) too"
