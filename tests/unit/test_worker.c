@@ -180,8 +180,9 @@ peer_serve(struct peer *p, int fd)
 	const char	*say = p->greeting;
 	char		 line[PEER_LINE_MAX + 1];
 
+	/* no cmocka assertion off the test's thread: the client sees EOF */
 	if ((in = calloc(1, sizeof(*in))) == NULL)
-		return;		/* no cmocka assertion off the test's thread: the client sees EOF */
+		return;
 	in->fd = fd;
 	while (say != NULL && write(fd, say, strlen(say)) == (ssize_t)strlen(say) &&
 	    strncmp(say, "221", 3) != 0 && peer_getline(p, in, line) == 0) {
@@ -288,18 +289,6 @@ struct world {
 	struct peer		 primary, relay;
 };
 
-/* world_setup - a fresh directory, its index migrated; nothing running yet */
-static int
-world_setup(void **state)
-{
-	struct world	*x;
-
-	assert_non_null(x = calloc(1, sizeof(*x)));
-	index_close(testlib_index_open(&x->db, "test_worker"));
-	*state = x;
-	return 0;
-}
-
 /* world_script - the usual peers: a greeting, every command 250, the data taken */
 static void
 world_script(struct world *x)
@@ -308,6 +297,19 @@ world_script(struct world *x)
 	memset(&x->relay, 0, sizeof(x->relay));
 	x->primary.greeting = x->relay.greeting = "220 peer.example ESMTP\r\n";
 	x->primary.eod = x->relay.eod = "250 2.0.0 queued\r\n";
+}
+
+/* world_setup - a fresh directory, its index migrated, the usual script; nothing running */
+static int
+world_setup(void **state)
+{
+	struct world	*x;
+
+	assert_non_null(x = calloc(1, sizeof(*x)));
+	index_close(testlib_index_open(&x->db, "test_worker"));
+	world_script(x);
+	*state = x;
+	return 0;
 }
 
 /* world_open - start the peers as scripted, then the config, the stores and the worker */
@@ -348,7 +350,7 @@ world_open(struct world *x, int relay, int timeout_s)
 		fail_msg("worker_open: %s", err);
 }
 
-/* world_close - undo world_open (any part of it); the directory stays */
+/* world_close - undo world_open (any part of it); the directory stays, the usual script back */
 static void
 world_close(struct world *x)
 {
@@ -363,6 +365,7 @@ world_close(struct world *x)
 	x->cfg = NULL;
 	peer_stop(&x->primary);
 	peer_stop(&x->relay);
+	world_script(x);
 }
 
 static int
@@ -467,14 +470,34 @@ look(struct world *x, const char *id, struct look *l)
 	assert_int_equal(index_replay_attempts(x->ix, id, look_attempt, l), INDEX_OK);
 }
 
-/* want_state - the message's state, and no lease left on it unless it is active */
+/* what one worker_run is to come to: its worker_result and the message's state after it */
+struct want {
+	int		 delivered, deferred, quarantined, congested, final, lost;
+	enum queue_state state;
+};
+
+/*
+ * run - worker_run on id, then l read back; fail unless the result and the state are
+ * as w says and no lease is left (unless the worker found the message was not its own)
+ */
 static void
-want_state(const struct look *l, enum queue_state want)
+run(struct world *x, const char *id, const struct want *w, struct look *l)
 {
-	if (l->state != want)
+	struct worker_result	r;
+
+	worker_run(x->w, id, &r);
+	if (r.delivered != w->delivered || r.deferred != w->deferred ||
+	    r.quarantined != w->quarantined || r.congested != w->congested ||
+	    r.final != w->final || r.lost != w->lost)
+		fail_msg("result: got delivered %d deferred %d quarantined %d congested %d"
+		    " final %d lost %d; want %d %d %d %d %d %d", r.delivered, r.deferred,
+		    r.quarantined, r.congested, r.final, r.lost, w->delivered, w->deferred,
+		    w->quarantined, w->congested, w->final, w->lost);
+	look(x, id, l);
+	if (l->state != w->state)
 		fail_msg("message: got %s (note \"%s\"), want %s", queue_state_name(l->state),
-		    l->note, queue_state_name(want));
-	if (want != QUEUE_ACTIVE && l->owner[0] != '\0')
+		    l->note, queue_state_name(w->state));
+	if (!w->lost && l->owner[0] != '\0')
 		fail_msg("lease: got owner \"%s\", want none", l->owner);
 }
 
@@ -490,23 +513,10 @@ want_rcpt(const struct look *l, int i, enum rcpt_state state, int code, const ch
 		    rcpt_state_name(state), code, text);
 }
 
-/* want_result - the worker_result fields, as "delivered deferred quarantined final lost" */
-static void
-want_result(const struct worker_result *r, int delivered, int deferred, int quarantined,
-    int final, int lost)
-{
-	if (r->delivered != delivered || r->deferred != deferred ||
-	    r->quarantined != quarantined || r->final != final || r->lost != lost)
-		fail_msg("result: got %d %d %d %d %d, want %d %d %d %d %d", r->delivered,
-		    r->deferred, r->quarantined, r->final, r->lost, delivered, deferred,
-		    quarantined, final, lost);
-}
-
-/* want_retry - queued, due no sooner than the least backoff after t0, one attempt */
+/* want_retry - one attempt at or after t0, due again no sooner than the least backoff */
 static void
 want_retry(const struct look *l, int64_t t0)
 {
-	want_state(l, QUEUE_QUEUED);
 	if (l->attempts != 1 || l->last_ms < t0 || l->next_ms < t0 + MIN_BACKOFF_MS)
 		fail_msg("retry: got attempts %d, last %lld, next %lld; want 1, >= %lld,"
 		    " >= %lld", l->attempts, (long long)l->last_ms, (long long)l->next_ms,
@@ -543,7 +553,6 @@ static void
 test_delivered(void **state)
 {
 	struct world		*x = *state;
-	struct worker_result	 res;
 	struct purge_hit	 h;
 	struct envelope		 e;
 	struct look		 l;
@@ -551,7 +560,6 @@ test_delivered(void **state)
 	char			 id[MSGID_MAX], key[OBJKEY_MAX], sp[SPOOL_PATH_MAX];
 	int64_t			 t0;
 
-	world_script(x);
 	world_open(x, 0, 10);
 	msg_queue(x, 2, NULL, 1000, OWNER, id);
 	assert_int_equal(index_get_message(x->ix, id, &e, key, sizeof(key), &loc, sp,
@@ -560,10 +568,7 @@ test_delivered(void **state)
 	t0 = now_ms();
 	purgeable(x, t0 + LIFETIME_MS, &h);
 	assert_int_equal(h.n, 0);	/* not delivered yet */
-	worker_run(x->w, id, &res);
-	want_result(&res, 2, 0, 0, 1, 0);
-	look(x, id, &l);
-	want_state(&l, QUEUE_DELIVERED);
+	run(x, id, &(struct want){ .delivered = 2, .final = 1, .state = QUEUE_DELIVERED }, &l);
 	want_rcpt(&l, 0, RCPT_DELIVERED, 250, "queued");
 	want_rcpt(&l, 1, RCPT_DELIVERED, 250, "queued");
 	if (l.attempts != 1 || l.na != 2 || strcmp(l.aworker, OWNER "/w0") != 0)
@@ -586,22 +591,17 @@ static void
 test_tempfail(void **state)
 {
 	struct world		*x = *state;
-	struct worker_result	 res;
 	struct look		 l;
 	char			 id[MSGID_MAX], ids[1][MSGID_MAX];
 	int64_t			 t0;
 	int			 n;
 
-	world_script(x);
 	x->primary.rcpt[0] = (struct peer_rcpt){ "user0@", "451 4.2.1 mailbox busy\r\n" };
 	x->primary.rcpt[1] = (struct peer_rcpt){ "user1@", "451 4.2.1 mailbox busy\r\n" };
 	world_open(x, 0, 10);
 	msg_queue(x, 2, NULL, 1000, OWNER, id);
 	t0 = now_ms();
-	worker_run(x->w, id, &res);
-	want_result(&res, 0, 2, 0, 0, 0);
-	assert_int_equal(res.congested, 1);
-	look(x, id, &l);
+	run(x, id, &(struct want){ .deferred = 2, .congested = 1, .state = QUEUE_QUEUED }, &l);
 	want_retry(&l, t0);
 	want_rcpt(&l, 0, RCPT_PENDING, 451, "mailbox busy");
 	want_rcpt(&l, 1, RCPT_PENDING, 451, "mailbox busy");
@@ -623,18 +623,14 @@ static void
 test_one_refused(void **state)
 {
 	struct world		*x = *state;
-	struct worker_result	 res;
 	struct look		 l;
 	char			 id[MSGID_MAX];
 
-	world_script(x);
 	x->primary.rcpt[0] = (struct peer_rcpt){ "user1@", "550 5.1.1 no such user\r\n" };
 	world_open(x, 1, 10);
 	msg_queue(x, 2, NULL, 1000, OWNER, id);
-	worker_run(x->w, id, &res);
-	want_result(&res, 1, 0, 1, 1, 0);
-	look(x, id, &l);
-	want_state(&l, QUEUE_QUARANTINE);
+	run(x, id, &(struct want){ .delivered = 1, .quarantined = 1, .final = 1,
+	    .state = QUEUE_QUARANTINE }, &l);
 	want_rcpt(&l, 0, RCPT_DELIVERED, 250, "queued");
 	want_rcpt(&l, 1, RCPT_QUARANTINE, 550, "no such user");
 	assert_int_equal(peer_count(&x->primary, &x->primary.msgs), 1);
@@ -647,18 +643,13 @@ static void
 test_object_missing(void **state)
 {
 	struct world		*x = *state;
-	struct worker_result	 res;
 	struct look		 l;
 	char			 id[MSGID_MAX];
 
-	world_script(x);
 	world_open(x, 0, 10);
 	msg_queue(x, 2, NULL, 1000, OWNER, id);
 	assert_int_equal(store_purge(x->st, id), STORE_OK);
-	worker_run(x->w, id, &res);
-	want_result(&res, 0, 0, 0, 0, 0);
-	look(x, id, &l);
-	want_state(&l, QUEUE_HOLD);
+	run(x, id, &(struct want){ .state = QUEUE_HOLD }, &l);
 	if (strstr(l.note, "object missing from the store") == NULL)
 		fail_msg("note: got \"%s\", want \"object missing from the store\"", l.note);
 	want_rcpt(&l, 0, RCPT_PENDING, 0, "");
@@ -679,24 +670,20 @@ test_silent_peer(void **state)
 		{ "no reply after the data", 1, 1 },
 	};
 	struct world		*x = *state;
-	struct worker_result	 res;
 	struct look		 l;
 	char			 id[MSGID_MAX];
 	int64_t			 t0;
 
 	for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
-		world_script(x);
+		print_message("%s\n", tc[i].what);
 		if (!tc[i].greet)
 			x->primary.greeting = NULL;
 		x->primary.eod = NULL;
 		world_open(x, 0, 1);
 		msg_queue(x, 2, NULL, 1000, OWNER, id);
 		t0 = now_ms();
-		worker_run(x->w, id, &res);
-		print_message("%s: %s\n", tc[i].what, id);
-		want_result(&res, 0, 2, 0, 0, 0);
-		assert_int_equal(res.congested, 1);
-		look(x, id, &l);
+		run(x, id, &(struct want){ .deferred = 2, .congested = 1,
+		    .state = QUEUE_QUEUED }, &l);
 		want_retry(&l, t0);
 		want_rcpt(&l, 0, RCPT_PENDING, 0, "timeout");
 		want_rcpt(&l, 1, RCPT_PENDING, 0, "timeout");
@@ -711,38 +698,26 @@ static void
 test_lease(void **state)
 {
 	struct world		*x = *state;
-	struct worker_result	 res;
 	struct look		 l;
 	char			 other[MSGID_MAX], gone[MSGID_MAX], id[MSGID_MAX];
 	int			 n;
 
-	world_script(x);
 	world_open(x, 0, 10);
 	/* another worker's lease: left to it, untouched */
 	msg_queue(x, 1, NULL, 2000, "other:9", other);
-	worker_run(x->w, other, &res);
-	want_result(&res, 0, 0, 0, 0, 1);
-	look(x, other, &l);
-	want_state(&l, QUEUE_ACTIVE);
+	run(x, other, &(struct want){ .lost = 1, .state = QUEUE_ACTIVE }, &l);
 	assert_string_equal(l.owner, "other:9");
 	assert_int_equal(l.attempts, 0);
 	/* ours, but no longer active: reindex marked it missing (it leaves the lease) */
 	msg_queue(x, 1, NULL, 1500, OWNER, gone);
 	assert_int_equal(index_replay_mark_missing(x->ix, gone, now_ms(), &n), INDEX_OK);
 	assert_int_equal(n, 1);
-	worker_run(x->w, gone, &res);
-	want_result(&res, 0, 0, 0, 0, 1);
-	look(x, gone, &l);
-	assert_int_equal(l.state, QUEUE_MISSING);
+	run(x, gone, &(struct want){ .lost = 1, .state = QUEUE_MISSING }, &l);
 	assert_int_equal(peer_count(&x->primary, &x->primary.conns), 0);
 	/* ours, delivered; a second run (a stale hand-out) sends nothing again */
 	msg_queue(x, 1, NULL, 1000, OWNER, id);
-	worker_run(x->w, id, &res);
-	want_result(&res, 1, 0, 0, 1, 0);
-	worker_run(x->w, id, &res);
-	want_result(&res, 0, 0, 0, 0, 1);
-	look(x, id, &l);
-	want_state(&l, QUEUE_DELIVERED);
+	run(x, id, &(struct want){ .delivered = 1, .final = 1, .state = QUEUE_DELIVERED }, &l);
+	run(x, id, &(struct want){ .lost = 1, .state = QUEUE_DELIVERED }, &l);
 	assert_int_equal(l.attempts, 1);
 	assert_int_equal(peer_count(&x->primary, &x->primary.msgs), 1);
 }
@@ -771,21 +746,18 @@ test_expired(void **state)
 		    RCPT_PENDING, 0, "DSN not sent: 550 not from you" },
 	};
 	struct world		*x = *state;
-	struct worker_result	 res;
 	struct look		 l;
 	char			 id[MSGID_MAX];
 
 	for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
 		print_message("%s\n", tc[i].what);
-		world_script(x);
 		if (tc[i].relay_rcpt != NULL)
 			x->relay.rcpt[0] = (struct peer_rcpt){ "s@example.org", tc[i].relay_rcpt };
 		world_open(x, tc[i].relay, 10);
 		msg_queue(x, 2, tc[i].mail_from, 2 * LIFETIME_MS, OWNER, id);
-		worker_run(x->w, id, &res);
-		assert_int_equal(res.final, tc[i].state == QUEUE_EXPIRED);
-		look(x, id, &l);
-		want_state(&l, tc[i].state);
+		/* res.expired is left out: it counts the held and deferred ones too */
+		run(x, id, &(struct want){ .final = tc[i].state == QUEUE_EXPIRED,
+		    .congested = tc[i].relay_rcpt != NULL, .state = tc[i].state }, &l);
 		if (strstr(l.note, tc[i].note) == NULL)
 			fail_msg("%s: note: got \"%s\", want \"%s\"", tc[i].what, l.note,
 			    tc[i].note);
@@ -809,17 +781,15 @@ test_expired(void **state)
 	}
 }
 
+/* every test in its own world */
+#define T(f)	cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_delivered, world_setup, world_teardown),
-		cmocka_unit_test_setup_teardown(test_tempfail, world_setup, world_teardown),
-		cmocka_unit_test_setup_teardown(test_one_refused, world_setup, world_teardown),
-		cmocka_unit_test_setup_teardown(test_object_missing, world_setup, world_teardown),
-		cmocka_unit_test_setup_teardown(test_silent_peer, world_setup, world_teardown),
-		cmocka_unit_test_setup_teardown(test_lease, world_setup, world_teardown),
-		cmocka_unit_test_setup_teardown(test_expired, world_setup, world_teardown),
+		T(test_delivered), T(test_tempfail), T(test_one_refused), T(test_object_missing),
+		T(test_silent_peer), T(test_lease), T(test_expired),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
