@@ -459,17 +459,15 @@ index_kv_get(struct index *ix, const char *key, char **value)
 enum index_status
 index_kv_set(struct index *ix, const char *key, const char *value)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	sqlite3_stmt		*st;
+	enum index_status	 s;
 
-	if ((st = index_prepare(ix, index_sql[ST_KV_SET])) == NULL)
-		return INDEX_PERMFAIL;
+	if ((st = index_prep(ix, index_sql[ST_KV_SET], &s)) == NULL)
+		return s;
 	bind_text(st, 1, key);
 	bind_text(st, 2, value);
 	sqlite3_bind_int64(st, 3, now_ms());
-	rc = sqlite3_step(st);
-	index_unprepare(ix, st);
-	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "kv set", rc);
+	return index_step_done(ix, st, "kv set");
 }
 
 /* index_node_since - since when node commits into this index (index_nodes) into *ms */
@@ -491,15 +489,13 @@ index_node_since(struct index *ix, const char *node, int64_t *ms)
 enum index_status
 index_node_register(struct index *ix, const char *node, int64_t now)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	sqlite3_stmt		*st;
+	enum index_status	 s;
 
-	if ((st = index_prepare(ix, "INSERT OR IGNORE INTO index_nodes (node, since_ms)"
-	    " VALUES (?1, ?2)")) == NULL)
-		return INDEX_PERMFAIL;
+	if ((st = index_prep(ix, "INSERT OR IGNORE INTO index_nodes (node, since_ms)"
+	    " VALUES (?1, ?2)", &s)) == NULL)
+		return s;
 	bind_text(st, 1, node);
 	sqlite3_bind_int64(st, 2, now);
-	rc = sqlite3_step(st);
-	index_unprepare(ix, st);
-	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "node register", rc);
+	return index_step_done(ix, st, "node register");
 }
