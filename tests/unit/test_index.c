@@ -1,7 +1,8 @@
 /*
  * test_index.c - migrations, reopen, newer-schema refusal, add/get/duplicate,
- * two processes writing at once, the statement cache, and the query plans of
- * the hot queries.
+ * the state read back as an enum, the drill's hold through the one state
+ * setter (a final canary keeps its state), two processes writing at once, the
+ * statement cache, and the query plans of the hot queries.
  */
 #include <pthread.h>
 #include <setjmp.h>

@@ -2,7 +2,8 @@
  * test_index_replay.c - the queue SQL of replay/index_replay.c on a real
  * SQLite file: leases (exclusive across two handles, expiry, filters, flush,
  * deadline), outcomes and message states, operator operations, purge,
- * forgetting purged history, counts and qshape.  Times are passed in: no sleeps.
+ * forgetting purged history, counts and qshape, a worker's job in two
+ * statements.  Times are passed in: no sleeps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
