@@ -412,7 +412,9 @@ index_replay_mark_missing(struct index *ix, const char *id, int64_t now, int *ch
 	struct index_move a = { .now = now };
 	unsigned from = QUEUE_ALL_SET & ~(QUEUE_BIT(QUEUE_DELETED) | QUEUE_BIT(QUEUE_MISSING));
 
-	return index_queue_move(ix, id, from, QUEUE_MISSING, "state_ms = :now", "", &a, changed);
+	/* no owner kept: a worker holding the lease must not take the row as its own */
+	return index_queue_move(ix, id, from, QUEUE_MISSING,
+	    INDEX_QUEUE_UNLEASE ", state_ms = :now", "", &a, changed);
 }
 
 enum index_status

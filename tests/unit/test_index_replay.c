@@ -365,13 +365,19 @@ test_mark_missing(void **state)
 {
 	struct fx	*f = *state;
 	struct index_msg_row m;
+	char		 ids[1][MSGID_MAX];
 	int		 changed;
 
+	/* leased first: a missing message keeps no owner (a worker must not see it as its own) */
+	assert_int_equal(lease(f->a, "w1", f->t0, NULL, 0, ids, 1), 1);
+	assert_string_equal(ids[0], f->id[0]);
 	assert_int_equal(index_replay_mark_missing(f->a, f->id[0], f->t0, &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
 	assert_int_equal(m.state, QUEUE_MISSING);
 	assert_int_equal(m.state_ms, f->t0);
+	assert_string_equal(m.lease_owner, "");
+	assert_int_equal(m.lease_until_ms, 0);
 	assert_int_equal(index_replay_mark_missing(f->a, f->id[0], f->t0, &changed), INDEX_OK);
 	assert_int_equal(changed, 0);
 	assert_int_equal(index_replay_delete(f->a, f->id[1], f->t0, &changed), INDEX_OK);
