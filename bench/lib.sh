@@ -7,6 +7,7 @@ BTOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$BTOP/build}
 B=${BENCH_DIR:-$(mktemp -d /tmp/mxs-bench.XXXXXX)}
 export PATH="$PATH:/usr/sbin:/usr/lib/postfix/sbin"
+. "$BTOP/tests/lib/postfix.sh"
 _bcleanups=""
 bcleanup_add() { _bcleanups="$*; $_bcleanups"; }
 trap 'set +e; eval "$_bcleanups" >/dev/null 2>&1' EXIT
@@ -32,20 +33,9 @@ wait_port() {
 postfix_start() {
 	PF=$B/pf
 	PF_PORT=$1
-	mkdir -p "$PF/etc" "$PF/spool" "$PF/data"
-	cp /etc/postfix/master.cf "$PF/etc/master.cf"
-	sed -i 's/^smtp      inet.*/#&/' "$PF/etc/master.cf"
-	echo "127.0.0.1:$PF_PORT inet n - n - - smtpd" >> "$PF/etc/master.cf"
-	cat > "$PF/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $PF/spool
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
+	postfix_main_cf "$PF" <<CF
 myhostname = backup-mx.bench.test
 mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
 mynetworks = 192.0.2.0/24
 relay_domains = example.test
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
@@ -56,7 +46,6 @@ default_process_limit = 200
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 anvil_rate_time_unit = 60s
-maillog_file = $PF/maillog
 maillog_file_prefixes = /tmp, /var, /dev/stdout
 smtp_destination_concurrency_limit = 50
 default_destination_concurrency_limit = 50
@@ -64,10 +53,12 @@ initial_destination_concurrency = 50
 smtp_connection_cache_on_demand = yes
 message_size_limit = 104857600
 CF
-	# No chroot (the instance has no chroot tree), data dir owned by postfix,
-	# and the scratch dir must be traversable by the postfix user.
+	cp /etc/postfix/master.cf "$PF/etc/master.cf"
+	sed -i 's/^smtp      inet.*/#&/' "$PF/etc/master.cf"
+	echo "127.0.0.1:$PF_PORT inet n - n - - smtpd" >> "$PF/etc/master.cf"
+	# No chroot (the instance has no chroot tree), and the scratch dir must be
+	# traversable by the postfix user.
 	postconf -c "$PF/etc" -F '*/*/chroot = n'
-	chown postfix "$PF/data"
 	chmod 755 "$B"
 	script -qc "postfix -c $PF/etc start" /dev/null >"$B/postfix-start.log" 2>&1 || { cat "$B/postfix-start.log"; exit 1; }
 	bcleanup_add "postfix -c '$PF/etc' stop"

@@ -2,7 +2,9 @@
  * config.c - INI configuration: load, and the typed, bounded getters; see
  * config.h.  The getters run after config_check() passed; each also checks
  * that its key and bounds are the table's (config_schema.c), so the check
- * and the use cannot drift apart.
+ * and the use cannot drift apart.  One implementation: config_get_*() return
+ * an error line, config_str() and the rest exit with it; config_value() is
+ * the parser of typed values for the getters and config_check() alike.
  */
 #include <errno.h>
 #include <ini.h>
@@ -15,6 +17,9 @@
 #include "config_impl.h"
 #include "log.h"
 #include "msgid.h"
+
+/* a getter's error line: file, section, key, the value (its length is the file's) and why */
+#define CONFIG_ERR_MAX	1024
 
 /* config_handler - inih callback: keep every pair; later duplicates win */
 static int
@@ -161,83 +166,174 @@ config_agree(const struct config *c, const char *sec, const char *key, int type,
 		    "(%lld..%lld, common/config_schema.c)", sec, key, min, max, k->min, k->max);
 }
 
+/* config_fail - err = "FILE: [sec] key = "v": why" (v NULL: no value shown); -1 */
+static int
+config_fail(const struct config *c, const char *sec, const char *key, const char *v,
+    const char *why, char *err, size_t errlen)
+{
+	if (v == NULL)
+		snprintf(err, errlen, "%s: [%s] %s: %s", c->path, sec, key, why);
+	else
+		snprintf(err, errlen, "%s: [%s] %s = \"%s\": %s", c->path, sec, key, v, why);
+	return -1;
+}
+
+int
+config_get_str(const struct config *c, const char *sec, const char *key, const char *def,
+    const char **out, char *err, size_t errlen)
+{
+	const char	*v = config_raw(c, sec, key), *e;
+	char		 why[128];
+
+	config_agree(c, sec, key, -1, 0, 0);
+	*out = def;
+	if (v == NULL)
+		return 0;
+	if (strncmp(v, "env:", 4) == 0) {
+		if ((e = getenv(v + 4)) == NULL) {
+			snprintf(why, sizeof(why), "environment variable %.80s is not set", v + 4);
+			return config_fail(c, sec, key, NULL, why, err, errlen);
+		}
+		v = e;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+config_value(enum config_type type, const char *v, long long min, long long max,
+    long long *out, char *why, size_t whylen)
+{
+	const char	*what;
+	int		 b, rc;
+
+	switch (type) {
+	case CONFIG_T_BOOL:
+		if (config_parse_bool(v, &b) == 0) {
+			*out = b;
+			return 0;
+		}
+		snprintf(why, whylen, "want yes or no");
+		return -1;
+	case CONFIG_T_NUM:
+		rc = config_parse_num(v, min, max, out);
+		what = "a number";
+		break;
+	case CONFIG_T_DURATION:
+		rc = config_parse_duration(v, out);
+		what = "a duration in seconds (suffix s, m, h or d)";
+		break;
+	case CONFIG_T_SIZE:
+		rc = config_parse_size(v, out);
+		what = "a size in bytes (suffix k, M or G)";
+		break;
+	default:
+		fatalx("config_value: type %d is not a typed value", (int)type);
+	}
+	if (rc == 0 && *out >= min && *out <= max)
+		return 0;
+	snprintf(why, whylen, "want %s from %lld to %lld", what, min, max);
+	return -1;
+}
+
+/* config_get_typed - shared body of the typed getters: the table's type and bounds */
+static int
+config_get_typed(const struct config *c, const char *sec, const char *key,
+    enum config_type type, long long def, long long min, long long max, long long *out,
+    char *err, size_t errlen)
+{
+	const char	*v;
+	char		 why[160];
+
+	config_agree(c, sec, key, type, min, max);
+	*out = def;
+	if (config_get_str(c, sec, key, NULL, &v, err, errlen) == -1)
+		return -1;
+	if (v == NULL)
+		return 0;
+	if (config_value(type, v, min, max, out, why, sizeof(why)) == 0)
+		return 0;
+	*out = def;
+	return config_fail(c, sec, key, v, why, err, errlen);
+}
+
+int
+config_get_bool(const struct config *c, const char *sec, const char *key, int def, int *out,
+    char *err, size_t errlen)
+{
+	long long	n;
+	int		rc = config_get_typed(c, sec, key, CONFIG_T_BOOL, def, 0, 1, &n, err,
+			    errlen);
+
+	*out = (int)n;
+	return rc;
+}
+
+int
+config_get_num(const struct config *c, const char *sec, const char *key, long long def,
+    long long min, long long max, long long *out, char *err, size_t errlen)
+{
+	return config_get_typed(c, sec, key, CONFIG_T_NUM, def, min, max, out, err, errlen);
+}
+
+int
+config_get_duration(const struct config *c, const char *sec, const char *key, long long def,
+    long long min, long long max, long long *out, char *err, size_t errlen)
+{
+	return config_get_typed(c, sec, key, CONFIG_T_DURATION, def, min, max, out, err,
+	    errlen);
+}
+
+/* the getters that exit (after config_check() passed they do not fail) */
 const char *
 config_str(const struct config *c, const char *sec, const char *key, const char *def)
 {
-	const char *v = config_raw(c, sec, key), *e;
+	const char	*v;
+	char		 err[CONFIG_ERR_MAX];
 
-	config_agree(c, sec, key, -1, 0, 0);
-	if (v == NULL)
-		return def;
-	if (strncmp(v, "env:", 4) == 0) {
-		if ((e = getenv(v + 4)) == NULL)
-			fatalx("%s: [%s] %s: environment variable %s is not set",
-			    c->path, sec, key, v + 4);
-		return e;
-	}
+	if (config_get_str(c, sec, key, def, &v, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	return v;
 }
 
-/* config_scaled - shared body of the bounded getters */
+/* config_typed - config_get_typed or fatalx */
 static long long
-config_scaled(const struct config *c, const char *sec, const char *key, long long def,
-    long long min, long long max, int type, int (*parse)(const char *, long long *),
-    const char *what)
+config_typed(const struct config *c, const char *sec, const char *key, enum config_type type,
+    long long def, long long min, long long max)
 {
-	const char	*v;
-	long long	 n;
+	long long	n;
+	char		err[CONFIG_ERR_MAX];
 
-	config_agree(c, sec, key, type, min, max);
-	if ((v = config_str(c, sec, key, NULL)) == NULL)
-		return def;
-	if (parse(v, &n) == -1 || n < min || n > max)
-		fatalx("%s: [%s] %s = \"%s\": want %s from %lld to %lld", c->path, sec, key, v,
-		    what, min, max);
+	if (config_get_typed(c, sec, key, type, def, min, max, &n, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	return n;
-}
-
-static int
-config_parse_plain(const char *s, long long *out)
-{
-	return config_parse_num(s, -__LONG_LONG_MAX__, __LONG_LONG_MAX__, out);
 }
 
 long long
 config_num(const struct config *c, const char *sec, const char *key, long long def,
     long long min, long long max)
 {
-	return config_scaled(c, sec, key, def, min, max, CONFIG_T_NUM, config_parse_plain,
-	    "a number");
+	return config_typed(c, sec, key, CONFIG_T_NUM, def, min, max);
 }
 
 long long
 config_duration(const struct config *c, const char *sec, const char *key, long long def,
     long long min, long long max)
 {
-	return config_scaled(c, sec, key, def, min, max, CONFIG_T_DURATION,
-	    config_parse_duration, "a duration in seconds (suffix s, m, h or d)");
+	return config_typed(c, sec, key, CONFIG_T_DURATION, def, min, max);
 }
 
 long long
 config_size(const struct config *c, const char *sec, const char *key, long long def,
     long long min, long long max)
 {
-	return config_scaled(c, sec, key, def, min, max, CONFIG_T_SIZE, config_parse_size,
-	    "a size in bytes (suffix k, M or G)");
+	return config_typed(c, sec, key, CONFIG_T_SIZE, def, min, max);
 }
 
 int
 config_bool(const struct config *c, const char *sec, const char *key, int def)
 {
-	const char	*v;
-	int		 b;
-
-	config_agree(c, sec, key, CONFIG_T_BOOL, 0, 1);
-	if ((v = config_str(c, sec, key, NULL)) == NULL)
-		return def;
-	if (config_parse_bool(v, &b) == -1)
-		fatalx("%s: [%s] %s = \"%s\": want yes or no", c->path, sec, key, v);
-	return b;
+	return (int)config_typed(c, sec, key, CONFIG_T_BOOL, def, 0, 1);
 }
 
 void
@@ -266,6 +362,22 @@ config_sections(const struct config *c, const char *prefix,
 		if (j == i)
 			fn(c->kv[i].sec, arg);
 	}
+}
+
+/* config_sections_one - config_sections callback: count */
+static void
+config_sections_one(const char *sec, void *arg)
+{
+	(*(size_t *)arg)++;
+}
+
+size_t
+config_sections_count(const struct config *c, const char *prefix)
+{
+	size_t n = 0;
+
+	config_sections(c, prefix, config_sections_one, &n);
+	return n;
 }
 
 const char *

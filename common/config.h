@@ -43,12 +43,33 @@ long long	 config_duration(const struct config *, const char *sec, const char *k
 long long	 config_size(const struct config *, const char *sec, const char *key,
 		    long long def, long long min, long long max);
 
+/*
+ * config_get_* - the getters above without the exit, for a caller that must
+ * go on after a bad value (the recipient tables the ingest builds at reload,
+ * `check`): 0 with the value in *out (def when the key is absent), -1 with
+ * one line in err, "FILE: [sec] key = \"value\": why" (the line config_check()
+ * gives for it).  The getters above are these and fatalx(); a value's parser
+ * is the one config_check() uses (config_value()).
+ */
+int		 config_get_str(const struct config *, const char *sec, const char *key,
+		    const char *def, const char **out, char *err, size_t errlen);
+int		 config_get_bool(const struct config *, const char *sec, const char *key,
+		    int def, int *out, char *err, size_t errlen);
+int		 config_get_num(const struct config *, const char *sec, const char *key,
+		    long long def, long long min, long long max, long long *out, char *err,
+		    size_t errlen);
+int		 config_get_duration(const struct config *, const char *sec, const char *key,
+		    long long def, long long min, long long max, long long *out, char *err,
+		    size_t errlen);
+
 /* config_foreach - call fn for each key of section sec, in file order */
 void		 config_foreach(const struct config *, const char *sec,
 		    void (*fn)(const char *key, const char *value, void *arg), void *arg);
 /* config_sections - call fn for each distinct section name starting with prefix */
 void		 config_sections(const struct config *, const char *prefix,
 		    void (*fn)(const char *sec, void *arg), void *arg);
+/* config_sections_count - how many distinct section names start with prefix */
+size_t		 config_sections_count(const struct config *, const char *prefix);
 
 /*
  * [general] keys every program shares:

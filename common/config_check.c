@@ -100,26 +100,14 @@ config_check_typed(struct config_checkctx *x, const struct config_kv *kv,
 	const char	*shown = (k->flags & CONFIG_K_SECRET) ? NULL : v;
 	char		 why[256], words[128];
 	long long	 n;
-	int		 b, rc = 0;
 
 	switch (k->type) {
 	case CONFIG_T_BOOL:
-		if (config_parse_bool(v, &b) == -1)
-			config_check_err(x, kv->sec, kv->key, shown, "want yes or no");
-		return;
 	case CONFIG_T_NUM:
-		if (config_parse_num(v, k->min, k->max, &n) == -1)
-			config_check_err(x, kv->sec, kv->key, shown,
-			    "want a number from %lld to %lld", k->min, k->max);
-		return;
 	case CONFIG_T_DURATION:
 	case CONFIG_T_SIZE:
-		rc = k->type == CONFIG_T_SIZE ? config_parse_size(v, &n) :
-		    config_parse_duration(v, &n);
-		if (rc == -1 || n < k->min || n > k->max)
-			config_check_err(x, kv->sec, kv->key, shown, "want %s from %lld to %lld",
-			    k->type == CONFIG_T_SIZE ? "a size in bytes (suffix k, M or G)" :
-			    "a duration in seconds (suffix s, m, h or d)", k->min, k->max);
+		if (config_value(k->type, v, k->min, k->max, &n, why, sizeof(why)) == -1)
+			config_check_err(x, kv->sec, kv->key, shown, "%s", why);
 		return;
 	case CONFIG_T_ENUM:
 		if (!config_check_enum(v, k->values)) {
@@ -264,13 +252,11 @@ config_check_storage(struct config_checkctx *x)
 static const char *
 config_check_get(const struct config *c, const char *sec, const char *key)
 {
-	size_t i;
+	const char	*v;
+	char		 err[ERRSTR_MAX];
 
-	for (i = c->n; i-- > 0;)
-		if (strcmp(c->kv[i].sec, sec) == 0 && strcmp(c->kv[i].key, key) == 0)
-			return strncmp(c->kv[i].val, "env:", 4) == 0 ?
-			    getenv(c->kv[i].val + 4) : c->kv[i].val;
-	return NULL;
+	/* an unset env:NAME is config_check_value()'s to report (for who reads the key) */
+	return config_get_str(c, sec, key, NULL, &v, err, sizeof(err)) == 0 ? v : NULL;
 }
 
 /* config_check_index - an explicit [general] index must be in a directory that exists */
@@ -298,16 +284,6 @@ config_check_index(struct config_checkctx *x)
 		config_check_err(x, "general", "index", v, "%s is not a directory", dir);
 }
 
-/* config_check_fleet_dur - [fleet] key in seconds (def when unset or unparsable) */
-static long long
-config_check_fleet_dur(const struct config *c, const char *key, long long def)
-{
-	const char	*v = config_check_get(c, "fleet", key);
-	long long	 n;
-
-	return v != NULL && config_parse_duration(v, &n) == 0 ? n : def;
-}
-
 /*
  * config_check_fleet - a node must not look stale while it beats: stale_after
  * under two heartbeats would let `adopt` take a live node's mail (two senders).
@@ -315,22 +291,26 @@ config_check_fleet_dur(const struct config *c, const char *key, long long def)
 static void
 config_check_fleet(struct config_checkctx *x)
 {
-	long long hb = config_check_fleet_dur(x->c, "heartbeat_interval",
-	    FLEET_HEARTBEAT_DEFAULT);
-	long long stale = config_check_fleet_dur(x->c, "stale_after", FLEET_STALE_DEFAULT);
+	long long	hb, stale;
+	char		err[ERRSTR_MAX];
 
+	/* the bounds are the table's; a bad value was reported and counts as the default */
+	(void)config_get_duration(x->c, "fleet", "heartbeat_interval", FLEET_HEARTBEAT_DEFAULT,
+	    5, 3600, &hb, err, sizeof(err));
+	(void)config_get_duration(x->c, "fleet", "stale_after", FLEET_STALE_DEFAULT, 10,
+	    7 * 86400, &stale, err, sizeof(err));
 	if (stale < 2 * hb)
 		config_check_err(x, "fleet", "stale_after", NULL, "%llds is under two "
 		    "heartbeat_interval (%llds): a live node would look stale", stale, hb);
 }
 
-/* config_check_cross - rules that tie several keys together (read without the getters) */
+/* config_check_cross - rules that tie several keys together (non-fatal getters) */
 static void
 config_check_cross(struct config_checkctx *x)
 {
 	const struct config	*c = x->c;
 	const char		*cert = config_check_get(c, "ingest", "tls_cert");
-	const char		*v;
+	char			 err[ERRSTR_MAX];
 	int			 b = 0;
 
 	if (x->prog == 0)
@@ -341,8 +321,8 @@ config_check_cross(struct config_checkctx *x)
 		config_check_storage(x);
 	if (!(x->prog & CONFIG_P_INGEST))
 		goto replay;
-	if ((v = config_check_get(c, "ingest", "require_tls")) != NULL &&
-	    config_parse_bool(v, &b) == 0 && b && (cert == NULL || *cert == '\0'))
+	if (config_get_bool(c, "ingest", "require_tls", 0, &b, err, sizeof(err)) == 0 && b &&
+	    (cert == NULL || *cert == '\0'))
 		config_check_err(x, "ingest", "require_tls", NULL, "yes needs tls_cert");
 replay:
 	if ((x->prog & CONFIG_P_REPLAY) && config_check_get(c, "deliver", "auth_user") != NULL &&

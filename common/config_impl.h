@@ -49,6 +49,14 @@ struct config_key {
 
 extern const struct config_key	config_keys[];
 
+/*
+ * config_value - v as a BOOL (0 or 1), NUM, DURATION or SIZE value in [min, max];
+ * 0 with *out, -1 with why ("want ...").  The one parser of typed values:
+ * config_check() and the getters both use it (config.c).
+ */
+int			 config_value(enum config_type, const char *v, long long min,
+			    long long max, long long *out, char *why, size_t whylen);
+
 /* config_schema_find - the table entry of sec/key, NULL if unknown */
 const struct config_key	*config_schema_find(const char *sec, const char *key);
 /* config_schema_section - 1 if sec is a section the table knows */

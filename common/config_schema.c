@@ -181,16 +181,25 @@ config_schema_http_listen(const char *v, char *why, size_t whylen)
 	    whylen);
 }
 
+/* config_schema_route - v parsed by parse (route.h), else why = want */
+static int
+config_schema_route(const char *v, int (*parse)(const char *, struct deliver_route *),
+    const char *want, char *why, size_t whylen)
+{
+	struct deliver_route r;
+
+	if (parse(v, &r) == 0)
+		return 0;
+	snprintf(why, whylen, "%s", want);
+	return -1;
+}
+
 /* config_schema_smtp_url - monitor / callout: smtp://host[:port] (route_parse_smtp) */
 static int
 config_schema_smtp_url(const char *v, char *why, size_t whylen)
 {
-	struct deliver_route r;
-
-	if (route_parse_smtp(v, &r) == 0)
-		return 0;
-	snprintf(why, whylen, "want smtp://host[:port] (port 1-65535)");
-	return -1;
+	return config_schema_route(v, route_parse_smtp, "want smtp://host[:port] (port 1-65535)",
+	    why, whylen);
 }
 
 /* config_schema_monitor - [ingest] monitor: "" (off) or an SMTP URL */
@@ -204,12 +213,8 @@ config_schema_monitor(const char *v, char *why, size_t whylen)
 static int
 config_schema_relay(const char *v, char *why, size_t whylen)
 {
-	struct deliver_route r;
-
-	if (*v == '\0' || route_parse(v, &r) == 0)
-		return 0;
-	snprintf(why, whylen, "want smtp://host[:port]");
-	return -1;
+	return *v == '\0' ? 0 : config_schema_route(v, route_parse, "want smtp://host[:port]",
+	    why, whylen);
 }
 
 /* config_schema_rate - [replay] rate */

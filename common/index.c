@@ -3,10 +3,12 @@
  * channel and transactions.
  *
  * Entry points: index_open/index_open_existing/index_close, index_begin/
- * commit/rollback, index_prepare/unprepare, index_fail/seterr/error,
- * index_db.  The message rows themselves (add, read, walk, control keys,
- * nodes) are in index_msg.c; the other index_*.c modules use the same
- * handle, cache and error channel.
+ * commit/rollback/end, index_prepare/unprepare, index_fail/failed/seterr/error,
+ * index_db, and the statement helpers of every index module (index_prep,
+ * index_bind_text/int, index_text, index_step_done, index_rows_end).  The
+ * message rows themselves (add, read, walk, control keys, nodes) are in
+ * index_msg.c; the other index_*.c modules use the same handle, cache and
+ * error channel; every change of a queue state goes through index_queue.c.
  * Invariants: one handle per thread (SQLITE_OPEN_NOMUTEX); WAL with
  * synchronous=FULL so a returned INDEX_OK commit survives a crash or power
  * loss; migrations are the embedded schema/NNN_*.sql applied in order, each
@@ -112,6 +114,13 @@ index_fail(struct index *ix, const char *what, int rc)
 	return index_status_of(rc);
 }
 
+/* index_failed - the handle's last SQLite failure, as index_error() and a status */
+enum index_status
+index_failed(struct index *ix, const char *what)
+{
+	return index_fail(ix, what, sqlite3_extended_errcode(ix->db));
+}
+
 /* index_hash - FNV-1a of the SQL text */
 static uint32_t
 index_hash(const char *sql)
@@ -180,6 +189,73 @@ index_unprepare(struct index *ix, sqlite3_stmt *st)
 			return;
 		}
 	sqlite3_finalize(st);
+}
+
+/* index_prep - sql from index_prepare's cache; NULL with *st; give back: index_unprepare */
+sqlite3_stmt *
+index_prep(struct index *ix, const char *sql, enum index_status *st)
+{
+	sqlite3_stmt *s;
+
+	if ((s = index_prepare(ix, sql)) == NULL) {
+		*st = index_failed(ix, "prepare");
+		return NULL;
+	}
+	*st = INDEX_OK;
+	return s;
+}
+
+/* index_bind_text - bind a named parameter if the statement has it */
+void
+index_bind_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (i > 0)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* index_bind_int - bind a named integer parameter if the statement has it */
+void
+index_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (i > 0)
+		sqlite3_bind_int64(s, i, v);
+}
+
+/* index_text - column text or "" */
+const char *
+index_text(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return t ? (const char *)t : "";
+}
+
+/* index_step_done - step a statement that returns no rows, then give it back */
+enum index_status
+index_step_done(struct index *ix, sqlite3_stmt *s, const char *what)
+{
+	enum index_status st = INDEX_OK;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = index_failed(ix, what);
+	index_unprepare(ix, s);
+	return st;
+}
+
+/* index_rows_end - give back s after a row loop whose last step returned rc */
+enum index_status
+index_rows_end(struct index *ix, sqlite3_stmt *s, int rc, const char *what)
+{
+	enum index_status st = INDEX_OK;
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st = index_failed(ix, what);
+	index_unprepare(ix, s);
+	return st;
 }
 
 /* index_exec - run fixed SQL (pragmas, migrations, BEGIN/COMMIT) */
@@ -553,4 +629,15 @@ index_rollback(struct index *ix)
 	if (!sqlite3_get_autocommit(ix->db))
 		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 	index_wunlock(ix);
+}
+
+/* index_end - roll back when st failed, else commit (the reason kept); the outcome */
+enum index_status
+index_end(struct index *ix, enum index_status st)
+{
+	if (st != INDEX_OK) {
+		index_rollback(ix);
+		return st;
+	}
+	return index_commit(ix);
 }

@@ -17,6 +17,8 @@
  *   replay/index_stats.h   backlog figures for status/metrics/qshape
  *   (both serve only mxspool-replay, so they live with it; queue_state.h
  *   names the states for all)
+ *   index_queue.h    the one setter of message and recipient states, used by
+ *                    every module that changes one (replay, adopt, fleet, drill)
  *   index_verify.h   recipient verification cache, ingest counters
  */
 #ifndef MXS_INDEX_H
@@ -25,6 +27,7 @@
 #include <stdint.h>
 
 #include "envelope.h"
+#include "queue_state.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -76,6 +79,26 @@ void		 index_unprepare(struct index *, struct sqlite3_stmt *);
 enum index_status index_fail(struct index *, const char *what, int sqlite_rc);
 void		 index_seterr(struct index *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+/*
+ * The statement helpers of the index modules (named parameters, as every
+ * queue statement uses them):
+ *   index_failed     the handle's last SQLite failure, through index_fail
+ *   index_prep       index_prepare with the status (*st) of a failure
+ *   index_bind_text/_int  bind a named parameter if the statement has it
+ *   index_text       column text, "" for NULL
+ *   index_step_done  step a statement that returns no rows, then give it back
+ *   index_rows_end   give back s after a row loop whose last step returned rc
+ *   index_end        roll back when st failed, else commit; the outcome
+ */
+enum index_status index_failed(struct index *, const char *what);
+struct sqlite3_stmt *index_prep(struct index *, const char *sql, enum index_status *st);
+void		 index_bind_text(struct sqlite3_stmt *, const char *name, const char *v);
+void		 index_bind_int(struct sqlite3_stmt *, const char *name, int64_t v);
+const char	*index_text(struct sqlite3_stmt *, int col);
+enum index_status index_step_done(struct index *, struct sqlite3_stmt *, const char *what);
+enum index_status index_rows_end(struct index *, struct sqlite3_stmt *, int rc,
+		    const char *what);
+enum index_status index_end(struct index *, enum index_status st);
 int		 index_schema_version(struct index *);
 /* index_set_busy_timeout - wait up to ms for another process's lock (default 5000) */
 void		 index_set_busy_timeout(struct index *, int ms);
@@ -109,6 +132,18 @@ enum index_status index_set_location(struct index *, const char *id, enum index_
 enum index_status index_get_message(struct index *, const char *id, struct envelope *,
 		    char *object_key, size_t keylen, enum index_location *loc,
 		    char *spool_path, size_t spoollen);
+/*
+ * INDEX_ENVELOPE_COLS - the messages columns of an envelope and its location,
+ * for a SELECT of another index module; index_envelope_cols fills e (after
+ * envelope_init; its recipients are not among them), the key, *loc and the
+ * spool path from the statement's columns c, c+1, ... in this order.
+ */
+#define INDEX_ENVELOPE_COLS "node, object_key, location, spool_path, received_ms, size,"	\
+	" sha256, mail_from, mail_params, client_addr, client_name, helo, tls, auth_spf,"	\
+	" auth_dkim, auth_dmarc"
+enum index_status index_envelope_cols(struct index *, struct sqlite3_stmt *, int c,
+		    const char *id, struct envelope *e, char *object_key, size_t keylen,
+		    enum index_location *loc, char *spool_path, size_t spoollen);
 /* index_has_message - INDEX_OK if present, INDEX_NOTFOUND if not */
 enum index_status index_has_message(struct index *, const char *id);
 /* index_foreach_spooled - messages still in the fallback spool, oldest first */
@@ -117,11 +152,10 @@ enum index_status index_foreach_spooled(struct index *, int (*fn)(const char *id
 /* index_foreach_message - every message id (for reindex reconciliation) */
 enum index_status index_foreach_message(struct index *, int (*fn)(const char *id,
 		    const char *object_key, enum index_location, void *), void *arg);
-/* index_get_state - state name and purged_ms (0 if not purged) of id (reindex) */
-enum index_status index_get_state(struct index *, const char *id, char *state, size_t statelen,
+/* index_get_state - the state of id (QUEUE_UNKNOWN: a text this program does not know) and
+ * purged_ms (0 if not purged; may be NULL); INDEX_NOTFOUND if there is no such message */
+enum index_status index_get_state(struct index *, const char *id, enum queue_state *state,
 		    int64_t *purged_ms);
-/* index_mark_missing - reindex found no object for id: state 'missing' (kept for audit) */
-enum index_status index_mark_missing(struct index *, const char *id);
 
 /*
  * index_status_of - the one map from an SQLite result code to enum index_status

@@ -5,8 +5,9 @@
  * insert, see index_drill.h), index_drill_mark/marked/count/forget.
  * Statements come from the handle's cache (index_prepare); a failure is
  * reported as in every index module: the reason in index_error() (index_fail),
- * nothing logged here, the caller logs it once.  index_drill_forget
- * deletes only a row with drill = 1: a mistyped id never removes real mail.
+ * nothing logged here, the caller logs it once.  The hold goes through the
+ * one state setter (index_queue.c).  index_drill_forget deletes only a row
+ * with drill = 1: a mistyped id never removes real mail.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "envelope.h"
 
 #include "index_drill.h"
+#include "index_queue.h"
 #include "queue_state.h"
 
 /* index_drill_prepare - sql from the handle's cache; NULL: *s and index_error() say why */
@@ -49,6 +51,27 @@ index_drill_exec(struct index *ix, const char *sql, const char *a, const char *b
 	index_unprepare(ix, st);
 	if (s == INDEX_OK && sqlite3_changes(db) == 0)
 		s = INDEX_NOTFOUND;
+	return s;
+}
+
+/* index_drill_int - the first column of sql's row (?1 = id if any) in *v; NOTFOUND: no row */
+static enum index_status
+index_drill_int(struct index *ix, const char *sql, const char *id, const char *what,
+    int64_t *v)
+{
+	sqlite3_stmt	*st;
+	enum index_status s;
+	int		 rc;
+
+	if ((st = index_drill_prepare(ix, sql, what, &s)) == NULL)
+		return s;
+	if (id != NULL)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	s = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
+	    index_fail(ix, what, rc);
+	index_unprepare(ix, st);
 	return s;
 }
 
@@ -90,7 +113,9 @@ index_drill_add(struct index *ix, const struct envelope *e, const char *tag,
     const char *object_key, enum index_location loc, const char *spool_path, int64_t now_ms,
     int *marked)
 {
+	struct index_move a = { .now = now_ms };
 	enum index_status s;
+	int		  held;
 
 	*marked = 0;
 	if ((s = index_begin(ix)) != INDEX_OK)
@@ -98,17 +123,17 @@ index_drill_add(struct index *ix, const struct envelope *e, const char *tag,
 	/* inside our transaction index_add_message only inserts */
 	if ((s = index_add_message(ix, e, object_key, loc, spool_path)) != INDEX_OK)
 		goto fail;
-	s = index_drill_exec(ix, "UPDATE messages SET drill = 1, state = " QS_SQL(QS_HOLD) ","
-	    " state_ms = ?3"
-	    " WHERE id = ?1 AND EXISTS (SELECT 1 FROM control WHERE key = 'drill_canary:' || ?2)",
-	    e->id, tag, now_ms, "drill_add");
-	if (s == INDEX_OK) {
-		*marked = 1;
-		s = index_drill_exec(ix, "DELETE FROM control WHERE key = 'drill_canary:' || ?2",
-		    e->id, tag, 0, "drill_add");
-	}
-	if (s != INDEX_OK && s != INDEX_NOTFOUND)
+	/* the registration consumed: it was there (a drill's), or this is a plain row */
+	s = index_drill_exec(ix, "DELETE FROM control WHERE key = 'drill_canary:' || ?2",
+	    e->id, tag, 0, "drill_add");
+	if (s == INDEX_NOTFOUND)
+		return index_commit(ix);
+	/* the row was inserted just now, in the state the insert named */
+	if (s != INDEX_OK || (s = index_queue_move(ix, e->id, QUEUE_BIT(e->auth_quarantine ?
+	    QUEUE_QUARANTINE : QUEUE_QUEUED), QUEUE_HOLD, "drill = 1, state_ms = :now", "", &a,
+	    &held)) != INDEX_OK)
 		goto fail;
+	*marked = 1;
 	return index_commit(ix);
 fail:
 	index_rollback(ix);
@@ -119,47 +144,42 @@ fail:
 enum index_status
 index_drill_marked(struct index *ix, const char *id, int *marked)
 {
-	sqlite3_stmt	*st;
 	enum index_status s;
-	int		 rc;
+	int64_t		  v = 0;
 
-	*marked = 0;
-	if ((st = index_drill_prepare(ix, "SELECT drill FROM messages WHERE id = ?1",
-	    "drill_marked", &s)) == NULL)
-		return s;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*marked = sqlite3_column_int(st, 0) != 0;
-	s = rc == SQLITE_ROW ? INDEX_OK : rc == SQLITE_DONE ? INDEX_NOTFOUND :
-	    index_fail(ix, "drill_marked", rc);
-	index_unprepare(ix, st);
+	s = index_drill_int(ix, "SELECT drill FROM messages WHERE id = ?1", id, "drill_marked",
+	    &v);
+	*marked = s == INDEX_OK && v != 0;
 	return s;
 }
 
+/*
+ * index_drill_mark - drill = 1, then hold from the backlog states: a canary
+ * already final (delivered, expired, deleted, adopted ...) keeps its state, so
+ * a release never sends it again; marked all the same, so forget removes it
+ */
 enum index_status
 index_drill_mark(struct index *ix, const char *id, int64_t now_ms)
 {
-	return index_drill_exec(ix, "UPDATE messages SET drill = 1, state = " QS_SQL(QS_HOLD) ","
-	    " state_ms = ?3"
-	    " WHERE id = ?1", id, NULL, now_ms, "drill_mark");
+	struct index_move a = { .now = now_ms };
+	enum index_status s;
+	int		  held;
+
+	if ((s = index_begin(ix)) != INDEX_OK)
+		return s;
+	if ((s = index_drill_exec(ix, "UPDATE messages SET drill = 1 WHERE id = ?1", id, NULL,
+	    0, "drill_mark")) == INDEX_OK)
+		s = index_queue_move(ix, id, QUEUE_BACKLOG_SET, QUEUE_HOLD, INDEX_QUEUE_UNLEASE
+		    ", state_ms = :now", "", &a, &held);
+	return index_end(ix, s);
 }
 
 enum index_status
 index_drill_count(struct index *ix, int64_t *n)
 {
-	sqlite3_stmt	*st;
-	enum index_status s;
-	int		 rc;
-
 	*n = 0;
-	if ((st = index_drill_prepare(ix, "SELECT count(*) FROM messages WHERE drill <> 0",
-	    "drill_count", &s)) == NULL)
-		return s;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	s = rc == SQLITE_ROW ? INDEX_OK : index_fail(ix, "drill_count", rc);
-	index_unprepare(ix, st);
-	return s;
+	return index_drill_int(ix, "SELECT count(*) FROM messages WHERE drill <> 0", NULL,
+	    "drill_count", n);
 }
 
 enum index_status

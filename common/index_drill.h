@@ -29,7 +29,8 @@ struct envelope;
 #define DRILL_ENVID_PREFIX	"mxspool-drill-"	/* ENVID=mxspool-drill-TAG */
 #define DRILL_TAG_LEN		32			/* hex of 128 random bits */
 
-/* index_drill_mark - mark id a canary and hold it (state 'hold'); INDEX_NOTFOUND if no row */
+/* index_drill_mark - mark id a canary and hold it if it is in the backlog (a final state is
+ * kept: a release must not send it again); INDEX_NOTFOUND if no row */
 enum index_status index_drill_mark(struct index *, const char *id, int64_t now_ms);
 /* index_drill_tag - the drill TAG of ENVID=mxspool-drill-TAG in mail_params (out: 33 bytes);
  * 1 found, 0 not a drill's envelope */

@@ -3,9 +3,10 @@
  * adopted messages, heartbeat figures; see index_fleet.h and
  * schema/009_fleet.sql.
  *
- * Statements go through the handle's cache (index_prepare).  The reservation
- * of a batch is one BEGIN IMMEDIATE transaction, so two processes of one node
- * (serve and drain) never give the same seq to different rows.
+ * Statements go through the handle's cache (index_prepare); adopted messages
+ * and recipients move through the one state setter (index_queue.c).  The
+ * reservation of a batch is one BEGIN IMMEDIATE transaction, so two processes
+ * of one node (serve and drain) never give the same seq to different rows.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -14,34 +15,17 @@
 
 #include "config.h"
 #include "index_fleet.h"
+#include "index_queue.h"
 #include "queue_state.h"
 
-/* ifl_int - run sql (one optional int64 parameter) returning one integer into *v */
+/*
+ * ifl_run - run sql with up to two int64 parameters (?1 a, ?2 b): with v, a
+ * query whose one row's first column goes to *v (*isnull, may be NULL, says
+ * it was NULL); without, a change whose row count goes to *changes (may be NULL)
+ */
 static enum index_status
-ifl_int(struct index *ix, const char *sql, int64_t arg, int64_t *v, int *isnull)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((st = index_prepare(ix, sql)) == NULL)
-		return INDEX_PERMFAIL;
-	if (sqlite3_bind_parameter_count(st) > 0)
-		sqlite3_bind_int64(st, 1, arg);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (isnull != NULL)
-			*isnull = sqlite3_column_type(st, 0) == SQLITE_NULL;
-		*v = sqlite3_column_int64(st, 0);
-	}
-	index_unprepare(ix, st);
-	if (rc != SQLITE_ROW)
-		return index_fail(ix, sql, rc);
-	return INDEX_OK;
-}
-
-/* ifl_exec - run sql with up to two int64 parameters; *changes (may be NULL) */
-static enum index_status
-ifl_exec(struct index *ix, const char *sql, int64_t a, int64_t b, int *changes)
+ifl_run(struct index *ix, const char *sql, int64_t a, int64_t b, int64_t *v, int *isnull,
+    int *changes)
 {
 	sqlite3_stmt	*st;
 	int		 rc, np;
@@ -54,12 +38,31 @@ ifl_exec(struct index *ix, const char *sql, int64_t a, int64_t b, int *changes)
 	if (np >= 2)
 		sqlite3_bind_int64(st, 2, b);
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && v != NULL) {
+		if (isnull != NULL)
+			*isnull = sqlite3_column_type(st, 0) == SQLITE_NULL;
+		*v = sqlite3_column_int64(st, 0);
+	}
 	if (changes != NULL)
 		*changes = sqlite3_changes(index_db(ix));
 	index_unprepare(ix, st);
-	if (rc != SQLITE_DONE)
+	if (rc != (v != NULL ? SQLITE_ROW : SQLITE_DONE))
 		return index_fail(ix, sql, rc);
 	return INDEX_OK;
+}
+
+/* ifl_int - the one integer sql (one optional parameter) returns into *v */
+static enum index_status
+ifl_int(struct index *ix, const char *sql, int64_t arg, int64_t *v, int *isnull)
+{
+	return ifl_run(ix, sql, arg, 0, v, isnull, NULL);
+}
+
+/* ifl_exec - run a change with up to two parameters; *changes (may be NULL) */
+static enum index_status
+ifl_exec(struct index *ix, const char *sql, int64_t a, int64_t b, int *changes)
+{
+	return ifl_run(ix, sql, a, b, NULL, NULL, changes);
 }
 
 /* ifl_kv_num - the control key as a number (def when unset or not a number) */
@@ -192,35 +195,18 @@ index_fleet_set_epoch(struct index *ix, int64_t epoch)
 static enum index_status
 ifl_adopt_one(struct index *ix, const char *id, const char *note, int64_t now, int *moved)
 {
-	static const char *sql[2] = {
-		"UPDATE messages SET state = " QS_SQL(QS_ADOPTED) ", state_ms = ?2,"
-		" lease_owner = NULL, lease_until_ms = NULL, note = ?3"
-		" WHERE id = ?1 AND state IN " QS_BACKLOG_SQL,
-		"UPDATE recipients SET state = " QS_SQL(RS_ADOPTED) ", updated_ms = ?2"
-		" WHERE message_id = ?1 AND state IN (" QS_SQL(RS_PENDING) ", "
-		QS_SQL(RS_QUARANTINE) ")",
-	};
-	sqlite3_stmt	*st;
-	int		 rc = SQLITE_DONE;
+	struct index_move	a = { .now = now, .note = note };
+	enum index_status	st;
+	int			n;
 
-	*moved = 0;
-	for (int i = 0; i < 2 && rc == SQLITE_DONE; i++) {
-		if ((st = index_prepare(ix, sql[i])) == NULL)
-			return INDEX_PERMFAIL;
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, now);
-		if (i == 0)
-			sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (i == 0)
-			*moved = sqlite3_changes(index_db(ix)) > 0;
-		index_unprepare(ix, st);
-		if (i == 0 && *moved == 0)
-			break;		/* final already, or not here: its recipients stay */
-	}
-	if (rc != SQLITE_DONE)
-		return index_fail(ix, "fleet adopt", rc);
-	return INDEX_OK;
+	st = index_queue_move(ix, id, QUEUE_BACKLOG_SET, QUEUE_ADOPTED, "state_ms = :now, "
+	    INDEX_QUEUE_UNLEASE ", note = :note", "", &a, moved);
+	if (st == INDEX_NOTFOUND)	/* not here: nothing to adopt */
+		return INDEX_OK;
+	if (st != INDEX_OK || *moved == 0)
+		return st;		/* final already: its recipients stay */
+	return index_queue_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING) | RCPT_BIT(RCPT_QUARANTINE),
+	    RCPT_ADOPTED, "", "", &a, &n);
 }
 
 /* index_fleet_adopt - see index_fleet.h */

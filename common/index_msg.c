@@ -1,11 +1,12 @@
 /*
  * index_msg.c - the message rows of the index: add a message with its
  * recipients, move its bytes' location, read it back, walk the spooled or
- * all messages, mark one missing; the control keys and the node register.
+ * all messages, read its state; the control keys and the node register.
  *
  * Entry points: index_add_message, index_set_location, index_get_message,
  * index_has_message, index_foreach_spooled/message, index_get_state,
- * index_mark_missing, index_kv_get/set, index_node_since/register.
+ * index_kv_get/set, index_node_since/register.  A state changes only
+ * through index_queue.c; the insert names the first one (QS_* literals).
  * Invariants: a message and its recipients are inserted in one transaction
  * (or inside the caller's); statements come from the handle's cache
  * (index_prepare, index.c).  Errors: as index.c - the reason in
@@ -27,7 +28,7 @@
 
 enum index_stmt {
 	ST_ADD_MSG, ST_ADD_RCPT, ST_SET_LOC, ST_GET_MSG, ST_GET_RCPTS, ST_HAS,
-	ST_SPOOLED, ST_ALL, ST_MISSING, ST_STATE, ST_KV_GET, ST_KV_SET, ST_COUNT
+	ST_SPOOLED, ST_ALL, ST_STATE, ST_KV_GET, ST_KV_SET, ST_COUNT
 };
 
 static const char *const index_sql[ST_COUNT] = {
@@ -35,18 +36,18 @@ static const char *const index_sql[ST_COUNT] = {
 	    " received_ms, size, sha256, mail_from, mail_params, client_addr, client_name,"
 	    " helo, tls, state, next_attempt_ms, state_ms, auth_spf, auth_dkim, auth_dmarc)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-	    " CASE WHEN ?19 THEN 'quarantine' ELSE 'queued' END, ?15, ?15, ?16, ?17, ?18)",
+	    " CASE WHEN ?19 THEN " QS_SQL(QS_QUARANTINE) " ELSE " QS_SQL(QS_QUEUED) " END,"
+	    " ?15, ?15, ?16, ?17, ?18)",
 	/* a DMARC p=quarantine failure under auth_policy = enforce waits for the operator */
 	[ST_ADD_RCPT] = "INSERT OR IGNORE INTO recipients (message_id, rcpt, domain, params, seq,"
 	    " state, last_text, updated_ms)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 THEN 'quarantine' ELSE 'pending' END,"
+	    " VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " CASE WHEN ?6 THEN " QS_SQL(RS_QUARANTINE) " ELSE " QS_SQL(RS_PENDING) " END,"
 	    " CASE WHEN ?6 THEN 'DMARC policy quarantine (verified at ingest)' END,"
 	    " CASE WHEN ?6 THEN ?7 END)",
 	[ST_SET_LOC] = "UPDATE messages SET location = ?2, object_key = ?3, spool_path = ?4"
 	    " WHERE id = ?1",
-	[ST_GET_MSG] = "SELECT node, object_key, location, spool_path, received_ms, size, sha256,"
-	    " mail_from, mail_params, client_addr, client_name, helo, tls,"
-	    " auth_spf, auth_dkim, auth_dmarc FROM messages WHERE id = ?1",
+	[ST_GET_MSG] = "SELECT " INDEX_ENVELOPE_COLS " FROM messages WHERE id = ?1",
 	[ST_GET_RCPTS] = "SELECT rcpt, params FROM recipients WHERE message_id = ?1"
 	    " ORDER BY seq, rcpt",
 	[ST_HAS] = "SELECT 1 FROM messages WHERE id = ?1",
@@ -57,13 +58,31 @@ static const char *const index_sql[ST_COUNT] = {
 	    " ORDER BY received_ms, id LIMIT :n",
 	[ST_ALL] = "SELECT id, object_key, spool_path, received_ms, location FROM messages"
 	    " WHERE id > :id ORDER BY id LIMIT :n",
-	[ST_MISSING] = "UPDATE messages SET state = " QS_SQL(QS_MISSING) ", state_ms = ?2 WHERE id = ?1",
 	[ST_STATE] = "SELECT state, coalesce(purged_ms, 0) FROM messages WHERE id = ?1",
 	[ST_KV_GET] = "SELECT value FROM control WHERE key = ?1",
 	[ST_KV_SET] = "INSERT INTO control (key, value, updated_ms) VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
 	    " updated_ms = excluded.updated_ms",
 };
+
+/*
+ * index_key_row - prepare sql, bind ?1 = key, step once: INDEX_OK with *sp on
+ * the row, INDEX_NOTFOUND (no row), or the failure; *sp (NULL when the prepare
+ * failed) goes back through index_unprepare in every case
+ */
+static enum index_status
+index_key_row(struct index *ix, const char *sql, const char *key, const char *what,
+    sqlite3_stmt **sp)
+{
+	int rc;
+
+	if ((*sp = index_prepare(ix, sql)) == NULL)
+		return INDEX_PERMFAIL;
+	sqlite3_bind_text(*sp, 1, key ? key : "", -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(*sp)) == SQLITE_ROW)
+		return INDEX_OK;
+	return rc == SQLITE_DONE ? INDEX_NOTFOUND : index_fail(ix, what, rc);
+}
 
 /* rcpt_domain - lower-cased part after the last '@' ("" if none) */
 static void
@@ -243,6 +262,39 @@ index_get_rcpts(struct index *ix, const char *id, struct envelope *e)
 	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "get recipients", rc);
 }
 
+/* index_envelope_cols - see index.h */
+enum index_status
+index_envelope_cols(struct index *ix, sqlite3_stmt *st, int c, const char *id,
+    struct envelope *e, char *object_key, size_t keylen, enum index_location *loc,
+    char *spool_path, size_t spoollen)
+{
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	col_copy(st, c, e->node, sizeof(e->node));
+	col_copy(st, c + 1, object_key, keylen);
+	if (loc != NULL)
+		*loc = sqlite3_column_int(st, c + 2) ? INDEX_LOC_SPOOL : INDEX_LOC_STORE;
+	col_copy(st, c + 3, spool_path, spoollen);
+	e->received_ms = sqlite3_column_int64(st, c + 4);
+	e->size = sqlite3_column_int64(st, c + 5);
+	col_copy(st, c + 6, e->sha256, sizeof(e->sha256));
+	e->mail_from = col_dup(st, c + 7);
+	e->mail_params = col_dup(st, c + 8);
+	e->client_addr = col_dup(st, c + 9);
+	e->client_name = col_dup(st, c + 10);
+	e->helo = col_dup(st, c + 11);
+	e->tls = col_dup(st, c + 12);
+	col_copy(st, c + 13, e->auth_spf, sizeof(e->auth_spf));
+	col_copy(st, c + 14, e->auth_dkim, sizeof(e->auth_dkim));
+	col_copy(st, c + 15, e->auth_dmarc, sizeof(e->auth_dmarc));
+	if (!e->mail_from || !e->mail_params || !e->client_addr || !e->client_name ||
+	    !e->helo || !e->tls) {
+		envelope_free(e);
+		index_seterr(ix, "index: out of memory");
+		return INDEX_TEMPFAIL;
+	}
+	return INDEX_OK;
+}
+
 /* index_get_message - the envelope and location of id; e is initialised here */
 enum index_status
 index_get_message(struct index *ix, const char *id, struct envelope *e, char *object_key,
@@ -266,32 +318,9 @@ index_get_message(struct index *ix, const char *id, struct envelope *e, char *ob
 		index_unprepare(ix, st);
 		return index_fail(ix, "get message", rc);
 	}
-	snprintf(e->id, sizeof(e->id), "%s", id);
-	col_copy(st, 0, e->node, sizeof(e->node));
-	col_copy(st, 1, object_key, keylen);
-	if (loc != NULL)
-		*loc = sqlite3_column_int(st, 2) ? INDEX_LOC_SPOOL : INDEX_LOC_STORE;
-	col_copy(st, 3, spool_path, spoollen);
-	e->received_ms = sqlite3_column_int64(st, 4);
-	e->size = sqlite3_column_int64(st, 5);
-	col_copy(st, 6, e->sha256, sizeof(e->sha256));
-	e->mail_from = col_dup(st, 7);
-	e->mail_params = col_dup(st, 8);
-	e->client_addr = col_dup(st, 9);
-	e->client_name = col_dup(st, 10);
-	e->helo = col_dup(st, 11);
-	e->tls = col_dup(st, 12);
-	col_copy(st, 13, e->auth_spf, sizeof(e->auth_spf));
-	col_copy(st, 14, e->auth_dkim, sizeof(e->auth_dkim));
-	col_copy(st, 15, e->auth_dmarc, sizeof(e->auth_dmarc));
+	s = index_envelope_cols(ix, st, 0, id, e, object_key, keylen, loc, spool_path, spoollen);
 	index_unprepare(ix, st);
-	if (!e->mail_from || !e->mail_params || !e->client_addr || !e->client_name ||
-	    !e->helo || !e->tls) {
-		envelope_free(e);
-		index_seterr(ix, "index: out of memory");
-		return INDEX_TEMPFAIL;
-	}
-	if ((s = index_get_rcpts(ix, id, e)) != INDEX_OK)
+	if (s == INDEX_OK && (s = index_get_rcpts(ix, id, e)) != INDEX_OK)
 		envelope_free(e);
 	return s;
 }
@@ -300,19 +329,12 @@ index_get_message(struct index *ix, const char *id, struct envelope *e, char *ob
 enum index_status
 index_has_message(struct index *ix, const char *id)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	sqlite3_stmt		*st;
+	enum index_status	 s;
 
-	if ((st = index_prepare(ix, index_sql[ST_HAS])) == NULL)
-		return INDEX_PERMFAIL;
-	bind_text(st, 1, id);
-	rc = sqlite3_step(st);
+	s = index_key_row(ix, index_sql[ST_HAS], id, "has message", &st);
 	index_unprepare(ix, st);
-	if (rc == SQLITE_ROW)
-		return INDEX_OK;
-	if (rc == SQLITE_DONE)
-		return INDEX_NOTFOUND;
-	return index_fail(ix, "has message", rc);
+	return s;
 }
 
 /* one row collected by a foreach page, so callbacks may write to the index */
@@ -402,122 +424,78 @@ index_foreach_message(struct index *ix, int (*fn)(const char *, const char *,
 
 /* index_get_state - the state of id and when its object was purged (0: not purged) */
 enum index_status
-index_get_state(struct index *ix, const char *id, char *state, size_t statelen,
-    int64_t *purged_ms)
+index_get_state(struct index *ix, const char *id, enum queue_state *state, int64_t *purged_ms)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	sqlite3_stmt		*st;
+	enum index_status	 s;
 
-	if ((st = index_prepare(ix, index_sql[ST_STATE])) == NULL)
-		return INDEX_PERMFAIL;
-	bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		col_copy(st, 0, state, statelen);
+	if ((s = index_key_row(ix, index_sql[ST_STATE], id, "get state", &st)) == INDEX_OK) {
+		*state = queue_state_parse((const char *)sqlite3_column_text(st, 0));
 		if (purged_ms)
 			*purged_ms = sqlite3_column_int64(st, 1);
 	}
 	index_unprepare(ix, st);
-	if (rc == SQLITE_ROW)
-		return INDEX_OK;
-	if (rc == SQLITE_DONE) {
+	if (s == INDEX_NOTFOUND)
 		index_seterr(ix, "index: no message %s", id);
-		return INDEX_NOTFOUND;
-	}
-	return index_fail(ix, "get state", rc);
-}
-
-/* index_mark_missing - state 'missing': the object is gone, the row stays for audit */
-enum index_status
-index_mark_missing(struct index *ix, const char *id)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((st = index_prepare(ix, index_sql[ST_MISSING])) == NULL)
-		return INDEX_PERMFAIL;
-	bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, now_ms());
-	rc = sqlite3_step(st);
-	index_unprepare(ix, st);
-	if (rc != SQLITE_DONE)
-		return index_fail(ix, "mark missing", rc);
-	return sqlite3_changes(index_db(ix)) ? INDEX_OK : INDEX_NOTFOUND;
+	return s;
 }
 
 /* index_kv_get - a control value (malloc'd), INDEX_NOTFOUND if unset */
 enum index_status
 index_kv_get(struct index *ix, const char *key, char **value)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	sqlite3_stmt		*st;
+	enum index_status	 s;
 
 	*value = NULL;
-	if ((st = index_prepare(ix, index_sql[ST_KV_GET])) == NULL)
-		return INDEX_PERMFAIL;
-	bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*value = col_dup(st, 0);
+	if ((s = index_key_row(ix, index_sql[ST_KV_GET], key, "kv get", &st)) == INDEX_OK &&
+	    (*value = col_dup(st, 0)) == NULL)
+		s = INDEX_TEMPFAIL;
 	index_unprepare(ix, st);
-	if (rc == SQLITE_DONE)
-		return INDEX_NOTFOUND;
-	if (rc != SQLITE_ROW)
-		return index_fail(ix, "kv get", rc);
-	return *value ? INDEX_OK : INDEX_TEMPFAIL;
+	return s;
 }
 
 /* index_kv_set - set a control value */
 enum index_status
 index_kv_set(struct index *ix, const char *key, const char *value)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	sqlite3_stmt		*st;
+	enum index_status	 s;
 
-	if ((st = index_prepare(ix, index_sql[ST_KV_SET])) == NULL)
-		return INDEX_PERMFAIL;
+	if ((st = index_prep(ix, index_sql[ST_KV_SET], &s)) == NULL)
+		return s;
 	bind_text(st, 1, key);
 	bind_text(st, 2, value);
 	sqlite3_bind_int64(st, 3, now_ms());
-	rc = sqlite3_step(st);
-	index_unprepare(ix, st);
-	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "kv set", rc);
+	return index_step_done(ix, st, "kv set");
 }
 
 /* index_node_since - since when node commits into this index (index_nodes) into *ms */
 enum index_status
 index_node_since(struct index *ix, const char *node, int64_t *ms)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	sqlite3_stmt		*st;
+	enum index_status	 s;
 
-	if ((st = index_prepare(ix, "SELECT since_ms FROM index_nodes WHERE node = ?1")) == NULL)
-		return INDEX_TEMPFAIL;
-	bind_text(st, 1, node);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	s = index_key_row(ix, "SELECT since_ms FROM index_nodes WHERE node = ?1", node,
+	    "node since", &st);
+	if (s == INDEX_OK)
 		*ms = sqlite3_column_int64(st, 0);
 	index_unprepare(ix, st);
-	if (rc == SQLITE_ROW)
-		return INDEX_OK;
-	if (rc == SQLITE_DONE)
-		return INDEX_NOTFOUND;
-	index_fail(ix, "node since", rc);
-	return index_status_of(rc);
+	return s == INDEX_PERMFAIL && st == NULL ? INDEX_TEMPFAIL : s;	/* could not say */
 }
 
 /* index_node_register - node commits into this index from now on (the first time counts) */
 enum index_status
 index_node_register(struct index *ix, const char *node, int64_t now)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	sqlite3_stmt		*st;
+	enum index_status	 s;
 
-	if ((st = index_prepare(ix, "INSERT OR IGNORE INTO index_nodes (node, since_ms)"
-	    " VALUES (?1, ?2)")) == NULL)
-		return INDEX_PERMFAIL;
+	if ((st = index_prep(ix, "INSERT OR IGNORE INTO index_nodes (node, since_ms)"
+	    " VALUES (?1, ?2)", &s)) == NULL)
+		return s;
 	bind_text(st, 1, node);
 	sqlite3_bind_int64(st, 2, now);
-	rc = sqlite3_step(st);
-	index_unprepare(ix, st);
-	return rc == SQLITE_DONE ? INDEX_OK : index_fail(ix, "node register", rc);
+	return index_step_done(ix, st, "node register");
 }

@@ -22,12 +22,19 @@
 #include "index_verify.h"
 #include "log.h"
 
-/* index_verify_prepare - sql from the handle's statement cache; a failure in index_error() */
+/*
+ * index_verify_prepare - sql from the handle's statement cache with ?1 = key
+ * (when not NULL: the address or counter name every statement but two is
+ * about); a failure in index_error()
+ */
 static enum index_status
-index_verify_prepare(struct index *idx, const char *sql, sqlite3_stmt **st, const char *what)
+index_verify_prepare(struct index *idx, const char *sql, sqlite3_stmt **st, const char *what,
+    const char *key)
 {
 	if ((*st = index_prepare(idx, sql)) == NULL)
 		return index_fail(idx, what, sqlite3_extended_errcode(index_db(idx)));
+	if (key != NULL)
+		sqlite3_bind_text(*st, 1, key, -1, SQLITE_STATIC);
 	return INDEX_OK;
 }
 
@@ -40,6 +47,17 @@ index_verify_finish(struct index *idx, sqlite3_stmt *st, int rc, const char *wha
 	if (s != INDEX_OK)
 		s = index_fail(idx, what, rc);
 	index_unprepare(idx, st);
+	return s;
+}
+
+/* index_verify_change - step a change once, give st back; *changed (may be NULL) rows */
+static enum index_status
+index_verify_change(struct index *idx, sqlite3_stmt *st, const char *what, long long *changed)
+{
+	enum index_status s = index_verify_finish(idx, st, sqlite3_step(st), what);
+
+	if (s == INDEX_OK && changed != NULL)
+		*changed = sqlite3_changes(index_db(idx));
 	return s;
 }
 
@@ -67,9 +85,8 @@ index_verify_get(struct index *idx, const char *addr, struct index_verify_entry 
 	enum index_status	 s;
 	int			 rc;
 
-	if ((s = index_verify_prepare(idx, sql, &st, "verify_get")) != INDEX_OK)
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_get", addr)) != INDEX_OK)
 		return s;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		index_verify_row(st, 0, e);
@@ -87,15 +104,14 @@ index_verify_put(struct index *idx, const char *addr, const struct index_verify_
 	sqlite3_stmt		*st;
 	enum index_status	 s;
 
-	if ((s = index_verify_prepare(idx, sql, &st, "verify_put")) != INDEX_OK)
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_put", addr)) != INDEX_OK)
 		return s;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, e->result ? 1 : 0);
 	sqlite3_bind_int(st, 3, e->code);
 	sqlite3_bind_text(st, 4, e->text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, e->checked_ms);
 	sqlite3_bind_int64(st, 6, e->expires_ms);
-	return index_verify_finish(idx, st, sqlite3_step(st), "verify_put");
+	return index_verify_change(idx, st, "verify_put", NULL);
 }
 
 /* index_verify_delete - forget addr */
@@ -106,10 +122,9 @@ index_verify_delete(struct index *idx, const char *addr)
 	sqlite3_stmt		*st;
 	enum index_status	 s;
 
-	if ((s = index_verify_prepare(idx, sql, &st, "verify_delete")) != INDEX_OK)
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_delete", addr)) != INDEX_OK)
 		return s;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	return index_verify_finish(idx, st, sqlite3_step(st), "verify_delete");
+	return index_verify_change(idx, st, "verify_delete", NULL);
 }
 
 /* rows of one domain: the key's single '@' (mailaddr_key refuses a local part with one) */
@@ -124,14 +139,11 @@ index_verify_flush(struct index *idx, const char *addr, const char *domain, long
 	sqlite3_stmt		*st;
 	enum index_status	 s;
 
-	if ((s = index_verify_prepare(idx, sql, &st, "verify_flush")) != INDEX_OK)
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_flush", NULL)) != INDEX_OK)
 		return s;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);	/* NULL: every address */
 	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
-	s = index_verify_finish(idx, st, sqlite3_step(st), "verify_flush");
-	if (s == INDEX_OK && deleted != NULL)
-		*deleted = sqlite3_changes(index_db(idx));
-	return s;
+	return index_verify_change(idx, st, "verify_flush", deleted);
 }
 
 /* index_verify_list - the rows (of one domain), by address */
@@ -147,7 +159,7 @@ index_verify_list(struct index *idx, const char *domain,
 	enum index_status		 s;
 	int				 rc;
 
-	if ((s = index_verify_prepare(idx, sql, &st, "verify_list")) != INDEX_OK)
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_list", NULL)) != INDEX_OK)
 		return s;
 	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -171,14 +183,11 @@ index_verify_purge(struct index *idx, int64_t now_ms, int64_t stale_before_ms,
 	sqlite3_stmt		*st;
 	enum index_status	 s;
 
-	if ((s = index_verify_prepare(idx, sql, &st, "verify_purge")) != INDEX_OK)
+	if ((s = index_verify_prepare(idx, sql, &st, "verify_purge", NULL)) != INDEX_OK)
 		return s;
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, stale_before_ms);
-	s = index_verify_finish(idx, st, sqlite3_step(st), "verify_purge");
-	if (s == INDEX_OK && deleted != NULL)
-		*deleted = sqlite3_changes(index_db(idx));
-	return s;
+	return index_verify_change(idx, st, "verify_purge", deleted);
 }
 
 /* index_counter_add - counters(name, label) += delta */
@@ -191,13 +200,12 @@ index_counter_add(struct index *idx, const char *name, const char *label, long l
 	sqlite3_stmt		*st;
 	enum index_status	 s;
 
-	if ((s = index_verify_prepare(idx, sql, &st, "counter_add")) != INDEX_OK)
+	if ((s = index_verify_prepare(idx, sql, &st, "counter_add", name)) != INDEX_OK)
 		return s;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, label ? label : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, delta);
 	sqlite3_bind_int64(st, 4, now_ms());
-	return index_verify_finish(idx, st, sqlite3_step(st), "counter_add");
+	return index_verify_change(idx, st, "counter_add", NULL);
 }
 
 /* index_counter_get - current value (0 when absent); the scheduler's tests read caps back */
@@ -209,9 +217,8 @@ index_counter_get(struct index *idx, const char *name, const char *label, long l
 	enum index_status	 s;
 	int			 rc;
 
-	if ((s = index_verify_prepare(idx, sql, &st, "counter_get")) != INDEX_OK)
+	if ((s = index_verify_prepare(idx, sql, &st, "counter_get", name)) != INDEX_OK)
 		return s;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, label ? label : "", -1, SQLITE_STATIC);
 	*value = 0;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {

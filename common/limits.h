@@ -225,13 +225,15 @@
 /* free space the index's file system needs for /healthz to call it writable */
 #define STORE_INDEX_FS_MIN		(1024 * 1024)
 
-/* readiness check (replay/check*.c): one result's evidence/fix text, results in one
- * report, fleet gateway hostnames, domains checked in one run ([check] gateways), a DER public key (RFC 6698 2.1.3),
- * an MTA-STS policy body (RFC 8461 3.2: "SHOULD" stay small; 64 KiB is generous) */
+/* readiness check (replay/check*.c): one result's evidence/fix text; results of the
+ * gateway-wide checks and of each [domain] section (every domain of the file is checked:
+ * a report holds CHECK_RESULTS_MAX + CHECK_RESULTS_DOMAIN_MAX per domain, and one cut
+ * short says so and FAILs); fleet gateway hostnames ([check] gateways); a DER public
+ * key (RFC 6698 2.1.3); an MTA-STS policy body (RFC 8461 3.2: "SHOULD" stay small) */
 #define CHECK_EVIDENCE_MAX	512
 #define CHECK_RESULTS_MAX	1024
+#define CHECK_RESULTS_DOMAIN_MAX	64
 #define CHECK_GATEWAYS_MAX	16
-#define CHECK_DOMAINS_MAX	256
 #define CHECK_SPKI_MAX		2048
 #define CHECK_STS_POLICY_MAX	(64 * 1024)
 

@@ -5,9 +5,11 @@
  * Entry points: verify_load(), verify_free().  Every [domain NAME] section,
  * its plain and hashed list files (relative to the config file) and its
  * callout settings are read and checked here, once per (re)load; lists are
- * sorted for rcpt_verify.c's binary searches.  Errors: verify_load()
- * returns NULL with the first error naming the file, line or key; nothing
- * here calls fatalx() on configuration content (a SIGHUP must not kill).
+ * sorted for rcpt_verify.c's binary searches.  Keys are read with the
+ * config module's non-fatal getters (config_get_*: the parser and the error
+ * line config_check() has).  Errors: verify_load() returns NULL with the
+ * first error naming the file, line or key; nothing here calls fatalx() on
+ * configuration content (a SIGHUP must not kill).
  * The callout cache (the index) is not opened here: see rcpt_verify.c.
  */
 #include <ctype.h>
@@ -16,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@ struct verify_loadctx {
 	char			*err;
 	size_t			 errlen;
 	int			 failed;
+	char			 gerr[ERRSTR_MAX * 2];	/* the config getters' error line */
 };
 
 /* verify_fail - record the first load error */
@@ -50,45 +52,13 @@ verify_fail(struct verify_loadctx *lc, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* verify_key_bool - yes/no key of sec; def when absent */
+/* verify_got - a config_get_*() result: its error line (in lc->gerr) is a load error */
 static int
-verify_key_bool(struct verify_loadctx *lc, const char *sec, const char *key, int def)
+verify_got(struct verify_loadctx *lc, int rc)
 {
-	const char *s = config_str(lc->cfg, sec, key, NULL);
-
-	if (s == NULL)
-		return def;
-	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "on") ||
-	    !strcmp(s, "1"))
-		return 1;
-	if (!strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off") ||
-	    !strcmp(s, "0"))
-		return 0;
-	verify_fail(lc, "%s: [%s] %s = \"%s\": want yes or no", config_path(lc->cfg), sec, key,
-	    s);
-	return def;
-}
-
-/* verify_key_num - bounded number or duration (seconds) of sec; def when absent */
-static long long
-verify_key_num(struct verify_loadctx *lc, const char *sec, const char *key, int duration,
-    long long def, long long min, long long max)
-{
-	const char	*s = config_str(lc->cfg, sec, key, NULL);
-	long long	 n;
-	int		 rc;
-
-	if (s == NULL)
-		return def;
-	rc = duration ? config_parse_duration(s, &n) : config_parse_num(s, min, max, &n);
-	if (rc == -1 || n < min || n > max) {
-		verify_fail(lc, "%s: [%s] %s = \"%s\": want %s from %lld to %lld",
-		    config_path(lc->cfg), sec, key, s,
-		    duration ? "a duration in seconds (suffix s, m, h or d)" : "a number",
-		    min, max);
-		return def;
-	}
-	return n;
+	if (rc == -1)
+		verify_fail(lc, "%s", lc->gerr);
+	return rc;
 }
 
 /* verify_token - first whitespace-separated token of a list line; NULL: blank/comment */
@@ -238,47 +208,39 @@ verify_read_lists(struct verify_loadctx *lc, struct verify_domain *d, const char
 	}
 }
 
-/* verify_check_key - warn about keys a [domain] section does not know (typos) */
-static void
-verify_check_key(const char *key, const char *value, void *arg)
-{
-	static const char *const known[] = { "recipients", "hashed", "catchall", "subaddress",
-	    "delimiter", "callout", "callout_timeout", "callout_sender", "positive_ttl",
-	    "negative_ttl", "positive_stale", "callout_backoff", "auth_policy", NULL };
-	const struct verify_domain	*d = arg;
-	int				 i;
-
-	for (i = 0; known[i] != NULL; i++)
-		if (strcmp(key, known[i]) == 0)
-			return;
-	log_warnx("- verify config unknown_key domain=%s key=%s", d->name, key);
-}
-
 /* verify_domain_callout - callout keys of section sec */
 static void
 verify_domain_callout(struct verify_loadctx *lc, struct verify_domain *d, const char *sec)
 {
-	const char	*s;
-	char		 norm[MXS_ADDR_MAX + 2];
-	size_t		 llen;
+	const struct config	*c = lc->cfg;
+	const char		*s;
+	char			 norm[MXS_ADDR_MAX + 2];
+	size_t			 llen;
+	long long		 to;
 
-	d->timeout_ms = 1000 * verify_key_num(lc, sec, "callout_timeout", 1, 10, 1, 3600);
-	d->positive_ttl = verify_key_num(lc, sec, "positive_ttl", 1, 7 * 86400, 0,
-	    3650LL * 86400);
-	d->negative_ttl = verify_key_num(lc, sec, "negative_ttl", 1, 3600, 0, 3650LL * 86400);
-	d->positive_stale = verify_key_num(lc, sec, "positive_stale", 1, 30 * 86400, 0,
-	    3650LL * 86400);
-	d->backoff = verify_key_num(lc, sec, "callout_backoff", 1, 30, 0, 86400);
-	s = config_str(lc->cfg, sec, "callout_sender", "");
+	verify_got(lc, config_get_duration(c, sec, "callout_timeout", 10, 1, 3600, &to, lc->gerr,
+	    sizeof(lc->gerr)));
+	d->timeout_ms = 1000 * (int)to;
+	verify_got(lc, config_get_duration(c, sec, "positive_ttl", 7 * 86400, 0, 3650LL * 86400,
+	    &d->positive_ttl, lc->gerr, sizeof(lc->gerr)));
+	verify_got(lc, config_get_duration(c, sec, "negative_ttl", 3600, 0, 3650LL * 86400,
+	    &d->negative_ttl, lc->gerr, sizeof(lc->gerr)));
+	verify_got(lc, config_get_duration(c, sec, "positive_stale", 30 * 86400, 0,
+	    3650LL * 86400, &d->positive_stale, lc->gerr, sizeof(lc->gerr)));
+	verify_got(lc, config_get_duration(c, sec, "callout_backoff", 30, 0, 86400, &d->backoff,
+	    lc->gerr, sizeof(lc->gerr)));
+	verify_got(lc, config_get_str(c, sec, "callout_sender", "", &s, lc->gerr,
+	    sizeof(lc->gerr)));
 	if (*s != '\0' && mailaddr_key(s, 1, norm, sizeof(norm), &llen) == -1)
 		verify_fail(lc, "%s: [%s] callout_sender = \"%s\": want an address or nothing",
-		    config_path(lc->cfg), sec, s);
+		    config_path(c), sec, s);
 	snprintf(d->sender, sizeof(d->sender), "%s", s);
-	if ((s = config_str(lc->cfg, sec, "callout", NULL)) == NULL)
+	if (verify_got(lc, config_get_str(c, sec, "callout", NULL, &s, lc->gerr,
+	    sizeof(lc->gerr))) == -1 || s == NULL)
 		return;
 	if (route_parse_smtp(s, &d->callout) == -1) {
 		verify_fail(lc, "%s: [%s] callout = \"%s\": want smtp://host[:port] (port 1-65535)",
-		    config_path(lc->cfg), sec, s);
+		    config_path(c), sec, s);
 		return;
 	}
 	d->callout_on = 1;
@@ -291,9 +253,11 @@ verify_domain_load(const char *sec, void *arg)
 	struct verify_loadctx	*lc = arg;
 	struct verify		*v = lc->v;
 	struct verify_domain	*d = &v->dom[v->ndom];
-	const char		*raw = sec + strlen("domain "), *s;
+	const struct config	*c = lc->cfg;
+	const char		*raw = sec + strlen("domain "), *s, *plain, *hashed;
 	char			 name[MXS_DOMAIN_MAX + 1];
 	size_t			 i, n = 0;
+	int			 catchall;
 
 	if (lc->failed)
 		return;
@@ -305,46 +269,45 @@ verify_domain_load(const char *sec, void *arg)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '.')
 			break;
 	if (n == 0 || i < n || name[0] == '.') {
-		verify_fail(lc, "%s: [%s]: not a domain name", config_path(lc->cfg), sec);
+		verify_fail(lc, "%s: [%s]: not a domain name", config_path(c), sec);
 		return;
 	}
 	memset(d, 0, sizeof(*d));
 	memcpy(d->name, name, n + 1);
 	v->ndom++;
-	config_foreach(lc->cfg, sec, verify_check_key, d);
-	if ((s = config_str(lc->cfg, sec, "recipients", NULL)) != NULL)
-		verify_read_lists(lc, d, s, verify_add_plain, "recipients");
-	if ((s = config_str(lc->cfg, sec, "hashed", NULL)) != NULL)
-		verify_read_lists(lc, d, s, verify_add_hash, "hashed");
-	d->catchall |= verify_key_bool(lc, sec, "catchall", 0);
-	d->subaddress = verify_key_bool(lc, sec, "subaddress", 0);
-	s = config_str(lc->cfg, sec, "delimiter", "+");
+	/* unknown keys (typos) are config_check()'s: the file was refused before this */
+	verify_got(lc, config_get_str(c, sec, "recipients", NULL, &plain, lc->gerr,
+	    sizeof(lc->gerr)));
+	if (plain != NULL)
+		verify_read_lists(lc, d, plain, verify_add_plain, "recipients");
+	verify_got(lc, config_get_str(c, sec, "hashed", NULL, &hashed, lc->gerr,
+	    sizeof(lc->gerr)));
+	if (hashed != NULL)
+		verify_read_lists(lc, d, hashed, verify_add_hash, "hashed");
+	verify_got(lc, config_get_bool(c, sec, "catchall", 0, &catchall, lc->gerr,
+	    sizeof(lc->gerr)));
+	d->catchall |= catchall;
+	verify_got(lc, config_get_bool(c, sec, "subaddress", 0, &d->subaddress, lc->gerr,
+	    sizeof(lc->gerr)));
+	verify_got(lc, config_get_str(c, sec, "delimiter", "+", &s, lc->gerr, sizeof(lc->gerr)));
 	for (i = 0; s[i] != '\0'; i++)
 		if (isalnum((unsigned char)s[i]) || s[i] == '@' || s[i] == '.' ||
 		    (unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
 			break;
 	if (i == 0 || s[i] != '\0' || i > VERIFY_DELIM_MAX)
 		verify_fail(lc, "%s: [%s] delimiter = \"%s\": want 1 to %d punctuation characters",
-		    config_path(lc->cfg), sec, s, VERIFY_DELIM_MAX);
+		    config_path(c), sec, s, VERIFY_DELIM_MAX);
 	else
 		memcpy(d->delim, s, i + 1);
 	verify_domain_callout(lc, d, sec);
 	if (!lc->failed && d->nlist == 0 && d->nhashes == 0 && !d->catchall && !d->callout_on &&
-	    config_str(lc->cfg, sec, "recipients", NULL) == NULL &&
-	    config_str(lc->cfg, sec, "hashed", NULL) == NULL)
+	    plain == NULL && hashed == NULL)
 		verify_fail(lc, "%s: [%s]: no recipient source: set recipients, hashed, "
-		    "catchall = yes or callout", config_path(lc->cfg), sec);
+		    "catchall = yes or callout", config_path(c), sec);
 	if (d->nlist > 0)
 		qsort(d->list, d->nlist, sizeof(*d->list), verify_strcmp);
 	if (d->nhashes > 0)
 		qsort(d->hashes, d->nhashes, sizeof(*d->hashes), verify_hashcmp);
-}
-
-/* verify_count_domain - config_sections callback: count sections */
-static void
-verify_count_domain(const char *sec, void *arg)
-{
-	(*(size_t *)arg)++;
 }
 
 /* verify_want_cache - note whether a callout domain needs the cache and its purge horizon */
@@ -371,9 +334,11 @@ verify_load(const struct config *cfg, char *err, size_t errlen)
 	struct verify_loadctx	 lc = { .cfg = cfg, .err = err, .errlen = errlen };
 	struct verify		*v;
 	pthread_condattr_t	 ca;
-	size_t			 n = 0, i;
+	const char		*helo;
+	long long		 inflight;
+	size_t			 n, i;
 
-	config_sections(cfg, "domain ", verify_count_domain, &n);
+	n = config_sections_count(cfg, "domain ");
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
 	    (v->dom = calloc(n ? n : 1, sizeof(*v->dom))) == NULL) {
 		free(v);
@@ -387,10 +352,15 @@ verify_load(const struct config *cfg, char *err, size_t errlen)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* verify_waitcv deadlines */
 	pthread_cond_init(&v->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	v->case_sensitive = verify_key_bool(&lc, "ingest", "case_sensitive_local", 0);
-	v->max_inflight = verify_key_num(&lc, "ingest", "callout_concurrency", 0, 8, 1, 1000);
+	verify_got(&lc, config_get_bool(cfg, "ingest", "case_sensitive_local", 0,
+	    &v->case_sensitive, lc.gerr, sizeof(lc.gerr)));
+	verify_got(&lc, config_get_num(cfg, "ingest", "callout_concurrency", 8, 1, 1000, &inflight,
+	    lc.gerr, sizeof(lc.gerr)));
+	v->max_inflight = (int)inflight;
 	/* unset: "" and smtpc_hello says this host's name */
-	snprintf(v->helo, sizeof(v->helo), "%s", config_str(cfg, "ingest", "hostname", ""));
+	verify_got(&lc, config_get_str(cfg, "ingest", "hostname", "", &helo, lc.gerr,
+	    sizeof(lc.gerr)));
+	snprintf(v->helo, sizeof(v->helo), "%s", helo);
 	if (n == 0)
 		verify_fail(&lc, "%s: no [domain NAME] section: the gateway would accept no mail",
 		    config_path(cfg));

@@ -32,7 +32,7 @@ check_add(struct check_ctx *cx, const char *name, const char *domain, enum check
 	if (rep->n == rep->cap) {
 		size_t cap = rep->cap ? rep->cap * 2 : 32;
 
-		if (rep->n >= CHECK_RESULTS_MAX ||
+		if (rep->n >= rep->max ||
 		    (nr = realloc(rep->r, cap * sizeof(*nr))) == NULL) {
 			rep->overflow = 1;
 			return;
@@ -67,7 +67,7 @@ check_status_name(enum check_status st)
 enum check_status
 check_report_worst(const struct check_report *rep)
 {
-	enum check_status w = CHECK_PASS;
+	enum check_status w = rep->overflow ? CHECK_FAIL : CHECK_PASS;
 
 	for (size_t i = 0; i < rep->n; i++)
 		if (rep->r[i].status > w)
@@ -105,10 +105,11 @@ check_gateways(struct check_ctx *cx, char *err, size_t errlen)
 	return 0;
 }
 
+/* every [domain NAME] of the file (no cap: the array is the file's count), or only one */
 struct check_domains {
 	const char	*only;
-	char		 names[CHECK_DOMAINS_MAX][MXS_DOMAIN_MAX + 1];
-	size_t		 n;
+	char		(*names)[MXS_DOMAIN_MAX + 1];
+	size_t		 n, cap;
 };
 
 /* check_domain_cb - config_sections callback: "domain NAME" */
@@ -118,8 +119,7 @@ check_domain_cb(const char *sec, void *arg)
 	struct check_domains	*d = arg;
 	const char		*name = sec + strlen("domain ");
 
-	if (d->n == sizeof(d->names) / sizeof(d->names[0]) ||
-	    (d->only && strcasecmp(d->only, name) != 0))
+	if (d->n == d->cap || (d->only && strcasecmp(d->only, name) != 0))
 		return;
 	snprintf(d->names[d->n++], sizeof(d->names[0]), "%s", name);
 }
@@ -140,7 +140,7 @@ check_run(const struct config *cfg, const char *domain, const int *stop,
 		check_tls, check_dane, check_store, check_primary, check_fcrdns,
 	};
 	struct check_ctx	 cx;
-	struct check_domains	*d;
+	struct check_domains	 d = { .only = domain };
 	int			 rc = -1;
 
 	memset(&cx, 0, sizeof(cx));
@@ -151,13 +151,14 @@ check_run(const struct config *cfg, const char *domain, const int *stop,
 	cx.ca_file = config_str(cfg, "check", "ca_file", NULL);
 	if (check_gateways(&cx, err, errlen) != 0)
 		return -1;
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
+	d.cap = config_sections_count(cfg, "domain ");
+	if ((d.names = calloc(d.cap ? d.cap : 1, sizeof(*d.names))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	d->only = domain;
-	config_sections(cfg, "domain ", check_domain_cb, d);
-	if (d->n == 0) {
+	config_sections(cfg, "domain ", check_domain_cb, &d);
+	rep->max = CHECK_RESULTS_MAX + d.n * CHECK_RESULTS_DOMAIN_MAX;
+	if (d.n == 0) {
 		snprintf(err, errlen, domain ? "no [domain %s] section in %s" :
 		    "no [domain NAME] section in %s", domain ? domain : config_path(cfg),
 		    config_path(cfg));
@@ -169,10 +170,10 @@ check_run(const struct config *cfg, const char *domain, const int *stop,
 	dns_set_stop(cx.dns, stop);
 	for (size_t i = 0; i < sizeof(areas) / sizeof(*areas) && !check_stopped(stop); i++)
 		areas[i](&cx);
-	for (size_t i = 0; i < d->n && !check_stopped(stop); i++) {
-		check_mx(&cx, d->names[i]);
-		check_sts(&cx, d->names[i]);
-		check_recipients(&cx, d->names[i]);
+	for (size_t i = 0; i < d.n && !check_stopped(stop); i++) {
+		check_mx(&cx, d.names[i]);
+		check_sts(&cx, d.names[i]);
+		check_recipients(&cx, d.names[i]);
 	}
 	if (check_stopped(stop)) {
 		check_report_free(rep);
@@ -186,7 +187,7 @@ out:
 		dns_close(cx.dns);
 	}
 	free(cx.cert_der);
-	free(d);
+	free(d.names);
 	return rc;
 }
 

@@ -49,7 +49,9 @@ struct check_result {
 struct check_report {
 	struct check_result	*r;
 	size_t			 n, cap;
-	int			 overflow;	/* more than CHECK_RESULTS_MAX: the rest dropped */
+	size_t			 max;		/* CHECK_RESULTS_MAX + CHECK_RESULTS_DOMAIN_MAX
+						 * per domain of the run */
+	int			 overflow;	/* more than max: the rest dropped (a FAIL) */
 };
 
 /* what the areas share during one run */
@@ -67,6 +69,8 @@ struct check_ctx {
 	size_t			 cert_len;
 	unsigned char		 spki_der[CHECK_SPKI_MAX];
 	size_t			 spki_len;
+	int			 verify_state;	/* recipient tables: 0 not read, 1 load, -1 fail */
+	char			 verify_err[ERRSTR_MAX];	/* why not (verify_load) */
 };
 
 /* check_add - one result; fix may be NULL for PASS */
@@ -80,7 +84,7 @@ void	check_add(struct check_ctx *, const char *name, const char *domain,
 int	check_run(const struct config *, const char *domain, const int *stop,
 	    struct check_report *, char *err, size_t errlen);
 void	check_report_free(struct check_report *);
-/* check_report_worst - the worst status in the report */
+/* check_report_worst - the worst status in the report; FAIL when it was cut short */
 enum check_status check_report_worst(const struct check_report *);
 const char *check_status_name(enum check_status);
 /* check_report_json - {"status":..,"checks":[{check,domain,status,evidence,fix}]} */

@@ -7,9 +7,9 @@
  * fallback spool has room for one message of [ingest] max_message_size),
  * check_recipients() per domain ("recipients": each list file present, WARN
  * when older than [check] recipients_max_age; "recipients_load": the lists
- * load as the ingest loads them (verify_load); "callout": the primary answers
- * EHLO, or the verification cache holds answers younger than positive_ttl,
- * else FAIL: every unknown address would get 450 during the outage).
+ * load as the ingest loads them (verify_load, once per run); "callout": the
+ * primary answers EHLO, or the verification cache holds answers younger than
+ * positive_ttl, else FAIL: every unknown address would get 450 in the outage).
  * The canary key is <prefix>/check/canary-<node>-<ms>.txt: never a message
  * (.eml), so reindex ignores one a crash left behind.
  */
@@ -35,6 +35,9 @@
 #include "check.h"
 
 #define CHECK_LIST_AGE_DEFAULT	(7 * 86400)
+/* the fix for an ingest key this process cannot read (an env:NAME set for the ingest only) */
+#define CHECK_FIX_UNREAD	"give mxspool-replay the same environment as the ingest (or " \
+	"the value itself): check reads the ingest's keys"
 
 /* check_canary - put, get (compare), delete; 0 ok, -1 (why) */
 static int
@@ -182,10 +185,15 @@ check_callout(struct check_ctx *cx, const char *domain, const char *sec, const c
 	struct deliver_route	 t;
 	struct check_cache	 cc = { 0, 0 };
 	struct index		*ix;
-	char			 why[ERRSTR_MAX], ixerr[ERRSTR_MAX], path[CONFIG_PATH_MAX + 1];
-	long long		 ttl = config_duration(cx->cfg, sec, "positive_ttl", 7 * 86400, 0,
-				    3650LL * 86400);
+	char			 why[ERRSTR_MAX * 2], ixerr[ERRSTR_MAX];
+	char			 path[CONFIG_PATH_MAX + 1];
+	long long		 ttl;
 
+	if (config_get_duration(cx->cfg, sec, "positive_ttl", 7 * 86400, 0, 3650LL * 86400, &ttl,
+	    why, sizeof(why)) == -1) {
+		check_add(cx, "callout", domain, CHECK_FAIL, CHECK_FIX_UNREAD, "%s", why);
+		return;
+	}
 	if (route_parse_smtp(url, &t) != 0) {
 		check_add(cx, "callout", domain, CHECK_FAIL, "fix the callout url",
 		    "\"%s\": want smtp://host[:port] (port 1-65535)", url);
@@ -210,30 +218,59 @@ check_callout(struct check_ctx *cx, const char *domain, const char *sec, const c
 		    "no fresh cached answer (%ld positive)", url, why, cc.n);
 }
 
+/* check_verify_load - load every recipient table as the ingest does, once per run */
+static void
+check_verify_load(struct check_ctx *cx)
+{
+	struct verify	*vf;
+
+	if (cx->verify_state != 0)
+		return;
+	if ((vf = verify_load(cx->cfg, cx->verify_err, sizeof(cx->verify_err))) == NULL) {
+		cx->verify_state = -1;
+		return;
+	}
+	cx->verify_state = 1;
+	verify_free(vf);
+}
+
+/*
+ * check_recipients - the [domain] keys are the ingest's: config_check() resolved
+ * their env:NAME for the ingest, not for this process, so they are read with
+ * the non-fatal getters and one that cannot be read here is a FAIL, not an exit
+ */
 void
 check_recipients(struct check_ctx *cx, const char *domain)
 {
-	char		 sec[MXS_DOMAIN_MAX + 16], err[ERRSTR_MAX];
+	static const char *const lists[] = { "recipients", "hashed" };
+	char		 sec[MXS_DOMAIN_MAX + 16], err[ERRSTR_MAX * 2];
 	const char	*v;
-	struct verify	*vf;
+	size_t		 i;
+	int		 catchall;
 
 	snprintf(sec, sizeof(sec), "domain %s", domain);
-	if ((v = config_str(cx->cfg, sec, "recipients", NULL)) != NULL)
-		check_list_files(cx, domain, "recipients", v);
-	if ((v = config_str(cx->cfg, sec, "hashed", NULL)) != NULL)
-		check_list_files(cx, domain, "hashed", v);
-	if ((v = config_str(cx->cfg, sec, "callout", NULL)) != NULL)
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (config_get_str(cx->cfg, sec, lists[i], NULL, &v, err, sizeof(err)) == -1)
+			check_add(cx, "recipients", domain, CHECK_FAIL, CHECK_FIX_UNREAD, "%s",
+			    err);
+		else if (v != NULL)
+			check_list_files(cx, domain, lists[i], v);
+	if (config_get_str(cx->cfg, sec, "callout", NULL, &v, err, sizeof(err)) == -1)
+		check_add(cx, "callout", domain, CHECK_FAIL, CHECK_FIX_UNREAD, "%s", err);
+	else if (v != NULL)
 		check_callout(cx, domain, sec, v);
-	if (config_bool(cx->cfg, sec, "catchall", 0))
+	if (config_get_bool(cx->cfg, sec, "catchall", 0, &catchall, err, sizeof(err)) == -1)
+		check_add(cx, "recipients", domain, CHECK_FAIL, CHECK_FIX_UNREAD, "%s", err);
+	else if (catchall)
 		check_add(cx, "recipients", domain, CHECK_WARN, "prefer a recipient list: a "
 		    "catchall backup accepts (and later bounces) every dictionary address",
 		    "catchall = yes: every address is accepted");
-	if ((vf = verify_load(cx->cfg, err, sizeof(err))) == NULL)
+	/* the tables load as one (an error anywhere stops the ingest): said for each domain */
+	check_verify_load(cx);
+	if (cx->verify_state < 0)
 		check_add(cx, "recipients_load", domain, CHECK_FAIL, "fix the list; the ingest "
-		    "refuses to start (or to reload) with it", "%s", err);
-	else {
+		    "refuses to start (or to reload) with it", "%s", cx->verify_err);
+	else
 		check_add(cx, "recipients_load", domain, CHECK_PASS, NULL, "the recipient sources "
 		    "load as the ingest loads them");
-		verify_free(vf);
-	}
 }

@@ -3,9 +3,10 @@
  * outcomes, attempts, operator queue operations (hold, release, requeue,
  * quarantine, delete), listings; the filters for qshape (index_stats.h).
  *
- * Every change of a message's state goes through one function (ir_move in
- * index_replay.c) that names the states it may leave and refuses others;
- * each change is logged at debug level as "<id> queue state old -> new".
+ * Every change of a message's state goes through one function
+ * (index_queue_move, common/index_queue.h) that names the states it may leave
+ * and refuses others; each change is logged at debug level as
+ * "<id> queue state old -> new".
  *
  * Leases: a worker owns a message while messages.state is 'active' with
  * lease_owner = it and lease_until_ms in the future.  index_replay_lease()
@@ -161,10 +162,13 @@ struct index_job {
 };
 
 /*
- * index_replay_job - load message id for delivery in one call: its row, its
- * envelope and location (for store_fetch_at) and fn for each recipient still
- * pending (fn != 0 stops).  Whether the caller still holds the lease is its
- * own check on job->row.  job->env is initialised even on failure.
+ * index_replay_job - load message id for delivery in one call and two
+ * statements (the message, its recipients): its row (strings as for
+ * index_replay_get; nrcpts/npending counted from the recipients read), its
+ * envelope without the recipient list, its location (for store_fetch_at), and
+ * fn for each recipient still pending (fn != 0 stops; the counts stop there
+ * too).  Whether the caller still holds the lease is its own check on
+ * job->row.  job->env is initialised even on failure.
  */
 enum index_status index_replay_job(struct index *, const char *id, struct index_job *job,
 		    int (*fn)(const struct index_rcpt_row *, void *), void *arg);

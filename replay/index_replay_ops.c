@@ -4,9 +4,9 @@
  * for the CLI and the HTTP controls alike (replay/ops.c calls them).
  *
  * Invariants: each is refused (*changed = 0) for a message not in a state it
- * may leave, and moves states only through ir_move/ir_rcpt_move
- * (index_replay.c), so every change is logged the same way.  A message that
- * does not exist is INDEX_NOTFOUND.  Multi-row changes run in one
+ * may leave, and moves states only through index_queue_move/_rcpt_move
+ * (common/index_queue.c), so every change is logged the same way.  A message
+ * that does not exist is INDEX_NOTFOUND.  Multi-row changes run in one
  * index_begin() transaction.  Errors: the handle's index_error() (index_fail),
  * mapped to INDEX_TEMPFAIL / INDEX_PERMFAIL; nothing logged here.
  */
@@ -17,17 +17,8 @@
 #include "index_replay_impl.h"
 #include "queue_state.h"
 
-/* ir_exists - INDEX_OK if message id exists, INDEX_NOTFOUND if not */
-static enum index_status
-ir_exists(struct index *ix, const char *id)
-{
-	enum queue_state state;
-
-	return ir_state_of(ix, id, &state);
-}
-
 /* ir_op - run an operator UPDATE on id; binds :id :now :life; *changed = rows changed */
-enum index_status
+static enum index_status
 ir_op(struct index *ix, const char *sql, const char *id, int64_t now, int64_t life,
     int *changed)
 {
@@ -36,14 +27,14 @@ ir_op(struct index *ix, const char *sql, const char *id, int64_t now, int64_t li
 	enum index_status st;
 
 	*changed = 0;
-	if ((st = ir_exists(ix, id)) != INDEX_OK)
+	if ((st = index_has_message(ix, id)) != INDEX_OK)
 		return st;
-	if ((s = ir_prep(ix, sql, &st)) == NULL)
+	if ((s = index_prep(ix, sql, &st)) == NULL)
 		return st;
-	ir_bind_text(s, ":id", id);
-	ir_bind_int(s, ":now", now);
-	ir_bind_int(s, ":life", life);
-	if ((st = ir_step_done(ix, s, "update")) == INDEX_OK)
+	index_bind_text(s, ":id", id);
+	index_bind_int(s, ":now", now);
+	index_bind_int(s, ":life", life);
+	if ((st = index_step_done(ix, s, "update")) == INDEX_OK)
 		*changed = sqlite3_changes(db) > 0;
 	return st;
 }
@@ -51,30 +42,31 @@ ir_op(struct index *ix, const char *sql, const char *id, int64_t now, int64_t li
 /* ir_op_move - an operator's move of message id: INDEX_NOTFOUND if there is no such message */
 static enum index_status
 ir_op_move(struct index *ix, const char *id, unsigned from, enum queue_state to,
-    const char *set, const struct ir_args *a, int *changed)
+    const char *set, const struct index_move *a, int *changed)
 {
 	enum index_status st;
 
 	*changed = 0;
-	if ((st = ir_exists(ix, id)) != INDEX_OK)
+	if ((st = index_has_message(ix, id)) != INDEX_OK)
 		return st;
-	return ir_move(ix, id, from, to, set, "", a, changed);
+	return index_queue_move(ix, id, from, to, set, "", a, changed);
 }
 
 enum index_status
 index_replay_hold(struct index *ix, const char *id, int64_t now, int *changed)
 {
-	struct ir_args a = { .now = now };
+	struct index_move a = { .now = now };
 
 	return ir_op_move(ix, id, QUEUE_BIT(QUEUE_QUEUED) | QUEUE_BIT(QUEUE_ACTIVE) |
-	    QUEUE_BIT(QUEUE_QUARANTINE), QUEUE_HOLD, IR_UNLEASE ", state_ms = :now", &a, changed);
+	    QUEUE_BIT(QUEUE_QUARANTINE), QUEUE_HOLD, INDEX_QUEUE_UNLEASE ", state_ms = :now", &a,
+	    changed);
 }
 
 enum index_status
 index_replay_release(struct index *ix, const char *id, int64_t now, int64_t lifetime_ms,
     int *changed)
 {
-	struct ir_args a = { .now = now, .life = lifetime_ms };
+	struct index_move a = { .now = now, .life = lifetime_ms };
 
 	return ir_op_move(ix, id, QUEUE_BIT(QUEUE_HOLD), QUEUE_QUEUED, "next_attempt_ms = :now,"
 	    " note = NULL, state_ms = :now, expires_ms = CASE WHEN COALESCE(expires_ms,"
@@ -92,38 +84,38 @@ index_replay_requeue(struct index *ix, const char *id, int64_t now, int *changed
 enum index_status
 index_replay_qrelease(struct index *ix, const char *id, int64_t now, int *changed)
 {
-	struct ir_args	 a = { .now = now };
+	struct index_move	 a = { .now = now };
 	enum index_status st;
 	int		 dummy;
 
 	*changed = 0;
 	if ((st = index_begin(ix)) != INDEX_OK)
 		return st;
-	if ((st = ir_exists(ix, id)) == INDEX_OK)
-		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_QUARANTINE), RCPT_PENDING, "", "", &a,
-		    changed);
+	if ((st = index_has_message(ix, id)) == INDEX_OK)
+		st = index_queue_rcpt_move(ix, id, RCPT_BIT(RCPT_QUARANTINE), RCPT_PENDING, "",
+		    "", &a, changed);
 	*changed = *changed > 0;
 	if (st == INDEX_OK && *changed)
-		st = ir_move(ix, id, QUEUE_BIT(QUEUE_QUARANTINE) | QUEUE_BIT(QUEUE_QUEUED),
+		st = index_queue_move(ix, id, QUEUE_BIT(QUEUE_QUARANTINE) | QUEUE_BIT(QUEUE_QUEUED),
 		    QUEUE_QUEUED, "next_attempt_ms = :now, state_ms = :now, note = NULL", "", &a,
 		    &dummy);
-	return ir_end(ix, st);
+	return index_end(ix, st);
 }
 
 enum index_status
 index_replay_delete(struct index *ix, const char *id, int64_t now, int *changed)
 {
-	struct ir_args	 a = { .now = now };
+	struct index_move	 a = { .now = now };
 	enum index_status st;
 	int		 dummy;
 
 	if ((st = index_begin(ix)) != INDEX_OK)
 		return st;
-	st = ir_op_move(ix, id, ((1u << QUEUE_NSTATES) - 1) & ~QUEUE_BIT(QUEUE_DELETED) &
-	    ~QUEUE_BIT(QUEUE_ADOPTED),
-	    QUEUE_DELETED, IR_UNLEASE ", state_ms = :now", &a, changed);
+	st = ir_op_move(ix, id, QUEUE_ALL_SET & ~QUEUE_BIT(QUEUE_DELETED) &
+	    ~QUEUE_BIT(QUEUE_ADOPTED), QUEUE_DELETED, INDEX_QUEUE_UNLEASE ", state_ms = :now", &a,
+	    changed);
 	if (st == INDEX_OK)
-		st = ir_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING) | RCPT_BIT(RCPT_QUARANTINE),
-		    RCPT_DELETED, "", "", &a, &dummy);
-	return ir_end(ix, st);
+		st = index_queue_rcpt_move(ix, id, RCPT_BIT(RCPT_PENDING) |
+		    RCPT_BIT(RCPT_QUARANTINE), RCPT_DELETED, "", "", &a, &dummy);
+	return index_end(ix, st);
 }

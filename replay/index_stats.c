@@ -233,12 +233,17 @@ states_row(sqlite3_stmt *st, void *arg)
 	    sqlite3_column_int64(st, 2), cb->arg);
 }
 
-/* stats_query - one statement (a snapshot by itself), ?1 = p1 if it has one */
+/*
+ * stats_query - one statement (a snapshot by itself), ?1 = p1 if it has one;
+ * row gets each row and a struct stats_cb of the caller's fn and arg
+ */
 static enum index_status
 stats_query(struct index *idx, const char *what, const char *sql, int64_t p1,
-    int (*row)(sqlite3_stmt *, void *), void *arg)
+    int (*row)(sqlite3_stmt *, void *), void *fn, void *arg)
 {
-	return stats_run(idx, what, sql, p1, row, arg);
+	struct stats_cb cb = { fn, arg };
+
+	return stats_run(idx, what, sql, p1, row, &cb);
 }
 
 /* index_stats_states - messages and bytes per state (only states present) */
@@ -246,10 +251,8 @@ enum index_status
 index_stats_states(struct index *idx,
     int (*fn)(const char *state, int64_t messages, int64_t bytes, void *), void *arg)
 {
-	struct stats_cb cb = { (void *)fn, arg };
-
 	return stats_query(idx, "states", "SELECT state, count(*), coalesce(sum(size), 0)"
-	    " FROM messages GROUP BY state ORDER BY state", 0, states_row, &cb);
+	    " FROM messages GROUP BY state ORDER BY state", 0, states_row, (void *)fn, arg);
 }
 
 /*
@@ -479,7 +482,7 @@ index_stats_domains(struct index *idx, int64_t now_ms, size_t limit,
 
 	memset(&a, 0, sizeof(a));
 	a.now_ms = now_ms;
-	rc = stats_query(idx, "domains", DOMAINS_SQL, 0, domains_row, &a);
+	rc = stats_run(idx, "domains", DOMAINS_SQL, 0, domains_row, &a);
 	return domains_report(&a, rc, 0, limit, fn, arg, ndomains, NULL);
 }
 
@@ -533,12 +536,11 @@ index_stats_errors(struct index *idx, int64_t since_ms,
     int (*fn)(const char *target, int code, int64_t count, int64_t last_ms,
     const char *last_text, void *), void *arg)
 {
-	struct stats_cb cb = { (void *)fn, arg };
-
 	/* SQLite: with a single max() the bare column "text" comes from that row */
 	return stats_query(idx, "errors", "SELECT target, code, count(*), max(at_ms), text"
 	    " FROM attempts WHERE at_ms >= ?1 AND (code < 200 OR code > 299)"
-	    " GROUP BY target, code ORDER BY 3 DESC, 1, 2", since_ms, errors_row, &cb);
+	    " GROUP BY target, code ORDER BY 3 DESC, 1, 2", since_ms, errors_row, (void *)fn,
+	    arg);
 }
 
 /* attempts_row - (target, code, count) */
@@ -558,11 +560,9 @@ enum index_status
 index_stats_attempts(struct index *idx,
     int (*fn)(const char *target, int code, int64_t count, void *), void *arg)
 {
-	struct stats_cb cb = { (void *)fn, arg };
-
 	/* kept by a trigger on attempts (schema/004_stats.sql): no pass over the audit trail */
 	return stats_query(idx, "attempts", "SELECT target, code, count FROM attempt_totals"
-	    " WHERE count > 0 ORDER BY target, code", 0, attempts_row, &cb);
+	    " WHERE count > 0 ORDER BY target, code", 0, attempts_row, (void *)fn, arg);
 }
 
 /* pair_row - (text, text, int64): counters (name, label, value), control (key, value, ms) */
@@ -582,10 +582,8 @@ enum index_status
 index_stats_counters(struct index *idx,
     int (*fn)(const char *name, const char *label, int64_t value, void *), void *arg)
 {
-	struct stats_cb cb = { (void *)fn, arg };
-
 	return stats_query(idx, "counters", "SELECT name, label, value FROM counters"
-	    " ORDER BY name, label", 0, pair_row, &cb);
+	    " ORDER BY name, label", 0, pair_row, (void *)fn, arg);
 }
 
 /* index_stats_control - the control table */
@@ -593,10 +591,8 @@ enum index_status
 index_stats_control(struct index *idx,
     int (*fn)(const char *key, const char *value, int64_t updated_ms, void *), void *arg)
 {
-	struct stats_cb cb = { (void *)fn, arg };
-
 	return stats_query(idx, "control", "SELECT key, value, updated_ms FROM control"
-	    " ORDER BY key", 0, pair_row, &cb);
+	    " ORDER BY key", 0, pair_row, (void *)fn, arg);
 }
 
 /* replay_num - a decimal control value; 0 if it is not one */
@@ -667,9 +663,7 @@ index_stats_samples(struct index *idx, int64_t since_ms,
     int (*fn)(int64_t at_ms, int64_t messages, int64_t bytes, int64_t oldest_ms, void *),
     void *arg)
 {
-	struct stats_cb cb = { (void *)fn, arg };
-
 	return stats_query(idx, "samples", "SELECT at_ms, count, bytes, coalesce(oldest_ms, 0)"
 	    " FROM backlog_samples WHERE at_ms >= ?1 ORDER BY at_ms", since_ms,
-	    samples_row, &cb);
+	    samples_row, (void *)fn, arg);
 }

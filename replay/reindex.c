@@ -306,12 +306,11 @@ reindex_revive(struct reindex_ctx *rc, const char *key, const char *id)
 	struct index		*ix = rc->st->ix;
 	struct envelope		 e;
 	enum index_location	 loc;
-	char			 state[32], okey[OBJKEY_MAX], sp[SPOOL_PATH_MAX];
-	int64_t			 purged = 0;
+	enum queue_state	 state;
+	char			 okey[OBJKEY_MAX], sp[SPOOL_PATH_MAX];
 	int			 revived = 0;
 
-	if (index_get_state(ix, id, state, sizeof(state), &purged) != INDEX_OK ||
-	    queue_state_parse(state) != QUEUE_ADOPTED) {
+	if (index_get_state(ix, id, &state, NULL) != INDEX_OK || state != QUEUE_ADOPTED) {
 		rc->res->ok++;
 		return 0;
 	}
@@ -346,7 +345,7 @@ reindex_row(const char *id, const char *key, enum index_location loc, void *arg)
 {
 	struct reindex_ctx	*rc = arg;
 	const char		*k = key;
-	char			 state[32];
+	enum queue_state	 state;
 	int64_t			 purged = 0;
 	int			 changed;
 
@@ -355,18 +354,18 @@ reindex_row(const char *id, const char *key, enum index_location loc, void *arg)
 	if (rc->nkeys > 0 &&
 	    bsearch(&k, rc->keys, rc->nkeys, sizeof(*rc->keys), reindex_keycmp) != NULL)
 		return 0;
-	if (index_get_state(rc->st->ix, id, state, sizeof(state), &purged) != INDEX_OK)
+	if (index_get_state(rc->st->ix, id, &state, &purged) != INDEX_OK)
 		return 0;
-	if (purged != 0 || queue_state_parse(state) == QUEUE_DELETED)
+	if (purged != 0 || state == QUEUE_DELETED)
 		return 0;
 	rc->res->missing++;
-	if (queue_state_parse(state) == QUEUE_MISSING) {
+	if (state == QUEUE_MISSING) {
 		reindex_say(rc, "%s missing key=%s (already marked)", id, key);
 		return 0;
 	}
 	if (!rc->repair) {
 		reindex_say(rc, "%s missing key=%s state=%s (--repair marks it missing)", id, key,
-		    state);
+		    queue_state_name(state));
 		return 0;
 	}
 	if (index_replay_mark_missing(rc->st->ix, id, now_ms(), &changed) != INDEX_OK) {
@@ -378,7 +377,8 @@ reindex_row(const char *id, const char *key, enum index_location loc, void *arg)
 		reindex_say(rc, "%s missing key=%s state changed meanwhile, left", id, key);
 		return 0;
 	}
-	reindex_say(rc, "%s missing key=%s state=%s marked missing", id, key, state);
+	reindex_say(rc, "%s missing key=%s state=%s marked missing", id, key,
+	    queue_state_name(state));
 	return 0;
 }
 

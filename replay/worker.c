@@ -8,8 +8,8 @@
  * Only 'pending' recipients are ever sent, so a re-run after a crash re-sends
  * at most what was in flight.
  *
- * Errors: storage failures defer the message (no attempt recorded, note set);
- * a missing object puts it on hold for the operator.  Logged here, once.
+ * Errors: storage failures defer the message (attempts counted, no recipient rows, note
+ * set); a missing object puts it on hold for the operator.  Logged here, once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -528,6 +528,15 @@ worker_dsn_send(struct worker *w, const char *id, const struct envelope *env, in
 	return -1;
 }
 
+/* worker_expired - the result of a message that left the queue as expired (a hold or a
+ * deferred DSN is not: its recipients are counted when they do) */
+static void
+worker_expired(struct worker_result *res, const struct worker_job *j)
+{
+	res->expired = (int)j->n;
+	res->final = 1;
+}
+
 /*
  * worker_expire - the deadline passed: DSN for the pending recipients through
  * dsn_relay (none for <> or NOTIFY=NEVER), or hold for the operator without a
@@ -543,12 +552,11 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 	int		 fd, out = -1, rc;
 	int64_t		 now = now_ms();
 
-	res->expired = (int)j->n;
 	if (env->mail_from[0] == '\0') {
 		log_info("%s replay expired dsn=none reason=\"null sender\"", id);
 		index_replay_expire(w->ix, id, w->wc->owner, now, 0,
 		    "lifetime exceeded; null sender: no DSN", NULL);
-		res->final = 1;
+		worker_expired(res, j);
 		return;
 	}
 	if (!w->wc->has_dsn_relay) {
@@ -577,11 +585,11 @@ worker_expire(struct worker *w, const char *id, const struct envelope *env, int 
 		log_info("%s replay expired dsn=none reason=\"NOTIFY\"", id);
 		index_replay_expire(w->ix, id, w->wc->owner, now, 0,
 		    "lifetime exceeded; no DSN requested", NULL);
-		res->final = 1;
+		worker_expired(res, j);
 	} else if (rc == 0 && worker_dsn_send(w, id, env, out, why, sizeof(why)) == 0) {
 		snprintf(note, sizeof(note), "lifetime exceeded; DSN sent to <%s>", env->mail_from);
 		index_replay_expire(w->ix, id, w->wc->owner, now_ms(), 1, note, NULL);
-		res->final = 1;
+		worker_expired(res, j);
 	} else {
 		if (rc != 0)
 			snprintf(why, sizeof(why), "cannot build the DSN");

@@ -11,11 +11,12 @@
 # libunbound in mxspool validates itself; knotd only serves the signed files.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/dns.sh"
+. "$TOP/tests/lib/ingest.sh"
 PY=/usr/bin/python3	# python3-dnspython is Debian's: the system interpreter, whatever PATH says
 $PY -c 'import dns.dnssec, cryptography' 2>/dev/null || fail "no python3-dnspython (make deps)"
 
 # --- the gateway: a real ingest serving one certificate for the three MX names ---
-mkdir -p "$T/gw" "$T/z"
+mkdir -p "$T/z"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 60 \
 	-subj /CN=mx.signed.example \
 	-addext subjectAltName=DNS:mx.signed.example,DNS:mx.plain.example,DNS:mx.bogus.example \
@@ -23,28 +24,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 TLSA=$(openssl x509 -in "$T/cert.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
 	sha256sum | cut -c1-64)
 OTHER=$(echo other | sha256sum | cut -c1-64)
-SMTP=$(free_port)
 echo postmaster@signed.example > "$T/rcpts"
-cat > "$T/gw.conf" <<C
-[general]
-node = mx1
-data_dir = $T/gw
-[storage]
-url = file://$T/gw/store
-[ingest]
-listen = 127.0.0.1:$SMTP
-hostname = mx.signed.example
-tls_cert = $T/cert.pem
-tls_key = $T/key.pem
-user =
-greet_delay = 0
-min_free_space = 0
-[domain signed.example]
-recipients = $T/rcpts
-C
-"$INGEST" -c "$T/gw.conf" >> "$T/gw.log" 2>&1 &
-cleanup_add "kill -9 $!"
-wait_port "$SMTP" 20 || { tail "$T/gw.log"; fail "ingest did not start"; }
+INGEST_RCPTS=$T/rcpts
+INGEST_HOSTNAME=mx.signed.example INGEST_DOMAIN=signed.example ingest_gateway gw \
+	"tls_cert = $T/cert.pem
+tls_key = $T/key.pem"
 
 # --- the zones: signed, unsigned, signed with a broken TLSA signature ---
 for z in signed plain bogus; do
@@ -74,25 +58,15 @@ ok "knotd serves signed.example and bogus.example (DS: $(cut -d' ' -f1,5- "$T/ta
 
 # run HOST [TA]: check --json as gateway HOST ([dns] trust_anchor TA, none when empty)
 run() {
-	cat > "$T/check.conf" <<C
-[general]
-node = mx1
-data_dir = $T/gw
-[storage]
-url = file://$T/gw/store
-[dns]
+	INGEST_DIR=$T/gw INGEST_HOSTNAME=$1 INGEST_DOMAIN=${1#*.} ingest_conf "$T/check.conf" "" "" \
+		"[dns]
 nameserver = $KNOT_NS
 timeout = 3s
 ${2:+trust_anchor = $2}
-[ingest]
-hostname = $1
-[domain ${1#*.}]
-recipients = $T/rcpts
 [check]
-connect = 127.0.0.1:$SMTP
+connect = 127.0.0.1:$PORT_gw
 ca_file = $T/cert.pem
-timeout = 5s
-C
+timeout = 5s"
 	"$REPLAY" -c "$T/check.conf" check --json > "$T/out.json" 2>"$T/out.err"
 	RC=$?
 }

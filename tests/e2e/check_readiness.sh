@@ -10,6 +10,7 @@
 # own reason on a broken one; exit 0 only when nothing FAILs.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/dns.sh"
+. "$TOP/tests/lib/ingest.sh"
 command -v smtp-sink >/dev/null || fail "no smtp-sink"
 
 # --- a test CA and its certificates (EC keys: fast) ---
@@ -33,31 +34,11 @@ TLSA=$(openssl x509 -in "$T/pki/good.pem" -pubkey -noout | openssl pkey -pubin -
 	sha256sum | cut -c1-64)
 
 # --- the gateways (good, wrong name, expiring) and the primary ---
+INGEST_HOSTNAME=mx2.example.com INGEST_DOMAIN=example.com INGEST_RCPTS=$T/rcpts
+echo postmaster@example.com > "$T/rcpts"
 gateway() {	# gateway NAME CERT: an ingest with CERT, port in $PORT_NAME
-	_p=$(free_port)
-	mkdir -p "$T/$1"
-	cat > "$T/$1.conf" <<C
-[general]
-node = mx1
-data_dir = $T/$1
-[storage]
-url = file://$T/$1/store
-[ingest]
-listen = 127.0.0.1:$_p
-hostname = mx2.example.com
-tls_cert = $T/pki/$2.pem
-tls_key = $T/pki/$2.key
-user =
-greet_delay = 0
-min_free_space = 0
-[domain example.com]
-recipients = $T/rcpts
-C
-	echo postmaster@example.com > "$T/rcpts"
-	"$INGEST" -c "$T/$1.conf" >> "$T/$1.log" 2>&1 &
-	cleanup_add "kill -9 $!"
-	wait_port "$_p" 20 || { tail "$T/$1.log"; fail "ingest $1 did not start"; }
-	eval "PORT_$1=$_p"
+	ingest_gateway "$1" "tls_cert = $T/pki/$2.pem
+tls_key = $T/pki/$2.key"
 }
 gateway good good
 gateway wrong wrong
@@ -109,31 +90,19 @@ dns_up() {	# dns_up LINES: (re)start dnsmasq with the base zone and LINES
 	dns_start "$T/zone"
 }
 
-# conf FILE [EXTRA]: the check's view: gateway "good" unless [check] connect says otherwise
+# conf FILE [EXTRA]: the check's view: gateway "good" unless [check] connect says otherwise;
+# [storage] from INGEST_STORAGE when set, more [domain example.com] lines in DOMX
 conf() {
-	cat > "$1" <<C
-[general]
-node = mx1
-data_dir = $T/good
-[storage]
-${STORE:-url = file://$T/good/store}
+	INGEST_DIR=$T/good INGEST_ROUTE=smtp://127.0.0.1:$SINK \
+		ingest_conf "$1" "127.0.0.1:$PORT_good" "" "${DOMX:-}
 [dns]
 nameserver = $DNS_NS
 timeout = 3s
-[ingest]
-listen = 127.0.0.1:$PORT_good
-hostname = mx2.example.com
-[domain example.com]
-recipients = $T/rcpts
-${DOMX:-}
-[routes]
-example.com = smtp://127.0.0.1:$SINK
 [check]
 ca_file = $T/pki/ca.pem
 mta_sts_port = $HTTPS
 timeout = 5s
-${2:-}
-C
+${2:-}"
 }
 
 # run [EXTRA]: check --json with conf + EXTRA into $T/out.json, exit code in $RC
@@ -264,7 +233,7 @@ ok "TLS: wrong name, expiring, foreign CA, nothing listening: FAIL"
 
 # store: a broken store; recipients: an old list, a missing one; primary down: WARN only
 echo x > "$T/notadir"
-STORE="url = file://$T/notadir/store" run
+INGEST_STORAGE="url = file://$T/notadir/store" run
 want store fail "notadir"
 [ "$RC" = 1 ] || fail "broken store: exit $RC"
 touch -d '40 days ago' "$T/rcpts"
@@ -312,3 +281,28 @@ DOMX="hashed = $T/hashed" run
 want recipients_load fail "$T/hashed:2: bad hashed entry"
 [ "$RC" = 1 ] || fail "corrupt hashed list: exit $RC"
 ok "hashed list: loads; a corrupt line FAILs with file:line"
+
+# an ingest key whose env:NAME is set for the ingest only: a FAIL naming it, not an exit
+unset MXS_CHECK_UNSET
+DOMX="hashed = env:MXS_CHECK_UNSET" run
+want recipients fail '\[domain example.com\] hashed: environment variable MXS_CHECK_UNSET is not set'
+want recipients_load fail 'MXS_CHECK_UNSET is not set'
+[ "$RC" = 1 ] || fail "unset env: exit $RC, want 1"
+ok "a [domain] key check cannot read here (env:NAME unset): FAIL with file, section and key"
+
+# every [domain] section is checked, however many: 300 here (the check stopped at 256
+# without a word before); the tables load once per run, not once per domain
+printf 'alice\n' > "$T/rcpts"
+policy enforce mx2.example.com
+dns_up "$GOODZONE"
+DOMX=$(for i in $(seq 1 299); do printf '[domain d%d.example.com]\nrecipients = %s\n' \
+	"$i" "$T/rcpts"; done) run
+jq -e '.truncated == false' "$T/out.json" >/dev/null || fail "300 domains: report truncated"
+n=$(jq '[.checks[] | select(.domain != "") | .domain] | unique | length' "$T/out.json")
+[ "$n" = 300 ] || fail "300 domains: $n of them in the report"
+for c in mx:fail recipients:pass recipients_load:pass; do
+	jq -e --arg c "${c%:*}" --arg s "${c#*:}" '[.checks[] | select(.domain ==
+		"d299.example.com" and .check == $c and .status == $s)] | length == 1' \
+		"$T/out.json" >/dev/null || fail "300 domains: no $c result for d299.example.com"
+done
+ok "300 [domain] sections: each one in the report, the last one (d299) too"

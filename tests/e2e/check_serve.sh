@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/dns.sh"
 . "$TOP/tests/lib/status.sh"
+. "$TOP/tests/lib/ingest.sh"
 status_need_chromium
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 60 \
@@ -20,30 +21,12 @@ mx-host=example.com,primary.example.com,10
 mx-host=example.com,mx2.example.com,20
 Z
 dns_start "$T/zone"
-SMTP=$(free_port)
 HTTP=$(free_port)
-mkdir -p "$T/data"
 echo postmaster@example.com > "$T/rcpts"
-cat > "$T/mx.conf" <<C
-[general]
-node = mx1
-data_dir = $T/data
-[storage]
-url = file://$T/store
-[dns]
+INGEST_RCPTS=$T/rcpts INGEST_HOSTNAME=mx2.example.com INGEST_DOMAIN=example.com \
+INGEST_ROUTE=smtp://127.0.0.1:$(free_port) ingest_gateway mx "tls_cert = $T/cert.pem
+tls_key = $T/key.pem" "[dns]
 nameserver = $DNS_NS
-[ingest]
-listen = 127.0.0.1:$SMTP
-hostname = mx2.example.com
-tls_cert = $T/cert.pem
-tls_key = $T/key.pem
-user =
-greet_delay = 0
-min_free_space = 0
-[domain example.com]
-recipients = $T/rcpts
-[routes]
-example.com = smtp://127.0.0.1:$(free_port)
 [replay]
 check_interval = 1s
 start_paused = yes
@@ -51,11 +34,7 @@ start_paused = yes
 listen = 127.0.0.1:$HTTP
 [check]
 ca_file = /etc/ssl/certs/ca-certificates.crt
-timeout = 3s
-C
-"$INGEST" -c "$T/mx.conf" >> "$T/ingest.log" 2>&1 &
-cleanup_add "kill -9 $!"
-wait_port "$SMTP" 20 || { tail "$T/ingest.log"; fail "ingest did not start"; }
+timeout = 3s"
 "$REPLAY" -c "$T/mx.conf" serve >> "$T/serve.log" 2>&1 &
 SERVE=$!
 cleanup_add "kill $SERVE"

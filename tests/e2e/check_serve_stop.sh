@@ -7,32 +7,21 @@
 # stores no report, and serve exits 0.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/dns.sh"
+. "$TOP/tests/lib/ingest.sh"
 
 dns_silent_start
-mkdir -p "$T/data"
-echo postmaster@example.com > "$T/rcpts"
-cat > "$T/mx.conf" <<C
-[general]
-node = mx1
-data_dir = $T/data
-[storage]
-url = file://$T/store
-[dns]
+mkdir -p "$T/run"
+echo postmaster@example.com > "$T/run/rcpts"
+INGEST_HOSTNAME=mx2.example.com INGEST_DOMAIN=example.com INGEST_ROUTE=smtp://127.0.0.1:$(free_port)
+ingest_conf "$T/mx.conf" "" "" "[dns]
 nameserver = $SILENT_NS
 timeout = 60s
-[ingest]
-hostname = mx2.example.com
-[domain example.com]
-recipients = $T/rcpts
-[routes]
-example.com = smtp://127.0.0.1:$(free_port)
 [replay]
 check_interval = 1h
 start_paused = yes
 [check]
 connect = 127.0.0.1:$(free_port)
-timeout = 2s
-C
+timeout = 2s"
 "$REPLAY" -c "$T/mx.conf" serve >> "$T/serve.log" 2>&1 &
 SERVE=$!
 cleanup_add "kill -9 $SERVE 2>/dev/null"

@@ -20,12 +20,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/rgw.sh"
 . "$(dirname "$0")/../lib/docker.sh"
-DD=$TOP/deploy/docker
 N_PER_HOST=${N_PER_HOST:-4}
-t0=$(date +%s)
-el() { echo "$(( $(date +%s) - t0 ))s"; }
-
-[ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first: $INGEST, $REPLAY"
 command -v swaks >/dev/null && command -v smtp-sink >/dev/null || fail "no swaks/smtp-sink"
 
 docker_start
@@ -45,54 +40,17 @@ for h in a b; do
 	eval "net=\$NET_$h"
 	eval "SMTP_$h=$(free_port) HTTP_$h=$(free_port)"
 	eval "smtp=\$SMTP_$h http=\$HTTP_$h"
-	mkdir -p "$T/$h/config"
-	printf 'alice\nbob\ncarol\n' >"$T/$h/config/recipients-example.test"
 	# as an operator writes it: one host's view; the fleet's S3 endpoint and
 	# the node id come from .env (docker-compose.host.yml)
-	cat >"$T/$h/config/mxspool.conf" <<EOF
-[general]
-node = env:MXSPOOL_NODE
-data_dir = env:MXSPOOL_DATA_DIR
-index = /var/lib/mxspool/index.sqlite
-
-[storage]
-url = env:MXSPOOL_S3_URL
-bucket = env:MXSPOOL_S3_BUCKET
-path_style = yes
-
+	docker_config "$T/$h/config" "url = env:MXSPOOL_S3_URL
+bucket = env:MXSPOOL_S3_BUCKET" "hostname = mx-$h.example.test" "max_backoff = 5s
+[routes]
+example.test = smtp://$net.1:$PS
 [fleet]
 enabled = env:MXSPOOL_FLEET
 heartbeat_interval = 5s
 stale_after = 15s
-ledger_interval = 1s
-
-[ingest]
-hostname = mx-$h.example.test
-listen = 0.0.0.0:2525
-health_listen = 0.0.0.0:8080
-
-[auth]
-verify = no
-
-[domain example.test]
-recipients = /etc/mxspool/recipients-example.test
-
-[routes]
-example.test = smtp://$net.1:$PS
-
-[deliver]
-connect_timeout = 5s
-
-[replay]
-min_backoff = 2s
-max_backoff = 5s
-probe_interval = 5s
-
-[http]
-listen = 0.0.0.0:8025
-token = env:MXSPOOL_HTTP_TOKEN
-EOF
-	chmod -R a+rX "$T/$h/config"
+ledger_interval = 1s"
 	cat >"$T/$h/.env" <<EOF
 MXSPOOL_NODE=mx-$h
 MXSPOOL_S3_URL=http://$net.1:RGW_PORT

@@ -13,12 +13,7 @@
 # /var/cache/mxspool-test).  Needs root, docker.io, docker-compose, debootstrap.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/docker.sh"
-DD=$TOP/deploy/docker
 N_PER_GW=${N_PER_GW:-4}
-t0=$(date +%s)
-el() { echo "$(( $(date +%s) - t0 ))s"; }
-
-[ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first: $INGEST, $REPLAY"
 
 docker_start
 docker_base_images
@@ -42,47 +37,12 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.example.test \
 	fail "openssl req"
 chown 10025:10025 "$T/config/tls/key.pem"
 chmod 0600 "$T/config/tls/key.pem"
-printf 'alice\nbob\ncarol\n' >"$T/config/recipients-example.test"
-cat >"$T/config/mxspool.conf" <<EOF
-[general]
-node = env:MXSPOOL_NODE
-data_dir = env:MXSPOOL_DATA_DIR
-index = /var/lib/mxspool/index.sqlite
-
-[storage]
-url = http://s3:9000
-bucket = mxspool
-path_style = yes
-
-[ingest]
-hostname = mx.example.test
-listen = 0.0.0.0:2525
-health_listen = 0.0.0.0:8080
+docker_config "$T/config" "url = http://s3:9000
+bucket = mxspool" "hostname = mx.example.test
 tls_cert = /etc/mxspool/tls/cert.pem
-tls_key = /etc/mxspool/tls/key.pem
-
-[auth]
-verify = no
-
-[domain example.test]
-recipients = /etc/mxspool/recipients-example.test
-
+tls_key = /etc/mxspool/tls/key.pem" "max_backoff = 10s
 [routes]
-example.test = smtp://primary:2525
-
-[deliver]
-connect_timeout = 5s
-
-[replay]
-min_backoff = 2s
-max_backoff = 10s
-probe_interval = 5s
-
-[http]
-listen = 0.0.0.0:8025
-token = env:MXSPOOL_HTTP_TOKEN
-EOF
-chmod -R a+rX "$T/config"
+example.test = smtp://primary:2525"
 
 cat >"$T/test.env" <<EOF
 MXSPOOL_IMAGE=mxs-test/mxspool

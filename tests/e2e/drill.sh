@@ -9,6 +9,7 @@
 # drill fail, for that reason.  With serve running, the canary's row is marked and
 # held already when its 250 leaves the gateway (a proxy reads the row at that moment).
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/ingest.sh"
 command -v smtp-sink >/dev/null || fail "no smtp-sink"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
@@ -21,39 +22,16 @@ smtp-sink -u nobody -d "$T/sink/m." 127.0.0.1:"$SINK" 10 2>>"$T/sink.log" &
 cleanup_add "kill $!"
 wait_port "$SINK" 10 || fail "smtp-sink did not start"
 
+INGEST_HOSTNAME=mx2.example.com INGEST_DOMAIN=example.com
 gateway() {	# gateway NAME [DOMAIN-LINES]: an ingest and its config $T/NAME.conf
-	_p=$(free_port)
 	mkdir -p "$T/$1"
 	printf 'postmaster@example.com\nalice@example.com\n' > "$T/$1/rcpts"
-	cat > "$T/$1.conf" <<C
-[general]
-node = mx1
-data_dir = $T/$1
-[storage]
-url = file://$T/$1/store
-[ingest]
-listen = 127.0.0.1:$_p
-hostname = mx2.example.com
-tls_cert = $T/cert.pem
-tls_key = $T/key.pem
-user =
-greet_delay = 0
-min_free_space = 0
-[domain example.com]
-recipients = $T/$1/rcpts
-${2:-}
-[routes]
-example.com = smtp://127.0.0.1:$SINK
+	INGEST_RCPTS=$T/$1/rcpts INGEST_ROUTE=smtp://127.0.0.1:$SINK ingest_gateway "$1" \
+		"tls_cert = $T/cert.pem
+tls_key = $T/key.pem" "${2:-}
 [deliver]
 tls = opportunistic
-tls_verify = no
-[auth]
-verify = no
-C
-	"$INGEST" -c "$T/$1.conf" >> "$T/$1.log" 2>&1 &
-	cleanup_add "kill -9 $!"
-	wait_port "$_p" 20 || { tail "$T/$1.log"; fail "ingest $1 did not start"; }
-	eval "PORT_$1=$_p"
+tls_verify = no"
 }
 gateway good
 "$REPLAY" -c "$T/good.conf" drill --deliver > "$T/out" 2>&1

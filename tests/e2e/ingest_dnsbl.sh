@@ -60,13 +60,10 @@ ptr-record=24.0.0.127.in-addr.arpa,host.other.example
 ptr-record=24.0.0.127.in-addr.arpa,probe2.mon.example
 address=/probe2.mon.example/127.0.0.24
 server=/25.0.0.127.in-addr.arpa/127.0.0.1#$SILENT_PORT
-host-record=20.0.0.127.bl.example,127.0.0.2
-host-record=21.0.0.127.bl.example,127.0.0.2
-host-record=22.0.0.127.bl.example,127.0.0.2
-host-record=23.0.0.127.bl.example,127.0.0.2
-host-record=24.0.0.127.bl.example,127.0.0.2
-host-record=25.0.0.127.bl.example,127.0.0.2
 Z
+# every client of the allowlisted-names part (127.0.0.20-25) is listed in bl.example:
+# only an allowlisted name lets it in
+for n in 20 21 22 23 24 25; do echo "host-record=$n.0.0.127.bl.example,127.0.0.2"; done >> "$T/zone"
 dns_start "$T/zone"
 
 # conf FILE PORT NAMESERVER SITES [DNSBL-TIMEOUT] [INGEST-KEYS]

@@ -12,6 +12,7 @@
 # through swaks to check the SMTP replies, and monitoring mode through the ingest
 # (primary up: 451 4.3.0; down: 250).
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/postfix.sh"
 V=$BUILD/tests/tools/verifytool
 [ -x "$V" ] || fail "no $V (make O=... all)"
 [ "$(id -u)" = 0 ] || fail "needs root: runs a private Postfix instance"
@@ -73,16 +74,7 @@ ok "a bad list entry fails the load, naming file and line"
 # --- a real Postfix primary: alice exists (example.test, ttl0.test), nobody else
 PF=$T/pf
 PFPORT=$(free_port)
-mkdir -p "$PF/etc" "$PF/spool" "$PF/data"
-chown postfix "$PF/data"
-cat > "$PF/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $PF/spool
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+postfix_main_cf "$PF" <<EOF
 myhostname = primary.example.test
 mydomain = example.test
 mydestination = example.test, ttl0.test
@@ -95,7 +87,6 @@ smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 alias_maps =
 alias_database =
 maillog_file_prefixes = /tmp, $T
-maillog_file = $PF/maillog
 EOF
 printf 'alice x\nj\303\266rg x\n' > "$PF/etc/users"
 cat > "$PF/etc/master.cf" <<EOF

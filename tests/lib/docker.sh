@@ -1,7 +1,10 @@
 # docker.sh - a private Docker daemon and registry-free base images for the
 # compose-stack test.  Sourced after common.sh; needs root (dockerd).
 #
-#   docker_start        dockerd on $T/docker.sock (data root $T/docker, vfs, no
+#   DD                  deploy/docker, the compose files
+#   el                  seconds since this file was sourced ("12s"), for the ok lines
+#   docker_start        fails first unless $INGEST and $REPLAY are built; then
+#                       dockerd on $T/docker.sock (data root $T/docker, vfs, no
 #                       iptables, no default bridge, no ip_forward change;
 #                       refuses when the host forwards IPv4);
 #                       sets DOCKER_HOST; stopped and its data removed at exit
@@ -15,6 +18,16 @@
 #                       that no route of the host uses, and DK_TAG, a name for
 #                       the bridges and the compose project(s)
 #   dk ARGS...          the docker CLI against that daemon
+#   docker_config DIR STORAGE INGEST [MORE]
+#                       the directory an operator mounts at /etc/mxspool: DIR/mxspool.conf
+#                       and DIR/recipients-example.test (alice, bob, carol), readable by
+#                       the containers' user.  The config keeps the container's side of
+#                       the compose files' mappings (node, data_dir and the HTTP token from
+#                       the environment, the index in the volume, ports 2525, 8080, 8025);
+#                       [storage] is the lines STORAGE (path-style), [ingest] the lines
+#                       INGEST; mail for example.test, [auth] verify = no, quick retries
+#                       (connect timeout 5 s, min_backoff 2 s, a probe every 5 s); MORE goes
+#                       on in [replay] (max_backoff) and may add sections
 #
 # The base images come from debootstrap on the host (the only step that uses
 # the network: the Debian mirror of /etc/apt/sources.list*), cached as root
@@ -24,6 +37,9 @@ MXS_TEST_CACHE=${MXS_TEST_CACHE:-/var/cache/mxspool-test}
 DK_RUN_PKGS="ca-certificates,curl,libcurl4,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4"
 DK_RUN_PKGS="$DK_RUN_PKGS,libinih1,libidn2-0,libunbound8,libopendkim11,libopendmarc2,publicsuffix,postfix"
 DK_RGW_PKGS="ca-certificates,curl,radosgw,ceph-mon,ceph-osd,ceph-common"
+DD=$TOP/deploy/docker
+DK_T0=$(date +%s)
+el() { echo "$(( $(date +%s) - DK_T0 ))s"; }
 
 # the Debian 12 packages' CLI: the client of the daemon we start (20.10)
 dk() {
@@ -31,6 +47,7 @@ dk() {
 }
 
 docker_start() {
+	[ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first: $INGEST, $REPLAY"
 	for _c in dockerd docker-compose debootstrap; do
 		command -v "$_c" >/dev/null || fail "$_c not installed (scripts/deps.sh docker)"
 	done
@@ -143,12 +160,10 @@ docker_base_images() {
 # BuildKit: metadata steps cost nothing (the classic builder makes a vfs copy
 # of the whole file system for each); --network=none: the build needs none.
 docker_mxspool_image() {
-	[ -x "$INGEST" ] && [ -x "$REPLAY" ] || fail "build first: $INGEST, $REPLAY"
-	_dd=$TOP/deploy/docker
 	_ctx=$T/ctx
 	mkdir -p "$_ctx"
-	cp "$INGEST" "$REPLAY" "$_dd"/Dockerfile.local "$_dd"/entrypoint.sh "$_dd"/healthcheck.sh \
-		"$_dd"/setup-image.sh "$_ctx"/ || fail "staging the build context"
+	cp "$INGEST" "$REPLAY" "$DD"/Dockerfile.local "$DD"/entrypoint.sh "$DD"/healthcheck.sh \
+		"$DD"/setup-image.sh "$_ctx"/ || fail "staging the build context"
 	DOCKER_BUILDKIT=1 dk build --network=none -f "$_ctx/Dockerfile.local" \
 		--build-arg BASE_IMAGE=mxs-test/base:run -t mxs-test/mxspool "$_ctx" \
 		>"$T/build.log" 2>&1 ||
@@ -165,4 +180,43 @@ docker_nets() {
 	DK_NET1=10.$_a.$_b
 	DK_NET2=10.$_a.$((_b + 1))
 	DK_TAG=mxs$(printf '%04x' $((RANDOM % 65536)))
+}
+
+docker_config() {
+	mkdir -p "$1"
+	printf 'alice\nbob\ncarol\n' >"$1/recipients-example.test"
+	cat >"$1/mxspool.conf" <<EOF
+[general]
+node = env:MXSPOOL_NODE
+data_dir = env:MXSPOOL_DATA_DIR
+index = /var/lib/mxspool/index.sqlite
+
+[storage]
+$2
+path_style = yes
+
+[ingest]
+listen = 0.0.0.0:2525
+health_listen = 0.0.0.0:8080
+$3
+
+[auth]
+verify = no
+
+[domain example.test]
+recipients = /etc/mxspool/recipients-example.test
+
+[deliver]
+connect_timeout = 5s
+
+[http]
+listen = 0.0.0.0:8025
+token = env:MXSPOOL_HTTP_TOKEN
+
+[replay]
+min_backoff = 2s
+probe_interval = 5s
+${4:-}
+EOF
+	chmod -R a+rX "$1"
 }

@@ -269,6 +269,43 @@ test_config_getters(void **state)
 	assert_non_null(strstr(err, "bad.conf"));
 }
 
+/* test_config_get - the non-fatal getters: the value, the default, or -1 and the error line */
+static void
+test_config_get(void **state)
+{
+	struct config	*c;
+	const char	*s;
+	long long	 n;
+	int		 b;
+	char		 err[256];
+
+	unsetenv("MXS_TEST_CONFIG_UNSET");
+	c = config_from_string("t.conf", "[a]\nn = 42\nbad = 4x\nb = maybe\ny = on\n"
+	    "e = env:MXS_TEST_CONFIG_UNSET\n", err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(config_get_num(c, "a", "n", 0, 0, 100, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 42);
+	assert_int_equal(config_get_num(c, "a", "missing", 7, 0, 100, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(config_get_bool(c, "a", "y", 0, &b, err, sizeof(err)), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(config_get_num(c, "a", "n", 3, 0, 10, &n, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf: [a] n = \"42\": want a number from 0 to 10");
+	assert_int_equal(n, 3);
+	assert_int_equal(config_get_duration(c, "a", "bad", 9, 0, 100, &n, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf: [a] bad = \"4x\": want a duration in seconds (suffix "
+	    "s, m, h or d) from 0 to 100");
+	assert_int_equal(n, 9);
+	assert_int_equal(config_get_bool(c, "a", "b", 1, &b, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf: [a] b = \"maybe\": want yes or no");
+	assert_int_equal(b, 1);
+	assert_int_equal(config_get_str(c, "a", "e", "d", &s, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf: [a] e: environment variable MXS_TEST_CONFIG_UNSET is "
+	    "not set");
+	assert_string_equal(s, "d");
+	config_free(c);
+}
+
 static void
 test_parse_units(void **state)
 {
@@ -290,6 +327,7 @@ test_parse_units(void **state)
 
 TESTLIB_MAIN(NULL, NULL,
 	cmocka_unit_test(test_config_getters),
+	cmocka_unit_test(test_config_get),
 	cmocka_unit_test(test_parse_units),
 	cmocka_unit_test(test_config_bad),
 	cmocka_unit_test(test_config_secret),

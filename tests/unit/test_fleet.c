@@ -163,11 +163,10 @@ deliver(struct index *ix, const char *id, int64_t t)
 static const char *
 state_of(struct index *ix, const char *id)
 {
-	static char	st[32];
-	int64_t		purged;
+	enum queue_state st;
 
-	assert_int_equal(index_get_state(ix, id, st, sizeof(st), &purged), INDEX_OK);
-	return st;
+	assert_int_equal(index_get_state(ix, id, &st, NULL), INDEX_OK);
+	return queue_state_name(st);
 }
 
 static void

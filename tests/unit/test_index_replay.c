@@ -2,7 +2,8 @@
  * test_index_replay.c - the queue SQL of replay/index_replay.c on a real
  * SQLite file: leases (exclusive across two handles, expiry, filters, flush,
  * deadline), outcomes and message states, operator operations, purge,
- * forgetting purged history, counts and qshape.  Times are passed in: no sleeps.
+ * forgetting purged history, counts and qshape, a worker's job in two
+ * statements.  Times are passed in: no sleeps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -290,6 +291,70 @@ test_operator_ops(void **state)
 	assert_int_equal(oldest, f->t0 - 63000);
 }
 
+/* stmt_count - sqlite3_trace_v2 callback: statements begun (not trigger programs) */
+static int
+stmt_count(unsigned type, void *arg, void *p, void *x)
+{
+	(void)type;
+	(void)p;
+	if (strncmp((const char *)x, "--", 2) != 0)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/* job_rcpt - index_replay_job callback: the pending recipients handed over, in a string */
+static int
+job_rcpt(const struct index_rcpt_row *r, void *arg)
+{
+	char *got = arg;
+	size_t n = strlen(got);
+
+	assert_int_equal(r->state, RCPT_PENDING);
+	snprintf(got + n, 256 - n, "%s%s", n ? " " : "", r->rcpt);
+	return 0;
+}
+
+/*
+ * test_job_two_reads - a worker's job is two statements (the message with its
+ * envelope, then its recipients), where it was four: the row with two count
+ * subqueries, the row again with the envelope, the envelope's recipients, and
+ * the recipients again for the pending ones
+ */
+static void
+test_job_two_reads(void **state)
+{
+	struct fx	*f = *state;
+	struct index_job job;
+	char		 ids[1][MSGID_MAX], got[256] = "";
+	int		 n = 0;
+
+	assert_int_equal(lease(f->a, "h:1", f->t0, NULL, 0, ids, 1), 1);
+	assert_string_equal(ids[0], f->id[0]);
+	assert_int_equal(sqlite3_exec(index_db(f->a), "UPDATE recipients SET state = 'delivered'"
+	    " WHERE rcpt = 'b@two.test'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_trace_v2(index_db(f->a), SQLITE_TRACE_STMT, stmt_count, &n);
+	assert_int_equal(index_replay_job(f->a, f->id[0], &job, job_rcpt, got), INDEX_OK);
+	sqlite3_trace_v2(index_db(f->a), 0, NULL, NULL);
+	if (n != 2)
+		fail_msg("index_replay_job: got %d statements, want 2", n);
+	assert_string_equal(got, "a@one.test");
+	assert_int_equal(job.row.state, QUEUE_ACTIVE);
+	assert_string_equal(job.row.lease_owner, "h:1");
+	assert_string_equal(job.row.mail_from, "s@x.test");
+	assert_int_equal(job.row.nrcpts, 2);
+	assert_int_equal(job.row.npending, 1);
+	assert_int_equal(job.row.size, 100);
+	assert_string_equal(job.env.id, f->id[0]);
+	assert_string_equal(job.env.mail_from, "s@x.test");
+	assert_int_equal(job.env.received_ms, f->t0 - 60000 - 3000);
+	assert_string_equal(job.object_key, "k");
+	assert_int_equal(job.loc, INDEX_LOC_STORE);
+	envelope_free(&job.env);
+	assert_int_equal(index_replay_job(f->a, "01JDAB3K8QW2E5R7T9Y1U3I5O7.mx9", &job, job_rcpt,
+	    got), INDEX_NOTFOUND);
+	envelope_free(&job.env);
+}
+
 /*
  * test_mark_missing - reindex's 'missing' goes through the one state setter:
  * from a backlog state, with state_ms; a deleted message stays deleted (the
@@ -300,13 +365,19 @@ test_mark_missing(void **state)
 {
 	struct fx	*f = *state;
 	struct index_msg_row m;
+	char		 ids[1][MSGID_MAX];
 	int		 changed;
 
+	/* leased first: a missing message keeps no owner (a worker must not see it as its own) */
+	assert_int_equal(lease(f->a, "w1", f->t0, NULL, 0, ids, 1), 1);
+	assert_string_equal(ids[0], f->id[0]);
 	assert_int_equal(index_replay_mark_missing(f->a, f->id[0], f->t0, &changed), INDEX_OK);
 	assert_int_equal(changed, 1);
 	assert_int_equal(index_replay_get(f->a, f->id[0], &m), INDEX_OK);
 	assert_int_equal(m.state, QUEUE_MISSING);
 	assert_int_equal(m.state_ms, f->t0);
+	assert_string_equal(m.lease_owner, "");
+	assert_int_equal(m.lease_until_ms, 0);
 	assert_int_equal(index_replay_mark_missing(f->a, f->id[0], f->t0, &changed), INDEX_OK);
 	assert_int_equal(changed, 0);
 	assert_int_equal(index_replay_delete(f->a, f->id[1], f->t0, &changed), INDEX_OK);
@@ -489,6 +560,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_filters_flush_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_operator_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_two_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qshape_purge_sample, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_channel, setup, teardown),

@@ -200,8 +200,9 @@ build(struct store *st)
 static int
 check(struct store *st, const char *run, const struct testlib_lines *l, int repaired)
 {
-	char		 line[1024], state[32];
-	const char	*word, *wstate;
+	char		 line[1024];
+	const char	*word, *wstate, *state;
+	enum queue_state qs;
 	int64_t		 purged;
 	enum index_status is;
 	size_t		 i;
@@ -218,7 +219,9 @@ check(struct store *st, const char *run, const struct testlib_lines *l, int repa
 			    want[i].name, has ? line : "(none)", word);
 			bad++;
 		}
-		is = index_get_state(store_index(st), ids[i], state, sizeof(state), &purged);
+		qs = QUEUE_UNKNOWN;
+		is = index_get_state(store_index(st), ids[i], &qs, &purged);
+		state = queue_state_name(qs);
 		wstate = repaired ? want[i].state : want[i].row_dry ? "queued" : NULL;
 		if (wstate == NULL && is != INDEX_NOTFOUND) {
 			print_error("%s %s: got row state %s, want no row\n", run, want[i].name,

@@ -66,11 +66,10 @@ seen(const char *key, const struct envelope *e, void *arg)
 static int
 state_is(struct store *st, const char *id, const char *want)
 {
-	char	s[32];
-	int64_t	purged;
+	enum queue_state s;
 
-	return index_get_state(store_index(st), id, s, sizeof(s), &purged) == INDEX_OK &&
-	    strcmp(s, want) == 0;
+	return index_get_state(store_index(st), id, &s, NULL) == INDEX_OK &&
+	    strcmp(queue_state_name(s), want) == 0;
 }
 
 /* rcpts - recipients of id's row, -1 if no row */
