@@ -117,10 +117,10 @@ where(struct store *st, const char *id)
 static struct store *
 opened(struct config *c)
 {
-	struct store	*st;
 	char		 err[512];
+	struct store	*st = store_open(c, err, sizeof(err));
 
-	if ((st = store_open(c, err, sizeof(err))) == NULL)
+	if (st == NULL)
 		fail_msg("store_open: %s", err);
 	return st;
 }
