@@ -25,6 +25,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "index.h"
+#include "limits.h"
 #include "log.h"
 #include "msgid.h"
 #include "store.h"
@@ -78,6 +79,21 @@ open_store(void)
 		exit(EX_TEMPFAIL);
 	}
 	return st;
+}
+
+/* open_index - the config's index (existing: never made here); NULL with the reason printed */
+static struct index *
+open_index(int existing)
+{
+	struct index	*ix;
+	char		 path[CONFIG_PATH_MAX + 1], err[ERRSTR_MAX];
+
+	config_index_path(cf, path, sizeof(path));
+	ix = existing ? index_open_existing(path, err, sizeof(err)) :
+	    index_open(path, err, sizeof(err));
+	if (ix == NULL)
+		fprintf(stderr, "storetool: %s\n", err);
+	return ix;
 }
 
 static int
@@ -211,17 +227,14 @@ cmd_fill(int argc, char **argv)
 	struct envelope	 e;
 	struct index	*ix;
 	long long	 n, i;
-	char		 path[1024], err[ERRSTR_MAX], key[OBJKEY_MAX], addr[64];
+	char		 key[OBJKEY_MAX], addr[64];
 	int64_t		 t0 = now_ms() - 3LL * 86400 * 1000;
 	int		 j, k;
 
 	if (argc != 2 || config_parse_num(argv[1], 1, 100000000, &n) == -1)
 		usage();
-	config_index_path(cf, path, sizeof(path));
-	if ((ix = index_open(path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "storetool: %s\n", err);
+	if ((ix = open_index(0)) == NULL)
 		return EX_TEMPFAIL;
-	}
 	srandom(1);
 	for (i = 0; i < n; i++) {
 		if (i % 10000 == 0 && (i > 0 && index_commit(ix) != INDEX_OK))
@@ -265,15 +278,12 @@ cmd_show(int argc, char **argv)
 	struct index		*ix;
 	enum index_location	 loc;
 	enum index_status	 s;
-	char			 path[1024], err[ERRSTR_MAX], key[OBJKEY_MAX], sp[1024], *json;
+	char			 key[OBJKEY_MAX], sp[SPOOL_PATH_MAX], *json;
 
 	if (argc != 2)
 		usage();
-	config_index_path(cf, path, sizeof(path));
-	if ((ix = index_open_existing(path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "storetool: %s\n", err);
+	if ((ix = open_index(1)) == NULL)
 		return EX_TEMPFAIL;
-	}
 	s = index_get_message(ix, argv[1], &e, key, sizeof(key), &loc, sp, sizeof(sp));
 	if (s != INDEX_OK) {
 		fprintf(stderr, "storetool: %s\n", index_error(ix));
@@ -300,14 +310,10 @@ static int
 cmd_ids(void)
 {
 	struct index	*ix;
-	char		 path[1024], err[ERRSTR_MAX];
 	int		 rc;
 
-	config_index_path(cf, path, sizeof(path));
-	if ((ix = index_open_existing(path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "storetool: %s\n", err);
+	if ((ix = open_index(1)) == NULL)
 		return EX_TEMPFAIL;
-	}
 	rc = index_foreach_message(ix, print_id, NULL) == INDEX_OK ? 0 : EX_TEMPFAIL;
 	index_close(ix);
 	return rc;

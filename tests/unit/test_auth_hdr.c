@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "auth_impl.h"
+#include "testlib.h"
 
 /* scan - run the scanner over msg, whole or one byte at a time */
 static void
@@ -131,15 +132,9 @@ test_header(void **state)
 	assert_int_equal(v.headerlen, strlen(v.header));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_from_domain),
-		cmocka_unit_test(test_two_from_fields),
-		cmocka_unit_test(test_forged),
-		cmocka_unit_test(test_header),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_from_domain),
+	cmocka_unit_test(test_two_from_fields),
+	cmocka_unit_test(test_forged),
+	cmocka_unit_test(test_header),
+)

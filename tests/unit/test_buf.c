@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "testlib.h"
 
 static void
 test_buf_bounded(void **state)
@@ -28,12 +29,6 @@ test_buf_bounded(void **state)
 	buf_free(&b);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_bounded),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_buf_bounded),
+)

@@ -14,11 +14,26 @@
 #include <cmocka.h>
 
 #include "cli_fmt.h"
+#include "testlib.h"
 
 struct fcase {
 	int64_t		 in;
 	const char	*want;
 };
+
+/* check - each case through fmt (cli_fmt_size or cli_fmt_age): "got X, want Y" */
+static void
+check(const char *what, char *(*fmt)(int64_t, char *, size_t), const struct fcase *c,
+    size_t n)
+{
+	char	out[CLI_FMT_MAX];
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(fmt(c[i].in, out, sizeof(out)), c[i].want) != 0)
+			fail_msg("%s %lld: got %s, want %s", what, (long long)c[i].in, out,
+			    c[i].want);
+}
 
 static void
 test_size(void **state)
@@ -31,13 +46,8 @@ test_size(void **state)
 		{ 51033003565LL, "47.5 GiB" }, { 5LL << 40, "5.0 TiB" },
 		{ 1LL << 62, "4.0 EiB" },
 	};
-	char	out[CLI_FMT_MAX];
-	size_t	i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (strcmp(cli_fmt_size(cases[i].in, out, sizeof(out)), cases[i].want) != 0)
-			fail_msg("size %lld: got %s, want %s", (long long)cases[i].in, out,
-			    cases[i].want);
+	check("size", cli_fmt_size, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void
@@ -49,13 +59,8 @@ test_age(void **state)
 		{ 3600000, "1h 0m" }, { 18720000, "5h 12m" }, { 86399999, "23h 59m" },
 		{ 86400000, "1d 0h" }, { 4321LL * 60000, "3d 0h" }, { 400LL * 86400000, "400d 0h" },
 	};
-	char	out[CLI_FMT_MAX];
-	size_t	i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (strcmp(cli_fmt_age(cases[i].in, out, sizeof(out)), cases[i].want) != 0)
-			fail_msg("age %lld ms: got %s, want %s", (long long)cases[i].in, out,
-			    cases[i].want);
+	check("age (ms)", cli_fmt_age, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* a short buffer gets a truncated, terminated string */
@@ -68,14 +73,8 @@ test_short_buffer(void **state)
 	assert_string_equal(cli_fmt_age(4321LL * 60000, out, sizeof(out)), "3d ");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_age),
-		cmocka_unit_test(test_short_buffer),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_size),
+	cmocka_unit_test(test_age),
+	cmocka_unit_test(test_short_buffer),
+)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ingest.h"
+#include "testlib.h"
 
 struct kcase {
 	const char	*addr;
@@ -82,13 +83,7 @@ test_shared_count(void **state)
 	assert_int_equal(limits_message(c, &ic), LIMITS_OK);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_client_key),
-		cmocka_unit_test(test_shared_count),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_client_key),
+	cmocka_unit_test(test_shared_count),
+)

@@ -325,19 +325,13 @@ test_parse_units(void **state)
 	assert_int_equal(config_parse_size("9999999999g", &v), -1);	/* overflow */
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_getters),
-		cmocka_unit_test(test_config_get),
-		cmocka_unit_test(test_parse_units),
-		cmocka_unit_test(test_config_bad),
-		cmocka_unit_test(test_config_secret),
-		cmocka_unit_test(test_config_all_errors),
-		cmocka_unit_test(test_config_good),
-		cmocka_unit_test(test_config_example),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_config_getters),
+	cmocka_unit_test(test_config_get),
+	cmocka_unit_test(test_parse_units),
+	cmocka_unit_test(test_config_bad),
+	cmocka_unit_test(test_config_secret),
+	cmocka_unit_test(test_config_all_errors),
+	cmocka_unit_test(test_config_good),
+	cmocka_unit_test(test_config_example),
+)

@@ -25,96 +25,89 @@
 #include "config.h"
 #include "deliver.h"
 #include "limits.h"
+#include "testlib.h"
 
 static void
 test_route_parse(void **state)
 {
 	static const struct {
-		const char *spec; int rc; int proto; const char *host; int port; const char *path;
+		const char *spec; int proto; const char *host; int port; const char *path;
 	} t[] = {
-		{ "smtp://10.0.0.5:25", 0, DELIVER_SMTP, "10.0.0.5", 25, "" },
-		{ "smtp://primary.internal", 0, DELIVER_SMTP, "primary.internal", 25, "" },
-		{ "lmtp://mail.example.test", 0, DELIVER_LMTP, "mail.example.test", 24, "" },
-		{ "lmtp://[::1]:2424", 0, DELIVER_LMTP, "::1", 2424, "" },
-		{ "smtp://[2001:db8::5]", 0, DELIVER_SMTP, "2001:db8::5", 25, "" },
-		{ "lmtp:unix:/run/dovecot/lmtp", 0, DELIVER_LMTP, "", 0, "/run/dovecot/lmtp" },
-		{ "smtp:unix:/var/spool/s", 0, DELIVER_SMTP, "", 0, "/var/spool/s" },
-		{ "smtp://h:0", -1, 0, "", 0, "" },
-		{ "smtp://h:65536", -1, 0, "", 0, "" },
-		{ "smtp://h:25x", -1, 0, "", 0, "" },
-		{ "smtp://h:", -1, 0, "", 0, "" },
-		{ "smtp://", -1, 0, "", 0, "" },
-		{ "smtp://[::1", -1, 0, "", 0, "" },
-		{ "smtp://[::1]x", -1, 0, "", 0, "" },
-		{ "smtp://a b", -1, 0, "", 0, "" },
-		{ "smtp://.bad", -1, 0, "", 0, "" },
-		{ "lmtp:unix:relative", -1, 0, "", 0, "" },
-		{ "http://h", -1, 0, "", 0, "" },
-		{ "smtp:h:25", -1, 0, "", 0, "" },
-		{ "", -1, 0, "", 0, "" },
+		{ "smtp://10.0.0.5:25", DELIVER_SMTP, "10.0.0.5", 25, "" },
+		{ "smtp://primary.internal", DELIVER_SMTP, "primary.internal", 25, "" },
+		{ "lmtp://mail.example.test", DELIVER_LMTP, "mail.example.test", 24, "" },
+		{ "lmtp://[::1]:2424", DELIVER_LMTP, "::1", 2424, "" },
+		{ "smtp://[2001:db8::5]", DELIVER_SMTP, "2001:db8::5", 25, "" },
+		{ "lmtp:unix:/run/dovecot/lmtp", DELIVER_LMTP, "", 0, "/run/dovecot/lmtp" },
+		{ "smtp:unix:/var/spool/s", DELIVER_SMTP, "", 0, "/var/spool/s" },
+	};
+	/* refused: route_parse returns -1 */
+	static const char *const bad[] = {
+		"smtp://h:0", "smtp://h:65536", "smtp://h:25x", "smtp://h:", "smtp://",
+		"smtp://[::1", "smtp://[::1]x", "smtp://a b", "smtp://.bad", "lmtp:unix:relative",
+		"http://h", "smtp:h:25", "",
 	};
 	struct deliver_route	r;
 	size_t			i;
+	int			rc;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = route_parse(t[i].spec, &r);
-
-		if (rc != t[i].rc)
-			fail_msg("%s: got %d, want %d", t[i].spec, rc, t[i].rc);
-		if (rc == 0) {
-			assert_int_equal(r.proto, t[i].proto);
-			assert_string_equal(r.host, t[i].host);
-			assert_int_equal(r.port, t[i].port);
-			assert_string_equal(r.unix_path, t[i].path);
-			assert_string_equal(r.target, t[i].spec);
-		}
+		if ((rc = route_parse(t[i].spec, &r)) != 0)
+			fail_msg("%s: got %d, want 0", t[i].spec, rc);
+		assert_int_equal(r.proto, t[i].proto);
+		assert_string_equal(r.host, t[i].host);
+		assert_int_equal(r.port, t[i].port);
+		assert_string_equal(r.unix_path, t[i].path);
+		assert_string_equal(r.target, t[i].spec);
 	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if ((rc = route_parse(bad[i], &r)) != -1)
+			fail_msg("%s: got %d, want -1", bad[i], rc);
 }
 
 static void
 test_route_lookup(void **state)
 {
+	static const char	three[] = "[routes]\nexample.test = smtp://10.0.0.5:25\n"
+	    ".sub.test = lmtp://[::1]:24\n* = smtp:unix:/run/p\n";
+	static const char	one[] = "[routes]\na.test = smtp://x\n";
+	/* keys and domains compared as lower-case A-labels, as Postfix tables ignore case */
+	static const char	idn[] = "[routes]\nExample.TEST = smtp://upper\n"
+	    "b\xc3\xbc" "cher.test = smtp://ulabel\n.XN--MNCHEN-3YA.test = smtp://sub\n"
+	    "* = smtp://star\n";
+	static const struct {
+		const char *routes, *domain; int rc; const char *host, *unix_path;
+	} t[] = {
+		{ three, "example.test", 0, "10.0.0.5", "" },
+		{ three, "a.b.sub.test", 0, "::1", "" },
+		{ three, "other.test", 0, "", "/run/p" },
+		{ one, "b.test", -1, NULL, NULL },
+		{ idn, "example.test.", 0, "upper", "" },
+		{ idn, "xn--bcher-kva.test", 0, "ulabel", "" },
+		{ idn, "B\xc3\x9c" "CHER.test", 0, "ulabel", "" },
+		{ idn, "mx.m\xc3\xbc" "nchen.test", 0, "sub", "" },
+		{ idn, "b\xff" ".test", 0, "star", "" },	/* no IDNA name */
+	};
 	struct deliver_route	 r;
-	struct deliver_routes	*t;
+	struct deliver_routes	*rt;
 	struct config		*c;
 	char			 err[256];
+	size_t			 i;
+	int			 rc;
 
-	c = config_from_string("t.conf", "[routes]\nexample.test = smtp://10.0.0.5:25\n"
-	    ".sub.test = lmtp://[::1]:24\n* = smtp:unix:/run/p\n", err, sizeof(err));
-	assert_non_null(c);
-	assert_non_null(t = deliver_routes_load(c, err, sizeof(err)));
-	assert_int_equal(deliver_route_lookup(t, "example.test", &r), 0);
-	assert_string_equal(r.host, "10.0.0.5");
-	assert_int_equal(deliver_route_lookup(t, "a.b.sub.test", &r), 0);
-	assert_string_equal(r.host, "::1");
-	assert_int_equal(deliver_route_lookup(t, "other.test", &r), 0);
-	assert_string_equal(r.unix_path, "/run/p");
-	config_free(c);
-	deliver_routes_free(t);
-	c = config_from_string("t.conf", "[routes]\na.test = smtp://x\n", err, sizeof(err));
-	assert_non_null(t = deliver_routes_load(c, err, sizeof(err)));
-	assert_int_equal(deliver_route_lookup(t, "b.test", &r), -1);
-	deliver_routes_free(t);
-	config_free(c);
-
-	/* keys and domains compared as lower-case A-labels, as Postfix tables ignore case */
-	c = config_from_string("t.conf", "[routes]\nExample.TEST = smtp://upper\n"
-	    "b\xc3\xbc" "cher.test = smtp://ulabel\n.XN--MNCHEN-3YA.test = smtp://sub\n"
-	    "* = smtp://star\n", err, sizeof(err));
-	assert_non_null(c);
-	assert_non_null(t = deliver_routes_load(c, err, sizeof(err)));
-	assert_int_equal(deliver_route_lookup(t, "example.test.", &r), 0);
-	assert_string_equal(r.host, "upper");
-	assert_int_equal(deliver_route_lookup(t, "xn--bcher-kva.test", &r), 0);
-	assert_string_equal(r.host, "ulabel");
-	assert_int_equal(deliver_route_lookup(t, "B\xc3\x9c" "CHER.test", &r), 0);
-	assert_string_equal(r.host, "ulabel");
-	assert_int_equal(deliver_route_lookup(t, "mx.m\xc3\xbc" "nchen.test", &r), 0);
-	assert_string_equal(r.host, "sub");
-	assert_int_equal(deliver_route_lookup(t, "b\xff" ".test", &r), 0);	/* no IDNA name */
-	assert_string_equal(r.host, "star");
-	deliver_routes_free(t);
-	config_free(c);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_non_null(c = config_from_string("t.conf", t[i].routes, err, sizeof(err)));
+		if ((rt = deliver_routes_load(c, err, sizeof(err))) == NULL)
+			fail_msg("%s: %s", t[i].domain, err);
+		if ((rc = deliver_route_lookup(rt, t[i].domain, &r)) != t[i].rc)
+			fail_msg("%s: got %d, want %d", t[i].domain, rc, t[i].rc);
+		if (rc == 0 && (strcmp(r.host, t[i].host) != 0 ||
+		    strcmp(r.unix_path, t[i].unix_path) != 0))
+			fail_msg("%s: got host \"%s\" path \"%s\", want \"%s\" \"%s\"",
+			    t[i].domain, r.host, r.unix_path, t[i].host, t[i].unix_path);
+		deliver_routes_free(rt);
+		config_free(c);
+	}
 	/* a bad line is refused when the table is built, naming file and key */
 	c = config_from_string("t.conf", "[routes]\na.test = http://x\n", err, sizeof(err));
 	assert_null(deliver_routes_load(c, err, sizeof(err)));
@@ -340,6 +333,26 @@ msg_set(struct deliver_msg *m, const char *bytes, size_t n)
 	m->size = n;
 }
 
+/* a message from s@x.test to one recipient */
+struct one {
+	struct deliver_rcpt	rc;
+	struct deliver_msg	m;
+};
+
+/* one_msg - o: n bytes (a temp file) from s@x.test to rcpt, no parameters */
+static void
+one_msg(struct one *o, const char *rcpt, const char *bytes, size_t n)
+{
+	memset(o, 0, sizeof(*o));
+	o->rc.addr = rcpt;
+	o->rc.params = "";
+	o->m.mail_from = "s@x.test";
+	o->m.mail_params = "";
+	o->m.rcpts = &o->rc;
+	o->m.nrcpts = 1;
+	msg_set(&o->m, bytes, n);
+}
+
 static void
 test_lmtp_per_rcpt(void **state)
 {
@@ -404,53 +417,63 @@ test_short_file_no_dot(void **state)
 		{ "<BODY>", "250 should not happen\r\n" },
 		{ NULL, NULL },
 	};
-	struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
-	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0, NULL, 0 };
+	struct one		 o;
 	struct sess		 x;
 
-	msg_set(&m, "Subject: x\r\n\r\nshort\r\n", 21);
-	m.size = 5000;		/* the index says more than the file holds */
+	one_msg(&o, "a@y.test", "Subject: x\r\n\r\nshort\r\n", 21);
+	o.m.size = 5000;		/* the index says more than the file holds */
 	sess_open(&x, steps, "smtp", DELIVER_TLS_NONE);
-	assert_int_equal(deliver_send(x.c, &m, x.err, sizeof(x.err)), DELIVER_TEMPFAIL);
+	assert_int_equal(deliver_send(x.c, &o.m, x.err, sizeof(x.err)), DELIVER_TEMPFAIL);
 	assert_non_null(strstr(x.err, "file shorter than its size"));
-	assert_int_equal(rc[0].code, 0);
+	assert_int_equal(o.rc.code, 0);
 	assert_false(deliver_usable(x.c));
 	sess_end(&x);
 	buf_free(&x.s.body);
 	assert_true(x.s.eof_in_body);	/* the server never saw the final dot */
-	close(m.fd);
+	close(o.m.fd);
+}
+
+/* one recipient over plain SMTP: greeting, EHLO, MAIL, RCPT, DATA, the body's reply */
+static const struct step plain_steps[] = {
+	{ NULL, "220 smtp\r\n" },
+	{ "EHLO", "250 smtp\r\n" },
+	{ "MAIL FROM:<s@x.test>\r\n", "250 ok\r\n" },
+	{ "RCPT TO:<a@y.test>", "250 ok\r\n" },
+	{ "DATA", "354 go\r\n" },
+	{ "<BODY>", "250 2.0.0 queued\r\n" },
+	{ NULL, NULL },
+};
+
+/* send_plain - n bytes to a@y.test over plain_steps: accepted, and the server got want */
+static void
+send_plain(const char *bytes, size_t n, const char *want, size_t wantlen)
+{
+	struct one	o;
+	struct sess	x;
+
+	one_msg(&o, "a@y.test", bytes, n);
+	sess_open(&x, plain_steps, "smtp", DELIVER_TLS_NONE);
+	if (deliver_send(x.c, &o.m, x.err, sizeof(x.err)) != DELIVER_OK)
+		fail_msg("size %zu: send: %s (%s)", n, x.err, x.s.mismatch);
+	assert_int_equal(o.rc.code, 250);
+	sess_end(&x);
+	assert_string_equal(x.s.mismatch, "");
+	assert_false(x.s.eof_in_body);
+	assert_int_equal(x.s.body.len, wantlen);
+	assert_memory_equal(x.s.body.data ? x.s.body.data : "", want, wantlen);
+	buf_free(&x.s.body);
+	close(o.m.fd);
 }
 
 /* a dot after a bare CR is stuffed as well (bytes kept with bare_newline = keep) */
 static void
 test_bare_cr_dot_stuffed(void **state)
 {
-	static const char	 body[] = "Subject: x\r\n\r\na\r.\r\nMAIL FROM:<evil@x.test>\r\n";
-	static const struct step steps[] = {
-		{ NULL, "220 smtp\r\n" },
-		{ "EHLO", "250 smtp\r\n" },
-		{ "MAIL FROM:<s@x.test>\r\n", "250 ok\r\n" },
-		{ "RCPT TO:<a@y.test>", "250 ok\r\n" },
-		{ "DATA", "354 go\r\n" },
-		{ "<BODY>", "250 2.0.0 queued\r\n" },
-		{ NULL, NULL },
-	};
-	struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
-	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0, NULL, 0 };
-	struct sess		 x;
-
-	msg_set(&m, body, sizeof(body) - 1);
-	sess_open(&x, steps, "smtp", DELIVER_TLS_NONE);
-	if (deliver_send(x.c, &m, x.err, sizeof(x.err)) != DELIVER_OK)
-		fail_msg("send: %s (%s)", x.err, x.s.mismatch);
-	assert_int_equal(rc[0].code, 250);
-	sess_end(&x);
-	assert_string_equal(x.s.mismatch, "");
+	static const char	body[] = "Subject: x\r\n\r\na\r.\r\nMAIL FROM:<evil@x.test>\r\n";
 	/* got "a\r." would let a primary that ends lines at a bare CR see "\r.\r\n" */
-	assert_string_equal(x.s.body.data ? x.s.body.data : "",
-	    "Subject: x\r\n\r\na\r..\r\nMAIL FROM:<evil@x.test>\r\n");
-	buf_free(&x.s.body);
-	close(m.fd);
+	static const char	want[] = "Subject: x\r\n\r\na\r..\r\nMAIL FROM:<evil@x.test>\r\n";
+
+	send_plain(body, sizeof(body) - 1, want, sizeof(want) - 1);
 }
 
 /*
@@ -463,23 +486,11 @@ test_body_chunks(void **state)
 {
 	static const size_t	 sizes[] = { 0, 2 * 65536, 150001 };
 	static const char	 pat[] = ".a\r\nbb\r\n";
-	static const struct step steps[] = {
-		{ NULL, "220 smtp\r\n" },
-		{ "EHLO", "250 smtp\r\n" },
-		{ "MAIL FROM:<s@x.test>\r\n", "250 ok\r\n" },
-		{ "RCPT TO:<a@y.test>", "250 ok\r\n" },
-		{ "DATA", "354 go\r\n" },
-		{ "<BODY>", "250 2.0.0 queued\r\n" },
-		{ NULL, NULL },
-	};
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		struct deliver_rcpt	 rc[1] = { { "a@y.test", "", 0, "", "" } };
-		struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0, NULL, 0 };
-		struct sess		 x;
-		struct buf		 want;
-		char			*body;
-		size_t			 n = sizes[k];
+		struct buf	 want;
+		char		*body;
+		size_t		 n = sizes[k];
 
 		assert_non_null(body = malloc(n + 1));
 		buf_init(&want, 2 * n + 8);
@@ -494,20 +505,9 @@ test_body_chunks(void **state)
 		else if (n > 0 && body[n - 1] != '\n')
 			buf_add(&want, "\r\n", 2);
 		buf_add(&want, "", 1);
-		msg_set(&m, body, n);
-		sess_open(&x, steps, "smtp", DELIVER_TLS_NONE);
-		if (deliver_send(x.c, &m, x.err, sizeof(x.err)) != DELIVER_OK)
-			fail_msg("size %zu: send: %s (%s)", n, x.err, x.s.mismatch);
-		assert_int_equal(rc[0].code, 250);
-		sess_end(&x);
-		assert_string_equal(x.s.mismatch, "");
-		assert_false(x.s.eof_in_body);
-		assert_int_equal(x.s.body.len, want.len - 1);
-		assert_memory_equal(x.s.body.data ? x.s.body.data : "", want.data, want.len - 1);
-		buf_free(&x.s.body);
+		send_plain(body, n, want.data, want.len - 1);
 		buf_free(&want);
 		free(body);
-		close(m.fd);
 	}
 }
 
@@ -519,17 +519,16 @@ test_injected_envelope(void **state)
 		{ "EHLO", "250 smtp\r\n" },
 		{ NULL, NULL },
 	};
-	struct deliver_rcpt	 rc[1] = { { "a@y.test>\r\nRSET", "", 0, "", "" } };
-	struct deliver_msg	 m = { "s@x.test", "", rc, 1, -1, 0, NULL, 0 };
-	struct sess		 x;
+	struct one	o;
+	struct sess	x;
 
-	msg_set(&m, "x\r\n", 3);
+	one_msg(&o, "a@y.test>\r\nRSET", "x\r\n", 3);
 	sess_open(&x, steps, "smtp", DELIVER_TLS_NONE);
-	assert_int_equal(deliver_send(x.c, &m, x.err, sizeof(x.err)), DELIVER_PERMFAIL);
-	assert_int_equal(rc[0].code, 550);
+	assert_int_equal(deliver_send(x.c, &o.m, x.err, sizeof(x.err)), DELIVER_PERMFAIL);
+	assert_int_equal(o.rc.code, 550);
 	sess_end(&x);
 	buf_free(&x.s.body);
-	close(m.fd);
+	close(o.m.fd);
 }
 
 static void
@@ -570,22 +569,15 @@ test_auth(void **state)
 	buf_free(&x.s.body);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_route_parse),
-		cmocka_unit_test(test_route_lookup),
-		cmocka_unit_test(test_starttls_injection),
-		cmocka_unit_test(test_body_chunks),
-		cmocka_unit_test(test_tls_required_missing),
-		cmocka_unit_test(test_lmtp_per_rcpt),
-		cmocka_unit_test(test_short_file_no_dot),
-		cmocka_unit_test(test_bare_cr_dot_stuffed),
-		cmocka_unit_test(test_injected_envelope),
-		cmocka_unit_test(test_auth),
-	};
-
-	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(testlib_no_sigpipe, NULL,
+	cmocka_unit_test(test_route_parse),
+	cmocka_unit_test(test_route_lookup),
+	cmocka_unit_test(test_starttls_injection),
+	cmocka_unit_test(test_body_chunks),
+	cmocka_unit_test(test_tls_required_missing),
+	cmocka_unit_test(test_lmtp_per_rcpt),
+	cmocka_unit_test(test_short_file_no_dot),
+	cmocka_unit_test(test_bare_cr_dot_stuffed),
+	cmocka_unit_test(test_injected_envelope),
+	cmocka_unit_test(test_auth),
+)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "dkim.h"
+#include "testlib.h"
 
 /* body_hash - our streamed digest of body fed in chunks of n bytes */
 static void
@@ -122,14 +123,8 @@ test_tags(void **state)
 	buf_free(&b);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_body),
-		cmocka_unit_test(test_header),
-		cmocka_unit_test(test_tags),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_body),
+	cmocka_unit_test(test_header),
+	cmocka_unit_test(test_tags),
+)

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "config.h"
 #include "dns.h"
+#include "testlib.h"
 
 /* silent_ns - "127.0.0.1:PORT" of a bound UDP socket nobody reads; its fd */
 static int
@@ -155,14 +156,8 @@ test_hosts(void **state)
 	(void)state;
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shared),
-		cmocka_unit_test(test_caller_deadline),
-		cmocka_unit_test(test_hosts),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_shared),
+	cmocka_unit_test(test_caller_deadline),
+	cmocka_unit_test(test_hosts),
+)

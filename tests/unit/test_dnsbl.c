@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "dnsbl.h"
+#include "testlib.h"
 
 struct parse_case {
 	const char	*spec;
@@ -113,19 +114,28 @@ static const struct match_case match_cases[] = {
 	{ "b.example=127.0.0.[0..255]", { 127, 0, 0, 0 }, 1 },
 };
 
+/* site_of - site parsed from spec, which must be valid */
+static void
+site_of(const char *spec, struct dnsbl_site *site)
+{
+	char	err[128];
+
+	if (dnsbl_site_parse(spec, site, err, sizeof(err)) != 0)
+		fail_msg("\"%s\": %s", spec, err);
+}
+
 /* test_match - which answers a filter counts */
 static void
 test_match(void **state)
 {
 	struct dnsbl_site	site;
-	char			err[128];
 	size_t			i;
 	int			got;
 
 	for (i = 0; i < sizeof(match_cases) / sizeof(*match_cases); i++) {
 		const struct match_case *c = &match_cases[i];
 
-		assert_int_equal(dnsbl_site_parse(c->spec, &site, err, sizeof(err)), 0);
+		site_of(c->spec, &site);
 		got = dnsbl_site_match(&site, c->a);
 		if (got != c->want)
 			fail_msg("\"%s\" %u.%u.%u.%u: got %d, want %d", c->spec, c->a[0], c->a[1],
@@ -198,14 +208,8 @@ test_open(void **state)
 	}
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_open),
-	};
-
-	return cmocka_run_group_tests(tests, 0, 0);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_parse),
+	cmocka_unit_test(test_match),
+	cmocka_unit_test(test_open),
+)

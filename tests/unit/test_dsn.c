@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dsn.h"
+#include "testlib.h"
 
 static const char msg[] = "From: Alice <alice@example.test>\r\nTo: bob@y.test\r\n"
     "Subject: hello\r\n\tfolded\r\nMessage-ID: <m1@example.test>\r\n\r\n"
@@ -87,6 +88,45 @@ has(const char *p, size_t n, const char *what)
 	return memmem(p, n, what, strlen(what)) != NULL;
 }
 
+/* a DSN built from msg, and its MIME parts */
+struct built {
+	char		*dsn;
+	size_t		 len;
+	char		 boundary[100];
+	const char	*p[8];		/* the parts, each plen[i] octets */
+	size_t		 plen[8];
+	int		 nparts;
+	int		 in, out;
+};
+
+/* build - the DSN of an envelope with params for the recipients r: built, read back, split */
+static void
+build(struct built *b, const char *params, const struct dsn_rcpt *r, size_t nr)
+{
+	struct envelope	 e;
+	const char	*bp;
+
+	env_fill(&e, params);
+	b->in = mem_fd(msg, sizeof(msg) - 1);
+	b->out = mem_fd("", 0);
+	assert_int_equal(dsn_build(&e, r, nr, b->in, "mx1.example.test", 1763900000000LL, b->out),
+	    0);
+	b->dsn = slurp(b->out, &b->len);
+	assert_non_null(bp = strstr(b->dsn, "boundary=\""));
+	bp += 10;
+	snprintf(b->boundary, sizeof(b->boundary), "%.*s", (int)(strchr(bp, '"') - bp), bp);
+	b->nparts = parts(b->dsn, b->boundary, b->p, b->plen, 8);
+}
+
+/* built_free - what build made */
+static void
+built_free(struct built *b)
+{
+	free(b->dsn);
+	close(b->in);
+	close(b->out);
+}
+
 static void
 test_dsn_hdrs(void **state)
 {
@@ -96,17 +136,13 @@ test_dsn_hdrs(void **state)
 		{ "c@y.test", "NOTIFY=FAILURE,DELAY ORCPT=rfc822;C+2Bx@y.test", 0,
 		    "smtp://10.0.0.5:25: connect: Connection refused\r\nInjected: x" },
 	};
-	struct envelope	 e;
-	const char	*p[8], *hend, *bp;
-	size_t		 plen[8], len, i;
-	char		*dsn, boundary[100];
-	int		 in, out, n;
+	struct built	 b;
+	const char	*dsn, *hend, *bp, **p = b.p;
+	size_t		*plen = b.plen, len, i;
 
-	env_fill(&e, "BODY=8BITMIME ENVID=env+2B1");
-	in = mem_fd(msg, sizeof(msg) - 1);
-	out = mem_fd("", 0);
-	assert_int_equal(dsn_build(&e, r, 3, in, "mx1.example.test", 1763900000000LL, out), 0);
-	dsn = slurp(out, &len);
+	build(&b, "BODY=8BITMIME ENVID=env+2B1", r, 3);
+	dsn = b.dsn;
+	len = b.len;
 	/* every line ends in CRLF */
 	for (i = 0; i < len; i++)
 		if (dsn[i] == '\n')
@@ -123,12 +159,8 @@ test_dsn_hdrs(void **state)
 	assert_true(has(dsn, hend - dsn, "\r\nMIME-Version: 1.0\r\n"));
 	assert_true(has(dsn, hend - dsn, "Content-Type: multipart/report; "
 	    "report-type=delivery-status;"));
-	assert_non_null(bp = strstr(dsn, "boundary=\""));
-	bp += 10;
-	n = (int)(strchr(bp, '"') - bp);
-	snprintf(boundary, sizeof(boundary), "%.*s", n, bp);
 	/* three parts: text, delivery-status, headers */
-	assert_int_equal(parts(dsn, boundary, p, plen, 8), 3);
+	assert_int_equal(b.nparts, 3);
 	assert_true(has(p[0], plen[0], "Content-Type: text/plain"));
 	assert_true(has(p[0], plen[0], "<a@y.test>: last reply from the primary: 451 4.3.0"));
 	assert_false(has(p[0], plen[0], "b@y.test"));
@@ -148,40 +180,25 @@ test_dsn_hdrs(void **state)
 	bp = strstr(p[2], "\r\n\r\n") + 4;
 	assert_int_equal(plen[2] - (bp - p[2]), strstr(msg, "\r\n\r\n") + 2 - msg);
 	assert_memory_equal(bp, msg, strstr(msg, "\r\n\r\n") + 2 - msg);
-	assert_true(strstr(dsn + len - strlen(boundary) - 8, "--\r\n") != NULL);
-	free(dsn);
-	close(in);
-	close(out);
+	assert_true(strstr(dsn + len - strlen(b.boundary) - 8, "--\r\n") != NULL);
+	built_free(&b);
 }
 
 static void
 test_dsn_full(void **state)
 {
 	struct dsn_rcpt	 r[1] = { { "a@y.test", "", 421, "4.4.2 bye" } };
-	struct envelope	 e;
-	const char	*p[8], *bp;
-	size_t		 plen[8], len;
-	char		*dsn, boundary[100];
-	int		 in, out, n;
+	struct built	 b;
+	const char	*bp;
 
-	env_fill(&e, "RET=FULL");
-	in = mem_fd(msg, sizeof(msg) - 1);
-	out = mem_fd("", 0);
-	assert_int_equal(dsn_build(&e, r, 1, in, "mx1.example.test", 1763900000000LL, out), 0);
-	dsn = slurp(out, &len);
-	assert_non_null(bp = strstr(dsn, "boundary=\""));
-	bp += 10;
-	n = (int)(strchr(bp, '"') - bp);
-	snprintf(boundary, sizeof(boundary), "%.*s", n, bp);
-	assert_int_equal(parts(dsn, boundary, p, plen, 8), 3);
-	assert_true(has(p[2], plen[2], "Content-Type: message/rfc822\r\n\r\n"));
-	bp = strstr(p[2], "\r\n\r\n") + 4;
+	build(&b, "RET=FULL", r, 1);
+	assert_int_equal(b.nparts, 3);
+	assert_true(has(b.p[2], b.plen[2], "Content-Type: message/rfc822\r\n\r\n"));
+	bp = strstr(b.p[2], "\r\n\r\n") + 4;
 	/* the whole message, with CRLF added after the unterminated last line */
-	assert_int_equal(plen[2] - (bp - p[2]), sizeof(msg) - 1 + 2);
+	assert_int_equal(b.plen[2] - (bp - b.p[2]), sizeof(msg) - 1 + 2);
 	assert_memory_equal(bp, msg, sizeof(msg) - 1);
-	free(dsn);
-	close(in);
-	close(out);
+	built_free(&b);
 }
 
 static void
@@ -210,14 +227,8 @@ test_dsn_nothing(void **state)
 	close(out);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dsn_hdrs),
-		cmocka_unit_test(test_dsn_full),
-		cmocka_unit_test(test_dsn_nothing),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_dsn_hdrs),
+	cmocka_unit_test(test_dsn_full),
+	cmocka_unit_test(test_dsn_nothing),
+)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "envelope.h"
+#include "testlib.h"
 
 #define ID	"01JDAB3K8QW2E5R7T9Y1V3X5Z7.mx1"
 #define SHA	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -108,13 +109,7 @@ test_bad_json(void **state)
 	}
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_bad_json),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_roundtrip),
+	cmocka_unit_test(test_bad_json),
+)

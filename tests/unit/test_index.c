@@ -23,14 +23,12 @@
 #include "msgid.h"
 #include "testlib.h"
 
-static char	tmpdir[] = "/tmp/test_index.XXXXXX";
-static char	dbpath[256];
-static int	dbn;
+static char	dbpath[MXS_PATH_MAX];
 
 static int
 setup(void **state)
 {
-	snprintf(dbpath, sizeof(dbpath), "%s/index%d.sqlite", tmpdir, ++dbn);
+	testlib_top_next(dbpath, sizeof(dbpath), ".sqlite");
 	return 0;
 }
 
@@ -444,26 +442,12 @@ test_query_plans(void **state)
 	index_close(ix);
 }
 
-static int
-cleanup(void **state)
-{
-	return testlib_rm_rf(tmpdir);
-}
-
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_migrate_reopen, setup),
-		cmocka_unit_test_setup(test_add_get, setup),
-		cmocka_unit_test_setup(test_drill_mark_final, setup),
-		cmocka_unit_test_setup(test_two_processes, setup),
-		cmocka_unit_test_setup(test_threads, setup),
-		cmocka_unit_test_setup(test_stmt_cache, setup),
-		cmocka_unit_test_setup(test_query_plans, setup),
-	};
-
-	if (mkdtemp(tmpdir) == NULL)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, cleanup);
-}
+TESTLIB_MAIN(testlib_top_make, testlib_top_remove,
+	cmocka_unit_test_setup(test_migrate_reopen, setup),
+	cmocka_unit_test_setup(test_add_get, setup),
+	cmocka_unit_test_setup(test_drill_mark_final, setup),
+	cmocka_unit_test_setup(test_two_processes, setup),
+	cmocka_unit_test_setup(test_threads, setup),
+	cmocka_unit_test_setup(test_stmt_cache, setup),
+	cmocka_unit_test_setup(test_query_plans, setup),
+)

@@ -207,15 +207,20 @@ struct seen {
 	int	n;
 };
 
+/* seen_add - a row: its name and figures a and b; 0, a callback's "go on" */
+static int
+seen_add(struct seen *s, const char *name, int64_t a, int64_t b)
+{
+	snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
+	s->a[s->n] = a;
+	s->b[s->n++] = b;
+	return 0;
+}
+
 static int
 state_cb(const char *state, int64_t messages, int64_t bytes, void *arg)
 {
-	struct seen *s = arg;
-
-	snprintf(s->names[s->n], sizeof(s->names[0]), "%s", state);
-	s->a[s->n] = messages;
-	s->b[s->n++] = bytes;
-	return 0;
+	return seen_add(arg, state, messages, bytes);
 }
 
 static void
@@ -239,12 +244,9 @@ domain_cb(const struct index_stats_domain *d, void *arg)
 {
 	struct seen *s = arg;
 
-	snprintf(s->names[s->n], sizeof(s->names[0]), "%s", d->domain);
-	s->a[s->n] = d->recipients;
-	s->b[s->n] = d->oldest_ms;
 	s->m[s->n] = d->messages;
-	memcpy(s->bk[s->n++], d->buckets, sizeof(d->buckets));
-	return 0;
+	memcpy(s->bk[s->n], d->buckets, sizeof(d->buckets));
+	return seen_add(s, d->domain, d->recipients, d->oldest_ms);
 }
 
 static void
@@ -304,16 +306,11 @@ err_cb(const char *target, int code, int64_t count, int64_t last_ms, const char 
 	return 0;
 }
 
-/* att_cb - index_stats_attempts rows into an err_seen */
+/* att_cb - index_stats_attempts rows into an err_seen: error rows without time or text */
 static int
 att_cb(const char *target, int code, int64_t count, void *arg)
 {
-	struct err_seen *s = arg;
-
-	snprintf(s->target[s->n], sizeof(s->target[0]), "%s", target);
-	s->code[s->n] = code;
-	s->count[s->n++] = count;
-	return 0;
+	return err_cb(target, code, count, 0, "", arg);
 }
 
 static void
@@ -687,25 +684,19 @@ test_shape_order(void **state)
 	assert_int_equal(total.messages, 7);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bucket_edges),
-		cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backlog_edges, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backlog_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_states, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_counters_control_samples, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backlog_mostly_done, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shape, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shape_order, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_bucket_edges),
+	cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_backlog_edges, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_backlog_empty, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_states, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_counters_control_samples, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_backlog_mostly_done, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_shape, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_shape_order, setup, teardown),
+)

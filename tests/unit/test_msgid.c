@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "msgid.h"
+#include "testlib.h"
 
 static void
 test_msgid(void **state)
@@ -33,12 +34,6 @@ test_msgid(void **state)
 	assert_false(msgid_valid("../../etc/passwd"));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_msgid),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_msgid),
+)

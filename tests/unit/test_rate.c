@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "rate.h"
+#include "testlib.h"
 
 /* count_starts - messages started over [from, to) ms, stepping 1 ms, each ending at once */
 static int
@@ -171,19 +172,13 @@ test_rate_parse(void **state)
 	}
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bucket_steady),
-		cmocka_unit_test(test_bucket_fractional),
-		cmocka_unit_test(test_concurrency_cap),
-		cmocka_unit_test(test_slow_start),
-		cmocka_unit_test(test_aimd),
-		cmocka_unit_test(test_release_congested),
-		cmocka_unit_test(test_set_cap_and_achieved),
-		cmocka_unit_test(test_rate_parse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_bucket_steady),
+	cmocka_unit_test(test_bucket_fractional),
+	cmocka_unit_test(test_concurrency_cap),
+	cmocka_unit_test(test_slow_start),
+	cmocka_unit_test(test_aimd),
+	cmocka_unit_test(test_release_congested),
+	cmocka_unit_test(test_set_cap_and_achieved),
+	cmocka_unit_test(test_rate_parse),
+)

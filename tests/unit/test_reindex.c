@@ -43,6 +43,7 @@
 #include "store.h"
 #include "store_impl.h"
 #include "testlib.h"
+#include "testlib_store.h"
 
 enum kind { BOTH, OLD, SIDECAR, FOREIGN, ORPHAN, GONE, SPOOLED, BROKEN, ASIDE, FLEET };
 
@@ -135,36 +136,6 @@ store_swap(int away)
 	}
 }
 
-/* object_only - put the object of a message whose row is never written */
-static void
-object_only(struct store *st, const char *node, int64_t t, int nr, char *id)
-{
-	struct envelope	 e;
-	char		*j;
-	int		 fd = testlib_message(dir, &e, node, t, nr);
-
-	j = envelope_to_json(&e);
-	assert_int_equal(store_put_object(st, &e, j, fd, 20), OBJ_OK);
-	snprintf(id, MSGID_MAX, "%s", e.id);
-	free(j);
-	close(fd);
-	envelope_free(&e);
-}
-
-/* committed - a message through the commit path: object (or spool) and row */
-static void
-committed(struct store *st, int64_t t, char *id)
-{
-	struct envelope	e;
-	char		err[512];
-	int		fd = testlib_message(dir, &e, "mx1", t, 2);
-
-	assert_int_equal(store_commit(st, &e, fd, 20, err, sizeof(err)), STORE_OK);
-	snprintf(id, MSGID_MAX, "%s", e.id);
-	close(fd);
-	envelope_free(&e);
-}
-
 /* build - one message of each kind; mx1 registered at now - 60 s */
 static void
 build(struct store *st)
@@ -177,28 +148,28 @@ build(struct store *st)
 	for (i = 0; i < NWANT; i++) {
 		switch (want[i].kind) {
 		case BOTH:
-			committed(st, old + i, ids[i]);
+			testlib_commit(st, dir, "mx1", old + i, ids[i]);
 			break;
 		case OLD:		/* objects without rows: ours from before, */
 		case FOREIGN:		/* another node's, */
 		case ORPHAN:		/* ours and recent */
-			object_only(st, want[i].kind == FOREIGN ? "mx2" : "mx1",
+			testlib_put_object(st, dir, want[i].kind == FOREIGN ? "mx2" : "mx1",
 			    want[i].kind == OLD ? old + i : now + i, 2, ids[i]);
 			break;
 		case SIDECAR:
-			object_only(st, "mx1", old + i, 200, ids[i]);
+			testlib_put_object(st, dir, "mx1", old + i, 200, ids[i]);
 			msgid_key("mail", ids[i], ".env.json", key, sizeof(key));
 			assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL),
 			    OBJ_OK);
 			break;
 		case GONE:
-			committed(st, old + i, ids[i]);
+			testlib_commit(st, dir, "mx1", old + i, ids[i]);
 			msgid_key("mail", ids[i], ".eml", key, sizeof(key));
 			assert_int_equal(objstore_delete(store_objstore(st), key), OBJ_OK);
 			break;
 		case SPOOLED:
 			store_swap(1);
-			committed(st, old + i, ids[i]);
+			testlib_commit(st, dir, "mx1", old + i, ids[i]);
 			store_swap(0);
 			break;
 		case BROKEN:
@@ -285,43 +256,31 @@ test_reindex_kinds(void **state)
 	struct reindex_result	 r;
 	struct testlib_lines	 l;
 	struct config		*c;
-	struct store		*st;
-	char			 text[1024], err[512];
+	struct store		*st = testlib_store_open(dir, "prefix = mail\n", &c);
 	int			 bad = 0, pass;
 	const unsigned		 unindexed = K(OLD) | K(SIDECAR) | K(FOREIGN);
 	const unsigned		 objects = K(BOTH) | unindexed | K(ORPHAN) | K(BROKEN);
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(text, sizeof(text), "[general]\nnode = mx1\ndata_dir = %s\n"
-	    "[storage]\nurl = file://%s/store\nprefix = mail\n[spool]\nmax_size = 1M\n",
-	    dir, dir);
-	assert_non_null(c = config_from_string("test.conf", text, err, sizeof(err)));
-	assert_non_null(st = store_open(c, err, sizeof(err)));
 	build(st);
 
 	for (pass = 0; pass < 3; pass++) {
 		static const char *const runs[] = { "dry run", "repair", "repair again" };
 		const char	*run = runs[pass];
-		/* got, want per field of the result */
-		struct { const char *f; int64_t got, want; } tc[] = {
-			{ "objects", 0, count(objects) },
-			{ "ok", 0, count(K(BOTH)) + (pass == 2 ? count(unindexed) : 0) },
-			{ "added", 0, pass == 2 ? 0 : count(unindexed) },
-			{ "orphans", 0, count(K(ORPHAN)) },
-			{ "missing", 0, count(K(GONE)) },
-			{ "incomplete", 0, count(K(BROKEN)) },
-		};
 		size_t		 i;
 
 		memset(&l, 0, sizeof(l));
 		assert_int_equal(store_reindex(st, NULL, pass > 0, testlib_collect, &l, &r),
 		    STORE_OK);
-		tc[0].got = r.objects;
-		tc[1].got = r.ok;
-		tc[2].got = r.added;
-		tc[3].got = r.orphans;
-		tc[4].got = r.missing;
-		tc[5].got = r.incomplete;
+		/* got, want per field of the result */
+		const struct { const char *f; int64_t got, want; } tc[] = {
+			{ "objects", r.objects, count(objects) },
+			{ "ok", r.ok, count(K(BOTH)) + (pass == 2 ? count(unindexed) : 0) },
+			{ "added", r.added, pass == 2 ? 0 : count(unindexed) },
+			{ "orphans", r.orphans, count(K(ORPHAN)) },
+			{ "missing", r.missing, count(K(GONE)) },
+			{ "incomplete", r.incomplete, count(K(BROKEN)) },
+		};
+
 		for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++)
 			if (tc[i].got != tc[i].want) {
 				print_error("%s: %s got %lld, want %lld\n", run, tc[i].f,
@@ -342,19 +301,11 @@ test_reindex_kinds(void **state)
 		    (long long)r.objects, (long long)r.missing, (long long)count(K(FOREIGN)));
 		bad++;
 	}
-	store_close(st);
-	config_free(c);
-	assert_int_equal(testlib_rm_rf(dir), 0);
+	testlib_store_close(st, c, dir);
 	if (bad)
 		fail_msg("%d differences", bad);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reindex_kinds),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_reindex_kinds),
+)

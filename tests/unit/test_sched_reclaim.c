@@ -93,13 +93,7 @@ test_verify_error_channel(void **state)
 	testlib_index_remove(&db);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reclaim_cap_counted),
-		cmocka_unit_test(test_verify_error_channel),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_reclaim_cap_counted),
+	cmocka_unit_test(test_verify_error_channel),
+)

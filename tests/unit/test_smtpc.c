@@ -26,6 +26,7 @@
 #include "route.h"
 #include "smtpc.h"
 #include "smtpc_health.h"
+#include "testlib.h"
 
 /* test_route_parse_smtp - the callout/monitor subset: smtp:// over TCP only */
 static void
@@ -357,20 +358,13 @@ test_health(void **state)
 	assert_string_equal(smtpc_health_name(SMTPC_HEALTH_DOWN), "unhealthy");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_route_parse_smtp),
-		cmocka_unit_test(test_reply_parser),
-		cmocka_unit_test(test_reply_bounds),
-		cmocka_unit_test(test_caps),
-		cmocka_unit_test(test_hello),
-		cmocka_unit_test(test_steps),
-		cmocka_unit_test(test_deadline),
-		cmocka_unit_test(test_health),
-	};
-
-	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(testlib_no_sigpipe, NULL,
+	cmocka_unit_test(test_route_parse_smtp),
+	cmocka_unit_test(test_reply_parser),
+	cmocka_unit_test(test_reply_bounds),
+	cmocka_unit_test(test_caps),
+	cmocka_unit_test(test_hello),
+	cmocka_unit_test(test_steps),
+	cmocka_unit_test(test_deadline),
+	cmocka_unit_test(test_health),
+)

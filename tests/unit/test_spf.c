@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "spf.h"
+#include "testlib.h"
 
 struct zrr {
 	const char	*name;
@@ -255,15 +256,9 @@ test_deadline(void **state)
 	assert_int_equal(spf_check(&res, &req, &v), SPF_PASS);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_mx),
-		cmocka_unit_test(test_ptr_and_macros),
-		cmocka_unit_test(test_deadline),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_limits),
+	cmocka_unit_test(test_mx),
+	cmocka_unit_test(test_ptr_and_macros),
+	cmocka_unit_test(test_deadline),
+)

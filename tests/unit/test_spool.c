@@ -26,15 +26,13 @@
 #include "spool.h"
 #include "testlib.h"
 
-static char	top[] = "/tmp/test_spool.XXXXXX";
 static char	dir[300];
-static int	ndir;
 
 /* setup - a fresh top/N for each test (the spool creates it) */
 static int
 setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "%s/%d", top, ++ndir);
+	testlib_top_next(dir, sizeof(dir), "");
 	return 0;
 }
 
@@ -46,7 +44,7 @@ content(size_t n)
 	size_t	i, k;
 	int	fd;
 
-	snprintf(path, sizeof(path), "%s.XXXXXX", top);
+	snprintf(path, sizeof(path), "%s.XXXXXX", testlib_top());
 	fd = mkstemp(path);
 	assert_true(fd != -1);
 	unlink(path);
@@ -319,25 +317,10 @@ test_foreach(void **state)
 	spool_close(sp);
 }
 
-/* cleanup - remove every scratch directory */
-static int
-cleanup(void **state)
-{
-	return testlib_rm_rf(top);
-}
-
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_put_remove_usage, setup),
-		cmocka_unit_test_setup(test_room, setup),
-		cmocka_unit_test_setup(test_put_fails, setup),
-		cmocka_unit_test_setup(test_open_cleans, setup),
-		cmocka_unit_test_setup(test_foreach, setup),
-	};
-
-	if (mkdtemp(top) == NULL)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, cleanup);
-}
+TESTLIB_MAIN(testlib_top_make, testlib_top_remove,
+	cmocka_unit_test_setup(test_put_remove_usage, setup),
+	cmocka_unit_test_setup(test_room, setup),
+	cmocka_unit_test_setup(test_put_fails, setup),
+	cmocka_unit_test_setup(test_open_cleans, setup),
+	cmocka_unit_test_setup(test_foreach, setup),
+)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ingest.h"
+#include "testlib.h"
 
 static void
 test_reuse(void **state)
@@ -57,12 +58,6 @@ test_reuse(void **state)
 	assert_int_equal(rmdir(dir2), 0);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reuse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_reuse),
+)

@@ -27,9 +27,7 @@
 #include "store_impl.h"
 #include "testlib.h"
 
-static char	top[] = "/tmp/test_store.XXXXXX";
 static char	dir[300];
-static int	ndir;
 
 /* conf_full - a config for the current scratch directory: [storage] prefix and more lines */
 static struct config *
@@ -70,7 +68,7 @@ conf(const char *spool_max)
 static int
 setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "%s/%d", top, ++ndir);
+	testlib_top_next(dir, sizeof(dir), "");
 	return mkdir(dir, 0700);
 }
 
@@ -113,6 +111,39 @@ where(struct store *st, const char *id)
 	    sizeof(sp)), INDEX_OK);
 	envelope_free(&e);
 	return loc;
+}
+
+/* opened - a store on c, which must open */
+static struct store *
+opened(struct config *c)
+{
+	char		 err[512];
+	struct store	*st = store_open(c, err, sizeof(err));
+
+	if (st == NULL)
+		fail_msg("store_open: %s", err);
+	return st;
+}
+
+/* store_on - a store on conf(spool_max), that config in *c */
+static struct store *
+store_on(struct config **c, const char *spool_max)
+{
+	*c = conf(spool_max);
+	return opened(*c);
+}
+
+/* committed_on - a 3000-byte message of nr rcpts committed on c, store closed again; its fd */
+static int
+committed_on(struct config *c, struct envelope *e, int nr)
+{
+	struct store	*st = opened(c);
+	char		 err[512];
+	int		 fd = message(e, 3000, nr);
+
+	assert_int_equal(store_commit(st, e, fd, 3000, err, sizeof(err)), STORE_OK);
+	store_close(st);
+	return fd;
 }
 
 /* store_break/mend - make the file store unusable (a file where its root was) */
@@ -204,14 +235,12 @@ test_commit_spool_flush(void **state)
 static void
 test_spool_full(void **state)
 {
-	struct config	*c = conf("4k");
-	struct store	*st;
+	struct config	*c;
+	struct store	*st = store_on(&c, "4k");
 	struct envelope	 e;
 	char		 err[512];
 	int		 fd;
 
-	st = store_open(c, err, sizeof(err));
-	assert_non_null(st);
 	store_break();
 	fd = message(&e, 8000, 1);
 	assert_int_equal(store_commit(st, &e, fd, 8000, err, sizeof(err)), STORE_NOSPACE);
@@ -507,10 +536,12 @@ test_reconcile(void **state)
 	config_free(c);
 }
 
+/* suite_setup - log lines named test_store, and the scratch directory */
 static int
-cleanup(void **state)
+suite_setup(void **state)
 {
-	return testlib_rm_rf(top);
+	log_init("test_store");
+	return testlib_top_make(state);
 }
 
 /*
@@ -524,19 +555,13 @@ test_purge_stored_key(void **state)
 	struct config	*c = conf("1M"), *c2 = conf_prefix("1M", "other");
 	struct store	*st;
 	struct envelope	 e;
-	char		 err[512], key[OBJKEY_MAX], side[OBJKEY_MAX];
-	int		 fd;
+	char		 key[OBJKEY_MAX], side[OBJKEY_MAX];
+	int		 fd = committed_on(c, &e, 1);
 
-	st = store_open(c, err, sizeof(err));
-	assert_non_null(st);
-	fd = message(&e, 3000, 1);
-	assert_int_equal(store_commit(st, &e, fd, 3000, err, sizeof(err)), STORE_OK);
-	store_close(st);
 	msgid_key("mail", e.id, ".eml", key, sizeof(key));
 	msgid_key("mail", e.id, ".env.json", side, sizeof(side));
 
-	st = store_open(c2, err, sizeof(err));
-	assert_non_null(st);
+	st = opened(c2);
 	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_OK);
 	assert_int_equal(store_purge(st, e.id), STORE_OK);
 	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_NOTFOUND);
@@ -556,14 +581,12 @@ test_purge_stored_key(void **state)
 static void
 test_drill_commit_reason(void **state)
 {
-	struct config	*c = conf("1M");
-	struct store	*st;
+	struct config	*c;
+	struct store	*st = store_on(&c, "1M");
 	struct envelope	 e;
 	char		 err[512];
 	int		 fd;
 
-	st = store_open(c, err, sizeof(err));
-	assert_non_null(st);
 	assert_int_equal(sqlite3_exec(index_db(store_index(st)), "DROP TABLE control", NULL,
 	    NULL, NULL), SQLITE_OK);
 	fd = message(&e, 3000, 1);
@@ -610,20 +633,14 @@ test_purge_retention_one_read(void **state)
 	struct sched	 s = { .conf = &sc };
 	struct store	*st;
 	struct envelope	 e;
-	char		 err[512], key[OBJKEY_MAX], sql[256];
-	int		 fd, reads = 0;
+	char		 key[OBJKEY_MAX], sql[256];
+	int		 fd = committed_on(c, &e, 3), reads = 0;
 	int64_t		 now = now_ms();
 	sqlite3		*db;
 
-	st = store_open(c, err, sizeof(err));
-	assert_non_null(st);
-	fd = message(&e, 3000, 3);
-	assert_int_equal(store_commit(st, &e, fd, 3000, err, sizeof(err)), STORE_OK);
-	store_close(st);
 	msgid_key("mail", e.id, ".eml", key, sizeof(key));
 
-	st = store_open(c2, err, sizeof(err));
-	assert_non_null(st);
+	st = opened(c2);
 	db = index_db(store_index(st));
 	snprintf(sql, sizeof(sql), "UPDATE messages SET state = 'delivered', state_ms = %lld"
 	    " WHERE id = '%s'", (long long)(now - 5000), e.id);
@@ -645,22 +662,13 @@ test_purge_retention_one_read(void **state)
 	config_free(c2);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_commit_spool_flush, setup),
-		cmocka_unit_test_setup(test_spool_full, setup),
-		cmocka_unit_test_setup(test_breaker, setup),
-		cmocka_unit_test_setup(test_reindex, setup),
-		cmocka_unit_test_setup(test_reconcile, setup),
-		cmocka_unit_test_setup(test_purge_stored_key, setup),
-		cmocka_unit_test_setup(test_purge_retention_one_read, setup),
-		cmocka_unit_test_setup(test_drill_commit_reason, setup),
-	};
-
-	log_init("test_store");
-	if (mkdtemp(top) == NULL)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, cleanup);
-}
+TESTLIB_MAIN(suite_setup, testlib_top_remove,
+	cmocka_unit_test_setup(test_commit_spool_flush, setup),
+	cmocka_unit_test_setup(test_spool_full, setup),
+	cmocka_unit_test_setup(test_breaker, setup),
+	cmocka_unit_test_setup(test_reindex, setup),
+	cmocka_unit_test_setup(test_reconcile, setup),
+	cmocka_unit_test_setup(test_purge_stored_key, setup),
+	cmocka_unit_test_setup(test_purge_retention_one_read, setup),
+	cmocka_unit_test_setup(test_drill_commit_reason, setup),
+)

@@ -33,6 +33,7 @@
 #include "store.h"
 #include "store_impl.h"
 #include "testlib.h"
+#include "testlib_store.h"
 
 enum kind { KEEP, PARTIAL, FINISHED, PRESENT, BACK, NKINDS };
 
@@ -40,22 +41,6 @@ static char	dir[] = "/tmp/test_store_import.XXXXXX";
 static char	ids[NKINDS][MSGID_MAX];
 static int	nseen;
 static size_t	seen_rcpts[NKINDS];
-
-/* put - the object of a message of node (no row); its id to id */
-static void
-put(struct store *st, const char *node, int64_t t, char *id)
-{
-	struct envelope	 e;
-	char		*j;
-	int		 fd = testlib_message(dir, &e, node, t, 2);
-
-	j = envelope_to_json(&e);
-	assert_int_equal(store_put_object(st, &e, j, fd, 20), OBJ_OK);
-	snprintf(id, MSGID_MAX, "%s", e.id);
-	free(j);
-	close(fd);
-	envelope_free(&e);
-}
 
 /* keep - the ledger of this test: partial's user0 and both of finished's are done */
 static int
@@ -111,32 +96,21 @@ test_store_import(void **state)
 	struct store_import	 imp = { keep, seen, NULL };
 	struct reindex_result	 r;
 	struct config		*c;
-	struct store		*st;
-	struct envelope		 e;
-	char			 text[512], err[512], other[MSGID_MAX], **keys;
+	struct store		*st = testlib_store_open(dir, "", &c);
+	char			 other[MSGID_MAX], **keys;
 	size_t			 nkeys;
 	int64_t			 t = now_ms() - 3600 * 1000;
 	int			 fd, pass, bad = 0;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(text, sizeof(text), "[general]\nnode = mx1\ndata_dir = %s\n"
-	    "[storage]\nurl = file://%s/store\n[spool]\nmax_size = 1M\n", dir, dir);
-	assert_non_null(c = config_from_string("test.conf", text, err, sizeof(err)));
-	assert_non_null(st = store_open(c, err, sizeof(err)));
 	for (int k = KEEP; k < PRESENT; k++)
-		put(st, "mx2", t + k, ids[k]);
-	for (int k = PRESENT; k <= BACK; k++) {
-		fd = testlib_message(dir, &e, "mx2", t + k, 2);
-		assert_int_equal(store_commit(st, &e, fd, 20, err, sizeof(err)), STORE_OK);
-		snprintf(ids[k], MSGID_MAX, "%s", e.id);
-		close(fd);
-		envelope_free(&e);
-	}
+		testlib_put_object(st, dir, "mx2", t + k, 2, ids[k]);
+	for (int k = PRESENT; k <= BACK; k++)
+		testlib_commit(st, dir, "mx2", t + k, ids[k]);
 	/* mx9 adopted it from here: both recipients 'adopted' */
 	assert_int_equal(index_fleet_adopt(store_index(st), (const char (*)[MSGID_MAX])&ids[BACK],
 	    1, "mx9", t, &fd), INDEX_OK);
 	assert_int_equal(fd, 1);
-	put(st, "mx3", t, other);
+	testlib_put_object(st, dir, "mx3", t, 2, other);
 
 	assert_int_equal(store_message_keys(st, "mx2", &keys, &nkeys), STORE_OK);
 	if (nkeys != NKINDS) {
@@ -144,33 +118,23 @@ test_store_import(void **state)
 		bad++;
 	}
 	for (pass = 0; pass < 3 && !bad; pass++) {
-		/* got, want per figure: dry run, repair, repair again */
-		struct { const char *f; int64_t got, want[3]; } tc[] = {
-			{ "objects", 0, { 5, 5, 5 } },
-			{ "ok", 0, { 1, 1, 4 } },
-			{ "added", 0, { 3, 3, 0 } },
-			{ "finished", 0, { 1, 1, 1 } },
-			{ "incomplete", 0, { 0, 0, 0 } },
-			{ "seen", 0, { 3, 3, 0 } },
-			{ "rows of keep (recipients)", 0, { -1, 2, 2 } },
-			{ "rows of partial (recipients)", 0, { -1, 1, 1 } },
-			{ "rows of finished", 0, { -1, -1, -1 } },
-			{ "back is queued", 0, { 0, 1, 1 } },
-		};
-
 		nseen = 0;
 		assert_int_equal(store_import(st, keys, nkeys, pass > 0, &imp, NULL, NULL, &r),
 		    STORE_OK);
-		tc[0].got = r.objects;
-		tc[1].got = r.ok;
-		tc[2].got = r.added;
-		tc[3].got = r.finished;
-		tc[4].got = r.incomplete;
-		tc[5].got = nseen;
-		tc[6].got = rcpts(st, ids[KEEP]);
-		tc[7].got = rcpts(st, ids[PARTIAL]);
-		tc[8].got = rcpts(st, ids[FINISHED]);
-		tc[9].got = state_is(st, ids[BACK], "queued");
+		/* got, want per figure: dry run, repair, repair again */
+		const struct { const char *f; int64_t got, want[3]; } tc[] = {
+			{ "objects", r.objects, { 5, 5, 5 } },
+			{ "ok", r.ok, { 1, 1, 4 } },
+			{ "added", r.added, { 3, 3, 0 } },
+			{ "finished", r.finished, { 1, 1, 1 } },
+			{ "incomplete", r.incomplete, { 0, 0, 0 } },
+			{ "seen", nseen, { 3, 3, 0 } },
+			{ "rows of keep (recipients)", rcpts(st, ids[KEEP]), { -1, 2, 2 } },
+			{ "rows of partial (recipients)", rcpts(st, ids[PARTIAL]), { -1, 1, 1 } },
+			{ "rows of finished", rcpts(st, ids[FINISHED]), { -1, -1, -1 } },
+			{ "back is queued", state_is(st, ids[BACK], "queued"), { 0, 1, 1 } },
+		};
+
 		for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++)
 			if (tc[i].got != tc[i].want[pass]) {
 				print_error("pass %d: %s got %lld, want %lld\n", pass, tc[i].f,
@@ -186,20 +150,11 @@ test_store_import(void **state)
 		}
 	}
 	store_keys_free(keys, nkeys);
-	store_close(st);
-	config_free(c);
-	snprintf(text, sizeof(text), "rm -rf '%s'", dir);
-	assert_int_equal(system(text), 0);
+	testlib_store_close(st, c, dir);
 	if (bad)
 		fail_msg("%d differences", bad);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_store_import),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TESTLIB_MAIN(NULL, NULL,
+	cmocka_unit_test(test_store_import),
+)

@@ -2,6 +2,13 @@
  * testlib.h - what several unit tests share (static inline: each test is one
  * program, include after <cmocka.h>).
  *
+ *   TESTLIB_MAIN          the program's main(): its cases, one a line, run as
+ *                         one group with a group setup and teardown (or NULL)
+ *   testlib_top_make      group setup: the program's scratch directory
+ *                         /tmp/PROGRAM.XXXXXX, named by testlib_top()
+ *   testlib_top_remove    group teardown: that directory and all below it
+ *   testlib_top_next      a fresh path in it for each case: testlib_top()/N...
+ *   testlib_no_sigpipe    group setup: a peer's close is an error, not SIGPIPE
  *   testlib_index_open    a fresh /tmp/NAME.XXXXXX holding a new index.sqlite
  *   testlib_index_remove  the index file, its -wal and -shm, and the directory
  *   testlib_envelope      an envelope from node mx1 received at t: id, time and
@@ -14,13 +21,16 @@
  *   testlib_message       a complete envelope of a node with nr recipients
  *                         (userN@example.test) and an unlinked file in dir of its
  *                         20 bytes (store_reindex, store_import)
- * Failures are cmocka assertions.
+ * Failures are cmocka assertions.  The helpers of the tests that drive a whole
+ * store are in testlib_store.h.
  */
 #ifndef MXS_TESTLIB_H
 #define MXS_TESTLIB_H
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +39,56 @@
 #include "envelope.h"
 #include "index.h"
 #include "msgid.h"
+
+/*
+ * TESTLIB_MAIN(group_setup, group_teardown, cases...) - main() of a test
+ * program: the cases (cmocka_unit_test(f) and its kin, one a line, each with
+ * a comma) run as one group "tests"; exit status as cmocka's.
+ */
+#define TESTLIB_MAIN(group_setup, group_teardown, ...)				\
+int										\
+main(void)									\
+{										\
+	const struct CMUnitTest tests[] = { __VA_ARGS__ };			\
+										\
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);	\
+}
+
+#define TESTLIB_TOP_MAX	64
+
+/* testlib_top - the program's scratch directory (made by testlib_top_make) */
+static inline char *
+testlib_top(void)
+{
+	static char	top[TESTLIB_TOP_MAX];
+
+	return top;
+}
+
+/* testlib_top_make - group setup: mkdtemp /tmp/PROGRAM.XXXXXX as testlib_top() */
+static inline int
+testlib_top_make(void **state)
+{
+	snprintf(testlib_top(), TESTLIB_TOP_MAX, "/tmp/%s.XXXXXX", program_invocation_short_name);
+	return mkdtemp(testlib_top()) == NULL ? -1 : 0;
+}
+
+/* testlib_top_next - out: testlib_top()/N followed by suffix, N one more at each call */
+static inline void
+testlib_top_next(char *out, size_t outlen, const char *suffix)
+{
+	static int	n;
+
+	snprintf(out, outlen, "%s/%d%s", testlib_top(), ++n, suffix);
+}
+
+/* testlib_no_sigpipe - group setup: writing to a closed peer fails with EPIPE, no signal */
+static inline int
+testlib_no_sigpipe(void **state)
+{
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
 
 struct testlib_index {
 	char	dir[64];
@@ -114,6 +174,13 @@ testlib_rm_rf(const char *dir)
 	if (access(dir, F_OK) == -1)
 		return 0;
 	return nftw(dir, testlib_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* testlib_top_remove - group teardown: testlib_top() and all below it */
+static inline int
+testlib_top_remove(void **state)
+{
+	return testlib_rm_rf(testlib_top());
 }
 
 /* testlib_message - envelope of node at t with nr recipients; fd of an unlinked file of its bytes */
