@@ -4,10 +4,13 @@
  * honour claims on their node.  See fleet.h and docs/storage.md.
  *
  * Entry points: fleet_agent_start/stop/blocked/set_replay/poke,
- * fleet_honour_claims.  The agent runs in a thread of its own with its own
- * object store and index handles, so a slow bucket never holds a mail
- * thread: each bucket call ends within [fleet] call_deadline, a failure is
- * logged once (and its recovery once) and tried again at the next interval.
+ * fleet_honour_claims.  The agent runs in a thread of its own (periodic.c:
+ * a pass a second on CLOCK_MONOTONIC, at once when poked) with its own object
+ * store and index handles, so a slow bucket never holds a mail thread: each
+ * bucket call ends within [fleet] call_deadline, a failure is logged once
+ * (and its recovery once) and tried again at the next interval.  At stop the
+ * thread ends first, then a last pass writes the ledger and an exiting
+ * heartbeat from the caller's thread.
  * Claims are read at start (before the caller leases anything), at every
  * heartbeat, and every ledger interval while a claim blocks the replay.
  */
@@ -23,6 +26,7 @@
 #include "index.h"
 #include "index_fleet.h"
 #include "log.h"
+#include "periodic.h"
 #include "version.h"
 
 #define FLEET_ADOPT_CHUNK	1000	/* ids marked adopted per index transaction */
@@ -36,11 +40,8 @@ struct fleet_agent {
 	struct fleet		 f;
 	struct index		*ix;		/* NULL: figures unknown, no ledger, no claims */
 	enum fleet_role		 role;
-	pthread_t		 th;
-	int			 running;
+	struct periodic		 per;
 	pthread_mutex_t		 mu;		/* guards the fields below */
-	pthread_cond_t		 cv;
-	int			 stop, poke;
 	int			 blocked;
 	char			 why[ERRSTR_MAX];
 	char			 replay[FLEET_WORD_MAX];
@@ -264,30 +265,11 @@ fleet_agent_pass(struct fleet_agent *a, int force, int exiting)
 	}
 }
 
-/* fleet_agent_main - the agent thread: a pass a second (or when poked) */
-static void *
-fleet_agent_main(void *arg)
+/* fleet_agent_tick - the agent thread's tick: the duties due, all of them when poked */
+static void
+fleet_agent_tick(void *arg, int poked)
 {
-	struct fleet_agent	*a = arg;
-	int			 poke;
-
-	for (;;) {
-		pthread_mutex_lock(&a->mu);
-		if (!a->stop && !a->poke) {
-			struct timespec ts;
-
-			clock_after(CLOCK_REALTIME, FLEET_TICK_MS, &ts);
-			pthread_cond_timedwait(&a->cv, &a->mu, &ts);
-		}
-		poke = a->poke;
-		a->poke = 0;
-		if (a->stop) {
-			pthread_mutex_unlock(&a->mu);
-			return NULL;
-		}
-		pthread_mutex_unlock(&a->mu);
-		fleet_agent_pass(a, poke, 0);
-	}
+	fleet_agent_pass(arg, poked, 0);
 }
 
 /* fleet_agent_free - handles and memory */
@@ -298,7 +280,6 @@ fleet_agent_free(struct fleet_agent *a)
 		index_close(a->ix);
 	objstore_close(a->f.os);
 	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
 	free(a);
 }
 
@@ -342,7 +323,6 @@ fleet_agent_start(const struct config *cf, enum fleet_role role, char *err, size
 		return NULL;
 	}
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
 	if (fleet_init(&a->f, cf, os, err, errlen) == -1) {
 		fleet_agent_free(a);
 		return NULL;
@@ -361,13 +341,12 @@ fleet_agent_start(const struct config *cf, enum fleet_role role, char *err, size
 	else if (role != FLEET_ROLE_INGEST && c.ledger &&
 	    index_fleet_ledger_enable(a->ix, 1) != INDEX_OK)
 		log_warnx("- fleet ledger on reason=\"%s\"", index_error(a->ix));
-	fleet_agent_pass(a, 1, 0);
-	if (pthread_create(&a->th, NULL, fleet_agent_main, a) != 0) {
+	fleet_agent_pass(a, 1, 0);	/* the first pass here: claims honoured before any lease */
+	if (periodic_start(&a->per, FLEET_TICK_MS, FLEET_TICK_MS, fleet_agent_tick, a) == -1) {
 		fleet_agent_free(a);
 		snprintf(err, errlen, "fleet: cannot start its thread");
 		return NULL;
 	}
-	a->running = 1;
 	return a;
 }
 
@@ -391,27 +370,24 @@ fleet_agent_blocked(struct fleet_agent *a, char *why, size_t whylen)
 void
 fleet_agent_set_replay(struct fleet_agent *a, const char *state)
 {
+	int changed;
+
 	if (a == NULL)
 		return;
 	pthread_mutex_lock(&a->mu);
-	if (strcmp(a->replay, state) != 0) {
+	if ((changed = strcmp(a->replay, state) != 0))
 		snprintf(a->replay, sizeof(a->replay), "%s", state);
-		a->poke = 1;	/* tell the fleet now, not in a minute */
-		pthread_cond_signal(&a->cv);
-	}
 	pthread_mutex_unlock(&a->mu);
+	if (changed)
+		periodic_wake(&a->per);	/* tell the fleet now, not in a minute */
 }
 
 /* fleet_agent_poke - see fleet.h */
 void
 fleet_agent_poke(struct fleet_agent *a)
 {
-	if (a == NULL)
-		return;
-	pthread_mutex_lock(&a->mu);
-	a->poke = 1;
-	pthread_cond_signal(&a->cv);
-	pthread_mutex_unlock(&a->mu);
+	if (a != NULL)
+		periodic_wake(&a->per);
 }
 
 /* fleet_agent_stop - see fleet.h */
@@ -420,12 +396,7 @@ fleet_agent_stop(struct fleet_agent *a)
 {
 	if (a == NULL)
 		return;
-	pthread_mutex_lock(&a->mu);
-	a->stop = 1;
-	pthread_cond_signal(&a->cv);
-	pthread_mutex_unlock(&a->mu);
-	if (a->running)
-		pthread_join(a->th, NULL);
+	periodic_stop(&a->per);
 	fleet_agent_pass(a, 1, 1);
 	fleet_agent_free(a);
 }

@@ -9,7 +9,9 @@
  * monitor_unhealthy_after consecutive bad ones.  Unknown counts as not
  * healthy: the gateway then accepts mail, which is the safe side (a
  * message taken needlessly is replayed; a message deferred while the
- * primary is down is delayed).  Transitions are logged once each.
+ * primary is down is delayed).  Transitions are logged once each.  The
+ * thread is a periodic.c one: the first probe at once, the pause on
+ * CLOCK_MONOTONIC, ended at once by monitor_stop().
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,13 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "clock.h"
 #include "config.h"
 #include "limits.h"
 #include "log.h"
+#include "periodic.h"
 #include "rcpt_verify.h"
 #include "route.h"
 #include "smtpc.h"
@@ -34,10 +34,8 @@ struct monitor {
 	char			 helo[256];
 	long long		 interval_ms;
 	int			 timeout_ms;
-	pthread_t		 thread;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;	/* stop requests */
-	int			 stop;
+	struct periodic		 per;
+	pthread_mutex_t		 mu;	/* guards health */
 	struct smtpc_health	 health;
 };
 
@@ -53,28 +51,18 @@ monitor_update(struct monitor *m, int ok, const char *why)
 		    ok ? "" : " why=\"", ok ? "" : why, ok ? "" : "\"");
 }
 
-/* monitor_main - the probe loop; sleeps on the condition variable so stop is prompt */
-static void *
-monitor_main(void *arg)
+/* monitor_probe - the tick: one probe, its result into the health state */
+static void
+monitor_probe(void *arg, int woken)
 {
 	struct monitor	*m = arg;
-	struct timespec	 ts;
-	char		 why[ERRSTR_MAX];
+	char		 why[ERRSTR_MAX] = "";
 	int		 ok;
 
+	ok = smtpc_probe(&m->target, m->helo, m->timeout_ms, why, sizeof(why)) == 0;
 	pthread_mutex_lock(&m->mu);
-	while (!m->stop) {
-		pthread_mutex_unlock(&m->mu);
-		why[0] = '\0';
-		ok = smtpc_probe(&m->target, m->helo, m->timeout_ms, why, sizeof(why)) == 0;
-		pthread_mutex_lock(&m->mu);
-		monitor_update(m, ok, why);
-		clock_after(CLOCK_MONOTONIC, m->interval_ms, &ts);
-		while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &ts) != ETIMEDOUT)
-			;
-	}
+	monitor_update(m, ok, why);
 	pthread_mutex_unlock(&m->mu);
-	return NULL;
 }
 
 /* monitor_start - start probing when [ingest] monitor is set; NULL if off or bad */
@@ -82,7 +70,6 @@ struct monitor *
 monitor_start(const struct config *cfg, char *err, size_t errlen)
 {
 	struct monitor		*m;
-	pthread_condattr_t	 ca;
 	const char		*url;
 	long long		 iv, to, up, down;
 
@@ -110,15 +97,9 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 	m->timeout_ms = (int)to * 1000;
 	smtpc_health_init(&m->health, (int)up, (int)down);
 	pthread_mutex_init(&m->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&m->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if ((errno = pthread_create(&m->thread, NULL, monitor_main, m)) != 0) {
+	if (periodic_start(&m->per, 0, m->interval_ms, monitor_probe, m) == -1) {
 		snprintf(err, errlen, "monitor: thread: %s", strerror(errno));
-		pthread_cond_destroy(&m->cv);
-		pthread_mutex_destroy(&m->mu);
-		free(m);
+		monitor_stop(m);	/* no thread: it only frees */
 		return NULL;
 	}
 	log_info("- monitor start target=%s:%d interval=%llds healthy_after=%d "
@@ -159,12 +140,7 @@ monitor_stop(struct monitor *m)
 {
 	if (m == NULL)
 		return;
-	pthread_mutex_lock(&m->mu);
-	m->stop = 1;
-	pthread_cond_broadcast(&m->cv);
-	pthread_mutex_unlock(&m->mu);
-	pthread_join(m->thread, NULL);
-	pthread_cond_destroy(&m->cv);
+	periodic_stop(&m->per);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }

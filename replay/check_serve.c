@@ -12,16 +12,15 @@
  * change.  The first run starts at once; each run opens its own index handle.
  * Off unless [replay] check_interval is set: a run talks to DNS, the gateway,
  * the store and the primary, which an operator enables knowingly (the example
- * config and `make run` set 1h).  The pause between runs is on CLOCK_MONOTONIC
- * (a wall-clock step neither skips nor repeats a run) and ends at once when
- * serve stops; a run in progress is told to stop too (check_run's stop flag:
- * its DNS waits end and no further area starts), so stopping waits at most for
- * the one connection step under way, bounded by [check] timeout.
+ * config and `make run` set 1h).  The thread is a periodic.c one: the pause
+ * between runs is on CLOCK_MONOTONIC (a wall-clock step neither skips nor
+ * repeats a run) and ends at once when serve stops; a run in progress is told
+ * to stop too (periodic_stop_flag() is check_run's stop flag: its DNS waits
+ * end and no further area starts), so stopping waits at most for the one
+ * connection step under way, bounded by [check] timeout.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "config.h"
@@ -29,37 +28,36 @@
 #include "index.h"
 #include "log.h"
 #include "check.h"
+#include "periodic.h"
 
 #define CHECK_INTERVAL_DEFAULT	0	/* [replay] check_interval, seconds: off unless set */
 
 struct check_serve {
 	const struct config	*cfg;
-	long long		 interval;
-	pthread_t		 t;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;		/* CLOCK_MONOTONIC */
-	int			 stop;		/* written under mu, atomically: the run reads it */
+	struct periodic		 per;
+	char			 lasterr[ERRSTR_MAX];	/* the thread's: each failure logged once */
 };
 
-/* check_serve_once - one run, its report stored */
+/* check_serve_once - the tick: one run, its report stored */
 static void
-check_serve_once(struct check_serve *cs, char *lasterr, size_t lasterrlen)
+check_serve_once(void *arg, int woken)
 {
+	struct check_serve	*cs = arg;
 	struct check_report	 rep;
 	struct index		*ix;
 	char			 err[ERRSTR_MAX], path[CONFIG_PATH_MAX + 1];
 	json_t			*j;
 	char			*s;
 
-	if (check_run(cs->cfg, NULL, &cs->stop, &rep, err, sizeof(err)) != 0) {
-		if (__atomic_load_n(&cs->stop, __ATOMIC_RELAXED))
+	if (check_run(cs->cfg, NULL, periodic_stop_flag(&cs->per), &rep, err, sizeof(err)) != 0) {
+		if (periodic_stopping(&cs->per))
 			return;		/* serve is stopping: keep the last complete report */
-		if (strcmp(err, lasterr) != 0)
+		if (strcmp(err, cs->lasterr) != 0)
 			log_warnx("- replay check failed reason=\"%s\"", err);
-		snprintf(lasterr, lasterrlen, "%s", err);
+		snprintf(cs->lasterr, sizeof(cs->lasterr), "%s", err);
 		j = json_pack("{s:s}", "error", err);
 	} else {
-		lasterr[0] = '\0';
+		cs->lasterr[0] = '\0';
 		j = check_report_json(&rep);
 		log_info("- replay check status=%s results=%zu", check_status_name(
 		    check_report_worst(&rep)), rep.n);
@@ -76,66 +74,33 @@ check_serve_once(struct check_serve *cs, char *lasterr, size_t lasterrlen)
 	free(s);
 }
 
-/* check_serve_thread - run, sleep interval (or until stopped), again */
-static void *
-check_serve_thread(void *arg)
+void
+check_serve_stop(struct check_serve *cs)
 {
-	struct check_serve	*cs = arg;
-	char			 lasterr[ERRSTR_MAX] = "";
-	struct timespec		 ts;
-
-	for (;;) {
-		check_serve_once(cs, lasterr, sizeof(lasterr));
-		pthread_mutex_lock(&cs->mu);
-		clock_after(CLOCK_MONOTONIC, cs->interval * 1000, &ts);
-		while (!cs->stop && pthread_cond_timedwait(&cs->cv, &cs->mu, &ts) == 0)
-			;
-		if (cs->stop) {
-			pthread_mutex_unlock(&cs->mu);
-			return NULL;
-		}
-		pthread_mutex_unlock(&cs->mu);
-	}
+	if (cs == NULL)
+		return;
+	periodic_stop(&cs->per);
+	free(cs);
 }
 
 struct check_serve *
 check_serve_start(const struct config *cfg)
 {
 	struct check_serve	*cs;
-	pthread_condattr_t	 ca;
+	long long		 interval;
 
-	if ((cs = calloc(1, sizeof(*cs))) == NULL)
+	interval = config_duration(cfg, "replay", "check_interval", CHECK_INTERVAL_DEFAULT, 0,
+	    7 * 86400);
+	if (interval == 0 || (cs = calloc(1, sizeof(*cs))) == NULL)
 		return NULL;
 	cs->cfg = cfg;
-	cs->interval = config_duration(cfg, "replay", "check_interval", CHECK_INTERVAL_DEFAULT,
-	    0, 7 * 86400);
-	pthread_mutex_init(&cs->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&cs->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (cs->interval == 0 || pthread_create(&cs->t, NULL, check_serve_thread, cs) != 0) {
-		if (cs->interval != 0)
-			log_warnx("- replay check reason=\"cannot start the thread\"");
-		free(cs);
+	/* the first run at once, then one every interval */
+	if (periodic_start(&cs->per, 0, interval * 1000, check_serve_once, cs) == -1) {
+		log_warnx("- replay check reason=\"cannot start the thread\"");
+		check_serve_stop(cs);	/* no thread: it only frees */
 		return NULL;
 	}
 	return cs;
-}
-
-void
-check_serve_stop(struct check_serve *cs)
-{
-	if (cs == NULL)
-		return;
-	pthread_mutex_lock(&cs->mu);
-	__atomic_store_n(&cs->stop, 1, __ATOMIC_RELAXED);
-	pthread_cond_signal(&cs->cv);
-	pthread_mutex_unlock(&cs->mu);
-	pthread_join(cs->t, NULL);
-	pthread_mutex_destroy(&cs->mu);
-	pthread_cond_destroy(&cs->cv);
-	free(cs);
 }
 
 int

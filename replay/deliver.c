@@ -305,6 +305,21 @@ deliver_need_utf8(struct deliver_msg *m)
 	return 0;
 }
 
+/*
+ * deliver_dsn_param - " NAME=value" at line + o when the primary has DSN and
+ * params carry NAME (RFC 3461 §4.1-4.4); the line's new length
+ */
+static size_t
+deliver_dsn_param(const struct deliver_conn *c, const char *params, const char *name,
+    char *line, size_t len, size_t o)
+{
+	char	v[DSN_ORCPT_MAX + 1];
+
+	if ((c->io.caps & SMTPC_CAP_DSN) && deliver_param(params, name, v, sizeof(v)) && o < len)
+		o += snprintf(line + o, len - o, " %s=%s", name, v);
+	return o;
+}
+
 /* deliver_mail_cmd - MAIL FROM with the parameters the primary supports */
 static void
 deliver_mail_cmd(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *line, size_t len)
@@ -323,28 +338,19 @@ deliver_mail_cmd(struct deliver_conn *c, struct deliver_msg *m, int utf8, char *
 		    strcasecmp(v, "7BIT") == 0 ? "7BIT" : "8BITMIME");
 	if (utf8 && (c->io.caps & SMTPC_CAP_SMTPUTF8) && o < len)
 		o += snprintf(line + o, len - o, " SMTPUTF8");
-	if ((c->io.caps & SMTPC_CAP_DSN) && deliver_param(m->mail_params, "RET", v, sizeof(v)) &&
-	    o < len)
-		o += snprintf(line + o, len - o, " RET=%s", v);
-	if ((c->io.caps & SMTPC_CAP_DSN) && deliver_param(m->mail_params, "ENVID", v, sizeof(v)) &&
-	    o < len)
-		o += snprintf(line + o, len - o, " ENVID=%s", v);
+	o = deliver_dsn_param(c, m->mail_params, "RET", line, len, o);
+	(void)deliver_dsn_param(c, m->mail_params, "ENVID", line, len, o);
 }
 
 /* deliver_rcpt_cmd - RCPT TO with NOTIFY/ORCPT when the primary has DSN */
 static void
 deliver_rcpt_cmd(struct deliver_conn *c, struct deliver_rcpt *r, char *line, size_t len)
 {
-	char	v[DSN_ORCPT_MAX + 1];
 	size_t	o;
 
 	o = snprintf(line, len, "RCPT TO:<%s>", r->addr);
-	if ((c->io.caps & SMTPC_CAP_DSN) && deliver_param(r->params, "NOTIFY", v, sizeof(v)) &&
-	    o < len)
-		o += snprintf(line + o, len - o, " NOTIFY=%s", v);
-	if ((c->io.caps & SMTPC_CAP_DSN) && deliver_param(r->params, "ORCPT", v, sizeof(v)) &&
-	    o < len)
-		o += snprintf(line + o, len - o, " ORCPT=%s", v);
+	o = deliver_dsn_param(c, r->params, "NOTIFY", line, len, o);
+	(void)deliver_dsn_param(c, r->params, "ORCPT", line, len, o);
 }
 
 /* deliver_set - record the current reply as r's outcome */

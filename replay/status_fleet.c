@@ -10,30 +10,31 @@
  * copy of it to the HTTP handlers, which never touch the bucket: a
  * request costs no store call, however often the dashboard asks.
  * A read that fails keeps the last good view and adds "error" and
- * "error_ms"; "checked_ms" says when the view was read.  Stopping waits for
- * a read in progress: a hung store fails its first call within call_deadline.
+ * "error_ms"; "checked_ms" says when the view was read.  The thread is a
+ * periodic.c one (first read at once, the pause on CLOCK_MONOTONIC).
+ * Stopping waits for a read in progress: a hung store fails its first call
+ * within call_deadline.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "config.h"
 #include "fleet.h"
 #include "log.h"
 #include "objstore.h"
+#include "periodic.h"
 #include "status.h"
 #include "status_impl.h"
 
 struct status_fleet {
 	struct objstore	*os;
 	struct fleet	 f;
-	pthread_t	 t;
-	pthread_mutex_t	 mu;		/* guards view, stop */
-	pthread_cond_t	 cv;
+	struct periodic	 per;
+	pthread_mutex_t	 mu;		/* guards view */
 	json_t		*view;		/* the last object built, NULL before the first read */
-	int		 stop;
+	char		 lasterr[ERRSTR_MAX];	/* the thread's: each failure logged once */
 };
 
 /* status_fleet_time - ms, or null for 0 (none) */
@@ -122,29 +123,30 @@ status_fleet_json(const struct fleet_node *nodes, size_t n, int64_t now, int64_t
 	return o;
 }
 
-/* status_fleet_read - one read of the bucket into sf->view (the last good one kept) */
+/* status_fleet_read - the tick: one read of the bucket into sf->view (last good one kept) */
 static void
-status_fleet_read(struct status_fleet *sf, char *lasterr, size_t lasterrlen)
+status_fleet_read(void *arg, int woken)
 {
+	struct status_fleet	*sf = arg;
 	struct fleet_node	*nodes = NULL;
 	size_t			 n = 0;
 	int64_t			 now = now_ms();
 	json_t			*v;
 
 	if (fleet_nodes(&sf->f, now, &nodes, &n) == OBJ_OK) {
-		if (*lasterr != '\0')
+		if (sf->lasterr[0] != '\0')
 			log_info("- status fleet view=ok nodes=%zu", n);
-		*lasterr = '\0';
+		sf->lasterr[0] = '\0';
 		v = status_fleet_json(nodes, n, now, sf->f.conf.stale_ms);
 	} else {
-		if (strcmp(lasterr, fleet_error(&sf->f)) != 0)
+		if (strcmp(sf->lasterr, fleet_error(&sf->f)) != 0)
 			log_warnx("- status fleet view=failing reason=\"%s\"", fleet_error(&sf->f));
-		snprintf(lasterr, lasterrlen, "%s", fleet_error(&sf->f));
+		snprintf(sf->lasterr, sizeof(sf->lasterr), "%s", fleet_error(&sf->f));
 		pthread_mutex_lock(&sf->mu);
 		v = sf->view ? json_deep_copy(sf->view) : json_object();
 		pthread_mutex_unlock(&sf->mu);
 		if (v != NULL) {
-			json_object_set_new(v, "error", json_string(lasterr));
+			json_object_set_new(v, "error", json_string(sf->lasterr));
 			json_object_set_new(v, "error_ms", json_integer(now));
 		}
 	}
@@ -157,63 +159,32 @@ status_fleet_read(struct status_fleet *sf, char *lasterr, size_t lasterrlen)
 	pthread_mutex_unlock(&sf->mu);
 }
 
-/* status_fleet_thread - read, sleep heartbeat_interval (or until stopped), again */
-static void *
-status_fleet_thread(void *arg)
-{
-	struct status_fleet	*sf = arg;
-	char			 lasterr[ERRSTR_MAX] = "";
-	struct timespec		 ts;
-
-	for (;;) {
-		status_fleet_read(sf, lasterr, sizeof(lasterr));
-		pthread_mutex_lock(&sf->mu);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += sf->f.conf.heartbeat_ms / 1000;
-		ts.tv_nsec += (sf->f.conf.heartbeat_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		while (!sf->stop && pthread_cond_timedwait(&sf->cv, &sf->mu, &ts) == 0)
-			;
-		if (sf->stop) {
-			pthread_mutex_unlock(&sf->mu);
-			return NULL;
-		}
-		pthread_mutex_unlock(&sf->mu);
-	}
-}
-
 /* status_fleet_start - see status_impl.h */
 struct status_fleet *
 status_fleet_start(const struct config *cfg)
 {
 	struct status_fleet	*sf;
 	char			 err[ERRSTR_MAX];
+	int			 started = 0;
 
 	if ((sf = calloc(1, sizeof(*sf))) == NULL)
 		return NULL;
-	if ((sf->os = objstore_open(cfg, err, sizeof(err))) == NULL ||
-	    fleet_init(&sf->f, cfg, sf->os, err, sizeof(err)) == -1) {
-		log_warnx("- status fleet view=off reason=\"%s\"", err);
-		goto fail;
-	}
-	if (!sf->f.conf.enabled)
-		goto fail;
 	pthread_mutex_init(&sf->mu, NULL);
-	pthread_cond_init(&sf->cv, NULL);
-	if (pthread_create(&sf->t, NULL, status_fleet_thread, sf) != 0) {
-		log_warnx("- status fleet view=off reason=\"cannot start the thread\"");
-		pthread_mutex_destroy(&sf->mu);
-		pthread_cond_destroy(&sf->cv);
-		goto fail;
+	if ((sf->os = objstore_open(cfg, err, sizeof(err))) == NULL ||
+	    fleet_init(&sf->f, cfg, sf->os, err, sizeof(err)) == -1)
+		log_warnx("- status fleet view=off reason=\"%s\"", err);
+	else if (sf->f.conf.enabled) {
+		/* the first read at once, then one every heartbeat interval */
+		started = periodic_start(&sf->per, 0, sf->f.conf.heartbeat_ms, status_fleet_read,
+		    sf) == 0;
+		if (!started)
+			log_warnx("- status fleet view=off reason=\"cannot start the thread\"");
+	}
+	if (!started) {
+		status_fleet_stop(sf);	/* no thread: it only frees */
+		return NULL;
 	}
 	return sf;
-fail:
-	objstore_close(sf->os);
-	free(sf);
-	return NULL;
 }
 
 /* status_fleet_get - see status_impl.h */
@@ -237,13 +208,8 @@ status_fleet_stop(struct status_fleet *sf)
 {
 	if (sf == NULL)
 		return;
-	pthread_mutex_lock(&sf->mu);
-	sf->stop = 1;
-	pthread_cond_signal(&sf->cv);
-	pthread_mutex_unlock(&sf->mu);
-	pthread_join(sf->t, NULL);
+	periodic_stop(&sf->per);
 	pthread_mutex_destroy(&sf->mu);
-	pthread_cond_destroy(&sf->cv);
 	json_decref(sf->view);
 	objstore_close(sf->os);
 	free(sf);
