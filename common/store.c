@@ -16,8 +16,10 @@
  * failures of commits, flushes and probes; once open, commits skip the object
  * store and the flush waits; only store_probe() closes it (or an in-flight
  * commit that succeeds).  Transitions are logged once each.
- * Errors: the cause of a storage failure is logged once here
- * ("<id> store tempfail reason=..."); callers map the status to SMTP.
+ * Errors: the cause of a commit's storage failure is logged once here
+ * ("<id> store tempfail reason=..."); callers map the status to SMTP.  A fetch
+ * logs nothing: it returns why, and its caller (worker, CLI, drill) reports
+ * the cause once with what it does about it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -386,7 +388,7 @@ store_fetch_spool(struct store *st, const char *path, int fd)
 
 /* store_fetch - the message bytes, wherever they are now */
 enum store_status
-store_fetch(struct store *st, const char *id, int fd)
+store_fetch(struct store *st, const char *id, int fd, char *why, size_t whylen)
 {
 	struct envelope		 e;
 	enum index_location	 loc;
@@ -395,19 +397,21 @@ store_fetch(struct store *st, const char *id, int fd)
 
 	is = index_get_message(st->ix, id, &e, key, sizeof(key), &loc, spath, sizeof(spath));
 	envelope_free(&e);
-	if (is == INDEX_NOTFOUND)
+	if (is == INDEX_NOTFOUND) {
+		snprintf(why, whylen, "no index row");
 		return STORE_NOTFOUND;
+	}
 	if (is != INDEX_OK) {
-		log_warnx("%s store fetch reason=\"%s\"", id, index_error(st->ix));
+		snprintf(why, whylen, "index: %s", index_error(st->ix));
 		return STORE_TEMPFAIL;
 	}
-	return store_fetch_at(st, id, key, loc, spath, fd);
+	return store_fetch_at(st, id, key, loc, spath, fd, why, whylen);
 }
 
 /* store_fetch_at - the message bytes at the location the caller read from the index */
 enum store_status
 store_fetch_at(struct store *st, const char *id, const char *key, int loc, const char *spath,
-    int fd)
+    int fd, char *why, size_t whylen)
 {
 	enum objstore_status	 os;
 
@@ -416,7 +420,7 @@ store_fetch_at(struct store *st, const char *id, const char *key, int loc, const
 		case 0:
 			return STORE_OK;
 		case -2:
-			log_warn("%s store fetch spool=%s", id, spath);
+			snprintf(why, whylen, "spool %s: %s", spath, strerror(errno));
 			return STORE_TEMPFAIL;
 		}
 		/* flushed meanwhile: the object is in the store now */
@@ -424,8 +428,7 @@ store_fetch_at(struct store *st, const char *id, const char *key, int loc, const
 	os = objstore_get_fd(st->os, key, fd, NULL, NULL);
 	if (os == OBJ_OK)
 		return STORE_OK;
-	log_warnx("%s store fetch reason=\"objstore %s: %s\"", id, objstore_strstatus(os),
-	    objstore_error(st->os));
+	snprintf(why, whylen, "objstore %s: %s", objstore_strstatus(os), objstore_error(st->os));
 	return os == OBJ_NOTFOUND ? STORE_NOTFOUND : STORE_TEMPFAIL;
 }
 

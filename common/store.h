@@ -72,12 +72,14 @@ enum store_status store_commit(struct store *, const struct envelope *, int fd, 
 enum store_status store_commit_since(struct store *, const struct envelope *, int fd,
 		    off_t size, int64_t t0, char *reason, size_t reasonlen);
 
-/* store_fetch - write the bytes of message id (store or spool) to fd */
-enum store_status store_fetch(struct store *, const char *id, int fd);
+/* store_fetch - write the bytes of message id (store or spool) to fd; on failure why
+ * says what failed and nothing is logged: the caller reports it once, with what it does */
+enum store_status store_fetch(struct store *, const char *id, int fd, char *why,
+		    size_t whylen);
 /* store_fetch_at - the same where the caller read the row already (index_replay_job):
  * object_key, spool_path and loc (enum index_location) as the index holds them */
 enum store_status store_fetch_at(struct store *, const char *id, const char *object_key,
-		    int loc, const char *spool_path, int fd);
+		    int loc, const char *spool_path, int fd, char *why, size_t whylen);
 
 /* store_spool_flush - upload spooled messages; returns how many remain, -1 on index error */
 int		 store_spool_flush(struct store *);

@@ -160,7 +160,7 @@ static int
 cli_fetch(struct cli *c, const char *id, int *rc)
 {
 	enum store_status	ss;
-	char			path[] = "/tmp/mxspool-cli.XXXXXX";
+	char			path[] = "/tmp/mxspool-cli.XXXXXX", why[ERRSTR_MAX];
 	int			fd;
 
 	if ((*rc = cli_store(c, 0)) != 0)
@@ -170,11 +170,11 @@ cli_fetch(struct cli *c, const char *id, int *rc)
 		return -1;
 	}
 	unlink(path);
-	if ((ss = store_fetch(c->store, id, fd)) != STORE_OK) {
+	if ((ss = store_fetch(c->store, id, fd, why, sizeof(why))) != STORE_OK) {
 		close(fd);
 		*rc = ss == STORE_NOTFOUND ? cli_err(c, CLI_NOINPUT, "%s: object not in the store"
-		    " (see reindex)", id) : cli_err(c, CLI_UNAVAILABLE, "%s: storage unreachable",
-		    id);
+		    " (see reindex): %s", id, why) : cli_err(c, CLI_UNAVAILABLE, "%s: storage"
+		    " unreachable: %s", id, why);
 		return -1;
 	}
 	*rc = 0;

@@ -135,7 +135,7 @@ drill_verify(struct drill *d, const char *gw, const char *id, int *outfd)
 {
 	struct envelope		env;
 	enum index_location	loc;
-	char			key[OBJKEY_MAX], spool[SPOOL_PATH_MAX], hex[65];
+	char			key[OBJKEY_MAX], spool[SPOOL_PATH_MAX], hex[65], why[ERRSTR_MAX] = "";
 	char			*got = NULL;
 	off_t			size;
 	int			fd, marked = 0;
@@ -159,12 +159,12 @@ drill_verify(struct drill *d, const char *gw, const char *id, int *outfd)
 		    "(the gateway did not take ENVID=%s%s: no DSN, or another index): a running "
 		    "serve could have leased it first", id, DRILL_ENVID_PREFIX, d->tag);
 	if ((fd = anonfile_open(config_data_dir(d->c->cfg))) == -1 ||
-	    store_fetch(d->c->store, id, fd) != STORE_OK ||
+	    store_fetch(d->c->store, id, fd, why, sizeof(why)) != STORE_OK ||
 	    (size = lseek(fd, 0, SEEK_END)) < (off_t)d->msglen || size > (off_t)d->msglen + 65536 ||
 	    (got = malloc((size_t)size)) == NULL ||
 	    pread(fd, got, (size_t)size, 0) != (ssize_t)size) {
 		drill_say(d, CHECK_FAIL, gw, "canary %s: indexed, but not readable from the store "
-		    "(%s)", id, key);
+		    "(%s%s%s)", id, key, why[0] != '\0' ? ": " : "", why);
 		goto fail;
 	}
 	drill_sha256(got, (size_t)size, hex);

@@ -382,6 +382,7 @@ worker_fetch(struct worker *w, const char *id, const struct worker_job *j, int a
 {
 	enum store_status	ss;
 	struct stat		sb;
+	char			why[ERRSTR_MAX];
 	int64_t			now = now_ms();
 	int			fd;
 
@@ -399,17 +400,20 @@ worker_fetch(struct worker *w, const char *id, const struct worker_job *j, int a
 		return -1;
 	}
 	if ((ss = store_fetch_at(w->st, id, j->ij.object_key, j->ij.loc, j->ij.spool_path,
-	    fd)) == STORE_OK && fstat(fd, &sb) == 0) {
+	    fd, why, sizeof(why))) == STORE_OK && fstat(fd, &sb) == 0) {
 		*size = sb.st_size;
 		return fd;
 	}
+	if (ss == STORE_OK)
+		snprintf(why, sizeof(why), "fstat: %s", strerror(errno));
 	close(fd);
 	if (ss == STORE_NOTFOUND) {
-		log_warnx("%s replay hold reason=\"object missing from the store\"", id);
+		log_warnx("%s replay hold reason=\"object missing from the store\" cause=\"%s\"",
+		    id, why);
 		index_replay_hold_note(w->ix, id, w->wc->owner, now,
 		    "object missing from the store (see reindex)");
 	} else {
-		log_warnx("%s replay defer reason=\"storage unavailable\"", id);
+		log_warnx("%s replay defer reason=\"storage unavailable\" cause=\"%s\"", id, why);
 		index_replay_defer(w->ix, id, w->wc->owner, now, now +
 		    worker_backoff_ms(w->wc, attempts + 1, arc4random()), "storage unavailable");
 	}

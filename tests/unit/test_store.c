@@ -176,7 +176,7 @@ test_commit_spool_flush(void **state)
 	struct store	*st;
 	struct envelope	 e1, e2;
 	struct objinfo	 info;
-	char		 err[512], key[OBJKEY_MAX], out[400];
+	char		 err[512], key[OBJKEY_MAX], out[400], why[ERRSTR_MAX];
 	int64_t		 bytes, count;
 	int		 fd1, fd2, ofd;
 	struct stat	 sb;
@@ -201,7 +201,7 @@ test_commit_spool_flush(void **state)
 	/* readable from the spool while the store is down */
 	snprintf(out, sizeof(out), "%s/fetched", dir);
 	ofd = open(out, O_CREAT | O_RDWR | O_TRUNC, 0600);
-	assert_int_equal(store_fetch(st, e2.id, ofd), STORE_OK);
+	assert_int_equal(store_fetch(st, e2.id, ofd, why, sizeof(why)), STORE_OK);
 	assert_int_equal(fstat(ofd, &sb), 0);
 	assert_int_equal(sb.st_size, 7000);
 	close(ofd);
@@ -216,11 +216,11 @@ test_commit_spool_flush(void **state)
 	store_spool_usage(st, &bytes, &count);
 	assert_int_equal(count, 0);
 	ofd = open(out, O_CREAT | O_RDWR | O_TRUNC, 0600);
-	assert_int_equal(store_fetch(st, e2.id, ofd), STORE_OK);
+	assert_int_equal(store_fetch(st, e2.id, ofd, why, sizeof(why)), STORE_OK);
 	assert_int_equal(fstat(ofd, &sb), 0);
 	assert_int_equal(sb.st_size, 7000);
 	close(ofd);
-	assert_int_equal(store_fetch(st, "01JDAB3K8QW2E5R7T9Y1V3X5Z7.mx1", ofd), STORE_NOTFOUND);
+	assert_int_equal(store_fetch(st, "01JDAB3K8QW2E5R7T9Y1V3X5Z7.mx1", ofd, why, sizeof(why)), STORE_NOTFOUND);
 	assert_int_equal(store_purge(st, e2.id), STORE_OK);
 	assert_int_equal(objstore_head(store_objstore(st), key, NULL, NULL), OBJ_NOTFOUND);
 

@@ -639,18 +639,43 @@ test_one_refused(void **state)
 	assert_int_equal(peer_count(&x->relay, &x->relay.conns), 0);
 }
 
-/* test_object_missing - the store lost the object: held for the operator, nothing sent */
+/*
+ * test_object_missing - the store lost the object: held for the operator, nothing sent;
+ * one log line says so, with the store's cause (the store logged a second one before)
+ */
 static void
 test_object_missing(void **state)
 {
 	struct world		*x = *state;
 	struct look		 l;
-	char			 id[MSGID_MAX];
+	char			 id[MSGID_MAX], path[] = "/tmp/test_worker.log.XXXXXX", buf[4096];
+	char			*p, *save;
+	ssize_t			 n;
+	int			 fd, saved, lines = 0;
 
 	world_open(x, 0, 10);
 	msg_queue(x, 2, NULL, 1000, OWNER, id);
 	assert_int_equal(store_purge(x->st, id), STORE_OK);
+	/* the run's log lines, from fd 2 into a file */
+	assert_true((fd = mkstemp(path)) != -1);
+	unlink(path);
+	fflush(stderr);
+	assert_true((saved = dup(2)) != -1);
+	assert_int_equal(dup2(fd, 2), 2);
 	run(x, id, &(struct want){ .state = QUEUE_HOLD }, &l);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	for (p = strtok_r(buf, "\n", &save); p != NULL; p = strtok_r(NULL, "\n", &save))
+		if (strstr(p, id) != NULL)
+			lines += strstr(p, "no such key") != NULL ? 1 : 100;
+	if (lines != 1)
+		fail_msg("log: got %d lines of the message with the store's cause and %d without,"
+		    " want one with it", lines % 100, lines / 100);
 	if (strstr(l.note, "object missing from the store") == NULL)
 		fail_msg("note: got \"%s\", want \"object missing from the store\"", l.note);
 	want_rcpt(&l, 0, RCPT_PENDING, 0, "");
