@@ -108,8 +108,14 @@ monitor_start(const struct config *cfg, char *err, size_t errlen)
 	return m;
 }
 
+long long
+monitor_period_ms(const struct monitor *m)
+{
+	return m->interval_ms + m->timeout_ms;
+}
+
 /* monitor_snapshot - m's health as of now (a copy taken under m->mu) */
-static struct smtpc_health
+struct smtpc_health
 monitor_snapshot(struct monitor *m)
 {
 	struct smtpc_health h;

@@ -25,6 +25,8 @@
 #define MXS_RCPT_VERIFY_H
 #include <stddef.h>
 
+#include "smtpc_health.h"
+
 struct config;
 
 enum verify_result {
@@ -65,5 +67,9 @@ int		 monitor_primary_healthy(struct monitor *);	/* 1 healthy, 0 not/unknown */
 void		 monitor_stop(struct monitor *);
 /* monitor_probes - probes completed so far (tools and tests wait on it) */
 long		 monitor_probes(struct monitor *);
+/* monitor_snapshot - the primary's health as of now: state and hysteresis thresholds */
+struct smtpc_health monitor_snapshot(struct monitor *);
+/* monitor_period_ms - the longest one probe takes, pause included (a bound for waiters) */
+long long	 monitor_period_ms(const struct monitor *);
 
 #endif

@@ -8,16 +8,23 @@
  *   verifytool [-c CONF] --monitor [N]     wait for N probes (default: enough for
  *                                          the hysteresis), print healthy|unhealthy|unknown
  * Exits 0 when the answers were printed (whatever they are), 1 on a config
- * or index error, 64 on usage.  The verification code is compiled in from
- * ingest/ (the tools link only libmxcommon.a).
+ * or index error, 64 on usage.  The verification code is ingest/'s own, linked
+ * from libmxingest.a through rcpt_verify.h (no private part of it is used).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "../../ingest/callout.c"
-#include "../../ingest/monitor.c"
-#include "../../ingest/rcpt_verify.c"
-#include "../../ingest/rcpt_verify_load.c"
+#include "clock.h"
+#include "config.h"
+#include "index.h"
+#include "index_verify.h"
+#include "limits.h"
+#include "log.h"
+#include "mailaddr.h"
+#include "rcpt_verify.h"
+#include "smtpc_health.h"
 
 static const char *const verifytool_names[] = { "ok", "nodomain", "nouser", "tempfail" };
 
@@ -27,7 +34,7 @@ verifytool_cache(const struct config *cfg, char **addrs, int n, int flush)
 {
 	struct index_verify_entry	 e;
 	struct index			*idx;
-	char				 path[PATH_MAX], err[ERRSTR_MAX];
+	char				 path[CONFIG_PATH_MAX + 1], err[ERRSTR_MAX];
 	char				 norm[MXS_ADDR_MAX + 2];
 	const char			*key;
 	size_t				 llen;
@@ -65,19 +72,20 @@ verifytool_cache(const struct config *cfg, char **addrs, int n, int flush)
 static int
 verifytool_monitor(const struct config *cfg, long n)
 {
-	struct monitor	*m;
-	char		 err[ERRSTR_MAX];
+	struct monitor		*m;
+	struct smtpc_health	 h;
+	char			 err[ERRSTR_MAX];
 	long long	 waited = 0, limit;
 
 	if ((m = monitor_start(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "verifytool: %s\n", err[0] ? err : "[ingest] monitor is not set");
 		return 1;
 	}
+	h = monitor_snapshot(m);
 	if (n <= 0)
-		n = m->health.up_after > m->health.down_after ? m->health.up_after :
-		    m->health.down_after;
+		n = h.up_after > h.down_after ? h.up_after : h.down_after;
 	/* a bound against a wedged thread, not a timing assertion */
-	limit = (n + 1) * (m->interval_ms + m->timeout_ms) + 10000;
+	limit = (n + 1) * monitor_period_ms(m) + 10000;
 	while (monitor_probes(m) < n && waited < limit) {
 		usleep(20000);
 		waited += 20;
