@@ -304,6 +304,29 @@ config_check_fleet(struct config_checkctx *x)
 		    "heartbeat_interval (%llds): a live node would look stale", stale, hb);
 }
 
+/*
+ * config_check_orphan - reconcile moves aside an object without a row once it is older
+ * than orphan_age; a commit in progress holds one for up to commit_deadline, so a
+ * shorter orphan_age would move the object of a message about to be acknowledged.
+ */
+static void
+config_check_orphan(struct config_checkctx *x)
+{
+	long long	age, deadline;
+	char		err[ERRSTR_MAX];
+
+	/* the bounds are the table's; a bad value was reported and counts as the default */
+	(void)config_get_duration(x->c, "storage", "orphan_age", ORPHAN_AGE_DEFAULT, 1,
+	    ORPHAN_AGE_MAX, &age, err, sizeof(err));
+	(void)config_get_duration(x->c, "storage", "commit_deadline",
+	    STORE_COMMIT_DEADLINE_DEFAULT, 1, STORE_COMMIT_DEADLINE_MAX, &deadline, err,
+	    sizeof(err));
+	if (age < ORPHAN_AGE_COMMITS * deadline)
+		config_check_err(x, "storage", "orphan_age", NULL, "%llds is under %d x "
+		    "commit_deadline (%llds): reconcile could move aside the object of a commit "
+		    "in progress", age, ORPHAN_AGE_COMMITS, deadline);
+}
+
 /* config_check_cross - rules that tie several keys together (non-fatal getters) */
 static void
 config_check_cross(struct config_checkctx *x)
@@ -317,6 +340,7 @@ config_check_cross(struct config_checkctx *x)
 		return;		/* syntax only: no environment, no files */
 	config_check_index(x);
 	config_check_fleet(x);
+	config_check_orphan(x);
 	if (!x->storage_bad)
 		config_check_storage(x);
 	if (!(x->prog & CONFIG_P_INGEST))

@@ -136,6 +136,9 @@
 /* an orphan stays in the reconciled date prefixes (RECONCILE_DAYS) at least a day, so it
  * must become old enough well within that: at most 12h */
 #define ORPHAN_AGE_MAX		(12 * 3600)
+/* orphan_age is at least this many commit_deadlines: a commit holds its object without a
+ * row for up to one, then waits for the index; the object's time is the store's clock */
+#define ORPHAN_AGE_COMMITS	2
 /* storage: the start-up reconcile looks at this many days of the node's date prefixes
  * (today and yesterday, UTC: a crash just before midnight leaves yesterday's orphans) */
 #define RECONCILE_DAYS		2

@@ -40,6 +40,11 @@ bad ftp '[storage] url = "ftp://files.example.test/store"' "" "[storage]
 url = ftp://files.example.test/store"
 INGEST_STORAGE="url = http://127.0.0.1:$PORT
 bucket = mail" bad s3nokeys 'no S3 credentials: set [storage] access_key and secret_key'
+# reconcile moves aside unindexed objects older than orphan_age: one under two commit
+# deadlines could take the object of a commit about to be acknowledged
+INGEST_STORAGE="url = file://$T/run/store
+orphan_age = 50s
+commit_deadline = 30s" bad orphan '[storage] orphan_age: 50s is under 2 x commit_deadline (30s)'
 bad index '[general] index = "/nonexistent-mxs/dir/index.sqlite"' "" "[general]
 index = /nonexistent-mxs/dir/index.sqlite"
 bad rate '[replay] rate = "fast"' "" "[replay]
