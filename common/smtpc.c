@@ -280,7 +280,7 @@ smtpc_connect(struct smtpc *io, const struct deliver_route *r, const char *sourc
 	struct sockaddr_un	 sun;
 	struct sockaddr_in6	 sa[SMTPC_ADDRS_MAX];
 	struct addrinfo		 hints, *src = NULL;
-	long long		 deadline = smtpc_until(io, timeout_ms);
+	long long		 deadline = smtpc_until(io, timeout_ms), now, until;
 	int			 e, i, n;
 
 	if (r->unix_path[0] != '\0') {
@@ -301,11 +301,17 @@ smtpc_connect(struct smtpc *io, const struct deliver_route *r, const char *sourc
 	/* only the peer's addresses we can reach from source; the lookup within the connect's
 	 * deadline, through [dns] like every other lookup */
 	if ((n = smtpc_resolve(io, r, src != NULL ? src->ai_family : 0, deadline, sa)) > 0)
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			/* an address that never answers (IPv6 dropped on the way) must not
+			 * take the whole deadline: each gets an equal share of what is left */
+			now = mono_ms();
+			until = i < n - 1 && deadline > now ? now + (deadline - now) / (n - i) :
+			    deadline;
 			if (smtpc_try(io, sa[i].sin6_family, (struct sockaddr *)&sa[i],
 			    sa[i].sin6_family == AF_INET ? sizeof(struct sockaddr_in) :
-			    sizeof(sa[i]), src, deadline) == 0)
+			    sizeof(sa[i]), src, until) == 0)
 				break;
+		}
 	if (src != NULL)
 		freeaddrinfo(src);
 	return io->fd == -1 ? -1 : 0;

@@ -6,7 +6,10 @@
 # test's server (its query log) and the message is delivered; a route to a name the server
 # says does not exist defers the message (exit 75, kept queued) with the reason "no such host"; with
 # [dns] pointing at a server that never answers, the lookup ends within the connect's
-# deadline ([deliver] connect_timeout) and the message is deferred, not lost.
+# deadline ([deliver] connect_timeout) and the message is deferred, not lost.  A name with
+# an IPv6 address that never answers (SYNs to [::1] dropped: a listener whose accept queue
+# is full) and an IPv4 one that works: the IPv6 address, tried first, takes only its share
+# of connect_timeout and the message is delivered over IPv4 in the same attempt.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/dns.sh"
 ST=$BUILD/tests/tools/storetool
@@ -17,6 +20,7 @@ chmod 711 "$T"
 cat > "$T/zone" <<'Z'
 local=/route.example/
 host-record=primary.route.example,127.0.0.1
+host-record=dual.route.example,127.0.0.1,::1
 Z
 dns_start "$T/zone"
 dns_silent_start
@@ -83,3 +87,41 @@ grep -q 'primary.route.example: temporary DNS failure (timeout)' "$T/replay.log"
 	fail "no timeout reason: $(tail -5 "$T/replay.log")"
 [ "$(ls "$T/sink" | wc -l)" = 1 ] || fail "a message got through without its address"
 ok "silent resolver: deferred (75), \"temporary DNS failure (timeout)\""
+
+# 4. IPv6 first, and it never answers: the next address still gets its turn in the deadline
+python3 - "$PORT" > "$T/hole.out" 2>&1 <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+l = socket.socket(socket.AF_INET6)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("::1", port))
+l.listen(0)
+fill = []
+for _ in range(3):	# never accepted: the queue stays full, later SYNs are dropped
+    c = socket.socket(socket.AF_INET6)
+    c.setblocking(False)
+    try:
+        c.connect(("::1", port))
+    except BlockingIOError:
+        pass
+    fill.append(c)
+print("ready", flush=True)
+time.sleep(600)
+PY
+HOLE=$!
+cleanup_add "kill $HOLE 2>/dev/null"
+wait_for 'grep -q ready "$T/hole.out"' 10 || fail "no IPv6 black hole: $(cat "$T/hole.out")"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6); s.settimeout(1)
+try:
+    s.connect(("::1", int(sys.argv[1]))); sys.exit(1)
+except socket.timeout:
+    sys.exit(0)' "$PORT" || fail "[::1]:$PORT answers: not a black hole"
+conf "$DNS_NS" dual.route.example
+c=$(commit)
+R drain > "$T/d4" || fail "drain to dual.route.example: $(cat "$T/d4"; tail -5 "$T/replay.log")"
+[ "$(state "$c")" = delivered ] || fail "state $(state "$c"), want delivered over IPv4"
+[ "$(ls "$T/sink" | wc -l)" = 3 ] || fail "not at the sink (with the requeued one of step 3): $(tail -5 "$T/replay.log")"
+grep -q 'query\[AAAA\] dual.route.example' "$T/dnsmasq.log" || fail "no AAAA asked"
+ok "AAAA ::1 never answers, A works: delivered in the same attempt (IPv6 took its share)"
