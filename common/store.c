@@ -405,13 +405,13 @@ store_fetch(struct store *st, const char *id, int fd, char *why, size_t whylen)
 		snprintf(why, whylen, "index: %s", index_error(st->ix));
 		return STORE_TEMPFAIL;
 	}
-	return store_fetch_at(st, id, key, loc, spath, fd, why, whylen);
+	return store_fetch_at(st, key, loc, spath, fd, why, whylen);
 }
 
 /* store_fetch_at - the message bytes at the location the caller read from the index */
 enum store_status
-store_fetch_at(struct store *st, const char *id, const char *key, int loc, const char *spath,
-    int fd, char *why, size_t whylen)
+store_fetch_at(struct store *st, const char *key, int loc, const char *spath, int fd,
+    char *why, size_t whylen)
 {
 	enum objstore_status	 os;
 

@@ -78,8 +78,8 @@ enum store_status store_fetch(struct store *, const char *id, int fd, char *why,
 		    size_t whylen);
 /* store_fetch_at - the same where the caller read the row already (index_replay_job):
  * object_key, spool_path and loc (enum index_location) as the index holds them */
-enum store_status store_fetch_at(struct store *, const char *id, const char *object_key,
-		    int loc, const char *spool_path, int fd, char *why, size_t whylen);
+enum store_status store_fetch_at(struct store *, const char *object_key, int loc,
+		    const char *spool_path, int fd, char *why, size_t whylen);
 
 /* store_spool_flush - upload spooled messages; returns how many remain, -1 on index error */
 int		 store_spool_flush(struct store *);

@@ -399,8 +399,8 @@ worker_fetch(struct worker *w, const char *id, const struct worker_job *j, int a
 		    "cannot create a temporary file");
 		return -1;
 	}
-	if ((ss = store_fetch_at(w->st, id, j->ij.object_key, j->ij.loc, j->ij.spool_path,
-	    fd, why, sizeof(why))) == STORE_OK && fstat(fd, &sb) == 0) {
+	if ((ss = store_fetch_at(w->st, j->ij.object_key, j->ij.loc, j->ij.spool_path, fd, why,
+	    sizeof(why))) == STORE_OK && fstat(fd, &sb) == 0) {
 		*size = sb.st_size;
 		return fd;
 	}
