@@ -46,16 +46,21 @@ dns_stop() {
 }
 
 dns_silent_start() {
-	SILENT_PORT=$(dns_free_port)
+	# the socket takes a port of the kernel's choosing and says which: a port found
+	# free first could be taken meanwhile (a resolver's query socket took one: EADDRINUSE)
 	python3 -c "
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('127.0.0.1', $SILENT_PORT))
-time.sleep(3600)" &
+s.bind(('127.0.0.1', 0))
+print(s.getsockname()[1], flush=True)
+time.sleep(3600)" > "$T/silent.port" &
 	SILENT_PID=$!
 	cleanup_add "kill $SILENT_PID 2>/dev/null"
+	for _i in $(seq 50); do [ -s "$T/silent.port" ] && break; sleep 0.1; done
+	SILENT_PORT=$(cat "$T/silent.port")
+	[ -n "$SILENT_PORT" ] || fail "the silent UDP socket did not start"
+	echo "$SILENT_PORT" >> "$T/.ports"	# free_port never gives it out again
 	SILENT_NS=127.0.0.1:$SILENT_PORT
-	_dns_wait_udp "$SILENT_PORT" || fail "the silent UDP socket did not start"
 }
 
 # _dns_wait_udp PORT - until something has bound the UDP port (binding it then fails)
